@@ -1,0 +1,166 @@
+"""Attendance figures by DOMAIN.md §3: per pupil, and pooled for any group of pupils.
+
+The store tallies sessions per pupil per code in SQL (one GROUP BY over the marks); the
+code table turns each tally row into a category; pandas sums categories per pupil. No
+Python loop ever runs over marks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import pandas as pd
+import sqlite_utils
+
+from core import calendar, codes, store
+
+PUPIL_FIGURE_COLUMNS = [
+    "possible_sessions", "attendance_sessions", "authorised_sessions", "unauthorised_sessions",
+    "missing_marks", "attendance_pct", "absence_pct", "persistently_absent", "severely_absent",
+]
+
+# Characteristics a school compares groups by; each is a column of `pupil_figures`.
+GROUPINGS = {
+    "section": "Section",
+    "year_group": "Year group",
+    "form": "Form",
+    "pp": "Pupil premium",
+    "fsm": "Free school meals",
+    "sen": "SEN",
+    "eal": "EAL",
+    "cla": "Looked after",
+    "gender": "Gender",
+    "compulsory_school_age": "Compulsory school age",
+}
+
+
+@dataclass(frozen=True)
+class Period:
+    """A date range for figures: from `date_from` to `as_of`, both inclusive."""
+
+    date_from: date
+    as_of: date
+
+    @property
+    def academic_year(self) -> int:
+        return calendar.academic_year(self.as_of)
+
+
+def default_period(db: sqlite_utils.Database, as_of: date | None = None, date_from: date | None = None) -> Period | None:
+    """`as_of` defaults to the last date with marks; `date_from` to 1 September of its academic year."""
+    if as_of is None:
+        span = store.mark_date_range(db)
+        if span is None:
+            return None
+        as_of = span[1]
+    return Period(date_from or calendar.academic_year_start(as_of), as_of)
+
+
+def session_counts(tally: pd.DataFrame) -> pd.DataFrame:
+    """Per pupil: sessions in each category, from a (pupil_id, code, era, sessions) tally."""
+    category = codes.classify_by_era(tally["code"], tally["era"].to_numpy())
+    counts = (
+        tally.assign(category=category.astype(str))
+        .pivot_table(index="pupil_id", columns="category", values="sessions", aggfunc="sum", fill_value=0)
+        .reindex(columns=list(codes.CATEGORIES), fill_value=0)
+    )
+    return counts.astype("int64")
+
+
+def add_rates(frame: pd.DataFrame) -> pd.DataFrame:
+    """Possible sessions, percentages and PA/SA from session counts (integer comparisons)."""
+    attendance = frame[codes.PRESENT] + frame[codes.APPROVED_ACTIVITY]
+    authorised, unauthorised = frame[codes.AUTHORISED], frame[codes.UNAUTHORISED]
+    possible = attendance + authorised + unauthorised
+    absent = authorised + unauthorised
+    denominator = possible.where(possible > 0)
+    return frame.assign(
+        possible_sessions=possible,
+        attendance_sessions=attendance,
+        authorised_sessions=authorised,
+        unauthorised_sessions=unauthorised,
+        missing_marks=frame[codes.MISSING],
+        attendance_pct=(attendance / denominator * 100).astype("float64"),
+        absence_pct=(absent / denominator * 100).astype("float64"),
+        persistently_absent=(possible > 0) & (10 * absent >= possible),
+        severely_absent=(possible > 0) & (2 * absent >= possible),
+    )
+
+
+def pupil_figures(db: sqlite_utils.Database, period: Period) -> pd.DataFrame:
+    """One row per pupil with any mark in the period: identity, groups and figures.
+
+    Pupils with no possible session are included (their missing marks still count
+    against the data); filter on `possible_sessions > 0` for lists of pupils.
+    """
+    tally = store.tally_marks(db, calendar.to_day(period.date_from), calendar.to_day(period.as_of))
+    counts = session_counts(tally)
+    pupils = store.pupils_frame(db).set_index("id")
+    settings = store.get_settings(db)
+    sections = store.section_of_year_groups(settings)
+    figures = add_rates(counts).join(pupils, how="left")
+    figures = figures.assign(
+        section=figures["year_group"].map(sections).fillna(""),
+        compulsory_school_age=calendar.compulsory_school_age(
+            figures["dob"], figures["nc_year"], period.academic_year
+        ).to_numpy(),
+    )
+    figures.index.name = "pupil_id"
+    return figures.reset_index().sort_values(["surname", "forename", "upn"], ignore_index=True)
+
+
+def no_pupils() -> pd.DataFrame:
+    """An empty `pupil_figures` frame, for a store with no marks yet."""
+    tally = pd.DataFrame({"pupil_id": pd.Series(dtype="int64"), "code": pd.Series(dtype="string"),
+                          "era": pd.Series(dtype="int64"), "sessions": pd.Series(dtype="int64")})
+    return add_rates(session_counts(tally)).assign(compulsory_school_age=pd.Series(dtype=bool))
+
+
+def group_figures(figures: pd.DataFrame) -> dict:
+    """Pooled figures for a group of pupils (DOMAIN.md §3): totals over totals, never means."""
+    counted = figures[figures["possible_sessions"] > 0]
+    pupils = len(counted)
+    possible = int(counted["possible_sessions"].sum())
+    authorised = int(counted["authorised_sessions"].sum())
+    unauthorised = int(counted["unauthorised_sessions"].sum())
+    pa = int(counted["persistently_absent"].sum())
+    sa = int(counted["severely_absent"].sum())
+
+    def pct(part: int, whole: int) -> float | None:
+        return part / whole * 100 if whole else None
+
+    return {
+        "pupils": pupils,
+        "possible_sessions": possible,
+        "attendance_sessions": int(counted["attendance_sessions"].sum()),
+        "authorised_sessions": authorised,
+        "unauthorised_sessions": unauthorised,
+        "missing_marks": int(figures["missing_marks"].sum()),
+        "overall_absence_pct": pct(authorised + unauthorised, possible),
+        "authorised_absence_pct": pct(authorised, possible),
+        "unauthorised_absence_pct": pct(unauthorised, possible),
+        "persistent_absentees": pa,
+        "persistent_absence_pct": pct(pa, pupils),
+        "severe_absentees": sa,
+        "severe_absence_pct": pct(sa, pupils),
+    }
+
+
+def summary(figures: pd.DataFrame) -> dict:
+    """The headline for all pupils and for pupils of compulsory school age."""
+    return {
+        "all": group_figures(figures),
+        "compulsory_school_age": group_figures(figures[figures["compulsory_school_age"]]),
+    }
+
+
+def by_group(figures: pd.DataFrame, grouping: str) -> pd.DataFrame:
+    """Pooled figures for each value of one characteristic (section, year_group, pp…)."""
+    if grouping not in GROUPINGS:
+        raise KeyError(f"Unknown grouping '{grouping}'; choose one of {', '.join(GROUPINGS)}.")
+    rows = [
+        {grouping: value, **group_figures(members)}
+        for value, members in figures.groupby(grouping, sort=True, dropna=False)
+    ]
+    return pd.DataFrame(rows)

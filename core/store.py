@@ -1,0 +1,379 @@
+"""The SQLite store: schema migrations, settings, audit, and fast access to marks.
+
+One short-lived connection per operation, never shared across threads or reruns. Every
+connection has WAL, foreign keys and a busy timeout. Writes happen inside `transaction`,
+which takes the write lock up front (BEGIN IMMEDIATE) so two writers queue rather than
+deadlock. sqlite-utils serves the schema and the small tables; marks go in as compact
+integer-keyed rows through one `executemany` (DESIGN.md, "Store").
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import sqlite_utils
+
+from core import codes
+
+DEFAULT_DB = Path("var/pastoral.db")
+
+ROLES = ("admin", "attendance_officer", "pastoral_lead", "head_of_section", "viewer")
+
+DEFAULT_SETTINGS: dict[str, Any] = {
+    "school_name": "Our School",
+    # Section of each year group; a head of section sees the pupils of their section(s).
+    "sections": {
+        "Early Years": ["N1", "N2", "R"],
+        "Primary": ["1", "2", "3", "4", "5", "6"],
+        "Secondary": ["7", "8", "9", "10", "11"],
+        "Sixth Form": ["12", "13", "14"],
+    },
+    # Statutory triggers (DOMAIN.md §4): defaults, configurable per local authority.
+    "unauthorised_run_days": {"unauthorised_10_days": 10, "unauthorised_20_days": 20},
+    "illness_sessions": 30,
+    "penalty_sessions": 10,
+    "penalty_school_weeks": 10,
+    "penalty_codes": ["G", "N", "O", "U"],
+    # Case work (used by later screens).
+    "no_action_days": 10,
+    "impact_school_days": 20,
+    "max_upload_mb": 50,
+}
+
+# Numbered migrations. Each is a list of statements run in one transaction; the
+# database's user_version records how many have been applied.
+MIGRATIONS: list[list[str]] = [
+    [
+        """CREATE TABLE settings (
+            key TEXT PRIMARY KEY,
+            value TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            updated_by TEXT NOT NULL)""",
+        """CREATE TABLE code_map (
+            local_code TEXT PRIMARY KEY,
+            dfe_code TEXT NOT NULL,
+            note TEXT NOT NULL DEFAULT '',
+            updated_at TEXT NOT NULL,
+            updated_by TEXT NOT NULL)""",
+        f"""CREATE TABLE users (
+            username TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            email TEXT NOT NULL DEFAULT '',
+            password_hash TEXT NOT NULL,
+            role TEXT NOT NULL CHECK (role IN ({", ".join(repr(r) for r in ROLES)})),
+            sections TEXT NOT NULL DEFAULT '[]',
+            active INTEGER NOT NULL DEFAULT 1,
+            failed_logins INTEGER NOT NULL DEFAULT 0,
+            locked_until TEXT,
+            created_at TEXT NOT NULL)""",
+        """CREATE TABLE imports (
+            id INTEGER PRIMARY KEY,
+            file_name TEXT NOT NULL,
+            sha256 TEXT NOT NULL,
+            shape TEXT NOT NULL,
+            rows INTEGER NOT NULL,
+            pupils INTEGER NOT NULL,
+            pupils_added INTEGER NOT NULL DEFAULT 0,
+            pupils_updated INTEGER NOT NULL DEFAULT 0,
+            marks_added INTEGER NOT NULL DEFAULT 0,
+            marks_changed INTEGER NOT NULL DEFAULT 0,
+            date_from TEXT,
+            date_to TEXT,
+            data_as_at TEXT,
+            imported_by TEXT NOT NULL,
+            imported_at TEXT NOT NULL,
+            status TEXT NOT NULL DEFAULT 'imported' CHECK (status IN ('imported', 'undone')))""",
+        """CREATE TABLE pupils (
+            id INTEGER PRIMARY KEY,
+            upn TEXT NOT NULL UNIQUE,
+            adno TEXT NOT NULL DEFAULT '',
+            surname TEXT NOT NULL DEFAULT '',
+            forename TEXT NOT NULL DEFAULT '',
+            dob TEXT,
+            gender TEXT NOT NULL DEFAULT '',
+            year_group TEXT NOT NULL DEFAULT '',
+            nc_year INTEGER,
+            form TEXT NOT NULL DEFAULT '',
+            pp INTEGER NOT NULL DEFAULT 0,
+            fsm INTEGER NOT NULL DEFAULT 0,
+            sen TEXT NOT NULL DEFAULT 'N' CHECK (sen IN ('N', 'K', 'E')),
+            eal INTEGER NOT NULL DEFAULT 0,
+            cla INTEGER NOT NULL DEFAULT 0,
+            entry_date TEXT,
+            leave_date TEXT,
+            on_roll INTEGER NOT NULL DEFAULT 1,
+            first_import_id INTEGER REFERENCES imports(id),
+            updated_import_id INTEGER REFERENCES imports(id))""",
+        "CREATE INDEX pupils_adno ON pupils(adno)",
+        """CREATE TABLE pupil_changes (
+            id INTEGER PRIMARY KEY,
+            pupil_id INTEGER NOT NULL REFERENCES pupils(id),
+            import_id INTEGER NOT NULL REFERENCES imports(id),
+            before TEXT NOT NULL)""",
+        """CREATE TABLE marks (
+            pupil_id INTEGER NOT NULL REFERENCES pupils(id),
+            day INTEGER NOT NULL,
+            session INTEGER NOT NULL CHECK (session IN (0, 1)),
+            code TEXT NOT NULL,
+            minutes_late INTEGER,
+            import_id INTEGER NOT NULL REFERENCES imports(id),
+            PRIMARY KEY (pupil_id, day, session)) WITHOUT ROWID""",
+        "CREATE INDEX marks_day ON marks(day)",
+        """CREATE TABLE mark_changes (
+            id INTEGER PRIMARY KEY,
+            pupil_id INTEGER NOT NULL REFERENCES pupils(id),
+            day INTEGER NOT NULL,
+            session INTEGER NOT NULL,
+            old_code TEXT NOT NULL,
+            new_code TEXT NOT NULL,
+            old_minutes_late INTEGER,
+            new_minutes_late INTEGER,
+            import_id INTEGER NOT NULL REFERENCES imports(id))""",
+        "CREATE INDEX mark_changes_pupil ON mark_changes(pupil_id, day)",
+        "CREATE INDEX mark_changes_import ON mark_changes(import_id)",
+        """CREATE TABLE audit (
+            id INTEGER PRIMARY KEY,
+            at TEXT NOT NULL,
+            username TEXT NOT NULL,
+            action TEXT NOT NULL,
+            entity TEXT NOT NULL DEFAULT '',
+            entity_id TEXT NOT NULL DEFAULT '',
+            detail TEXT NOT NULL DEFAULT '{}')""",
+        "CREATE INDEX audit_at ON audit(at)",
+    ],
+]
+
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+class StoreError(Exception):
+    """A problem with the database file the user can act on."""
+
+
+def default_path() -> Path:
+    return Path(os.environ.get("PASTORAL_DB") or DEFAULT_DB)
+
+
+def now() -> str:
+    """The current time as stored: ISO 8601 in UTC, to the second."""
+    return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+
+
+def connect(path: str | Path | None = None, migrate_to: int = SCHEMA_VERSION) -> sqlite_utils.Database:
+    """Open the store (creating and migrating it if needed) for one operation."""
+    path = Path(path) if path else default_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        conn = sqlite3.connect(path, timeout=30, isolation_level=None)
+        conn.execute("PRAGMA busy_timeout = 30000")
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = NORMAL")
+        conn.execute("PRAGMA foreign_keys = ON")
+    except sqlite3.DatabaseError as error:
+        raise StoreError(f"{path} is not a Pastoral database ({error}).") from error
+    db = sqlite_utils.Database(conn)
+    migrate(db, migrate_to)
+    return db
+
+
+@contextmanager
+def opened(path: str | Path | None = None) -> Iterator[sqlite_utils.Database]:
+    """`with opened(path) as db:` — a connection that is closed afterwards."""
+    db = connect(path)
+    try:
+        yield db
+    finally:
+        db.conn.close()
+
+
+class Rollback(Exception):
+    """Raised inside `transaction` to undo it quietly (a dry run, or nothing to change)."""
+
+
+@contextmanager
+def transaction(db: sqlite_utils.Database) -> Iterator[sqlite3.Connection]:
+    """One write transaction: everything inside commits together or not at all."""
+    conn = db.conn
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+    except Rollback:
+        conn.execute("ROLLBACK")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    else:
+        conn.execute("COMMIT")
+
+
+def schema_version(db: sqlite_utils.Database) -> int:
+    return db.execute("PRAGMA user_version").fetchone()[0]
+
+
+def migrate(db: sqlite_utils.Database, target: int = SCHEMA_VERSION) -> None:
+    """Apply the numbered migrations not yet applied, each in its own transaction."""
+    current = schema_version(db)
+    if current > SCHEMA_VERSION:
+        raise StoreError(
+            f"This database was written by a newer version of Pastoral (schema {current}); "
+            "update the program before opening it."
+        )
+    for number in range(current, target):
+        with transaction(db) as conn:
+            # Re-read inside the lock: another process may have migrated meanwhile.
+            if conn.execute("PRAGMA user_version").fetchone()[0] > number:
+                continue
+            for statement in MIGRATIONS[number]:
+                conn.execute(statement)
+            conn.execute(f"PRAGMA user_version = {number + 1}")
+
+
+# --- audit -----------------------------------------------------------------------
+
+
+def audit(
+    conn: sqlite3.Connection | sqlite_utils.Database,
+    username: str,
+    action: str,
+    entity: str = "",
+    entity_id: str | int = "",
+    detail: dict | None = None,
+) -> None:
+    """Record who did what, when, to which record. Call inside the write's transaction."""
+    execute = conn.execute
+    execute(
+        "INSERT INTO audit (at, username, action, entity, entity_id, detail) VALUES (?, ?, ?, ?, ?, ?)",
+        (now(), username, action, entity, str(entity_id), json.dumps(detail or {}, default=str)),
+    )
+
+
+# --- settings and code mappings --------------------------------------------------
+
+
+def get_settings(db: sqlite_utils.Database) -> dict[str, Any]:
+    """The defaults overlaid with what the school has saved."""
+    saved = {row[0]: json.loads(row[1]) for row in db.execute("SELECT key, value FROM settings")}
+    return {**DEFAULT_SETTINGS, **saved}
+
+
+def set_setting(db: sqlite_utils.Database, key: str, value: Any, username: str) -> None:
+    if key not in DEFAULT_SETTINGS:
+        raise KeyError(f"Unknown setting '{key}'.")
+    with transaction(db) as conn:
+        old = conn.execute("SELECT value FROM settings WHERE key = ?", (key,)).fetchone()
+        conn.execute(
+            "INSERT INTO settings (key, value, updated_at, updated_by) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT(key) DO UPDATE SET value = excluded.value, "
+            "updated_at = excluded.updated_at, updated_by = excluded.updated_by",
+            (key, json.dumps(value), now(), username),
+        )
+        audit(conn, username, "setting.change", "settings", key,
+              {"old": json.loads(old[0]) if old else DEFAULT_SETTINGS[key], "new": value})
+
+
+def local_codes(db: sqlite_utils.Database) -> dict[str, str]:
+    return dict(db.execute("SELECT local_code, dfe_code FROM code_map").fetchall())
+
+
+def set_local_code(db: sqlite_utils.Database, local_code: str, dfe_code: str, username: str, note: str = "") -> None:
+    problem = codes.check_local_mapping(local_code, dfe_code)
+    if problem:
+        raise ValueError(problem)
+    local_code, dfe_code = local_code.strip().upper(), dfe_code.strip().upper()
+    with transaction(db) as conn:
+        conn.execute(
+            "INSERT INTO code_map (local_code, dfe_code, note, updated_at, updated_by) VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT(local_code) DO UPDATE SET dfe_code = excluded.dfe_code, note = excluded.note, "
+            "updated_at = excluded.updated_at, updated_by = excluded.updated_by",
+            (local_code, dfe_code, note, now(), username),
+        )
+        audit(conn, username, "code_map.set", "code_map", local_code, {"dfe_code": dfe_code})
+
+
+def section_of_year_groups(settings: dict[str, Any]) -> dict[str, str]:
+    """Year group → section name, from the `sections` setting."""
+    return {year: section for section, years in settings["sections"].items() for year in years}
+
+
+# --- reading ---------------------------------------------------------------------
+
+PUPIL_COLUMNS = (
+    "id", "upn", "adno", "surname", "forename", "dob", "gender", "year_group", "nc_year",
+    "form", "pp", "fsm", "sen", "eal", "cla", "entry_date", "leave_date", "on_roll",
+)
+
+
+def pupils_frame(db: sqlite_utils.Database) -> pd.DataFrame:
+    rows = db.execute(f"SELECT {', '.join(PUPIL_COLUMNS)} FROM pupils").fetchall()
+    frame = pd.DataFrame(rows, columns=list(PUPIL_COLUMNS))
+    return frame.astype({"id": "int64", "nc_year": "Int64"})
+
+
+def mark_date_range(db: sqlite_utils.Database) -> tuple[date, date] | None:
+    """First and last dates with marks in the store, or None when it has none."""
+    low, high = db.execute("SELECT MIN(day), MAX(day) FROM marks").fetchone()
+    if low is None:
+        return None
+    from core.calendar import from_day
+
+    return from_day(low), from_day(high)
+
+
+def last_import_id(db: sqlite_utils.Database) -> int:
+    """Key for caches: changes whenever the stored data changes."""
+    row = db.execute("SELECT MAX(id) FROM imports").fetchone()
+    undone = db.execute("SELECT COUNT(*) FROM imports WHERE status = 'undone'").fetchone()
+    return (row[0] or 0) * 1000 + undone[0]
+
+
+def _era_sql() -> str:
+    """SQL CASE giving the code era of `day` (see codes.era_boundaries)."""
+    from core.calendar import to_day
+
+    edges = codes.era_boundaries()
+    whens = " ".join(f"WHEN day < {to_day(edge)} THEN {i}" for i, edge in enumerate(edges))
+    return f"CASE {whens} ELSE {len(edges)} END"
+
+
+def tally_marks(db: sqlite_utils.Database, first_day: int, last_day: int) -> pd.DataFrame:
+    """Sessions per pupil per code per code era, between two day numbers inclusive."""
+    rows = db.execute(
+        f"SELECT pupil_id, code, {_era_sql()} AS era, COUNT(*) FROM marks "
+        "WHERE day BETWEEN ? AND ? GROUP BY pupil_id, code, era",
+        (first_day, last_day),
+    ).fetchall()
+    return pd.DataFrame(rows, columns=["pupil_id", "code", "era", "sessions"]).astype(
+        {"pupil_id": "int64", "era": "int64", "sessions": "int64"}
+    )
+
+
+def load_marks(
+    db: sqlite_utils.Database, first_day: int, last_day: int, pupil_ids: list[int] | None = None
+) -> pd.DataFrame:
+    """Every stored session between two day numbers: pupil_id, day, session, code, minutes_late."""
+    sql = "SELECT pupil_id, day, session, code, minutes_late FROM marks WHERE day BETWEEN ? AND ?"
+    params: list[Any] = [first_day, last_day]
+    if pupil_ids is not None:
+        sql += f" AND pupil_id IN (SELECT value FROM json_each(?))"
+        params.append(json.dumps([int(p) for p in pupil_ids]))
+    rows = db.execute(sql, params).fetchall()
+    return pd.DataFrame(rows, columns=["pupil_id", "day", "session", "code", "minutes_late"]).astype(
+        {"pupil_id": "int64", "day": "int64", "session": "int64", "minutes_late": "Int64"}
+    )
+
+
+def school_session_days(db: sqlite_utils.Database, first_day: int, last_day: int) -> pd.DataFrame:
+    """Day numbers on which the school held a session (a mark other than a planned closure)."""
+    rows = db.execute(
+        "SELECT DISTINCT day FROM marks WHERE day BETWEEN ? AND ? AND code != '#' ORDER BY day",
+        (first_day, last_day),
+    ).fetchall()
+    return pd.DataFrame(rows, columns=["day"]).astype("int64")

@@ -1,0 +1,202 @@
+"""Statutory triggers of DOMAIN.md §4, each with the date it was first reached.
+
+A trigger is reached on the first date in the academic year that satisfies it, counting
+only marks on or before that date; `reached_on` is the date of the session that
+completes it. Only pupils of compulsory school age are considered. Thresholds and the
+penalty-notice codes come from the settings. Everything is vectorised over sessions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import numpy as np
+import pandas as pd
+import sqlite_utils
+
+from core import calendar, codes, store
+
+UNAUTHORISED_10_DAYS = "unauthorised_10_days"
+UNAUTHORISED_20_DAYS = "unauthorised_20_days"
+ILLNESS_15_DAYS = "illness_15_days"
+PENALTY_NOTICE_THRESHOLD = "penalty_notice_threshold"
+
+TRIGGER_IDS = (UNAUTHORISED_10_DAYS, UNAUTHORISED_20_DAYS, ILLNESS_15_DAYS, PENALTY_NOTICE_THRESHOLD)
+
+TRIGGER_LABELS = {
+    UNAUTHORISED_10_DAYS: "10 school days' unauthorised absence in a row",
+    UNAUTHORISED_20_DAYS: "20 school days' unauthorised absence in a row",
+    ILLNESS_15_DAYS: "15 days' (30 sessions) illness",
+    PENALTY_NOTICE_THRESHOLD: "Penalty-notice threshold",
+}
+
+TRIGGER_NEXT_STEPS = {
+    UNAUTHORISED_10_DAYS: "Notify the local authority.",
+    UNAUTHORISED_20_DAYS: "Children-missing-education checks with the local authority.",
+    ILLNESS_15_DAYS: "Notify the local authority (section 19 duty to arrange education).",
+    PENALTY_NOTICE_THRESHOLD: "Consider a penalty notice under the national framework.",
+}
+
+COLUMNS = ["pupil_id", "upn", "trigger", "reached_on", "detail"]
+
+
+@dataclass(frozen=True)
+class TriggerRules:
+    """The thresholds in force, from the settings (defaults in store.DEFAULT_SETTINGS)."""
+
+    unauthorised_run_days: dict[str, int]
+    illness_sessions: int
+    penalty_sessions: int
+    penalty_school_weeks: int
+    penalty_codes: tuple[str, ...]
+
+    @classmethod
+    def from_settings(cls, settings: dict) -> "TriggerRules":
+        return cls(
+            unauthorised_run_days=dict(settings["unauthorised_run_days"]),
+            illness_sessions=int(settings["illness_sessions"]),
+            penalty_sessions=int(settings["penalty_sessions"]),
+            penalty_school_weeks=int(settings["penalty_school_weeks"]),
+            penalty_codes=tuple(settings["penalty_codes"]),
+        )
+
+
+def reached(db: sqlite_utils.Database, as_of: date | None = None) -> pd.DataFrame:
+    """Every trigger reached by a pupil of compulsory school age in the academic year up to `as_of`."""
+    if as_of is None:
+        span = store.mark_date_range(db)
+        if span is None:
+            return pd.DataFrame(columns=COLUMNS)
+        as_of = span[1]
+    rules = TriggerRules.from_settings(store.get_settings(db))
+    year_start = calendar.academic_year_start(as_of)
+    # The penalty window may reach back into the previous term or academic year.
+    look_back = year_start - timedelta(weeks=rules.penalty_school_weeks + 30)
+    first_day, year_first_day, last_day = (calendar.to_day(d) for d in (look_back, year_start, as_of))
+
+    pupils = store.pupils_frame(db)
+    compulsory = pupils[
+        calendar.compulsory_school_age(pupils["dob"], pupils["nc_year"], calendar.academic_year(as_of)).to_numpy()
+    ]
+    marks = store.load_marks(db, first_day, last_day)
+    marks = marks[marks["pupil_id"].isin(compulsory["id"])]
+    school_days = store.school_session_days(db, first_day, last_day)["day"].to_numpy()
+    found = find_triggers(marks, rules, year_first_day, school_days)
+    upns = compulsory.set_index("id")["upn"]
+    return found.assign(upn=found["pupil_id"].map(upns))[COLUMNS].sort_values(
+        ["reached_on", "upn", "trigger"], ignore_index=True
+    )
+
+
+def find_triggers(marks: pd.DataFrame, rules: TriggerRules, year_first_day: int, school_days: np.ndarray) -> pd.DataFrame:
+    """Triggers from sessions (pupil_id, day, session, code); reached days ≥ `year_first_day`.
+
+    `school_days` are the day numbers on which the school held a session; their weeks
+    are the school weeks of the rolling penalty-notice window.
+    """
+    marks = marks.sort_values(["pupil_id", "day", "session"], ignore_index=True)
+    category = codes.classify_by_era(marks["code"], codes.era_of(calendar.days_to_dates(marks["day"])))
+    marks = marks.assign(category=category.astype(str).to_numpy())
+    this_year = marks[marks["day"] >= year_first_day]
+    found = [
+        *(_unauthorised_runs(this_year, trigger, days) for trigger, days in rules.unauthorised_run_days.items()),
+        _illness(this_year, rules.illness_sessions),
+        _penalty_threshold(marks, rules, year_first_day, school_days),
+    ]
+    found = [f for f in found if not f.empty]
+    if not found:
+        return pd.DataFrame(columns=["pupil_id", "trigger", "reached_on", "detail"])
+    return pd.concat(found, ignore_index=True)
+
+
+def _iso(day: int) -> str:
+    return calendar.from_day(day).isoformat()
+
+
+def _unauthorised_runs(marks: pd.DataFrame, trigger: str, run_days: int) -> pd.DataFrame:
+    """`run_days` consecutive school days on which every possible session is unauthorised.
+
+    Days with no possible session for the pupil neither count nor break the run.
+    """
+    possible = marks[marks["category"].isin(codes.POSSIBLE_CATEGORIES)]
+    days = (
+        possible.assign(unauthorised=possible["category"] == codes.UNAUTHORISED)
+        .groupby(["pupil_id", "day"], sort=True)["unauthorised"].all()
+        .reset_index()
+    )
+    if days.empty:
+        return pd.DataFrame()
+    # A new run starts at each day that breaks the previous one, and at each new pupil.
+    new_pupil = days["pupil_id"].ne(days["pupil_id"].shift())
+    run_id = (~days["unauthorised"] | new_pupil).cumsum()
+    length = days["unauthorised"].astype(int).groupby(run_id).cumsum()
+    start = days["day"].where(days["unauthorised"]).groupby(run_id).transform("min")
+    hits = days[length == run_days].groupby("pupil_id", sort=False).head(1)
+    return pd.DataFrame({
+        "pupil_id": hits["pupil_id"].to_numpy(),
+        "trigger": trigger,
+        "reached_on": [calendar.from_day(d) for d in hits["day"]],
+        "detail": [
+            f"{run_days} consecutive school days of unauthorised absence, {_iso(first)} to {_iso(day)}"
+            for first, day in zip(start[hits.index].astype(int), hits["day"])
+        ],
+    })
+
+
+def _illness(marks: pd.DataFrame, sessions: int) -> pd.DataFrame:
+    """`sessions` or more illness (`I`) sessions, consecutive or not."""
+    ill = marks[marks["code"] == "I"]
+    count = ill.groupby("pupil_id").cumcount() + 1
+    hits = ill[count == sessions]
+    return pd.DataFrame({
+        "pupil_id": hits["pupil_id"].to_numpy(),
+        "trigger": ILLNESS_15_DAYS,
+        "reached_on": [calendar.from_day(d) for d in hits["day"]],
+        "detail": [f"{sessions} sessions of illness (I) this academic year, the {sessions}th on {_iso(d)}" for d in hits["day"]],
+    })
+
+
+def _penalty_threshold(marks: pd.DataFrame, rules: TriggerRules, year_first_day: int, school_days: np.ndarray) -> pd.DataFrame:
+    """`penalty_sessions` unauthorised sessions (penalty codes) within a rolling window of school weeks.
+
+    On a date, count the sessions on or before it in the school week of the date and the
+    school weeks before it. Within the year the count only rises at such a session, so the
+    threshold is first met on the date of one of them — or, when sessions carried over
+    from before the academic year already meet it, on the year's first school day.
+    """
+    counted = marks[marks["code"].isin(rules.penalty_codes)]
+    year_days = school_days[school_days >= year_first_day]
+    if counted.empty or len(year_days) == 0:
+        return pd.DataFrame()
+    weeks = calendar.school_weeks(school_days)
+    reach_back = rules.penalty_school_weeks - 1
+    day = counted["day"].to_numpy()
+    week_index = np.searchsorted(weeks, calendar.week_of_days(day))
+    pupil = counted["pupil_id"].to_numpy(dtype=np.int64)
+    span = len(weeks) + 1
+    key = pupil * span + week_index  # ascending: marks are ordered by pupil, then day
+    window_start = np.searchsorted(key, pupil * span + np.maximum(week_index - reach_back, 0), side="left")
+    in_window = np.arange(len(key)) - window_start + 1
+    hit = (in_window >= rules.penalty_sessions) & (day >= year_first_day)
+    reached = pd.DataFrame({"pupil_id": pupil[hit], "day": day[hit], "first": day[window_start[hit]]})
+
+    first_school_day = int(year_days[0])
+    first_week = np.searchsorted(weeks, calendar.week_of_days(np.array([first_school_day])))[0]
+    before = counted[(day < first_school_day) & (week_index >= first_week - reach_back)]
+    carried = before.groupby("pupil_id")["day"].agg(["size", "min"])
+    carried = carried[carried["size"] >= rules.penalty_sessions]
+    reached = pd.concat([
+        pd.DataFrame({"pupil_id": carried.index.to_numpy(), "day": first_school_day, "first": carried["min"].to_numpy()}),
+        reached,
+    ]).groupby("pupil_id", sort=False).head(1)
+    return pd.DataFrame({
+        "pupil_id": reached["pupil_id"].to_numpy(),
+        "trigger": PENALTY_NOTICE_THRESHOLD,
+        "reached_on": [calendar.from_day(d) for d in reached["day"]],
+        "detail": [
+            f"{rules.penalty_sessions} sessions of unauthorised absence ({'/'.join(rules.penalty_codes)}) "
+            f"within {rules.penalty_school_weeks} school weeks, {_iso(first)} to {_iso(d)}"
+            for first, d in zip(reached["first"], reached["day"])
+        ],
+    })
