@@ -68,6 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--until", type=iso_date, metavar="YYYY-MM-DD", help="last date of marks (default: end of the autumn term)")
     demo.add_argument("--size", type=float, default=1.0, help="pupils as a multiple of ~1,300 (default 1.0)")
     demo.add_argument("--export", type=Path, metavar="DIR", help="also write the generated CSV exports to DIR")
+    demo.add_argument("--logins", action="store_true", help="only print the demo logins")
     return parser
 
 
@@ -207,10 +208,13 @@ def run_triggers(db, args) -> int:
 
 
 def run_demo(db, args) -> int:
-    from data.demo_school import load_demo
+    from data import demo
 
-    report = load_demo(db, seed=args.seed, academic_year=args.year, until=args.until, size=args.size, export_to=args.export)
-    _emit(report)
+    if args.logins:
+        _emit(demo.logins_text(demo.existing_logins(db)))
+        return 0
+    _emit(demo.load_demo(db, seed=args.seed, academic_year=args.year, until=args.until, size=args.size,
+                         export_to=args.export))
     return 0
 
 

@@ -79,14 +79,33 @@ def reached(db: sqlite_utils.Database, as_of: date | None = None) -> pd.DataFram
     compulsory = pupils[
         calendar.compulsory_school_age(pupils["dob"], pupils["nc_year"], calendar.academic_year(as_of)).to_numpy()
     ]
-    marks = store.load_marks(db, first_day, last_day)
-    marks = marks[marks["pupil_id"].isin(compulsory["id"])]
+    candidates = _candidates(db, rules, compulsory["id"], first_day, year_first_day, last_day)
+    marks = store.load_marks(db, first_day, last_day, pupil_ids=candidates)
     school_days = store.school_session_days(db, first_day, last_day)["day"].to_numpy()
     found = find_triggers(marks, rules, year_first_day, school_days)
     upns = compulsory.set_index("id")["upn"]
     return found.assign(upn=found["pupil_id"].map(upns))[COLUMNS].sort_values(
         ["reached_on", "upn", "trigger"], ignore_index=True
     )
+
+
+def _candidates(db, rules: TriggerRules, pupil_ids: pd.Series, first_day: int, year_first_day: int, last_day: int) -> list[int]:
+    """Pupils with enough unauthorised or illness sessions to possibly reach a trigger.
+
+    A cheap tally narrows the session-by-session work to the pupils who need it.
+    """
+    tally = store.tally_marks(db, first_day, last_day)
+    tally = tally[tally["pupil_id"].isin(pupil_ids)]
+    category = codes.classify_by_era(tally["code"], tally["era"].to_numpy())
+    unauthorised = tally["code"].isin(rules.penalty_codes) | (category == codes.UNAUTHORISED).to_numpy()
+    fewest = min([rules.penalty_sessions, *rules.unauthorised_run_days.values()])
+    by_pupil = tally.assign(
+        unauthorised=tally["sessions"].where(unauthorised, 0),
+        illness=tally["sessions"].where(tally["code"] == "I", 0),
+    ).groupby("pupil_id")[["unauthorised", "illness"]].sum()
+    # Illness counts only this academic year, but the wider tally is a safe over-estimate.
+    keep = (by_pupil["unauthorised"] >= fewest) | (by_pupil["illness"] >= rules.illness_sessions)
+    return by_pupil.index[keep].tolist()
 
 
 def find_triggers(marks: pd.DataFrame, rules: TriggerRules, year_first_day: int, school_days: np.ndarray) -> pd.DataFrame:

@@ -1,0 +1,43 @@
+# Pastoral — the two commands a new user needs: `make run` and `make test`.
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+DB     ?= var/pastoral.db
+PORT   ?= 8501
+PYTHON ?= python3
+
+.PHONY: install run demo test test-fast bench clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	@touch $(STAMP)
+
+# First run: generate the demo school. Every run: start the app and say where it is.
+run: install
+	@mkdir -p var
+	@test -f $(DB) || PASTORAL_DB=$(DB) $(VENV)/bin/pastoral demo
+	@PASTORAL_DB=$(DB) $(VENV)/bin/pastoral demo --logins
+	@echo ""
+	@echo "Pastoral is starting at http://localhost:$(PORT)  (Ctrl+C to stop)"
+	PASTORAL_DB=$(DB) $(VENV)/bin/streamlit run app.py --server.address localhost --server.port $(PORT) --server.headless true
+
+# Rebuild the demo school from scratch.
+demo: install
+	rm -f $(DB) $(DB)-wal $(DB)-shm
+	PASTORAL_DB=$(DB) $(VENV)/bin/pastoral demo
+
+test: install
+	$(PY) -m pytest
+
+test-fast: install
+	$(PY) -m pytest -m "not browser"
+
+bench: install
+	@for script in bench/bench_*.py; do echo "== $$script"; $(PY) $$script || exit 1; done
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis

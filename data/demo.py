@@ -1,0 +1,109 @@
+"""Load the generated demo school into a store the way a school would: roll, then weekly exports.
+
+Each weekly export is written as it would have been on the Friday it was taken: some
+absences still `N` (no reason yet). The next week's export covers that week again with
+the reasons filled in, so the store records corrections (N → I after a parent rang)
+exactly as it does for a real school.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import sqlite_utils
+
+from core import store
+from core.importers import REJECTED, import_file
+
+DEMO_USER = "demo"
+# Absence codes a parent's call typically resolves; first recorded as N.
+RESOLVED_LATER = ("I", "M", "O", "G", "R", "C")
+
+
+def load_demo(
+    db: sqlite_utils.Database,
+    seed: int = 1,
+    academic_year: int = 2025,
+    until: date | None = None,
+    size: float = 1.0,
+    export_to: Path | None = None,
+) -> str:
+    """Generate the demo school and import it week by week; returns a report for people."""
+    from data.demo_school import DEFAULT_SECTIONS, generate
+
+    if store.mark_date_range(db) is not None:
+        return "The database already holds register data; the demo school was not loaded. Use `make demo` to start again."
+    school = generate(seed=seed, academic_year=academic_year, until=until, size=size)
+    store.set_setting(db, "school_name", school.name, DEMO_USER)
+    store.set_setting(db, "sections", {s.name: list(s.year_groups) for s in DEFAULT_SECTIONS}, DEMO_USER)
+
+    with tempfile.TemporaryDirectory() as scratch:
+        folder = Path(export_to or scratch)
+        folder.mkdir(parents=True, exist_ok=True)
+        files = write_weekly_exports(school, folder, seed)
+        outcomes = [import_file(db, path, DEMO_USER) for path in files]
+    rejected = [o for o in outcomes if o.status == REJECTED]
+    if rejected:
+        problems = "; ".join(p.message for p in rejected[0].problems[:3])
+        raise RuntimeError(f"The demo export {rejected[0].file} was rejected: {problems}")
+
+    logins = create_logins(db)
+    first, last = store.mark_date_range(db)
+    changed = sum(o.marks_changed for o in outcomes)
+    lines = [
+        f"Demo school loaded: {school.name}",
+        f"  {len(school.roll)} pupils, {len(school.marks):,} sessions from {first:%d/%m/%Y} to {last:%d/%m/%Y}",
+        f"  {len(outcomes)} uploads (the roll and one register export a week); {changed:,} marks corrected on later uploads",
+    ]
+    if export_to:
+        lines.append(f"  exports written to {export_to}")
+    return "\n".join(lines + ["", logins_text(logins)])
+
+
+def write_weekly_exports(school, folder: Path, seed: int) -> list[Path]:
+    """The roll, then one marks CSV per school week as exported on its Friday."""
+    rng = np.random.default_rng(seed + 7)
+    roll_path = folder / "roll.csv"
+    school.roll.to_csv(roll_path, index=False)
+    files = [roll_path]
+    marks = school.marks
+    dates = pd.to_datetime(marks["date"])
+    previous = None
+    for number, (monday, friday) in enumerate(school.register_weeks, start=1):
+        this_week = (dates >= pd.Timestamp(monday)) & (dates <= pd.Timestamp(friday))
+        week = marks[this_week]
+        if week.empty:
+            continue
+        # As first exported: some absences not yet explained.
+        unexplained = week["mark"].isin(RESOLVED_LATER) & (rng.random(len(week)) < 0.35)
+        as_exported = week.assign(mark=week["mark"].where(~unexplained, "N"))
+        # The export overlaps the week before, now with the reasons filled in.
+        export = as_exported if previous is None else pd.concat([previous, as_exported])
+        path = folder / f"marks_week_{number:02d}_{monday.isoformat()}.csv"
+        export.to_csv(path, index=False)
+        files.append(path)
+        previous = week
+    return files
+
+
+def create_logins(db: sqlite_utils.Database) -> list[tuple]:
+    """Demo logins, one per role, when the app's auth module provides them."""
+    try:
+        from core.auth import create_demo_users
+    except ImportError:
+        return []
+    return create_demo_users(db)
+
+
+def logins_text(logins: list[tuple]) -> str:
+    if not logins:
+        return ""
+    lines = ["Demo logins (username / password — role):"]
+    for username, password, role, *sections in logins:
+        scope = f" ({', '.join(sections[0])})" if sections and sections[0] else ""
+        lines.append(f"  {username} / {password} — {role}{scope}")
+    return "\n".join(lines)

@@ -1,0 +1,63 @@
+"""Fixtures shared by the whole suite: a fresh store per test and tiny exports built in the test."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from core import store
+from core.importers import import_file
+from core.importers.values import upn_check_letter
+
+ROLL_HEADER = "upn,adno,surname,forename,dob,gender,year_group,form,pp,fsm,sen,eal,cla"
+
+
+def make_upn(serial: int) -> str:
+    """A valid synthetic UPN (local authority 999, so never a real child's)."""
+    digits = f"999000026{serial:03d}"
+    return upn_check_letter(digits) + digits
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    return tmp_path / "school.db"
+
+
+@pytest.fixture
+def db(db_path: Path):
+    database = store.connect(db_path)
+    yield database
+    database.conn.close()
+
+
+@pytest.fixture
+def load(db, tmp_path: Path):
+    """load(name, text) writes a CSV into the test's folder and imports it; returns the outcome."""
+
+    def _load(name: str, text: str, user: str = "test"):
+        path = tmp_path / name
+        path.write_text(text.strip() + "\n", encoding="utf-8")
+        return import_file(db, path, user)
+
+    return _load
+
+
+def roll_csv(*pupils: dict) -> str:
+    """A pupil roll CSV; each pupil a dict overriding the defaults (a Year 7 pupil)."""
+    lines = [ROLL_HEADER]
+    for i, pupil in enumerate(pupils, start=1):
+        row = {"upn": make_upn(i), "adno": f"{i:05d}", "surname": f"Surname{i}", "forename": f"Forename{i}",
+               "dob": "2014-01-15", "gender": "F", "year_group": "7", "form": "7A",
+               "pp": "N", "fsm": "N", "sen": "N", "eal": "N", "cla": "N", **pupil}
+        lines.append(",".join(str(row[c]) for c in ROLL_HEADER.split(",")))
+    return "\n".join(lines)
+
+
+def marks_csv(rows: list[tuple]) -> str:
+    """A long marks CSV from (upn, iso_date, session, mark[, minutes_late]) tuples."""
+    lines = ["upn,date,session,mark,minutes_late"]
+    for row in rows:
+        upn, day, session, mark, *late = row
+        lines.append(f"{upn},{day},{session},{mark},{late[0] if late else ''}")
+    return "\n".join(lines)
