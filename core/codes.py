@@ -173,7 +173,7 @@ def classify_by_era(codes: pd.Series, eras: np.ndarray) -> pd.Series:
     """Category of each (code, era) pair; the vectorised core of `classify`."""
     known, grid = _category_grid()
     codes = pd.Series(codes, copy=False).astype("string").fillna("")
-    code_index = pd.Categorical(codes, categories=known).codes.astype(np.int64)
+    code_index = pd.Index(known).get_indexer(codes.to_numpy(dtype=object)).astype(np.int64)
     code_index[code_index < 0] = len(known)  # the UNKNOWN column
     category_index = grid[np.asarray(eras, dtype=np.int64), code_index]
     return pd.Series(

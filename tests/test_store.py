@@ -1,0 +1,122 @@
+"""The store: migrations, connection settings, transactions, audit and settings."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+
+from core import store
+from tests.conftest import make_upn, marks_csv, roll_csv
+
+
+def test_a_new_database_is_migrated_to_the_latest_schema(db):
+    assert store.schema_version(db) == store.SCHEMA_VERSION
+    assert {"pupils", "marks", "mark_changes", "imports", "audit", "settings", "code_map", "users"} <= set(db.table_names())
+
+
+def test_every_connection_uses_wal_foreign_keys_and_a_busy_timeout(db):
+    assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+    assert db.execute("PRAGMA busy_timeout").fetchone()[0] >= 5000
+
+
+def test_migrating_twice_changes_nothing(db_path):
+    store.connect(db_path).conn.close()
+    again = store.connect(db_path)
+    assert store.schema_version(again) == store.SCHEMA_VERSION
+
+
+def test_each_earlier_schema_version_migrates_to_the_latest(tmp_path):
+    for version in range(store.SCHEMA_VERSION + 1):
+        path = tmp_path / f"v{version}.db"
+        store.connect(path, migrate_to=version).conn.close()
+        assert store.schema_version(store.connect(path)) == store.SCHEMA_VERSION
+
+
+def test_a_database_from_a_newer_version_is_refused_with_a_message(db_path):
+    conn = sqlite3.connect(db_path)
+    conn.execute(f"PRAGMA user_version = {store.SCHEMA_VERSION + 5}")
+    conn.close()
+    with pytest.raises(store.StoreError, match="newer version"):
+        store.connect(db_path)
+
+
+def test_a_file_that_is_not_a_database_is_refused_with_a_message(tmp_path):
+    path = tmp_path / "letter.db"
+    path.write_bytes(b"Dear parent, " * 200)
+    with pytest.raises(store.StoreError, match="not a Pastoral database"):
+        store.connect(path)
+
+
+def test_a_failed_transaction_writes_nothing(db):
+    with pytest.raises(RuntimeError):
+        with store.transaction(db) as conn:
+            store.audit(conn, "someone", "test")
+            raise RuntimeError("power cut")
+    assert db.execute("SELECT COUNT(*) FROM audit").fetchone()[0] == 0
+
+
+def test_marks_need_a_stored_pupil(db):
+    with pytest.raises(sqlite3.IntegrityError):
+        with store.transaction(db) as conn:
+            conn.execute("INSERT INTO imports (id, file_name, sha256, shape, rows, pupils, imported_by, imported_at) "
+                         "VALUES (1, 'x', 'x', 'x', 0, 0, 'x', 'x')")
+            conn.execute("INSERT INTO marks (pupil_id, day, session, code, import_id) VALUES (999, 1, 0, '/', 1)")
+
+
+def test_settings_default_until_saved_and_each_change_is_audited(db):
+    assert store.get_settings(db)["penalty_sessions"] == 10
+    store.set_setting(db, "penalty_sessions", 12, "head")
+    assert store.get_settings(db)["penalty_sessions"] == 12
+    who, action, detail = db.execute("SELECT username, action, detail FROM audit").fetchone()
+    assert (who, action) == ("head", "setting.change")
+    assert '"old": 10' in detail and '"new": 12' in detail
+
+
+def test_an_unknown_setting_is_refused(db):
+    with pytest.raises(KeyError):
+        store.set_setting(db, "penalty_sesions", 12, "head")
+
+
+def test_a_local_code_cannot_remap_a_dfe_code_in_force(db):
+    with pytest.raises(ValueError, match="DfE code in force"):
+        store.set_local_code(db, "I", "O", "admin")
+    store.set_local_code(db, "i01", "I", "admin")
+    assert store.local_codes(db) == {"I01": "I"}
+
+
+def test_every_import_is_audited_with_who_and_what(db, load):
+    load("roll.csv", roll_csv({}), user="officer")
+    load("marks.csv", marks_csv([(make_upn(1), "2025-09-08", "AM", "/")]), user="officer")
+    actions = db.execute("SELECT username, action FROM audit ORDER BY id").fetchall()
+    assert actions == [("officer", "import"), ("officer", "import")]
+
+
+def test_a_rejected_import_is_audited_but_stores_nothing(db, load):
+    load("roll.csv", roll_csv({}))
+    before = db.execute("SELECT COUNT(*) FROM imports").fetchone()[0]
+    outcome = load("marks.csv", marks_csv([(make_upn(1), "2025-09-08", "AM", "Q7")]))
+    assert outcome.status == "rejected"
+    assert db.execute("SELECT COUNT(*) FROM marks").fetchone()[0] == 0
+    assert db.execute("SELECT COUNT(*) FROM imports").fetchone()[0] == before
+    assert db.execute("SELECT action FROM audit ORDER BY id DESC").fetchone()[0] == "import.rejected"
+
+
+def test_a_corrected_mark_is_replaced_and_its_change_recorded(db, load):
+    load("roll.csv", roll_csv({}))
+    upn = make_upn(1)
+    load("week1.csv", marks_csv([(upn, "2025-09-08", "AM", "N"), (upn, "2025-09-08", "PM", "N")]))
+    outcome = load("week1-corrected.csv", marks_csv([(upn, "2025-09-08", "AM", "I"), (upn, "2025-09-08", "PM", "N")]))
+    assert (outcome.status, outcome.marks_added, outcome.marks_changed) == ("imported", 0, 1)
+    assert db.execute("SELECT code FROM marks WHERE session = 0").fetchone()[0] == "I"
+    assert db.execute("SELECT old_code, new_code, import_id FROM mark_changes").fetchall() == [("N", "I", outcome.import_id)]
+
+
+def test_tallies_read_the_same_counts_as_the_marks(db, load):
+    load("roll.csv", roll_csv({}))
+    upn = make_upn(1)
+    load("marks.csv", marks_csv([(upn, "2025-09-08", "AM", "/"), (upn, "2025-09-08", "PM", "I"),
+                                 (upn, "2025-09-09", "AM", "I"), (upn, "2025-09-09", "PM", "")]))
+    tally = store.tally_marks(db, 0, 100_000)
+    assert dict(zip(tally["code"], tally["sessions"])) == {"/": 1, "I": 2, "": 1}
