@@ -1,0 +1,44 @@
+"""The demo school loads through the importer, week by week, as a school's uploads would."""
+
+from __future__ import annotations
+
+from core import metrics, store, triggers
+from core.cli import main
+from data.demo import load_demo
+
+
+def test_the_demo_school_loads_week_by_week_with_corrections(db):
+    load_demo(db, seed=3, size=0.1)
+    imports = db.execute("SELECT COUNT(*), SUM(marks_changed) FROM imports").fetchone()
+    assert imports[0] >= 10  # the roll and one export per school week
+    assert imports[1] > 0  # later exports resolve earlier N marks
+    assert db.execute("SELECT COUNT(*) FROM mark_changes WHERE old_code = 'N'").fetchone()[0] == imports[1]
+
+
+def test_the_demo_school_shows_every_statutory_trigger(db):
+    load_demo(db, seed=3, size=0.1)
+    assert set(triggers.reached(db)["trigger"]) == set(triggers.TRIGGER_IDS)
+
+
+def test_the_demo_school_has_persistent_and_severe_absence_and_missing_marks(db):
+    load_demo(db, seed=3, size=0.1)
+    headline = metrics.summary(metrics.pupil_figures(db, metrics.default_period(db)))
+    compulsory = headline["compulsory_school_age"]
+    assert 0 < compulsory["persistent_absentees"] < compulsory["pupils"]
+    assert headline["all"]["severe_absentees"] > 0
+    assert headline["all"]["missing_marks"] > 0
+    assert headline["all"]["pupils"] > compulsory["pupils"]  # nursery and sixth form
+
+
+def test_loading_the_demo_twice_leaves_the_first_in_place(db):
+    load_demo(db, seed=3, size=0.1)
+    marks = db.execute("SELECT COUNT(*) FROM marks").fetchone()[0]
+    assert "already holds" in load_demo(db, seed=3, size=0.1)
+    assert db.execute("SELECT COUNT(*) FROM marks").fetchone()[0] == marks
+
+
+def test_pastoral_demo_fills_the_database_named_by_db(db_path, capsys):
+    assert main(["--db", str(db_path), "demo", "--size", "0.1"]) == 0
+    assert "Demo school loaded" in capsys.readouterr().out
+    with store.opened(db_path) as db:
+        assert store.get_settings(db)["school_name"] == "Riverside All-Through Academy"
