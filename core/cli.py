@@ -69,6 +69,16 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--size", type=float, default=1.0, help="pupils as a multiple of ~1,300 (default 1.0)")
     demo.add_argument("--export", type=Path, metavar="DIR", help="also write the generated CSV exports to DIR")
     demo.add_argument("--logins", action="store_true", help="only print the demo logins")
+
+    backup = commands.add_parser("backup", help="copy the database to a new file (safe while the app runs)")
+    backup.add_argument("destination", type=Path, metavar="FILE")
+    restore = commands.add_parser("restore", help="replace the database's contents with a backup")
+    restore.add_argument("source", type=Path, metavar="FILE")
+    purge = commands.add_parser("purge", help="remove leavers' data kept past the retention period")
+    purge.add_argument("--dry-run", action="store_true", help="say what would be removed, remove nothing")
+    purge.add_argument("--today", type=iso_date, default=None, metavar="YYYY-MM-DD", help=argparse.SUPPRESS)
+    for command in (backup, restore, purge):
+        command.add_argument("--user", default=CLI_USER, help="who is doing this (for the audit log)")
     return parser
 
 
@@ -90,8 +100,11 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as error:
         print(f"pastoral: {error}", file=sys.stderr)
         return 2
+    except store.StoreError as error:
+        print(f"pastoral: {error}", file=sys.stderr)
+        return 1
     finally:
-        db.conn.close()
+        db.conn.close()  # closing twice is harmless (restore closes it early)
 
 
 def _emit(text: str) -> None:
@@ -218,12 +231,47 @@ def run_demo(db, args) -> int:
     return 0
 
 
+def run_backup(db, args) -> int:
+    from core import safekeeping
+
+    path = safekeeping.backup(_db_path(args), args.destination, args.user)
+    _emit(f"Backed up to {path}")
+    return 0
+
+
+def run_restore(db, args) -> int:
+    from core import safekeeping
+
+    db.conn.close()
+    safekeeping.restore(_db_path(args), args.source, args.user)
+    _emit(f"Restored from {args.source}")
+    return 0
+
+
+def run_purge(db, args) -> int:
+    from core import safekeeping
+
+    removed = safekeeping.purge_leavers(db, args.today or date.today(), args.user, dry_run=args.dry_run)
+    years = store.get_settings(db)["leaver_retention_years"]
+    verb = "Would remove" if args.dry_run else "Removed"
+    _emit(f"{verb} {removed['pupils']} leaver(s) who left more than {years} years ago, "
+          f"with {removed['marks']} marks and {sum(removed.values()) - removed['pupils'] - removed['marks']} other records.")
+    return 0
+
+
+def _db_path(args) -> Path:
+    return args.db or store.default_path()
+
+
 COMMANDS = {
     "import": run_import,
     "pupils": run_pupils,
     "summary": run_summary,
     "triggers": run_triggers,
     "demo": run_demo,
+    "backup": run_backup,
+    "restore": run_restore,
+    "purge": run_purge,
 }
 
 

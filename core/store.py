@@ -46,6 +46,9 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "no_action_days": 10,
     "impact_school_days": 20,
     "max_upload_mb": 50,
+    # UK GDPR storage limitation: leavers' data is removed this long after leaving
+    # (register entries must be kept 6 years under the 2024 Pupil Registration Regulations).
+    "leaver_retention_years": 6,
 }
 
 # Numbered migrations. Each is a list of statements run in one transaction; the
