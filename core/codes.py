@@ -41,6 +41,11 @@ CATEGORY_LABELS = {
 CODES_2024_IN_FORCE = date(2024, 8, 19)
 BEFORE_2024 = date(2024, 8, 18)
 
+# Codes that say the whole school was closed (planned, or unexpectedly; legacy Y was used
+# for enforced closures before 19/08/2024). A day on which every mark is one of these
+# held no session, so it is not a school day and its week may not be a school week.
+SCHOOL_CLOSED_CODES = ("#", "Y4", "Y")
+
 # Strings that exports use for "no mark entered".
 MISSING_MARK_SPELLINGS = frozenset({"", "-", "*", "?"})
 
@@ -191,15 +196,21 @@ def classify(codes: pd.Series, dates: pd.Series) -> pd.Series:
     return classify_by_era(codes, era_of(dates))
 
 
-def resolve_local_codes(marks: pd.Series, local_codes: dict[str, str]) -> pd.Series:
+def resolve_local_codes(marks: pd.Series, local_codes: dict[str, str], dates: pd.Series | None = None) -> pd.Series:
     """Replace the school's local codes and MIS sub-codes (e.g. 'I01', '7') by DfE codes.
 
-    `marks` must be normalised. Codes without a mapping are returned as they are.
+    `marks` must be normalised. Codes without a mapping are returned as they are. With
+    `dates`, a mapping of a legacy code (say H → G) applies only where that code is no
+    longer in force: before 19/08/2024 an `H` keeps its DfE meaning.
     """
     if not local_codes:
         return marks
     mapping = {k.strip().upper(): v.strip().upper() for k, v in local_codes.items()}
-    return marks.map(lambda m: mapping.get(m, m)).astype("string")
+    mapped = marks.map(lambda m: mapping.get(m, m)).astype("string")
+    if dates is None:
+        return mapped
+    in_force = classify(marks, dates) != UNKNOWN
+    return marks.where(in_force, mapped).astype("string")
 
 
 def check_local_mapping(local_code: str, dfe_code: str) -> str | None:

@@ -454,14 +454,16 @@ def load_marks(
 
 
 def school_session_days(db: sqlite_utils.Database, first_day: int, last_day: int) -> pd.DataFrame:
-    """Day numbers on which the school held a session (a mark other than a planned closure).
+    """Day numbers on which the school held a session: some mark that is not a closure.
 
+    A day on which every mark is a whole-school closure (`#`, `Y4`) held no session.
     Both steps read only the (day, code) index: distinct days, then one probe each.
     """
+    closed = ", ".join(f"'{c}'" for c in codes.SCHOOL_CLOSED_CODES)
     rows = db.execute(
         "WITH days AS (SELECT DISTINCT day FROM marks WHERE day BETWEEN ? AND ?) "
         "SELECT day FROM days WHERE EXISTS "
-        "(SELECT 1 FROM marks m WHERE m.day = days.day AND m.code != '#') ORDER BY day",
+        f"(SELECT 1 FROM marks m WHERE m.day = days.day AND m.code NOT IN ({closed})) ORDER BY day",
         (first_day, last_day),
     ).fetchall()
     return pd.DataFrame(rows, columns=["day"]).astype("int64")

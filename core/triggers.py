@@ -119,7 +119,7 @@ def find_triggers(marks: pd.DataFrame, rules: TriggerRules, year_first_day: int,
     marks = marks.assign(category=category.astype(str).to_numpy())
     this_year = marks[marks["day"] >= year_first_day]
     found = [
-        *(_unauthorised_runs(this_year, trigger, days) for trigger, days in rules.unauthorised_run_days.items()),
+        *(_unauthorised_runs(marks, trigger, days, year_first_day) for trigger, days in rules.unauthorised_run_days.items()),
         _illness(this_year, rules.illness_sessions),
         _penalty_threshold(marks, rules, year_first_day, school_days),
     ]
@@ -133,10 +133,12 @@ def _iso(day: int) -> str:
     return calendar.from_day(day).isoformat()
 
 
-def _unauthorised_runs(marks: pd.DataFrame, trigger: str, run_days: int) -> pd.DataFrame:
+def _unauthorised_runs(marks: pd.DataFrame, trigger: str, run_days: int, year_first_day: int) -> pd.DataFrame:
     """`run_days` consecutive school days on which every possible session is unauthorised.
 
-    Days with no possible session for the pupil neither count nor break the run.
+    Days with no possible session for the pupil neither count nor break the run, so the
+    summer holiday doesn't either: a run may begin in the previous academic year. It is
+    reached on the first day of this academic year on which the run is long enough.
     """
     possible = marks[marks["category"].isin(codes.POSSIBLE_CATEGORIES)]
     days = (
@@ -151,14 +153,14 @@ def _unauthorised_runs(marks: pd.DataFrame, trigger: str, run_days: int) -> pd.D
     run_id = (~days["unauthorised"] | new_pupil).cumsum()
     length = days["unauthorised"].astype(int).groupby(run_id).cumsum()
     start = days["day"].where(days["unauthorised"]).groupby(run_id).transform("min")
-    hits = days[length == run_days].groupby("pupil_id", sort=False).head(1)
+    hits = days[(length >= run_days) & (days["day"] >= year_first_day)].groupby("pupil_id", sort=False).head(1)
     return pd.DataFrame({
         "pupil_id": hits["pupil_id"].to_numpy(),
         "trigger": trigger,
         "reached_on": [calendar.from_day(d) for d in hits["day"]],
         "detail": [
-            f"{run_days} consecutive school days of unauthorised absence, {_iso(first)} to {_iso(day)}"
-            for first, day in zip(start[hits.index].astype(int), hits["day"])
+            f"{length} consecutive school days of unauthorised absence, {_iso(first)} to {_iso(day)}"
+            for first, day, length in zip(start[hits.index].astype(int), hits["day"], length[hits.index])
         ],
     })
 
