@@ -1,0 +1,586 @@
+"""Patterns behind the figures: days of the week, reasons, weekly trends, runs of absence,
+and the sessions behind one pupil's percentage (the Patterns, Below 90% and Pupil screens).
+
+Every function takes the store and a `metrics.Period` (and, where it reads many pupils,
+`pupil_ids` to restrict it to a scope such as a head of section's pupils) and returns a
+DataFrame. Rates are pooled by DOMAIN.md §3 (sessions over possible sessions) through
+`metrics.add_rates`; marks are classified through `codes.classify_by_era`; a missing mark
+counts in no total anywhere.
+
+Speed: nothing loops over marks or queries per pupil. School-wide views read one
+`GROUP BY day, code` tally. Per-pupil views would otherwise have to read every mark; most
+marks are plain present marks (`/`, `\\`), so only the other marks are read, and each
+pupil's plain present sessions are recovered from the sessions the school held between the
+pupil's first and last marked day (see `_ScopeMarks`).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import sqlite_utils
+
+from core import calendar, codes, metrics, store
+
+WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+ABSENCE_CATEGORIES = (codes.AUTHORISED, codes.UNAUTHORISED)
+
+# A late arrival before registers closed (present), and the codes whose marks carry the
+# minutes a pupil arrived late (before and after registers closed), DOMAIN.md §1.
+LATE = "L"
+LATE_ARRIVALS = ("L", "U")
+
+# Codes that are a present mark in every code era and say nothing more: the bulk of the
+# store, which per-pupil views count without reading (everything else is read mark by mark).
+PLAIN_PRESENT = tuple(
+    c.code for c in codes.CODE_TABLE
+    if c.category == codes.PRESENT and c.valid_from is None and c.valid_to is None and c.code != LATE
+)
+
+# What each category counts as, in the words the pupil screen uses (and in this order).
+COUNTS_AS = {
+    codes.PRESENT: "attendance",
+    codes.APPROVED_ACTIVITY: "attendance",
+    codes.AUTHORISED: "authorised absence",
+    codes.UNAUTHORISED: "unauthorised absence",
+    codes.NOT_POSSIBLE: "not possible",
+    codes.MISSING: "missing mark",
+    codes.UNKNOWN: "unknown code",
+}
+COUNTS_AS_ORDER = list(dict.fromkeys(COUNTS_AS.values()))
+
+WEEKDAY_COLUMNS = ["weekday", "weekday_name", "session", "possible_sessions", "absence_sessions",
+                   "unauthorised_sessions", "absence_pct"]
+REASON_COLUMNS = ["code", "reason", "category", "sessions", "share_pct"]
+TREND_COLUMNS = ["week_start", "possible_sessions", "attendance_sessions", "absence_sessions",
+                 "attendance_pct", "cumulative_attendance_pct"]
+PUPIL_WEEKLY_COLUMNS = ["pupil_id", "week_start", "possible_sessions", "attendance_pct"]
+PUPIL_PATTERN_COLUMNS = [
+    "pupil_id", "top_reason", "top_reason_label", "top_reason_sessions", "worst_weekday",
+    "worst_weekday_absence_pct", "am_absence_sessions", "pm_absence_sessions", "longest_absence_run",
+    "lates", "minutes_late_total",
+]
+CHANGE_COLUMNS = ["pupil_id", "attendance_pct_before", "attendance_change_pts", "newly_persistent", "newly_severe"]
+CALENDAR_COLUMNS = ["date", "session", "code", "category", "meaning", "minutes_late"]
+RUN_COLUMNS = ["start", "end", "school_days", "sessions", "codes"]
+BEHIND_COLUMNS = ["code", "meaning", "category", "sessions", "counts_as"]
+HISTORY_COLUMNS = ["date", "session", "old_code", "new_code", "changed_on", "changed_by", "file_name"]
+
+# A session is a whole-school session when it has marks for at least this share of the
+# pupils marked at the busiest session in the range; the marks at other sessions (a
+# nursery-only INSET day, a weekend trip) are read one by one (see `_ScopeMarks`).
+# It changes only how fast per-pupil views read, never a figure.
+WHOLE_SCHOOL_SESSION_SHARE = 0.5
+
+# A weekday needs this many possible sessions before its absence rate can be a pupil's worst.
+WORST_WEEKDAY_MIN_SESSIONS = 2
+
+
+# --- school-wide views -------------------------------------------------------------------
+
+
+def weekday_session_absence(db: sqlite_utils.Database, period: metrics.Period,
+                            pupil_ids: list[int] | None = None) -> pd.DataFrame:
+    """Absence by weekday and session (the Patterns heatmap): one row per weekday × AM/PM
+    with possible sessions, pooled over the scope's pupils."""
+    tally = _day_tally(db, period, pupil_ids)
+    figures = _rates(tally.assign(weekday=_weekday(tally["day"].to_numpy())), ["weekday", "session"])
+    figures = figures[figures["possible_sessions"] > 0]
+    return figures.assign(
+        weekday_name=figures["weekday"].map(dict(enumerate(WEEKDAY_NAMES))),
+        session=figures["session"].map(dict(enumerate(calendar.SESSIONS))),
+        absence_sessions=figures["authorised_sessions"] + figures["unauthorised_sessions"],
+    )[WEEKDAY_COLUMNS].reset_index(drop=True)
+
+
+def reasons(db: sqlite_utils.Database, period: metrics.Period, pupil_ids: list[int] | None = None) -> pd.DataFrame:
+    """Absence sessions by code, most first, each with its share of all absence sessions."""
+    tally = _day_tally(db, period, pupil_ids)
+    absence = tally[tally["category"].isin(ABSENCE_CATEGORIES)]
+    by_code = absence.groupby(["code", "category"], as_index=False, observed=True)["sessions"].sum()
+    by_code = by_code[by_code["sessions"] > 0]
+    total = by_code["sessions"].sum()
+    return by_code.assign(
+        reason=by_code["code"].map(codes.meaning),
+        share_pct=(by_code["sessions"] / total * 100).astype("float64"),
+    ).sort_values(["sessions", "code"], ascending=[False, True])[REASON_COLUMNS].reset_index(drop=True)
+
+
+def weekly_trend(db: sqlite_utils.Database, period: metrics.Period, pupil_ids: list[int] | None = None) -> pd.DataFrame:
+    """One row per school week of the period: that week's attendance and the cumulative
+    attendance from the start of the period through it, both pooled.
+
+    The weeks are the school's (DOMAIN.md §1), so a scope gets the same weeks as the school;
+    a week in which the scope had no possible session has no percentage.
+    """
+    first_day, last_day = _days(period)
+    school_days = store.school_session_days(db, first_day, last_day)["day"].to_numpy()
+    weeks = calendar.school_weeks(school_days)
+    tally = _day_tally(db, period, pupil_ids)
+    figures = _rates(tally.assign(week=calendar.week_of_days(tally["day"].to_numpy())), ["week"])
+    counted = ["possible_sessions", "attendance_sessions", "authorised_sessions", "unauthorised_sessions"]
+    figures = figures.set_index("week")[counted].reindex(weeks, fill_value=0)
+    possible, attendance = figures["possible_sessions"], figures["attendance_sessions"]
+    cumulative_possible = possible.cumsum()
+    return pd.DataFrame({
+        "week_start": _dates(pd.Series(weeks, dtype="int64")).to_numpy(),
+        "possible_sessions": possible.to_numpy(),
+        "attendance_sessions": attendance.to_numpy(),
+        "absence_sessions": (figures["authorised_sessions"] + figures["unauthorised_sessions"]).to_numpy(),
+        "attendance_pct": _pct(attendance, possible).to_numpy(),
+        "cumulative_attendance_pct": _pct(attendance.cumsum(), cumulative_possible).to_numpy(),
+    }, columns=TREND_COLUMNS)
+
+
+# --- per-pupil views over a scope ----------------------------------------------------------
+
+
+def pupil_weekly(db: sqlite_utils.Database, period: metrics.Period, pupil_ids: list[int] | None = None,
+                 weeks: int = 12) -> pd.DataFrame:
+    """Each pupil's attendance in each of the last `weeks` school weeks of the period up to
+    `as_of` (sparklines, the pupil's weekly chart): one row per pupil with a mark in those
+    weeks per school week, NaN where the pupil had no possible session that week."""
+    first_day, last_day = _days(period)
+    school_days = store.school_session_days(db, first_day, last_day)["day"].to_numpy()
+    shown = calendar.school_weeks(school_days)[-weeks:] if weeks > 0 else np.array([], dtype=np.int64)
+    if len(shown) == 0:
+        return _empty(PUPIL_WEEKLY_COLUMNS)
+    scope = _read_scope(db, max(first_day, int(shown[0])), last_day, pupil_ids)
+    if scope.pupils.empty:
+        return _empty(PUPIL_WEEKLY_COLUMNS)
+    figures = metrics.add_rates(scope.totals_by(calendar.week_of_days))
+    grid = pd.MultiIndex.from_product([scope.pupils["pupil_id"], shown], names=["pupil_id", "bucket"])
+    figures = figures.reindex(grid).reset_index()
+    possible = figures["possible_sessions"].fillna(0).astype("int64")
+    return pd.DataFrame({
+        "pupil_id": figures["pupil_id"].astype("int64"),
+        "week_start": _dates(figures["bucket"]),
+        "possible_sessions": possible,
+        "attendance_pct": figures["attendance_pct"].astype("float64"),
+    })
+
+
+def pupil_patterns(db: sqlite_utils.Database, period: metrics.Period,
+                   pupil_ids: list[int] | None = None) -> pd.DataFrame:
+    """One row per pupil with absence in the period: top reason, worst weekday, AM/PM
+    absence, the longest run of whole days absent, lates and minutes late (Below 90% list)."""
+    first_day, last_day = _days(period)
+    scope = _read_scope(db, first_day, last_day, pupil_ids)
+    marks = scope.marks
+    absence = marks[marks["category"].isin(ABSENCE_CATEGORIES)]
+    if absence.empty:
+        return _empty(PUPIL_PATTERN_COLUMNS)
+
+    by_code = absence.groupby(["pupil_id", "code"], as_index=False).size()
+    top = (by_code.sort_values(["pupil_id", "size", "code"], ascending=[True, False, True])
+           .drop_duplicates("pupil_id").set_index("pupil_id"))
+    by_session = (absence.groupby(["pupil_id", "session"]).size().unstack(fill_value=0)
+                  .reindex(columns=[0, 1], fill_value=0))
+    late = marks[marks["code"].isin(LATE_ARRIVALS)]
+    lates = late[late["code"] == LATE].groupby("pupil_id").size()
+    minutes = late.groupby("pupil_id")["minutes_late"].sum()
+    worst = _worst_weekdays(scope.totals_by(_weekday).rename_axis(["pupil_id", "weekday"]))
+    longest = _runs(scope.absent_days()).groupby("pupil_id")["school_days"].max()
+
+    pupils = top.index
+    worst_day = worst["weekday_name"].reindex(pupils)
+    return pd.DataFrame({
+        "pupil_id": pupils.to_numpy(),
+        "top_reason": top["code"].to_numpy(),
+        "top_reason_label": top["code"].map(codes.meaning).to_numpy(),
+        "top_reason_sessions": top["size"].astype("int64").to_numpy(),
+        "worst_weekday": pd.Series(worst_day.astype(object).where(worst_day.notna(), None).to_numpy(), dtype=object),
+        "worst_weekday_absence_pct": worst["absence_pct"].reindex(pupils).astype("float64").to_numpy(),
+        "am_absence_sessions": by_session[0].reindex(pupils, fill_value=0).astype("int64").to_numpy(),
+        "pm_absence_sessions": by_session[1].reindex(pupils, fill_value=0).astype("int64").to_numpy(),
+        "longest_absence_run": longest.reindex(pupils, fill_value=0).astype("int64").to_numpy(),
+        "lates": lates.reindex(pupils, fill_value=0).astype("int64").to_numpy(),
+        "minutes_late_total": minutes.reindex(pupils, fill_value=0).astype("int64").to_numpy(),
+    }, columns=PUPIL_PATTERN_COLUMNS)
+
+
+def change_since(db: sqlite_utils.Database, period: metrics.Period, previous_as_of: date | None,
+                 pupil_ids: list[int] | None = None) -> pd.DataFrame:
+    """Each pupil's change since an earlier "as at" date (e.g. `previous_data_as_at`): the
+    attendance then (period.date_from to previous_as_of), the change in points, and whether
+    the pupil has newly become persistently or severely absent. Both sides are computed from
+    the marks as now stored."""
+    now = _in_scope(metrics.pupil_figures(db, period), pupil_ids)
+    now = now[["pupil_id", "attendance_pct", "persistently_absent", "severely_absent"]]
+    if previous_as_of is None:
+        return pd.DataFrame({
+            "pupil_id": now["pupil_id"].to_numpy(),
+            "attendance_pct_before": np.nan,
+            "attendance_change_pts": np.nan,
+            "newly_persistent": False,
+            "newly_severe": False,
+        }, columns=CHANGE_COLUMNS)
+    before = metrics.pupil_figures(db, metrics.Period(period.date_from, min(previous_as_of, period.as_of)))
+    before = before.set_index("pupil_id").reindex(now["pupil_id"])
+    was_persistent = before["persistently_absent"].astype("boolean").fillna(False).to_numpy(dtype=bool)
+    was_severe = before["severely_absent"].astype("boolean").fillna(False).to_numpy(dtype=bool)
+    pct_before = before["attendance_pct"].astype("float64").to_numpy()
+    return pd.DataFrame({
+        "pupil_id": now["pupil_id"].to_numpy(),
+        "attendance_pct_before": pct_before,
+        "attendance_change_pts": now["attendance_pct"].to_numpy(dtype="float64") - pct_before,
+        "newly_persistent": now["persistently_absent"].to_numpy(dtype=bool) & ~was_persistent,
+        "newly_severe": now["severely_absent"].to_numpy(dtype=bool) & ~was_severe,
+    }, columns=CHANGE_COLUMNS)
+
+
+def previous_data_as_at(db: sqlite_utils.Database) -> date | None:
+    """The "data as at" date before the latest one among imports of marks still in force:
+    what "since the previous upload" compares with. None with fewer than two such dates.
+
+    Distinct dates, so a second file for the same week, or a corrected earlier week, does
+    not make the comparison one with itself.
+    """
+    rows = db.execute(
+        "SELECT DISTINCT data_as_at FROM imports WHERE status = 'imported' AND data_as_at IS NOT NULL "
+        "ORDER BY data_as_at DESC LIMIT 2"
+    ).fetchall()
+    return date.fromisoformat(rows[1][0]) if len(rows) == 2 else None
+
+
+# --- one pupil ---------------------------------------------------------------------------
+
+
+def pupil_calendar(db: sqlite_utils.Database, pupil_id: int, period: metrics.Period) -> pd.DataFrame:
+    """Every stored session of one pupil in the period (the year calendar), in date order."""
+    first_day, last_day = _days(period)
+    marks = _classified(store.load_marks(db, first_day, last_day, pupil_ids=[pupil_id]))
+    marks = marks.sort_values(["day", "session"], ignore_index=True)
+    return pd.DataFrame({
+        "date": _dates(marks["day"]),
+        "session": marks["session"].map(dict(enumerate(calendar.SESSIONS))),
+        "code": marks["code"],
+        "category": marks["category"],
+        "meaning": marks["code"].map(codes.meaning),
+        "minutes_late": marks["minutes_late"],
+    }, columns=CALENDAR_COLUMNS)
+
+
+def absence_runs(db: sqlite_utils.Database, pupil_id: int, period: metrics.Period, min_days: int = 2) -> pd.DataFrame:
+    """Runs of at least `min_days` consecutive school days on which every possible session
+    of the pupil was absence, with the codes in each run summarised ("I×6, N×2").
+
+    A school day here is a day with a possible session for the pupil: days with none (not
+    possible, missing marks, weekends, holidays) neither count nor break a run.
+    """
+    first_day, last_day = _days(period)
+    scope = _read_scope(db, first_day, last_day, [pupil_id])
+    absent_days = scope.absent_days()
+    runs = _runs(absent_days)
+    runs = runs[runs["school_days"] >= min_days]
+    if runs.empty:
+        return _empty(RUN_COLUMNS)
+    marks = scope.marks.merge(absent_days[["pupil_id", "day", "run"]], on=["pupil_id", "day"])
+    absence = marks[marks["category"].isin(ABSENCE_CATEGORIES)]
+    counted = (absence.groupby(["run", "code"], as_index=False).size()
+               .sort_values(["run", "size", "code"], ascending=[True, False, True]))
+    summary = (counted["code"] + "×" + counted["size"].astype(str)).groupby(counted["run"]).agg(", ".join)
+    return pd.DataFrame({
+        "start": _dates(runs["start"]).to_numpy(),
+        "end": _dates(runs["end"]).to_numpy(),
+        "school_days": runs["school_days"].astype("int64").to_numpy(),
+        "sessions": runs["sessions"].astype("int64").to_numpy(),
+        "codes": summary.reindex(runs["run"]).to_numpy(),
+    }, columns=RUN_COLUMNS)
+
+
+def sessions_behind(db: sqlite_utils.Database, pupil_id: int, period: metrics.Period) -> pd.DataFrame:
+    """The sessions behind one pupil's figures, by code, each saying what it counts as.
+
+    The sessions counted as attendance, authorised or unauthorised absence add up to the
+    pupil's possible sessions, so the screen can say "88.2% = 150 of 170 possible sessions".
+    """
+    first_day, last_day = _days(period)
+    marks = _classified(store.load_marks(db, first_day, last_day, pupil_ids=[pupil_id]))
+    by_code = marks.groupby(["code", "category"], as_index=False).size().rename(columns={"size": "sessions"})
+    by_code = by_code.assign(
+        meaning=by_code["code"].map(codes.meaning),
+        counts_as=by_code["category"].map(COUNTS_AS),
+        order=by_code["category"].map(COUNTS_AS).map(COUNTS_AS_ORDER.index),
+    )
+    return (by_code.sort_values(["order", "sessions", "code"], ascending=[True, False, True])
+            [BEHIND_COLUMNS].astype({"sessions": "int64"}).reset_index(drop=True))
+
+
+def mark_history(db: sqlite_utils.Database, pupil_id: int) -> pd.DataFrame:
+    """Every stored change to this pupil's marks, newest import first: which session, old and
+    new code, and the import (when, who, which file). Changes by undone imports are left out."""
+    rows = db.execute(
+        "SELECT c.day, c.session, c.old_code, c.new_code, i.imported_at, i.imported_by, i.file_name "
+        "FROM mark_changes c JOIN imports i ON i.id = c.import_id "
+        "WHERE c.pupil_id = ? AND i.status = 'imported' "
+        "ORDER BY c.import_id DESC, c.day DESC, c.session DESC",
+        (int(pupil_id),),
+    ).fetchall()
+    changes = pd.DataFrame(rows, columns=["day", "session", "old_code", "new_code", "changed_on", "changed_by",
+                                          "file_name"])
+    return changes.assign(
+        day=_dates(changes["day"]),
+        session=changes["session"].map(dict(enumerate(calendar.SESSIONS))),
+        changed_on=pd.to_datetime(changes["changed_on"], utc=True, format="ISO8601"),
+    ).rename(columns={"day": "date"})[HISTORY_COLUMNS]
+
+
+# --- reading marks -------------------------------------------------------------------------
+
+
+def _days(period: metrics.Period) -> tuple[int, int]:
+    return calendar.to_day(period.date_from), calendar.to_day(period.as_of)
+
+
+def _scope_sql(pupil_ids: list[int] | None) -> tuple[str, dict[str, Any]]:
+    """A condition restricting marks to a scope's pupils (none when the scope is everyone),
+    and its named parameter."""
+    if pupil_ids is None:
+        return "", {}
+    pupils = json.dumps([int(p) for p in pupil_ids])
+    return " AND pupil_id IN (SELECT value FROM json_each(:pupils))", {"pupils": pupils}
+
+
+def _codes_sql(name: str, code_list: tuple[str, ...]) -> tuple[str, dict[str, Any]]:
+    """Named placeholders for a list of codes, e.g. "(:plain0, :plain1)", and their parameters."""
+    params = {f"{name}{i}": code for i, code in enumerate(code_list)}
+    return "(" + ", ".join(f":{key}" for key in params) + ")", params
+
+
+def _day_tally(db: sqlite_utils.Database, period: metrics.Period, pupil_ids: list[int] | None) -> pd.DataFrame:
+    """Sessions by day, session and code over the scope, each with its category.
+
+    The (day, code) index gives the groups in order; splitting AM and PM inside each group
+    keeps SQLite from sorting (~0.06 s for 600,000 marks).
+    """
+    scope, params = _scope_sql(pupil_ids)
+    first_day, last_day = _days(period)
+    rows = db.execute(
+        "SELECT day, code, SUM(session = 0), SUM(session = 1) FROM marks "
+        f"WHERE day BETWEEN :first AND :last{scope} GROUP BY day, code",
+        {"first": first_day, "last": last_day, **params},
+    ).fetchall()
+    by_day = pd.DataFrame(rows, columns=["day", "code", 0, 1])
+    tally = by_day.melt(id_vars=["day", "code"], value_vars=[0, 1], var_name="session", value_name="sessions")
+    tally = tally.astype({"day": "int64", "code": "str", "session": "int64", "sessions": "int64"})
+    return _classified(tally)
+
+
+def _classified(marks: pd.DataFrame) -> pd.DataFrame:
+    """Marks (or tallies) with `day` and `code`, given the category of each code on its day."""
+    eras = codes.era_of(calendar.days_to_dates(marks["day"]))
+    category = codes.classify_by_era(marks["code"].astype(str).reset_index(drop=True), eras)
+    return marks.assign(code=marks["code"].astype(str), category=category.astype(str).to_numpy())
+
+
+@dataclass(frozen=True)
+class _ScopeMarks:
+    """A scope's marks over a range of days, read without reading every mark.
+
+    Most marks are plain present marks (`/`, `\\`); reading them one by one would cost more
+    than everything else a per-pupil view does. So only these are read: every mark other
+    than a plain present one; every mark at a session only part of the school had (a
+    nursery-only INSET day, a weekend trip); and every mark of an *incomplete* pupil. A
+    pupil is complete with a mark for every whole-school session between their own first
+    and last marked day (almost every pupil: exports give a mark for every session on roll);
+    any of their whole-school sessions in that span not read is then a plain present mark.
+
+    marks    -- the marks read, classified: pupil_id, day, session, code, minutes_late,
+                category, whole_school (the mark is at a whole-school session).
+    pupils   -- pupil_id, complete, lo, hi: the pupil's span as positions [lo, hi) in days_held.
+    days_held, sessions_held -- the days with a whole-school session, and how many (1 or 2).
+    """
+
+    marks: pd.DataFrame
+    pupils: pd.DataFrame
+    days_held: np.ndarray
+    sessions_held: np.ndarray
+
+    def totals_by(self, bucket_of: Callable[[np.ndarray], np.ndarray]) -> pd.DataFrame:
+        """Sessions in each category per pupil per bucket of days (a weekday, a week...):
+        indexed by (pupil_id, bucket), a column per category."""
+        marks = self.marks.assign(bucket=bucket_of(self.marks["day"].to_numpy()))
+        read = (marks.groupby(["pupil_id", "bucket", "category"]).size().unstack("category", fill_value=0)
+                .reindex(columns=list(codes.CATEGORIES), fill_value=0))
+        read_held = marks[marks["whole_school"]].groupby(["pupil_id", "bucket"]).size()
+        # Whole-school sessions in each complete pupil's span, by bucket: differences of running totals.
+        labels, buckets = pd.factorize(bucket_of(self.days_held), sort=True)
+        running = np.zeros((len(self.days_held) + 1, len(buckets)), dtype=np.int64)
+        running[np.arange(1, len(self.days_held) + 1), labels] = self.sessions_held
+        running = running.cumsum(axis=0)
+        complete = self.pupils[self.pupils["complete"]]
+        held = pd.DataFrame(running[complete["hi"].to_numpy()] - running[complete["lo"].to_numpy()],
+                            index=pd.Index(complete["pupil_id"].to_numpy(), name="pupil_id"),
+                            columns=pd.Index(buckets, name="bucket")).stack()
+        held = held[held > 0]
+        totals = read.reindex(read.index.union(held.index), fill_value=0)
+        plain = held.reindex(totals.index, fill_value=0) - read_held.reindex(totals.index, fill_value=0)
+        is_complete = totals.index.get_level_values("pupil_id").isin(complete["pupil_id"])
+        return totals.assign(**{codes.PRESENT: totals[codes.PRESENT] + plain.where(is_complete, 0)})
+
+    def absent_days(self) -> pd.DataFrame:
+        """Each day on which a pupil had a possible session and every possible session was
+        absence: pupil_id, day, absence (sessions), run; in (pupil_id, day) order.
+
+        `run` numbers the runs of such days across all pupils. Days with no possible session
+        neither count nor break a run; a day with any attendance breaks it. The days not read
+        (all plain present) are counted from each read day's place among the days held.
+        """
+        marks = self.marks
+        days = (marks.groupby(["pupil_id", "day", "category"]).size().unstack("category", fill_value=0)
+                .reindex(columns=list(codes.CATEGORIES), fill_value=0))
+        read_held = marks[marks["whole_school"]].groupby(["pupil_id", "day"]).size()
+        days = days.assign(read_held=read_held.reindex(days.index, fill_value=0)).reset_index()
+        pupils = self.pupils.set_index("pupil_id").loc[days["pupil_id"]]
+        complete = pupils["complete"].to_numpy()
+        position = np.searchsorted(self.days_held, days["day"].to_numpy())
+        at = np.minimum(position, max(len(self.days_held) - 1, 0))
+        held_day = (position < len(self.days_held)) & (self.days_held[at] == days["day"].to_numpy())
+        plain = np.where(complete & held_day, self.sessions_held[at] - days["read_held"], 0)
+        held_days_read_before = pd.Series(held_day).groupby(days["pupil_id"]).cumsum().to_numpy() - held_day
+        plain_days_before = np.where(complete, position - pupils["lo"].to_numpy() - held_days_read_before, 0)
+        attendance = days[codes.PRESENT] + days[codes.APPROVED_ACTIVITY] + plain
+        absence = days[codes.AUTHORISED] + days[codes.UNAUTHORISED]
+        # Days attended so far (read or not): constant along a run, and different from the next run.
+        attended_so_far = plain_days_before + (attendance > 0).groupby(days["pupil_id"]).cumsum()
+        absent = days.assign(absence=absence, attended_so_far=attended_so_far)[(absence > 0) & (attendance == 0)]
+        run = absent.groupby(["pupil_id", "attended_so_far"], sort=False).ngroup()
+        return absent.assign(run=run)[["pupil_id", "day", "absence", "run"]].reset_index(drop=True)
+
+
+def _read_scope(db: sqlite_utils.Database, first_day: int, last_day: int, pupil_ids: list[int] | None) -> _ScopeMarks:
+    """Read what per-pupil views need of a scope's marks between two day numbers (see `_ScopeMarks`).
+
+    `+day` keeps SQLite on straight scans of the table and its narrow index: through the
+    day index it would look each mark up by key, ten times slower.
+    """
+    days = {"first": first_day, "last": last_day}
+    scope, scope_params = _scope_sql(pupil_ids)
+    plain, plain_params = _codes_sql("plain", PLAIN_PRESENT)
+    # Marks per pupil from a scan of the narrow index; first and last day by a key probe each.
+    rows = db.execute(
+        "SELECT p.pupil_id, p.marks, "
+        "(SELECT MIN(day) FROM marks m WHERE m.pupil_id = p.pupil_id AND m.day BETWEEN :first AND :last), "
+        "(SELECT MAX(day) FROM marks m WHERE m.pupil_id = p.pupil_id AND m.day BETWEEN :first AND :last) "
+        f"FROM (SELECT pupil_id, COUNT(*) AS marks FROM marks WHERE +day BETWEEN :first AND :last{scope} "
+        "GROUP BY pupil_id) p",
+        {**days, **scope_params},
+    ).fetchall()
+    spans = pd.DataFrame(rows, columns=["pupil_id", "marks", "first", "last"]).astype("int64")
+    sessions = _sessions_held(db, first_day, last_day)
+    whole_school = sessions["marks"] >= WHOLE_SCHOOL_SESSION_SHARE * sessions["marks"].max()
+    held = sessions[whole_school].groupby("day").size()
+    days_held, sessions_held = held.index.to_numpy(dtype=np.int64), held.to_numpy(dtype=np.int64)
+
+    read = "SELECT pupil_id, day, session, code, minutes_late FROM marks WHERE +day BETWEEN :first AND :last"
+    rows = db.execute(f"{read} AND code NOT IN {plain}{scope}", {**days, **plain_params, **scope_params}).fetchall()
+    partial = sessions.loc[~whole_school, ["day", "session"]]
+    if len(partial):
+        rows += db.execute(
+            "SELECT pupil_id, day, session, code, minutes_late FROM marks "
+            "WHERE (day, session) IN (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') "
+            f"FROM json_each(:partial)) AND code IN {plain}",  # few marks: the scope is applied below
+            {"partial": json.dumps(partial.to_numpy().tolist()), **plain_params},
+        ).fetchall()
+    marks = _marks_frame(rows, sessions[whole_school], spans["pupil_id"])
+
+    held_before = np.concatenate([[0], np.cumsum(sessions_held)])
+    lo = np.searchsorted(days_held, spans["first"].to_numpy(), side="left")
+    hi = np.searchsorted(days_held, spans["last"].to_numpy(), side="right")
+    at_partial = marks[~marks["whole_school"]].groupby("pupil_id").size().reindex(spans["pupil_id"], fill_value=0)
+    complete = spans["marks"].to_numpy() - at_partial.to_numpy() == held_before[hi] - held_before[lo]
+    pupils = pd.DataFrame({"pupil_id": spans["pupil_id"], "complete": complete, "lo": lo, "hi": hi})
+
+    incomplete = spans["pupil_id"][~complete].tolist()
+    if incomplete:
+        scope, scope_params = _scope_sql(incomplete)
+        rows += db.execute(f"{read} AND code IN {plain}{scope}", {**days, **plain_params, **scope_params}).fetchall()
+        marks = _marks_frame(rows, sessions[whole_school], spans["pupil_id"])
+    return _ScopeMarks(marks, pupils, days_held, sessions_held)
+
+
+def _marks_frame(rows: list[tuple], whole_school_sessions: pd.DataFrame, pupil_ids: pd.Series) -> pd.DataFrame:
+    """The scope's marks as read (each once), classified, each saying whether it is at a
+    whole-school session."""
+    marks = pd.DataFrame(rows, columns=["pupil_id", "day", "session", "code", "minutes_late"]).astype(
+        {"pupil_id": "int64", "day": "int64", "session": "int64", "code": "str", "minutes_late": "Int64"})
+    marks = marks[marks["pupil_id"].isin(pupil_ids)].drop_duplicates(["pupil_id", "day", "session"], ignore_index=True)
+    key = marks["day"].to_numpy() * 2 + marks["session"].to_numpy()
+    held = whole_school_sessions["day"].to_numpy() * 2 + whole_school_sessions["session"].to_numpy()
+    return _classified(marks).assign(whole_school=np.isin(key, held))
+
+
+def _sessions_held(db: sqlite_utils.Database, first_day: int, last_day: int) -> pd.DataFrame:
+    """Every session with a mark in the range (whole school): day, session, marks.
+
+    One pass over the (day, code) index, counting AM and PM within each day without sorting.
+    """
+    rows = db.execute(
+        "SELECT day, COUNT(*) - SUM(session), SUM(session) FROM marks WHERE day BETWEEN :first AND :last GROUP BY day",
+        {"first": first_day, "last": last_day},
+    ).fetchall()
+    by_day = pd.DataFrame(rows, columns=["day", 0, 1]).astype("int64")
+    sessions = by_day.melt(id_vars="day", var_name="session", value_name="marks").astype("int64")
+    return sessions[sessions["marks"] > 0].sort_values(["day", "session"], ignore_index=True)
+
+
+# --- figures from counts -------------------------------------------------------------------
+
+
+def _rates(tally: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Pooled figures (metrics.add_rates) per key from a tally with `category` and `sessions`."""
+    wide = tally.groupby([*keys, "category"])["sessions"].sum().unstack("category", fill_value=0)
+    wide = wide.reindex(columns=list(codes.CATEGORIES), fill_value=0).astype("int64")
+    return metrics.add_rates(wide).reset_index()
+
+
+def _pct(part: pd.Series, whole: pd.Series) -> pd.Series:
+    return (part / whole.where(whole > 0) * 100).astype("float64")
+
+
+def _worst_weekdays(totals: pd.DataFrame) -> pd.DataFrame:
+    """Per pupil, from totals by (pupil_id, weekday): the weekday with the highest absence
+    rate among weekdays with enough possible sessions (ties: the earlier weekday); pupils
+    absent on no such weekday are left out."""
+    figures = metrics.add_rates(totals).reset_index()
+    absent = figures["authorised_sessions"] + figures["unauthorised_sessions"]
+    eligible = figures[(figures["possible_sessions"] >= WORST_WEEKDAY_MIN_SESSIONS) & (absent > 0)]
+    worst = (eligible.sort_values(["pupil_id", "absence_pct", "weekday"], ascending=[True, False, True])
+             .drop_duplicates("pupil_id").set_index("pupil_id"))
+    return worst.assign(weekday_name=worst["weekday"].map(dict(enumerate(WEEKDAY_NAMES))))
+
+
+def _runs(absent_days: pd.DataFrame) -> pd.DataFrame:
+    """Runs from `_ScopeMarks.absent_days`: pupil_id, run, start, end (day numbers), school_days, sessions."""
+    return (absent_days.groupby(["pupil_id", "run"], as_index=False)
+            .agg(start=("day", "min"), end=("day", "max"), school_days=("day", "size"), sessions=("absence", "sum")))
+
+
+def _weekday(days: np.ndarray) -> np.ndarray:
+    """Day numbers → 0 = Monday … 6 = Sunday."""
+    return days - calendar.week_of_days(days)
+
+
+# --- small helpers -------------------------------------------------------------------------
+
+
+def _dates(days: pd.Series) -> pd.Series:
+    """Stored day numbers → datetime.date values (an object column, as the screens show them)."""
+    dates = calendar.days_to_dates(days.to_numpy(dtype="int64")).dt.date
+    return pd.Series(dates.to_numpy(dtype=object), index=days.index, dtype=object)
+
+
+def _in_scope(frame: pd.DataFrame, pupil_ids: list[int] | None) -> pd.DataFrame:
+    return frame if pupil_ids is None else frame[frame["pupil_id"].isin([int(p) for p in pupil_ids])]
+
+
+def _empty(columns: list[str]) -> pd.DataFrame:
+    return pd.DataFrame(columns=columns)
