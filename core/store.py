@@ -222,6 +222,34 @@ MIGRATIONS: list[list[str]] = [
             assigned_on TEXT NOT NULL,
             assigned_by TEXT NOT NULL)""",
     ],
+    # 3: importers — saved column mappings, per-pupil summary counts, and what undoing an
+    # import needs (the import each changed mark came from; who undid an import, when).
+    [
+        """CREATE TABLE mapping_profiles (
+            name TEXT PRIMARY KEY,
+            mapping TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            updated_by TEXT NOT NULL)""",
+        # Summary counts are kept only as a roll-up for dates with no marks; a corrected
+        # upload supersedes a row rather than overwriting it, so an undo can bring it back.
+        """CREATE TABLE summary_counts (
+            id INTEGER PRIMARY KEY,
+            pupil_id INTEGER NOT NULL REFERENCES pupils(id) ON DELETE CASCADE,
+            date_from TEXT NOT NULL,
+            date_to TEXT NOT NULL,
+            possible_sessions INTEGER NOT NULL,
+            attendance_sessions INTEGER NOT NULL,
+            authorised_sessions INTEGER NOT NULL,
+            unauthorised_sessions INTEGER NOT NULL,
+            import_id INTEGER NOT NULL REFERENCES imports(id),
+            superseded_by INTEGER REFERENCES imports(id))""",
+        "CREATE UNIQUE INDEX summary_counts_current ON summary_counts(pupil_id, date_from, date_to) "
+        "WHERE superseded_by IS NULL",
+        "CREATE INDEX summary_counts_import ON summary_counts(import_id)",
+        "ALTER TABLE mark_changes ADD COLUMN old_import_id INTEGER REFERENCES imports(id)",
+        "ALTER TABLE imports ADD COLUMN undone_at TEXT",
+        "ALTER TABLE imports ADD COLUMN undone_by TEXT",
+    ],
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -175,8 +175,6 @@ def test_each_file_is_all_or_nothing_and_any_rejected_file_exits_1(pastoral, wri
     assert db.execute("SELECT COUNT(*) FROM marks").fetchone()[0] == 1
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: codes are checked only when the rest of the file reads cleanly, so a "
-                   "file with a bad date and an unknown code reports only the date (DESIGN: all problems collected)")
 def test_every_problem_in_a_rejected_file_is_reported_at_once(pastoral, write):
     pastoral("import", write("roll.csv", roll_csv({})))
     bad = write("bad.csv", marks_csv([(A, "2025-02-30", "AM", "/"), (A, "2025-09-09", "PM", "Q7")]))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import signal
 import subprocess
@@ -119,7 +118,8 @@ def test_a_process_killed_mid_import_leaves_the_previous_state_intact(db, db_pat
         assert count(after, "imports") == 1
 
 
-def _writer(db_path: str, worker: int, results) -> None:
+def _writer(db_path: str, worker: int) -> str:
+    """One member of staff: logs 15 calls, then uploads a one-mark export. Runs in its own process."""
     database = store.connect(db_path)
     viewer = cases.Viewer(f"user{worker}", "attendance_officer")
     pupil_id = database.execute("SELECT id FROM pupils ORDER BY id LIMIT 1").fetchone()[0]
@@ -128,19 +128,20 @@ def _writer(db_path: str, worker: int, results) -> None:
     folder = Path(db_path).parent
     path = folder / f"w{worker}.csv"
     path.write_text(marks_csv([(make_upn(1), f"2025-09-{8 + worker:02d}", "AM", "/")]) + "\n")
-    results.put(import_file(database, path, f"user{worker}").status)
+    status = import_file(database, path, f"user{worker}").status
     database.conn.close()
+    return status
 
 
 def test_parallel_writers_lose_nothing(db, db_path, load):
     load("roll.csv", roll_csv({}))
-    results = multiprocessing.get_context("spawn").Queue()
-    workers = [multiprocessing.get_context("spawn").Process(target=_writer, args=(str(db_path), w, results))
+    # Separate interpreters, not multiprocessing: each worker is a fresh process like a
+    # second Streamlit server would be, whatever the test runner's __main__ is.
+    workers = [subprocess.Popen([sys.executable, "-c",
+                                 f"from tests.test_safekeeping import _writer; print(_writer({str(db_path)!r}, {w}))"],
+                                stdout=subprocess.PIPE, text=True, cwd=Path(__file__).resolve().parent.parent)
                for w in range(4)]
-    for w in workers:
-        w.start()
-    for w in workers:
-        w.join(60)
-    assert sorted(results.get(timeout=5) for _ in workers) == ["imported"] * 4
+    statuses = [w.communicate(timeout=120)[0].strip() for w in workers]
+    assert sorted(statuses) == ["imported"] * 4
     assert count(db, "contacts") == 4 * 15
     assert count(db, "marks") == 4

@@ -1,15 +1,24 @@
-"""Importing register exports: read → validate → diff against the store → one transaction.
+"""Importing register exports: read → check codes → match pupils → diff against the store →
+one transaction.
 
-`import_file` is the one way data enters the store. Each file is all-or-nothing: any error
-rejects it whole and nothing is written; warnings are listed and the file imported.
-Re-importing a file changes nothing; a corrected export replaces only the marks that
-changed and records each change (old code → new code, which import).
+`import_file` and `import_bytes` are the one way data enters the store. Each file is
+all-or-nothing: any error rejects it whole and nothing is written; warnings are listed
+and the file imported. Re-importing a file changes nothing; a corrected export replaces
+only the marks that changed and records each change (old code → new code, which import);
+`undo_last_import` takes the newest import back out.
+
+Shapes read (their ids are the `shape` of the import JSON): `long_marks`, `weekly_grid`,
+`weekday_grid`, `marks_string`, `pupil_roll`, `summary_counts` (see reading.py and
+FORMATS.md). When a file's shape or columns are not recognised, `detect` proposes a
+`ColumnMapping`, the user corrects it, and `import_bytes(..., mapping=...)` reads the file
+that way; mappings can be saved by name (`save_mapping_profile`) for next week.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,12 +27,36 @@ import pandas as pd
 import sqlite_utils
 
 from core import codes, store
-from core.calendar import to_day
-from core.importers.reading import LONG_MARKS, PUPIL_ROLL, Problem, ReadResult, read_export
+from core.importers.profiles import delete_mapping_profile, load_mapping_profile, mapping_profiles, save_mapping_profile
+from core.importers.pupils import match_pupils
+from core.importers.reading import detect, read_export, read_with_mapping
+from core.importers.results import (
+    LONG_MARKS, MARK_SHAPES, MARKS_STRING, PUPIL_ROLL, SUMMARY_COUNTS, WEEKDAY_GRID, WEEKLY_GRID,
+    ColumnMapping, Detection, Problem, ReadResult,
+)
+from core.importers.shapes import ROLL_FIELDS, check_academic_years
+from core.importers.undo import NothingToUndo, UndoOutcome, undo_last_import
 
-__all__ = ["FileOutcome", "Problem", "import_file", "import_bytes", "read_export", "LONG_MARKS", "PUPIL_ROLL"]
+__all__ = [
+    "FileOutcome", "Problem", "ReadResult", "ColumnMapping", "Detection", "UndoOutcome", "NothingToUndo",
+    "import_file", "import_bytes", "read_export", "detect", "read_with_mapping", "undo_last_import",
+    "save_mapping_profile", "load_mapping_profile", "mapping_profiles", "delete_mapping_profile",
+    "LONG_MARKS", "WEEKLY_GRID", "WEEKDAY_GRID", "MARKS_STRING", "PUPIL_ROLL", "SUMMARY_COUNTS", "SHAPES",
+    "IMPORTED", "UNCHANGED", "REJECTED",
+]
 
 IMPORTED, UNCHANGED, REJECTED = "imported", "unchanged", "rejected"
+UNEXPECTED = ("Pastoral could not read {name} ({error!r}); nothing was imported. Save the report again as CSV or "
+              "XLSX and upload that; if it still fails, send the file to your administrator.")
+log = logging.getLogger(__name__)
+SHAPES = (LONG_MARKS, WEEKLY_GRID, WEEKDAY_GRID, MARKS_STRING, PUPIL_ROLL, SUMMARY_COUNTS)
+
+# A session is a planned closure "for everyone else" when at least this share of the
+# other marks in it are '#' (and at least two are).
+CLOSURE_SHARE = 0.9
+# Adding at least this many marks, and no fewer than the store holds, is a bulk load.
+BULK_ROWS = 100_000
+MAX_LISTED_WARNINGS = 20
 
 
 @dataclass
@@ -42,6 +75,8 @@ class FileOutcome:
     problems: list[Problem] = field(default_factory=list)
     pupils_added: int = 0
     pupils_updated: int = 0
+    counts_added: int = 0
+    counts_changed: int = 0
     import_id: int | None = None
 
     def as_json(self) -> dict:
@@ -59,42 +94,73 @@ class FileOutcome:
         }
 
 
-def import_file(db: sqlite_utils.Database, path: str | Path, username: str, dry_run: bool = False) -> FileOutcome:
+def import_file(db: sqlite_utils.Database, path: str | Path, username: str, dry_run: bool = False,
+                mapping: ColumnMapping | dict | None = None) -> FileOutcome:
+    """Validate and store one export file (the CLI's entry point). Too big a file is refused
+    before it is read."""
     path = Path(path)
-    settings = store.get_settings(db)
-    limit = int(settings["max_upload_mb"]) * 1024 * 1024
     try:
         size = path.stat().st_size
     except OSError as error:
         return FileOutcome(str(path), REJECTED, problems=[Problem(None, None, f"Cannot open {path}: {error.strerror}.")])
-    if size > limit:
-        return _rejected(db, str(path), None, 0, [Problem(None, None,
-            f"{path.name} is {size / 1024 / 1024:.0f} MB; the limit is {settings['max_upload_mb']} MB. "
-            "Export a shorter date range (a term or a week) and upload that.")], username, dry_run)
-    return import_bytes(db, path.read_bytes(), str(path), username, dry_run)
+    refusal = _too_big(db, path.name, size)
+    if refusal:
+        return _rejected(db, str(path), None, 0, [refusal], username, dry_run)
+    try:
+        content = path.read_bytes()
+    except OSError as error:
+        return FileOutcome(str(path), REJECTED, problems=[Problem(None, None, f"Cannot read {path}: {error.strerror}.")])
+    return import_bytes(db, content, str(path), username, dry_run, mapping)
 
 
-def import_bytes(db: sqlite_utils.Database, content: bytes, file_name: str, username: str, dry_run: bool = False) -> FileOutcome:
+def import_bytes(db: sqlite_utils.Database, content: bytes, file_name: str, username: str, dry_run: bool = False,
+                 mapping: ColumnMapping | dict | None = None) -> FileOutcome:
     """Validate and store one export given as bytes (the upload screen's entry point)."""
-    read = read_export(content, Path(file_name).name)
-    sha256 = hashlib.sha256(content).hexdigest()
-    if read.shape == LONG_MARKS and not read.errors:
+    refusal = _too_big(db, Path(file_name).name, len(content))
+    if refusal:
+        return _rejected(db, file_name, None, 0, [refusal], username, dry_run)
+    name = Path(file_name).name
+    try:
+        read = read_with_mapping(content, name, mapping) if mapping is not None else read_export(content, name)
+    except Exception as error:  # a file no reader foresaw: refused, never a crash (nothing is written yet)
+        log.exception("Reading %s failed", name)
+        return _rejected(db, file_name, None, 0, [Problem(None, None, UNEXPECTED.format(name=name, error=error))],
+                         username, dry_run)
+    if read.shape in MARK_SHAPES and read.marks is not None:
         _check_codes(db, read)
     if read.errors:
         return _rejected(db, file_name, read.shape, read.rows, read.problems, username, dry_run)
 
+    if read.shape in MARK_SHAPES:
+        check_academic_years(read)  # only for a file that will be imported: the warning says so
+    sha256 = hashlib.sha256(content).hexdigest()
     outcome = FileOutcome(file_name, IMPORTED, read.shape, read.rows, problems=list(read.problems))
-    if read.shape == LONG_MARKS:
+    if _already_imported(db, sha256, read, outcome):
+        pass
+    elif read.shape in MARK_SHAPES:
         _import_marks(db, read, outcome, sha256, username, dry_run)
+    elif read.shape == SUMMARY_COUNTS:
+        _import_counts(db, read, outcome, sha256, username, dry_run)
     else:
         _import_roll(db, read, outcome, sha256, username, dry_run)
+    if outcome.status == REJECTED:
+        return _rejected(db, file_name, read.shape, read.rows, outcome.problems, username, dry_run)
     if outcome.status == UNCHANGED and not dry_run:
         with store.transaction(db) as conn:
-            store.audit(conn, username, "import.unchanged", "file", Path(file_name).name, {"sha256": sha256})
+            store.audit(conn, username, "import.unchanged", "file", name, {"sha256": sha256})
     return outcome
 
 
-def _rejected(db, file_name: str, shape: str | None, rows: int, problems: list[Problem], username: str, dry_run: bool) -> FileOutcome:
+def _too_big(db, name: str, size: int) -> Problem | None:
+    limit_mb = store.get_settings(db)["max_upload_mb"]
+    if size <= float(limit_mb) * 1024 * 1024:
+        return None
+    return Problem(None, None, f"{name} is {size / 1024 / 1024:.0f} MB; the limit is {limit_mb} MB. "
+                   "Export a shorter date range (a term or a week) and upload that.")
+
+
+def _rejected(db, file_name: str, shape: str | None, rows: int, problems: list[Problem], username: str,
+              dry_run: bool) -> FileOutcome:
     if not dry_run:
         with store.transaction(db) as conn:
             store.audit(conn, username, "import.rejected", "file", Path(file_name).name,
@@ -102,62 +168,234 @@ def _rejected(db, file_name: str, shape: str | None, rows: int, problems: list[P
     return FileOutcome(file_name, REJECTED, shape, rows, problems=problems)
 
 
+def _already_imported(db, sha256: str, read: ReadResult, outcome: FileOutcome) -> bool:
+    """The very same file is already imported (and not undone): re-importing changes nothing,
+    even where a later upload has since corrected its marks."""
+    if db.execute("SELECT 1 FROM imports WHERE sha256 = ? AND status = 'imported'", (sha256,)).fetchone() is None:
+        return False
+    outcome.status = UNCHANGED
+    outcome.pupils = len(read.pupils) if read.pupils is not None else 0
+    dates = read.marks["date"] if read.marks is not None else (
+        pd.concat([read.counts["date_from"], read.counts["date_to"]]) if read.counts is not None else None)
+    if dates is not None and dates.notna().any():
+        outcome.date_from, outcome.date_to = dates.min().date().isoformat(), dates.max().date().isoformat()
+    return True
+
+
+# --- codes -------------------------------------------------------------------------
+
+
 def _check_codes(db: sqlite_utils.Database, read: ReadResult) -> None:
-    """Map local codes to DfE codes; any mark that is neither rejects the file."""
+    """Map local codes and MIS sub-codes to DfE codes; a mark that is neither rejects the file.
+
+    The school's mapping applies only where the mark is not a DfE code in force on its
+    date, so mapping a legacy letter for new data leaves its meaning in older data alone.
+    Each distinct (mark, code era) pair is classified once.
+    """
     marks = read.marks
-    resolved = codes.resolve_local_codes(marks["mark"], store.local_codes(db))
-    category = codes.classify(resolved, marks["date"])
-    unknown = category == codes.UNKNOWN
-    for mark, rows in marks.loc[unknown, "row"].groupby(marks.loc[unknown, "mark"]):
-        read.add_rows(rows, "mark",
-            f"Mark '{mark}' is not a DfE code in force on that date and has no local mapping — "
-            "add it under Settings → Codes, or correct it in the MIS and export again.")
-    read.marks = marks.assign(code=resolved)
+    if marks.empty:
+        read.marks = marks.assign(code=marks["mark"])
+        return
+    eras = codes.era_of(marks["date"])
+    n_eras = len(codes.era_boundaries()) + 1
+    mark_index, distinct_marks = pd.factorize(marks["mark"].fillna(""))
+    pair_index, pairs = pd.factorize(mark_index.astype(np.int64) * n_eras + eras)
+    pair_marks = pd.Series(np.asarray(distinct_marks, dtype=object)[pairs // n_eras], dtype="string")
+    pair_eras = pairs % n_eras
+    as_given = codes.classify_by_era(pair_marks, pair_eras)
+    mapped = codes.resolve_local_codes(pair_marks, store.local_codes(db))
+    resolved = pair_marks.where(as_given != codes.UNKNOWN, mapped)
+    unknown = (codes.classify_by_era(resolved, pair_eras) == codes.UNKNOWN).to_numpy()[pair_index]
+    unknown &= marks["date"].notna().to_numpy()
+    if unknown.any():
+        bad = marks[unknown]
+        for mark, group in bad.groupby(bad["mark"], sort=False):
+            read.add_rows(group["row"], group["column"].astype("string"),
+                f"Mark '{mark}' is not a DfE code in force on that date and has no local mapping — "
+                "add it under Settings → Codes, or correct it in the MIS and export again.")
+    read.marks = marks.assign(code=resolved.to_numpy(dtype=object)[pair_index])
 
 
-def _resolve_pupils(conn, upns: pd.Series, import_id: int | None) -> tuple[pd.Series, list[str]]:
-    """Stored pupil id for each UPN; UPNs not yet stored are added as pupils not on the roll."""
-    known = dict(conn.execute("SELECT upn, id FROM pupils").fetchall())
-    new = sorted(set(upns) - set(known))
-    if new and import_id is not None:
+# --- marks -------------------------------------------------------------------------
+
+
+def _pupil_ids(conn, read: ReadResult, outcome: FileOutcome, import_id: int | None) -> np.ndarray | None:
+    """Stored pupil id of each pupil the file names, adding those it introduces; None (with
+    the outcome rejected) when a pupil cannot be matched."""
+    match = match_pupils(conn, read)
+    outcome.problems.extend(match.problems)
+    if any(p.severity == "error" for p in match.problems):
+        outcome.status = REJECTED
+        return None
+    ids = match.ids.copy()
+    new = match.new
+    outcome.pupils_added = len(new)
+    if len(new):
+        if import_id is None:  # a dry run: placeholders
+            ids[new.index.to_numpy()] = -np.arange(1, len(new) + 1)
+        else:
+            columns = ["upn", "adno", "surname", "forename", "dob", "gender", "year_group", "nc_year", "form"]
+            conn.executemany(
+                f"INSERT INTO pupils ({', '.join(columns)}, on_roll, first_import_id, updated_import_id) "
+                f"VALUES ({', '.join('?' * len(columns))}, 0, {import_id}, {import_id})",
+                _as_rows(new.drop_duplicates("upn"), columns))
+            added = dict(conn.execute("SELECT upn, id FROM pupils WHERE first_import_id = ?", (import_id,)).fetchall())
+            ids[new.index.to_numpy()] = new["upn"].map(added).to_numpy(dtype=np.int64)
+    return ids
+
+
+def _import_marks(db, read: ReadResult, outcome: FileOutcome, sha256: str, username: str, dry_run: bool) -> None:
+    marks = read.marks
+    days = marks["date"].to_numpy(dtype="datetime64[D]").astype(np.int64)
+    first, last = marks["date"].min(), marks["date"].max()
+    outcome.pupils = len(read.pupils)
+    outcome.date_from, outcome.date_to = first.date().isoformat(), last.date().isoformat()
+
+    with store.transaction(db) as conn:
+        import_id = None if dry_run else _new_import(conn, outcome, sha256, username, read)
+        ids = _pupil_ids(conn, read, outcome, import_id)
+        if ids is None:
+            raise store.Rollback
+        incoming = pd.DataFrame({
+            "row": marks["row"].to_numpy(), "column": marks["column"],
+            "pupil_id": ids[marks["pupil"].to_numpy()], "day": days,
+            "session": marks["session"].to_numpy(dtype=np.int64), "code": marks["code"].to_numpy(dtype=object),
+            "minutes_late": marks["minutes_late"].array,
+        })
+        if _same_pupil_twice(incoming, outcome):
+            raise store.Rollback
+        stored = _stored_marks(conn, int(days.min()), int(days.max()))
+        added, changed, position = _diff_marks(incoming, stored)
+        _warn_closure_days(incoming, stored, position, read, outcome)
+        outcome.marks_added, outcome.marks_changed = len(added), len(changed)
+        outcome.status = IMPORTED if (len(added) or len(changed)) else UNCHANGED
+        if dry_run or outcome.status == UNCHANGED:
+            raise store.Rollback
+        _insert_marks(conn, added, import_id)
         conn.executemany(
-            "INSERT INTO pupils (upn, on_roll, first_import_id, updated_import_id) VALUES (?, 0, ?, ?)",
-            [(u, import_id, import_id) for u in new],
+            "UPDATE marks SET code = ?, minutes_late = ?, import_id = ? WHERE pupil_id = ? AND day = ? AND session = ?",
+            _as_rows(changed.assign(import_id=import_id), ["code", "minutes_late", "import_id", "pupil_id", "day", "session"]),
         )
-        known = dict(conn.execute("SELECT upn, id FROM pupils").fetchall())
+        conn.executemany(
+            "INSERT INTO mark_changes (pupil_id, day, session, old_code, new_code, old_minutes_late, new_minutes_late, "
+            "import_id, old_import_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            _as_rows(changed.assign(import_id=import_id), ["pupil_id", "day", "session", "old_code", "code",
+                                                           "old_minutes_late", "minutes_late", "import_id", "old_import_id"]),
+        )
+        _finish_import(conn, outcome, import_id, username)
+
+
+def _insert_marks(conn, added: pd.DataFrame, import_id: int) -> None:
+    """One executemany of integer-keyed rows. A bulk load (a year into a store holding less)
+    drops the marks' secondary indexes and builds them again afterwards, inside the same
+    transaction: building an index by sorting is several times faster than growing it row
+    by row in random order."""
+    if added.empty:
+        return
+    bulk = len(added) >= BULK_ROWS and len(added) >= conn.execute("SELECT COUNT(*) FROM marks").fetchone()[0]
+    indexes = conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'marks' "
+                           "AND sql IS NOT NULL").fetchall() if bulk else []
+    for name, _ in indexes:
+        conn.execute(f'DROP INDEX "{name}"')
+    if added["minutes_late"].isna().all():
+        conn.executemany(
+            f"INSERT INTO marks (pupil_id, day, session, code, minutes_late, import_id) VALUES (?, ?, ?, ?, NULL, {int(import_id)})",
+            _as_rows(added, ["pupil_id", "day", "session", "code"]))
     else:
-        known.update({u: -(i + 1) for i, u in enumerate(new)})  # placeholders for a dry run
-    return upns.map(known).astype("int64"), new
+        conn.executemany(
+            f"INSERT INTO marks (pupil_id, day, session, code, minutes_late, import_id) VALUES (?, ?, ?, ?, ?, {int(import_id)})",
+            _as_rows(added, ["pupil_id", "day", "session", "code", "minutes_late"]))
+    for _, sql in indexes:
+        conn.execute(sql)
 
 
-def _diff_marks(conn, incoming: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Split incoming marks into sessions new to the store and sessions whose mark changed."""
+def _same_pupil_twice(incoming: pd.DataFrame, outcome: FileOutcome) -> bool:
+    """Two rows naming one stored pupil in different ways (a UPN here, an admission number
+    there) with marks for the same session: an error, as within a file."""
+    key = pd.Series(incoming["pupil_id"].to_numpy() * 400_000 + (incoming["day"].to_numpy() + 100_000) * 2
+                    + incoming["session"].to_numpy())
+    repeat = key.duplicated(keep="first").to_numpy()
+    if not repeat.any():
+        return False
+    first_row = incoming["row"].groupby(key.to_numpy()).transform("first").to_numpy()
+    for index in np.flatnonzero(repeat)[:MAX_LISTED_WARNINGS]:
+        mark = incoming.iloc[index]
+        day = pd.Timestamp(np.datetime64(int(mark["day"]), "D"))
+        outcome.problems.append(Problem(int(mark["row"]), str(mark["column"]),
+            f"This row and row {int(first_row[index])} are the same pupil, named two ways, with marks for the "
+            f"{('AM', 'PM')[int(mark['session'])]} session on {day:%d/%m/%Y}."))
+    outcome.status = REJECTED
+    return True
+
+
+def _stored_marks(conn, first_day: int, last_day: int) -> pd.DataFrame:
     rows = conn.execute(
-        "SELECT pupil_id, day, session, code, minutes_late FROM marks WHERE day BETWEEN ? AND ?",
-        (int(incoming["day"].min()), int(incoming["day"].max())),
+        "SELECT pupil_id, day, session, code, minutes_late, import_id FROM marks WHERE day BETWEEN ? AND ?",
+        (first_day, last_day),
     ).fetchall()
-    stored = pd.DataFrame(rows, columns=["pupil_id", "day", "session", "old_code", "old_minutes_late"]).astype(
-        {"pupil_id": "int64", "day": "int64", "session": "int64", "old_minutes_late": "Int64"})
-    merged = incoming.merge(stored, on=["pupil_id", "day", "session"], how="left", indicator=True)
-    added = merged[merged["_merge"] == "left_only"]
-    existing = merged[merged["_merge"] == "both"]
-    same_minutes = (existing["minutes_late"].fillna(-1) == existing["old_minutes_late"].fillna(-1))
-    changed = existing[(existing["code"] != existing["old_code"]) | ~same_minutes]
-    return added, changed
+    return pd.DataFrame(rows, columns=["pupil_id", "day", "session", "old_code", "old_minutes_late", "old_import_id"]).astype(
+        {"pupil_id": "int64", "day": "int64", "session": "int64", "old_minutes_late": "Int64", "old_import_id": "int64"})
 
 
-def _marks_for_store(read: ReadResult) -> pd.DataFrame:
-    marks = read.marks
-    return pd.DataFrame({
-        "upn": marks["upn"],
-        "day": (marks["date"].to_numpy(dtype="datetime64[D]").astype(np.int64)),
-        "session": marks["session"].astype("int64"),
-        "code": marks["code"].astype(str),
-        "minutes_late": marks["minutes_late"],
-    })
+def _session_keys(frame: pd.DataFrame, first_day: int) -> np.ndarray:
+    """One integer per (pupil, day, session), for fast matching."""
+    return (frame["pupil_id"].to_numpy(dtype=np.int64) * 2_000_000
+            + (frame["day"].to_numpy(dtype=np.int64) - first_day) * 2 + frame["session"].to_numpy(dtype=np.int64))
 
 
-def _as_rows(frame: pd.DataFrame, columns: list[str]) -> list[tuple]:
+def _diff_marks(incoming: pd.DataFrame, stored: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray]:
+    """Sessions new to the store, sessions whose mark changed, and each incoming session's
+    position in `stored` (-1 when new)."""
+    if stored.empty:
+        return incoming, incoming.iloc[:0].assign(old_code="", old_minutes_late=pd.NA, old_import_id=0), \
+            np.full(len(incoming), -1)
+    first_day = int(min(incoming["day"].min(), stored["day"].min()))
+    position = pd.Index(_session_keys(stored, first_day)).get_indexer(_session_keys(incoming, first_day))
+    is_new = position < 0
+    existing = incoming[~is_new]
+    before = stored.iloc[position[~is_new]]
+    existing = existing.assign(old_code=before["old_code"].to_numpy(), old_minutes_late=before["old_minutes_late"].array,
+                               old_import_id=before["old_import_id"].to_numpy())
+    same_minutes = existing["minutes_late"].fillna(-1).to_numpy() == existing["old_minutes_late"].fillna(-1).to_numpy()
+    changed = existing[(existing["code"].to_numpy() != existing["old_code"].to_numpy()) | ~same_minutes]
+    return incoming[is_new], changed, position
+
+
+def _warn_closure_days(incoming: pd.DataFrame, stored: pd.DataFrame, position: np.ndarray, read: ReadResult,
+                       outcome: FileOutcome) -> None:
+    """A warning for each mark other than '#' on a session that is a planned closure ('#')
+    for everyone else: the file's other marks and the stored marks of other pupils."""
+    is_hash = incoming["code"].to_numpy() == "#"
+    if not is_hash.any() and not (stored["old_code"] == "#").any():
+        return
+    first_day = int(min(incoming["day"].min(), stored["day"].min() if len(stored) else incoming["day"].min()))
+    others = np.ones(len(stored), dtype=bool)
+    others[position[position >= 0]] = False  # stored sessions this file replaces
+    def tally(days, sessions, marks):
+        key = (np.asarray(days) - first_day) * 2 + np.asarray(sessions)
+        marks = np.asarray(marks, dtype=object)
+        return pd.DataFrame({"key": key, "hash": marks == "#", "other": (marks != "#") & (marks != "")})
+    both = pd.concat([tally(incoming["day"], incoming["session"], incoming["code"]),
+                      tally(stored["day"][others], stored["session"][others], stored["old_code"][others])])
+    per_session = both.groupby("key")[["hash", "other"]].sum()
+    key = (incoming["day"].to_numpy() - first_day) * 2 + incoming["session"].to_numpy()
+    hashes = per_session["hash"].reindex(key).to_numpy()
+    others_marked = per_session["other"].reindex(key).to_numpy() - 1  # everyone else: not this mark
+    open_mark = (incoming["code"].to_numpy() != "#") & (incoming["code"].to_numpy() != "")
+    closed = open_mark & (hashes >= 2) & (hashes >= CLOSURE_SHARE * (hashes + others_marked))
+    flagged = incoming[closed]
+    for _, mark in flagged.head(MAX_LISTED_WARNINGS).iterrows():
+        day = pd.Timestamp(np.datetime64(int(mark["day"]), "D"))
+        outcome.problems.append(Problem(int(mark["row"]), str(mark["column"]),
+            f"Mark '{mark['code']}' for the {('AM', 'PM')[int(mark['session'])]} session on {day:%d/%m/%Y}, when the "
+            "school was closed for everyone else ('#', planned closure); imported as it is — check the register.",
+            "warning"))
+    if len(flagged) > MAX_LISTED_WARNINGS:
+        outcome.problems.append(Problem(None, None, f"… and {len(flagged) - MAX_LISTED_WARNINGS} more marks on "
+                                        "closure days.", "warning"))
+
+
+def _as_rows(frame: pd.DataFrame, columns: list[str]):
     """Rows for executemany, with NA as NULL and numbers as Python ints (column-wise, fast)."""
     values = []
     for name in columns:
@@ -166,52 +404,16 @@ def _as_rows(frame: pd.DataFrame, columns: list[str]) -> list[tuple]:
             values.append(column.astype(object).where(column.notna(), None).tolist())
         else:
             values.append(column.tolist())
-    return list(zip(*values))
+    return zip(*values)
 
 
-def _import_marks(db, read: ReadResult, outcome: FileOutcome, sha256: str, username: str, dry_run: bool) -> None:
-    marks = _marks_for_store(read)
-    first, last = read.marks["date"].min(), read.marks["date"].max()
-    outcome.pupils = int(marks["upn"].nunique())
-    outcome.date_from, outcome.date_to = first.date().isoformat(), last.date().isoformat()
-
-    with store.transaction(db) as conn:
-        import_id = None if dry_run else _new_import(conn, outcome, sha256, username, first, last)
-        marks["pupil_id"], new_upns = _resolve_pupils(conn, marks["upn"], import_id)
-        added, changed = _diff_marks(conn, marks)
-        outcome.marks_added, outcome.marks_changed = len(added), len(changed)
-        outcome.pupils_added = len(new_upns)
-        if new_upns:
-            shown = ", ".join(new_upns[:10]) + (f" and {len(new_upns) - 10} more" if len(new_upns) > 10 else "")
-            outcome.problems.append(Problem(None, "upn",
-                f"{len(new_upns)} pupil(s) are not on the roll: {shown}. Their marks are imported; "
-                "upload the pupil roll to add names and year groups.", "warning"))
-        outcome.status = IMPORTED if (len(added) or len(changed)) else UNCHANGED
-        if dry_run or outcome.status == UNCHANGED:
-            raise store.Rollback
-        conn.executemany(
-            "INSERT INTO marks (pupil_id, day, session, code, minutes_late, import_id) VALUES (?, ?, ?, ?, ?, ?)",
-            _as_rows(added.assign(import_id=import_id), ["pupil_id", "day", "session", "code", "minutes_late", "import_id"]),
-        )
-        conn.executemany(
-            "UPDATE marks SET code = ?, minutes_late = ?, import_id = ? WHERE pupil_id = ? AND day = ? AND session = ?",
-            _as_rows(changed.assign(import_id=import_id), ["code", "minutes_late", "import_id", "pupil_id", "day", "session"]),
-        )
-        conn.executemany(
-            "INSERT INTO mark_changes (pupil_id, day, session, old_code, new_code, old_minutes_late, new_minutes_late, import_id) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            _as_rows(changed.assign(import_id=import_id),
-                     ["pupil_id", "day", "session", "old_code", "code", "old_minutes_late", "minutes_late", "import_id"]),
-        )
-        _finish_import(conn, outcome, import_id, username)
-
-
-def _new_import(conn, outcome: FileOutcome, sha256: str, username: str, first=None, last=None) -> int:
+def _new_import(conn, outcome: FileOutcome, sha256: str, username: str, read: ReadResult) -> int:
+    data_as_at = read.data_as_at.isoformat() if read.data_as_at else outcome.date_to
     cursor = conn.execute(
         "INSERT INTO imports (file_name, sha256, shape, rows, pupils, date_from, date_to, data_as_at, imported_by, imported_at) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (Path(outcome.file).name, sha256, outcome.shape, outcome.rows, outcome.pupils,
-         outcome.date_from, outcome.date_to, outcome.date_to, username, store.now()),
+         outcome.date_from, outcome.date_to, data_as_at, username, store.now()),
     )
     outcome.import_id = cursor.lastrowid
     return cursor.lastrowid
@@ -225,46 +427,53 @@ def _finish_import(conn, outcome: FileOutcome, import_id: int, username: str) ->
     store.audit(conn, username, "import", "imports", import_id, {
         "file": Path(outcome.file).name, "shape": outcome.shape, "marks_added": outcome.marks_added,
         "marks_changed": outcome.marks_changed, "pupils_added": outcome.pupils_added,
-        "pupils_updated": outcome.pupils_updated})
+        "pupils_updated": outcome.pupils_updated, "counts_added": outcome.counts_added,
+        "counts_changed": outcome.counts_changed})
 
 
-ROLL_FIELDS = ["adno", "surname", "forename", "dob", "gender", "year_group", "nc_year", "form",
-               "pp", "fsm", "sen", "eal", "cla", "entry_date", "leave_date"]
+# --- pupil roll --------------------------------------------------------------------
+
+_ROLL_DEFAULTS = {"adno": "", "surname": "", "forename": "", "gender": "", "year_group": "", "nc_year": None,
+                  "form": "", "pp": 0, "fsm": 0, "sen": "N", "eal": 0, "cla": 0}
 
 
 def _import_roll(db, read: ReadResult, outcome: FileOutcome, sha256: str, username: str, dry_run: bool) -> None:
+    """Pupils matched by UPN. Only the fields the file holds are compared and updated; each
+    updated pupil's previous details are kept in pupil_changes (for the record and for undo)."""
+    fields = list(read.roll_fields)
     incoming = read.pupils.drop(columns="row")
+    incoming = incoming.assign(**{k: v for k, v in _ROLL_DEFAULTS.items() if k not in incoming.columns})
     outcome.pupils = len(incoming)
     with store.transaction(db) as conn:
-        stored = store.pupils_frame(db)
-        stored_by_upn = stored.set_index("upn")
-        is_new = ~incoming["upn"].isin(stored_by_upn.index)
+        stored = store.pupils_frame(db).set_index("upn")
+        is_new = ~incoming["upn"].isin(stored.index)
         new = incoming[is_new]
         existing = incoming[~is_new].set_index("upn")
-        before = stored_by_upn.loc[existing.index, ROLL_FIELDS + ["on_roll", "id"]]
-        differs = (_as_text(existing[ROLL_FIELDS]) != _as_text(before[ROLL_FIELDS])).any(axis=1)
-        differs |= before["on_roll"] != 1
+        before = stored.loc[existing.index]
+        differs = (_as_text(existing[fields]) != _as_text(before[fields])).any(axis=1) | (before["on_roll"] != 1)
         updated = existing[differs]
         outcome.pupils_added, outcome.pupils_updated = len(new), len(updated)
         outcome.status = IMPORTED if (len(new) or len(updated)) else UNCHANGED
         if dry_run or outcome.status == UNCHANGED:
             raise store.Rollback
-        import_id = _new_import(conn, outcome, sha256, username)
-        columns = ["upn"] + ROLL_FIELDS
+        import_id = _new_import(conn, outcome, sha256, username, read)
+        columns = ["upn"] + list(ROLL_FIELDS)
         conn.executemany(
             f"INSERT INTO pupils ({', '.join(columns)}, on_roll, first_import_id, updated_import_id) "
             f"VALUES ({', '.join('?' * len(columns))}, 1, {import_id}, {import_id})",
             _as_rows(new, columns),
         )
-        old = before.loc[updated.index].drop(columns="id")
+        previous = db.execute("SELECT upn, updated_import_id FROM pupils").fetchall()
+        previous_import = dict(previous)
+        old = before.loc[updated.index, list(ROLL_FIELDS) + ["on_roll"]]
         conn.executemany(
             "INSERT INTO pupil_changes (pupil_id, import_id, before) VALUES (?, ?, ?)",
-            [(int(pid), import_id, json.dumps(record, default=str))
-             for pid, record in zip(before.loc[updated.index, "id"], _records(old))],
+            [(int(pid), import_id, json.dumps({**record, "updated_import_id": previous_import.get(upn)}, default=str))
+             for pid, upn, record in zip(before.loc[updated.index, "id"], updated.index, _records(old))],
         )
         conn.executemany(
-            f"UPDATE pupils SET {', '.join(f'{c} = ?' for c in ROLL_FIELDS)}, on_roll = 1, updated_import_id = ? WHERE upn = ?",
-            _as_rows(updated.reset_index().assign(import_id=import_id), ROLL_FIELDS + ["import_id", "upn"]),
+            f"UPDATE pupils SET {''.join(f'{c} = ?, ' for c in fields)}on_roll = 1, updated_import_id = ? WHERE upn = ?",
+            _as_rows(updated.reset_index().assign(import_id=import_id), fields + ["import_id", "upn"]),
         )
         _finish_import(conn, outcome, import_id, username)
 
@@ -277,3 +486,68 @@ def _as_text(frame: pd.DataFrame) -> pd.DataFrame:
 def _records(frame: pd.DataFrame) -> list[dict]:
     clean = frame.astype(object).where(frame.notna(), None)
     return [{k: (int(v) if isinstance(v, np.integer) else v) for k, v in row.items()} for row in clean.to_dict("records")]
+
+
+# --- per-pupil summary counts ------------------------------------------------------
+
+COUNT_COLUMNS = {"possible": "possible_sessions", "attendance": "attendance_sessions",
+                 "authorised": "authorised_sessions", "unauthorised": "unauthorised_sessions"}
+
+
+def _import_counts(db, read: ReadResult, outcome: FileOutcome, sha256: str, username: str, dry_run: bool) -> None:
+    """Summary counts, kept only for dates the store has no marks for (patterns need marks;
+    counts never become invented marks). A changed count supersedes the stored one."""
+    counts = read.counts
+    outcome.pupils = len(read.pupils)
+    outcome.date_from = counts["date_from"].min().date().isoformat()
+    outcome.date_to = counts["date_to"].max().date().isoformat()
+    with store.transaction(db) as conn:
+        for (start, end), group in counts.groupby(["date_from", "date_to"]):
+            low, high = conn.execute("SELECT MIN(day), MAX(day) FROM marks WHERE day BETWEEN ? AND ?",
+                                     (_day(start), _day(end))).fetchone()
+            if low is not None:
+                outcome.problems.append(Problem(int(group["row"].iloc[0]), None,
+                    f"The store already holds marks from {_date(low):%d/%m/%Y} to {_date(high):%d/%m/%Y}, inside "
+                    f"these counts' dates ({start:%d/%m/%Y} to {end:%d/%m/%Y}). Summary counts are kept only for dates "
+                    "with no marks — export the counts for the dates before the marks begin."))
+        if outcome.problems and any(p.severity == "error" for p in outcome.problems):
+            outcome.status = REJECTED
+            raise store.Rollback
+        import_id = None if dry_run else _new_import(conn, outcome, sha256, username, read)
+        ids = _pupil_ids(conn, read, outcome, import_id)
+        if ids is None:
+            raise store.Rollback
+        incoming = pd.DataFrame({
+            "pupil_id": ids[counts["pupil"].to_numpy()],
+            "date_from": counts["date_from"].dt.strftime("%Y-%m-%d").to_numpy(),
+            "date_to": counts["date_to"].dt.strftime("%Y-%m-%d").to_numpy(),
+            **{column: counts[meaning].to_numpy(dtype=np.int64) for meaning, column in COUNT_COLUMNS.items()},
+        })
+        stored = pd.DataFrame(conn.execute(
+            f"SELECT id, pupil_id, date_from, date_to, {', '.join(COUNT_COLUMNS.values())} FROM summary_counts "
+            "WHERE superseded_by IS NULL").fetchall(), columns=["id", "pupil_id", "date_from", "date_to",
+                                                                *COUNT_COLUMNS.values()])
+        merged = incoming.merge(stored.astype({"pupil_id": "int64"}), on=["pupil_id", "date_from", "date_to"],
+                                how="left", suffixes=("", "_old"))
+        is_new = merged["id"].isna()
+        differs = pd.concat([merged[c] != merged[f"{c}_old"] for c in COUNT_COLUMNS.values()], axis=1).any(axis=1)
+        changed = merged[~is_new & differs]
+        outcome.counts_added, outcome.counts_changed = int(is_new.sum()), len(changed)
+        outcome.status = IMPORTED if (outcome.counts_added or outcome.counts_changed) else UNCHANGED
+        if dry_run or outcome.status == UNCHANGED:
+            raise store.Rollback
+        conn.executemany("UPDATE summary_counts SET superseded_by = ? WHERE id = ?",
+                         [(import_id, int(i)) for i in changed["id"]])
+        columns = ["pupil_id", "date_from", "date_to", *COUNT_COLUMNS.values()]
+        conn.executemany(
+            f"INSERT INTO summary_counts ({', '.join(columns)}, import_id) VALUES ({', '.join('?' * len(columns))}, ?)",
+            _as_rows(pd.concat([merged[is_new], changed])[columns].assign(import_id=import_id), columns + ["import_id"]))
+        _finish_import(conn, outcome, import_id, username)
+
+
+def _day(timestamp: pd.Timestamp) -> int:
+    return int(np.datetime64(timestamp.date(), "D").astype(np.int64))
+
+
+def _date(day: int):
+    return pd.Timestamp(np.datetime64(int(day), "D"))

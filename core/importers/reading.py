@@ -1,229 +1,231 @@
-"""Turn an export file into normalised marks and pupils, collecting every problem.
+"""Turn an export file into normalised marks, pupils or counts, collecting every problem.
 
-Nothing here touches the store: `read_export` returns what the file says, with the
-file's own row numbers (the header is row 1, as a spreadsheet shows it), so problems
-point at the row the user can open and fix.
+`detect` says what a file looks like (its shape, header row, the columns found and
+missing, and a proposed column mapping); `read_with_mapping` reads it the way a mapping
+says; `read_export` detects and reads in one step. Nothing here touches the store: the
+results carry the file's own row numbers (as a spreadsheet shows them) and column
+headers, so problems point at the cell the user can open and fix.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-import re
-from dataclasses import dataclass, field
+from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
-from core import codes
-from core.importers import values
+from core.importers import detection, headers, shapes, values
+from core.importers.headers import Header, TitleFacts, find_header, find_named_header, header_at, title_facts
+from core.importers.results import (
+    LONG_MARKS, MARK_SHAPES, MARKS_STRING, PUPIL_ROLL, SUMMARY_COUNTS, WEEKDAY_GRID, WEEKLY_GRID,
+    ColumnMapping, Detection, Problem, ReadResult,
+)
+from core.importers.sheets import Sheet, UnreadableFile, open_sheet
 
-LONG_MARKS = "long_marks"
-PUPIL_ROLL = "pupil_roll"
+__all__ = [
+    "LONG_MARKS", "WEEKLY_GRID", "WEEKDAY_GRID", "MARKS_STRING", "PUPIL_ROLL", "SUMMARY_COUNTS",
+    "ColumnMapping", "Detection", "Problem", "ReadResult", "detect", "read_export", "read_with_mapping",
+]
 
-MARKS_COLUMNS = ("upn", "date", "session", "mark")
-ROLL_COLUMNS = ("upn", "surname", "forename", "year_group")
-ROLL_OPTIONAL = ("adno", "dob", "gender", "form", "pp", "fsm", "sen", "eal", "cla", "entry_date", "leave_date")
-
-# Most problems listed one by one before the rest are summed up in one line.
-MAX_LISTED_PROBLEMS = 100
-
-
-@dataclass(frozen=True)
-class Problem:
-    row: int | None
-    column: str | None
-    message: str
-    severity: str = "error"  # "error" rejects the file; "warning" is listed and imported
-
-    def as_json(self) -> dict:
-        text = self.message if self.severity == "error" else f"Warning: {self.message}"
-        return {"row": self.row, "column": self.column, "message": text}
-
-
-@dataclass
-class ReadResult:
-    shape: str | None
-    rows: int = 0
-    marks: pd.DataFrame | None = None
-    pupils: pd.DataFrame | None = None
-    problems: list[Problem] = field(default_factory=list)
-
-    @property
-    def errors(self) -> list[Problem]:
-        return [p for p in self.problems if p.severity == "error"]
-
-    def add_rows(self, rows: pd.Series, column: str | None, message: str, severity: str = "error") -> None:
-        """One problem per row number, up to the listing limit, then a count of the rest."""
-        rows = list(rows)
-        listed = max(0, MAX_LISTED_PROBLEMS - len(self.problems))
-        for row in rows[:listed]:
-            self.problems.append(Problem(int(row), column, message, severity))
-        if len(rows) > listed:
-            self.problems.append(
-                Problem(int(rows[listed]), column, f"{message} (and {len(rows) - listed - 1} more rows like this)", severity)
-            )
-
-
-def header_key(name: str) -> str:
-    """Header compared by meaning: case, spaces and punctuation ignored."""
-    return re.sub(r"[^a-z0-9]", "", str(name).lower())
-
-
-def decode(content: bytes) -> str:
-    """UTF-8 (with or without BOM), else Windows-1252."""
-    try:
-        return content.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return content.decode("cp1252", errors="replace")
-
-
-def read_table(content: bytes) -> pd.DataFrame:
-    """A CSV as strings, every cell kept as written (nothing turned into NaN or a formula)."""
-    text = decode(content)
-    if "\x00" in text:
-        raise ValueError("binary")
-    try:
-        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
-        sep = dialect.delimiter
-    except csv.Error:
-        sep = ","
-    return pd.read_csv(
-        io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, skip_blank_lines=True,
-        engine="python" if sep != "," else "c",
-    )
+GRID_SHAPES = frozenset({WEEKLY_GRID, WEEKDAY_GRID, MARKS_STRING})
 
 
 def read_export(content: bytes, file_name: str) -> ReadResult:
     """Detect the file's shape and read it. Problems are collected, never raised."""
-    if not content.strip():
-        return ReadResult(None, problems=[Problem(None, None, f"{file_name} is empty. Export the register again and upload that file.")])
+    return read_with_mapping(content, file_name, None)
+
+
+def detect(content: bytes, file_name: str) -> Detection:
+    """What the file looks like, and a proposed mapping the upload screen can show and correct."""
+    name = Path(file_name).name
     try:
-        table = read_table(content)
-    except (ValueError, pd.errors.ParserError, csv.Error):
-        return ReadResult(None, problems=[Problem(None, None,
-            f"{file_name} is not a CSV export a register report produces. Save the report as CSV (or XLSX) and upload that.")])
-    table.columns = [header_key(c) for c in table.columns]
-    columns = set(table.columns)
-    if set(MARKS_COLUMNS) <= columns:
-        return read_long_marks(table)
-    if {header_key(c) for c in ROLL_COLUMNS} <= columns:
-        return read_roll(table)
-    found = ", ".join(c for c in table.columns if c) or "none"
-    return ReadResult(None, problems=[Problem(1, None,
-        f"Could not tell what this file is. Columns found: {found}. A marks file needs the columns "
-        f"{', '.join(MARKS_COLUMNS)} (and optionally minutes_late); a pupil roll needs "
-        f"{', '.join(ROLL_COLUMNS)}.")])
+        sheet = open_sheet(content, name)
+    except UnreadableFile as error:
+        return Detection(None, None, None, [], [], str(error), [Problem(None, None, str(error))])
+    header = _header(sheet, None)
+    if header is None:
+        message = _no_data_message(name)
+        return Detection(None, None, None, [], [], message, [Problem(None, None, message)])
+    title = title_facts(header.title)
+    shape, closest, missing = detection.choose_shape(header, title)
+    proposed = _proposed_mapping((shape or closest).id, header, title)
+    if shape is not None:
+        message = f"{name} looks like a {shape.label}."
+        return Detection(shape.id, proposed, header.rows[0], header.found(), [], message)
+    message = _unknown_shape_message(name, header, closest, missing)
+    return Detection(None, proposed, header.rows[0], header.found(), missing, message,
+                     [Problem(header.rows[0], None, message)])
 
 
-def _file_rows(table: pd.DataFrame) -> pd.Series:
-    return pd.Series(range(2, len(table) + 2), index=table.index)
-
-
-def read_long_marks(table: pd.DataFrame) -> ReadResult:
-    """One row per pupil per session: upn, date, session, mark[, minutes_late]."""
-    result = ReadResult(LONG_MARKS, rows=len(table))
-    rows = _file_rows(table)
-    blank = (table[list(MARKS_COLUMNS)].apply(lambda c: c.str.strip()) == "").all(axis=1)
-    table, rows = table[~blank], rows[~blank]
-
-    upn = values.normalise_upns(table["upn"])
-    result.add_rows(rows[upn == ""], "upn", "The UPN is empty.")
-
-    dates = values.parse_dates(table["date"])
-    result.add_rows(rows[dates.isna()], "date", "The date is not a date (use dd/mm/yyyy or yyyy-mm-dd).")
-
-    sessions = values.parse_sessions(table["session"])
-    result.add_rows(rows[sessions.isna()], "session", "The session must be AM or PM.")
-
-    minutes = pd.Series(pd.NA, index=table.index, dtype="Int64")
-    if "minuteslate" in table.columns:
-        raw = table["minuteslate"].str.strip()
-        minutes = pd.to_numeric(raw.where(raw != ""), errors="coerce").astype("Float64")
-        bad = (raw != "") & (minutes.isna() | (minutes < 0) | (minutes % 1 != 0))
-        result.add_rows(rows[bad.fillna(True)], "minutes_late", "Minutes late must be a whole number of minutes.")
-        minutes = minutes.where(~bad.fillna(True)).round().astype("Int64")
-
-    result.marks = pd.DataFrame({
-        "row": rows,
-        "upn": upn,
-        "date": dates,
-        "session": sessions,
-        "mark": codes.normalise_marks(table["mark"]),
-        "minutes_late": minutes,
-    })
-    readable = result.marks.dropna(subset=["date", "session"])
-    report_duplicates(result, readable, ["upn", "date", "session"], "session",
-                      "Pupil {upn} has two marks for the {session} session on {date} (first on row {first}).")
+def read_with_mapping(content: bytes, file_name: str, mapping: ColumnMapping | dict | None) -> ReadResult:
+    """Read the file as `mapping` says (a ColumnMapping, its JSON form, or None to detect)."""
+    name = Path(file_name).name
+    if isinstance(mapping, dict):
+        mapping = ColumnMapping.from_json(mapping)
+    try:
+        sheet = open_sheet(content, name)
+    except UnreadableFile as error:
+        return ReadResult(None, problems=[Problem(None, None, str(error))])
+    header = _header(sheet, mapping)
+    if header is None:
+        return ReadResult(None, problems=[Problem(None, None, _no_data_message(name))])
+    result = ReadResult(mapping.shape if mapping else None)
+    if mapping is not None and not _apply_mapping(header, mapping, result):
+        return result
+    title = title_facts(header.title)
+    shape = _shape(name, header, title, mapping, result)
+    if shape is None:
+        return result
+    result.shape = shape
+    result.data_as_at = title.run_on
+    _read_body(sheet, header, title, mapping, result)
     return result
 
 
-def read_roll(table: pd.DataFrame) -> ReadResult:
-    """One row per pupil: identifiers and characteristics."""
-    result = ReadResult(PUPIL_ROLL, rows=len(table))
-    rows = _file_rows(table)
-    blank = (table.apply(lambda c: c.str.strip()) == "").all(axis=1)
-    table, rows = table[~blank], rows[~blank]
-
-    def column(name: str) -> pd.Series:
-        if name in table.columns:
-            return table[name].astype("string").fillna("").str.strip()
-        return pd.Series("", index=table.index, dtype="string")
-
-    upn = values.normalise_upns(table["upn"])
-    result.add_rows(rows[upn == ""], "upn", "The UPN is empty.")
-    invalid = (upn != "") & ~values.valid_upns(upn)
-    result.add_rows(rows[invalid], "upn",
-        "The UPN's check letter or form is not valid; imported as it is — correct it in the MIS.", "warning")
-
-    year_group = values.parse_year_groups(column("yeargroup"))
-    result.add_rows(rows[year_group.isna()], "year_group",
-        "The year group is not one we know (use e.g. 7, Year 7, R, Reception, N1, 12).")
-
-    frame = {"row": rows, "upn": upn, "adno": column("adno"), "surname": column("surname"),
-             "forename": column("forename"), "gender": column("gender").str.upper().str.slice(0, 1),
-             "year_group": year_group, "nc_year": year_group.map(values.NC_YEAR).astype("Int64"),
-             "form": column("form")}
-
-    for name in ("dob", "entry_date", "leave_date"):
-        raw = column(name.replace("_", ""))
-        parsed = values.parse_dates(raw)
-        result.add_rows(rows[(raw != "") & parsed.isna()], name, "The date is not a date (use dd/mm/yyyy or yyyy-mm-dd).")
-        frame[name] = parsed.dt.strftime("%Y-%m-%d").astype("string")
-
-    for name in ("pp", "fsm", "eal", "cla"):
-        flags = values.parse_flags(column(name))
-        result.add_rows(rows[flags.isna()], name, "Use Y or N (or Yes/No, True/False, 1/0).")
-        frame[name] = flags.fillna(0)
-
-    sen = values.parse_sen(column("sen"))
-    result.add_rows(rows[sen.isna()], "sen", "SEN status must be N, K (SEN support) or E (EHC plan).")
-    frame["sen"] = sen.fillna("N")
-
-    result.pupils = pd.DataFrame(frame)
-    report_duplicates(result, result.pupils[upn != ""], ["upn"], "upn",
-                      "UPN {upn} appears more than once (first on row {first}); each pupil must be on one row.")
-    return result
+# --- steps -------------------------------------------------------------------------
 
 
-def report_duplicates(result: ReadResult, frame: pd.DataFrame, keys: list[str], column: str, message: str) -> None:
-    """An error on every repeat of a key, naming the row where it first appeared."""
-    repeats = frame.duplicated(keys, keep="first")
-    if not repeats.any():
+def _header(sheet: Sheet, mapping: ColumnMapping | None) -> Header | None:
+    cells = sheet.cells
+    if cells.empty:
+        return None
+    if mapping is not None and mapping.header_rows:
+        rows = tuple(r for r in mapping.header_rows if r in cells.index)
+        if rows:
+            return header_at(cells, rows)
+    if mapping is not None and mapping.columns:
+        named = find_named_header(cells, list(mapping.columns.values()))
+        if named is not None:
+            return named
+    header = find_header(cells)
+    if header is not None:
+        header.guessed = detection.guess_columns(cells, header)
+    return header
+
+
+def _apply_mapping(header: Header, mapping: ColumnMapping, result: ReadResult) -> bool:
+    """Point each mapped meaning at the column the user chose; False (with problems) when a
+    mapped column is not in the file or the shape is not one we read."""
+    if mapping.shape not in shapes.READERS:
+        result.add(None, None, f"'{mapping.shape}' is not a shape Pastoral reads; choose one of: "
+                   f"{', '.join(shapes.READERS)}.")
+        return False
+    for meaning, column in mapping.columns.items():
+        if meaning not in headers.MEANINGS:
+            result.add(header.rows[0], column, f"'{meaning}' is not a column meaning Pastoral knows.")
+            continue
+        position = _find_column(header, column)
+        if position is None:
+            result.add(header.rows[0], column, f"The column '{column}' (mapped to {headers.LABELS[meaning]}) is not "
+                       f"in the file. Columns found: {', '.join(header.found()) or 'none'}.")
+            continue
+        header.sessions.pop(position, None)
+        header.meanings = {m: p for m, p in header.meanings.items() if p != position}
+        header.meanings[meaning] = position
+    return not result.errors
+
+
+def _find_column(header: Header, column: str) -> int | None:
+    for same in (lambda a, b: a == b, lambda a, b: a.strip().lower() == b.strip().lower(),
+                 lambda a, b: headers.header_key(a) == headers.header_key(b) and headers.header_key(a) != ""):
+        for position, name in header.names.items():
+            if same(str(name), str(column)):
+                return position
+    return None
+
+
+def _shape(name: str, header: Header, title: TitleFacts, mapping: ColumnMapping | None, result: ReadResult) -> str | None:
+    if mapping is not None:
+        missing = detection.unmet(detection.SHAPE_BY_ID[mapping.shape], header, title, mapping, ignore=("no_marks",))
+        if missing:
+            result.add(header.rows[0], None, f"Read as a {detection.SHAPE_BY_ID[mapping.shape].label}, the file still "
+                       f"needs: {'; '.join(missing)}. Columns found: {', '.join(header.found()) or 'none'}.")
+            return None
+        return mapping.shape
+    shape, closest, missing = detection.choose_shape(header, title)
+    if shape is None:
+        result.add(header.rows[0], None, _unknown_shape_message(name, header, closest, missing))
+        return None
+    return shape.id
+
+
+def _read_body(sheet: Sheet, header: Header, title: TitleFacts, mapping: ColumnMapping | None, result: ReadResult) -> None:
+    data = shapes.data_rows(sheet.cells, header)
+    if result.shape in GRID_SHAPES:
+        data = _pupil_rows(data, header)
+    result.rows = len(data)
+    if data.empty:
+        result.add(header.last_row, None, "The file has a header but no rows of data under it. "
+                   "Check the report's date range and filters, export it again and upload that.")
         return
-    first = frame.groupby(keys, sort=False, dropna=False)["row"].transform("first")
-    listed = max(0, MAX_LISTED_PROBLEMS - len(result.problems))
-    shown = frame[repeats].head(listed)
-    for index, record in shown.iterrows():
-        fields = {k: _show(record[k]) for k in keys}
-        result.problems.append(Problem(int(record["row"]), column, message.format(first=int(first[index]), **fields)))
-    hidden = int(repeats.sum()) - len(shown)
-    if hidden:
-        result.problems.append(Problem(None, column, f"… and {hidden} more repeated rows."))
+    if sheet.kind == "csv":
+        _check_overflow(data, header, result)
+    body = shapes.Body(data, header, title, mapping)
+    shapes.READERS[result.shape](body, result)
+    if result.marks is not None and result.pupils is not None:
+        upns = np.append(result.pupils["upn"].to_numpy(dtype=object), "")  # position -1: no pupil
+        result.marks["upn"] = pd.Series(upns[result.marks["pupil"].to_numpy()], index=result.marks.index, dtype=object)
 
 
-def _show(value) -> str:
-    if isinstance(value, pd.Timestamp):
-        return value.strftime("%d/%m/%Y")
-    if isinstance(value, (int,)) or hasattr(value, "item"):
-        return {0: "AM", 1: "PM"}.get(int(value), str(value))
-    return str(value)
+def _check_overflow(data: pd.DataFrame, header: Header, result: ReadResult) -> None:
+    """In a CSV, a row with text beyond the last headed column has more cells than the
+    header: usually a comma inside a name that was not quoted, which shifts every cell."""
+    headed = [p for p, name in header.names.items() if str(name).strip()]
+    beyond = [p for p in data.columns if headed and p > max(headed)]
+    if not beyond:
+        return
+    overflow = np.zeros(len(data), dtype=bool)
+    for position in beyond:
+        codes, text = values.distinct(data[position])
+        overflow |= (text != "")[codes]
+    result.add_rows(pd.Series(data.index[overflow]), None,
+                    "This row has more cells than the header has columns — a comma inside a name or note may need "
+                    "quotes. Export the report again as CSV.")
+
+
+def _pupil_rows(data: pd.DataFrame, header: Header) -> pd.DataFrame:
+    """In a grid, rows with no marks that do not name a pupil by UPN are headings
+    (a registration group's name) or notes, not pupils."""
+    mark_columns = [p for p in header.sessions] + [header.meanings[m] for m in ("week_marks", "mark") if m in header.meanings]
+    if data.empty or not mark_columns:
+        return data
+    has_marks = np.zeros(len(data), dtype=bool)
+    for position in mark_columns:
+        has_marks |= (data[position].astype("string").fillna("").str.strip() != "").to_numpy()
+    named = np.zeros(len(data), dtype=bool)
+    for meaning in ("upn", "mis_id", "adno"):
+        if meaning in header.meanings:
+            text = values.normalise_upns(data[header.meanings[meaning]])
+            looks = values.looks_like_upns(text) if meaning != "adno" else text.str.fullmatch(r"\d+").fillna(False)
+            named |= looks.to_numpy()
+    return data[has_marks | named]
+
+
+# --- messages ----------------------------------------------------------------------
+
+
+def _no_data_message(name: str) -> str:
+    return f"{name} has no data (its first sheet is empty). Export the register again and upload that file."
+
+
+def _unknown_shape_message(name: str, header: Header, closest: detection.Shape, missing: list[str]) -> str:
+    found = ", ".join(header.found()) or "none"
+    recognised = bool(header.meanings or header.sessions or header.guessed)
+    guesses = "; ".join(f"'{header.names[p]}' looks like the {headers.LABELS[m]}" for m, p in header.guessed.items())
+    closest_text = (f"It looks most like a {closest.label}" + (f" ({guesses})" if guesses else "")
+                    + (f", which still needs: {'; '.join(missing)}. " if missing else "; confirm its columns. ")
+                    if recognised else "")
+    return (f"Could not tell what this file is ({name}). Columns found: {found}. {closest_text}"
+            f"{detection.WHAT_EACH_NEEDS} On the upload screen you can say which column is which.")
+
+
+def _proposed_mapping(shape: str, header: Header, title: TitleFacts) -> ColumnMapping:
+    guesses = {meaning: header.names[p] for meaning, p in header.guessed.items() if str(header.names[p]).strip()}
+    return ColumnMapping(
+        shape=shape,
+        columns={**guesses, **{meaning: header.names[position] for meaning, position in header.meanings.items()}},
+        header_rows=header.rows,
+        week_start=title.week_start if shape in (WEEKDAY_GRID, MARKS_STRING) and "week_start" not in header.meanings else None,
+        date_from=title.date_from if shape == SUMMARY_COUNTS else None,
+        date_to=title.date_to if shape == SUMMARY_COUNTS else None,
+    )

@@ -1,0 +1,306 @@
+"""Finding the header row of an export and what each column means.
+
+Headers are matched by meaning, with the spellings schools' MIS reports use (FORMATS.md):
+case, spaces, punctuation and word order are ignored, so `Late (mins)` is `Mins Late`.
+Session columns of a register grid are recognised by their form: a date and AM/PM
+(`Mon 07/09/2026 AM`, `07/09/2026 PM`) or a weekday and AM/PM (`MonAM`, `Mon PM`), in one
+header row or split over two (the date above, merged across its AM and PM columns).
+Rows above the header are the report's title; the dates written there can give the
+week a weekday grid covers and the day the report was run.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from functools import lru_cache
+
+import pandas as pd
+
+from core.importers import values
+
+# Meaning → the header spellings seen for it. Rules as data: a new spelling is one line here.
+MEANINGS: dict[str, tuple[str, ...]] = {
+    "upn": ("UPN", "Unique Pupil Number", "Pupil UPN", "Student UPN"),
+    "adno": ("Admission No", "Admission Number", "Adno", "Adm No", "Admissions No"),
+    "mis_id": ("MIS ID", "Student ID", "Pupil ID", "Person ID"),
+    "surname": ("Surname", "Legal Surname", "Last Name", "Family Name", "Preferred Surname"),
+    "forename": ("Forename", "Legal Forename", "First Name", "Preferred Forename", "Given Name"),
+    "name": ("Name", "Pupil Name", "Student", "Student Name", "Full Name", "Pupil", "Learner Name"),
+    "year_group": ("Year", "Year Group", "NC Year", "Curriculum Year", "Yr Group", "Year Grp"),
+    "form": ("Reg Group", "Registration Group", "Form", "Tutor Group", "Class", "Reg", "Form Group", "Tutor"),
+    "dob": ("DOB", "D.O.B.", "Date of Birth", "Birth Date"),
+    "gender": ("Gender", "Sex"),
+    "date": ("Date", "Session Date", "Attendance Date", "Mark Date", "Register Date"),
+    "session": ("Session", "AM/PM", "Period", "Register", "Session Name"),
+    "mark": ("Mark", "Code", "Attendance Mark", "Attendance Code", "Raw Mark", "Session Mark", "Mark Code"),
+    "minutes_late": ("Minutes Late", "Mins Late", "Late (mins)", "Late Minutes"),
+    "comment": ("Comment", "Comments", "Note", "Notes"),
+    "pp": ("Pupil Premium", "PP", "Pupil Premium Eligible"),
+    "fsm": ("FSM", "FSM Eligible", "Ever 6 FSM", "Free School Meals", "FSM6"),
+    "sen": ("SEN", "SEN Status", "SEN Provision", "SEND"),
+    "eal": ("EAL", "English as an Additional Language"),
+    "cla": ("CLA", "Looked After", "Looked After Child", "LAC", "In Care"),
+    "entry_date": ("Entry Date", "Date of Entry", "Admission Date", "Date of Admission", "Enrolment Date"),
+    "leave_date": ("Leave Date", "Leaving Date", "Date of Leaving", "Leaver Date"),
+    "week_start": ("Week Start", "Week Beginning", "Week Commencing", "Week Starting", "W/C", "Week",
+                   "Week Start Date", "Week Beginning Date"),
+    "week_marks": ("Marks", "Week Marks", "Weekly Marks", "Attendance Marks", "Mark String", "Marks String",
+                   "Session Marks", "Register Marks"),
+    "possible": ("Possible", "Possible Sessions", "Sessions Possible", "Poss"),
+    "attendance": ("Present", "Attendance", "Attended", "Present Sessions", "Attendance Sessions",
+                   "Sessions Attended", "Present and AEA"),
+    "approved_activity": ("AEA", "Approved Educational Activity", "Approved Activity"),
+    "authorised": ("Authorised", "Authorised Absence", "Authorised Absences", "Auth Abs", "Auth",
+                   "Authorised Sessions", "Authorised Absence Sessions"),
+    "unauthorised": ("Unauthorised", "Unauthorised Absence", "Unauthorised Absences", "Unauth Abs", "Unauth",
+                     "Unauthorised Sessions", "Unauthorised Absence Sessions"),
+    "date_from": ("From", "Date From", "From Date", "Start Date", "Period Start", "Start"),
+    "date_to": ("To", "Date To", "To Date", "End Date", "Period End", "End"),
+}
+
+# What a meaning is called when a message names it to the user.
+LABELS: dict[str, str] = {
+    "upn": "UPN", "adno": "Admission No", "mis_id": "MIS ID", "surname": "Surname", "forename": "Forename",
+    "name": "Name", "year_group": "Year Group", "form": "Reg Group", "dob": "Date of Birth", "gender": "Gender",
+    "date": "Date", "session": "Session (AM/PM)", "mark": "Mark", "minutes_late": "Minutes Late",
+    "comment": "Comment", "pp": "Pupil Premium", "fsm": "FSM", "sen": "SEN Status", "eal": "EAL", "cla": "CLA",
+    "entry_date": "Entry Date", "leave_date": "Leave Date", "week_start": "Week Beginning",
+    "week_marks": "Marks (two characters a day)", "possible": "Possible Sessions", "attendance": "Present",
+    "approved_activity": "AEA", "authorised": "Authorised", "unauthorised": "Unauthorised",
+    "date_from": "From", "date_to": "To",
+}
+
+# Words spelled more than one way in headers.
+_WORD_FORMS = {"number": "no", "num": "no", "nos": "no", "mins": "minutes", "min": "minutes",
+               "authorized": "authorised", "unauthorized": "unauthorised", "surnames": "surname"}
+_IGNORED_WORDS = {"of", "the", "a", "an"}
+
+
+def header_key(name: str) -> str:
+    """A header compared by meaning: case, spaces, punctuation and word order ignored
+    ('%' and '+' kept as words, so 'Attendance %' is not 'Attendance')."""
+    text = str(name).lower().replace("%", " pct ").replace("+", " and ").replace("&", " and ")
+    words = [_WORD_FORMS.get(w, w) for w in re.split(r"[^a-z0-9]+", text) if w and w not in _IGNORED_WORDS]
+    return " ".join(sorted(words))
+
+
+_MEANING_OF_KEY = {header_key(spelling): meaning for meaning, spellings in MEANINGS.items() for spelling in spellings}
+_MEANING_OF_KEY.update({header_key(meaning): meaning for meaning in MEANINGS})  # the plain shapes' own names
+
+
+@lru_cache(maxsize=8192)
+def meaning_of(header: str) -> str | None:
+    return _MEANING_OF_KEY.get(header_key(header))
+
+
+# --- session columns of a register grid --------------------------------------------
+
+
+@dataclass(frozen=True)
+class SessionColumn:
+    """A grid column holding one session's marks: on a date, or on a weekday of a week."""
+
+    session: int  # 0 AM, 1 PM
+    date: date | None = None
+    weekday: int | None = None  # 0 Monday … 6 Sunday
+
+
+_SESSION_AT_END = re.compile(r"^(.*?)[\s\-_/:.,()\[\]]*\b(am|pm|a\.m\.?|p\.m\.?|morning|afternoon)[\s).\]]*$", re.I)
+_SESSION_AT_START = re.compile(r"^[\s(\[]*(am|pm|a\.m\.?|p\.m\.?|morning|afternoon)\b[\s\-_/:.,()\[\]]*(.*)$", re.I)
+_WEEKDAY_THEN_SESSION = re.compile(
+    r"^(" + "|".join(sorted(values.WEEKDAYS, key=len, reverse=True)) + r")[\s\-_/:.]*(am|pm)$", re.I)
+
+
+@lru_cache(maxsize=8192)
+def session_column(header: str) -> SessionColumn | None:
+    """`Mon 07/09/2026 AM`, `07/09/2026 PM`, `2026-09-07 AM`, `MonAM`, `Mon PM`, `Monday Morning` → a session column."""
+    text = re.sub(r"\s+", " ", str(header)).strip()
+    if not text:
+        return None
+    if m := _WEEKDAY_THEN_SESSION.match(text):
+        return SessionColumn(values.session_of(m[2]), weekday=values.WEEKDAYS[m[1].lower()])
+    m = _SESSION_AT_END.match(text)
+    rest, word = (m[1], m[2]) if m else (None, None)
+    if not m and (m := _SESSION_AT_START.match(text)):
+        rest, word = m[2], m[1]
+    if word is None or not rest.strip():
+        return None
+    session = values.session_of(word)
+    rest = rest.strip(" -_/:.,")
+    if rest.lower() in values.WEEKDAYS:
+        return SessionColumn(session, weekday=values.WEEKDAYS[rest.lower()])
+    day = values.parse_date_text(rest)
+    return SessionColumn(session, date=day) if day else None
+
+
+def _is_session_word(text: str) -> bool:
+    return values.session_of(text) is not None and len(str(text).strip()) <= 12
+
+
+def _is_day_heading(text: str) -> bool:
+    """A cell that can head the AM and PM columns below it: a date or a weekday."""
+    text = str(text).strip()
+    return bool(text) and (text.lower() in values.WEEKDAYS or values.parse_date_text(text) is not None)
+
+
+# --- the header row ----------------------------------------------------------------
+
+
+@dataclass
+class Header:
+    """The header of an export: where it is and what each column means."""
+
+    rows: tuple[int, ...]  # the file's row numbers forming the header (one, or two when split)
+    names: dict[int, str]  # column position → the header text as the file writes it
+    meanings: dict[str, int]  # meaning → column position (first column with that meaning)
+    sessions: dict[int, SessionColumn]  # column position → the session it holds
+    title: list[str] = field(default_factory=list)  # text of the rows above the header
+    guessed: dict[str, int] = field(default_factory=dict)  # meaning → column, guessed from the data (not used to read)
+
+    @property
+    def last_row(self) -> int:
+        return self.rows[-1]
+
+    def column_name(self, meaning: str) -> str:
+        return self.names[self.meanings[meaning]]
+
+    def found(self) -> list[str]:
+        return [name for name in self.names.values() if name]
+
+
+# Rows searched for the header, from the top of the file.
+HEADER_SEARCH_ROWS = 40
+
+
+def read_header(names: dict[int, str], rows: tuple[int, ...], title: list[str]) -> Header:
+    meanings: dict[str, int] = {}
+    sessions: dict[int, SessionColumn] = {}
+    for position, name in names.items():
+        found = session_column(name)
+        if found is not None:
+            sessions[position] = found
+            continue
+        meaning = meaning_of(name)
+        if meaning is not None and meaning not in meanings:
+            meanings[meaning] = position
+    return Header(rows, names, meanings, sessions, title)
+
+
+def _two_row_names(upper: list[str], lower: list[str]) -> dict[int, str]:
+    """One name per column from a header split over two rows.
+
+    A day heading (a date or weekday) stands above its AM and PM columns; in XLSX it is a
+    merged cell whose value is in its first column only, so it is carried to the right
+    over the session words beneath it. Other columns take whichever part has a meaning.
+    """
+    names: dict[int, str] = {}
+    day = ""
+    for position, (top, bottom) in enumerate(zip(upper, lower)):
+        if top:
+            day = top if _is_day_heading(top) else ""
+        if _is_session_word(bottom):
+            heading = top or day
+            names[position] = f"{heading} {bottom}" if heading else bottom
+            continue
+        if not top:
+            day = ""
+        joined = f"{top} {bottom}".strip()
+        names[position] = next((n for n in (joined, bottom, top) if n and meaning_of(n)), bottom or top)
+    return names
+
+
+def _score(header: Header) -> int:
+    return len(header.meanings) + len(header.sessions)
+
+
+def _text_rows(cells: pd.DataFrame) -> dict[int, list[str]]:
+    """Row number → its cells as trimmed text."""
+    grid = cells.to_numpy(dtype=object)
+    return {row: ["" if v is None or (isinstance(v, float) and v != v) or v is pd.NA else str(v).strip() for v in line]
+            for row, line in zip(cells.index, grid)}
+
+
+def find_header(cells: pd.DataFrame) -> Header | None:
+    """The row (or pair of rows) near the top of the file that best reads as a header.
+
+    Each candidate is scored by the columns it gives a meaning to: a title row scores
+    nothing, a data row next to nothing. A header split over two rows wins over either
+    row alone only when joining them recognises more columns; among equals the single row
+    with the most cells, then the earliest, wins (so with nothing recognised, the header is
+    the first full row, not a one-cell title). None when the top of the file is blank.
+    """
+    texts = _text_rows(cells.head(HEADER_SEARCH_ROWS))
+    filled = [row for row, line in texts.items() if any(line)]
+    best, best_key = None, None
+    for i, row in enumerate(filled):
+        title = [" ".join(t for t in texts[r] if t) for r in filled[:i]]
+        candidates = [read_header(dict(enumerate(texts[row])), (row,), title)]
+        if i + 1 < len(filled):
+            below = filled[i + 1]
+            candidates.append(read_header(_two_row_names(texts[row], texts[below]), (row, below), title))
+        cells_filled = sum(1 for t in texts[row] if t)
+        for candidate in candidates:
+            key = (_score(candidate), len(candidate.rows) == 1, cells_filled, -row)
+            if best_key is None or key > best_key:
+                best, best_key = candidate, key
+    return best
+
+
+def find_named_header(cells: pd.DataFrame, names: list[str]) -> Header | None:
+    """The row near the top that holds the most of `names` (the headers a saved mapping
+    uses), or None when no row holds any."""
+    wanted = {header_key(n) for n in names if header_key(n)}
+    best_row, best_hits = None, 0
+    for row, line in _text_rows(cells.head(HEADER_SEARCH_ROWS)).items():
+        hits = len(wanted & {header_key(t) for t in line if t})
+        if hits > best_hits:
+            best_row, best_hits = row, hits
+    return header_at(cells, (best_row,)) if best_row is not None else None
+
+
+def header_at(cells: pd.DataFrame, rows: tuple[int, ...]) -> Header:
+    """The header at the rows a user named (a saved mapping), rather than found."""
+    texts = _text_rows(cells.loc[: rows[-1]])
+    title = [" ".join(t for t in line if t) for row, line in texts.items() if row < rows[0] and any(line)]
+    if len(rows) == 2:
+        return read_header(_two_row_names(texts[rows[0]], texts[rows[1]]), rows, title)
+    return read_header(dict(enumerate(texts[rows[0]])), rows, title)
+
+
+# --- what the title rows say -------------------------------------------------------
+
+_WEEK_WORDS = re.compile(r"\b(week\s+(beginning|commencing|starting|start|of)|w/?c|wk\s+beg)\b", re.I)
+_RUN_WORDS = re.compile(r"\b(run|printed|generated|produced|created|exported|as\s+at|as\s+of)\b", re.I)
+
+
+@dataclass
+class TitleFacts:
+    week_start: date | None = None  # "Week beginning 07/09/2026", or the first day of a date range
+    date_from: date | None = None  # "01/09/2025 to 19/12/2025"
+    date_to: date | None = None
+    run_on: date | None = None  # "Report run 11/09/2026 16:05": the data as at this day
+
+
+def title_facts(lines: list[str]) -> TitleFacts:
+    facts = TitleFacts()
+    ranges: list[list[date]] = []
+    for line in lines:
+        found = values.dates_in_text(line)
+        if not found:
+            continue
+        if _RUN_WORDS.search(line) and not _WEEK_WORDS.search(line):
+            facts.run_on = facts.run_on or found[-1]
+            continue
+        if _WEEK_WORDS.search(line) and facts.week_start is None:
+            facts.week_start = found[0]
+        ranges.append(found)
+    for found in ranges:
+        if len(found) >= 2 and facts.date_from is None:
+            facts.date_from, facts.date_to = found[0], found[1]
+    if facts.week_start is None and facts.date_from is not None:
+        facts.week_start = facts.date_from
+    if facts.week_start is None and ranges:
+        facts.week_start = ranges[0][0]
+    return facts

@@ -1,0 +1,138 @@
+"""Matching the pupils an export names to the pupils in the store.
+
+In order (FORMATS.md): by UPN; then by admission number, leading zeros ignored (Excel
+turns `00123` into `123`); then by name and date of birth, with case, accents,
+apostrophes, hyphens and word order ignored. A pupil the store does not hold is added
+(flagged as not on the roll) when the file gives a UPN; without one there is nothing
+to store them under, so the file is refused with the rows that name them.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from core.importers import values
+from core.importers.results import Problem, ReadResult
+
+# Warnings listed one by one before the rest are counted in one line.
+MAX_LISTED = 20
+
+
+@dataclass
+class PupilMatch:
+    ids: np.ndarray  # stored pupil id of each file pupil; 0 where the pupil is to be added
+    new: pd.DataFrame  # the file's pupils to add (not stored, named by a UPN)
+    problems: list[Problem] = field(default_factory=list)
+
+
+def _stored(conn: sqlite3.Connection) -> pd.DataFrame:
+    rows = conn.execute("SELECT id, upn, adno, surname, forename, dob, on_roll FROM pupils").fetchall()
+    return pd.DataFrame(rows, columns=["id", "upn", "adno", "surname", "forename", "dob", "on_roll"]).astype(
+        {"id": "int64", "upn": "string", "adno": "string", "surname": "string", "forename": "string", "dob": "string"})
+
+
+def _unique_lookup(keys: pd.Series, ids: pd.Series) -> tuple[pd.Series, set]:
+    """key → id for keys held by exactly one pupil, and the set of keys held by several."""
+    frame = pd.DataFrame({"key": keys.to_numpy(), "id": ids.to_numpy()})
+    frame = frame[frame["key"] != ""]
+    counts = frame.groupby("key")["id"].nunique()
+    shared = set(counts[counts > 1].index)
+    unique = frame[~frame["key"].isin(shared)].drop_duplicates("key")
+    return pd.Series(unique["id"].to_numpy(), index=unique["key"].to_numpy()), shared
+
+
+def _name_dob_keys(frame: pd.DataFrame) -> pd.Series:
+    whole = (frame["surname"].fillna("") + " " + frame["forename"].fillna("")).astype("string")
+    names = whole.map(values.name_key, na_action="ignore").astype("string").fillna("")
+    dob = frame["dob"].astype("string").fillna("")
+    return (names + "|" + dob).where((names != "") & (dob != ""), "")
+
+
+def match_pupils(conn: sqlite3.Connection, read: ReadResult) -> PupilMatch:
+    """Stored pupil id of each pupil `read.pupils` names, with problems for those not found."""
+    pupils = read.pupils.reset_index(drop=True)
+    stored = _stored(conn)
+    columns = read.identity_columns
+    ids = pd.Series(0, index=pupils.index, dtype="int64")
+    how = pd.Series("", index=pupils.index, dtype="string")
+
+    def fill(keys: pd.Series, lookup: pd.Series, label: str) -> None:
+        found = keys.map(lookup).where((ids == 0) & (keys != ""))
+        hit = found.notna()
+        ids[hit] = found[hit].astype("int64")
+        how[hit] = label
+
+    upn = pupils["upn"].astype("string").fillna("")
+    if "upn" in read.identity:
+        fill(upn, pd.Series(stored["id"].to_numpy(), index=stored["upn"].to_numpy()), "upn")
+    shared_adno: set = set()
+    if "adno" in read.identity:
+        lookup, shared_adno = _unique_lookup(values.admission_number_key(stored["adno"]), stored["id"])
+        fill(values.admission_number_key(pupils["adno"]), lookup, "adno")
+    shared_names: set = set()
+    if "name" in read.identity and "dob" in read.identity:
+        lookup, shared_names = _unique_lookup(_name_dob_keys(stored), stored["id"])
+        fill(_name_dob_keys(pupils), lookup, "name")
+
+    result = PupilMatch(ids.to_numpy(), pupils[(ids == 0) & (upn != "")])
+    _report(result, pupils, stored, how, upn, columns, shared_adno, shared_names)
+    return result
+
+
+def _label(pupil) -> str:
+    name = " ".join(str(p) for p in (pupil["forename"], pupil["surname"]) if isinstance(p, str) and p)
+    return f" ({name})" if name else ""
+
+
+def _report(result: PupilMatch, pupils: pd.DataFrame, stored: pd.DataFrame, how: pd.Series, upn: pd.Series,
+            columns: dict[str, str], shared_adno: set, shared_names: set) -> None:
+    problems = result.problems
+    stored_by_id = stored.set_index("id")
+
+    # Named by a UPN the store does not hold, but matched another way: the UPN may have changed.
+    other_way = (how.isin(["adno", "name"]) & (upn != "")).to_numpy()
+    for index in np.flatnonzero(other_way):
+        pupil, stored_pupil = pupils.iloc[index], stored_by_id.loc[result.ids[index]]
+        if stored_pupil["upn"] != pupil["upn"]:
+            by = "admission number" if how.iloc[index] == "adno" else "name and date of birth"
+            problems.append(Problem(int(pupil["row"]), columns.get("upn"),
+                f"UPN {pupil['upn']}{_label(pupil)} is not on the roll, but the pupil with the same {by} is, "
+                f"under UPN {stored_pupil['upn']}; the marks are stored for that pupil. If the UPN has changed, "
+                "upload the updated roll.", "warning"))
+
+    # Not stored, no UPN: nothing to store them under.
+    lost = np.flatnonzero((result.ids == 0) & (upn == "").to_numpy())
+    for index in lost[:MAX_LISTED]:
+        pupil = pupils.iloc[index]
+        adno_key = values.admission_number_key(pd.Series([pupil["adno"]], dtype="string"))[0]
+        if adno_key and adno_key in shared_adno:
+            reason = f"admission number {pupil['adno']} belongs to more than one pupil on the roll"
+            column = columns.get("adno")
+        elif adno_key:
+            reason = f"no pupil on the roll has admission number {pupil['adno']}"
+            column = columns.get("adno")
+        else:
+            dob = f" born {pd.Timestamp(pupil['dob']):%d/%m/%Y}" if isinstance(pupil["dob"], str) and pupil["dob"] else ""
+            reason = f"no single pupil on the roll is called{_label(pupil) or ' that'}{dob}"
+            column = columns.get("name")
+        problems.append(Problem(int(pupil["row"]), column,
+            f"This pupil could not be matched: {reason}. Upload the pupil roll first, or export the report "
+            "with the UPN column."))
+    if len(lost) > MAX_LISTED:
+        problems.append(Problem(None, None, f"… and {len(lost) - MAX_LISTED} more pupils that could not be matched."))
+
+    # Pupils not on the roll: new ones, and those added earlier from marks alone.
+    on_roll = stored_by_id["on_roll"].reindex(result.ids).fillna(0).to_numpy()
+    not_on_roll = np.flatnonzero(((result.ids == 0) & (upn != "").to_numpy()) | ((result.ids > 0) & (on_roll == 0)))
+    for index in not_on_roll[:MAX_LISTED]:
+        pupil = pupils.iloc[index]
+        problems.append(Problem(int(pupil["row"]), columns.get("upn"),
+            f"Pupil {pupil['upn']}{_label(pupil)} is not on the roll; their marks are imported with what the "
+            "file says about them. Upload the pupil roll to add their details.", "warning"))
+    if len(not_on_roll) > MAX_LISTED:
+        problems.append(Problem(None, columns.get("upn"), f"… and {len(not_on_roll) - MAX_LISTED} more pupils "
+                                "not on the roll.", "warning"))

@@ -1,0 +1,592 @@
+"""Reading each shape of export into the normalised frames of `results`.
+
+Every reader gets the same `Body`: the data rows under the header (title, blank, totals
+and key rows already set aside), what each column means, and what the title rows say.
+It reads the pupils the rows name, then the shape's own columns, collecting every
+problem with the file's row and column. Nothing here touches the store.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+import pandas as pd
+
+from core import codes
+from core.calendar import academic_year, academic_year_label
+from core.importers import values
+from core.importers.headers import LABELS, Header, TitleFacts
+from core.importers.results import (
+    LONG_MARKS, MARKS_STRING, PUPIL_ROLL, SUMMARY_COUNTS, WEEKDAY_GRID, WEEKLY_GRID, ColumnMapping, ReadResult,
+)
+
+NOT_A_DATE = "The date '{}' is not a date; use dd/mm/yyyy or yyyy-mm-dd."
+US_DATE = "The date '{}' is in month/day order; exports must give day/month/year — set the report's date format to UK."
+
+# Rows below the data that are not pupils: totals, counts, run dates. A key ("Key:",
+# "Legend") ends the data: every row after it explains codes.
+_FOOTER = re.compile(r"^\s*(grand\s+total|sub-?totals?|totals?|count|average|mean|percentages?|number\s+of|no\.\s+of|"
+                     r"report\s+(run|printed|produced|generated)|printed\s+(on|by)|generated|page\s+\d+|end\s+of\s+report)"
+                     r"\b(?!\s*,)", re.I)
+_KEY = re.compile(r"^\s*(key|legend|codes?\s+key)\s*(:|=|-|$)", re.I)
+_FORMULA = re.compile(r"^\s*[=+@]\s*[A-Za-z_]+\s*\(")
+
+MARK_FIELDS = ["row", "column", "pupil", "date", "session", "mark", "minutes_late"]
+PUPIL_FIELDS = ["row", "upn", "adno", "surname", "forename", "dob", "gender", "year_group", "nc_year", "form"]
+IDENTITY_MEANINGS = ("upn", "adno", "mis_id", "surname", "forename", "name", "dob")
+
+
+@dataclass
+class Body:
+    """The data rows of an export and what its columns mean."""
+
+    cells: pd.DataFrame  # text cells of the data rows; index = the file's row numbers
+    header: Header
+    title: TitleFacts
+    mapping: ColumnMapping | None = None
+
+    def has(self, meaning: str) -> bool:
+        return meaning in self.header.meanings
+
+    def distinct(self, meaning: str) -> tuple[np.ndarray, np.ndarray]:
+        """(each row's position among the column's distinct values, those values trimmed);
+        a column the file lacks is one distinct value, ''."""
+        if meaning not in self.header.meanings:
+            return np.zeros(len(self.cells), dtype=np.intp), np.array([""], dtype=object)
+        return values.distinct(self.cells[self.header.meanings[meaning]])
+
+    def text(self, meaning: str) -> pd.Series:
+        """The column with that meaning, trimmed ('' everywhere when the file has none)."""
+        codes_, text = self.distinct(meaning)
+        return pd.Series(text[codes_], index=self.cells.index, dtype="string")
+
+    def name(self, meaning: str) -> str:
+        """The header the file gives that meaning, for problems to name."""
+        if meaning in self.header.meanings:
+            return self.header.column_name(meaning) or LABELS.get(meaning, meaning)
+        return LABELS.get(meaning, meaning)
+
+    @property
+    def rows(self) -> pd.Series:
+        return pd.Series(self.cells.index, index=self.cells.index)
+
+
+# --- the data rows -----------------------------------------------------------------
+
+
+def data_rows(cells: pd.DataFrame, header: Header) -> pd.DataFrame:
+    """The rows under the header that can hold pupils: blank rows, totals and counts
+    dropped, and everything from a key row down. Footers and keys are read from the
+    first cell with text in each row."""
+    data = cells.loc[header.last_row + 1:]
+    if data.empty:
+        return data
+    filled = np.zeros(len(data), dtype=bool)
+    first = np.full(len(data), "", dtype=object)
+    for position in data.columns:
+        codes_, text = values.distinct(data[position])
+        has_text = (text != "")[codes_]
+        take = has_text & ~filled
+        first[take] = text[codes_[take]]
+        filled |= has_text
+    lead_codes, lead = pd.factorize(first)
+    lead = pd.Series(lead, dtype=object)
+    key = lead.str.match(_KEY).to_numpy(dtype=bool)[lead_codes] & filled
+    footer = lead.str.match(_FOOTER).to_numpy(dtype=bool)[lead_codes]
+    keep = filled & ~footer
+    if key.any():
+        keep[np.argmax(key):] = False
+    return data[keep]
+
+
+# --- pupils ------------------------------------------------------------------------
+
+
+def read_pupils(body: Body, result: ReadResult) -> pd.Series:
+    """Fill `result.pupils` with the pupils the rows name; return each row's pupil position.
+
+    A row names its pupil by UPN, else by admission number, else by name and date of
+    birth (whichever the file gives on that row); rows naming a pupil the same way share
+    one position. The pupils' details are read from the first row naming each.
+    """
+    rows = body.rows
+    n = len(rows)
+    upn_meaning = "upn"
+    if not body.has("upn") and body.has("mis_id"):
+        codes_, text = body.distinct("mis_id")
+        named = values.normalise_upns(pd.Series(text))
+        if values.looks_like_upns(named[named != ""]).mean() >= 0.9:  # an MIS id column holding UPNs
+            upn_meaning = "mis_id"
+    has = {"upn": body.has(upn_meaning), "adno": body.has("adno"),
+           "name": body.has("surname") or body.has("forename") or body.has("name"), "dob": body.has("dob")}
+    result.identity = tuple(k for k, present in has.items() if present)
+    result.identity_columns = {"upn": body.name(upn_meaning), "adno": body.name("adno"), "dob": body.name("dob"),
+                               "name": body.name("surname") if body.has("surname") else body.name("name")}
+    if not (has["upn"] or has["adno"] or (has["name"] and has["dob"])):
+        result.add(body.header.last_row, None, "The file has no column naming the pupil: it needs a UPN, an admission "
+                   "number, or names and dates of birth.")
+        result.pupils = pd.DataFrame(columns=PUPIL_FIELDS)
+        return pd.Series(-1, index=rows.index, dtype="int64")
+
+    if has["upn"]:
+        codes_, text = body.distinct(upn_meaning)
+        upn = values.normalise_upns(pd.Series(text, dtype=object)).to_numpy(dtype=object)[codes_]
+    else:
+        upn = np.full(n, "", dtype=object)
+    key = upn.copy()
+    need = key == ""
+    if has["adno"] and need.any():
+        adno_key = values.by_distinct(body.text("adno")[need], values.admission_number_key)
+        key[need] = np.where(adno_key != "", "adno:" + adno_key, "")
+        need = key == ""
+    dob = values.parse_dates(body.text("dob")) if has["dob"] else pd.Series(pd.NaT, index=rows.index)
+    if has["name"] and has["dob"] and need.any():
+        names = _name_keys(*_names(body, need))
+        dob_text = dob[need].dt.strftime("%Y-%m-%d").fillna("").to_numpy(dtype=object)
+        key[need] = np.where((names != "") & (dob_text != ""), "name:" + names + "|" + dob_text, "")
+    blank = key == ""
+    key[blank] = None  # no position: factorize gives -1, and the pupils' positions stay 0, 1, 2…
+    position = pd.Series(pd.factorize(key)[0], index=rows.index, dtype="int64")
+    result.add_rows(rows[blank], body.name(upn_meaning if has["upn"] else "adno" if has["adno"] else "name"),
+                    "This row names no pupil: it needs a UPN, an admission number, or a name and date of birth.")
+
+    first = (position >= 0).to_numpy() & ~position.duplicated().to_numpy()
+    order = np.flatnonzero(first)[np.argsort(position.to_numpy()[first], kind="stable")]
+    pupils = _pupil_details(body, order, upn, dob)
+    result.pupils = pupils
+    _pupil_warnings(body, result, pupils, dob, upn_meaning)
+    return position
+
+
+def _names(body: Body, where: np.ndarray | None = None) -> tuple[pd.Series, pd.Series]:
+    """(surname, forename) of the rows `where` selects (all rows when None)."""
+    def column(meaning):
+        text = body.text(meaning)
+        return text if where is None else text[where]
+    if body.has("surname") or body.has("forename"):
+        return column("surname"), column("forename")
+    return values.split_full_names(column("name"))
+
+
+def _pupil_details(body: Body, order: np.ndarray, upn: np.ndarray, dob: pd.Series) -> pd.DataFrame:
+    """What the file says about each pupil, from the first row naming them."""
+    first = body.cells.iloc[order]
+    sub = Body(first, body.header, body.title, body.mapping)
+    surname, forename = _names(sub)
+    year_group = values.parse_year_groups(sub.text("year_group")) if sub.has("year_group") else \
+        pd.Series(pd.NA, index=first.index, dtype="string")
+    return pd.DataFrame({
+        "row": first.index.to_numpy(dtype=np.int64),
+        "upn": upn[order],
+        "adno": sub.text("adno").to_numpy(dtype=object),
+        "surname": surname.to_numpy(dtype=object),
+        "forename": forename.to_numpy(dtype=object),
+        "dob": dob.iloc[order].dt.strftime("%Y-%m-%d").astype("string").to_numpy(),
+        "gender": sub.text("gender").str.upper().str.slice(0, 1).to_numpy(dtype=object),
+        "year_group": year_group.fillna("").to_numpy(dtype=object),
+        "nc_year": year_group.map(values.NC_YEAR).astype("Int64").to_numpy(),
+        "form": sub.text("form").to_numpy(dtype=object),
+    })
+
+
+def _pupil_warnings(body: Body, result: ReadResult, pupils: pd.DataFrame, dob: pd.Series, upn_meaning: str) -> None:
+    """Invalid UPNs (a warning: imported as they are), unreadable dates of birth, formulas."""
+    if body.has(upn_meaning):
+        named = pupils[pupils["upn"] != ""]
+        invalid = ~values.valid_upns(pd.Series(named["upn"].to_numpy(), dtype="string")).to_numpy()
+        column = body.name(upn_meaning)
+        for _, pupil in named[invalid].head(20).iterrows():
+            result.add(int(pupil["row"]), column, f"UPN {pupil['upn']}: its check letter or form is not valid; "
+                       "imported as it is — correct it in the MIS.", "warning")
+        if invalid.sum() > 20:
+            result.add(None, column, f"… and {int(invalid.sum()) - 20} more UPNs that are not valid.", "warning")
+    if body.has("dob"):
+        dob_text = body.text("dob")
+        bad = ((dob_text != "") & dob.isna()).to_numpy()
+        _date_problems(result, body.rows[bad], dob_text[bad], body.name("dob"))
+    _flag_formulas(body, result, [m for m in IDENTITY_MEANINGS + ("form",) if body.has(m)])
+
+
+def _name_keys(surname: pd.Series, forename: pd.Series) -> np.ndarray:
+    whole = (surname.fillna("").astype(str) + " " + forename.fillna("").astype(str)).str.strip()
+    return values.by_distinct(whole, lambda text: text.map(values.name_key))
+
+
+def _flag_formulas(body: Body, result: ReadResult, meanings: list[str]) -> None:
+    """A cell holding a spreadsheet formula (`=HYPERLINK(…)`) is kept as plain text and never
+    run; the user is told, since a real export holds values, not formulas."""
+    for meaning in meanings:
+        codes_, text = body.distinct(meaning)
+        formula = pd.Series(text, dtype=object).str.match(_FORMULA).to_numpy(dtype=bool)
+        if formula.any():
+            result.add_rows(body.rows[formula[codes_]], body.name(meaning),
+                            "The cell holds a spreadsheet formula; it is kept as plain text and never run.", "warning")
+
+
+def _date_problems(result: ReadResult, rows: pd.Series, texts: pd.Series, column) -> None:
+    if rows.empty:
+        return
+    us = texts.map(values.looks_like_us_date).astype(bool)
+    for flag, message in ((us, US_DATE), (~us, NOT_A_DATE)):
+        for text, group in rows[flag].groupby(texts[flag], sort=False):
+            result.add_rows(group, column, message.format(text))
+
+
+# --- marks -------------------------------------------------------------------------
+
+
+def _marks_frame(rows, column, pupil, dates, sessions, marks, minutes=None) -> pd.DataFrame:
+    """The normalised marks frame; `column` is one header for all rows, or one per row."""
+    rows = np.asarray(rows, dtype=np.int64)
+    if isinstance(column, str):
+        column = pd.Categorical.from_codes(np.zeros(len(rows), dtype=np.int8), categories=[column])
+    frame = pd.DataFrame({
+        "row": rows,
+        "column": pd.Categorical(column),
+        "pupil": np.asarray(pupil, dtype=np.int64),
+        "date": pd.Series(dates).to_numpy(dtype="datetime64[ns]"),
+        "session": pd.array(sessions, dtype="Int64"),
+        "mark": pd.array(marks, dtype="string"),
+    })
+    frame["minutes_late"] = pd.array([pd.NA] * len(frame), dtype="Int64") if minutes is None else pd.array(minutes, dtype="Int64")
+    return frame
+
+
+def normalise_marks(marks) -> np.ndarray:
+    """Marks trimmed and upper-cased, '' for every spelling of no mark, read per distinct value."""
+    return values.by_distinct(marks, lambda text: codes.normalise_marks(text.astype("string")).to_numpy(dtype=object))
+
+
+def _parsed(body: Body, meaning: str, parse) -> tuple[pd.Series, np.ndarray, np.ndarray]:
+    """(the column parsed, row by row; each row's distinct-value position; the distinct texts)."""
+    codes_, text = body.distinct(meaning)
+    parsed = parse(pd.Series(text, dtype=object))
+    return pd.Series(parsed.array.take(codes_), index=body.cells.index), codes_, text
+
+
+def _column_problems(body: Body, result: ReadResult, meaning: str, codes_: np.ndarray, text: np.ndarray,
+                     bad: np.ndarray, message: str) -> None:
+    """`message` (with '{}' for the cell's text) on every row whose value is bad, grouped by value."""
+    for value in np.flatnonzero(bad):
+        result.add_rows(body.rows[codes_ == value], body.name(meaning), message.format(text[value]))
+
+
+def read_long_marks(body: Body, result: ReadResult) -> None:
+    """One row per pupil per session: pupil, date, session, mark[, minutes late]."""
+    pupil = read_pupils(body, result)
+    rows = body.rows
+    dates, date_codes, date_text = _parsed(body, "date", values.parse_dates)
+    unreadable = pd.isna(values.parse_dates(pd.Series(date_text, dtype=object))).to_numpy() & (date_text != "")
+    us = np.array([values.looks_like_us_date(t) for t in date_text], dtype=bool)
+    _column_problems(body, result, "date", date_codes, date_text, unreadable & us, US_DATE)
+    _column_problems(body, result, "date", date_codes, date_text, unreadable & ~us, NOT_A_DATE)
+    _column_problems(body, result, "date", date_codes, date_text, date_text == "", "The date is empty.")
+
+    names = body.mapping.session_names if body.mapping else None
+    sessions, session_codes, session_text = _parsed(body, "session", lambda t: values.parse_sessions(t, names))
+    bad = pd.isna(values.parse_sessions(pd.Series(session_text, dtype=object), names)).to_numpy()
+    _column_problems(body, result, "session", session_codes, session_text, bad & (session_text != ""),
+                     "The session '{}' is not AM or PM. Map the school's register names to AM and PM when uploading.")
+    _column_problems(body, result, "session", session_codes, session_text, bad & (session_text == ""),
+                     "The session is empty; it must be AM or PM.")
+
+    mark_meaning = "mark" if body.has("mark") else "week_marks"
+    minutes = _minutes_late(body, result)
+    result.marks = _marks_frame(rows, body.name(mark_meaning), pupil, dates, sessions,
+                                normalise_marks(body.cells[body.header.meanings[mark_meaning]]), minutes)
+    _report_repeats(result, session_column=body.name("session"))
+
+
+def _minutes_late(body: Body, result: ReadResult) -> pd.Series | None:
+    if not body.has("minutes_late"):
+        return None
+
+    def parse(text: pd.Series) -> pd.Series:
+        number = pd.to_numeric(text.where(text != ""), errors="coerce").astype("Float64")
+        whole = number.notna() & (number >= 0) & (number % 1 == 0)
+        return number.where(whole.fillna(False)).round().astype("Int64")
+
+    minutes, codes_, text = _parsed(body, "minutes_late", parse)
+    bad = pd.isna(parse(pd.Series(text, dtype=object))).to_numpy() & (text != "")
+    _column_problems(body, result, "minutes_late", codes_, text, bad,
+                     "Minutes late must be a whole number of minutes, not '{}'.")
+    return minutes
+
+
+def _grid(body: Body, result: ReadResult, positions: list[int], dates_by_column) -> None:
+    """Session columns → one mark per pupil row and column. `dates_by_column(position)` gives
+    the column's dates, one per row."""
+    pupil = read_pupils(body, result)
+    n = len(body.cells)
+    if not positions:
+        result.marks = _marks_frame([], [], [], [], [], [])
+        return
+    names = [body.header.names[p] for p in positions]
+    repeated = pd.Series([body.header.sessions[p] for p in positions]).duplicated()
+    for name in pd.Series(names)[repeated.to_numpy()]:
+        result.add(body.header.last_row, name, f"The column '{name}' repeats a session another column already holds.")
+    marks = np.concatenate([body.cells[p].to_numpy(dtype=object) for p in positions])
+    dates = np.concatenate([dates_by_column(p) for p in positions])
+    labels = pd.Index(names).unique()
+    result.marks = _marks_frame(
+        rows=np.tile(body.cells.index.to_numpy(), len(positions)),
+        column=pd.Categorical.from_codes(np.repeat(labels.get_indexer(names), n), categories=labels),
+        pupil=np.tile(pupil.to_numpy(), len(positions)),
+        dates=dates,
+        sessions=np.repeat([body.header.sessions[p].session for p in positions], n),
+        marks=normalise_marks(marks),
+    )
+    _report_repeats(result)
+
+
+def read_date_grid(body: Body, result: ReadResult) -> None:
+    """One row per pupil, one column per session headed by a date and AM/PM."""
+    positions = [p for p, s in sorted(body.header.sessions.items()) if s.date is not None]
+    n = len(body.cells)
+    _grid(body, result, positions,
+          lambda p: np.full(n, np.datetime64(body.header.sessions[p].date, "ns")))
+
+
+def _week_starts(body: Body, result: ReadResult) -> np.ndarray | None:
+    """Each row's week start (datetime64[D]): from a week column, else the mapping, else the title."""
+    if body.has("week_start"):
+        text = body.text("week_start")
+        parsed = values.parse_dates(text)
+        bad = parsed.isna()
+        _date_problems(result, body.rows[bad & (text != "")], text[bad & (text != "")], body.name("week_start"))
+        result.add_rows(body.rows[text == ""], body.name("week_start"), "The week's start date is empty.")
+        return parsed.to_numpy(dtype="datetime64[D]")
+    start = (body.mapping.week_start if body.mapping and body.mapping.week_start else None) or body.title.week_start
+    if start is None:
+        result.add(body.header.rows[0], None, "The file does not say which week it covers: add a 'Week Beginning' "
+                   "column, or give the week's start date when uploading.")
+        return None
+    return np.full(len(body.cells), np.datetime64(start, "D"))
+
+
+def read_weekday_grid(body: Body, result: ReadResult) -> None:
+    """One row per pupil (and week), session columns headed by a weekday and AM/PM."""
+    positions = [p for p, s in sorted(body.header.sessions.items()) if s.weekday is not None]
+    starts = _week_starts(body, result)
+    if starts is None:
+        read_pupils(body, result)
+        return
+    start_weekday = (starts.astype("datetime64[D]").astype(np.int64) + 3) % 7  # 1970-01-01 was a Thursday
+
+    def dates(p):
+        offset = (body.header.sessions[p].weekday - start_weekday) % 7
+        return (starts + offset.astype("timedelta64[D]")).astype("datetime64[ns]")
+
+    _grid(body, result, positions, dates)
+
+
+def read_marks_strings(body: Body, result: ReadResult) -> None:
+    """One row per pupil (and week): the week's marks in one cell, two characters a day, AM then PM."""
+    starts = _week_starts(body, result)
+    pupil = read_pupils(body, result)
+    meaning = "week_marks" if body.has("week_marks") else "mark"
+    column = body.name(meaning)
+    strings = body.cells[body.header.meanings[meaning]].astype("string").fillna("").str.rstrip()
+    too_long = strings.str.len() > 14
+    result.add_rows(body.rows[too_long], column,
+                    "The marks hold more than 14 characters; a week has at most 14 (two a day, AM then PM).")
+    if starts is None:
+        return
+    covered = int(strings[~too_long].str.len().max() or 0)
+    covered += covered % 2  # a week's marks end on a PM
+    n = len(strings)
+    padded = strings.where(~too_long, "").str.pad(covered, side="right").to_numpy(dtype=object)
+    chars = np.array([list(s) for s in padded], dtype=object).reshape(n, covered) if covered else np.empty((n, 0), object)
+    position = np.arange(covered)
+    dates = (np.repeat(starts, covered).reshape(n, covered) + (position // 2).astype("timedelta64[D]")).ravel()
+    result.marks = _marks_frame(
+        rows=np.repeat(body.cells.index.to_numpy(), covered), column=column,
+        pupil=np.repeat(pupil.to_numpy(), covered), dates=dates.astype("datetime64[ns]"),
+        sessions=np.tile(position % 2, n), marks=normalise_marks(chars.ravel()))
+    _report_repeats(result, session_column=column)
+
+
+def _report_repeats(result: ReadResult, session_column: str | None = None) -> None:
+    """An error on every repeat of a pupil's session, naming the row where it first appeared."""
+    marks = result.marks
+    readable = marks["date"].notna().to_numpy() & marks["session"].notna().to_numpy() & (marks["pupil"] >= 0).to_numpy()
+    days = marks["date"].to_numpy(dtype="datetime64[D]").astype(np.int64)
+    key = np.where(readable, marks["pupil"].to_numpy() * 400_000 + (days + 100_000) * 2
+                   + marks["session"].fillna(0).to_numpy(dtype=np.int64), -1 - np.arange(len(marks)))
+    key = pd.Series(key, index=marks.index)
+    repeat = key.duplicated(keep="first")
+    if not repeat.any():
+        return
+    first_row = marks["row"].groupby(key).transform("first")
+    pupils = result.pupils
+    shown = 0
+    for index in repeat[repeat].index:
+        if shown >= 20:
+            result.add(None, session_column, f"… and {int(repeat.sum()) - shown} more repeated sessions.")
+            break
+        mark = marks.loc[index]
+        who = _pupil_label(pupils.iloc[int(mark["pupil"])])
+        when = f"the {('AM', 'PM')[int(mark['session'])]} session on {mark['date']:%d/%m/%Y}"
+        result.add(int(mark["row"]), session_column or str(mark["column"]),
+                   f"Pupil {who} has two marks for {when} (first on row {int(first_row[index])}).")
+        shown += 1
+
+
+def _pupil_label(pupil: pd.Series) -> str:
+    name = " ".join(p for p in (pupil["forename"], pupil["surname"]) if p)
+    ident = pupil["upn"] or (f"adm. no. {pupil['adno']}" if pupil["adno"] else "")
+    return f"{ident} ({name})" if ident and name else ident or name or "?"
+
+
+def check_academic_years(result: ReadResult) -> None:
+    """A warning when the marks span more than one academic year (usually a wrong date range)."""
+    dates = result.marks["date"].dropna()
+    if dates.empty:
+        return
+    first, last = dates.min().date(), dates.max().date()
+    years = range(academic_year(first), academic_year(last) + 1)
+    if len(years) > 1:
+        labels = " and ".join(academic_year_label(y) for y in years)
+        result.add(None, None, f"The marks run from {first:%d/%m/%Y} to {last:%d/%m/%Y}, across the academic years "
+                   f"{labels} — check the report's date range was the one you meant.", "warning")
+
+
+# --- pupil roll --------------------------------------------------------------------
+
+ROLL_FLAGS = ("pp", "fsm", "eal", "cla")
+ROLL_DATES = ("dob", "entry_date", "leave_date")
+ROLL_FIELDS = ("adno", "surname", "forename", "dob", "gender", "year_group", "nc_year", "form",
+               "pp", "fsm", "sen", "eal", "cla", "entry_date", "leave_date")
+
+
+def read_roll(body: Body, result: ReadResult) -> None:
+    """One row per pupil: identifiers and characteristics. Only the fields the file has are
+    read (and later stored), so a roll without, say, an EAL column leaves EAL as it was."""
+    rows = body.rows
+    upn = values.normalise_upns(body.text("upn"))
+    result.add_rows(rows[upn == ""], body.name("upn"), "The UPN is empty.")
+    invalid = (upn != "") & ~values.valid_upns(upn)
+    result.add_rows(rows[invalid], body.name("upn"),
+                    "The UPN's check letter or form is not valid; imported as it is — correct it in the MIS.", "warning")
+    if body.has("surname") or body.has("forename"):
+        surname, forename = body.text("surname"), body.text("forename")
+    else:
+        surname, forename = values.split_full_names(body.text("name"))
+
+    frame: dict[str, pd.Series] = {"row": rows, "upn": upn, "adno": body.text("adno"), "surname": surname,
+                                   "forename": forename, "gender": body.text("gender").str.upper().str.slice(0, 1),
+                                   "form": body.text("form")}
+    fields = ["surname", "forename"] + [m for m in ("adno", "gender", "form") if body.has(m)]
+
+    if body.has("year_group"):
+        raw = body.text("year_group")
+        year_group = values.parse_year_groups(raw)
+        for text, group in rows[year_group.isna()].groupby(raw[year_group.isna()], sort=False):
+            result.add_rows(group, body.name("year_group"),
+                            f"The year group '{text}' is not one we know (use e.g. 7, Year 7, R, Reception, N1, 12).")
+        frame["year_group"], frame["nc_year"] = year_group, year_group.map(values.NC_YEAR).astype("Int64")
+        fields += ["year_group", "nc_year"]
+
+    for name in ROLL_DATES:
+        raw = body.text(name)
+        parsed = values.parse_dates(raw)
+        _date_problems(result, rows[(raw != "") & parsed.isna()], raw[(raw != "") & parsed.isna()], body.name(name))
+        frame[name] = parsed.dt.strftime("%Y-%m-%d").astype("string")
+        fields += [name] if body.has(name) else []
+
+    for name in ROLL_FLAGS:
+        flags = values.parse_flags(body.text(name))
+        result.add_rows(rows[flags.isna()], body.name(name), "Use Y or N (or Yes/No, True/False, 1/0).")
+        frame[name] = flags.fillna(0)
+        fields += [name] if body.has(name) else []
+
+    sen = values.parse_sen(body.text("sen"))
+    result.add_rows(rows[sen.isna()], body.name("sen"), "SEN status must be N, K (SEN support) or E (EHC plan).")
+    frame["sen"] = sen.fillna("N")
+    fields += ["sen"] if body.has("sen") else []
+
+    result.pupils = pd.DataFrame(frame)
+    result.roll_fields = tuple(f for f in ROLL_FIELDS if f in fields)
+    _flag_formulas(body, result, [m for m in ("upn", "adno", "surname", "forename", "name", "form") if body.has(m)])
+    named = result.pupils[upn != ""]
+    repeat = named.duplicated("upn", keep="first")
+    first = named.groupby("upn", sort=False)["row"].transform("first")
+    for index in repeat[repeat].index[:50]:
+        result.add(int(named.at[index, "row"]), body.name("upn"),
+                   f"UPN {named.at[index, 'upn']} appears more than once (first on row {int(first[index])}); "
+                   "each pupil must be on one row.")
+
+
+# --- per-pupil summary counts ------------------------------------------------------
+
+COUNT_MEANINGS = ("possible", "attendance", "authorised", "unauthorised")
+
+
+def read_summary(body: Body, result: ReadResult) -> None:
+    """One row per pupil (and period): possible, present, authorised and unauthorised sessions
+    over a date range, kept only as a roll-up for dates with no marks."""
+    pupil = read_pupils(body, result)
+    rows = body.rows
+    counts: dict[str, pd.Series] = {}
+    if sum(body.has(m) for m in COUNT_MEANINGS) + (body.has("approved_activity") and not body.has("attendance")) < 3:
+        result.add(body.header.last_row, None, "Summary counts need at least three of: Possible, Present, "
+                   "Authorised and Unauthorised sessions.")
+        return
+    for meaning in COUNT_MEANINGS + ("approved_activity",):
+        if not body.has(meaning):
+            continue
+        raw = body.text(meaning)
+        number = pd.to_numeric(raw.where(raw != ""), errors="coerce")
+        bad = number.isna() | (number < 0) | (number % 1 != 0)
+        result.add_rows(rows[bad], body.name(meaning), "The count must be a whole number of sessions.")
+        counts[meaning] = number.where(~bad).fillna(0).astype("int64")
+    if "approved_activity" in counts:
+        counts["attendance"] = counts.get("attendance", 0) + counts.pop("approved_activity")
+    if "possible" not in counts:
+        counts["possible"] = counts["attendance"] + counts["authorised"] + counts["unauthorised"]
+    for meaning in ("attendance", "authorised", "unauthorised"):
+        if meaning not in counts:
+            others = [counts[m] for m in ("attendance", "authorised", "unauthorised") if m != meaning]
+            counts[meaning] = counts["possible"] - others[0] - others[1]
+    total = counts["attendance"] + counts["authorised"] + counts["unauthorised"]
+    wrong = (total != counts["possible"]) | (counts["attendance"] < 0) | (counts["authorised"] < 0) | (counts["unauthorised"] < 0)
+    result.add_rows(rows[wrong], body.name("possible"),
+                    "Possible sessions must equal present + authorised + unauthorised sessions.")
+
+    date_from, date_to = _count_dates(body, result, "date_from"), _count_dates(body, result, "date_to")
+    if date_from is None or date_to is None:
+        result.add(body.header.rows[0], None, "The file does not say which dates the counts cover: add 'From' and "
+                   "'To' columns or a title row such as '01/09/2025 to 19/12/2025', or give the dates when uploading.")
+        return
+    backwards = date_from > date_to
+    result.add_rows(rows[backwards], body.name("date_from"), "The 'From' date is after the 'To' date.")
+    result.counts = pd.DataFrame({"row": rows, "pupil": pupil, "date_from": date_from, "date_to": date_to,
+                                  **{m: counts[m] for m in COUNT_MEANINGS}})
+    frame = result.counts[result.counts["pupil"] >= 0]
+    repeat = frame.duplicated(["pupil", "date_from", "date_to"])
+    result.add_rows(frame.loc[repeat, "row"], body.name("possible"),
+                    "The same pupil and dates appear on an earlier row.")
+
+
+def _count_dates(body: Body, result: ReadResult, meaning: str) -> pd.Series | None:
+    if body.has(meaning):
+        text = body.text(meaning)
+        parsed = values.parse_dates(text)
+        _date_problems(result, body.rows[parsed.isna()], text[parsed.isna()], body.name(meaning))
+        return parsed
+    given = getattr(body.mapping, meaning, None) if body.mapping else None
+    given = given or getattr(body.title, meaning)
+    return None if given is None else pd.Series(pd.Timestamp(given), index=body.cells.index)
+
+
+READERS = {
+    LONG_MARKS: read_long_marks,
+    WEEKLY_GRID: read_date_grid,
+    WEEKDAY_GRID: read_weekday_grid,
+    MARKS_STRING: read_marks_strings,
+    PUPIL_ROLL: read_roll,
+    SUMMARY_COUNTS: read_summary,
+}
