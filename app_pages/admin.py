@@ -1,0 +1,215 @@
+"""Admin — users, the section of each year group, thresholds, penalty-notice codes, local codes.
+
+Every change goes through core (auth, store), which audits it.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from app_pages import access, queries
+from app_pages.formatting import uk, uk_time, year_order
+from core import auth, codes, store
+
+user = access.require("admin")
+path = queries.db_path()
+
+st.title("Admin")
+users_tab, sections_tab, thresholds_tab, codes_tab, year_tab = st.tabs(
+    ["Users", "Sections", "Thresholds and penalty codes", "Local codes", "Academic year"]
+)
+
+
+def done(message: str) -> None:
+    st.toast(message, icon=":material/check:")
+
+
+# --- users -------------------------------------------------------------------------
+
+with users_tab:
+    with store.opened(path) as db:
+        everyone = auth.list_users(db)
+        section_names = list(store.get_settings(db)["sections"])
+    st.dataframe(
+        pd.DataFrame(
+            [{"Username": u.username, "Name": u.name, "Role": u.role_label, "Sections": ", ".join(u.sections),
+              "Email": u.email, "Can sign in": "yes" if u.active else "no (deactivated)",
+              "Locked": "locked after failed logins" if u.locked() else ""} for u in everyone]
+        ),
+        hide_index=True, width="stretch",
+    )
+    add_column, edit_column = st.columns(2, gap="large")
+    add_column.subheader("Add a user")
+    with add_column, st.form("add_user", clear_on_submit=True, border=True):
+        username = st.text_input("Username", help="Letters, digits, '.', '_' or '-'; they sign in with it.")
+        name = st.text_input("Name", help="As colleagues know them.")
+        email = st.text_input("Email (optional)")
+        role = st.selectbox("Role", auth.ROLES, format_func=auth.ROLE_LABELS.get)
+        sections = st.multiselect("Sections (heads of section only)", section_names)
+        password = st.text_input("First password", type="password",
+                                 help=f"At least {auth.MIN_PASSWORD_LENGTH} characters; tell them to change it.")
+        if st.form_submit_button("Add user", type="primary"):
+            try:
+                with store.opened(path) as db:
+                    added = auth.add_user(db, username, name, password, role, sections, email, by=user.username)
+                done(f"Added {added.username}.")
+                st.rerun()
+            except auth.UserError as error:
+                st.error(str(error))
+
+    with edit_column:
+        st.subheader("Change a user")
+        if not everyone:
+            st.info("No users yet.")
+        else:
+            chosen = st.selectbox("User", [u.username for u in everyone], key="admin_edit_user",
+                                  format_func=lambda u: next(f"{x.name} ({x.username})" for x in everyone if x.username == u))
+            target = next(u for u in everyone if u.username == chosen)
+            with st.form(f"edit_user_{target.username}", border=True):
+                new_name = st.text_input("Name", value=target.name)
+                new_email = st.text_input("Email", value=target.email)
+                new_role = st.selectbox("Role", auth.ROLES, index=auth.ROLES.index(target.role),
+                                        format_func=auth.ROLE_LABELS.get)
+                new_sections = st.multiselect("Sections (heads of section only)", section_names,
+                                              default=[s for s in target.sections if s in section_names])
+                may_sign_in = st.checkbox("Can sign in", value=target.active)
+                new_password = st.text_input("New password (leave blank to keep)", type="password")
+                if st.form_submit_button("Save changes", type="primary"):
+                    try:
+                        with store.opened(path) as db:
+                            if target.username == user.username and not may_sign_in:
+                                raise auth.UserError("You cannot deactivate yourself; ask another administrator.")
+                            auth.update_user(db, target.username, user.username, name=new_name, email=new_email,
+                                             role=new_role, sections=new_sections, active=may_sign_in)
+                            if new_password:
+                                auth.set_password(db, target.username, new_password, user.username)
+                        done(f"Saved {target.username}.")
+                        st.rerun()
+                    except auth.UserError as error:
+                        st.error(str(error))
+            if target.locked():
+                if st.button(f"Unlock {target.username}", icon=":material/lock_open:"):
+                    with store.opened(path) as db:
+                        auth.unlock(db, target.username, user.username)
+                    done(f"{target.username} can sign in again.")
+                    st.rerun()
+    st.caption("Users are never deleted (the audit log names them); untick “Can sign in” instead. "
+               "Five wrong passwords in a row lock an account for 15 minutes; a new password unlocks it.")
+
+# --- sections ----------------------------------------------------------------------
+
+with sections_tab:
+    version = queries.version()
+    settings = queries.settings(path, version)
+    by_year = store.section_of_year_groups(settings)
+    years_on_roll = set(queries.pupils(path, version)["year_group"].dropna()) - {""}
+    all_years = sorted(set(by_year) | years_on_roll, key=year_order)
+    st.markdown("Which section each year group belongs to. A head of section sees the pupils of their section(s) "
+                "everywhere; the Overview and Patterns compare sections.")
+    table = pd.DataFrame({"Year group": all_years, "Section": [by_year.get(y, "") for y in all_years]})
+    edited = st.data_editor(
+        table, hide_index=True, disabled=["Year group"], key="sections_editor", width=420,
+        column_config={"Section": st.column_config.TextColumn(
+            "Section", help="Type a section name; year groups with the same name form one section.")},
+    )
+    if st.button("Save sections", type="primary"):
+        new_sections: dict[str, list[str]] = {}
+        for year_group, section in zip(edited["Year group"], edited["Section"].fillna("")):
+            if section.strip():
+                new_sections.setdefault(section.strip(), []).append(year_group)
+        if not new_sections:
+            st.error("Give at least one year group a section.")
+        else:
+            with store.opened(path) as db:
+                store.set_setting(db, "sections", new_sections, user.username)
+            done("Sections saved.")
+            st.rerun()
+
+# --- thresholds and penalty codes --------------------------------------------------
+
+with thresholds_tab:
+    settings = queries.settings(path, queries.version())
+    st.markdown("The statutory triggers' defaults follow DfE guidance; your local authority may set others.")
+    with st.form("thresholds"):
+        school_name = st.text_input("School name", value=settings["school_name"])
+        left, right = st.columns(2)
+        runs = dict(settings["unauthorised_run_days"])
+        run_10 = left.number_input("Unauthorised absence in a row: first trigger (school days)", 1, 60,
+                                   int(runs.get("unauthorised_10_days", 10)), key="t_run_10")
+        run_20 = right.number_input("Unauthorised absence in a row: second trigger (school days)", 1, 120,
+                                    int(runs.get("unauthorised_20_days", 20)), key="t_run_20")
+        illness = left.number_input("Illness sessions (consecutive or not)", 1, 400, int(settings["illness_sessions"]), key="t_illness")
+        penalty = right.number_input("Penalty-notice threshold: unauthorised sessions", 1, 100,
+                                     int(settings["penalty_sessions"]), key="t_penalty")
+        weeks = left.number_input("…within this many school weeks", 1, 39, int(settings["penalty_school_weeks"]), key="t_weeks")
+        upload_limit = right.number_input("Largest upload (MB)", 1, 500, int(settings["max_upload_mb"]), key="t_upload_mb")
+        unauthorised_codes = [c.code for c in codes.CODE_TABLE if c.category == codes.UNAUTHORISED and c.valid_to is None]
+        penalty_codes = st.multiselect(
+            "Codes that count towards the penalty-notice threshold", unauthorised_codes,
+            default=[c for c in settings["penalty_codes"] if c in unauthorised_codes],
+            format_func=codes.meaning,
+        )
+        if st.form_submit_button("Save", type="primary"):
+            wanted = {
+                "school_name": school_name.strip() or settings["school_name"],
+                "unauthorised_run_days": {"unauthorised_10_days": int(run_10), "unauthorised_20_days": int(run_20)},
+                "illness_sessions": int(illness),
+                "penalty_sessions": int(penalty),
+                "penalty_school_weeks": int(weeks),
+                "max_upload_mb": int(upload_limit),
+                "penalty_codes": penalty_codes,
+            }
+            if not penalty_codes:
+                st.error("Choose at least one code for the penalty-notice threshold.")
+            elif run_20 <= run_10:
+                st.error("The second run trigger must be longer than the first.")
+            else:
+                changed = {k: v for k, v in wanted.items() if v != settings[k]}
+                with store.opened(path) as db:
+                    for key, value in changed.items():
+                        store.set_setting(db, key, value, user.username)
+                done(f"Saved {len(changed)} setting(s)." if changed else "Nothing changed.")
+                if changed:
+                    st.rerun()
+
+# --- local codes -------------------------------------------------------------------
+
+with codes_tab:
+    st.markdown("Your MIS's own codes (e.g. `I01`, `7`) and what DfE code each means. An upload with a code that "
+                "is neither a DfE code nor mapped here is refused, with the rows that carry it.")
+    with store.opened(path) as db:
+        rows = db.execute("SELECT local_code, dfe_code, note, updated_by, updated_at FROM code_map ORDER BY local_code").fetchall()
+    if rows:
+        st.dataframe(
+            pd.DataFrame([{"Local code": r[0], "Means": codes.meaning(r[1]), "Note": r[2], "Set by": r[3],
+                           "When": uk_time(r[4])} for r in rows]),
+            hide_index=True, width="stretch",
+        )
+    else:
+        st.info("No local codes mapped yet.")
+    with st.form("local_code", clear_on_submit=True):
+        left, middle, right = st.columns([1, 2, 2])
+        local = left.text_input("Local code")
+        dfe = middle.selectbox("DfE code it means", codes.current_codes(), format_func=codes.meaning)
+        note = right.text_input("Note (optional)")
+        if st.form_submit_button("Save mapping", type="primary"):
+            try:
+                with store.opened(path) as db:
+                    store.set_local_code(db, local, dfe, user.username, note)
+                done(f"'{local.strip().upper()}' now reads as {codes.meaning(dfe)}.")
+                st.rerun()
+            except ValueError as error:
+                st.error(str(error))
+
+# --- academic year -----------------------------------------------------------------
+
+with year_tab:
+    st.markdown(
+        "Academic years run from 1 September to 31 August. School days and school weeks come from the marks "
+        "themselves — a day is a school day when the school held a session — so half terms, bank holidays and "
+        "closures need no setting up. Choose the year and dates to look at in the sidebar."
+    )
+    span = queries.mark_span(path, queries.version())
+    if span:
+        st.caption(f"Marks held: {uk(span[0])} to {uk(span[1])}.")

@@ -1,0 +1,81 @@
+"""How the screens write things: UK dates, percentages, names (masked in meeting mode), flags."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+
+from core.calendar import uk_date
+
+LONDON = ZoneInfo("Europe/London")
+
+# Characteristics shown as flags, in the school's words.
+FLAG_LABELS = {"pp": "PP", "fsm": "FSM", "eal": "EAL", "cla": "CLA"}
+SEN_LABELS = {"N": "", "K": "SEN support", "E": "EHCP"}
+
+
+def pct(value: float | None, places: int = 1) -> str:
+    if value is None or pd.isna(value):
+        return "—"
+    return f"{value:.{places}f}%"
+
+
+def uk(value: date | datetime | str | None) -> str:
+    """dd/mm/yyyy from a date, a datetime or an ISO string; '' for nothing."""
+    if value is None or (isinstance(value, float) and pd.isna(value)) or value is pd.NaT or value == "":
+        return ""
+    if isinstance(value, str):
+        value = date.fromisoformat(value[:10])
+    if isinstance(value, datetime):
+        value = value.date()
+    return uk_date(value)
+
+
+def uk_time(stamp: str | None) -> str:
+    """A stored UTC timestamp as London time: dd/mm/yyyy HH:MM."""
+    if not stamp:
+        return ""
+    moment = datetime.fromisoformat(stamp).astimezone(LONDON)
+    return moment.strftime("%d/%m/%Y %H:%M")
+
+
+def pupil_name(surname: str, forename: str, masked: bool = False) -> str:
+    surname, forename = (surname or "").strip(), (forename or "").strip()
+    if masked:
+        return f"{forename[:1]}. {surname[:1]}.".strip() if (surname or forename) else "—"
+    if surname and forename:
+        return f"{surname}, {forename}"
+    return surname or forename or "(no name — upload the roll)"
+
+
+def names(frame: pd.DataFrame, masked: bool = False) -> pd.Series:
+    """'Surname, Forename' for each row (initials in meeting mode)."""
+    return pd.Series(
+        [pupil_name(s, f, masked) for s, f in zip(frame["surname"].fillna(""), frame["forename"].fillna(""))],
+        index=frame.index, dtype="string",
+    )
+
+
+def flags(frame: pd.DataFrame) -> pd.Series:
+    """'PP · FSM · EHCP' style flags for each row."""
+    parts = [frame[column].astype(bool).map({True: label, False: ""}) for column, label in FLAG_LABELS.items()]
+    parts.append(frame["sen"].map(SEN_LABELS).fillna(""))
+    joined = pd.concat(parts, axis=1).apply(lambda row: " · ".join(v for v in row if v), axis=1)
+    return joined.astype("string") if len(frame) else pd.Series([], index=frame.index, dtype="string")
+
+
+def year_label(year_group: str) -> str:
+    if year_group in ("N1", "N2"):
+        return f"Nursery ({year_group})"
+    if year_group == "R":
+        return "Reception"
+    return f"Year {year_group}" if year_group else "No year group"
+
+
+def year_order(year_group: str) -> tuple[int, str]:
+    order = {"N1": -2, "N2": -1, "R": 0}
+    if year_group in order:
+        return (order[year_group], year_group)
+    return (int(year_group), year_group) if str(year_group).isdigit() else (99, str(year_group))

@@ -1,0 +1,206 @@
+"""Overview — how are we doing? Headline tiles against the national figures, this week's
+changes, the weekly trend, and the figures by section and year group."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from app_pages import access, lists, queries, sidebar
+from app_pages.formatting import pct, uk, year_label, year_order
+from core import calendar, metrics
+
+# National figures for state-funded schools in England (DOMAIN.md §3), by academic year.
+NATIONAL = {
+    2023: {"overall_absence_pct": 7.1, "persistent_absence_pct": 20.0, "severe_absence_pct": 2.3},
+    2024: {"overall_absence_pct": 6.9, "persistent_absence_pct": 18.7, "severe_absence_pct": None},
+}
+
+
+def national(measure: str) -> tuple[float, str] | None:
+    """The latest national figure published for a measure, and its year."""
+    for year in sorted(NATIONAL, reverse=True):
+        value = NATIONAL[year].get(measure)
+        if value is not None:
+            return value, calendar.academic_year_label(year)
+    return None
+
+
+def attendance_pct(group: dict) -> float | None:
+    absence = group["overall_absence_pct"]
+    return None if absence is None else 100 - absence
+
+
+def points(now: float | None, before: float | None) -> str | None:
+    if now is None or before is None:
+        return None
+    change = round(now - before, 1)
+    return "no change" if change == 0 else f"{change:+.1f} pts"
+
+
+def go_to_list(show: str) -> None:
+    st.session_state["f_only"] = show
+    st.session_state["overview_go"] = True
+
+
+def group_table(figures: pd.DataFrame, grouping: str) -> pd.DataFrame:
+    groups = metrics.by_group(figures[figures["possible_sessions"] > 0], grouping)
+    if groups.empty:
+        return groups
+    label = groups[grouping].map(year_label) if grouping == "year_group" else groups[grouping].replace("", "(none)")
+    table = pd.DataFrame({
+        "Group": label,
+        "Pupils": groups["pupils"],
+        "Attendance %": 100 - groups["overall_absence_pct"],
+        "Unauth. %": groups["unauthorised_absence_pct"],
+        "PA pupils": groups["persistent_absentees"],
+        "PA %": groups["persistent_absence_pct"],
+        "SA %": groups["severe_absence_pct"],
+        "Missing": groups["missing_marks"],
+    })
+    if grouping == "year_group":
+        table = table.iloc[sorted(range(len(groups)), key=lambda i: year_order(groups[grouping].iloc[i]))]
+    return table.round(1).reset_index(drop=True)
+
+
+user = access.require("overview")
+path, version = queries.db_path(), queries.version()
+period = sidebar.chosen_period()
+settings = queries.settings(path, version)
+
+st.title("Overview")
+if period is None:
+    lists.no_registers_yet(user)
+    st.stop()
+if st.session_state.pop("overview_go", False):
+    st.switch_page("app_pages/below_90.py")
+
+ids = queries.scoped_pupil_ids(user, path, version)
+figures = queries.scoped(queries.pupil_figures(path, version, period.date_from, period.as_of), user, path, version)
+if not (figures["possible_sessions"] > 0).any():
+    st.info(f"No pupils{'' if user.sees_all_pupils else ' in ' + user.scope_label()} have possible sessions between "
+            f"{uk(period.date_from)} and {uk(period.as_of)}.")
+    st.stop()
+headline = metrics.summary(figures)
+previous = queries.previous_as_at(path, version)
+compare_with = previous if previous and previous < period.as_of else None
+before = None
+if compare_with:
+    earlier = queries.scoped(queries.pupil_figures(path, version, period.date_from, compare_with), user, path, version)
+    before = metrics.summary(earlier)
+
+# Nationally, headline figures count pupils of compulsory school age.
+has_other_pupils = headline["all"]["pupils"] != headline["compulsory_school_age"]["pupils"]
+key = "compulsory_school_age" if headline["compulsory_school_age"]["pupils"] else "all"
+now_group, before_group = headline[key], (before[key] if before else None)
+scope = "" if user.sees_all_pupils else f" — {user.scope_label()} only"
+who = "pupils of compulsory school age" if key == "compulsory_school_age" else "all pupils"
+st.caption(f"{uk(period.date_from)} to {uk(period.as_of)} · {now_group['pupils']:,} {who}{scope}"
+           + (f" · change since the upload of {uk(compare_with)}" if compare_with else ""))
+
+tiles = [
+    ("Attendance", attendance_pct(now_group), attendance_pct(before_group) if before_group else None, "normal",
+     national("overall_absence_pct"), True),
+    ("Persistent absence (pupils)", now_group["persistent_absence_pct"],
+     before_group["persistent_absence_pct"] if before_group else None, "inverse", national("persistent_absence_pct"), False),
+    ("Severe absence (pupils)", now_group["severe_absence_pct"],
+     before_group["severe_absence_pct"] if before_group else None, "inverse", national("severe_absence_pct"), False),
+    ("Unauthorised absence", now_group["unauthorised_absence_pct"],
+     before_group["unauthorised_absence_pct"] if before_group else None, "inverse", None, False),
+]
+for column, (label, value, earlier_value, colour, national_figure, as_attendance) in zip(st.columns(4), tiles):
+    with column.container(border=True):
+        delta = points(value, earlier_value)
+        st.metric(label, pct(value), delta, delta_color="off" if delta == "no change" else colour,
+                  delta_arrow="off" if delta == "no change" else "auto")
+        if national_figure:
+            figure, year = national_figure
+            shown = 100 - figure if as_attendance else figure
+            st.caption(f"National {shown:.1f}% ({year})")
+        else:
+            st.caption("No national figure published")
+
+change = queries.change_since(path, version, period.date_from, period.as_of, compare_with, ids)
+reached = queries.triggers_reached(path, version, period.as_of)
+reached = reached[reached["pupil_id"].isin(figures["pupil_id"])]
+since = compare_with or period.as_of - timedelta(days=7)
+recent_triggers = reached[pd.to_datetime(reached["reached_on"]) > pd.Timestamp(since)]
+counts = [
+    ("Newly below 90% this week", int(change["newly_persistent"].sum()) if compare_with else None, "new"),
+    ("Triggers reached this week", len(recent_triggers), "triggers"),
+    ("Check-ins overdue", None, None),
+    ("Missing marks (sessions)", int(figures["missing_marks"].sum()), "missing"),
+]
+for column, (label, value, show) in zip(st.columns(4), counts):
+    with column.container(border=True):
+        st.metric(label, "—" if value is None else f"{value:,}")
+        if show:
+            st.button("See the list", key=f"overview_{show}", on_click=go_to_list, args=(show,),
+                      type="tertiary", icon=":material/arrow_forward:")
+        elif label.startswith("Check-ins"):
+            st.caption("No case work recorded yet")
+        else:
+            st.caption("Needs two uploads to compare")
+
+trend_column, table_column = st.columns([3, 2], gap="large")
+with trend_column:
+    st.subheader("Weekly attendance")
+    trend = queries.weekly_trend(path, version, period.date_from, period.as_of, ids)
+    trend = trend[trend["possible_sessions"] > 0]
+    if trend.empty:
+        st.info("No school weeks in this period yet.")
+    else:
+        national_attendance = 100 - national("overall_absence_pct")[0]
+        lines = trend.melt(id_vars=["week_start"], value_vars=["attendance_pct", "cumulative_attendance_pct"],
+                           var_name="measure", value_name="attendance")
+        lines = lines.assign(measure=lines["measure"].map({"attendance_pct": "That week",
+                                                           "cumulative_attendance_pct": "Year to date"}))
+        low = max(0, min(80, float(lines["attendance"].min()) - 2))
+        base = alt.Chart(lines).encode(
+            x=alt.X("week_start:T", title="Week beginning", axis=alt.Axis(format="%d/%m", labelAngle=0)),
+            y=alt.Y("attendance:Q", title="Attendance %", scale=alt.Scale(domain=[low, 100])),
+            color=alt.Color("measure:N", title=None, legend=alt.Legend(orient="bottom")),
+            tooltip=[alt.Tooltip("week_start:T", title="Week beginning", format="%d/%m/%Y"),
+                     alt.Tooltip("measure:N", title="Measure"),
+                     alt.Tooltip("attendance:Q", title="Attendance %", format=".1f")],
+        )
+        rules = pd.DataFrame({"attendance": [90.0, national_attendance],
+                              "line": ["90% line", f"National {national_attendance:.1f}%"]})
+        rule = alt.Chart(rules).mark_rule(strokeDash=[6, 4]).encode(
+            y="attendance:Q", color=alt.Color("line:N", title=None, scale=alt.Scale(range=["#c0392b", "#7f8c8d"]),
+                                              legend=alt.Legend(orient="bottom")))
+        chart = alt.layer(base.mark_line(point=True), rule).resolve_scale(color="independent").properties(height=300)
+        st.altair_chart(chart, width="stretch")
+        with st.expander("Show data"):
+            st.dataframe(trend.assign(week_start=trend["week_start"].map(uk)).rename(columns={
+                "week_start": "Week beginning", "possible_sessions": "Possible sessions",
+                "attendance_sessions": "Attendance sessions", "absence_sessions": "Absence sessions",
+                "attendance_pct": "Attendance %", "cumulative_attendance_pct": "Year to date %"}).round(1),
+                hide_index=True, width="stretch")
+
+with table_column:
+    st.subheader("By section and year")
+    grouping = st.segmented_control("Group by", ["section", "year_group"], default="section", required=True,
+                                    format_func={"section": "Section", "year_group": "Year group"}.get,
+                                    key="overview_grouping", label_visibility="collapsed")
+    st.dataframe(group_table(figures, grouping), hide_index=True, width="stretch",
+                 column_config={c: st.column_config.NumberColumn(c, format="%.1f%%")
+                                for c in ("Attendance %", "Unauth. %", "PA %", "SA %")})
+
+if has_other_pupils:
+    st.subheader("All pupils and pupils of compulsory school age")
+    st.caption("National figures count pupils aged 5 to 15 on the 31 August before the year began; "
+               "nursery, reception and sixth-form pupils are in “All pupils” only.")
+    rows = []
+    for label, name in (("All pupils", "all"), ("Compulsory school age", "compulsory_school_age")):
+        g = headline[name]
+        rows.append({"": label, "Pupils": g["pupils"], "Attendance": pct(attendance_pct(g)),
+                     "Authorised absence": pct(g["authorised_absence_pct"]),
+                     "Unauthorised absence": pct(g["unauthorised_absence_pct"]),
+                     "Persistent absence": f"{pct(g['persistent_absence_pct'])} ({g['persistent_absentees']} pupils)",
+                     "Severe absence": f"{pct(g['severe_absence_pct'])} ({g['severe_absentees']} pupils)",
+                     "Missing marks": g["missing_marks"]})
+    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")

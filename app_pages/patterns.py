@@ -1,0 +1,201 @@
+"""Patterns — why? Absence by weekday and session, reasons, the weekly trend with the 90%
+line, and groups compared, for the school, a section, a year or a form. Every chart has
+its table beneath it."""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from app_pages import access, lists, queries, sidebar
+from app_pages.formatting import uk, year_label, year_order
+from core import codes, metrics
+
+SCOPES = {"school": "Whole school", "section": "Section", "year": "Year", "form": "Form"}
+COMPARISONS = {
+    "pp": ("Pupil premium", {1: "PP", 0: "Not PP"}),
+    "fsm": ("Free school meals", {1: "FSM", 0: "Not FSM"}),
+    "sen": ("SEN", {"N": "No SEN", "K": "SEN support", "E": "EHCP"}),
+    "eal": ("English as an additional language", {1: "EAL", 0: "Not EAL"}),
+    "cla": ("Looked after", {1: "CLA", 0: "Not CLA"}),
+    "gender": ("Gender", {"F": "Female", "M": "Male"}),
+    "year_group": ("Year group", None),
+    "section": ("Section", None),
+}
+CATEGORY_COLOURS = {codes.AUTHORISED: "#f0ad4e", codes.UNAUTHORISED: "#c0392b"}
+
+
+def show_data(frame: pd.DataFrame, rename: dict[str, str]) -> None:
+    with st.expander("Show data"):
+        st.dataframe(frame.rename(columns=rename).round(1), hide_index=True, width="stretch")
+
+
+def heatmap(weekdays: pd.DataFrame) -> alt.Chart:
+    base = alt.Chart(weekdays).encode(
+        x=alt.X("session:O", title=None, axis=alt.Axis(labelAngle=0, orient="top", labelFontSize=13)),
+        y=alt.Y("weekday_name:O", title=None, sort=list(weekdays.sort_values("weekday")["weekday_name"].unique()),
+                axis=alt.Axis(labelFontSize=13)),
+    )
+    rect = base.mark_rect().encode(
+        color=alt.Color("absence_pct:Q", title="Absence %", scale=alt.Scale(scheme="orangered")),
+        tooltip=[alt.Tooltip("weekday_name:N", title="Day"), alt.Tooltip("session:N", title="Session"),
+                 alt.Tooltip("absence_pct:Q", title="Absence %", format=".1f"),
+                 alt.Tooltip("absence_sessions:Q", title="Absence sessions"),
+                 alt.Tooltip("possible_sessions:Q", title="Possible sessions")],
+    )
+    middle = float(weekdays["absence_pct"].min() + weekdays["absence_pct"].max()) / 2
+    text = base.mark_text(fontSize=15, fontWeight="bold").encode(
+        text=alt.Text("absence_pct:Q", format=".1f"),
+        color=alt.condition(alt.datum.absence_pct > middle, alt.value("white"), alt.value("#222222")),
+    )
+    return (rect + text).properties(height=260)
+
+
+def reasons_chart(reasons: pd.DataFrame) -> alt.Chart:
+    kinds = {codes.AUTHORISED: "Authorised", codes.UNAUTHORISED: "Unauthorised"}
+    shown = reasons.assign(kind=reasons["category"].map(kinds))
+    return alt.Chart(shown).mark_bar().encode(
+        x=alt.X("sessions:Q", title="Absence sessions"),
+        y=alt.Y("reason:N", sort="-x", title=None, axis=alt.Axis(labelLimit=220, labelFontSize=12)),
+        color=alt.Color("kind:N", title=None,
+                        scale=alt.Scale(domain=list(kinds.values()), range=list(CATEGORY_COLOURS.values())),
+                        legend=None),
+        tooltip=[alt.Tooltip("reason:N", title="Reason"), alt.Tooltip("sessions:Q", title="Sessions"),
+                 alt.Tooltip("share_pct:Q", title="Share of absence %", format=".1f")],
+    ).properties(height=alt.Step(26))
+
+
+def trend_chart(trend: pd.DataFrame) -> alt.Chart:
+    weekly = trend.assign(week=pd.to_datetime(trend["week_start"]))
+    low = max(0.0, min(80.0, float(weekly["attendance_pct"].min()) - 3))
+    line = alt.Chart(weekly).mark_line(point=True).encode(
+        x=alt.X("week:T", title="Week beginning", axis=alt.Axis(format="%d/%m", labelAngle=0)),
+        y=alt.Y("attendance_pct:Q", title="Attendance %", scale=alt.Scale(domain=[low, 100])),
+        tooltip=[alt.Tooltip("week:T", title="Week beginning", format="%d/%m/%Y"),
+                 alt.Tooltip("attendance_pct:Q", title="Attendance %", format=".1f"),
+                 alt.Tooltip("cumulative_attendance_pct:Q", title="Year to date %", format=".1f")],
+    )
+    rule = alt.Chart(pd.DataFrame({"y": [90.0]})).mark_rule(color="#c0392b", strokeDash=[6, 4]).encode(y="y:Q")
+    label = alt.Chart(pd.DataFrame({"y": [90.0], "text": ["90%"]})).mark_text(
+        align="left", dx=4, dy=-7, color="#c0392b").encode(y="y:Q", text="text:N", x=alt.value(0))
+    return (line + rule + label).properties(height=260)
+
+
+def groups_chart(groups: pd.DataFrame) -> alt.Chart:
+    return alt.Chart(groups).mark_bar(clip=True).encode(
+        x=alt.X("attendance_pct:Q", title="Attendance %", scale=alt.Scale(zero=False, domain=[
+            max(0.0, float(groups["attendance_pct"].min()) - 5), 100])),
+        y=alt.Y("group:N", title=None, sort=list(groups["group"]), axis=alt.Axis(labelFontSize=12)),
+        tooltip=[alt.Tooltip("group:N", title="Group"), alt.Tooltip("pupils:Q", title="Pupils"),
+                 alt.Tooltip("attendance_pct:Q", title="Attendance %", format=".1f"),
+                 alt.Tooltip("persistent_absence_pct:Q", title="Persistent absence %", format=".1f")],
+    ).properties(height=alt.Step(34))
+
+
+user = access.require("patterns")
+path, version = queries.db_path(), queries.version()
+period = sidebar.chosen_period()
+
+st.title("Patterns")
+if period is None:
+    lists.no_registers_yet(user)
+    st.stop()
+
+figures = queries.scoped(queries.pupil_figures(path, version, period.date_from, period.as_of), user, path, version)
+figures = figures[figures["possible_sessions"] > 0]
+
+# --- scope -------------------------------------------------------------------------
+
+kind_column, value_column, _ = st.columns([3, 2, 2], vertical_alignment="bottom")
+st.session_state.setdefault("p_scope_kind", "school")
+kind = kind_column.segmented_control("Scope", list(SCOPES), key="p_scope_kind", required=True,
+                                     format_func=lambda k: "My sections" if k == "school" and not user.sees_all_pupils
+                                     else SCOPES[k])
+column = {"section": "section", "year": "year_group", "form": "form"}.get(kind)
+if column:
+    values = sorted((v for v in figures[column].unique() if v), key=year_order if column == "year_group" else str)
+    if not values:
+        st.info("No pupils to compare yet.")
+        st.stop()
+    if st.session_state.get("p_scope_value") not in values:
+        st.session_state["p_scope_value"] = values[0]
+    chosen = value_column.selectbox(SCOPES[kind], values, key="p_scope_value",
+                                    format_func=year_label if column == "year_group" else str)
+    in_scope = figures[figures[column] == chosen]
+    scope_name = year_label(chosen) if column == "year_group" else f"{SCOPES[kind]} {chosen}" if kind == "form" else chosen
+    ids = tuple(int(i) for i in in_scope["pupil_id"])
+else:
+    in_scope = figures
+    scope_name = "Whole school" if user.sees_all_pupils else user.scope_label()
+    ids = queries.scoped_pupil_ids(user, path, version)
+
+if in_scope.empty:
+    st.info("No pupils with possible sessions in this scope and period.")
+    st.stop()
+group = metrics.group_figures(in_scope)
+st.caption(f"{scope_name} · {group['pupils']:,} pupils · {uk(period.date_from)} to {uk(period.as_of)} · "
+           f"absence {group['overall_absence_pct']:.1f}%, persistent absence {group['persistent_absence_pct']:.1f}%")
+
+left, right = st.columns(2, gap="large")
+with left:
+    st.subheader("Absence by day and session")
+    weekdays = queries.weekday_absence(path, version, period.date_from, period.as_of, ids)
+    if weekdays.empty:
+        st.caption("No possible sessions yet.")
+    else:
+        st.altair_chart(heatmap(weekdays), width="stretch")
+        show_data(weekdays[["weekday_name", "session", "possible_sessions", "absence_sessions",
+                            "unauthorised_sessions", "absence_pct"]],
+                  {"weekday_name": "Day", "session": "Session", "possible_sessions": "Possible sessions",
+                   "absence_sessions": "Absence sessions", "unauthorised_sessions": "Unauthorised sessions",
+                   "absence_pct": "Absence %"})
+with right:
+    st.subheader("Reasons for absence")
+    reasons = queries.reasons(path, version, period.date_from, period.as_of, ids)
+    if reasons.empty:
+        st.caption("No absence in this scope and period.")
+    else:
+        st.altair_chart(reasons_chart(reasons), width="stretch")
+        st.caption("Amber: authorised absence · Red: unauthorised absence")
+        show_data(reasons.assign(category=reasons["category"].map(codes.CATEGORY_LABELS))[
+            ["reason", "category", "sessions", "share_pct"]],
+            {"reason": "Reason", "category": "Counts as", "sessions": "Sessions", "share_pct": "Share of absence %"})
+
+left, right = st.columns(2, gap="large")
+with left:
+    st.subheader("Weekly attendance")
+    trend = queries.weekly_trend(path, version, period.date_from, period.as_of, ids)
+    trend = trend[trend["possible_sessions"] > 0]
+    if trend.empty:
+        st.caption("No school weeks yet.")
+    else:
+        st.altair_chart(trend_chart(trend), width="stretch")
+        show_data(trend.assign(week_start=trend["week_start"].map(uk)),
+                  {"week_start": "Week beginning", "possible_sessions": "Possible sessions",
+                   "attendance_sessions": "Attendance sessions", "absence_sessions": "Absence sessions",
+                   "attendance_pct": "Attendance %", "cumulative_attendance_pct": "Year to date %"})
+with right:
+    st.subheader("Groups compared")
+    options = [k for k in COMPARISONS if not (k == column) and not (k == "section" and kind in ("year", "form"))]
+    grouping = st.selectbox("Compare by", options, key="p_grouping", format_func=lambda k: COMPARISONS[k][0],
+                            label_visibility="collapsed")
+    compared = metrics.by_group(in_scope, grouping)
+    labels = COMPARISONS[grouping][1]
+    names = compared[grouping].map(lambda v: (labels or {}).get(v, year_label(v) if grouping == "year_group" else v or "(none)"))
+    groups = pd.DataFrame({
+        "group": names, "pupils": compared["pupils"], "attendance_pct": 100 - compared["overall_absence_pct"],
+        "persistent_absence_pct": compared["persistent_absence_pct"],
+        "unauthorised_absence_pct": compared["unauthorised_absence_pct"],
+    })
+    if grouping == "year_group":
+        groups = groups.iloc[sorted(range(len(groups)), key=lambda i: year_order(compared[grouping].iloc[i]))]
+    if len(groups) < 2:
+        st.caption("Everyone in this scope is in the same group.")
+    else:
+        st.altair_chart(groups_chart(groups), width="stretch")
+        best, worst = groups.loc[groups["attendance_pct"].idxmax()], groups.loc[groups["attendance_pct"].idxmin()]
+        st.markdown(f"Gap: **{best['attendance_pct'] - worst['attendance_pct']:.1f} points** between "
+                    f"{best['group']} ({best['attendance_pct']:.1f}%) and {worst['group']} ({worst['attendance_pct']:.1f}%).")
+    show_data(groups, {"group": "Group", "pupils": "Pupils", "attendance_pct": "Attendance %",
+                       "persistent_absence_pct": "Persistent absence %", "unauthorised_absence_pct": "Unauthorised %"})

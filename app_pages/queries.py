@@ -1,0 +1,175 @@
+"""Cached reads for the screens: results keyed on the store's data version, never connections.
+
+Every cached function takes the database path and `version` (the last import id plus
+the settings and code-map stamps), so an upload, an undo or a settings change gives
+fresh figures and nothing else recomputes. A connection is opened per call and closed.
+Scoping to a head of section's pupils happens after the cache (cheap, and one cached
+frame serves every user).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+import streamlit as st
+
+from core import auth, metrics, patterns, store, triggers
+
+Version = tuple
+
+
+def db_path() -> str:
+    return str(store.default_path())
+
+
+def version(path: str | None = None) -> Version:
+    """Changes whenever what the screens show could change."""
+    with store.opened(path or db_path()) as db:
+        settings_stamp = db.execute("SELECT COUNT(*), MAX(updated_at) FROM settings").fetchone()
+        codes_stamp = db.execute("SELECT COUNT(*), MAX(updated_at) FROM code_map").fetchone()
+        return (store.last_import_id(db), *settings_stamp, *codes_stamp)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def settings(path: str, version: Version) -> dict:
+    with store.opened(path) as db:
+        return store.get_settings(db)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def mark_span(path: str, version: Version) -> tuple[date, date] | None:
+    with store.opened(path) as db:
+        return store.mark_date_range(db)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def pupil_figures(path: str, version: Version, date_from: date, as_of: date) -> pd.DataFrame:
+    """Every pupil with a mark in the period, with their figures (metrics.pupil_figures)."""
+    with store.opened(path) as db:
+        return metrics.pupil_figures(db, metrics.Period(date_from, as_of))
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def triggers_reached(path: str, version: Version, as_of: date) -> pd.DataFrame:
+    with store.opened(path) as db:
+        return triggers.reached(db, as_of)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def pupils(path: str, version: Version) -> pd.DataFrame:
+    """Every stored pupil (for search), with their section."""
+    with store.opened(path) as db:
+        frame = store.pupils_frame(db)
+        sections = store.section_of_year_groups(store.get_settings(db))
+    return frame.assign(section=frame["year_group"].map(sections).fillna(""))
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def imports(path: str, version: Version) -> pd.DataFrame:
+    """The imports history, newest first."""
+    with store.opened(path) as db:
+        rows = db.execute(
+            "SELECT id, file_name, shape, rows, pupils, pupils_added, pupils_updated, marks_added, marks_changed, "
+            "date_from, date_to, data_as_at, imported_by, imported_at, status FROM imports ORDER BY id DESC"
+        ).fetchall()
+    columns = ["id", "file_name", "shape", "rows", "pupils", "pupils_added", "pupils_updated", "marks_added",
+               "marks_changed", "date_from", "date_to", "data_as_at", "imported_by", "imported_at", "status"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def last_upload(path: str, version: Version) -> dict | None:
+    """The newest import still in force: file, who, when, data as at."""
+    history = imports(path, version)
+    live = history[history["status"] == "imported"]
+    return None if live.empty else live.iloc[0].to_dict()
+
+
+def scoped(frame: pd.DataFrame, user: auth.User, path: str, version: Version) -> pd.DataFrame:
+    """Only the pupils this user may see (a head of section: their sections)."""
+    return auth.scope_pupils(frame, user, settings(path, version))
+
+
+def scoped_pupil_ids(user: auth.User, path: str, version: Version) -> tuple[int, ...] | None:
+    """Pupil ids a head of section may see; None means every pupil."""
+    if user.sees_all_pupils:
+        return None
+    return tuple(int(i) for i in scoped(pupils(path, version), user, path, version)["id"])
+
+
+# --- patterns (core/patterns.py), for a scope given as pupil ids (None = every pupil) -------
+
+
+def _ids(pupil_ids: tuple[int, ...] | None) -> list[int] | None:
+    return None if pupil_ids is None else list(pupil_ids)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def weekday_absence(path: str, version: Version, date_from: date, as_of: date,
+                    pupil_ids: tuple[int, ...] | None) -> pd.DataFrame:
+    with store.opened(path) as db:
+        return patterns.weekday_session_absence(db, metrics.Period(date_from, as_of), _ids(pupil_ids))
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def reasons(path: str, version: Version, date_from: date, as_of: date, pupil_ids: tuple[int, ...] | None) -> pd.DataFrame:
+    with store.opened(path) as db:
+        return patterns.reasons(db, metrics.Period(date_from, as_of), _ids(pupil_ids))
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def weekly_trend(path: str, version: Version, date_from: date, as_of: date,
+                 pupil_ids: tuple[int, ...] | None) -> pd.DataFrame:
+    with store.opened(path) as db:
+        return patterns.weekly_trend(db, metrics.Period(date_from, as_of), _ids(pupil_ids))
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def pupil_weekly(path: str, version: Version, date_from: date, as_of: date,
+                 pupil_ids: tuple[int, ...] | None, weeks: int = 12) -> pd.DataFrame:
+    with store.opened(path) as db:
+        return patterns.pupil_weekly(db, metrics.Period(date_from, as_of), _ids(pupil_ids), weeks)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def pupil_patterns(path: str, version: Version, date_from: date, as_of: date,
+                   pupil_ids: tuple[int, ...] | None) -> pd.DataFrame:
+    with store.opened(path) as db:
+        return patterns.pupil_patterns(db, metrics.Period(date_from, as_of), _ids(pupil_ids))
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def previous_as_at(path: str, version: Version) -> date | None:
+    with store.opened(path) as db:
+        return patterns.previous_data_as_at(db)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def change_since(path: str, version: Version, date_from: date, as_of: date, previous: date | None,
+                 pupil_ids: tuple[int, ...] | None) -> pd.DataFrame:
+    with store.opened(path) as db:
+        return patterns.change_since(db, metrics.Period(date_from, as_of), previous, _ids(pupil_ids))
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def pupil_calendar(path: str, version: Version, pupil_id: int, date_from: date, as_of: date) -> pd.DataFrame:
+    with store.opened(path) as db:
+        return patterns.pupil_calendar(db, pupil_id, metrics.Period(date_from, as_of))
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def absence_runs(path: str, version: Version, pupil_id: int, date_from: date, as_of: date) -> pd.DataFrame:
+    with store.opened(path) as db:
+        return patterns.absence_runs(db, pupil_id, metrics.Period(date_from, as_of))
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def sessions_behind(path: str, version: Version, pupil_id: int, date_from: date, as_of: date) -> pd.DataFrame:
+    with store.opened(path) as db:
+        return patterns.sessions_behind(db, pupil_id, metrics.Period(date_from, as_of))
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def mark_history(path: str, version: Version, pupil_id: int) -> pd.DataFrame:
+    with store.opened(path) as db:
+        return patterns.mark_history(db, pupil_id)

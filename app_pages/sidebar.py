@@ -1,0 +1,106 @@
+"""The sidebar on every screen: school, data as at, academic year and dates, who is signed in.
+
+The chosen period lives in session state, so every screen reads the same one and it stays
+put when moving between screens. Filters on the screens (listed in KEPT_KEYS) are kept
+across screens the same way.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import streamlit as st
+
+from app_pages import access, queries
+from app_pages.formatting import uk, uk_time
+from core import auth, calendar, metrics
+
+YEAR_KEY = "academic_year"
+DATES_KEY = "date_range"
+DEFAULT_DATES_KEY = "date_range_default"
+MEETING_KEY = "meeting_mode"
+PERIOD_KEY = "period"
+
+# Widget state that must survive moving to a screen that does not draw the widget.
+KEPT_KEYS = (
+    "f_section", "f_year", "f_form", "f_groups", "f_gender", "f_only", "f_search",
+    "p_scope_kind", "p_scope_value", "p_grouping", "pupil_query",
+)
+
+
+def keep_filters() -> None:
+    """Re-assign kept widget values so Streamlit does not drop them on another screen."""
+    for key in KEPT_KEYS:
+        if key in st.session_state:
+            st.session_state[key] = st.session_state[key]
+
+
+def meeting_mode() -> bool:
+    return bool(st.session_state.get(MEETING_KEY, False))
+
+
+def chosen_period() -> metrics.Period | None:
+    chosen = st.session_state.get(PERIOD_KEY)
+    return metrics.Period(*chosen) if chosen else None
+
+
+def _reset_dates() -> None:
+    st.session_state.pop(DATES_KEY, None)
+
+
+def draw(user: auth.User) -> None:
+    path, version = queries.db_path(), queries.version()
+    settings = queries.settings(path, version)
+    span = queries.mark_span(path, version)
+    with st.sidebar:
+        st.markdown(f"**{settings['school_name']}**")
+        if span is None:
+            st.caption("No registers uploaded yet.")
+            st.session_state[PERIOD_KEY] = None
+        else:
+            upload = queries.last_upload(path, version)
+            last = f" (last upload: {upload['imported_by']}, {uk_time(upload['imported_at'])})" if upload else ""
+            st.caption(f"**Data as at {uk(span[1])}**{last}")
+            _period_picker(span)
+        st.toggle("Meeting mode", key=MEETING_KEY, help="Larger type and pupils' initials instead of names, for a shared screen.")
+        st.caption(f"Signed in as **{user.name}** · {user.role_label}"
+                   + ("" if user.sees_all_pupils else f" ({user.scope_label()})"))
+        access.sign_out_button()
+    if meeting_mode():
+        # Fixed styling only (no user data): larger type for the back of the room.
+        # Tables draw on a canvas that cannot be zoomed, so they keep their size.
+        st.html("<style>[data-testid='stMainBlockContainer'] { zoom: 1.25; max-width: 80%; } "
+                "[data-testid='stDataFrame'] { zoom: 0.8; }</style>")
+
+
+def _period_picker(span: tuple[date, date]) -> None:
+    first_year, last_year = calendar.academic_year(span[0]), calendar.academic_year(span[1])
+    years = list(range(last_year, first_year - 1, -1))
+    if st.session_state.get(YEAR_KEY) not in years:
+        st.session_state[YEAR_KEY] = years[0]
+    year = st.selectbox("Academic year", years, key=YEAR_KEY, format_func=calendar.academic_year_label,
+                        on_change=_reset_dates)
+    year_start = date(year, 9, 1)
+    year_end = min(date(year + 1, 8, 31), span[1])
+    # The whole year to date, unless the user chose other dates; it grows as uploads arrive.
+    default = (year_start, year_end)
+    chosen_before = st.session_state.get(DATES_KEY)
+    if (chosen_before is None or not _inside(chosen_before, year_start, year_end)
+            or tuple(chosen_before) == st.session_state.get(DEFAULT_DATES_KEY)):
+        st.session_state[DATES_KEY] = default
+    st.session_state[DEFAULT_DATES_KEY] = default
+    chosen = st.date_input("Dates", key=DATES_KEY, min_value=year_start, max_value=year_end, format="DD/MM/YYYY",
+                           help="Figures count the sessions between these dates, inclusive.")
+    if isinstance(chosen, (tuple, list)) and len(chosen) == 2:
+        date_from, as_of = chosen
+    else:  # half-way through picking a range: keep the last full one
+        date_from, as_of = (st.session_state.get(PERIOD_KEY) or (year_start, year_end))
+    st.session_state[PERIOD_KEY] = (date_from, as_of)
+    if (date_from, as_of) != (year_start, year_end):
+        st.caption(f"Showing {uk(date_from)} to {uk(as_of)}, not the whole year to date.")
+
+
+def _inside(chosen, low: date, high: date) -> bool:
+    if not isinstance(chosen, (tuple, list)) or not chosen:
+        return False
+    return all(isinstance(d, date) and low <= d <= high for d in chosen)

@@ -1,0 +1,537 @@
+"""Users, roles and scopes: who may sign in, which screens a role opens, which pupils it sees.
+
+Plain functions over the store (never Streamlit). Passwords are bcrypt hashes; a user is
+never deleted (the audit log names them), only deactivated. Repeated failed logins lock
+an account for a while. A head of section sees only the pupils of their section(s) —
+`scope_pupils` is the one filter every list, chart, search and export goes through.
+Every change and every login is audited through `store.audit`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import re
+import sys
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import bcrypt
+import pandas as pd
+import sqlite_utils
+
+from core import store
+
+ADMIN = "admin"
+ATTENDANCE_OFFICER = "attendance_officer"
+PASTORAL_LEAD = "pastoral_lead"
+HEAD_OF_SECTION = "head_of_section"
+VIEWER = "viewer"
+ROLES = store.ROLES
+
+ROLE_LABELS = {
+    ADMIN: "Administrator",
+    ATTENDANCE_OFFICER: "Attendance officer",
+    PASTORAL_LEAD: "Pastoral lead (DSL)",
+    HEAD_OF_SECTION: "Head of section",
+    VIEWER: "Viewer",
+}
+
+EVERYONE = frozenset(ROLES)
+
+# Which screens each role may open (DESIGN.md "Roles"). A screen a role may not open is
+# not registered in its navigation at all, and the screen checks again before drawing.
+SCREEN_ROLES: dict[str, frozenset[str]] = {
+    "overview": EVERYONE,
+    "below_90": EVERYONE,
+    "patterns": EVERYONE,
+    "pupil": EVERYONE,
+    "upload": frozenset({ADMIN, ATTENDANCE_OFFICER}),
+    "admin": frozenset({ADMIN}),
+}
+
+# What each role may change.
+ACTION_ROLES: dict[str, frozenset[str]] = {
+    "import": frozenset({ADMIN, ATTENDANCE_OFFICER}),
+    "undo_import": frozenset({ADMIN, ATTENDANCE_OFFICER}),
+    "manage_users": frozenset({ADMIN}),
+    "change_settings": frozenset({ADMIN}),
+    "case_work": frozenset({ADMIN, ATTENDANCE_OFFICER, PASTORAL_LEAD, HEAD_OF_SECTION}),
+}
+
+# Login throttling: this many failures in a row locks the account for LOCK_MINUTES.
+MAX_FAILED_LOGINS = 5
+LOCK_MINUTES = 15
+MIN_PASSWORD_LENGTH = 8
+HASH_ROUNDS = 12  # bcrypt cost; tests lower it
+USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{1,39}$")
+
+# Demo logins, one per role, created with the demo school (synthetic data only).
+DEMO_LOGINS: tuple[tuple[str, str, str, str, tuple[str, ...]], ...] = (
+    ("admin", "admin-demo-1", "Alex Admin", ADMIN, ()),
+    ("officer", "officer-demo-1", "Olu Officer", ATTENDANCE_OFFICER, ()),
+    ("pastoral", "pastoral-demo-1", "Priya Pastoral", PASTORAL_LEAD, ()),
+    ("secondary", "secondary-demo-1", "Sam Secondary", HEAD_OF_SECTION, ("Secondary",)),
+    ("viewer", "viewer-demo-1", "Vic Viewer", VIEWER, ()),
+)
+
+
+class UserError(ValueError):
+    """A request about users that cannot be done, worded for the person who asked."""
+
+
+@dataclass(frozen=True)
+class User:
+    username: str
+    name: str
+    email: str
+    role: str
+    sections: tuple[str, ...]
+    active: bool
+    failed_logins: int
+    locked_until: str | None
+
+    @property
+    def role_label(self) -> str:
+        return ROLE_LABELS.get(self.role, self.role)
+
+    @property
+    def sees_all_pupils(self) -> bool:
+        return self.role != HEAD_OF_SECTION
+
+    def locked(self, at: datetime | None = None) -> bool:
+        if not self.locked_until:
+            return False
+        return datetime.fromisoformat(self.locked_until) > (at or _utc_now())
+
+    def may_open(self, screen: str) -> bool:
+        return may_open(self.role, screen)
+
+    def may(self, action: str) -> bool:
+        return may(self.role, action)
+
+    def scope_label(self) -> str:
+        if self.sees_all_pupils:
+            return "all pupils"
+        return ", ".join(self.sections) if self.sections else "no sections yet"
+
+
+# --- roles and scopes --------------------------------------------------------------
+
+
+def may_open(role: str, screen: str) -> bool:
+    return role in SCREEN_ROLES.get(screen, frozenset())
+
+
+def may(role: str, action: str) -> bool:
+    return role in ACTION_ROLES.get(action, frozenset())
+
+
+def screens_for(role: str) -> list[str]:
+    """The screens a role may open, in menu order."""
+    return [screen for screen, roles in SCREEN_ROLES.items() if role in roles]
+
+
+def scope_pupils(frame: pd.DataFrame, user: User, settings: dict[str, Any] | None = None) -> pd.DataFrame:
+    """The rows of a pupil frame this user may see.
+
+    Uses the frame's `section` column when it has one, else maps `year_group` through the
+    `sections` setting. A head of section with no sections sees nobody.
+    """
+    if user.sees_all_pupils:
+        return frame
+    if "section" in frame.columns:
+        section = frame["section"]
+    else:
+        mapping = store.section_of_year_groups(settings or store.DEFAULT_SETTINGS)
+        section = frame["year_group"].map(mapping)
+    return frame[section.isin(list(user.sections)).to_numpy()]
+
+
+# --- passwords ---------------------------------------------------------------------
+
+
+def hash_password(password: str) -> str:
+    return bcrypt.hashpw(password.encode("utf-8"), bcrypt.gensalt(rounds=HASH_ROUNDS)).decode("ascii")
+
+
+def check_password(password: str, password_hash: str) -> bool:
+    try:
+        return bcrypt.checkpw(password.encode("utf-8"), password_hash.encode("ascii"))
+    except ValueError:
+        return False
+
+
+def password_problem(password: str) -> str | None:
+    """Why a new password is not acceptable, or None."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        return f"A password needs at least {MIN_PASSWORD_LENGTH} characters."
+    if password.strip() != password:
+        return "A password cannot start or end with a space."
+    if len(set(password)) < 4:
+        return "That password is too easy to guess; use a mix of letters, numbers and symbols."
+    return None
+
+
+# --- reading users -------------------------------------------------------------------
+
+_USER_COLUMNS = "username, name, email, role, sections, active, failed_logins, locked_until"
+
+
+def _user(row) -> User:
+    username, name, email, role, sections, active, failed, locked = row
+    return User(username, name, email, role, tuple(json.loads(sections or "[]")), bool(active), int(failed), locked)
+
+
+def get_user(db: sqlite_utils.Database, username: str | None) -> User | None:
+    if not username:
+        return None
+    row = db.execute(f"SELECT {_USER_COLUMNS} FROM users WHERE username = ?", (normalise_username(username),)).fetchone()
+    return _user(row) if row else None
+
+
+def list_users(db: sqlite_utils.Database) -> list[User]:
+    return [_user(row) for row in db.execute(f"SELECT {_USER_COLUMNS} FROM users ORDER BY username").fetchall()]
+
+
+def users_frame(db: sqlite_utils.Database) -> pd.DataFrame:
+    """Users as a table for people: no hashes."""
+    rows = [
+        {"username": u.username, "name": u.name, "email": u.email, "role": u.role_label,
+         "sections": ", ".join(u.sections), "active": u.active, "locked": u.locked()}
+        for u in list_users(db)
+    ]
+    return pd.DataFrame(rows, columns=["username", "name", "email", "role", "sections", "active", "locked"])
+
+
+def credentials(db: sqlite_utils.Database) -> dict[str, Any]:
+    """The credentials streamlit-authenticator checks: active users who are not locked out."""
+    rows = db.execute("SELECT username, name, email, password_hash, role, locked_until FROM users WHERE active = 1").fetchall()
+    now = _utc_now()
+    return {"usernames": {
+        username: {"name": name, "email": email, "password": password_hash, "roles": [role]}
+        for username, name, email, password_hash, role, locked_until in rows
+        if not (locked_until and datetime.fromisoformat(locked_until) > now)
+    }}
+
+
+# --- changing users ----------------------------------------------------------------
+
+
+def normalise_username(username: str) -> str:
+    return username.strip().lower()
+
+
+def _check_role_and_sections(db, role: str, sections: tuple[str, ...]) -> None:
+    if role not in ROLES:
+        raise UserError(f"'{role}' is not a role; choose one of {', '.join(ROLES)}.")
+    if role == HEAD_OF_SECTION:
+        if not sections:
+            raise UserError("A head of section needs at least one section, e.g. --section Secondary.")
+        known = list(store.get_settings(db)["sections"])
+        unknown = [s for s in sections if s not in known]
+        if unknown:
+            raise UserError(f"Unknown section(s): {', '.join(unknown)}. The sections are: {', '.join(known)}.")
+
+
+def add_user(
+    db: sqlite_utils.Database,
+    username: str,
+    name: str,
+    password: str,
+    role: str,
+    sections: tuple[str, ...] | list[str] = (),
+    email: str = "",
+    by: str = "cli",
+) -> User:
+    username = normalise_username(username)
+    if not USERNAME_PATTERN.match(username):
+        raise UserError("A username is 2–40 characters: letters, digits, '.', '_' or '-', starting with a letter or digit.")
+    if not name.strip():
+        raise UserError("Give the user's name, as colleagues know them.")
+    problem = password_problem(password)
+    if problem:
+        raise UserError(problem)
+    sections = tuple(sections) if role == HEAD_OF_SECTION else ()
+    _check_role_and_sections(db, role, sections)
+    if get_user(db, username):
+        raise UserError(f"There is already a user '{username}'.")
+    with store.transaction(db) as conn:
+        conn.execute(
+            "INSERT INTO users (username, name, email, password_hash, role, sections, active, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, 1, ?)",
+            (username, name.strip(), email.strip(), hash_password(password), role, json.dumps(list(sections)), store.now()),
+        )
+        store.audit(conn, by, "user.add", "users", username, {"role": role, "sections": list(sections)})
+    return get_user(db, username)
+
+
+def update_user(
+    db: sqlite_utils.Database,
+    username: str,
+    by: str,
+    *,
+    name: str | None = None,
+    email: str | None = None,
+    role: str | None = None,
+    sections: tuple[str, ...] | list[str] | None = None,
+    active: bool | None = None,
+) -> User:
+    """Change a user's details, role, sections or whether they may sign in."""
+    user = _existing(db, username)
+    new_role = role or user.role
+    new_sections = tuple(sections) if sections is not None else user.sections
+    if new_role != HEAD_OF_SECTION:
+        new_sections = ()
+    _check_role_and_sections(db, new_role, new_sections)
+    if name is not None and not name.strip():
+        raise UserError("Give the user's name, as colleagues know them.")
+    if user.role == ADMIN and (new_role != ADMIN or active is False) and _other_active_admins(db, user.username) == 0:
+        raise UserError("This is the only active administrator; make someone else an administrator first.")
+    changes = {
+        "name": (user.name, name.strip() if name is not None else user.name),
+        "email": (user.email, email.strip() if email is not None else user.email),
+        "role": (user.role, new_role),
+        "sections": (list(user.sections), list(new_sections)),
+        "active": (user.active, user.active if active is None else bool(active)),
+    }
+    changed = {field: {"old": old, "new": new} for field, (old, new) in changes.items() if old != new}
+    if not changed:
+        return user
+    with store.transaction(db) as conn:
+        conn.execute(
+            "UPDATE users SET name = ?, email = ?, role = ?, sections = ?, active = ? WHERE username = ?",
+            (changes["name"][1], changes["email"][1], new_role, json.dumps(list(new_sections)),
+             int(changes["active"][1]), user.username),
+        )
+        store.audit(conn, by, "user.change", "users", user.username, changed)
+    return get_user(db, user.username)
+
+
+def set_password(db: sqlite_utils.Database, username: str, password: str, by: str) -> None:
+    user = _existing(db, username)
+    problem = password_problem(password)
+    if problem:
+        raise UserError(problem)
+    with store.transaction(db) as conn:
+        conn.execute(
+            "UPDATE users SET password_hash = ?, failed_logins = 0, locked_until = NULL WHERE username = ?",
+            (hash_password(password), user.username),
+        )
+        store.audit(conn, by, "user.password", "users", user.username)
+
+
+def unlock(db: sqlite_utils.Database, username: str, by: str) -> None:
+    user = _existing(db, username)
+    with store.transaction(db) as conn:
+        conn.execute("UPDATE users SET failed_logins = 0, locked_until = NULL WHERE username = ?", (user.username,))
+        store.audit(conn, by, "user.unlock", "users", user.username)
+
+
+def _existing(db, username: str) -> User:
+    user = get_user(db, username)
+    if user is None:
+        raise UserError(f"There is no user '{normalise_username(username)}'.")
+    return user
+
+
+def _other_active_admins(db, username: str) -> int:
+    return db.execute(
+        "SELECT COUNT(*) FROM users WHERE role = ? AND active = 1 AND username != ?", (ADMIN, username)
+    ).fetchone()[0]
+
+
+# --- logins ------------------------------------------------------------------------
+
+
+def _utc_now() -> datetime:
+    return datetime.now(timezone.utc).replace(microsecond=0)
+
+
+def record_login(db: sqlite_utils.Database, username: str, via: str = "password") -> None:
+    """A successful login (by password, or by the remember-me cookie): audited, failures reset."""
+    with store.transaction(db) as conn:
+        conn.execute("UPDATE users SET failed_logins = 0, locked_until = NULL WHERE username = ?", (username,))
+        store.audit(conn, username, "login", "users", username, {"via": via})
+
+
+def record_failed_login(db: sqlite_utils.Database, username: str, at: datetime | None = None) -> User | None:
+    """A wrong password for a known user: counted, and the account locked after too many."""
+    user = get_user(db, username)
+    if user is None:
+        with store.transaction(db) as conn:
+            store.audit(conn, normalise_username(username)[:40] or "?", "login.failed", "users", "", {"reason": "unknown user"})
+        return None
+    at = at or _utc_now()
+    failures = user.failed_logins + 1
+    locked_until = (at + timedelta(minutes=LOCK_MINUTES)).isoformat() if failures >= MAX_FAILED_LOGINS else None
+    with store.transaction(db) as conn:
+        conn.execute("UPDATE users SET failed_logins = ?, locked_until = ? WHERE username = ?",
+                     (0 if locked_until else failures, locked_until, user.username))
+        store.audit(conn, user.username, "login.failed", "users", user.username, {"failures": failures})
+        if locked_until:
+            store.audit(conn, user.username, "user.locked", "users", user.username, {"until": locked_until})
+    return get_user(db, user.username)
+
+
+def record_logout(db: sqlite_utils.Database, username: str) -> None:
+    with store.transaction(db) as conn:
+        store.audit(conn, username, "logout", "users", username)
+
+
+# Events after which a remember-me cookie issued earlier no longer signs the user in.
+REVOKING_ACTIONS = ("logout", "user.password")
+
+
+def sessions_revoked_at(db: sqlite_utils.Database, username: str) -> datetime | None:
+    """When this user's earlier sessions stopped counting: their last logout or password change."""
+    placeholders = ", ".join("?" * len(REVOKING_ACTIONS))
+    row = db.execute(
+        f"SELECT MAX(at) FROM audit WHERE entity = 'users' AND entity_id = ? AND action IN ({placeholders})",
+        (normalise_username(username), *REVOKING_ACTIONS),
+    ).fetchone()
+    return datetime.fromisoformat(row[0]) if row and row[0] else None
+
+
+def cookie_still_valid(db: sqlite_utils.Database, username: str, issued_at: datetime) -> bool:
+    """A remember-me cookie counts only if issued after the user's last logout or password change.
+
+    Audit times are kept to the second (rounded down), so a cookie must be issued at least
+    a second after the recorded time to be sure it came after the logout.
+    """
+    revoked = sessions_revoked_at(db, username)
+    return revoked is None or issued_at >= revoked + timedelta(seconds=1)
+
+
+# --- demo logins -------------------------------------------------------------------
+
+
+def create_demo_users(db: sqlite_utils.Database) -> list[tuple[str, str, str, list[str]]]:
+    """One login per role for the demo school; returns (username, password, role, sections).
+
+    Users that already exist are left as they are (and still listed).
+    """
+    created = []
+    for username, password, name, role, sections in DEMO_LOGINS:
+        if get_user(db, username) is None:
+            add_user(db, username, name, password, role, sections, by="demo")
+        created.append((username, password, role, list(sections)))
+    return created
+
+
+def demo_logins_in(db: sqlite_utils.Database) -> list[tuple[str, str, str, list[str]]]:
+    """The demo logins that still work in this store (user active, password unchanged)."""
+    found = []
+    for username, password, _name, role, sections in DEMO_LOGINS:
+        row = db.execute("SELECT password_hash, active FROM users WHERE username = ?", (username,)).fetchone()
+        if row and row[1] and check_password(password, row[0]):
+            found.append((username, password, role, list(sections)))
+    return found
+
+
+# --- the `pastoral users` command ----------------------------------------------------
+
+
+def add_users_parser(commands) -> argparse.ArgumentParser:
+    """Add `users` and its subcommands to the `pastoral` command's subparsers."""
+    users = commands.add_parser("users", help="manage who can sign in to the app")
+    users.add_argument("--user", default="cli", help="who is making the change (for the audit log)")
+    actions = users.add_subparsers(dest="users_command", required=True, metavar="ACTION")
+
+    listing = actions.add_parser("list", help="list users and their roles")
+    listing.add_argument("--format", choices=["text", "json"], default="text")
+
+    adding = actions.add_parser("add", help="add a user")
+    adding.add_argument("username")
+    adding.add_argument("--name", required=True, help="the name colleagues know them by")
+    adding.add_argument("--role", required=True, choices=ROLES)
+    adding.add_argument("--section", action="append", help="a head of section's section (repeat for several)")
+    adding.add_argument("--email", default="")
+    _password_arguments(adding)
+
+    changing = actions.add_parser("set", help="change a user's name, email, role or sections")
+    changing.add_argument("username")
+    changing.add_argument("--name")
+    changing.add_argument("--email")
+    changing.add_argument("--role", choices=ROLES)
+    changing.add_argument("--section", action="append", help="replaces the sections (repeat for several)")
+
+    password = actions.add_parser("password", help="set a new password (also unlocks the account)")
+    password.add_argument("username")
+    _password_arguments(password)
+
+    for action, text in (("deactivate", "stop a user signing in (kept for the audit log)"),
+                         ("activate", "let a deactivated user sign in again"),
+                         ("unlock", "clear a lock after too many failed logins")):
+        actions.add_parser(action, help=text).add_argument("username")
+    return users
+
+
+def _password_arguments(parser: argparse.ArgumentParser) -> None:
+    given = parser.add_mutually_exclusive_group()
+    given.add_argument("--password", help="the password (visible in shell history; omit to be asked)")
+    given.add_argument("--password-stdin", action="store_true", help="read the password from the first line of stdin")
+
+
+
+def run_users_command(db: sqlite_utils.Database, args: argparse.Namespace) -> int:
+    """`pastoral users add|list|set|password|deactivate|activate|unlock` (see core/cli.py)."""
+    by = getattr(args, "user", None) or "cli"
+    try:
+        if args.users_command == "list":
+            users = list_users(db)
+            if args.format == "json":
+                print(json.dumps([
+                    {"username": u.username, "name": u.name, "email": u.email, "role": u.role,
+                     "sections": list(u.sections), "active": u.active, "locked": u.locked()} for u in users
+                ], indent=1))
+            elif not users:
+                print("No users yet. Add one with: pastoral users add USERNAME --name NAME --role admin")
+            else:
+                for u in users:
+                    flags = "" if u.active else "  (deactivated)"
+                    flags += "  (locked)" if u.locked() else ""
+                    scope = f" — {', '.join(u.sections)}" if u.sections else ""
+                    print(f"{u.username:<16} {u.name:<24} {u.role_label}{scope}{flags}")
+            return 0
+        if args.users_command == "add":
+            password = _password_from(args)
+            user = add_user(db, args.username, args.name, password, args.role, args.section or (), args.email or "", by)
+            print(f"Added {user.username} ({user.role_label}{', ' + ', '.join(user.sections) if user.sections else ''}).")
+            return 0
+        if args.users_command == "set":
+            user = update_user(db, args.username, by, name=args.name, email=args.email, role=args.role,
+                               sections=args.section)
+            print(f"Updated {user.username}: {user.role_label}{', ' + ', '.join(user.sections) if user.sections else ''}.")
+            return 0
+        if args.users_command == "password":
+            set_password(db, args.username, _password_from(args), by)
+            print(f"Password changed for {normalise_username(args.username)}; the account is unlocked.")
+            return 0
+        if args.users_command in ("deactivate", "activate"):
+            user = update_user(db, args.username, by, active=args.users_command == "activate")
+            print(f"{user.username} can {'now' if user.active else 'no longer'} sign in.")
+            return 0
+        if args.users_command == "unlock":
+            unlock(db, args.username, by)
+            print(f"{normalise_username(args.username)} is unlocked.")
+            return 0
+    except UserError as error:
+        print(f"pastoral: {error}", file=sys.stderr)
+        return 2
+    print(f"pastoral: unknown users command '{args.users_command}'.", file=sys.stderr)
+    return 2
+
+
+def _password_from(args: argparse.Namespace) -> str:
+    """--password, else --password-stdin (first line), else ask twice without echo."""
+    if getattr(args, "password", None):
+        return args.password
+    if getattr(args, "password_stdin", False):
+        return sys.stdin.readline().rstrip("\n")
+    first = getpass.getpass("New password: ")
+    if first != getpass.getpass("Repeat it: "):
+        raise UserError("The two passwords differ; nothing was changed.")
+    return first

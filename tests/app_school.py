@@ -1,0 +1,156 @@
+"""A tiny school for the app's tests (AppTest and browser), written as exports and imported.
+
+Two school weeks (Mon 08/09/2025 – Fri 19/09/2025), uploaded one week at a time, so
+"since the previous upload" means something:
+
+| pupil            | year | section     | week 1        | week 2             | so                          |
+|------------------|------|-------------|---------------|--------------------|-----------------------------|
+| Ahmed, Amir      | 7    | Secondary   | all present   | 4 sessions N       | 80% — newly below 90%        |
+| Brown, Bella     | 7    | Secondary   | all present   | all present        | 100%                        |
+| Clarke, Cody     | 3    | Primary     | 6 O           | 6 O                | 40% — severe; penalty trigger |
+| Dunn, Dara       | 12   | Sixth Form  | all present   | 1 I                | 95% (not compulsory age)     |
+| Evans, Eli       | 9    | Secondary   | 1 I           | 1 I                | exactly 90% — persistent     |
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+
+from core import auth, store
+from core.importers import import_file
+from tests.conftest import make_upn, marks_csv, roll_csv
+
+ROOT = Path(__file__).resolve().parent.parent
+WEEK_1 = date(2025, 9, 8)
+WEEK_2 = date(2025, 9, 15)
+
+PUPILS = [
+    {"surname": "Ahmed", "forename": "Amir", "year_group": "7", "form": "7A", "pp": "Y", "adno": "00123"},
+    {"surname": "Brown", "forename": "Bella", "year_group": "7", "form": "7A"},
+    {"surname": "Clarke", "forename": "Cody", "year_group": "3", "form": "3B", "dob": "2018-03-01", "fsm": "Y"},
+    {"surname": "Dunn", "forename": "Dara", "year_group": "12", "form": "12C", "dob": "2009-05-01"},
+    {"surname": "Evans", "forename": "Eli", "year_group": "9", "form": "9E", "dob": "2012-02-02", "sen": "K"},
+]
+# Ten sessions a week per pupil (Mon AM, Mon PM, ... Fri PM); '.' is a present mark.
+WEEKS = {
+    1: ["..........", "..........", "OOOOOO....", "..........", "I........."],
+    2: ["NNNN......", "..........", "OOOOOO....", "I.........", "I........."],
+}
+
+
+def upn(number: int) -> str:
+    return make_upn(number)
+
+
+def week_rows(week: int) -> list[tuple]:
+    monday = WEEK_1 if week == 1 else WEEK_2
+    rows = []
+    for number, pattern in enumerate(WEEKS[week], start=1):
+        for slot, mark in enumerate(pattern):
+            day = monday + timedelta(days=slot // 2)
+            session = "AM" if slot % 2 == 0 else "PM"
+            rows.append((upn(number), day.isoformat(), session, ("/" if session == "AM" else "\\") if mark == "." else mark))
+    return rows
+
+
+def write_exports(folder: Path) -> dict[str, Path]:
+    folder.mkdir(parents=True, exist_ok=True)
+    files = {
+        "roll": folder / "roll.csv",
+        "week_1": folder / "marks_2025-09-08.csv",
+        "week_2": folder / "marks_2025-09-15.csv",
+    }
+    files["roll"].write_text(roll_csv(*PUPILS) + "\n", encoding="utf-8")
+    files["week_1"].write_text(marks_csv(week_rows(1)) + "\n", encoding="utf-8")
+    files["week_2"].write_text(marks_csv(week_rows(2)) + "\n", encoding="utf-8")
+    return files
+
+
+def make_school(db_path: Path, exports: Path, weeks: int = 2) -> dict[str, Path]:
+    """A store holding the school (roll, then each week), with one demo login per role."""
+    files = write_exports(exports)
+    with store.opened(db_path) as db:
+        store.set_setting(db, "school_name", "Test Academy", "test")
+        auth.create_demo_users(db)
+        import_file(db, files["roll"], "officer")
+        for week in range(1, weeks + 1):
+            import_file(db, files[f"week_{week}"], "officer")
+    return files
+
+
+def password_of(username: str) -> str:
+    return next(password for name, password, *_ in auth.DEMO_LOGINS if name == username)
+
+
+# --- AppTest: the app run in-process, signed in as a demo login ------------------------
+
+import pytest  # noqa: E402
+from streamlit.testing.v1 import AppTest  # noqa: E402
+
+SCREEN_FILES = {
+    "overview": "app_pages/overview.py",
+    "below_90": "app_pages/below_90.py",
+    "patterns": "app_pages/patterns.py",
+    "pupil": "app_pages/pupil.py",
+    "upload": "app_pages/upload.py",
+    "admin": "app_pages/admin.py",
+}
+PUPIL_NAMES = ("Ahmed", "Brown", "Clarke", "Dunn", "Evans")
+
+
+@pytest.fixture
+def quick_hashes(monkeypatch):
+    monkeypatch.setattr(auth, "HASH_ROUNDS", 4)
+
+
+@pytest.fixture
+def school(tmp_path, monkeypatch, quick_hashes) -> Path:
+    """The test school in a fresh store named by PASTORAL_DB; returns the database path."""
+    db_path = tmp_path / "school.db"
+    make_school(db_path, tmp_path / "exports")
+    monkeypatch.setenv("PASTORAL_DB", str(db_path))
+    monkeypatch.setenv("PASTORAL_SECRETS", str(tmp_path / "secrets.toml"))
+    return db_path
+
+
+@pytest.fixture
+def empty_school(tmp_path, monkeypatch, quick_hashes) -> Path:
+    """A store with the demo logins and no registers."""
+    db_path = tmp_path / "empty.db"
+    with store.opened(db_path) as db:
+        auth.create_demo_users(db)
+    monkeypatch.setenv("PASTORAL_DB", str(db_path))
+    monkeypatch.setenv("PASTORAL_SECRETS", str(tmp_path / "secrets.toml"))
+    return db_path
+
+
+def signed_in(username: str | None, screen: str | None = None, **state) -> AppTest:
+    """The app after its first run, signed in as `username` (None: nobody), on `screen`."""
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30)
+    if username:
+        app.session_state["authentication_status"] = True
+        app.session_state["username"] = username
+        app.session_state["pastoral_username"] = username
+    for key, value in state.items():
+        app.session_state[key] = value
+    app.run()
+    if screen:
+        app.switch_page(SCREEN_FILES[screen]).run()
+    return app
+
+
+def all_text(app: AppTest) -> str:
+    """Every piece of text the app drew (for 'no pupil data' checks)."""
+    parts = []
+    for kind in ("title", "header", "subheader", "markdown", "caption", "text", "info", "warning", "error",
+                 "success", "metric"):
+        for element in app.get(kind):
+            parts.append(str(getattr(element, "value", "")) + " " + str(getattr(element, "label", "")))
+    for frame in app.dataframe:
+        parts.append(frame.value.to_string())
+    return "\n".join(parts)
+
+
+def titles(app: AppTest) -> list[str]:
+    return [t.value for t in app.title]

@@ -1,0 +1,149 @@
+"""The running app in headless Chromium: what a visitor, each role, and the attendance
+officer with this week's export actually see. The store starts with the roll and week 1;
+the upload test adds week 2 (so it runs last)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.app_school import PUPIL_NAMES, password_of
+
+pytestmark = pytest.mark.browser
+
+MENUS = {
+    "admin": ["Overview", "Below 90%", "Patterns", "Pupil", "Upload", "Admin"],
+    "officer": ["Overview", "Below 90%", "Patterns", "Pupil", "Upload"],
+    "pastoral": ["Overview", "Below 90%", "Patterns", "Pupil"],
+    "secondary": ["Overview", "Below 90%", "Patterns", "Pupil"],
+    "viewer": ["Overview", "Below 90%", "Patterns", "Pupil"],
+}
+ADDRESSES = ["", "overview", "below-90", "patterns", "pupil", "upload", "admin", "no-such-page"]
+
+
+def expect_login_form_only(page: Page) -> None:
+    expect(page.get_by_role("button", name="Sign in")).to_be_visible()
+    expect(page.get_by_role("textbox", name="Username")).to_be_visible()
+    body = page.locator("body").inner_text()
+    assert not any(name in body for name in PUPIL_NAMES), body
+    assert "Test Academy" not in body and "Log out" not in body
+    assert page.locator("[data-testid='stSidebarNav']").count() == 0
+
+
+def sign_in(page: Page, base: str, username: str, address: str = "") -> None:
+    page.goto(f"{base}/{address}")
+    page.get_by_role("textbox", name="Username").fill(username)
+    page.get_by_role("textbox", name="Password").fill(password_of(username))
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("button", name="Log out")).to_be_visible(timeout=30_000)
+
+
+def menu(page: Page) -> list[str]:
+    links = page.locator("[data-testid='stSidebarNav'] a")
+    expect(links.first).to_be_visible()
+    return [text.strip().split("\n")[-1] for text in links.all_inner_texts()]  # after the icon's name
+
+
+def open_screen(page: Page, name: str) -> None:
+    page.locator("[data-testid='stSidebarNav'] a", has_text=name).first.click()
+    expect(page.get_by_role("heading", name=name, level=1)).to_be_visible()
+
+
+# --- visitors ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("address", ADDRESSES)
+def test_a_visitor_opening_any_address_sees_the_login_form_and_no_pupil_data(app_server, page, address):
+    page.goto(f"{app_server.url}/{address}")
+    expect_login_form_only(page)
+
+
+def test_the_first_request_after_a_restart_sees_only_the_login_form(app_server, page):
+    app_server.restart()
+    page.goto(f"{app_server.url}/admin")
+    expect_login_form_only(page)
+    page.goto(f"{app_server.url}/upload")
+    expect_login_form_only(page)
+
+
+def test_a_wrong_password_is_refused(app_server, page):
+    page.goto(app_server.url)
+    page.get_by_role("textbox", name="Username").fill("viewer")
+    page.get_by_role("textbox", name="Password").fill("not-the-password")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_text("Username or password is incorrect")).to_be_visible()
+    expect_login_form_only(page)
+
+
+# --- roles -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("username", list(MENUS))
+def test_each_role_signs_in_and_sees_only_its_screens(app_server, page, username):
+    sign_in(page, app_server.url, username)
+    expect(page.get_by_role("heading", name="Overview", level=1)).to_be_visible()
+    assert menu(page) == MENUS[username]
+    page.get_by_role("button", name="Log out").click()
+    expect_login_form_only(page)
+
+
+def test_a_deep_link_opens_its_screen_after_signing_in(app_server, page):
+    sign_in(page, app_server.url, "admin", "admin")
+    expect(page.get_by_role("heading", name="Admin", level=1)).to_be_visible()
+
+
+def test_a_head_of_section_sees_only_their_sections_pupils(app_server, page):
+    sign_in(page, app_server.url, "secondary")
+    open_screen(page, "Below 90%")
+    expect(page.get_by_text(re.compile(r"1 of 3 pupils at or below 90%"))).to_be_visible()
+    assert "Clarke" not in page.locator("body").inner_text()
+
+
+def test_a_reload_keeps_you_signed_in_until_you_log_out(app_server, page):
+    sign_in(page, app_server.url, "pastoral")
+    page.wait_for_function("document.cookie.includes('pastoral_login')", timeout=15_000)
+    page.reload()
+    expect(page.get_by_role("button", name="Log out")).to_be_visible()
+    page.get_by_role("button", name="Log out").click()
+    expect_login_form_only(page)
+    page.reload()
+    expect_login_form_only(page)
+
+
+# --- finding a pupil -----------------------------------------------------------------
+
+
+def test_find_a_pupil_by_name(app_server, page):
+    sign_in(page, app_server.url, "viewer")
+    open_screen(page, "Pupil")
+    search = page.get_by_role("textbox", name="Find a pupil")
+    search.fill("evans")
+    search.press("Enter")
+    expect(page.get_by_role("heading", name="Evans, Eli")).to_be_visible()
+    expect(page.get_by_text("Persistent absence (90% or below)")).to_be_visible()
+    expect(page.get_by_text("Marks, session by session")).to_be_visible()
+
+
+# --- this week's upload (changes the store: keep last) ---------------------------------
+
+
+def test_uploading_this_weeks_export_changes_the_below_90_list(app_server, page, browser_school):
+    sign_in(page, app_server.url, "officer")
+    open_screen(page, "Below 90%")
+    expect(page.get_by_text(re.compile(r"2 of 5 pupils at or below 90%"))).to_be_visible()
+    assert "Ahmed" not in page.locator("[data-testid='stDataFrame']").inner_text()
+
+    open_screen(page, "Upload")
+    page.locator("input[type='file']").set_input_files(str(browser_school["files"]["week_2"]))
+    expect(page.locator("strong", has_text="Register marks, one row per pupil per session")).to_be_visible()
+    expect(page.get_by_text(re.compile(r"adds 50 sessions new to the store"))).to_be_visible()
+    page.get_by_role("button", name="Import 1 file").click()
+    expect(page.get_by_text(re.compile(r"marks_2025-09-15\.csv: Imported"))).to_be_visible()
+
+    open_screen(page, "Below 90%")
+    expect(page.get_by_text(re.compile(r"3 of 5 pupils at or below 90%"))).to_be_visible()
+    table = page.locator("[data-testid='stDataFrame']")
+    expect(table).to_contain_text("Ahmed, Amir")
+    expect(table).to_contain_text("● new")
