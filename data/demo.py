@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import sqlite_utils
 
-from core import store
+from core import auth, store
 from core.importers import REJECTED, import_file
 
 DEMO_USER = "demo"
@@ -91,12 +91,13 @@ def write_weekly_exports(school, folder: Path, seed: int) -> list[Path]:
 
 
 def create_logins(db: sqlite_utils.Database) -> list[tuple]:
-    """Demo logins, one per role, when the app's auth module provides them."""
-    try:
-        from core.auth import create_demo_users
-    except ImportError:
-        return []
-    return create_demo_users(db)
+    """Demo logins, one per role (username, password, role, sections)."""
+    return auth.create_demo_users(db)
+
+
+def existing_logins(db: sqlite_utils.Database) -> list[tuple]:
+    """The demo logins that still work in this store, for `make run` to print."""
+    return auth.demo_logins_in(db)
 
 
 def logins_text(logins: list[tuple]) -> str:

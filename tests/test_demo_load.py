@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core import metrics, store, triggers
+from core import auth, metrics, store, triggers
 from core.cli import main
 from data.demo import load_demo
 
@@ -42,3 +42,14 @@ def test_pastoral_demo_fills_the_database_named_by_db(db_path, capsys):
     assert "Demo school loaded" in capsys.readouterr().out
     with store.opened(db_path) as db:
         assert store.get_settings(db)["school_name"] == "Riverside All-Through Academy"
+
+
+def test_pastoral_demo_logins_prints_the_logins_that_still_work(db, db_path, capsys, monkeypatch):
+    monkeypatch.setattr(auth, "HASH_ROUNDS", 4)
+    auth.create_demo_users(db)
+    auth.update_user(db, "viewer", by="test", active=False)
+    assert main(["--db", str(db_path), "demo", "--logins"]) == 0
+    printed = capsys.readouterr().out
+    assert "officer / officer-demo-1 — attendance_officer" in printed
+    assert "secondary / secondary-demo-1 — head_of_section (Secondary)" in printed
+    assert "viewer /" not in printed
