@@ -688,6 +688,11 @@ def contacts(db, viewer: Viewer, pupil_ids: list[int] | None = None) -> pd.DataF
     return redact(frame, viewer)
 
 
+def staff_names(db) -> dict[str, str]:
+    """username → the name colleagues know them by (for owners and authors)."""
+    return dict(db.execute("SELECT username, name FROM users").fetchall())
+
+
 def key_adults(db, pupil_ids: list[int] | None = None) -> pd.DataFrame:
     """pupil_id → key_adult (username) and key_adult_name."""
     params: list = []
@@ -877,17 +882,9 @@ def _next_step(in_window: int, until: date | None, framework: PenaltyFramework) 
 
 CHRONOLOGY_COLUMNS = ["on", "kind", "what", "detail", "note", "sensitive_note", "by", "overdue",
                       "intervention_id", "checkin_id"]
-CHRONOLOGY_KINDS = {
-    "mark_change": "Marks changed",
-    "trigger": "Trigger reached",
-    "action_opened": "Action opened",
-    "action_closed": "Action closed",
-    "contact": "Contact",
-    "checkin_due": "Check-in due",
-    "checkin_done": "Check-in done",
-}
-# Within a day: what happened first reads last (newest first).
-_KIND_ORDER = {"mark_change": 0, "trigger": 1, "action_opened": 2, "contact": 3, "checkin_done": 4,
+# The kinds of event, and within a day the order they read in (newest first, so the first
+# thing to happen reads last).
+CHRONOLOGY_KIND_ORDER = {"mark_change": 0, "trigger": 1, "action_opened": 2, "contact": 3, "checkin_done": 4,
                "action_closed": 5, "checkin_due": 6}
 
 
@@ -900,20 +897,22 @@ def chronology(db, viewer: Viewer, pupil_id: int, today: date, reached: pd.DataF
     if visible_pupil_ids(db, viewer, [pupil_id]) == []:
         raise CaseError("That pupil is not in your sections.")
     sees_notes, sees_sensitive = viewer.sees_notes, viewer.sees_sensitive
+    staff = staff_names(db)
     events: list[dict] = []
 
     def add(on, kind, what, detail="", note="", sensitive="", by="", overdue=False, action=None, checkin=None):
         events.append({"on": on, "kind": kind, "what": what, "detail": detail,
                        "note": (note or "") if sees_notes else None,
                        "sensitive_note": (sensitive or "") if sees_sensitive else None,
-                       "by": by or "", "overdue": bool(overdue), "intervention_id": action, "checkin_id": checkin})
+                       "by": staff.get(by, by or ""), "overdue": bool(overdue), "intervention_id": action,
+                       "checkin_id": checkin})
 
     history = patterns.mark_history(db, pupil_id)
     if not history.empty:
         local = history["changed_on"].dt.tz_convert("Europe/London")
         for (day, by, file_name), changes in history.groupby([local.dt.date, "changed_by", "file_name"], sort=False):
-            listed = "; ".join(f"{calendar.uk_date(d)} {s} {o or '·'} → {n or '·'}"
-                               for d, s, o, n in changes[["date", "session", "old_code", "new_code"]].head(6).itertuples(index=False))
+            listed = "; ".join(f"{calendar.uk_date(d)} {s} {o or '·'} → {n or '·'}" for d, s, o, n in
+                               changes[["date", "session", "old_code", "new_code"]].head(6).itertuples(index=False))
             more = f" and {len(changes) - 6} more" if len(changes) > 6 else ""
             add(day, "mark_change", f"{len(changes)} mark{'s' if len(changes) != 1 else ''} changed by an upload",
                 f"{listed}{more} ({file_name})", by=by)
@@ -921,40 +920,41 @@ def chronology(db, viewer: Viewer, pupil_id: int, today: date, reached: pd.DataF
     if reached is None:
         reached = triggers.reached(db)
     for row in reached[reached["pupil_id"] == pupil_id].itertuples():
-        add(_as_date(row.reached_on, "reached on"), "trigger", triggers.TRIGGER_LABELS.get(row.trigger, row.trigger),
+        add(_as_date(row.reached_on, "reached on"), "trigger",
+            f"Trigger reached: {triggers.TRIGGER_LABELS.get(row.trigger, row.trigger)}",
             triggers.TRIGGER_NEXT_STEPS.get(row.trigger, ""))
 
-    actions = interventions(db, viewer, [pupil_id])
-    for row in actions.to_dict("records"):
-        details = details_text(row["details"])
-        add(row["opened_on"], "action_opened", row["type"],
-            "; ".join(p for p in (f"Tier {row['tier']} {row['tier_name']}", f"owner {row['owner']}", details,
-                                  f"review {calendar.uk_date(row['review_on'])}" if row["review_on"] else "") if p),
+    for row in interventions(db, viewer, [pupil_id]).to_dict("records"):
+        facts = (f"Tier {row['tier']} {row['tier_name']}", f"owner {staff.get(row['owner'], row['owner'])}",
+                 details_text(row["details"]), f"review {calendar.uk_date(row['review_on'])}" if row["review_on"] else "")
+        add(row["opened_on"], "action_opened", f"Action opened: {row['type']}", "; ".join(p for p in facts if p),
             row.get("summary"), row.get("sensitive_note"), row["created_by"], action=row["id"])
         if row["status"] == "closed":
-            add(row["closed_on"], "action_closed", row["type"], "", row.get("outcome"), by=row["updated_by"],
-                action=row["id"])
+            add(row["closed_on"], "action_closed", f"Action closed: {row['type']}", "", row.get("outcome"),
+                by=row["updated_by"], action=row["id"])
 
     for row in contacts(db, viewer, [pupil_id]).to_dict("records"):
         add(row["contact_on"], "contact", f"{row['kind_label']} with {row['with_whom']}", "",
             row.get("summary"), row.get("sensitive_note"), row["created_by"], action=row["intervention_id"])
 
     for row in checkins(db, viewer, today, [pupil_id], outstanding_only=False).to_dict("records"):
-        about = f"for {row['type']}" if row["type"] else ""
+        about = f" ({row['type']})" if row["type"] else ""
+        owner = f"owner {staff.get(row['owner'], row['owner'])}"
         if row["done_on"] is None:
-            add(row["due_on"], "checkin_due", "Check-in " + ("overdue" if row["overdue"] else "due"),
-                "; ".join(p for p in (about, f"owner {row['owner']}") if p), by=row["created_by"],
-                overdue=row["overdue"], action=row["intervention_id"], checkin=row["id"])
+            days = row["days_overdue"]
+            late = f"; {days} day{'s' if days != 1 else ''} overdue" if row["overdue"] else ""
+            add(row["due_on"], "checkin_due", f"Check-in {'overdue' if row['overdue'] else 'due'}{about}",
+                owner + late, by=row["created_by"], overdue=row["overdue"], action=row["intervention_id"],
+                checkin=row["id"])
         else:
             note = " — ".join(p for p in (row.get("outcome"), row.get("note")) if p)
-            add(row["done_on"], "checkin_done", "Check-in done",
-                "; ".join(p for p in (about, f"due {calendar.uk_date(row['due_on'])}") if p), note,
-                by=row["done_by"], action=row["intervention_id"], checkin=row["id"])
+            add(row["done_on"], "checkin_done", f"Check-in done{about}", f"due {calendar.uk_date(row['due_on'])}",
+                note, by=row["done_by"], action=row["intervention_id"], checkin=row["id"])
 
     frame = pd.DataFrame(events, columns=CHRONOLOGY_COLUMNS)
     if frame.empty:
         return frame
-    order = frame["kind"].map(_KIND_ORDER)
+    order = frame["kind"].map(CHRONOLOGY_KIND_ORDER)
     return (frame.assign(_order=order).sort_values(["on", "_order"], ascending=[False, False], kind="stable")
             .drop(columns="_order").reset_index(drop=True))
 

@@ -466,7 +466,8 @@ def test_the_chronology_shows_a_check_in_still_due_and_whether_it_is_overdue(db,
     visit(db, first(pupils), check_in_on=date(2025, 10, 8))
     events = cases.chronology(db, OFFICER, first(pupils), today=date(2025, 10, 9), reached=reached_for(0, "2025-09-01"))
     due = events[events["kind"] == "checkin_due"].iloc[0]
-    assert (due["what"], due["overdue"]) == ("Check-in overdue", True)
+    assert (due["what"], due["overdue"]) == ("Check-in overdue (Home visit)", True)
+    assert due["detail"] == "owner officer; 1 day overdue"
 
 
 def test_the_chronology_shows_a_viewer_no_notes_and_a_head_no_sensitive_notes(db, pupils):
