@@ -231,27 +231,16 @@ with types_tab:
     )
     if st.button("Save intervention types", type="primary", key="save_types"):
         tier_of = {label: tier for tier, label in TIER_LABELS.items()}
-        before = dict(zip(listed["Name"], zip(listed["Tier"], listed["In use"].astype(bool))))
-        rows = [(str(r["Name"]).strip(), r["Tier"], True if pd.isna(r["In use"]) else bool(r["In use"]))
-                for r in edited_types.to_dict("records") if pd.notna(r["Name"]) and str(r["Name"]).strip()]
-        changed = [(name, tier_of.get(tier), active) for name, tier, active in rows
-                   if before.get(name) != (tier, active)]
-        renamed = [name for name in before if name not in set(edited_types["Name"].dropna())]
-        if renamed:
-            st.error("A type cannot be renamed (actions refer to it): add the new name as a new type and untick "
-                     f"“In use” for {', '.join(renamed)}.")
-        else:
-            try:
-                with store.opened(path) as db:
-                    for name, tier, active in changed:
-                        if tier is None:
-                            raise cases.CaseError(f"Choose a tier for {name}.")
-                        cases.save_type(db, cases.Viewer.of(user), name, tier, active=active)
-                done(f"Saved {len(changed)} intervention type(s)." if changed else "Nothing changed.")
-                if changed:
-                    st.rerun()
-            except cases.CaseError as error:
-                st.error(str(error))
+        wanted = [(str(r["Name"]), tier_of.get(r["Tier"], 0), True if pd.isna(r["In use"]) else bool(r["In use"]))
+                  for r in edited_types.to_dict("records") if pd.notna(r["Name"]) and str(r["Name"]).strip()]
+        try:
+            with store.opened(path) as db:
+                changed = cases.save_types(db, cases.Viewer.of(user), wanted)
+            done(f"Saved {changed} intervention type(s)." if changed else "Nothing changed.")
+            if changed:
+                st.rerun()
+        except cases.CaseError as error:
+            st.error(str(error))
 
 # --- academic year -----------------------------------------------------------------
 

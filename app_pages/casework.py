@@ -74,7 +74,7 @@ with store.opened(path) as db:
     outstanding = cases.checkins(db, viewer, now)
     my_actions = cases.interventions(db, viewer, status="open", owner=user.username)
     reviews = cases.reduced_timetables_due(db, viewer, now)
-    notices = cases.penalty_notices(db, viewer, now, year_of=period.as_of if period else None)
+    notices = cases.penalty_notices(db, viewer, now)  # this academic year: today's
     notice_history = cases.penalty_notice_history(db, viewer)
     no_action = None
     if period is not None:

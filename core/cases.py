@@ -259,6 +259,24 @@ def save_type(db, viewer: Viewer, name: str, tier: int, details: list[str] | Non
                     {"tier": tier, "active": active, "new": existing is None})
 
 
+def save_types(db, viewer: Viewer, wanted: list[tuple[str, int, bool]]) -> int:
+    """Save an edited list of types — (name, tier, in use) for every type — and return how
+    many changed. Every type stored must still be in the list: a type is never renamed or
+    removed (actions refer to it), only made inactive; new names are added."""
+    current = intervention_types(db, include_inactive=True)
+    names = {" ".join(str(name).split()) for name, _, _ in wanted}
+    missing = sorted(set(current["name"]) - names)
+    if missing:
+        raise CaseError(f"A type cannot be renamed or removed, as actions refer to it: {', '.join(missing)}. "
+                        "Untick “In use” instead, and add a new name as a new type.")
+    stored = dict(zip(current["name"], zip(current["tier"], current["active"])))
+    changed = [(name, tier, active) for name, tier, active in wanted
+               if stored.get(" ".join(str(name).split())) != (tier, bool(active))]
+    for name, tier, active in changed:
+        save_type(db, viewer, name, tier, active=bool(active))
+    return len(changed)
+
+
 # --- scope: which pupils a viewer may read and write ----------------------------------
 
 

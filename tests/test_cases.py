@@ -307,6 +307,22 @@ def test_a_school_adds_its_own_type_and_it_is_audited(db):
     assert db.execute("SELECT username, action FROM audit").fetchall() == [("admin", "intervention_type.save")]
 
 
+def test_saving_the_edited_list_changes_only_the_types_that_changed(db):
+    listed = [(t.name, t.tier, True) for t in cases.SEED_TYPES]
+    listed[5] = ("Home visit", 4, False)
+    assert cases.save_types(db, ADMIN, listed + [("Breakfast club", 4, True)]) == 2
+    types = cases.intervention_types(db, include_inactive=True).set_index("name")
+    assert (types.loc["Home visit", "tier"], types.loc["Home visit", "active"]) == (4, False)
+    assert "Breakfast club" in types.index
+
+
+def test_a_type_cannot_be_renamed_or_removed_from_the_list(db):
+    listed = [(t.name, t.tier, True) for t in cases.SEED_TYPES if t.name != "Home visit"]
+    with pytest.raises(cases.CaseError, match="cannot be renamed or removed.*Home visit"):
+        cases.save_types(db, ADMIN, listed + [("Home visits", 3, True)])
+    assert "Home visits" not in set(cases.intervention_types(db)["name"])
+
+
 def test_only_an_admin_or_the_lead_changes_the_types(db):
     with pytest.raises(cases.CaseError, match="Only an admin"):
         cases.save_type(db, OFFICER, "New", 2)
