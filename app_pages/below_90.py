@@ -214,7 +214,7 @@ st.dataframe(
         "Log action": st.column_config.ButtonColumn("", type="tertiary", on_click=log_clicked, key="below_90_log",
                                                     width=90, pinned=True),
         "New": st.column_config.TextColumn("New", width=60, help="Newly at or below 90% since the previous upload"),
-        "Pupil": st.column_config.TextColumn("Pupil", width="medium"),
+        "Pupil": st.column_config.TextColumn("Pupil", width="medium", pinned=True),
         "Form": st.column_config.TextColumn("Form", width=60),
         "Year": st.column_config.TextColumn("Year", width=50),
         "Attendance %": st.column_config.NumberColumn("Attendance", format="%.1f%%", width=90),

@@ -89,22 +89,24 @@ def _detail_inputs(fields: tuple[str, ...], opened_on: date, current: dict | Non
     """One input per extra field the type records (DETAIL_FIELDS says what each is)."""
     values = {}
     current = current or {}
-    for name in fields:
+    places = st.columns(2) if len(fields) > 1 else [st.container()]
+    for i, name in enumerate(fields):
         spec = cases.DETAIL_FIELDS.get(name, cases.DetailField(name, "text"))
         label = spec.label + ("" if spec.required else " (optional)")
         key = f"{prefix}_{name}"
+        place = places[i % len(places)]
         if spec.kind == "date":
             default = date.fromisoformat(current[name]) if current.get(name) else (
                 opened_on if spec.default == "opened_on" else None)
-            values[name] = st.date_input(label, default, key=key, format="DD/MM/YYYY", help=spec.help or None)
+            values[name] = place.date_input(label, default, key=key, format="DD/MM/YYYY", help=spec.help or None)
         elif spec.kind == "choice":
             options = list(spec.options)
             index = options.index(current[name]) if current.get(name) in options else (
                 options.index(spec.default) if spec.default in options else None)
-            values[name] = st.selectbox(label, options, index=index, key=key, format_func=spec.label_of,
-                                        help=spec.help or None, placeholder="Choose…")
+            values[name] = place.selectbox(label, options, index=index, key=key, format_func=spec.label_of,
+                                           help=spec.help or None, placeholder="Choose…")
         else:
-            values[name] = st.text_input(label, current.get(name, ""), key=key, help=spec.help or None)
+            values[name] = place.text_input(label, current.get(name, ""), key=key, help=spec.help or None)
     return values
 
 
@@ -145,6 +147,9 @@ def log_action(user: auth.User, wanted: dict) -> None:
     with right:
         owner = _owner_picker(workers, user.username, "cf_owner")
     details = _detail_inputs(kind["details"], opened_on)
+    if cases.PENALTY_FIELD in kind["details"]:
+        with store.opened(queries.db_path()) as db:
+            st.caption(cases.penalty_next_step(db, viewer, wanted["pupil_id"], details.get(cases.PENALTY_FIELD) or opened_on))
 
     review_on = None
     if kind["needs_review_date"]:

@@ -43,7 +43,8 @@ def table(frame: pd.DataFrame, shown: pd.DataFrame, key: str, actions: dict, ove
           dates: tuple[str, ...] = (), formats: dict | None = None, config: dict | None = None) -> None:
     """`shown` (the columns people read) with row buttons in front; `frame` holds the ids."""
     with_buttons = pd.concat([pd.DataFrame({c: t for c, (t, _) in actions.items()}, index=shown.index), shown], axis=1)
-    st.dataframe(lists.styled(with_buttons, overdue, dates, formats), hide_index=True, width="stretch",
+    st.dataframe(lists.styled(with_buttons, overdue, dates, formats, plain=tuple(actions)), hide_index=True,
+                 width="stretch",
                  height=min(38 + 35 * len(shown), 420),
                  column_config={**buttons(frame, key, actions), **(config or {})})
 
@@ -74,7 +75,7 @@ with store.opened(path) as db:
     outstanding = cases.checkins(db, viewer, now)
     my_actions = cases.interventions(db, viewer, status="open", owner=user.username)
     reviews = cases.reduced_timetables_due(db, viewer, now)
-    notices = cases.penalty_notices(db, viewer, now)  # this academic year: today's
+    notices = cases.penalty_notices(db, viewer, now, year_of=period.as_of if period else None)
     notice_history = cases.penalty_notice_history(db, viewer)
     no_action = None
     if period is not None:

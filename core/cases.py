@@ -884,6 +884,19 @@ def penalty_notices(db, viewer: Viewer, today: date, pupil_ids: list[int] | None
     )[PENALTY_SUMMARY_COLUMNS].sort_values(["last_issued", "surname"], ascending=[False, True], ignore_index=True)
 
 
+def penalty_next_step(db, viewer: Viewer, pupil_id: int, on: date,
+                      framework: PenaltyFramework = PENALTY_FRAMEWORK) -> str:
+    """What the framework says about another notice for this child on `on` (for the form)."""
+    history = penalty_notice_history(db, viewer, [pupil_id], framework)
+    start = _years_before(on, framework.window_years)
+    in_window = [d for d in history["date_issued"] if start < d <= on]
+    until = (_years_before(sorted(in_window)[-framework.most_in_window], -framework.window_years)
+             if len(in_window) >= framework.most_in_window else None)
+    counted = f"{len(in_window)} notice{'s' if len(in_window) != 1 else ''} for this child in the last " \
+              f"{framework.window_years} years. "
+    return counted + _next_step(len(in_window), until, framework)[0]
+
+
 def _next_step(in_window: int, until: date | None, framework: PenaltyFramework) -> tuple[str, float]:
     if in_window == 0:
         return (f"A first notice would be £{framework.first_reduced_amount} if paid within "
@@ -908,7 +921,7 @@ CHRONOLOGY_KIND_ORDER = {"mark_change": 0, "trigger": 1, "action_opened": 2, "co
 
 def chronology(db, viewer: Viewer, pupil_id: int, today: date, reached: pd.DataFrame | None = None) -> pd.DataFrame:
     """Everything about one pupil in one timeline, newest first: marks changed by later
-    uploads, triggers reached, actions opened and closed, contacts, check-ins due and done —
+    uploads (dated by the upload's "data as at"), triggers reached, actions opened and closed, contacts, check-ins due and done —
     with the notes this viewer may read (`note` is None for a viewer; `sensitive_note` only
     for the pastoral lead and admins). `reached` is the school's triggers frame when the
     caller has it (else it is computed)."""
@@ -926,9 +939,8 @@ def chronology(db, viewer: Viewer, pupil_id: int, today: date, reached: pd.DataF
                        "checkin_id": checkin})
 
     history = patterns.mark_history(db, pupil_id)
-    if not history.empty:
-        local = history["changed_on"].dt.tz_convert("Europe/London")
-        for (day, by, file_name), changes in history.groupby([local.dt.date, "changed_by", "file_name"], sort=False):
+    if not history.empty:  # one event per upload, on the date its data was as at
+        for (day, by, file_name), changes in history.groupby(["data_as_at", "changed_by", "file_name"], sort=False):
             listed = "; ".join(f"{calendar.uk_date(d)} {s} {o or '·'} → {n or '·'}" for d, s, o, n in
                                changes[["date", "session", "old_code", "new_code"]].head(6).itertuples(index=False))
             more = f" and {len(changes) - 6} more" if len(changes) > 6 else ""

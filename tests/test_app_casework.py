@@ -301,14 +301,15 @@ def test_reduced_timetables_due_for_review_are_listed(school):
     assert reviews[["Pupil", "Review on"]].values.tolist() == [["Evans, Eli", days_ago(1)]]
 
 
-def test_penalty_notices_show_the_frameworks_next_step_per_pupil(school):
+def test_penalty_notices_this_academic_year_show_the_frameworks_next_step_per_pupil(school, monkeypatch):
+    monkeypatch.setattr("app_pages.formatting.today", lambda: date(2025, 12, 1))
     with store.opened(school) as db:
-        for issued in (days_ago(400), today()):
+        for issued in (date(2024, 6, 3), date(2025, 9, 17)):  # last year's, and this year's (the sidebar's year)
             cases.open_intervention(db, OFFICER, pupil_id(school, "Clarke"), "Penalty notice", "officer", issued,
                                     details={"date_issued": issued, "paid": "unpaid"})
     app = signed_in("officer", "casework", cw_show="penalties")
     notices = frame_with(app, "Next step")
-    assert notices["Pupil"].tolist() == ["Clarke, Cody"] and notices["In 3 years"].tolist() == [2]
+    assert notices[["Pupil", "This year", "In 3 years"]].values.tolist() == [["Clarke, Cody", 1, 2]]
     assert notices["Next step"].iloc[0].startswith("No further notice within 3 years")
 
 

@@ -434,6 +434,13 @@ def test_there_is_no_third_notice_within_3_years_the_next_step_is_other_action(d
     assert cases.penalty_notice_history(db, OFFICER)["beyond_framework"].tolist() == [False, False, True]
 
 
+def test_the_form_is_told_where_another_notice_would_fall_in_the_framework(db, pupils):
+    assert cases.penalty_next_step(db, OFFICER, first(pupils), date(2025, 10, 1)).startswith(
+        "0 notices for this child in the last 3 years. A first notice would be £80")
+    notice(db, first(pupils), "2025-10-01")
+    assert "would be £160, with no reduction" in cases.penalty_next_step(db, OFFICER, first(pupils), date(2025, 11, 1))
+
+
 def test_a_notice_more_than_3_years_old_starts_the_count_again(db, pupils):
     notice(db, first(pupils), "2022-09-20")
     notice(db, first(pupils), "2025-10-01")
@@ -470,10 +477,9 @@ def test_the_chronology_puts_everything_in_one_timeline_newest_first(db, pupils,
     cases.log_contact(db, OFFICER, pid, "call", date(2025, 9, 25), "mother", "Ill")
     cases.close_intervention(db, OFFICER, action, "Back in school", date(2025, 10, 10))
     events = cases.chronology(db, OFFICER, pid, today=date(2025, 10, 12), reached=reached_for(pid, "2025-09-12"))
-    # The correction is dated when the upload recorded it (after everything else here).
-    assert list(events["kind"]) == ["mark_change", "action_closed", "checkin_done", "contact", "action_opened", "trigger"]
-    assert events["on"].iloc[1:].tolist() == [date(2025, 10, 10), date(2025, 10, 10), date(2025, 9, 25),
-                                              date(2025, 9, 20), date(2025, 9, 12)]
+    assert list(events["kind"]) == ["action_closed", "checkin_done", "contact", "action_opened", "trigger", "mark_change"]
+    assert events["on"].tolist() == [date(2025, 10, 10), date(2025, 10, 10), date(2025, 9, 25), date(2025, 9, 20),
+                                     date(2025, 9, 12), date(2025, 9, 8)]  # the correction: its data as at
     assert events.set_index("kind").loc["mark_change", "detail"].startswith("08/09/2025 AM N → I")
     assert events.set_index("kind").loc["action_opened", "note"] == "Mum at home"
 
