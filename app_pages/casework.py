@@ -144,7 +144,8 @@ elif show == "overdue":
     if overdue.empty:
         st.success("No check-in is overdue.")
     else:
-        st.markdown(f"**{len(overdue)} check-ins overdue** across the team · longest overdue first")
+        st.markdown(f"**{len(overdue)} check-in{'s' if len(overdue) != 1 else ''} overdue** across the team · "
+                    "longest overdue first")
         shown = pd.DataFrame({**pupil_columns(overdue), "For": overdue["type"].fillna("—").to_numpy(),
                               "Owner": overdue["owner"].map(lambda u: staff.get(u, u)).to_numpy(),
                               "Due": overdue["due_on"].to_numpy(), "Days overdue": overdue["days_overdue"].to_numpy()},
