@@ -226,12 +226,14 @@ elif show == "penalties":
                 "date_issued", ascending=False)
             terms = [(f"£{int(r)} by {uk(rb)}, then " if pd.notna(r) else "") + f"£{int(a)} by {uk(pb)}"
                      for r, rb, a, pb in zip(each["reduced_amount"], each["reduced_by"], each["amount"], each["pay_by"])]
-            st.dataframe(pd.DataFrame({
+            each_notice = pd.DataFrame({
                 **pupil_columns(each), "Issued": each["date_issued"].map(uk).to_numpy(),
-                "Number in 3 years": each["number_in_window"].to_numpy(), "To pay": terms,
+                f"Number in {framework.window_years} years": each["number_in_window"].to_numpy(), "To pay": terms,
                 "Paid": each["paid"].map(paid.label_of).to_numpy(),
-                "Note": ["Beyond the framework: no third notice within 3 years" if b else ""
-                         for b in each["beyond_framework"]]}), hide_index=True, width="stretch")
+                "Note": [f"Beyond the framework: no third notice within {framework.window_years} years" if b else ""
+                         for b in each["beyond_framework"]]})
+            st.dataframe(each_notice, hide_index=True, width="stretch")
+            download(each_notice, "penalty_notices_each", "cw_each_notice_dl")
 
 # --- impact -------------------------------------------------------------------------------
 
