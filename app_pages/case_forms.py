@@ -55,7 +55,15 @@ def draw(user: auth.User) -> None:
     form(user, wanted)
 
 
-def _saved(message: str) -> None:
+def _save(write, message: str) -> None:
+    """Run a core write (`write(db)`): a refusal is shown in the form and nothing is saved;
+    a success closes the form and is confirmed once the screen has redrawn."""
+    try:
+        with store.opened(queries.db_path()) as db:
+            write(db)
+    except cases.CaseError as error:
+        st.error(str(error))
+        return
     _forget()
     st.session_state[SAVED_KEY] = message
     st.rerun()
@@ -149,7 +157,8 @@ def log_action(user: auth.User, wanted: dict) -> None:
     details = _detail_inputs(kind["details"], opened_on)
     if cases.PENALTY_FIELD in kind["details"]:
         with store.opened(queries.db_path()) as db:
-            st.caption(cases.penalty_next_step(db, viewer, wanted["pupil_id"], details.get(cases.PENALTY_FIELD) or opened_on))
+            issued = details.get(cases.PENALTY_FIELD) or opened_on
+            st.caption(cases.penalty_next_step(db, viewer, wanted["pupil_id"], issued))
 
     review_on = None
     if kind["needs_review_date"]:
@@ -164,8 +173,8 @@ def log_action(user: auth.User, wanted: dict) -> None:
     check_left, check_right = st.columns(2)
     book = check_left.checkbox("Book a check-in", True, key="cf_book")
     check_in_on = check_right.date_input(
-        "Check-in on", opened_on + timedelta(days=cases.DEFAULT_CHECK_IN_DAYS), key=f"cf_checkin_{opened_on.isoformat()}",
-        min_value=opened_on, format="DD/MM/YYYY", disabled=not book,
+        "Check-in on", opened_on + timedelta(days=cases.DEFAULT_CHECK_IN_DAYS),
+        key=f"cf_checkin_{opened_on.isoformat()}", min_value=opened_on, format="DD/MM/YYYY", disabled=not book,
         help=f"{cases.DEFAULT_CHECK_IN_DAYS} days after it started unless you choose another date; "
              "the owner sees it in their caseload.")
 
@@ -181,16 +190,11 @@ def log_action(user: auth.User, wanted: dict) -> None:
             sensitive = st.text_area("Sensitive note (optional)", key="cf_sensitive", height=68,
                                      help="Seen only by the pastoral lead (DSL) and administrators.")
     if st.button("Save action", type="primary", key="cf_save", icon=":material/save:"):
-        try:
-            with store.opened(queries.db_path()) as db:
-                cases.open_intervention(db, viewer, wanted["pupil_id"], type_name, owner, opened_on, summary=summary,
-                                        sensitive_note=sensitive, review_on=review_on,
-                                        check_in_on=check_in_on if book else None, details=details)
-        except cases.CaseError as error:
-            st.error(str(error))
-            return
         booked = f"; check-in booked for {uk(check_in_on)}" if book else ""
-        _saved(f"{type_name} recorded{booked}.")
+        _save(lambda db: cases.open_intervention(
+            db, viewer, wanted["pupil_id"], type_name, owner, opened_on, summary=summary, sensitive_note=sensitive,
+            review_on=review_on, check_in_on=check_in_on if book else None, details=details),
+            f"{type_name} recorded{booked}.")
 
 
 # --- log a contact ------------------------------------------------------------------------
@@ -220,14 +224,9 @@ def log_contact(user: auth.User, wanted: dict) -> None:
         sensitive = st.text_area("Sensitive note (optional)", key="cf_sensitive", height=68,
                                  help="Seen only by the pastoral lead (DSL) and administrators.")
     if st.button("Save contact", type="primary", key="cf_save", icon=":material/save:"):
-        try:
-            with store.opened(queries.db_path()) as db:
-                cases.log_contact(db, viewer, wanted["pupil_id"], kind, contact_on, with_whom, summary, sensitive,
-                                  intervention_id=action)
-        except cases.CaseError as error:
-            st.error(str(error))
-            return
-        _saved(f"{cases.CONTACT_KINDS[kind]} with {with_whom.strip()} recorded.")
+        _save(lambda db: cases.log_contact(db, viewer, wanted["pupil_id"], kind, contact_on, with_whom, summary,
+                                           sensitive, intervention_id=action),
+              f"{cases.CONTACT_KINDS[kind]} with {with_whom.strip()} recorded.")
 
 
 # --- edit or close an action --------------------------------------------------------------
@@ -271,7 +270,8 @@ def edit_action(user: auth.User, wanted: dict) -> None:
         if review_on != action["review_on"]:
             changes["review_on"] = review_on
     details = _detail_inputs(kind["details"], action["opened_on"], action["details"])
-    if {k: (v.isoformat() if isinstance(v, date) else v) for k, v in details.items() if v not in (None, "")} != action["details"]:
+    entered = {k: (v.isoformat() if isinstance(v, date) else v) for k, v in details.items() if v not in (None, "")}
+    if entered != action["details"]:
         changes["details"] = details
     if cases.WHERE_ONLY_FIELD not in kind["details"]:
         summary = st.text_area("Summary", action.get("summary", ""), key="cf_summary", height=90)
@@ -285,14 +285,10 @@ def edit_action(user: auth.User, wanted: dict) -> None:
     st.caption("The record as it was before this change is kept in the action's history.")
     if st.button("Save changes", type="primary", key="cf_save", icon=":material/save:"):
         if not changes:
-            _saved("Nothing changed.")
-        try:
-            with store.opened(queries.db_path()) as db:
-                cases.edit_intervention(db, viewer, wanted["intervention_id"], **changes)
-        except cases.CaseError as error:
-            st.error(str(error))
-            return
-        _saved(f"{action['type']} updated.")
+            _forget()
+            st.rerun()
+        _save(lambda db: cases.edit_intervention(db, viewer, wanted["intervention_id"], **changes),
+              f"{action['type']} updated.")
 
 
 @st.dialog("Close an action", width="large", on_dismiss=_forget)
@@ -313,13 +309,8 @@ def close_action(user: auth.User, wanted: dict) -> None:
                               max_value=max(today(), action["opened_on"]), format="DD/MM/YYYY")
     st.caption("Closing keeps the record and its history; check-ins still booked for it are marked not needed.")
     if st.button("Close action", type="primary", key="cf_save", icon=":material/task_alt:"):
-        try:
-            with store.opened(queries.db_path()) as db:
-                cases.close_intervention(db, viewer, wanted["intervention_id"], outcome, closed_on)
-        except cases.CaseError as error:
-            st.error(str(error))
-            return
-        _saved(f"{action['type']} closed.")
+        _save(lambda db: cases.close_intervention(db, viewer, wanted["intervention_id"], outcome, closed_on),
+              f"{action['type']} closed.")
 
 
 # --- complete a check-in -------------------------------------------------------------------
@@ -351,14 +342,9 @@ def complete_checkin(user: auth.User, wanted: dict) -> None:
                                      key=f"cf_next_{done_on.isoformat()}", min_value=done_on, format="DD/MM/YYYY",
                                      disabled=not again)
     if st.button("Save check-in", type="primary", key="cf_save", icon=":material/save:"):
-        try:
-            with store.opened(queries.db_path()) as db:
-                cases.complete_checkin(db, viewer, wanted["checkin_id"], done_on, outcome, note,
-                                       next_due if again else None)
-        except cases.CaseError as error:
-            st.error(str(error))
-            return
-        _saved("Check-in recorded" + (f"; the next is booked for {uk(next_due)}." if again else "."))
+        _save(lambda db: cases.complete_checkin(db, viewer, wanted["checkin_id"], done_on, outcome, note,
+                                                next_due if again else None),
+              "Check-in recorded" + (f"; the next is booked for {uk(next_due)}." if again else "."))
 
 
 # --- key adult ------------------------------------------------------------------------------
@@ -380,13 +366,8 @@ def key_adult(user: auth.User, wanted: dict) -> None:
                          key="cf_key_adult", format_func=workers.get, placeholder="Choose a member of staff…",
                          help="The adult in school this pupil goes to; shown on the pupil's page.")
     if st.button("Save", type="primary", key="cf_save", disabled=staff is None):
-        try:
-            with store.opened(queries.db_path()) as db:
-                cases.assign_key_adult(db, viewer, wanted["pupil_id"], staff)
-        except cases.CaseError as error:
-            st.error(str(error))
-            return
-        _saved(f"{workers[staff]} is now the key adult.")
+        _save(lambda db: cases.assign_key_adult(db, viewer, wanted["pupil_id"], staff),
+              f"{workers[staff]} is now the key adult.")
 
 
 FORMS = {

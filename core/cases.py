@@ -520,7 +520,8 @@ def close_intervention(db, viewer: Viewer, intervention_id: int, outcome: str, c
             raise CaseError("The closing date is before the action started.")
         _keep_history(conn, viewer, intervention_id, before)
         conn.execute(
-            "UPDATE interventions SET status = 'closed', outcome = ?, closed_on = ?, updated_by = ?, updated_at = ? WHERE id = ?",
+            "UPDATE interventions SET status = 'closed', outcome = ?, closed_on = ?, updated_by = ?, updated_at = ? "
+            "WHERE id = ?",
             (_clean_text(outcome), closed_on.isoformat(), viewer.username, store.now(), int(intervention_id)),
         )
         store.audit(conn, viewer.username, "intervention.close", "interventions", intervention_id, {})
@@ -826,8 +827,8 @@ def penalty_notice_history(db, viewer: Viewer, pupil_ids: list[int] | None = Non
     window_start = pd.to_datetime(notices["date_issued"].map(lambda d: _years_before(d, framework.window_years)))
     pairs = (notices[["id", "pupil_id"]].assign(at=issued_at, start=window_start)
              .merge(notices[["pupil_id"]].assign(other_at=issued_at, other_id=notices["id"]), on="pupil_id"))
-    earlier = pairs[(pairs["other_at"] > pairs["start"])
-                    & ((pairs["other_at"] < pairs["at"]) | ((pairs["other_at"] == pairs["at"]) & (pairs["other_id"] < pairs["id"])))]
+    before_it = (pairs["other_at"] < pairs["at"]) | ((pairs["other_at"] == pairs["at"]) & (pairs["other_id"] < pairs["id"]))
+    earlier = pairs[(pairs["other_at"] > pairs["start"]) & before_it]
     number = notices["id"].map(earlier.groupby("id").size()).fillna(0).astype("int64") + 1
     first = number == 1
     return notices.assign(
@@ -921,10 +922,10 @@ CHRONOLOGY_KIND_ORDER = {"mark_change": 0, "trigger": 1, "action_opened": 2, "co
 
 def chronology(db, viewer: Viewer, pupil_id: int, today: date, reached: pd.DataFrame | None = None) -> pd.DataFrame:
     """Everything about one pupil in one timeline, newest first: marks changed by later
-    uploads (dated by the upload's "data as at"), triggers reached, actions opened and closed, contacts, check-ins due and done —
-    with the notes this viewer may read (`note` is None for a viewer; `sensitive_note` only
-    for the pastoral lead and admins). `reached` is the school's triggers frame when the
-    caller has it (else it is computed)."""
+    uploads (dated by the upload's "data as at"), triggers reached, actions opened and
+    closed, contacts, check-ins due and done — with the notes this viewer may read (`note`
+    is None for a viewer; `sensitive_note` only for the pastoral lead and admins). `reached`
+    is the school's triggers frame when the caller has it (else it is computed)."""
     if visible_pupil_ids(db, viewer, [pupil_id]) == []:
         raise CaseError("That pupil is not in your sections.")
     sees_notes, sees_sensitive = viewer.sees_notes, viewer.sees_sensitive

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-import pytest
 
 from app_pages.formatting import today, uk
 from core import cases, store
