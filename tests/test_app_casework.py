@@ -198,6 +198,17 @@ def test_editing_an_action_keeps_the_record_before_the_change(school):
     assert len(stored(school, "SELECT before FROM intervention_history")) == 1
 
 
+def test_a_penalty_notice_is_marked_paid_by_editing_it(school):
+    with store.opened(school) as db:
+        action = cases.open_intervention(db, OFFICER, pupil_id(school, "Clarke"), "Penalty notice", "officer",
+                                         date(2025, 9, 17))
+    app = pupil_page(school, "officer", "Clarke")
+    app.button(key=f"edit_{action}").click().run()
+    app.selectbox(key="cf_d_paid").set_value("paid").run()
+    app.button(key="cf_save").click().run()
+    assert stored(school, "SELECT details FROM interventions") == [('{"date_issued": "2025-09-17", "paid": "paid"}',)]
+
+
 def test_a_key_adult_is_shown_on_the_pupil_page(school):
     app = pupil_page(school, "officer", "Evans")
     app.button(key="pupil_key_adult").click().run()
