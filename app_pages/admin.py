@@ -1,4 +1,5 @@
-"""Admin — users, the section of each year group, thresholds, penalty-notice codes, local codes.
+"""Admin — users, the section of each year group, thresholds, penalty-notice codes, local codes,
+and the list of intervention types (name, tier, in use).
 
 Every change goes through core (auth, store), which audits it.
 """
@@ -10,14 +11,14 @@ import streamlit as st
 
 from app_pages import access, queries
 from app_pages.formatting import uk, uk_time, year_order
-from core import auth, codes, store
+from core import auth, cases, codes, store
 
 user = access.require("admin")
 path = queries.db_path()
 
 st.title("Admin")
-users_tab, sections_tab, thresholds_tab, codes_tab, year_tab = st.tabs(
-    ["Users", "Sections", "Thresholds and penalty codes", "Local codes", "Academic year"]
+users_tab, sections_tab, thresholds_tab, codes_tab, types_tab, year_tab = st.tabs(
+    ["Users", "Sections", "Thresholds and penalty codes", "Local codes", "Intervention types", "Academic year"]
 )
 
 
@@ -201,6 +202,45 @@ with codes_tab:
                 st.rerun()
             except ValueError as error:
                 st.error(str(error))
+
+# --- intervention types ---------------------------------------------------------------
+
+TIER_LABELS = {tier: f"{tier} · {name}" for tier, name in cases.TIERS.items()}
+
+with types_tab:
+    st.markdown("What the team can record as an action, by tier of the DfE's approach: support first "
+                "(1 Expect, 2 Monitor, 3 Listen and understand, 4 Facilitate support), then formal support (5) "
+                "and enforcement (6). Types are never deleted — actions refer to them; untick “In use” to stop "
+                "offering one. Add a type on the empty row at the bottom.")
+    with store.opened(path) as db:
+        types = cases.intervention_types(db, include_inactive=True)
+    listed = pd.DataFrame({
+        "Name": types["name"], "Tier": types["tier"].map(TIER_LABELS), "In use": types["active"],
+        "Records": types["details"].map(lambda fields: ", ".join(cases.DETAIL_FIELDS[f].label for f in fields)),
+    })
+    edited_types = st.data_editor(
+        listed, hide_index=True, num_rows="add", key="types_editor", width="stretch",
+        disabled=["Records"],
+        column_config={
+            "Name": st.column_config.TextColumn("Name", required=True, max_chars=80),
+            "Tier": st.column_config.SelectboxColumn("Tier", options=list(TIER_LABELS.values()), required=True),
+            "In use": st.column_config.CheckboxColumn("In use", default=True),
+            "Records": st.column_config.TextColumn("Also records", help="Fields the type asks for; fixed for the "
+                                                   "types Pastoral knows (penalty notices, reduced timetables...)"),
+        },
+    )
+    if st.button("Save intervention types", type="primary", key="save_types"):
+        tier_of = {label: tier for tier, label in TIER_LABELS.items()}
+        wanted = [(str(r["Name"]), tier_of.get(r["Tier"], 0), True if pd.isna(r["In use"]) else bool(r["In use"]))
+                  for r in edited_types.to_dict("records") if pd.notna(r["Name"]) and str(r["Name"]).strip()]
+        try:
+            with store.opened(path) as db:
+                changed = cases.save_types(db, cases.Viewer.of(user), wanted)
+            done(f"Saved {changed} intervention type(s)." if changed else "Nothing changed.")
+            if changed:
+                st.rerun()
+        except cases.CaseError as error:
+            st.error(str(error))
 
 # --- academic year -----------------------------------------------------------------
 

@@ -2,7 +2,8 @@
 
 One row per pupil at or below 90% (absence ≥ 10% of their possible sessions, DOMAIN.md
 §3), sorted by attendance, with why (top reason, worst day, absence split), the change
-since the previous upload, triggers reached, and where case work will go. The same table
+since the previous upload, triggers reached, the last action and the next check-in (red
+when overdue), and a "Log action" button for those who record case work. The same table
 lists severe absence, pupils newly below 90%, pupils who reached a trigger, and pupils
 with missing marks. A head of section sees only their sections' pupils.
 """
@@ -12,8 +13,9 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from app_pages import access, lists, queries, sidebar
-from app_pages.formatting import flags, names, uk, year_label, year_order
+from app_pages import access, case_forms, lists, queries, sidebar
+from app_pages.formatting import flags, names, today, uk, year_label, year_order
+from core import cases
 
 SHOW = {
     "pa": "Below 90%",
@@ -39,17 +41,21 @@ def clear_filters() -> None:
         st.session_state.pop(key, None)
 
 
-def pupil_list(figures, change, patterns, weekly, reached, masked: bool) -> pd.DataFrame:
-    """One row per pupil: the figures joined with patterns, change, triggers and sparkline."""
+def pupil_list(figures, change, patterns, weekly, reached, latest, masked: bool) -> pd.DataFrame:
+    """One row per pupil: the figures joined with patterns, change, triggers, sparkline and case work."""
     weekly_pcts = (weekly.sort_values("week_start").groupby("pupil_id")["attendance_pct"]
                    .agg(lambda s: [round(float(v), 1) for v in s if pd.notna(v)]))
     badges = (reached.assign(badge=reached["trigger"].map(lists.TRIGGER_BADGES))
               .sort_values("reached_on").groupby("pupil_id")["badge"].agg(list))
     table = (figures.merge(change, on="pupil_id", how="left")
-             .merge(patterns[["pupil_id", "top_reason_label", "worst_weekday"]], on="pupil_id", how="left"))
+             .merge(patterns[["pupil_id", "top_reason_label", "worst_weekday"]], on="pupil_id", how="left")
+             .merge(latest, on="pupil_id", how="left"))
+    last_action = (table["last_action"].astype("string")
+                   .str.cat(table["last_action_on"].map(uk).astype("string"), sep=", ").fillna(NO_ACTION))
     return pd.DataFrame({
         "pupil_id": table["pupil_id"].to_numpy(),
         "Open": "Open",
+        "Log action": "Log action",
         "New": table["newly_persistent"].fillna(False).astype(bool).map({True: "● new", False: ""}).to_numpy(),
         "Pupil": names(table, masked).to_numpy(),
         "Form": table["form"].to_numpy(),
@@ -62,8 +68,9 @@ def pupil_list(figures, change, patterns, weekly, reached, masked: bool) -> pd.D
         "Top reason": table["top_reason_label"].fillna("").to_numpy(),
         "Worst day": table["worst_weekday"].fillna("").to_numpy(),
         "Triggers": [b if isinstance(b, list) else [] for b in table["pupil_id"].map(badges)],
-        "Last action": NO_ACTION,
-        "Next check-in": "",
+        "Last action": last_action.to_numpy(),
+        "Next check-in": table["next_check_in"].astype(object).where(table["next_check_in"].notna(), None).to_numpy(),
+        "Check-in overdue": table["check_in_overdue"].fillna(False).astype(bool).to_numpy(),
         "Groups": flags(table).to_numpy(),
         "Missing marks": table["missing_marks"].to_numpy(),
         "UPN": table["upn"].to_numpy(),
@@ -99,7 +106,10 @@ weekly = queries.pupil_weekly(path, version, period.date_from, period.as_of, ids
 reached = queries.triggers_reached(path, version, period.as_of)
 reached = reached[reached["pupil_id"].isin(figures["pupil_id"])]
 
-everyone = pupil_list(figures, change, patterns, weekly, reached, sidebar.meeting_mode())
+latest = queries.latest_actions(path, queries.case_version(path), today())
+writer = case_forms.may_write(user)
+
+everyone = pupil_list(figures, change, patterns, weekly, reached, latest, sidebar.meeting_mode())
 
 # --- filters -----------------------------------------------------------------------
 
@@ -169,8 +179,9 @@ if shown.empty:
 
 export_columns = ["UPN", "Pupil", "Form", "Year", "Section", "Attendance %", "Change (pts)", "Authorised",
                   "Unauthorised", "Top reason", "Worst day", "Triggers", "Last action", "Next check-in", "Groups",
-                  "Missing marks", "Newly below 90%"]
-export = shown[export_columns].assign(Triggers=shown["Triggers"].map("; ".join))
+                  "Check-in overdue", "Missing marks", "Newly below 90%"]
+export = shown[export_columns].assign(Triggers=shown["Triggers"].map("; ".join),
+                                      **{"Next check-in": shown["Next check-in"].map(uk)})
 with download_column:
     lists.download_buttons(export, "below_90" if show == "pa" else show, period.as_of, "below_90")
 
@@ -181,19 +192,29 @@ def open_clicked() -> None:
         st.session_state["below_90_open_pupil"] = int(shown.iloc[click["row"]]["pupil_id"])
 
 
+def log_clicked() -> None:
+    lists.row_clicked("below_90_log", shown, lambda row: case_forms.request("action", pupil_id=row["pupil_id"]))
+
+
 NEW_ROW_COLOUR = "background-color: #fff3cd"  # pupils newly below 90% since the previous upload
-table = shown.drop(columns=["pupil_id", "UPN", "Section", "Persistent", "Severe", "Newly below 90%", "Gender"])
+hidden = ["pupil_id", "UPN", "Section", "Persistent", "Severe", "Newly below 90%", "Gender", "Check-in overdue"]
+table = shown.drop(columns=hidden + ([] if writer else ["Log action"]))
+overdue = shown["Check-in overdue"].to_numpy()
 highlighted = table.style.apply(
     lambda row: [NEW_ROW_COLOUR if row["New"] else ""] * len(row), axis=1
-).format({"Attendance %": "{:.1f}%", "Change (pts)": "{:+.1f}"}, na_rep="")
+).apply(
+    lambda column: [lists.OVERDUE_STYLE if late else "" for late in overdue], subset=["Next check-in"]
+).format({"Attendance %": "{:.1f}%", "Change (pts)": "{:+.1f}", "Next check-in": uk}, na_rep="")
 st.dataframe(
     highlighted,
     hide_index=True, width="stretch", height=min(38 + 35 * len(shown), 620),
     column_config={
         "Open": st.column_config.ButtonColumn("", type="tertiary", on_click=open_clicked, key="below_90_open",
                                               width=60, pinned=True),
+        "Log action": st.column_config.ButtonColumn("", type="tertiary", on_click=log_clicked, key="below_90_log",
+                                                    width=90, pinned=True),
         "New": st.column_config.TextColumn("New", width=60, help="Newly at or below 90% since the previous upload"),
-        "Pupil": st.column_config.TextColumn("Pupil", width="medium"),
+        "Pupil": st.column_config.TextColumn("Pupil", width="medium", pinned=True),
         "Form": st.column_config.TextColumn("Form", width=60),
         "Year": st.column_config.TextColumn("Year", width=50),
         "Attendance %": st.column_config.NumberColumn("Attendance", format="%.1f%%", width=90),
@@ -205,14 +226,18 @@ st.dataframe(
         "Top reason": st.column_config.TextColumn("Top reason", width="medium"),
         "Worst day": st.column_config.TextColumn("Worst day", width=90),
         "Triggers": st.column_config.ListColumn("Triggers", width="medium"),
-        "Last action": st.column_config.TextColumn("Last action", width=110),
-        "Next check-in": st.column_config.TextColumn("Next check-in", width=100),
+        "Last action": st.column_config.TextColumn("Last action", width="medium",
+                                                   help="The latest action or contact, and its date"),
+        "Next check-in": st.column_config.Column("Next check-in", width=100,
+                                                 help="The next check-in booked; red when it is overdue"),
         "Groups": st.column_config.TextColumn("Groups", width=110),
         "Missing marks": st.column_config.NumberColumn("Missing", width=65, help="Sessions with no mark yet"),
     },
 )
 st.caption("Sorted by attendance, lowest first; click a column heading to sort by it. "
-           "“Open” shows the pupil. Last action and next check-in fill in once case work is recorded.")
+           "“Open” shows the pupil" + ("; “Log action” records what is being done, with a check-in in "
+                                       f"{cases.DEFAULT_CHECK_IN_DAYS} days." if writer else "."))
+case_forms.draw(user)
 
 if st.session_state.get("below_90_open_pupil"):
     lists.open_pupil(st.session_state.pop("below_90_open_pupil"))

@@ -33,6 +33,11 @@ def uk(value: date | datetime | str | None) -> str:
     return uk_date(value)
 
 
+def today() -> date:
+    """Today in England: what check-ins and reviews are due or overdue against."""
+    return datetime.now(LONDON).date()
+
+
 def uk_time(stamp: str | None) -> str:
     """A stored UTC timestamp as London time: dd/mm/yyyy HH:MM."""
     if not stamp:

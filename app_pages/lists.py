@@ -37,6 +37,30 @@ def open_pupil(pupil_id: int) -> None:
     st.switch_page(PUPIL_PAGE)
 
 
+def row_clicked(key: str, frame: pd.DataFrame, act) -> None:
+    """A ButtonColumn's on_click: call `act(row)` with the row of `frame` that was clicked."""
+    click = st.session_state.get(key)
+    if click is not None:
+        act(frame.iloc[click["row"]])
+
+
+OVERDUE_STYLE = "color: #b03a2e; font-weight: 600"  # red, for what is overdue
+
+
+def styled(frame: pd.DataFrame, overdue: pd.Series | None = None, dates: tuple[str, ...] = (),
+           formats: dict | None = None, plain: tuple[str, ...] = ()):
+    """A table with dates written dd/mm/yyyy and overdue rows in red (`overdue` aligned to the
+    rows; the `plain` columns, such as row buttons, keep their own colour)."""
+    from app_pages.formatting import uk
+
+    flags = [False] * len(frame) if overdue is None else list(overdue)
+    coloured = [c for c in frame.columns if c not in plain]
+    styler = frame.style.apply(
+        lambda row: [OVERDUE_STYLE if flags[frame.index.get_loc(row.name)] else ""] * len(row), axis=1,
+        subset=coloured)
+    return styler.format({**{c: uk for c in dates if c in frame.columns}, **(formats or {})}, na_rep="")
+
+
 def download_buttons(frame: pd.DataFrame, stem: str, as_of: date, key: str) -> None:
     """CSV and Excel downloads of exactly this table."""
     name = f"{stem}_{as_of.isoformat()}"

@@ -9,9 +9,9 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from app_pages import access, lists, queries, sidebar
-from app_pages.formatting import pct, uk, year_label, year_order
-from core import calendar, metrics
+from app_pages import access, case_forms, lists, queries, sidebar
+from app_pages.formatting import pct, today, uk, year_label, year_order
+from core import calendar, cases, metrics, store
 
 # National figures for state-funded schools in England (DOMAIN.md §3), by academic year.
 NATIONAL = {
@@ -46,6 +46,11 @@ def go_to_list(show: str) -> None:
     st.session_state["overview_go"] = True
 
 
+def go_to_overdue_check_ins() -> None:
+    st.session_state["cw_show"] = "overdue"
+    st.session_state["overview_go_casework"] = True
+
+
 def group_table(figures: pd.DataFrame, grouping: str) -> pd.DataFrame:
     groups = metrics.by_group(figures[figures["possible_sessions"] > 0], grouping)
     if groups.empty:
@@ -77,6 +82,8 @@ if period is None:
     st.stop()
 if st.session_state.pop("overview_go", False):
     st.switch_page("app_pages/below_90.py")
+if st.session_state.pop("overview_go_casework", False):
+    st.switch_page("app_pages/casework.py")
 
 ids = queries.scoped_pupil_ids(user, path, version)
 figures = queries.scoped(queries.pupil_figures(path, version, period.date_from, period.as_of), user, path, version)
@@ -128,20 +135,23 @@ reached = queries.triggers_reached(path, version, period.as_of)
 reached = reached[reached["pupil_id"].isin(figures["pupil_id"])]
 since = compare_with or period.as_of - timedelta(days=7)
 recent_triggers = reached[pd.to_datetime(reached["reached_on"]) > pd.Timestamp(since)]
+with store.opened(path) as db:
+    overdue_check_ins = int(cases.checkins(db, case_forms.viewer_for(user), today())["overdue"].sum())
 counts = [
     ("Newly below 90% this week", int(change["newly_persistent"].sum()) if compare_with else None, "new"),
     ("Triggers reached this week", len(recent_triggers), "triggers"),
-    ("Check-ins overdue", None, None),
+    ("Check-ins overdue", overdue_check_ins, "overdue"),
     ("Missing marks (sessions)", int(figures["missing_marks"].sum()), "missing"),
 ]
 for column, (label, value, show) in zip(st.columns(4), counts):
     with column.container(border=True):
         st.metric(label, "—" if value is None else f"{value:,}")
-        if show:
+        if show == "overdue":
+            st.button("See the list", key="overview_overdue", on_click=go_to_overdue_check_ins,
+                      type="tertiary", icon=":material/arrow_forward:")
+        elif show:
             st.button("See the list", key=f"overview_{show}", on_click=go_to_list, args=(show,),
                       type="tertiary", icon=":material/arrow_forward:")
-        elif label.startswith("Check-ins"):
-            st.caption("No case work recorded yet")
         else:
             st.caption("Needs two uploads to compare")
 

@@ -1,5 +1,7 @@
-"""Pupil — what is happening with this child? Search, figures with the sessions behind them,
-a calendar of marks, runs of absence, triggers with their dates, and the mark history."""
+"""Pupil — what is happening with this child? Search, "log action" and "log contact" at the
+top, figures with the sessions behind them, open actions and check-ins, the weekly chart with
+each action marked (attendance before and after it), a calendar of marks, runs of absence,
+triggers with their dates, and the chronology: everything in one timeline, newest first."""
 
 from __future__ import annotations
 
@@ -9,9 +11,9 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from app_pages import access, lists, queries, sidebar
-from app_pages.formatting import flags, pct, pupil_name, uk, uk_time, year_label
-from core import codes, triggers
+from app_pages import access, case_forms, lists, queries, sidebar
+from app_pages.formatting import flags, pct, pupil_name, today, uk, year_label
+from core import auth, cases, codes, store, triggers
 
 # Colours of the calendar, one per category (present green, absences amber and red).
 CATEGORY_COLOURS = {
@@ -89,6 +91,108 @@ def calendar_chart(marks: pd.DataFrame) -> alt.Chart:
     return (rect + text).properties(height=300)
 
 
+def weekly_chart(weekly: pd.DataFrame, actions: pd.DataFrame, school_days: int) -> alt.LayerChart:
+    """The pupil's attendance week by week, the 90% line, and a marker where each action started."""
+    weeks = weekly.assign(week_start=pd.to_datetime(weekly["week_start"]))
+    low = max(0.0, min(80.0, float(weeks["attendance_pct"].min()) - 5))
+    x = alt.X("week_start:T", title="Week beginning", axis=alt.Axis(format="%d/%m", labelAngle=0))
+    line = alt.Chart(weeks).mark_line(point=True, color="#2c3e50").encode(
+        x=x, y=alt.Y("attendance_pct:Q", title="Attendance %", scale=alt.Scale(domain=[low, 100])),
+        tooltip=[alt.Tooltip("week_start:T", title="Week beginning", format="%d/%m/%Y"),
+                 alt.Tooltip("attendance_pct:Q", title="Attendance %", format=".1f"),
+                 alt.Tooltip("possible_sessions:Q", title="Possible sessions")])
+    ninety = alt.Chart(pd.DataFrame({"y": [90.0]})).mark_rule(color="#c0392b", strokeDash=[6, 4]).encode(y="y:Q")
+    layers = [line, ninety]
+    if not actions.empty:
+        marks = actions.assign(
+            started=pd.to_datetime(actions["opened_on"]), top=100.0,
+            before=actions["before_pct"].map(pct), after=actions["after_pct"].map(pct),
+            change=actions["change_pts"].map(lambda c: "" if pd.isna(c) else f"{c:+.1f} pts"),
+            window=actions["after_days"].map(lambda d: f"{d} of {school_days} school days so far"
+                                             if d < school_days else f"{school_days} school days"))
+        tooltip = [alt.Tooltip("type:N", title="Action"), alt.Tooltip("started:T", title="Started", format="%d/%m/%Y"),
+                   alt.Tooltip("before:N", title=f"{school_days} school days before"),
+                   alt.Tooltip("after:N", title="After"), alt.Tooltip("window:N", title="After covers"),
+                   alt.Tooltip("change:N", title="Change")]
+        layers.append(alt.Chart(marks).mark_rule(color="#8e44ad", strokeDash=[2, 3]).encode(
+            x="started:T", tooltip=tooltip))
+        layers.append(alt.Chart(marks).mark_point(shape="triangle-down", size=140, filled=True, color="#8e44ad").encode(
+            x="started:T", y="top:Q", tooltip=tooltip))
+    return alt.layer(*layers).properties(height=240)
+
+
+def case_work_now() -> None:
+    """Open actions with their check-ins, each with its buttons."""
+    with store.opened(path) as db:
+        open_actions = cases.interventions(db, viewer, [pupil_id], status="open")
+        due = cases.checkins(db, viewer, now, [pupil_id])
+    st.subheader("Open actions and check-ins")
+    if open_actions.empty and due.empty:
+        st.caption("No open actions." + (" Use “Log action” above to record what is being done." if writer else ""))
+        return
+    for action in open_actions.to_dict("records"):
+        with st.container(border=True):
+            text_column, *button_columns = st.columns([6, 1, 1]) if writer else st.columns([1])
+            facts = [f"**{action['type']}**", f"tier {action['tier']} {action['tier_name']}",
+                     f"started {uk(action['opened_on'])}", f"owner {staff.get(action['owner'], action['owner'])}"]
+            if action["review_on"]:
+                facts.append(f"review {uk(action['review_on'])}")
+            text_column.markdown(" · ".join(facts))
+            if action["details"]:
+                text_column.caption(cases.details_text(action["details"]))
+            if action.get("summary"):
+                text_column.caption(action["summary"])
+            if writer:
+                button_columns[0].button("Edit", key=f"edit_{action['id']}", on_click=case_forms.request,
+                                         args=("edit",), kwargs={"intervention_id": action["id"]}, width="stretch")
+                button_columns[1].button("Close", key=f"close_{action['id']}", on_click=case_forms.request,
+                                         args=("close",), kwargs={"intervention_id": action["id"]}, width="stretch")
+            for checkin in due[due["intervention_id"] == action["id"]].to_dict("records"):
+                checkin_row(checkin)
+    loose = due[~due["intervention_id"].isin(open_actions["id"])]
+    for checkin in loose.to_dict("records"):
+        with st.container(border=True):
+            checkin_row(checkin)
+
+
+def checkin_row(checkin: dict) -> None:
+    text_column, button_column = st.columns([6, 2]) if writer else (st.container(), None)
+    when = f"Check-in due {uk(checkin['due_on'])} · {staff.get(checkin['owner'], checkin['owner'])}"
+    text_column.markdown(f":red[**{when} — overdue by {checkin['days_overdue']} days**]" if checkin["overdue"]
+                         else f":material/event: {when}")
+    if button_column is not None:
+        button_column.button("Complete check-in", key=f"checkin_{checkin['id']}", on_click=case_forms.request,
+                             args=("checkin",), kwargs={"checkin_id": checkin["id"]}, width="stretch",
+                             icon=":material/task_alt:")
+
+
+def chronology_section(reached: pd.DataFrame) -> None:
+    st.subheader("Chronology")
+    with store.opened(path) as db:
+        events = cases.chronology(db, viewer, pupil_id, now, reached)
+    if events.empty:
+        st.caption("Nothing yet: no actions, contacts or check-ins, no triggers, and no marks changed by later uploads.")
+        return
+    shown = pd.DataFrame({
+        "Date": events["on"].to_numpy(),
+        "What": events["what"].to_numpy(),
+        "Details": events["detail"].to_numpy(),
+    })
+    if viewer.sees_notes:
+        shown = shown.assign(Notes=events["note"].to_numpy())
+    if viewer.sees_sensitive and events["sensitive_note"].fillna("").ne("").any():
+        shown = shown.assign(**{"Sensitive note": events["sensitive_note"].to_numpy()})
+    shown = shown.assign(By=events["by"].to_numpy())
+    st.dataframe(lists.styled(shown, events["overdue"], ("Date",)), hide_index=True, width="stretch",
+                 height=min(38 + 35 * len(shown), 460),
+                 column_config={"Date": st.column_config.Column("Date", width=90),
+                                "What": st.column_config.TextColumn("What", width="medium"),
+                                "Details": st.column_config.TextColumn("Details", width="large"),
+                                "Notes": st.column_config.TextColumn("Notes", width="large")})
+    st.caption("Newest first; check-ins still to come are at the top, overdue ones in red."
+               + ("" if viewer.sees_notes else " Notes are not shown to your role."))
+
+
 user = access.require("pupil")
 path, version = queries.db_path(), queries.version()
 period = sidebar.chosen_period()
@@ -145,16 +249,41 @@ if pupil_flags:
     facts.append(f"**{pupil_flags}**")
 if not pupil["on_roll"]:
     facts.append("not on the roll uploaded")
+viewer = case_forms.viewer_for(user)
+writer = case_forms.may_write(user)
+now = today()
+with store.opened(path) as db:
+    staff = {u.username: u.name for u in auth.list_users(db)}
+    key_adult = cases.key_adults(db, [pupil_id])
+if not key_adult.empty:
+    facts.append(f"Key adult **{key_adult['key_adult_name'].iloc[0]}**")
 st.markdown(" · ".join(facts))
+
+if writer:
+    log_action, log_contact, choose_key_adult, _ = st.columns([1.2, 1.2, 1.2, 4])
+    log_action.button("Log action", key="pupil_log_action", type="primary", icon=":material/add_task:",
+                      on_click=case_forms.request, args=("action",), kwargs={"pupil_id": pupil_id}, width="stretch")
+    log_contact.button("Log contact", key="pupil_log_contact", icon=":material/call:",
+                       on_click=case_forms.request, args=("contact",), kwargs={"pupil_id": pupil_id}, width="stretch")
+    choose_key_adult.button("Key adult", key="pupil_key_adult", icon=":material/person_pin:",
+                            on_click=case_forms.request, args=("key_adult",), kwargs={"pupil_id": pupil_id},
+                            width="stretch")
+case_forms.draw(user)
 
 if period is None:
     lists.no_registers_yet(user)
+    case_work_now()
+    chronology_section(pd.DataFrame(columns=triggers.COLUMNS))
     st.stop()
 
 figures = queries.pupil_figures(path, version, period.date_from, period.as_of)
 mine = figures[figures["pupil_id"] == pupil_id]
+reached = queries.triggers_reached(path, version, period.as_of)
+reached = reached[reached["pupil_id"] == pupil_id].sort_values("reached_on")
 if mine.empty or int(mine.iloc[0]["possible_sessions"]) == 0:
     st.info(f"No possible sessions for this pupil between {uk(period.date_from)} and {uk(period.as_of)}.")
+    case_work_now()
+    chronology_section(reached)
     st.stop()
 me = mine.iloc[0]
 possible, attended = int(me["possible_sessions"]), int(me["attendance_sessions"])
@@ -186,6 +315,34 @@ with st.expander("The sessions behind these percentages, and the rule applied"):
     st.dataframe(behind.rename(columns={"code": "Code", "meaning": "Mark", "category": "Category",
                                         "sessions": "Sessions", "counts_as": "Counts as"})
                  .drop(columns=["Category"]), hide_index=True, width="stretch")
+
+# --- case work and the weekly chart --------------------------------------------------------
+
+case_work_now()
+
+school_days = int(queries.settings(path, version)["impact_school_days"])
+st.subheader("Week by week, and what was done")
+weekly = queries.pupil_weekly(path, version, period.date_from, period.as_of, (int(pupil_id),), 60)
+weekly = weekly[weekly["possible_sessions"] > 0]
+actions = queries.impact(path, version, queries.case_version(path), school_days, viewer, (int(pupil_id),))
+actions = actions[pd.to_datetime(actions["opened_on"]) <= pd.Timestamp(period.as_of)]
+if weekly.empty:
+    st.caption("No school weeks with possible sessions in this period.")
+else:
+    st.altair_chart(weekly_chart(weekly, actions, school_days), width="stretch")
+    st.caption(f"▼ marks where an action started; hover for attendance in the {school_days} school days before "
+               "and after it (the after figure is still forming until that many school days have passed).")
+    with st.expander("Show data"):
+        st.dataframe(weekly.assign(week_start=weekly["week_start"].map(uk))[
+            ["week_start", "possible_sessions", "attendance_pct"]].rename(columns={
+                "week_start": "Week beginning", "possible_sessions": "Possible sessions",
+                "attendance_pct": "Attendance %"}).round(1), hide_index=True, width="stretch")
+        if not actions.empty:
+            st.dataframe(pd.DataFrame({
+                "Action": actions["type"], "Started": actions["opened_on"].map(uk),
+                f"{school_days} days before": actions["before_pct"].map(pct), "After": actions["after_pct"].map(pct),
+                "Change (pts)": actions["change_pts"].round(1), "School days since": actions["after_days"],
+            }), hide_index=True, width="stretch")
 
 # --- calendar ----------------------------------------------------------------------
 
@@ -224,8 +381,6 @@ with runs_column:
             hide_index=True, width="stretch")
 
 st.subheader("Statutory triggers")
-reached = queries.triggers_reached(path, version, period.as_of)
-reached = reached[reached["pupil_id"] == pupil_id].sort_values("reached_on")
 if reached.empty:
     st.caption("None reached this academic year" + ("" if me["compulsory_school_age"] else
                " (triggers apply to pupils of compulsory school age only)") + ".")
@@ -237,16 +392,4 @@ else:
         "What follows": reached["trigger"].map(triggers.TRIGGER_NEXT_STEPS),
     }), hide_index=True, width="stretch")
 
-st.subheader("Chronology")
-history = queries.mark_history(path, version, pupil_id)
-st.caption("Case work (actions, contacts, check-ins) will appear here once it is recorded; newest first.")
-if history.empty:
-    st.caption("No marks have been changed by later uploads.")
-else:
-    st.dataframe(pd.DataFrame({
-        "Changed": history["changed_on"].map(lambda t: uk_time(t.isoformat())),
-        "Session": history["date"].map(uk) + " " + history["session"],
-        "Mark": history["old_code"].map(codes.meaning) + " → " + history["new_code"].map(codes.meaning),
-        "By": history["changed_by"],
-        "File": history["file_name"],
-    }), hide_index=True, width="stretch")
+chronology_section(reached)

@@ -14,7 +14,7 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
-from core import auth, metrics, patterns, store, triggers
+from core import auth, cases, metrics, patterns, store, triggers
 
 Version = tuple
 
@@ -173,3 +173,28 @@ def sessions_behind(path: str, version: Version, pupil_id: int, date_from: date,
 def mark_history(path: str, version: Version, pupil_id: int) -> pd.DataFrame:
     with store.opened(path) as db:
         return patterns.mark_history(db, pupil_id)
+
+
+# --- case work (core/cases.py) ---------------------------------------------------------------
+# Case-work writes do not change `version()`, so cached case data is keyed on `case_version()`
+# as well: the newest audit entry of case work (every case write is audited).
+
+
+def case_version(path: str | None = None) -> int:
+    with store.opened(path or db_path()) as db:
+        return cases.stamp(db)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def latest_actions(path: str, case_version: int, today: date) -> pd.DataFrame:
+    """Every pupil's last action and next check-in (no notes: scope by merging with scoped rows)."""
+    with store.opened(path) as db:
+        return cases.latest_actions(db, None, today)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def impact(path: str, version: Version, case_version: int, school_days: int, viewer: cases.Viewer,
+           pupil_ids: tuple[int, ...] | None = None) -> pd.DataFrame:
+    """Attendance before and after each action the viewer may see (cases.impact)."""
+    with store.opened(path) as db:
+        return cases.impact(db, viewer, school_days, _ids(pupil_ids))

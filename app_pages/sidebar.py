@@ -25,6 +25,7 @@ PERIOD_KEY = "period"
 KEPT_KEYS = (
     "f_section", "f_year", "f_form", "f_groups", "f_gender", "f_only", "f_search",
     "p_scope_kind", "p_scope_value", "p_grouping", "pupil_query",
+    "cw_show",
 )
 
 

@@ -27,12 +27,14 @@ from streamlit.testing.v1 import AppTest  # noqa: E402
 from bench_pupils import build  # noqa: E402
 from core import auth, store  # noqa: E402
 from core.importers import import_file  # noqa: E402
+from data.demo_cases import add_case_work  # noqa: E402
 
 SCREENS = {
     "Overview": "app_pages/overview.py",
     "Below 90%": "app_pages/below_90.py",
     "Patterns": "app_pages/patterns.py",
     "Pupil": "app_pages/pupil.py",
+    "Casework": "app_pages/casework.py",
     "Upload": "app_pages/upload.py",
     "Admin": "app_pages/admin.py",
 }
@@ -75,7 +77,9 @@ def main() -> int:
                     print(f"{path.name} was rejected: {outcome.problems[:3]}")
                     return 1
             marks_held = db.execute("SELECT COUNT(*) FROM marks").fetchone()[0]
-        print(f"{args.pupils:,} pupils, {marks_held:,} marks (built in {time.perf_counter() - started:.0f} s)")
+            actions = add_case_work(db)  # what a pastoral team would have recorded, for the case-work columns
+        print(f"{args.pupils:,} pupils, {marks_held:,} marks, {actions:,} actions "
+              f"(built in {time.perf_counter() - started:.0f} s)")
         os.environ["PASTORAL_DB"] = str(db_path)
         os.environ["PASTORAL_SECRETS"] = str(folder / "secrets.toml")
 

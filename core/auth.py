@@ -48,6 +48,8 @@ SCREEN_ROLES: dict[str, frozenset[str]] = {
     "below_90": EVERYONE,
     "patterns": EVERYONE,
     "pupil": EVERYONE,
+    # Viewers see the case lists without notes and record nothing (DESIGN.md "Roles").
+    "casework": EVERYONE,
     "upload": frozenset({ADMIN, ATTENDANCE_OFFICER}),
     "admin": frozenset({ADMIN}),
 }

@@ -1,11 +1,13 @@
 """Case work: interventions, check-ins, contacts, key adults — and whether it worked.
 
 Rules (issue 6, DOMAIN.md §5): support first, enforcement last — every intervention type
-has a tier; nothing is deleted (closing and editing keep history); every create, edit and
-close is audited; viewers see no notes, and sensitive notes are for the pastoral lead
-(DSL) and admins only. A safeguarding referral is recorded as *where* it went, never
-what the concern was. Callers restrict pupils to the user's scope (a head of section's
-sections) by passing `pupil_ids`.
+has a tier; nothing is deleted (closing and editing keep history); every create, edit,
+close, check-in and contact is audited; viewers see no notes, and sensitive notes are for
+the pastoral lead (DSL) and admins only (and never on a shared screen). A safeguarding
+referral is recorded as *where* it is recorded, never what the concern was. A head of
+section reads and writes cases for their sections' pupils only: the `Viewer` carries
+their sections and every function here enforces them; callers may narrow the pupils
+further by passing `pupil_ids`. Functions that judge "due" or "overdue" take `today`.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import numpy as np
 import pandas as pd
 import sqlite_utils
 
-from core import calendar, codes, store
+from core import calendar, codes, patterns, store, triggers
 
 TIERS = {
     1: "Expect",
@@ -39,17 +41,61 @@ CONTACT_KINDS = {
     "text_message": "Text message",
 }
 
-# Who may read which parts of a case record.
+# Who may read which parts of a case record, and who may write them.
 NOTE_READERS = {"admin", "attendance_officer", "pastoral_lead", "head_of_section"}
 SENSITIVE_READERS = {"admin", "pastoral_lead"}
 CASE_WRITERS = {"admin", "attendance_officer", "pastoral_lead", "head_of_section"}
+TYPE_EDITORS = {"admin", "pastoral_lead"}
+SECTION_SCOPED = {"head_of_section"}  # these roles see only the pupils of their sections
+
+# Columns that hold notes, by who may read them.
+NOTE_COLUMNS = ("summary", "outcome", "note")
+SENSITIVE_COLUMNS = ("sensitive_note",)
+
+
+@dataclass(frozen=True)
+class DetailField:
+    """An extra field an intervention type records (a penalty notice's date issued...)."""
+
+    label: str
+    kind: str  # "date", "choice" or "text"
+    options: tuple[str, ...] = ()
+    option_labels: tuple[str, ...] = ()
+    required: bool = False
+    default: str | None = None  # "opened_on" for a date defaulting to the action's start
+    help: str = ""
+
+    def label_of(self, value: str) -> str:
+        return dict(zip(self.options, self.option_labels)).get(value, value)
+
+
+# The extra fields a type may record, as data: the form draws them, `open_intervention` checks them.
+DETAIL_FIELDS: dict[str, DetailField] = {
+    "date_issued": DetailField("Date issued", "date", required=True, default="opened_on"),
+    "paid": DetailField("Paid", "choice", ("unpaid", "paid"), ("Not paid yet", "Paid"), required=True,
+                        default="unpaid"),
+    "from_date": DetailField("Leave from", "date", required=True, default="opened_on"),
+    "to_date": DetailField("Leave to", "date", required=True, default="opened_on"),
+    "decision": DetailField("Decision", "choice", ("pending", "agreed", "refused"),
+                            ("Awaiting decision", "Agreed", "Refused"), required=True, default="pending"),
+    "end_date": DetailField("Planned end", "date", help="When the reduced timetable is planned to end, if agreed."),
+    "agency": DetailField("Referred to", "text", help="The service, e.g. Early Help hub."),
+    "recorded_in": DetailField("Where it is recorded", "text", required=True,
+                               help="The school's safeguarding system, e.g. CPOMS or MyConcern — never the concern."),
+    "trigger": DetailField("Trigger", "choice", triggers.TRIGGER_IDS,
+                           tuple(triggers.TRIGGER_LABELS[t] for t in triggers.TRIGGER_IDS)),
+}
+# A type recording this field is a safeguarding referral: where it is recorded, and no notes at all.
+WHERE_ONLY_FIELD = "recorded_in"
+# A type recording this field is a penalty notice.
+PENALTY_FIELD = "date_issued"
 
 
 @dataclass(frozen=True)
 class InterventionType:
     name: str
     tier: int
-    details: tuple[str, ...] = ()  # extra fields the type records, e.g. ("date_issued", "paid")
+    details: tuple[str, ...] = ()  # extra fields the type records, keys of DETAIL_FIELDS
     needs_review_date: bool = False
     help: str = ""
 
@@ -69,7 +115,7 @@ SEED_TYPES: tuple[InterventionType, ...] = (
                      help="Agreed with parents, with a review date normally within 6 weeks (code C2)."),
     InterventionType("Early Help referral", 4, ("agency",)),
     InterventionType("Safeguarding referral recorded", 4, ("recorded_in",),
-                     help="Record only where the referral was made — never the concern itself."),
+                     help="Record only where the referral is recorded — never the concern itself."),
     InterventionType("Referral to the local authority (statutory trigger)", 4, ("trigger",)),
     InterventionType("Children-missing-education referral", 4),
     InterventionType("Elective home education notification", 4),
@@ -84,6 +130,23 @@ SEED_TYPES: tuple[InterventionType, ...] = (
 
 DEFAULT_CHECK_IN_DAYS = 14
 REDUCED_TIMETABLE_REVIEW_WEEKS = 6
+REVIEW_SOON_DAYS = 7  # a review date this close counts as due
+
+
+@dataclass(frozen=True)
+class PenaltyFramework:
+    """The national penalty-notice framework (from August 2024), as data."""
+
+    first_reduced_amount: int = 80  # £, if paid within `first_reduced_days`
+    first_reduced_days: int = 21
+    first_amount: int = 160  # £, if paid within `pay_within_days`
+    pay_within_days: int = 28
+    second_amount: int = 160  # a second to the same parent for the same child within the window: no reduction
+    window_years: int = 3
+    most_in_window: int = 2  # no third: the next step is other action, e.g. prosecution
+
+
+PENALTY_FRAMEWORK = PenaltyFramework()
 
 
 class CaseError(ValueError):
@@ -92,10 +155,20 @@ class CaseError(ValueError):
 
 @dataclass(frozen=True)
 class Viewer:
-    """Who is reading or writing: their username and role."""
+    """Who is reading or writing: their username, role and (a head of section's) sections.
+
+    `shared_screen` is set in meeting mode: sensitive notes are never shown on a projector.
+    """
 
     username: str
     role: str
+    sections: tuple[str, ...] = ()
+    shared_screen: bool = False
+
+    @classmethod
+    def of(cls, user: Any, shared_screen: bool = False) -> "Viewer":
+        """The viewer for a signed-in user (anything with username, role and sections)."""
+        return cls(user.username, user.role, tuple(getattr(user, "sections", ()) or ()), shared_screen)
 
     @property
     def sees_notes(self) -> bool:
@@ -103,11 +176,19 @@ class Viewer:
 
     @property
     def sees_sensitive(self) -> bool:
-        return self.role in SENSITIVE_READERS
+        return self.role in SENSITIVE_READERS and not self.shared_screen
 
     @property
     def may_write(self) -> bool:
         return self.role in CASE_WRITERS
+
+    @property
+    def may_write_sensitive(self) -> bool:
+        return self.role in SENSITIVE_READERS
+
+    @property
+    def sees_all_pupils(self) -> bool:
+        return self.role not in SECTION_SCOPED
 
 
 # --- intervention types ------------------------------------------------------------
@@ -127,36 +208,107 @@ def ensure_types(db: sqlite_utils.Database) -> None:
 
 
 def intervention_types(db: sqlite_utils.Database, include_inactive: bool = False) -> pd.DataFrame:
+    """The list of types in tier order: id, name, tier, tier_name, details, needs_review_date, help, active."""
     ensure_types(db)
     rows = db.execute(
         "SELECT id, name, tier, details, needs_review_date, help, active FROM intervention_types "
         + ("" if include_inactive else "WHERE active = 1 ") + "ORDER BY tier, sort, name"
     ).fetchall()
     frame = pd.DataFrame(rows, columns=["id", "name", "tier", "details", "needs_review_date", "help", "active"])
-    return frame.assign(details=frame["details"].map(json.loads), tier_name=frame["tier"].map(TIERS))
+    return frame.assign(details=frame["details"].map(lambda d: tuple(json.loads(d))),
+                        tier_name=frame["tier"].map(TIERS),
+                        needs_review_date=frame["needs_review_date"].astype(bool),
+                        active=frame["active"].astype(bool))
 
 
 def save_type(db, viewer: Viewer, name: str, tier: int, details: list[str] | None = None,
-              needs_review_date: bool = False, help: str = "", active: bool = True) -> None:
-    """Add or edit an intervention type (admin and pastoral lead)."""
-    if viewer.role not in {"admin", "pastoral_lead"}:
+              needs_review_date: bool | None = None, help: str | None = None, active: bool = True) -> None:
+    """Add an intervention type, or change an existing one's tier and whether it is in use.
+
+    Details, review date and help left as None keep what an existing type has. Types are
+    never deleted (actions refer to them); one no longer used is made inactive.
+    """
+    if viewer.role not in TYPE_EDITORS:
         raise CaseError("Only an admin or the pastoral lead can change the list of intervention types.")
-    name = name.strip()
+    name = " ".join((name or "").split())
     if not name:
         raise CaseError("Give the intervention type a name.")
+    if len(name) > 80:
+        raise CaseError("Keep the name of an intervention type under 80 characters.")
     if tier not in TIERS:
         raise CaseError(f"The tier must be 1 to 6 ({', '.join(f'{k} {v}' for k, v in TIERS.items())}).")
+    unknown = set(details or []) - set(DETAIL_FIELDS)
+    if unknown:
+        raise CaseError(f"Unknown detail fields: {', '.join(sorted(unknown))}.")
     ensure_types(db)
     with store.transaction(db) as conn:
+        existing = conn.execute("SELECT details, needs_review_date, help FROM intervention_types WHERE name = ?",
+                                (name,)).fetchone()
+        kept_details, kept_review, kept_help = existing or ("[]", 0, "")
+        values = (json.dumps(list(details)) if details is not None else kept_details,
+                  int(needs_review_date) if needs_review_date is not None else kept_review,
+                  help if help is not None else kept_help)
         conn.execute(
             "INSERT INTO intervention_types (name, tier, details, needs_review_date, help, active, sort) "
             "VALUES (?, ?, ?, ?, ?, ?, 1000) ON CONFLICT(name) DO UPDATE SET tier = excluded.tier, "
             "details = excluded.details, needs_review_date = excluded.needs_review_date, "
             "help = excluded.help, active = excluded.active",
-            (name, tier, json.dumps(details or []), int(needs_review_date), help, int(active)),
+            (name, tier, *values, int(active)),
         )
         store.audit(conn, viewer.username, "intervention_type.save", "intervention_types", name,
-                    {"tier": tier, "active": active})
+                    {"tier": tier, "active": active, "new": existing is None})
+
+
+def save_types(db, viewer: Viewer, wanted: list[tuple[str, int, bool]]) -> int:
+    """Save an edited list of types — (name, tier, in use) for every type — and return how
+    many changed. Every type stored must still be in the list: a type is never renamed or
+    removed (actions refer to it), only made inactive; new names are added."""
+    current = intervention_types(db, include_inactive=True)
+    names = {" ".join(str(name).split()) for name, _, _ in wanted}
+    missing = sorted(set(current["name"]) - names)
+    if missing:
+        raise CaseError(f"A type cannot be renamed or removed, as actions refer to it: {', '.join(missing)}. "
+                        "Untick “In use” instead, and add a new name as a new type.")
+    stored = dict(zip(current["name"], zip(current["tier"], current["active"])))
+    changed = [(name, tier, active) for name, tier, active in wanted
+               if stored.get(" ".join(str(name).split())) != (tier, bool(active))]
+    for name, tier, active in changed:
+        save_type(db, viewer, name, tier, active=bool(active))
+    return len(changed)
+
+
+# --- scope: which pupils a viewer may read and write ----------------------------------
+
+
+def _section_pupil_ids(db, viewer: Viewer) -> list[int]:
+    """The pupils of a head of section's sections (year groups mapped by the `sections` setting)."""
+    settings = store.get_settings(db)
+    years = [year for section in viewer.sections for year in settings["sections"].get(section, [])]
+    rows = db.execute("SELECT id FROM pupils WHERE year_group IN (SELECT value FROM json_each(?))",
+                      (json.dumps(years),)).fetchall()
+    return [row[0] for row in rows]
+
+
+def visible_pupil_ids(db, viewer: Viewer, pupil_ids: list[int] | tuple[int, ...] | None = None) -> list[int] | None:
+    """The pupils a read covers: those asked for (None = all), narrowed to the viewer's sections."""
+    asked = None if pupil_ids is None else [int(p) for p in pupil_ids]
+    if viewer.sees_all_pupils:
+        return asked
+    allowed = _section_pupil_ids(db, viewer)
+    return allowed if asked is None else sorted(set(asked) & set(allowed))
+
+
+def _check_pupil(conn, viewer: Viewer, pupil_id: int) -> None:
+    """The pupil exists and is the writer's to record for."""
+    row = conn.execute("SELECT year_group, surname, forename FROM pupils WHERE id = ?", (int(pupil_id),)).fetchone()
+    if row is None:
+        raise CaseError("That pupil is not in the store.")
+    if viewer.sees_all_pupils:
+        return
+    section = store.section_of_year_groups(store.get_settings(conn)).get(row[0])
+    if section not in viewer.sections:
+        raise CaseError(f"{row[2]} {row[1]} is not in your sections ({', '.join(viewer.sections) or 'none'}), "
+                        "so you cannot record case work for them; ask the attendance officer or pastoral lead.")
 
 
 # --- writing -----------------------------------------------------------------------
@@ -167,16 +319,68 @@ def _require_writer(viewer: Viewer) -> None:
         raise CaseError("Your role can view cases but not record them.")
 
 
-def _pupil_exists(conn, pupil_id: int) -> None:
-    if conn.execute("SELECT 1 FROM pupils WHERE id = ?", (pupil_id,)).fetchone() is None:
-        raise CaseError("That pupil is not in the store.")
-
-
 def _clean_text(text: str | None, limit: int = 5000) -> str:
     text = (text or "").strip()
     if len(text) > limit:
         raise CaseError(f"Keep it under {limit} characters.")
     return text
+
+
+def _check_sensitive(viewer: Viewer, sensitive_note: str | None) -> None:
+    if (sensitive_note or "").strip() and not viewer.may_write_sensitive:
+        raise CaseError("Only the pastoral lead or an admin can record a sensitive note.")
+
+
+def _as_date(value: Any, label: str) -> date:
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value)[:10])
+    except ValueError:
+        raise CaseError(f"{label}: give a date.") from None
+
+
+def clean_details(type_name: str, fields: tuple[str, ...], details: dict[str, Any] | None, opened_on: date,
+                  fill_defaults: bool = True) -> dict[str, str]:
+    """A type's extra fields checked and stored as text (dates ISO); defaults filled in."""
+    details = {k: v for k, v in (details or {}).items() if v is not None and v != ""}
+    unknown = set(details) - set(fields)
+    if unknown:
+        raise CaseError(f"{type_name} does not record {', '.join(sorted(unknown))}.")
+    cleaned: dict[str, str] = {}
+    for name in fields:
+        spec = DETAIL_FIELDS.get(name, DetailField(name, "text"))
+        value = details.get(name)
+        if value is None and fill_defaults and spec.default is not None:
+            value = opened_on if spec.default == "opened_on" else spec.default
+        if value is None:
+            if spec.required and fill_defaults:
+                raise CaseError(f"{type_name}: fill in “{spec.label}”.")
+            continue
+        if spec.kind == "date":
+            cleaned[name] = _as_date(value, spec.label).isoformat()
+        elif spec.kind == "choice":
+            if value not in spec.options:
+                raise CaseError(f"{spec.label}: choose one of {', '.join(spec.option_labels or spec.options)}.")
+            cleaned[name] = str(value)
+        else:
+            cleaned[name] = _clean_text(str(value), 200)
+    if cleaned.get("from_date") and cleaned.get("to_date") and cleaned["to_date"] < cleaned["from_date"]:
+        raise CaseError("The leave ends before it starts.")
+    return cleaned
+
+
+def _type_row(db, type_name: str) -> pd.Series:
+    types = intervention_types(db).set_index("name")
+    if type_name not in types.index:
+        raise CaseError(f"'{type_name}' is not an intervention type in use; choose one from the list.")
+    return types.loc[type_name]
+
+
+def _check_where_only(kind: pd.Series, summary: str | None, sensitive_note: str | None) -> None:
+    if WHERE_ONLY_FIELD in kind["details"] and ((summary or "").strip() or (sensitive_note or "").strip()):
+        raise CaseError("For a safeguarding referral record only where it is recorded — never the concern; "
+                        "leave the summary and notes empty.")
 
 
 def open_intervention(
@@ -194,10 +398,9 @@ def open_intervention(
 ) -> int:
     """Record an action for a pupil; with `check_in_on`, also its first check-in."""
     _require_writer(viewer)
-    types = intervention_types(db).set_index("name")
-    if type_name not in types.index:
-        raise CaseError(f"'{type_name}' is not an intervention type in use; choose one from the list.")
-    kind = types.loc[type_name]
+    _check_sensitive(viewer, sensitive_note)
+    kind = _type_row(db, type_name)
+    _check_where_only(kind, summary, sensitive_note)
     if kind["needs_review_date"] and review_on is None:
         raise CaseError(f"A {type_name.lower()} needs a review date (normally within "
                         f"{REDUCED_TIMETABLE_REVIEW_WEEKS} weeks).")
@@ -205,47 +408,46 @@ def open_intervention(
         raise CaseError("The review date is before the date the action started.")
     if check_in_on is not None and check_in_on < opened_on:
         raise CaseError("The check-in date is before the date the action started.")
-    if not owner:
+    if not (owner or "").strip():
         raise CaseError("Every action needs an owner.")
-    unknown = set(details or {}) - set(kind["details"])
-    if unknown:
-        raise CaseError(f"{type_name} does not record {', '.join(sorted(unknown))}.")
+    cleaned = clean_details(type_name, kind["details"], details, opened_on)
     with store.transaction(db) as conn:
-        _pupil_exists(conn, pupil_id)
+        _check_pupil(conn, viewer, pupil_id)
         cursor = conn.execute(
             "INSERT INTO interventions (pupil_id, type_id, tier, owner, opened_on, review_on, status, summary, "
             "sensitive_note, details, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, 'open', ?, ?, ?, ?, ?)",
-            (pupil_id, int(kind["id"]), int(kind["tier"]), owner, opened_on.isoformat(),
+            (int(pupil_id), int(kind["id"]), int(kind["tier"]), owner.strip(), opened_on.isoformat(),
              review_on.isoformat() if review_on else None, _clean_text(summary), _clean_text(sensitive_note),
-             json.dumps(details or {}, default=str), viewer.username, store.now()),
+             json.dumps(cleaned), viewer.username, store.now()),
         )
         intervention_id = cursor.lastrowid
         store.audit(conn, viewer.username, "intervention.open", "interventions", intervention_id,
-                    {"pupil_id": pupil_id, "type": type_name, "owner": owner})
+                    {"pupil_id": int(pupil_id), "type": type_name, "owner": owner.strip()})
         if check_in_on is not None:
-            _insert_checkin(conn, viewer, pupil_id, intervention_id, check_in_on, owner)
+            _insert_checkin(conn, viewer, pupil_id, intervention_id, check_in_on, owner.strip())
     return intervention_id
 
 
 def _insert_checkin(conn, viewer: Viewer, pupil_id: int, intervention_id: int | None, due_on: date, owner: str) -> int:
     cursor = conn.execute(
         "INSERT INTO checkins (pupil_id, intervention_id, due_on, owner, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-        (pupil_id, intervention_id, due_on.isoformat(), owner, viewer.username, store.now()),
+        (int(pupil_id), intervention_id, due_on.isoformat(), owner, viewer.username, store.now()),
     )
     store.audit(conn, viewer.username, "checkin.schedule", "checkins", cursor.lastrowid,
-                {"pupil_id": pupil_id, "due_on": due_on.isoformat(), "owner": owner})
+                {"pupil_id": int(pupil_id), "due_on": due_on.isoformat(), "owner": owner})
     return cursor.lastrowid
 
 
+INTERVENTION_KEYS = ["id", "pupil_id", "type_id", "owner", "opened_on", "review_on", "status", "summary", "outcome",
+                     "sensitive_note", "details", "closed_on"]
+
+
 def _intervention(conn, intervention_id: int) -> dict:
-    row = conn.execute(
-        "SELECT id, pupil_id, owner, opened_on, review_on, status, summary, outcome, sensitive_note, details, closed_on "
-        "FROM interventions WHERE id = ?", (intervention_id,)).fetchone()
+    row = conn.execute(f"SELECT {', '.join(INTERVENTION_KEYS)} FROM interventions WHERE id = ?",
+                       (int(intervention_id),)).fetchone()
     if row is None:
         raise CaseError("That action no longer exists.")
-    keys = ["id", "pupil_id", "owner", "opened_on", "review_on", "status", "summary", "outcome",
-            "sensitive_note", "details", "closed_on"]
-    return dict(zip(keys, row))
+    return dict(zip(INTERVENTION_KEYS, row))
 
 
 EDITABLE = {"owner", "review_on", "summary", "sensitive_note", "details"}
@@ -257,71 +459,119 @@ def edit_intervention(db, viewer: Viewer, intervention_id: int, **changes: Any) 
     unknown = set(changes) - EDITABLE
     if unknown:
         raise CaseError(f"These cannot be edited: {', '.join(sorted(unknown))}.")
-    if "sensitive_note" in changes and not viewer.sees_sensitive:
+    if "sensitive_note" in changes and not viewer.may_write_sensitive:
         raise CaseError("Only the pastoral lead or an admin can change a sensitive note.")
+    if "owner" in changes and not (changes["owner"] or "").strip():
+        raise CaseError("Every action needs an owner.")
     with store.transaction(db) as conn:
         before = _intervention(conn, intervention_id)
+        _check_pupil(conn, viewer, before["pupil_id"])
         if before["status"] != "open":
             raise CaseError("This action is closed; open a new one instead.")
-        values = {k: (v.isoformat() if isinstance(v, date) else json.dumps(v) if k == "details" else _clean_text(v))
-                  for k, v in changes.items()}
+        kind_name, fields, needs_review = conn.execute(
+            "SELECT name, details, needs_review_date FROM intervention_types WHERE id = ?",
+            (before["type_id"],)).fetchone()
+        opened_on = date.fromisoformat(before["opened_on"])
+        values: dict[str, Any] = {}
+        for key, value in changes.items():
+            if key == "details":
+                merged = {**json.loads(before["details"]), **(value or {})}
+                values[key] = json.dumps(clean_details(kind_name, tuple(json.loads(fields)), merged, opened_on))
+            elif key == "review_on":
+                if value is None and needs_review:
+                    raise CaseError(f"A {kind_name.lower()} needs a review date.")
+                if value is not None and value < opened_on:
+                    raise CaseError("The review date is before the date the action started.")
+                values[key] = value.isoformat() if value else None
+            else:
+                values[key] = _clean_text(value)
+        if WHERE_ONLY_FIELD in json.loads(fields) and (values.get("summary") or values.get("sensitive_note")):
+            raise CaseError("For a safeguarding referral record only where it is recorded — never the concern.")
+        values = {k: v for k, v in values.items() if v != before[k]}
+        if not values:
+            return
         _keep_history(conn, viewer, intervention_id, before)
         conn.execute(
             f"UPDATE interventions SET {', '.join(f'{k} = ?' for k in values)}, updated_by = ?, updated_at = ? WHERE id = ?",
-            (*values.values(), viewer.username, store.now(), intervention_id),
+            (*values.values(), viewer.username, store.now(), int(intervention_id)),
         )
         store.audit(conn, viewer.username, "intervention.edit", "interventions", intervention_id,
                     {"fields": sorted(values)})
 
 
+CLOSED_WITH_ACTION = "Not needed: the action was closed."
+
+
 def close_intervention(db, viewer: Viewer, intervention_id: int, outcome: str, closed_on: date) -> None:
-    """Close an action with its outcome; the record stays, with its history."""
+    """Close an action with its outcome; the record stays, with its history.
+
+    Its check-ins still outstanding are recorded as done on the closing date ("not
+    needed"), so they leave the overdue lists but stay in the pupil's chronology.
+    """
     _require_writer(viewer)
-    if not outcome.strip():
+    if not (outcome or "").strip():
         raise CaseError("Say what the outcome was before closing the action.")
     with store.transaction(db) as conn:
         before = _intervention(conn, intervention_id)
+        _check_pupil(conn, viewer, before["pupil_id"])
         if before["status"] == "closed":
             raise CaseError("This action is already closed.")
         if closed_on < date.fromisoformat(before["opened_on"]):
             raise CaseError("The closing date is before the action started.")
         _keep_history(conn, viewer, intervention_id, before)
         conn.execute(
-            "UPDATE interventions SET status = 'closed', outcome = ?, closed_on = ?, updated_by = ?, updated_at = ? WHERE id = ?",
-            (_clean_text(outcome), closed_on.isoformat(), viewer.username, store.now(), intervention_id),
+            "UPDATE interventions SET status = 'closed', outcome = ?, closed_on = ?, updated_by = ?, updated_at = ? "
+            "WHERE id = ?",
+            (_clean_text(outcome), closed_on.isoformat(), viewer.username, store.now(), int(intervention_id)),
         )
         store.audit(conn, viewer.username, "intervention.close", "interventions", intervention_id, {})
+        outstanding = [row[0] for row in conn.execute(
+            "SELECT id FROM checkins WHERE intervention_id = ? AND done_on IS NULL", (int(intervention_id),))]
+        for checkin_id in outstanding:
+            conn.execute("UPDATE checkins SET done_on = ?, done_by = ?, outcome = ? WHERE id = ?",
+                         (closed_on.isoformat(), viewer.username, CLOSED_WITH_ACTION, checkin_id))
+            store.audit(conn, viewer.username, "checkin.complete", "checkins", checkin_id,
+                        {"pupil_id": before["pupil_id"], "with_action": int(intervention_id)})
 
 
 def _keep_history(conn, viewer: Viewer, intervention_id: int, before: dict) -> None:
     conn.execute(
         "INSERT INTO intervention_history (intervention_id, changed_by, changed_at, before) VALUES (?, ?, ?, ?)",
-        (intervention_id, viewer.username, store.now(), json.dumps(before)),
+        (int(intervention_id), viewer.username, store.now(), json.dumps(before)),
     )
 
 
 def schedule_checkin(db, viewer: Viewer, pupil_id: int, due_on: date, owner: str, intervention_id: int | None = None) -> int:
     _require_writer(viewer)
+    if not (owner or "").strip():
+        raise CaseError("Every check-in needs an owner.")
     with store.transaction(db) as conn:
-        _pupil_exists(conn, pupil_id)
-        return _insert_checkin(conn, viewer, pupil_id, intervention_id, due_on, owner)
+        _check_pupil(conn, viewer, pupil_id)
+        if intervention_id is not None:
+            action = _intervention(conn, intervention_id)
+            if action["pupil_id"] != int(pupil_id):
+                raise CaseError("That action is for another pupil.")
+        return _insert_checkin(conn, viewer, pupil_id, intervention_id, due_on, owner.strip())
 
 
 def complete_checkin(db, viewer: Viewer, checkin_id: int, done_on: date, outcome: str, note: str = "",
                      next_due_on: date | None = None) -> int | None:
     """Record a check-in as done; with `next_due_on`, schedule the next one for the same owner."""
     _require_writer(viewer)
-    if not outcome.strip():
+    if not (outcome or "").strip():
         raise CaseError("Say how the check-in went.")
+    if next_due_on is not None and next_due_on < done_on:
+        raise CaseError("The next check-in is before this one was done.")
     with store.transaction(db) as conn:
         row = conn.execute("SELECT pupil_id, intervention_id, owner, done_on FROM checkins WHERE id = ?",
-                           (checkin_id,)).fetchone()
+                           (int(checkin_id),)).fetchone()
         if row is None:
             raise CaseError("That check-in no longer exists.")
+        _check_pupil(conn, viewer, row[0])
         if row[3] is not None:
             raise CaseError("This check-in has already been done.")
         conn.execute("UPDATE checkins SET done_on = ?, done_by = ?, outcome = ?, note = ? WHERE id = ?",
-                     (done_on.isoformat(), viewer.username, _clean_text(outcome), _clean_text(note), checkin_id))
+                     (done_on.isoformat(), viewer.username, _clean_text(outcome), _clean_text(note), int(checkin_id)))
         store.audit(conn, viewer.username, "checkin.complete", "checkins", checkin_id, {"pupil_id": row[0]})
         if next_due_on is not None:
             return _insert_checkin(conn, viewer, row[0], row[1], next_due_on, row[2])
@@ -332,42 +582,58 @@ def log_contact(db, viewer: Viewer, pupil_id: int, kind: str, contact_on: date, 
                 summary: str = "", sensitive_note: str = "", intervention_id: int | None = None) -> int:
     """A call, letter, email, meeting or home visit with parents or agencies."""
     _require_writer(viewer)
+    _check_sensitive(viewer, sensitive_note)
     if kind not in CONTACT_KINDS:
         raise CaseError(f"Choose the kind of contact: {', '.join(CONTACT_KINDS.values())}.")
-    if not with_whom.strip():
+    if not (with_whom or "").strip():
         raise CaseError("Say who the contact was with (e.g. mother, social worker).")
     with store.transaction(db) as conn:
-        _pupil_exists(conn, pupil_id)
+        _check_pupil(conn, viewer, pupil_id)
+        if intervention_id is not None and _intervention(conn, intervention_id)["pupil_id"] != int(pupil_id):
+            raise CaseError("That action is for another pupil.")
         cursor = conn.execute(
             "INSERT INTO contacts (pupil_id, intervention_id, kind, with_whom, contact_on, summary, sensitive_note, "
             "created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (pupil_id, intervention_id, kind, _clean_text(with_whom, 200), contact_on.isoformat(),
+            (int(pupil_id), intervention_id, kind, _clean_text(with_whom, 200), contact_on.isoformat(),
              _clean_text(summary), _clean_text(sensitive_note), viewer.username, store.now()),
         )
         store.audit(conn, viewer.username, "contact.log", "contacts", cursor.lastrowid,
-                    {"pupil_id": pupil_id, "kind": kind})
+                    {"pupil_id": int(pupil_id), "kind": kind})
         return cursor.lastrowid
 
 
 def assign_key_adult(db, viewer: Viewer, pupil_id: int, staff_username: str) -> None:
     """Allocate a vulnerable pupil to a key member of staff (replacing any earlier one)."""
     _require_writer(viewer)
+    staff = db.execute("SELECT active FROM users WHERE username = ?", (staff_username,)).fetchone()
+    if staff is None or not staff[0]:
+        raise CaseError(f"'{staff_username}' is not a member of staff who can sign in.")
     with store.transaction(db) as conn:
-        _pupil_exists(conn, pupil_id)
+        _check_pupil(conn, viewer, pupil_id)
         conn.execute(
             "INSERT INTO key_adults (pupil_id, username, assigned_on, assigned_by) VALUES (?, ?, ?, ?) "
             "ON CONFLICT(pupil_id) DO UPDATE SET username = excluded.username, "
             "assigned_on = excluded.assigned_on, assigned_by = excluded.assigned_by",
-            (pupil_id, staff_username, store.now(), viewer.username),
+            (int(pupil_id), staff_username, store.now(), viewer.username),
         )
-        store.audit(conn, viewer.username, "key_adult.assign", "pupils", pupil_id, {"key_adult": staff_username})
+        store.audit(conn, viewer.username, "key_adult.assign", "key_adults", pupil_id, {"key_adult": staff_username})
 
 
 # --- reading -----------------------------------------------------------------------
 
+# Audit entities of case work: their newest entry stamps cached case data.
+CASE_ENTITIES = ("interventions", "checkins", "contacts", "key_adults", "intervention_types")
+
+
+def stamp(db) -> int:
+    """Changes whenever case work is written (every write is audited): a key for caches."""
+    row = db.execute("SELECT id FROM audit WHERE entity IN (SELECT value FROM json_each(?)) ORDER BY id DESC LIMIT 1",
+                     (json.dumps(CASE_ENTITIES),)).fetchone()
+    return row[0] if row else 0
+
 
 def _in_scope(sql: str, pupil_ids: list[int] | None, params: list, column: str = "i.pupil_id") -> str:
-    """Restrict a query to the caller's pupils (None = every pupil)."""
+    """Restrict a query to the given pupils (None = every pupil)."""
     if pupil_ids is None:
         return sql
     params.append(json.dumps([int(p) for p in pupil_ids]))
@@ -375,25 +641,29 @@ def _in_scope(sql: str, pupil_ids: list[int] | None, params: list, column: str =
 
 
 def redact(frame: pd.DataFrame, viewer: Viewer) -> pd.DataFrame:
-    """Hide what the viewer's role may not read: notes for viewers, sensitive notes for most."""
-    hidden = [] if viewer.sees_notes else ["summary", "outcome", "note"]
+    """Hide what the viewer may not read: every note for viewers, sensitive notes for most."""
+    hidden = [] if viewer.sees_notes else list(NOTE_COLUMNS)
     if not viewer.sees_sensitive:
-        hidden.append("sensitive_note")
-    present = [c for c in hidden if c in frame.columns]
-    return frame.drop(columns=present)
+        hidden += list(SENSITIVE_COLUMNS)
+    return frame.drop(columns=[c for c in hidden if c in frame.columns])
 
 
-def interventions(db, viewer: Viewer, pupil_ids: list[int] | None = None, status: str | None = None) -> pd.DataFrame:
+def interventions(db, viewer: Viewer, pupil_ids: list[int] | None = None, status: str | None = None,
+                  owner: str | None = None) -> pd.DataFrame:
     """Actions with their type and pupil, newest first, redacted for the viewer."""
     params: list = []
     sql = _in_scope(
-        "SELECT i.id, i.pupil_id, p.upn, p.surname, p.forename, p.form, t.name AS type, i.tier, i.owner, "
-        "i.opened_on, i.review_on, i.status, i.summary, i.outcome, i.sensitive_note, i.details, i.closed_on "
+        "SELECT i.id, i.pupil_id, p.upn, p.surname, p.forename, p.form, p.year_group, t.name AS type, i.tier, "
+        "i.owner, i.opened_on, i.review_on, i.status, i.summary, i.outcome, i.sensitive_note, i.details, i.closed_on, "
+        "i.created_by, i.updated_by "
         "FROM interventions i JOIN pupils p ON p.id = i.pupil_id JOIN intervention_types t ON t.id = i.type_id "
-        "WHERE 1 = 1", pupil_ids, params)
+        "WHERE 1 = 1", visible_pupil_ids(db, viewer, pupil_ids), params)
     if status:
         sql += " AND i.status = ?"
         params.append(status)
+    if owner:
+        sql += " AND i.owner = ?"
+        params.append(owner)
     frame = _frame(db, sql + " ORDER BY i.opened_on DESC, i.id DESC", params)
     frame = frame.assign(
         opened_on=_dates(frame["opened_on"]), review_on=_dates(frame["review_on"]), closed_on=_dates(frame["closed_on"]),
@@ -403,53 +673,89 @@ def interventions(db, viewer: Viewer, pupil_ids: list[int] | None = None, status
 
 def checkins(db, viewer: Viewer, today: date, pupil_ids: list[int] | None = None, owner: str | None = None,
              outstanding_only: bool = True) -> pd.DataFrame:
-    """Check-ins with `overdue` (due before today, not done); the caseload and overdue lists."""
+    """Check-ins with `overdue` (due before today, not done) and `days_overdue`; the caseload and overdue lists."""
     params: list = []
     sql = _in_scope(
-        "SELECT c.id, c.pupil_id, p.upn, p.surname, p.forename, p.form, c.intervention_id, t.name AS type, "
-        "c.due_on, c.owner, c.done_on, c.done_by, c.outcome, c.note "
+        "SELECT c.id, c.pupil_id, p.upn, p.surname, p.forename, p.form, p.year_group, c.intervention_id, "
+        "t.name AS type, c.due_on, c.owner, c.done_on, c.done_by, c.outcome, c.note, c.created_by "
         "FROM checkins c JOIN pupils p ON p.id = c.pupil_id "
         "LEFT JOIN interventions i ON i.id = c.intervention_id "
-        "LEFT JOIN intervention_types t ON t.id = i.type_id WHERE 1 = 1", pupil_ids, params, column="c.pupil_id")
+        "LEFT JOIN intervention_types t ON t.id = i.type_id WHERE 1 = 1",
+        visible_pupil_ids(db, viewer, pupil_ids), params, column="c.pupil_id")
     if owner:
         sql += " AND c.owner = ?"
         params.append(owner)
     if outstanding_only:
         sql += " AND c.done_on IS NULL"
     frame = _frame(db, sql + " ORDER BY c.due_on, c.id", params)
-    frame = frame.assign(due_on=_dates(frame["due_on"]), done_on=_dates(frame["done_on"]))
-    overdue = frame["done_on"].isna() & (frame["due_on"] < today)
-    return redact(frame.assign(overdue=overdue.astype(bool)), viewer)
+    due = pd.to_datetime(frame["due_on"])
+    late = (pd.Timestamp(today) - due).dt.days
+    overdue = frame["done_on"].isna() & (late > 0)
+    frame = frame.assign(due_on=_dates(frame["due_on"]), done_on=_dates(frame["done_on"]),
+                         overdue=overdue.astype(bool), days_overdue=late.where(overdue, 0).fillna(0).astype("int64"))
+    return redact(frame, viewer)
 
 
 def contacts(db, viewer: Viewer, pupil_ids: list[int] | None = None) -> pd.DataFrame:
+    """Contacts with parents and agencies, newest first, redacted for the viewer."""
     params: list = []
     sql = _in_scope(
         "SELECT i.id, i.pupil_id, i.intervention_id, i.kind, i.with_whom, i.contact_on, i.summary, "
-        "i.sensitive_note, i.created_by FROM contacts i WHERE 1 = 1", pupil_ids, params)
+        "i.sensitive_note, i.created_by FROM contacts i WHERE 1 = 1", visible_pupil_ids(db, viewer, pupil_ids), params)
     frame = _frame(db, sql + " ORDER BY i.contact_on DESC, i.id DESC", params)
     frame = frame.assign(contact_on=_dates(frame["contact_on"]), kind_label=frame["kind"].map(CONTACT_KINDS))
     return redact(frame, viewer)
 
 
-def key_adults(db) -> pd.DataFrame:
-    return _frame(db, "SELECT pupil_id, username AS key_adult FROM key_adults", [])
+def staff_names(db) -> dict[str, str]:
+    """username → the name colleagues know them by (for owners and authors)."""
+    return dict(db.execute("SELECT username, name FROM users").fetchall())
+
+
+def key_adults(db, pupil_ids: list[int] | None = None) -> pd.DataFrame:
+    """pupil_id → key_adult (username) and key_adult_name."""
+    params: list = []
+    sql = _in_scope("SELECT k.pupil_id, k.username AS key_adult, COALESCE(u.name, k.username) AS key_adult_name "
+                    "FROM key_adults k LEFT JOIN users u ON u.username = k.username WHERE 1 = 1",
+                    pupil_ids, params, column="k.pupil_id")
+    return _frame(db, sql, params)
+
+
+LATEST_COLUMNS = ["pupil_id", "last_action", "last_action_on", "next_check_in", "check_in_overdue"]
 
 
 def latest_actions(db, pupil_ids: list[int] | None = None, today: date | None = None) -> pd.DataFrame:
-    """Per pupil: the latest action and its date, and the next outstanding check-in (for the PA list)."""
-    params: list = []
-    latest = _frame(db, _in_scope(
-        "SELECT i.pupil_id, t.name AS last_action, MAX(i.opened_on) AS last_action_on FROM interventions i "
-        "JOIN intervention_types t ON t.id = i.type_id WHERE 1 = 1", pupil_ids, params) + " GROUP BY i.pupil_id", params)
+    """Per pupil: the latest action (an intervention opened or a contact made) and its date,
+    and the next outstanding check-in with whether it is overdue (for the PA list).
+
+    Holds no notes, so one frame serves every role; callers keep the rows of their pupils.
+    """
+    params = []
+    actions_sql = _in_scope(
+        "SELECT i.pupil_id, t.name, i.opened_on, i.created_at FROM interventions i "
+        "JOIN intervention_types t ON t.id = i.type_id WHERE 1 = 1", pupil_ids, params)
+    contacts_sql = _in_scope(
+        f"SELECT i.pupil_id, {_contact_label_sql()}, i.contact_on, i.created_at FROM contacts i WHERE 1 = 1",
+        pupil_ids, params)
+    done = _frame(db,
+                  "SELECT pupil_id, last_action, last_action_on FROM (SELECT pupil_id, name AS last_action, "
+                  "opened_on AS last_action_on, ROW_NUMBER() OVER (PARTITION BY pupil_id ORDER BY opened_on DESC, "
+                  f"created_at DESC) AS n FROM ({actions_sql} UNION ALL {contacts_sql})) WHERE n = 1", params)
     params = []
     due = _frame(db, _in_scope(
         "SELECT i.pupil_id, MIN(i.due_on) AS next_check_in FROM checkins i WHERE i.done_on IS NULL",
         pupil_ids, params) + " GROUP BY i.pupil_id", params)
-    merged = latest.merge(due, on="pupil_id", how="outer")
-    merged = merged.assign(last_action_on=_dates(merged["last_action_on"]), next_check_in=_dates(merged["next_check_in"]))
+    merged = done.merge(due, on="pupil_id", how="outer")
     today = today or date.today()
-    return merged.assign(check_in_overdue=merged["next_check_in"].map(lambda d: d is not None and d < today))
+    overdue = pd.to_datetime(merged["next_check_in"]) < pd.Timestamp(today)
+    return merged.assign(last_action_on=_dates(merged["last_action_on"]), next_check_in=_dates(merged["next_check_in"]),
+                         check_in_overdue=overdue.to_numpy(dtype=bool))[LATEST_COLUMNS]
+
+
+def _contact_label_sql() -> str:
+    """SQL naming a contact's kind in words, from CONTACT_KINDS."""
+    whens = " ".join(f"WHEN '{kind}' THEN '{label}'" for kind, label in CONTACT_KINDS.items())
+    return f"CASE i.kind {whens} ELSE i.kind END"
 
 
 def _frame(db, sql: str, params: list) -> pd.DataFrame:
@@ -458,44 +764,246 @@ def _frame(db, sql: str, params: list) -> pd.DataFrame:
 
 
 def _dates(values: pd.Series) -> pd.Series:
-    return values.map(lambda v: date.fromisoformat(v) if isinstance(v, str) and v else None).astype(object)
+    return values.map(lambda v: date.fromisoformat(v[:10]) if isinstance(v, str) and v else None).astype(object)
 
 
 # --- lists the team works from ----------------------------------------------------------
 
 
 def without_recent_action(db, figures: pd.DataFrame, today: date, days: int) -> pd.DataFrame:
-    """Persistently absent pupils with no action opened in the last `days` days."""
+    """Persistently absent pupils (of `figures`, already the caller's scope) with no action
+    — no intervention opened and no contact made — in the `days` days up to `today`."""
     pa = figures[figures["persistently_absent"]]
     latest = latest_actions(db, pa["pupil_id"].tolist(), today)
     merged = pa.merge(latest, on="pupil_id", how="left")
-    cutoff = today - timedelta(days=days)
-    stale = merged["last_action_on"].map(lambda d: d is None or pd.isna(d) or d < cutoff)
-    return merged[stale.astype(bool)]
+    last = pd.to_datetime(merged["last_action_on"])
+    stale = last.isna() | (last < pd.Timestamp(today - timedelta(days=days)))
+    return merged[stale.to_numpy()].reset_index(drop=True)
 
 
-def reduced_timetables_due(db, viewer: Viewer, today: date, within_days: int = 7,
+def reduced_timetables_due(db, viewer: Viewer, today: date, within_days: int = REVIEW_SOON_DAYS,
                            pupil_ids: list[int] | None = None) -> pd.DataFrame:
-    """Open reduced timetables whose review date has passed or falls within `within_days`."""
+    """Open actions of a type that needs a review date (a reduced timetable) whose review
+    date has passed or falls within `within_days`, soonest first, with `review_overdue`."""
+    types = intervention_types(db, include_inactive=True)
+    reviewed = set(types.loc[types["needs_review_date"], "name"])
     open_actions = interventions(db, viewer, pupil_ids, status="open")
-    reduced = open_actions[open_actions["type"].str.startswith("Reduced")]
-    horizon = today + timedelta(days=within_days)
-    due = reduced[reduced["review_on"].map(lambda d: d is not None and d <= horizon)]
-    return due.assign(review_overdue=due["review_on"].map(lambda d: d < today))
+    due = open_actions[open_actions["type"].isin(reviewed) & open_actions["review_on"].notna()]
+    review = pd.to_datetime(due["review_on"])
+    due = due[(review <= pd.Timestamp(today + timedelta(days=within_days))).to_numpy()]
+    return (due.assign(review_overdue=(pd.to_datetime(due["review_on"]) < pd.Timestamp(today)).to_numpy())
+            .sort_values(["review_on", "id"]).reset_index(drop=True))
 
 
-def penalty_notices(db, viewer: Viewer, today: date, pupil_ids: list[int] | None = None) -> pd.DataFrame:
-    """Penalty notices issued this academic year, per pupil (the framework counts per parent per child)."""
-    notices = interventions(db, viewer, pupil_ids)
-    notices = notices[notices["type"] == "Penalty notice"]
-    issued = notices["details"].map(lambda d: d.get("date_issued")).fillna(notices["opened_on"].map(str))
-    issued = issued.map(lambda v: date.fromisoformat(str(v)))
-    this_year = notices[issued >= calendar.academic_year_start(today)].assign(date_issued=issued)
-    return (this_year.groupby(["pupil_id", "upn", "surname", "forename", "form"], as_index=False)
-            .agg(notices=("id", "size"), last_issued=("date_issued", "max")))
+# --- penalty notices under the national framework -----------------------------------------
+
+
+def _years_before(d: date, years: int) -> date:
+    try:
+        return d.replace(year=d.year - years)
+    except ValueError:  # 29 February
+        return d.replace(year=d.year - years, day=28)
+
+
+NOTICE_COLUMNS = ["id", "pupil_id", "upn", "surname", "forename", "form", "year_group", "date_issued", "paid",
+                  "number_in_window", "reduced_amount", "reduced_by", "amount", "pay_by", "beyond_framework"]
+
+
+def penalty_notice_history(db, viewer: Viewer, pupil_ids: list[int] | None = None,
+                           framework: PenaltyFramework = PENALTY_FRAMEWORK) -> pd.DataFrame:
+    """Every penalty notice recorded, oldest first, with what the framework makes of it:
+    its number among the notices for the same child in the `window_years` up to its date,
+    the amount and dates to pay (£80 within 21 days or £160 within 28 for a first; £160
+    within 28 for a second), and `beyond_framework` for a third or later (none should be issued)."""
+    types = intervention_types(db, include_inactive=True)
+    penalty_types = set(types.loc[types["details"].map(lambda d: PENALTY_FIELD in d), "name"])
+    actions = interventions(db, viewer, pupil_ids)
+    notices = actions[actions["type"].isin(penalty_types)]
+    issued = pd.Series([_as_date(d.get(PENALTY_FIELD) or o, "Date issued") for d, o in
+                        zip(notices["details"], notices["opened_on"])], index=notices.index, dtype=object)
+    notices = notices.assign(date_issued=issued, paid=notices["details"].map(lambda d: d.get("paid", "unpaid")))
+    notices = notices.sort_values(["pupil_id", "date_issued", "id"]).reset_index(drop=True)
+    issued_at = pd.to_datetime(notices["date_issued"])
+    window_start = pd.to_datetime(notices["date_issued"].map(lambda d: _years_before(d, framework.window_years)))
+    pairs = (notices[["id", "pupil_id"]].assign(at=issued_at, start=window_start)
+             .merge(notices[["pupil_id"]].assign(other_at=issued_at, other_id=notices["id"]), on="pupil_id"))
+    before_it = (pairs["other_at"] < pairs["at"]) | ((pairs["other_at"] == pairs["at"]) & (pairs["other_id"] < pairs["id"]))
+    earlier = pairs[(pairs["other_at"] > pairs["start"]) & before_it]
+    number = notices["id"].map(earlier.groupby("id").size()).fillna(0).astype("int64") + 1
+    first = number == 1
+    return notices.assign(
+        number_in_window=number,
+        reduced_amount=np.where(first, framework.first_reduced_amount, np.nan),
+        reduced_by=np.where(first, (issued_at + pd.Timedelta(days=framework.first_reduced_days)).dt.date, None),
+        amount=np.where(first, framework.first_amount, framework.second_amount),
+        pay_by=(issued_at + pd.Timedelta(days=framework.pay_within_days)).dt.date.astype(object),
+        beyond_framework=(number > framework.most_in_window).to_numpy(),
+    )[NOTICE_COLUMNS]
+
+
+PENALTY_SUMMARY_COLUMNS = ["pupil_id", "upn", "surname", "forename", "form", "year_group", "notices_this_year",
+                           "last_issued", "last_paid", "unpaid_past_due", "notices_in_window", "next_step",
+                           "next_notice_amount", "no_further_notice_until"]
+
+
+def penalty_notices(db, viewer: Viewer, today: date, pupil_ids: list[int] | None = None,
+                    year_of: date | None = None, framework: PenaltyFramework = PENALTY_FRAMEWORK) -> pd.DataFrame:
+    """Per pupil with a penalty notice issued in the academic year of `year_of` (default
+    `today`): how many, the last one and whether it is paid, unpaid notices past their
+    28 days, and the framework's next step as of `today` (the framework counts per parent
+    per child, so rows are per pupil; a family view groups these rows)."""
+    history = penalty_notice_history(db, viewer, pupil_ids, framework)
+    year_start = calendar.academic_year_start(year_of or today)
+    year_end = calendar.academic_year_end(year_of or today)
+    issued = pd.to_datetime(history["date_issued"])
+    this_year = history[((issued >= pd.Timestamp(year_start)) & (issued <= pd.Timestamp(year_end))).to_numpy()]
+    if this_year.empty:
+        return pd.DataFrame(columns=PENALTY_SUMMARY_COLUMNS)
+    history = history[history["pupil_id"].isin(this_year["pupil_id"])]
+    window_start = _years_before(today, framework.window_years)
+    in_window = history[[window_start < d <= today for d in history["date_issued"]]]
+    unpaid_due = history[(history["paid"] != "paid").to_numpy()
+                         & (pd.to_datetime(history["pay_by"]) < pd.Timestamp(today)).to_numpy()]
+    identity = ["pupil_id", "upn", "surname", "forename", "form", "year_group"]
+    summary = (this_year.groupby(identity, as_index=False)
+               .agg(notices_this_year=("id", "size"), last_issued=("date_issued", "max")))
+    last_paid = this_year.sort_values(["date_issued", "id"]).groupby("pupil_id")["paid"].last()
+    counted = in_window.groupby("pupil_id").size()
+    # No further notice until the second-newest notice in the window is `window_years` old.
+    second_newest = in_window.sort_values("date_issued").groupby("pupil_id")["date_issued"].agg(
+        lambda d: d.iloc[-framework.most_in_window] if len(d) >= framework.most_in_window else None)
+    summary = summary.assign(
+        last_paid=summary["pupil_id"].map(last_paid),
+        unpaid_past_due=summary["pupil_id"].map(unpaid_due.groupby("pupil_id").size()).fillna(0).astype("int64"),
+        notices_in_window=summary["pupil_id"].map(counted).fillna(0).astype("int64"),
+    )
+    until = summary["pupil_id"].map(second_newest).map(
+        lambda d: None if d is None or pd.isna(d) else _years_before(d, -framework.window_years))
+    steps = [_next_step(n, u, framework) for n, u in zip(summary["notices_in_window"], until)]
+    return summary.assign(
+        next_step=[s for s, _ in steps], next_notice_amount=[a for _, a in steps], no_further_notice_until=until,
+    )[PENALTY_SUMMARY_COLUMNS].sort_values(["last_issued", "surname"], ascending=[False, True], ignore_index=True)
+
+
+def penalty_next_step(db, viewer: Viewer, pupil_id: int, on: date,
+                      framework: PenaltyFramework = PENALTY_FRAMEWORK) -> str:
+    """What the framework says about another notice for this child on `on` (for the form)."""
+    history = penalty_notice_history(db, viewer, [pupil_id], framework)
+    start = _years_before(on, framework.window_years)
+    in_window = [d for d in history["date_issued"] if start < d <= on]
+    until = (_years_before(sorted(in_window)[-framework.most_in_window], -framework.window_years)
+             if len(in_window) >= framework.most_in_window else None)
+    counted = f"{len(in_window)} notice{'s' if len(in_window) != 1 else ''} for this child in the last " \
+              f"{framework.window_years} years. "
+    return counted + _next_step(len(in_window), until, framework)[0]
+
+
+def _next_step(in_window: int, until: date | None, framework: PenaltyFramework) -> tuple[str, float]:
+    if in_window == 0:
+        return (f"A first notice would be £{framework.first_reduced_amount} if paid within "
+                f"{framework.first_reduced_days} days, £{framework.first_amount} within {framework.pay_within_days}.",
+                float(framework.first_amount))
+    if in_window < framework.most_in_window:
+        return (f"A second notice within {framework.window_years} years would be £{framework.second_amount}, "
+                "with no reduction.", float(framework.second_amount))
+    return (f"No further notice within {framework.window_years} years (until {calendar.uk_date(until)}): "
+            "the next step is other action, e.g. prosecution.", np.nan)
+
+
+# --- the pupil's chronology ------------------------------------------------------------
+
+CHRONOLOGY_COLUMNS = ["on", "kind", "what", "detail", "note", "sensitive_note", "by", "overdue",
+                      "intervention_id", "checkin_id"]
+# The kinds of event, and within a day the order they read in (newest first, so the first
+# thing to happen reads last).
+CHRONOLOGY_KIND_ORDER = {"mark_change": 0, "trigger": 1, "action_opened": 2, "contact": 3, "checkin_done": 4,
+               "action_closed": 5, "checkin_due": 6}
+
+
+def chronology(db, viewer: Viewer, pupil_id: int, today: date, reached: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Everything about one pupil in one timeline, newest first: marks changed by later
+    uploads (dated by the upload's "data as at"), triggers reached, actions opened and
+    closed, contacts, check-ins due and done — with the notes this viewer may read (`note`
+    is None for a viewer; `sensitive_note` only for the pastoral lead and admins). `reached`
+    is the school's triggers frame when the caller has it (else it is computed)."""
+    if visible_pupil_ids(db, viewer, [pupil_id]) == []:
+        raise CaseError("That pupil is not in your sections.")
+    sees_notes, sees_sensitive = viewer.sees_notes, viewer.sees_sensitive
+    staff = staff_names(db)
+    events: list[dict] = []
+
+    def add(on, kind, what, detail="", note="", sensitive="", by="", overdue=False, action=None, checkin=None):
+        events.append({"on": on, "kind": kind, "what": what, "detail": detail,
+                       "note": (note or "") if sees_notes else None,
+                       "sensitive_note": (sensitive or "") if sees_sensitive else None,
+                       "by": staff.get(by, by or ""), "overdue": bool(overdue), "intervention_id": action,
+                       "checkin_id": checkin})
+
+    history = patterns.mark_history(db, pupil_id)
+    if not history.empty:  # one event per upload, on the date its data was as at
+        for (day, by, file_name), changes in history.groupby(["data_as_at", "changed_by", "file_name"], sort=False):
+            listed = "; ".join(f"{calendar.uk_date(d)} {s} {o or '·'} → {n or '·'}" for d, s, o, n in
+                               changes[["date", "session", "old_code", "new_code"]].head(6).itertuples(index=False))
+            more = f" and {len(changes) - 6} more" if len(changes) > 6 else ""
+            add(day, "mark_change", f"{len(changes)} mark{'s' if len(changes) != 1 else ''} changed by an upload",
+                f"{listed}{more} ({file_name})", by=by)
+
+    if reached is None:
+        reached = triggers.reached(db)
+    for row in reached[reached["pupil_id"] == pupil_id].itertuples():
+        add(_as_date(row.reached_on, "reached on"), "trigger",
+            f"Trigger reached: {triggers.TRIGGER_LABELS.get(row.trigger, row.trigger)}",
+            triggers.TRIGGER_NEXT_STEPS.get(row.trigger, ""))
+
+    for row in interventions(db, viewer, [pupil_id]).to_dict("records"):
+        facts = (f"Tier {row['tier']} {row['tier_name']}", f"owner {staff.get(row['owner'], row['owner'])}",
+                 details_text(row["details"]), f"review {calendar.uk_date(row['review_on'])}" if row["review_on"] else "")
+        add(row["opened_on"], "action_opened", f"Action opened: {row['type']}", "; ".join(p for p in facts if p),
+            row.get("summary"), row.get("sensitive_note"), row["created_by"], action=row["id"])
+        if row["status"] == "closed":
+            add(row["closed_on"], "action_closed", f"Action closed: {row['type']}", "", row.get("outcome"),
+                by=row["updated_by"], action=row["id"])
+
+    for row in contacts(db, viewer, [pupil_id]).to_dict("records"):
+        add(row["contact_on"], "contact", f"{row['kind_label']} with {row['with_whom']}", "",
+            row.get("summary"), row.get("sensitive_note"), row["created_by"], action=row["intervention_id"])
+
+    for row in checkins(db, viewer, today, [pupil_id], outstanding_only=False).to_dict("records"):
+        about = f" ({row['type']})" if row["type"] else ""
+        owner = f"owner {staff.get(row['owner'], row['owner'])}"
+        if row["done_on"] is None:
+            days = row["days_overdue"]
+            late = f"; {days} day{'s' if days != 1 else ''} overdue" if row["overdue"] else ""
+            add(row["due_on"], "checkin_due", f"Check-in {'overdue' if row['overdue'] else 'due'}{about}",
+                owner + late, by=row["created_by"], overdue=row["overdue"], action=row["intervention_id"],
+                checkin=row["id"])
+        else:
+            note = " — ".join(p for p in (row.get("outcome"), row.get("note")) if p)
+            add(row["done_on"], "checkin_done", f"Check-in done{about}", f"due {calendar.uk_date(row['due_on'])}",
+                note, by=row["done_by"], action=row["intervention_id"], checkin=row["id"])
+
+    frame = pd.DataFrame(events, columns=CHRONOLOGY_COLUMNS)
+    if frame.empty:
+        return frame
+    order = frame["kind"].map(CHRONOLOGY_KIND_ORDER)
+    return (frame.assign(_order=order).sort_values(["on", "_order"], ascending=[False, False], kind="stable")
+            .drop(columns="_order").reset_index(drop=True))
+
+
+def details_text(details: dict) -> str:
+    """A type's extra fields in words: 'Date issued 03/10/2025; Paid: Not paid yet'."""
+    parts = []
+    for name, value in (details or {}).items():
+        spec = DETAIL_FIELDS.get(name, DetailField(name, "text"))
+        shown = calendar.uk_date(date.fromisoformat(value)) if spec.kind == "date" else spec.label_of(value)
+        parts.append(f"{spec.label}: {shown}")
+    return "; ".join(parts)
 
 
 # --- impact --------------------------------------------------------------------------
+
+IMPACT_COLUMNS = ["id", "pupil_id", "type", "tier", "opened_on", "before_pct", "after_pct", "change_pts",
+                  "before_possible", "after_possible", "after_days", "window_complete"]
 
 
 def impact(db, viewer: Viewer, school_days: int, pupil_ids: list[int] | None = None) -> pd.DataFrame:
@@ -503,18 +1011,17 @@ def impact(db, viewer: Viewer, school_days: int, pupil_ids: list[int] | None = N
 
     School days are the school's (days with a session), so holidays don't dilute either
     window. `after_days` says how many school days have passed since; fewer than
-    `school_days` means the after figure is still forming.
+    `school_days` means the after figure is still forming (`window_complete` False).
     """
     actions = interventions(db, viewer, pupil_ids)
-    columns = ["id", "pupil_id", "type", "opened_on", "before_pct", "after_pct", "change_pts",
-               "before_possible", "after_possible", "after_days"]
     if actions.empty:
-        return pd.DataFrame(columns=columns)
+        return pd.DataFrame(columns=IMPACT_COLUMNS)
     span = store.mark_date_range(db)
-    if span is None:
-        return actions.assign(before_pct=np.nan, after_pct=np.nan, change_pts=np.nan,
-                              before_possible=0, after_possible=0, after_days=0)[columns]
-    days = store.school_session_days(db, calendar.to_day(span[0]), calendar.to_day(span[1]))["day"].to_numpy()
+    days = (store.school_session_days(db, calendar.to_day(span[0]), calendar.to_day(span[1]))["day"].to_numpy()
+            if span else np.array([], dtype=np.int64))
+    if len(days) == 0:
+        return actions.assign(before_pct=np.nan, after_pct=np.nan, change_pts=np.nan, before_possible=0,
+                              after_possible=0, after_days=0, window_complete=False)[IMPACT_COLUMNS]
     opened = np.array([calendar.to_day(d) for d in actions["opened_on"]])
     at = np.searchsorted(days, opened, side="left")  # first school day on or after opening
     before_first = days[np.maximum(at - school_days, 0)]
@@ -537,25 +1044,31 @@ def impact(db, viewer: Viewer, school_days: int, pupil_ids: list[int] | None = N
         return pd.DataFrame({f"{name}_possible": sums["possible"],
                              f"{name}_pct": sums["attended"] / sums["possible"].where(sums["possible"] > 0) * 100})
 
-    result = (actions[["id", "pupil_id", "type", "opened_on"]]
+    result = (actions[["id", "pupil_id", "type", "tier", "opened_on"]]
               .merge(windows[["id", "after_days"]], on="id")
               .merge(rates(before, "before"), left_on="id", right_index=True, how="left")
               .merge(rates(after, "after"), left_on="id", right_index=True, how="left"))
     result = result.assign(change_pts=result["after_pct"] - result["before_pct"],
                            before_possible=result["before_possible"].fillna(0).astype(int),
-                           after_possible=result["after_possible"].fillna(0).astype(int))
-    return result[columns]
+                           after_possible=result["after_possible"].fillna(0).astype(int),
+                           window_complete=result["after_days"] >= school_days)
+    return result[IMPACT_COLUMNS]
 
 
 SMALL_GROUP = 10
+IMPACT_BY_TYPE_COLUMNS = ["type", "tier", "pupils", "actions", "mean_change_pts", "improved", "indicative_only"]
 
 
 def impact_by_type(per_action: pd.DataFrame) -> pd.DataFrame:
-    """Per intervention type: pupils, mean change in points, how many improved; small groups flagged."""
+    """Per intervention type, over actions whose after window is complete and which have
+    figures both sides: pupils, actions, mean change in points, how many improved; groups
+    of fewer than SMALL_GROUP pupils are flagged as indicative only."""
     measured = per_action.dropna(subset=["change_pts"])
+    measured = measured[measured["window_complete"].astype(bool)]
     if measured.empty:
-        return pd.DataFrame(columns=["type", "pupils", "actions", "mean_change_pts", "improved", "indicative_only"])
+        return pd.DataFrame(columns=IMPACT_BY_TYPE_COLUMNS)
     grouped = measured.groupby("type").agg(
-        pupils=("pupil_id", "nunique"), actions=("id", "size"),
+        tier=("tier", "min"), pupils=("pupil_id", "nunique"), actions=("id", "size"),
         mean_change_pts=("change_pts", "mean"), improved=("change_pts", lambda c: int((c > 0).sum())))
-    return grouped.reset_index().assign(indicative_only=lambda f: f["pupils"] < SMALL_GROUP)
+    return (grouped.reset_index().assign(indicative_only=lambda f: f["pupils"] < SMALL_GROUP)
+            .sort_values(["tier", "type"], ignore_index=True)[IMPACT_BY_TYPE_COLUMNS])

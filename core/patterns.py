@@ -71,7 +71,7 @@ CHANGE_COLUMNS = ["pupil_id", "attendance_pct_before", "attendance_change_pts", 
 CALENDAR_COLUMNS = ["date", "session", "code", "category", "meaning", "minutes_late"]
 RUN_COLUMNS = ["start", "end", "school_days", "sessions", "codes"]
 BEHIND_COLUMNS = ["code", "meaning", "category", "sessions", "counts_as"]
-HISTORY_COLUMNS = ["date", "session", "old_code", "new_code", "changed_on", "changed_by", "file_name"]
+HISTORY_COLUMNS = ["date", "session", "old_code", "new_code", "changed_on", "changed_by", "file_name", "data_as_at"]
 
 # A session is a whole-school session when it has marks for at least this share of the
 # pupils marked at the busiest session in the range; the marks at other sessions (a
@@ -316,20 +316,25 @@ def sessions_behind(db: sqlite_utils.Database, pupil_id: int, period: metrics.Pe
 
 def mark_history(db: sqlite_utils.Database, pupil_id: int) -> pd.DataFrame:
     """Every stored change to this pupil's marks, newest import first: which session, old and
-    new code, and the import (when, who, which file). Changes by undone imports are left out."""
+    new code, and the import (when, who, which file, and the date its data was as at — the
+    upload day when the export does not say). Changes by undone imports are left out."""
     rows = db.execute(
-        "SELECT c.day, c.session, c.old_code, c.new_code, i.imported_at, i.imported_by, i.file_name "
+        "SELECT c.day, c.session, c.old_code, c.new_code, i.imported_at, i.imported_by, i.file_name, i.data_as_at "
         "FROM mark_changes c JOIN imports i ON i.id = c.import_id "
         "WHERE c.pupil_id = ? AND i.status = 'imported' "
         "ORDER BY c.import_id DESC, c.day DESC, c.session DESC",
         (int(pupil_id),),
     ).fetchall()
     changes = pd.DataFrame(rows, columns=["day", "session", "old_code", "new_code", "changed_on", "changed_by",
-                                          "file_name"])
+                                          "file_name", "data_as_at"])
+    changed_on = pd.to_datetime(changes["changed_on"], utc=True, format="ISO8601")
+    uploaded_on = pd.Series(changed_on.dt.tz_convert("Europe/London").dt.date, index=changes.index, dtype=object)
+    as_at = changes["data_as_at"].map(lambda v: date.fromisoformat(v) if isinstance(v, str) and v else None)
     return changes.assign(
         day=_dates(changes["day"]),
         session=changes["session"].map(dict(enumerate(calendar.SESSIONS))),
-        changed_on=pd.to_datetime(changes["changed_on"], utc=True, format="ISO8601"),
+        changed_on=changed_on,
+        data_as_at=as_at.where(as_at.notna(), uploaded_on).astype(object),
     ).rename(columns={"day": "date"})[HISTORY_COLUMNS]
 
 

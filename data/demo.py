@@ -52,12 +52,16 @@ def load_demo(
         raise RuntimeError(f"The demo export {rejected[0].file} was rejected: {problems}")
 
     logins = create_logins(db)
+    from data.demo_cases import add_case_work
+
+    actions = add_case_work(db, seed)
     first, last = store.mark_date_range(db)
     changed = sum(o.marks_changed for o in outcomes)
     lines = [
         f"Demo school loaded: {school.name}",
         f"  {len(school.roll)} pupils, {len(school.marks):,} sessions from {first:%d/%m/%Y} to {last:%d/%m/%Y}",
         f"  {len(outcomes)} uploads (the roll and one register export a week); {changed:,} marks corrected on later uploads",
+        f"  {actions} actions recorded by the pastoral team, with their contacts and check-ins",
     ]
     if export_to:
         lines.append(f"  exports written to {export_to}")

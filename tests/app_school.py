@@ -93,6 +93,7 @@ SCREEN_FILES = {
     "below_90": "app_pages/below_90.py",
     "patterns": "app_pages/patterns.py",
     "pupil": "app_pages/pupil.py",
+    "casework": "app_pages/casework.py",
     "upload": "app_pages/upload.py",
     "admin": "app_pages/admin.py",
 }

@@ -104,15 +104,15 @@ def test_a_deactivated_user_is_signed_out_at_their_next_click(school):
 
 
 @pytest.mark.parametrize(("username", "reachable"), [
-    ("admin", {"overview", "below_90", "patterns", "pupil", "upload", "admin"}),
-    ("officer", {"overview", "below_90", "patterns", "pupil", "upload"}),
-    ("pastoral", {"overview", "below_90", "patterns", "pupil"}),
-    ("secondary", {"overview", "below_90", "patterns", "pupil"}),
-    ("viewer", {"overview", "below_90", "patterns", "pupil"}),
+    ("admin", {"overview", "below_90", "patterns", "pupil", "casework", "upload", "admin"}),
+    ("officer", {"overview", "below_90", "patterns", "pupil", "casework", "upload"}),
+    ("pastoral", {"overview", "below_90", "patterns", "pupil", "casework"}),
+    ("secondary", {"overview", "below_90", "patterns", "pupil", "casework"}),
+    ("viewer", {"overview", "below_90", "patterns", "pupil", "casework"}),
 ])
 def test_each_role_reaches_only_its_screens(school, username, reachable):
     expected_titles = {"overview": "Overview", "below_90": "Below 90%", "patterns": "Patterns", "pupil": "Pupil",
-                       "upload": "Upload", "admin": "Admin"}
+                       "casework": "Casework", "upload": "Upload", "admin": "Admin"}
     app = signed_in(username)
     for screen, path in SCREEN_FILES.items():
         if screen in reachable:

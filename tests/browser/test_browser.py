@@ -14,13 +14,13 @@ from tests.app_school import PUPIL_NAMES, password_of
 pytestmark = pytest.mark.browser
 
 MENUS = {
-    "admin": ["Overview", "Below 90%", "Patterns", "Pupil", "Upload", "Admin"],
-    "officer": ["Overview", "Below 90%", "Patterns", "Pupil", "Upload"],
-    "pastoral": ["Overview", "Below 90%", "Patterns", "Pupil"],
-    "secondary": ["Overview", "Below 90%", "Patterns", "Pupil"],
-    "viewer": ["Overview", "Below 90%", "Patterns", "Pupil"],
+    "admin": ["Overview", "Below 90%", "Patterns", "Pupil", "Casework", "Upload", "Admin"],
+    "officer": ["Overview", "Below 90%", "Patterns", "Pupil", "Casework", "Upload"],
+    "pastoral": ["Overview", "Below 90%", "Patterns", "Pupil", "Casework"],
+    "secondary": ["Overview", "Below 90%", "Patterns", "Pupil", "Casework"],
+    "viewer": ["Overview", "Below 90%", "Patterns", "Pupil", "Casework"],
 }
-ADDRESSES = ["", "overview", "below-90", "patterns", "pupil", "upload", "admin", "no-such-page"]
+ADDRESSES = ["", "overview", "below-90", "patterns", "pupil", "casework", "upload", "admin", "no-such-page"]
 
 
 def expect_login_form_only(page: Page) -> None:

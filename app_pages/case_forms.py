@@ -1,0 +1,380 @@
+"""The case-work forms a screen opens over itself: log an action, log a contact, edit or
+close an action, complete a check-in, choose a key adult.
+
+A button anywhere calls `request(form, ...)` (as its on_click); the screen calls `draw(user)`
+once, and the form asked for opens as a dialog. Saving goes through core/cases.py, which
+checks the rules (scope, notes, dates) and audits the write; a refusal is shown in the
+dialog and nothing is saved. Closing the dialog forgets the request.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pandas as pd
+import streamlit as st
+
+from app_pages import queries, sidebar
+from app_pages.formatting import pupil_name, today, uk
+from core import auth, cases, store
+
+FORM_KEY = "case_form"  # {"form": ..., "pupil_id" | "intervention_id" | "checkin_id": ...}
+SAVED_KEY = "case_form_saved"  # a message to show once the screen has redrawn
+
+
+def request(form: str, **ids: int) -> None:
+    """Ask for a form (use as a button's on_click, with args or kwargs)."""
+    st.session_state[FORM_KEY] = {"form": form, **{k: int(v) for k, v in ids.items()}}
+
+
+def _forget() -> None:
+    st.session_state.pop(FORM_KEY, None)
+
+
+def viewer_for(user: auth.User) -> cases.Viewer:
+    """The case-work viewer for the signed-in user (meeting mode is a shared screen)."""
+    return cases.Viewer.of(user, shared_screen=sidebar.meeting_mode())
+
+
+def may_write(user: auth.User) -> bool:
+    return auth.may(user.role, "case_work")
+
+
+def draw(user: auth.User) -> None:
+    """Show what the last save said, and open the form asked for, if any."""
+    saved = st.session_state.pop(SAVED_KEY, None)
+    if saved:
+        st.toast(saved, icon=":material/check:")
+    wanted = st.session_state.get(FORM_KEY)
+    if not wanted or not may_write(user):
+        return
+    form = FORMS.get(wanted.get("form"))
+    if form is None:
+        _forget()
+        return
+    form(user, wanted)
+
+
+def _save(write, message: str) -> None:
+    """Run a core write (`write(db)`): a refusal is shown in the form and nothing is saved;
+    a success closes the form and is confirmed once the screen has redrawn."""
+    try:
+        with store.opened(queries.db_path()) as db:
+            write(db)
+    except cases.CaseError as error:
+        st.error(str(error))
+        return
+    _forget()
+    st.session_state[SAVED_KEY] = message
+    st.rerun()
+
+
+# --- what the forms read ---------------------------------------------------------------
+
+
+def _pupil(db, pupil_id: int) -> dict | None:
+    row = db.execute("SELECT surname, forename, form, year_group FROM pupils WHERE id = ?", (pupil_id,)).fetchone()
+    return dict(zip(("surname", "forename", "form", "year_group"), row)) if row else None
+
+
+def _who(pupil: dict) -> str:
+    name = pupil_name(pupil["surname"], pupil["forename"], sidebar.meeting_mode())
+    return f"**{name}**" + (f" · {pupil['form']}" if pupil["form"] else "")
+
+
+def case_workers(db) -> dict[str, str]:
+    """username → name of the staff who can own case work."""
+    return {u.username: u.name for u in auth.list_users(db) if u.active and auth.may(u.role, "case_work")}
+
+
+def _owner_picker(workers: dict[str, str], current: str, key: str, label: str = "Owner") -> str:
+    options = list(workers) if current in workers else [current, *workers]
+    return st.selectbox(label, options, index=options.index(current), key=key,
+                        format_func=lambda u: workers.get(u, u))
+
+
+def _detail_inputs(fields: tuple[str, ...], opened_on: date, current: dict | None = None, prefix: str = "cf_d") -> dict:
+    """One input per extra field the type records (DETAIL_FIELDS says what each is)."""
+    values = {}
+    current = current or {}
+    places = st.columns(2) if len(fields) > 1 else [st.container()]
+    for i, name in enumerate(fields):
+        spec = cases.DETAIL_FIELDS.get(name, cases.DetailField(name, "text"))
+        label = spec.label + ("" if spec.required else " (optional)")
+        key = f"{prefix}_{name}"
+        place = places[i % len(places)]
+        if spec.kind == "date":
+            default = date.fromisoformat(current[name]) if current.get(name) else (
+                opened_on if spec.default == "opened_on" else None)
+            values[name] = place.date_input(label, default, key=key, format="DD/MM/YYYY", help=spec.help or None)
+        elif spec.kind == "choice":
+            options = list(spec.options)
+            index = options.index(current[name]) if current.get(name) in options else (
+                options.index(spec.default) if spec.default in options else None)
+            values[name] = place.selectbox(label, options, index=index, key=key, format_func=spec.label_of,
+                                           help=spec.help or None, placeholder="Choose…")
+        else:
+            values[name] = place.text_input(label, current.get(name, ""), key=key, help=spec.help or None)
+    return values
+
+
+def _type_label(types: pd.DataFrame):
+    by_name = types.set_index("name")
+    return lambda name: f"{by_name.loc[name, 'tier']} · {by_name.loc[name, 'tier_name']} — {name}"
+
+
+# --- log an action -----------------------------------------------------------------------
+
+
+@st.dialog("Log an action", width="large", on_dismiss=_forget)
+def log_action(user: auth.User, wanted: dict) -> None:
+    viewer = viewer_for(user)
+    with store.opened(queries.db_path()) as db:
+        pupil = _pupil(db, wanted["pupil_id"])
+        types = cases.intervention_types(db)
+        workers = case_workers(db)
+    if pupil is None:
+        st.error("That pupil is no longer in the store.")
+        return
+    st.markdown(_who(pupil))
+    type_name = st.selectbox(
+        "What was done", types["name"].tolist(), index=None, key="cf_type", format_func=_type_label(types),
+        placeholder="Choose the kind of action…",
+        help="Listed by tier of the DfE's approach: support first (1 Expect … 4 Facilitate support), "
+             "then formal support (5) and enforcement (6).")
+    if type_name is None:
+        st.caption("Choose what was done; its own fields appear below.")
+        return
+    kind = types.set_index("name").loc[type_name]
+    if kind["help"]:
+        st.caption(kind["help"])
+    where_only = cases.WHERE_ONLY_FIELD in kind["details"]
+
+    left, right = st.columns(2)
+    opened_on = left.date_input("Started on", today(), key="cf_opened", max_value=today(), format="DD/MM/YYYY")
+    with right:
+        owner = _owner_picker(workers, user.username, "cf_owner")
+    details = _detail_inputs(kind["details"], opened_on)
+    if cases.PENALTY_FIELD in kind["details"]:
+        with store.opened(queries.db_path()) as db:
+            issued = details.get(cases.PENALTY_FIELD) or opened_on
+            st.caption(cases.penalty_next_step(db, viewer, wanted["pupil_id"], issued))
+
+    review_on = None
+    if kind["needs_review_date"]:
+        review_on = st.date_input(
+            "Review on", opened_on + timedelta(weeks=cases.REDUCED_TIMETABLE_REVIEW_WEEKS),
+            key=f"cf_review_{opened_on.isoformat()}", min_value=opened_on, format="DD/MM/YYYY",
+            help=f"Normally within {cases.REDUCED_TIMETABLE_REVIEW_WEEKS} weeks.")
+        if review_on and review_on > opened_on + timedelta(weeks=cases.REDUCED_TIMETABLE_REVIEW_WEEKS):
+            st.warning(f"That is more than {cases.REDUCED_TIMETABLE_REVIEW_WEEKS} weeks away; "
+                       "a reduced timetable is normally reviewed sooner.")
+
+    check_left, check_right = st.columns(2)
+    book = check_left.checkbox("Book a check-in", True, key="cf_book")
+    check_in_on = check_right.date_input(
+        "Check-in on", opened_on + timedelta(days=cases.DEFAULT_CHECK_IN_DAYS),
+        key=f"cf_checkin_{opened_on.isoformat()}", min_value=opened_on, format="DD/MM/YYYY", disabled=not book,
+        help=f"{cases.DEFAULT_CHECK_IN_DAYS} days after it started unless you choose another date; "
+             "the owner sees it in their caseload.")
+
+    if where_only:
+        st.info("Record only **where** the referral is recorded (the school's safeguarding system) — never the "
+                "concern itself. There is no summary or note for this kind of action.", icon=":material/shield:")
+        summary, sensitive = "", ""
+    else:
+        summary = st.text_area("Summary", key="cf_summary", height=90,
+                               placeholder="What was done and agreed, in a sentence or two.")
+        sensitive = ""
+        if viewer.sees_sensitive:
+            sensitive = st.text_area("Sensitive note (optional)", key="cf_sensitive", height=68,
+                                     help="Seen only by the pastoral lead (DSL) and administrators.")
+    if st.button("Save action", type="primary", key="cf_save", icon=":material/save:"):
+        booked = f"; check-in booked for {uk(check_in_on)}" if book else ""
+        _save(lambda db: cases.open_intervention(
+            db, viewer, wanted["pupil_id"], type_name, owner, opened_on, summary=summary, sensitive_note=sensitive,
+            review_on=review_on, check_in_on=check_in_on if book else None, details=details),
+            f"{type_name} recorded{booked}.")
+
+
+# --- log a contact ------------------------------------------------------------------------
+
+
+@st.dialog("Log a contact", width="large", on_dismiss=_forget)
+def log_contact(user: auth.User, wanted: dict) -> None:
+    viewer = viewer_for(user)
+    with store.opened(queries.db_path()) as db:
+        pupil = _pupil(db, wanted["pupil_id"])
+        open_actions = cases.interventions(db, viewer, [wanted["pupil_id"]], status="open")
+    if pupil is None:
+        st.error("That pupil is no longer in the store.")
+        return
+    st.markdown(_who(pupil))
+    kind = st.segmented_control("Kind of contact", list(cases.CONTACT_KINDS), default="call", key="cf_kind",
+                                format_func=cases.CONTACT_KINDS.get, required=True)
+    left, right = st.columns(2)
+    with_whom = left.text_input("With whom", key="cf_with", placeholder="e.g. mother, social worker, school nurse")
+    contact_on = right.date_input("When", today(), key="cf_when", max_value=today(), format="DD/MM/YYYY")
+    action_labels = {int(r.id): f"{r.type} (from {uk(r.opened_on)})" for r in open_actions.itertuples()}
+    action = st.selectbox("Part of an action (optional)", list(action_labels), index=None, key="cf_action",
+                          format_func=action_labels.get, placeholder="Not part of an open action")
+    summary = st.text_area("Summary", key="cf_summary", height=90, placeholder="What was said and agreed.")
+    sensitive = ""
+    if viewer.sees_sensitive:
+        sensitive = st.text_area("Sensitive note (optional)", key="cf_sensitive", height=68,
+                                 help="Seen only by the pastoral lead (DSL) and administrators.")
+    if st.button("Save contact", type="primary", key="cf_save", icon=":material/save:"):
+        _save(lambda db: cases.log_contact(db, viewer, wanted["pupil_id"], kind, contact_on, with_whom, summary,
+                                           sensitive, intervention_id=action),
+              f"{cases.CONTACT_KINDS[kind]} with {with_whom.strip()} recorded.")
+
+
+# --- edit or close an action --------------------------------------------------------------
+
+
+def _action(db, viewer: cases.Viewer, intervention_id: int) -> tuple[dict | None, pd.Series | None]:
+    actions = cases.interventions(db, viewer)
+    found = actions[actions["id"] == intervention_id]
+    if found.empty:
+        return None, None
+    action = found.iloc[0].to_dict()
+    kind = cases.intervention_types(db, include_inactive=True).set_index("name").loc[action["type"]]
+    return action, kind
+
+
+def _action_heading(action: dict) -> None:
+    name = pupil_name(action["surname"], action["forename"], sidebar.meeting_mode())
+    st.markdown(f"**{name}** · {action['type']} · started {uk(action['opened_on'])} · owner {action['owner']}")
+
+
+@st.dialog("Edit an action", width="large", on_dismiss=_forget)
+def edit_action(user: auth.User, wanted: dict) -> None:
+    viewer = viewer_for(user)
+    with store.opened(queries.db_path()) as db:
+        action, kind = _action(db, viewer, wanted["intervention_id"])
+        workers = case_workers(db)
+    if action is None:
+        st.error("That action is not one you can see.")
+        return
+    _action_heading(action)
+    if action["status"] != "open":
+        st.info("This action is closed; its record and history are kept. Open a new action instead.")
+        return
+    changes: dict = {}
+    owner = _owner_picker(workers, action["owner"], "cf_owner")
+    if owner != action["owner"]:
+        changes["owner"] = owner
+    if kind["needs_review_date"] or action["review_on"]:
+        review_on = st.date_input("Review on", action["review_on"], key="cf_review", min_value=action["opened_on"],
+                                  format="DD/MM/YYYY")
+        if review_on != action["review_on"]:
+            changes["review_on"] = review_on
+    details = _detail_inputs(kind["details"], action["opened_on"], action["details"])
+    entered = {k: (v.isoformat() if isinstance(v, date) else v) for k, v in details.items() if v not in (None, "")}
+    if entered != action["details"]:
+        changes["details"] = details
+    if cases.WHERE_ONLY_FIELD not in kind["details"]:
+        summary = st.text_area("Summary", action.get("summary", ""), key="cf_summary", height=90)
+        if summary.strip() != action.get("summary", ""):
+            changes["summary"] = summary
+        if viewer.sees_sensitive:
+            sensitive = st.text_area("Sensitive note", action.get("sensitive_note", ""), key="cf_sensitive", height=68,
+                                     help="Seen only by the pastoral lead (DSL) and administrators.")
+            if sensitive.strip() != action.get("sensitive_note", ""):
+                changes["sensitive_note"] = sensitive
+    st.caption("The record as it was before this change is kept in the action's history.")
+    if st.button("Save changes", type="primary", key="cf_save", icon=":material/save:"):
+        if not changes:
+            _forget()
+            st.rerun()
+        _save(lambda db: cases.edit_intervention(db, viewer, wanted["intervention_id"], **changes),
+              f"{action['type']} updated.")
+
+
+@st.dialog("Close an action", width="large", on_dismiss=_forget)
+def close_action(user: auth.User, wanted: dict) -> None:
+    viewer = viewer_for(user)
+    with store.opened(queries.db_path()) as db:
+        action, _ = _action(db, viewer, wanted["intervention_id"])
+    if action is None:
+        st.error("That action is not one you can see.")
+        return
+    _action_heading(action)
+    if action["status"] != "open":
+        st.info(f"Already closed on {uk(action['closed_on'])}.")
+        return
+    outcome = st.text_area("Outcome", key="cf_outcome", height=90,
+                           placeholder="What came of it, e.g. “Attending full time since 03/11”.")
+    closed_on = st.date_input("Closed on", today(), key="cf_closed", min_value=action["opened_on"],
+                              max_value=max(today(), action["opened_on"]), format="DD/MM/YYYY")
+    st.caption("Closing keeps the record and its history; check-ins still booked for it are marked not needed.")
+    if st.button("Close action", type="primary", key="cf_save", icon=":material/task_alt:"):
+        _save(lambda db: cases.close_intervention(db, viewer, wanted["intervention_id"], outcome, closed_on),
+              f"{action['type']} closed.")
+
+
+# --- complete a check-in -------------------------------------------------------------------
+
+
+@st.dialog("Complete a check-in", width="large", on_dismiss=_forget)
+def complete_checkin(user: auth.User, wanted: dict) -> None:
+    viewer = viewer_for(user)
+    with store.opened(queries.db_path()) as db:
+        due = cases.checkins(db, viewer, today(), outstanding_only=False)
+    found = due[due["id"] == wanted["checkin_id"]]
+    if found.empty:
+        st.error("That check-in is not one you can see.")
+        return
+    checkin = found.iloc[0]
+    name = pupil_name(checkin["surname"], checkin["forename"], sidebar.meeting_mode())
+    about = f" · {checkin['type']}" if checkin["type"] else ""
+    st.markdown(f"**{name}**{about} · due {uk(checkin['due_on'])} · owner {checkin['owner']}")
+    if checkin["done_on"] is not None:
+        st.info(f"Already done on {uk(checkin['done_on'])}.")
+        return
+    left, right = st.columns(2)
+    done_on = left.date_input("Done on", today(), key="cf_done", max_value=today(), format="DD/MM/YYYY")
+    outcome = right.text_input("How did it go?", key="cf_outcome", placeholder="e.g. Attending every day this week")
+    note = st.text_area("Note (optional)", key="cf_note", height=68)
+    next_left, next_right = st.columns(2)
+    again = next_left.checkbox("Book the next check-in", False, key="cf_again")
+    next_due = next_right.date_input("Next check-in on", done_on + timedelta(days=cases.DEFAULT_CHECK_IN_DAYS),
+                                     key=f"cf_next_{done_on.isoformat()}", min_value=done_on, format="DD/MM/YYYY",
+                                     disabled=not again)
+    if st.button("Save check-in", type="primary", key="cf_save", icon=":material/save:"):
+        _save(lambda db: cases.complete_checkin(db, viewer, wanted["checkin_id"], done_on, outcome, note,
+                                                next_due if again else None),
+              "Check-in recorded" + (f"; the next is booked for {uk(next_due)}." if again else "."))
+
+
+# --- key adult ------------------------------------------------------------------------------
+
+
+@st.dialog("Key adult", on_dismiss=_forget)
+def key_adult(user: auth.User, wanted: dict) -> None:
+    viewer = viewer_for(user)
+    with store.opened(queries.db_path()) as db:
+        pupil = _pupil(db, wanted["pupil_id"])
+        workers = {u.username: u.name for u in auth.list_users(db) if u.active}
+        current = cases.key_adults(db, [wanted["pupil_id"]])
+    if pupil is None:
+        st.error("That pupil is no longer in the store.")
+        return
+    st.markdown(_who(pupil))
+    now = current["key_adult"].iloc[0] if not current.empty else None
+    staff = st.selectbox("Key member of staff", list(workers), index=list(workers).index(now) if now in workers else None,
+                         key="cf_key_adult", format_func=workers.get, placeholder="Choose a member of staff…",
+                         help="The adult in school this pupil goes to; shown on the pupil's page.")
+    if st.button("Save", type="primary", key="cf_save", disabled=staff is None):
+        _save(lambda db: cases.assign_key_adult(db, viewer, wanted["pupil_id"], staff),
+              f"{workers[staff]} is now the key adult.")
+
+
+FORMS = {
+    "action": log_action,
+    "contact": log_contact,
+    "edit": edit_action,
+    "close": close_action,
+    "checkin": complete_checkin,
+    "key_adult": key_adult,
+}
