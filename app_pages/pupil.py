@@ -12,6 +12,7 @@ import streamlit as st
 from app_pages import access, lists, queries, sidebar
 from app_pages.formatting import flags, pct, pupil_name, uk, uk_time, year_label
 from core import codes, triggers
+from core.calendar import uk_dates_in
 
 # Colours of the calendar, one per category (present green, absences amber and red).
 CATEGORY_COLOURS = {
@@ -23,14 +24,8 @@ CATEGORY_COLOURS = {
     codes.MISSING: "#ffffff",
     codes.UNKNOWN: "#8e44ad",
 }
-ISO_DATE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 MAX_MATCHES = 50
-
-
-def uk_dates_in(text: str) -> str:
-    """ISO dates inside a sentence written the UK way."""
-    return ISO_DATE.sub(r"\3/\2/\1", text)
 
 
 def find_pupils(pupils: pd.DataFrame, query: str) -> pd.DataFrame:

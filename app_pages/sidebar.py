@@ -12,13 +12,12 @@ from datetime import date
 import streamlit as st
 
 from app_pages import access, queries
-from app_pages.formatting import uk, uk_time
+from app_pages.formatting import MEETING_KEY, meeting_mode, uk, uk_time
 from core import auth, calendar, metrics
 
 YEAR_KEY = "academic_year"
 DATES_KEY = "date_range"
 DEFAULT_DATES_KEY = "date_range_default"
-MEETING_KEY = "meeting_mode"
 PERIOD_KEY = "period"
 
 # Widget state that must survive moving to a screen that does not draw the widget.
@@ -33,10 +32,6 @@ def keep_filters() -> None:
     for key in KEPT_KEYS:
         if key in st.session_state:
             st.session_state[key] = st.session_state[key]
-
-
-def meeting_mode() -> bool:
-    return bool(st.session_state.get(MEETING_KEY, False))
 
 
 def chosen_period() -> metrics.Period | None:

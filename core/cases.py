@@ -92,10 +92,12 @@ class CaseError(ValueError):
 
 @dataclass(frozen=True)
 class Viewer:
-    """Who is reading or writing: their username and role."""
+    """Who is reading or writing: their username and role, and whether the screen is shared
+    (meeting mode: nobody reads sensitive notes on a projector, core/privacy.py)."""
 
     username: str
     role: str
+    meeting: bool = False
 
     @property
     def sees_notes(self) -> bool:
@@ -103,7 +105,7 @@ class Viewer:
 
     @property
     def sees_sensitive(self) -> bool:
-        return self.role in SENSITIVE_READERS
+        return self.role in SENSITIVE_READERS and not self.meeting
 
     @property
     def may_write(self) -> bool:
@@ -480,8 +482,8 @@ def reduced_timetables_due(db, viewer: Viewer, today: date, within_days: int = 7
     open_actions = interventions(db, viewer, pupil_ids, status="open")
     reduced = open_actions[open_actions["type"].str.startswith("Reduced")]
     horizon = today + timedelta(days=within_days)
-    due = reduced[reduced["review_on"].map(lambda d: d is not None and d <= horizon)]
-    return due.assign(review_overdue=due["review_on"].map(lambda d: d < today))
+    due = reduced[reduced["review_on"].map(lambda d: d is not None and d <= horizon).astype(bool)]
+    return due.assign(review_overdue=due["review_on"].map(lambda d: d < today).astype(bool))
 
 
 def penalty_notices(db, viewer: Viewer, today: date, pupil_ids: list[int] | None = None) -> pd.DataFrame:
