@@ -14,12 +14,7 @@ OPEN_PUPIL_KEY = "pupil_id"  # the pupil the Pupil screen shows
 PUPIL_PAGE = "app_pages/pupil.py"
 UPLOAD_PAGE = "app_pages/upload.py"
 
-TRIGGER_BADGES = {
-    triggers.UNAUTHORISED_10_DAYS: "10 days unauthorised",
-    triggers.UNAUTHORISED_20_DAYS: "20 days unauthorised",
-    triggers.ILLNESS_15_DAYS: "15 days illness",
-    triggers.PENALTY_NOTICE_THRESHOLD: "Penalty-notice threshold",
-}
+TRIGGER_BADGES = triggers.TRIGGER_BADGES
 
 
 def no_registers_yet(user: auth.User) -> None:
