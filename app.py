@@ -19,6 +19,8 @@ SCREENS = {
     "below_90": ("app_pages/below_90.py", "Below 90%", ":material/warning:", "below-90"),
     "patterns": ("app_pages/patterns.py", "Patterns", ":material/insights:", "patterns"),
     "pupil": ("app_pages/pupil.py", "Pupil", ":material/person_search:", "pupil"),
+    "meeting": ("app_pages/meeting.py", "Meeting", ":material/groups:", "meeting"),
+    "reports": ("app_pages/reports.py", "Reports", ":material/description:", "reports"),
     "upload": ("app_pages/upload.py", "Upload", ":material/upload_file:", "upload"),
     "admin": ("app_pages/admin.py", "Admin", ":material/settings:", "admin"),
 }

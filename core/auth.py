@@ -48,6 +48,8 @@ SCREEN_ROLES: dict[str, frozenset[str]] = {
     "below_90": EVERYONE,
     "patterns": EVERYONE,
     "pupil": EVERYONE,
+    "meeting": frozenset({ADMIN, ATTENDANCE_OFFICER, PASTORAL_LEAD, HEAD_OF_SECTION}),
+    "reports": EVERYONE,
     "upload": frozenset({ADMIN, ATTENDANCE_OFFICER}),
     "admin": frozenset({ADMIN}),
 }

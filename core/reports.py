@@ -952,9 +952,21 @@ def evidence_pack_frame(pack: EvidencePack, masked: bool) -> pd.DataFrame:
 
 def evidence_pack_name(pack: EvidencePack, masked: bool, extension: str) -> str:
     p = pack.pupil
-    who = privacy.initials(p["surname"], p["forename"]).replace(".", "").replace(" ", "") if masked else \
-        f"{p['surname']}-{p['forename']}"
-    return file_name(pack.school, f"evidence-pack_{who}", pack.period.as_of, extension)
+    return pack_file_name(pack.school, p["surname"], p["forename"], pack.period.as_of, masked, extension)
+
+
+def pack_file_name(school: str, surname: str, forename: str, as_of: date, masked: bool, extension: str) -> str:
+    """'School_evidence-pack_Ahmed-Amir_19-09-2025.pdf' (initials in meeting mode)."""
+    who = privacy.initials(surname, forename).replace(".", "").replace(" ", "") if masked else f"{surname}-{forename}"
+    return file_name(school, f"evidence-pack_{who}", as_of, extension)
+
+
+def evidence_pack_pdf_for(db_path: str, viewer: cases.Viewer, pupil_id: int, period: metrics.Period,
+                          masked: bool) -> bytes:
+    """Build a pupil's pack and write its PDF, opening the store itself (for a deferred download)."""
+    with store.opened(db_path) as db:
+        pack = evidence_pack(db, viewer, pupil_id, period)
+    return evidence_pack_pdf(pack, masked)
 
 
 # --- minutes of a meeting ---------------------------------------------------------------------------
