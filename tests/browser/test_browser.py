@@ -14,13 +14,13 @@ from tests.app_school import PUPIL_NAMES, password_of
 pytestmark = pytest.mark.browser
 
 MENUS = {
-    "admin": ["Overview", "Below 90%", "Patterns", "Pupil", "Upload", "Admin"],
-    "officer": ["Overview", "Below 90%", "Patterns", "Pupil", "Upload"],
-    "pastoral": ["Overview", "Below 90%", "Patterns", "Pupil"],
-    "secondary": ["Overview", "Below 90%", "Patterns", "Pupil"],
-    "viewer": ["Overview", "Below 90%", "Patterns", "Pupil"],
+    "admin": ["Overview", "Below 90%", "Patterns", "Pupil", "Meeting", "Reports", "Upload", "Admin"],
+    "officer": ["Overview", "Below 90%", "Patterns", "Pupil", "Meeting", "Reports", "Upload"],
+    "pastoral": ["Overview", "Below 90%", "Patterns", "Pupil", "Meeting", "Reports"],
+    "secondary": ["Overview", "Below 90%", "Patterns", "Pupil", "Meeting", "Reports"],
+    "viewer": ["Overview", "Below 90%", "Patterns", "Pupil", "Reports"],
 }
-ADDRESSES = ["", "overview", "below-90", "patterns", "pupil", "upload", "admin", "no-such-page"]
+ADDRESSES = ["", "overview", "below-90", "patterns", "pupil", "meeting", "reports", "upload", "admin", "no-such-page"]
 
 
 def expect_login_form_only(page: Page) -> None:
