@@ -94,7 +94,8 @@ def csv_bytes(frame: pd.DataFrame) -> bytes:
     shown = neutralised(frame.rename(columns=str))
     shown = shown.assign(**{c: shown[c].map(lambda v: uk_date(v) if isinstance(v, date) else v) for c in shown.columns
                             if shown[c].map(lambda v: isinstance(v, date)).any()})
-    return shown.to_csv(index=False, quoting=csv.QUOTE_MINIMAL).encode("utf-8-sig")
+    # CRLF rows (as Excel writes them), so a carriage return inside a cell is quoted, never a row break.
+    return shown.to_csv(index=False, quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n").encode("utf-8-sig")
 
 
 def xlsx_bytes(frame: pd.DataFrame, sheet: str) -> bytes:
@@ -134,7 +135,8 @@ FONT_DIR = Path(os.environ.get("PASTORAL_FONT_DIR", "/usr/share/fonts/truetype/d
 FONT_FILES = {"": "DejaVuSans.ttf", "B": "DejaVuSans-Bold.ttf", "I": "DejaVuSans-Oblique.ttf",
               "BI": "DejaVuSans-BoldOblique.ttf"}
 PUNCTUATION = {"—": "-", "–": "-", "‘": "'", "’": "'", "“": '"', "”": '"', "≥": ">=", "≤": "<=", "…": "...",
-               "▲": "+", "▼": "-", "●": "*", "→": "->", "×": "x", "•": "*", "£": "GBP "}
+               "▲": "+", "▼": "-", "●": "*", "→": "->", "×": "x", "•": "*", "€": "EUR ",
+               "Ł": "L", "ł": "l", "Đ": "D", "đ": "d", "Œ": "OE", "œ": "oe", "ı": "i", "Ħ": "H", "ħ": "h"}
 INK, MUTED, RULE, SHADE, ACCENT = (33, 37, 41), (108, 117, 125), (206, 212, 218), (241, 243, 245), (31, 78, 121)
 
 
@@ -648,7 +650,7 @@ def section_report(db: sqlite_utils.Database, viewer: cases.Viewer, period: metr
         columns=["pupil_id", "last_action", "last_action_on", "next_check_in", "check_in_overdue"])
     pa_list = (pa.merge(pupil_patterns[["pupil_id", "top_reason_label", "worst_weekday"]], on="pupil_id", how="left")
                .merge(latest[["pupil_id", "last_action", "last_action_on"]], on="pupil_id", how="left"))
-    pa_list = pa_list.assign(triggers=pa_list["pupil_id"].map(badges).fillna(""),
+    pa_list = pa_list.assign(triggers=pa_list["pupil_id"].map(badges.to_dict()).astype(object).fillna(""),
                              top_reason_label=pa_list["top_reason_label"].fillna(""),
                              worst_weekday=pa_list["worst_weekday"].fillna(""),
                              last_action=pa_list["last_action"].fillna("")
