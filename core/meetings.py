@@ -235,7 +235,8 @@ class Minutes:
 
 
 ITEMS_COLUMNS = ["id", "pupil_id", "upn", "surname", "forename", "form", "agenda", "decision", "action",
-                 "intervention_id", "checkin_id", "owner", "check_in_on", "note", "created_by", "created_at"]
+                 "intervention_id", "checkin_id", "owner", "owner_name", "check_in_on", "note", "created_by",
+                 "created_at"]
 
 
 def _require_writer(viewer: cases.Viewer) -> None:
@@ -378,8 +379,9 @@ def minutes(db: sqlite_utils.Database, meeting_id: int, pupil_ids: list[int] | N
         raise MeetingError("That meeting is not in the store.")
     params: list[Any] = [meeting_id]
     sql = ("SELECT i.id, i.pupil_id, p.upn, p.surname, p.forename, p.form, i.agenda, i.decision, t.name AS action, "
-           "i.intervention_id, i.checkin_id, i.owner, i.check_in_on, i.note, i.created_by, i.created_at "
-           "FROM meeting_items i JOIN pupils p ON p.id = i.pupil_id "
+           "i.intervention_id, i.checkin_id, i.owner, COALESCE(u.name, i.owner) AS owner_name, i.check_in_on, i.note, "
+           "i.created_by, i.created_at FROM meeting_items i JOIN pupils p ON p.id = i.pupil_id "
+           "LEFT JOIN users u ON u.username = i.owner "
            "LEFT JOIN interventions v ON v.id = i.intervention_id "
            "LEFT JOIN intervention_types t ON t.id = v.type_id WHERE i.meeting_id = ?")
     if pupil_ids is not None:

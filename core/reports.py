@@ -979,7 +979,7 @@ def minutes_table(minutes: meetings.Minutes, masked: bool) -> pd.DataFrame:
     return pd.DataFrame({
         "Pupil": privacy.names(items, masked), "Form": items["form"],
         "On the agenda for": items["agenda"].map(lambda kinds: "; ".join(meetings.AGENDA_KINDS.get(k, k) for k in kinds)),
-        "Decision": items["decision"], "Action opened": items["action"].fillna(""), "Owner": items["owner"],
+        "Decision": items["decision"], "Action opened": items["action"].fillna(""), "Owner": items["owner_name"],
         "Check-in": items["check_in_on"].map(lambda d: uk_date(d) if d else ""), "Note": items["note"],
     })
 

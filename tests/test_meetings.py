@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
 import pytest
 
 from core import cases, meetings
-from tests.conftest import make_upn, marks_csv, roll_csv
+from tests.conftest import marks_csv, roll_csv, week_rows
 
 LEAD = cases.Viewer("dsl", "pastoral_lead")
 VIEWER = cases.Viewer("governor", "viewer")
@@ -27,13 +27,7 @@ NAMES = ["Ahmed", "Brown", "Clarke", "Dunn"]
 
 
 def week_marks(monday: date) -> str:
-    rows = []
-    for number, pattern in enumerate(WEEKS[monday], start=1):
-        for slot, mark in enumerate(pattern):
-            session = "AM" if slot % 2 == 0 else "PM"
-            rows.append((make_upn(number), (monday + timedelta(days=slot // 2)).isoformat(), session,
-                         ("/" if session == "AM" else "\\") if mark == "." else mark))
-    return marks_csv(rows)
+    return marks_csv(week_rows(monday, WEEKS[monday]))
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 from core import calendar, cases, meetings, metrics, privacy, reports
-from tests.conftest import make_upn, marks_csv, roll_csv
+from tests.conftest import make_upn, marks_csv, roll_csv, week_rows
 
 LEAD = cases.Viewer("dsl", "pastoral_lead")
 needs_pdftotext = pytest.mark.skipif(shutil.which("pdftotext") is None, reason="pdftotext (poppler-utils) missing")
@@ -131,16 +131,6 @@ WEEKS = {date(2025, 9, 8): ["..........", "..........", "OOOOOO...."],
          date(2025, 9, 22): ["NNNN......", "..........", "OOOOOO...."]}
 
 
-def week_rows(monday: date) -> list[tuple]:
-    rows = []
-    for number, pattern in enumerate(WEEKS[monday], start=1):
-        for slot, mark in enumerate(pattern):
-            session = "AM" if slot % 2 == 0 else "PM"
-            rows.append((make_upn(number), (monday + timedelta(days=slot // 2)).isoformat(), session,
-                         ("/" if session == "AM" else "\\") if mark == "." else mark))
-    return rows
-
-
 @pytest.fixture
 def school(db, load):
     load("roll.csv", roll_csv({"surname": "Ahmed", "forename": "Amir", "pp": "Y"},
@@ -148,7 +138,7 @@ def school(db, load):
                               {"surname": "Ó Briain", "forename": "Zoë", "year_group": "3", "form": "3B",
                                "dob": "2018-03-01"}))
     for monday in WEEKS:
-        load(f"{monday}.csv", marks_csv(week_rows(monday)))
+        load(f"{monday}.csv", marks_csv(week_rows(monday, WEEKS[monday])))
     return dict(db.execute("SELECT surname, id FROM pupils").fetchall())
 
 

@@ -11,7 +11,8 @@ from playwright.sync_api import Page, expect
 
 from app_pages.sidebar import MEETING_ROOT_FONT_PX
 from core import auth, meetings
-from tests.app_school import FORENAMES, PUPIL_NAMES, SENSITIVE_NOTE, add_cases, make_school, password_of
+from tests.app_school import FORENAMES, PUPIL_NAMES, SENSITIVE_NOTE, add_cases, make_school
+from tests.browser.test_browser import sign_in
 from tests.browser.conftest import CHROMIUM, AppServer
 from tests.conftest import make_upn
 
@@ -37,14 +38,6 @@ def meeting_server(tmp_path_factory):
     server.start()
     yield server
     server.stop()
-
-
-def sign_in(page: Page, base: str, username: str) -> None:
-    page.goto(base)
-    page.get_by_role("textbox", name="Username").fill(username)
-    page.get_by_role("textbox", name="Password").fill(password_of(username))
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("button", name="Log out")).to_be_visible(timeout=30_000)
 
 
 def open_screen(page: Page, name: str) -> None:
