@@ -101,7 +101,8 @@ with store.opened(path) as db:
 # --- which meeting ---------------------------------------------------------------------
 
 date_column, scope_column, start_column = st.columns([1.2, 1.6, 2.2], vertical_alignment="bottom")
-meeting_on = date_column.date_input("Meeting date", value=date.today(), format="DD/MM/YYYY", key="meeting_date")
+st.session_state.setdefault("meeting_date", date.today())
+meeting_on = date_column.date_input("Meeting date", format="DD/MM/YYYY", key="meeting_date")
 scope_options = ([WHOLE_SCHOOL] if user.sees_all_pupils else []) + sections
 if not scope_options:
     st.info("You have no sections yet, so there is no agenda to draw up. Ask your Pastoral administrator.")
@@ -216,7 +217,8 @@ else:
     names_of = list(owners)
     st.session_state.setdefault("meeting_owner", user.username if user.username in owners else names_of[0])
     owner_column.selectbox("Owner", names_of, key="meeting_owner", format_func=lambda u: owners.get(u, u))
-    st.session_state.setdefault("meeting_check_in", meetings.default_check_in(meeting_on))
+    if (st.session_state.get("meeting_check_in") or date.min) < meeting_on:  # new meeting date: a fresh default
+        st.session_state["meeting_check_in"] = meetings.default_check_in(meeting_on)
     date_column.date_input("Check-in", key="meeting_check_in", format="DD/MM/YYYY", min_value=meeting_on)
     note_column.text_input("Note for the minutes (optional)", key="meeting_note",
                            help="Not a place for safeguarding concerns: record those in the safeguarding system.")

@@ -33,6 +33,9 @@ MEETING_STYLE = (f"<style>html {{ font-size: {MEETING_ROOT_FONT_PX}px; }} "
 KEPT_KEYS = (
     "f_section", "f_year", "f_form", "f_groups", "f_gender", "f_only", "f_search",
     "p_scope_kind", "p_scope_value", "p_grouping", "pupil_query",
+    # the Meeting and Reports screens: a meeting goes on while someone looks up a pupil
+    "meeting_date", "meeting_scope", "meeting_kinds", "meeting_owner", "meeting_check_in",
+    "report_kind", "report_scope", "statistics_term", "section_term", "pack_pupil",
 )
 
 

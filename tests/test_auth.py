@@ -145,10 +145,13 @@ def test_a_failed_login_for_an_unknown_name_is_audited_without_a_user(db):
 
 
 def test_each_role_opens_only_its_screens():
-    assert auth.screens_for(auth.ADMIN) == ["overview", "below_90", "patterns", "pupil", "upload", "admin"]
-    assert auth.screens_for(auth.ATTENDANCE_OFFICER) == ["overview", "below_90", "patterns", "pupil", "upload"]
-    for role in (auth.PASTORAL_LEAD, auth.HEAD_OF_SECTION, auth.VIEWER):
-        assert auth.screens_for(role) == ["overview", "below_90", "patterns", "pupil"]
+    assert auth.screens_for(auth.ADMIN) == ["overview", "below_90", "patterns", "pupil", "meeting", "reports",
+                                            "upload", "admin"]
+    assert auth.screens_for(auth.ATTENDANCE_OFFICER) == ["overview", "below_90", "patterns", "pupil", "meeting",
+                                                         "reports", "upload"]
+    for role in (auth.PASTORAL_LEAD, auth.HEAD_OF_SECTION):
+        assert auth.screens_for(role) == ["overview", "below_90", "patterns", "pupil", "meeting", "reports"]
+    assert auth.screens_for(auth.VIEWER) == ["overview", "below_90", "patterns", "pupil", "reports"]
 
 
 def test_only_admins_manage_users_and_only_officers_and_admins_import():

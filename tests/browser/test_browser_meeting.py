@@ -92,7 +92,7 @@ def test_each_report_in_meeting_mode_shows_no_full_name(meeting_server, page):
     turn_on_meeting_mode(page)
     open_screen(page, "Reports")
     for report in ("Half-termly statistics", "Head of section report", "Evidence pack"):
-        page.get_by_role("button", name=report).click()
+        page.get_by_role("radio", name=report).click()
         page.wait_for_timeout(2500)
         expect(page.locator("[data-testid='stStatusWidget']")).to_have_count(0, timeout=30_000)
         assert leaks(page) == [], report
