@@ -20,6 +20,8 @@ SCREENS = {
     "patterns": ("app_pages/patterns.py", "Patterns", ":material/insights:", "patterns"),
     "pupil": ("app_pages/pupil.py", "Pupil", ":material/person_search:", "pupil"),
     "casework": ("app_pages/casework.py", "Casework", ":material/assignment:", "casework"),
+    "meeting": ("app_pages/meeting.py", "Meeting", ":material/groups:", "meeting"),
+    "reports": ("app_pages/reports.py", "Reports", ":material/description:", "reports"),
     "upload": ("app_pages/upload.py", "Upload", ":material/upload_file:", "upload"),
     "admin": ("app_pages/admin.py", "Admin", ":material/settings:", "admin"),
 }

@@ -14,7 +14,7 @@ from datetime import date, timedelta
 import pandas as pd
 import streamlit as st
 
-from app_pages import queries, sidebar
+from app_pages import formatting, queries, sidebar
 from app_pages.formatting import pupil_name, today, uk
 from core import auth, cases, store
 
@@ -33,7 +33,7 @@ def _forget() -> None:
 
 def viewer_for(user: auth.User) -> cases.Viewer:
     """The case-work viewer for the signed-in user (meeting mode is a shared screen)."""
-    return cases.Viewer.of(user, shared_screen=sidebar.meeting_mode())
+    return formatting.viewer(user)
 
 
 def may_write(user: auth.User) -> bool:

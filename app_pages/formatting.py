@@ -1,4 +1,11 @@
-"""How the screens write things: UK dates, percentages, names (masked in meeting mode), flags."""
+"""How the screens write things: UK dates, percentages, names (masked in meeting mode), flags.
+
+Meeting mode is one rule (core/privacy.py) applied here: `pupil_name`, `pupil_label` and
+`names` give initials, `shown` strips a table of identifiers, sensitive notes and contact
+details, and `viewer` tells core/cases.py to leave sensitive notes out — whenever the
+sidebar's meeting-mode toggle is on, unless a caller says otherwise. Every screen draws
+pupils through these, and `lists.download_buttons` passes every download through `shown`.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +13,13 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import pandas as pd
+import streamlit as st
 
+from core import cases, privacy
 from core.calendar import uk_date
 
 LONDON = ZoneInfo("Europe/London")
+MEETING_KEY = "meeting_mode"  # the sidebar's toggle
 
 # Characteristics shown as flags, in the school's words.
 FLAG_LABELS = {"pp": "PP", "fsm": "FSM", "eal": "EAL", "cla": "CLA"}
@@ -46,21 +56,43 @@ def uk_time(stamp: str | None) -> str:
     return moment.strftime("%d/%m/%Y %H:%M")
 
 
-def pupil_name(surname: str, forename: str, masked: bool = False) -> str:
-    surname, forename = (surname or "").strip(), (forename or "").strip()
-    if masked:
-        return f"{forename[:1]}. {surname[:1]}.".strip() if (surname or forename) else "—"
-    if surname and forename:
-        return f"{surname}, {forename}"
-    return surname or forename or "(no name — upload the roll)"
+def meeting_mode() -> bool:
+    """Whether the app is on a shared screen (the sidebar's "Meeting mode" toggle)."""
+    return bool(st.session_state.get(MEETING_KEY, False))
 
 
-def names(frame: pd.DataFrame, masked: bool = False) -> pd.Series:
+def _masked(masked: bool | None) -> bool:
+    return meeting_mode() if masked is None else masked
+
+
+def pupil_name(surname: str, forename: str, masked: bool | None = None) -> str:
+    """'Surname, Forename' (initials in meeting mode)."""
+    return privacy.pupil_name(surname, forename, _masked(masked))
+
+
+def pupil_label(surname: str, forename: str, form: str, masked: bool | None = None) -> str:
+    """'Surname, Forename (7A)' (initials and form in meeting mode)."""
+    return privacy.pupil_label(surname, forename, form, _masked(masked))
+
+
+def names(frame: pd.DataFrame, masked: bool | None = None) -> pd.Series:
     """'Surname, Forename' for each row (initials in meeting mode)."""
-    return pd.Series(
-        [pupil_name(s, f, masked) for s, f in zip(frame["surname"].fillna(""), frame["forename"].fillna(""))],
-        index=frame.index, dtype="string",
-    )
+    return privacy.names(frame, _masked(masked))
+
+
+def shown(frame: pd.DataFrame, masked: bool | None = None) -> pd.DataFrame:
+    """A table as this screen may show or download it (core/privacy.for_screen)."""
+    return privacy.for_screen(frame, _masked(masked))
+
+
+def hidden(column: str, masked: bool | None = None) -> bool:
+    """Whether one field (e.g. a parent's phone number) is kept off the screen now."""
+    return privacy.is_hidden(column, _masked(masked))
+
+
+def viewer(user, masked: bool | None = None) -> cases.Viewer:
+    """The case-work reader for this user: in meeting mode nobody reads sensitive notes."""
+    return cases.Viewer.of(user, shared_screen=_masked(masked))
 
 
 def flags(frame: pd.DataFrame) -> pd.Series:

@@ -2,24 +2,20 @@
 
 from __future__ import annotations
 
-import io
 from datetime import date
 
 import pandas as pd
 import streamlit as st
 
-from core import auth, triggers
+from app_pages import queries
+from app_pages.formatting import shown
+from core import auth, reports, triggers
 
 OPEN_PUPIL_KEY = "pupil_id"  # the pupil the Pupil screen shows
 PUPIL_PAGE = "app_pages/pupil.py"
 UPLOAD_PAGE = "app_pages/upload.py"
 
-TRIGGER_BADGES = {
-    triggers.UNAUTHORISED_10_DAYS: "10 days unauthorised",
-    triggers.UNAUTHORISED_20_DAYS: "20 days unauthorised",
-    triggers.ILLNESS_15_DAYS: "15 days illness",
-    triggers.PENALTY_NOTICE_THRESHOLD: "Penalty-notice threshold",
-}
+TRIGGER_BADGES = triggers.TRIGGER_BADGES
 
 
 def no_registers_yet(user: auth.User) -> None:
@@ -62,31 +58,16 @@ def styled(frame: pd.DataFrame, overdue: pd.Series | None = None, dates: tuple[s
 
 
 def download_buttons(frame: pd.DataFrame, stem: str, as_of: date, key: str) -> None:
-    """CSV and Excel downloads of exactly this table."""
-    name = f"{stem}_{as_of.isoformat()}"
+    """CSV and Excel downloads of exactly this table: named for the school and the date,
+    formulas neutralised (core/reports.py), and masked like the screen in meeting mode."""
+    school = queries.settings(queries.db_path(), queries.version())["school_name"]
+    table = shown(frame)
     left, right = st.columns(2)
-    left.download_button("CSV", frame.to_csv(index=False).encode("utf-8-sig"), f"{name}.csv", "text/csv",
-                          key=f"{key}_csv", icon=":material/download:", width="stretch")
-    right.download_button("Excel", excel_bytes(frame, stem), f"{name}.xlsx",
-                          "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                          key=f"{key}_xlsx", icon=":material/download:", width="stretch")
+    left.download_button("CSV", reports.csv_bytes(table), reports.file_name(school, stem, as_of, "csv"), "text/csv",
+                         key=f"{key}_csv", icon=":material/download:", width="stretch", on_click="ignore")
+    right.download_button("Excel", reports.xlsx_bytes(table, stem), reports.file_name(school, stem, as_of, "xlsx"),
+                          reports.XLSX_MIME, key=f"{key}_xlsx", icon=":material/download:", width="stretch",
+                          on_click="ignore")
 
 
-def excel_bytes(frame: pd.DataFrame, sheet: str) -> bytes:
-    buffer = io.BytesIO()
-    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
-        frame.to_excel(writer, index=False, sheet_name=sheet[:31])
-        columns = writer.sheets[sheet[:31]].column_dimensions
-        for i, column in enumerate(frame.columns):
-            width = max([len(str(column))] + [len(str(v)) for v in frame[column].head(200)])
-            columns[_excel_column(i)].width = min(max(width + 2, 8), 50)
-    return buffer.getvalue()
-
-
-def _excel_column(index: int) -> str:
-    letters = ""
-    index += 1
-    while index:
-        index, remainder = divmod(index - 1, 26)
-        letters = chr(65 + remainder) + letters
-    return letters
+excel_bytes = reports.xlsx_bytes  # the workbook of a table, as the downloads build it

@@ -11,22 +11,9 @@ import streamlit as st
 
 from app_pages import access, case_forms, lists, queries, sidebar
 from app_pages.formatting import pct, today, uk, year_label, year_order
-from core import calendar, cases, metrics, store
+from core import cases, metrics, store
 
-# National figures for state-funded schools in England (DOMAIN.md §3), by academic year.
-NATIONAL = {
-    2023: {"overall_absence_pct": 7.1, "persistent_absence_pct": 20.0, "severe_absence_pct": 2.3},
-    2024: {"overall_absence_pct": 6.9, "persistent_absence_pct": 18.7, "severe_absence_pct": None},
-}
-
-
-def national(measure: str) -> tuple[float, str] | None:
-    """The latest national figure published for a measure, and its year."""
-    for year in sorted(NATIONAL, reverse=True):
-        value = NATIONAL[year].get(measure)
-        if value is not None:
-            return value, calendar.academic_year_label(year)
-    return None
+national = metrics.national  # DOMAIN.md §3's national figures, kept in core as data
 
 
 def attendance_pct(group: dict) -> float | None:

@@ -12,8 +12,9 @@ import pandas as pd
 import streamlit as st
 
 from app_pages import access, case_forms, lists, queries, sidebar
-from app_pages.formatting import flags, pct, pupil_name, today, uk, year_label
-from core import auth, cases, codes, store, triggers
+from app_pages.formatting import flags, hidden, pct, pupil_name, today, uk, year_label
+from core import auth, cases, codes, reports, store, triggers
+from core.calendar import uk_dates_in
 
 # Colours of the calendar, one per category (present green, absences amber and red).
 CATEGORY_COLOURS = {
@@ -25,14 +26,8 @@ CATEGORY_COLOURS = {
     codes.MISSING: "#ffffff",
     codes.UNKNOWN: "#8e44ad",
 }
-ISO_DATE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 MAX_MATCHES = 50
-
-
-def uk_dates_in(text: str) -> str:
-    """ISO dates inside a sentence written the UK way."""
-    return ISO_DATE.sub(r"\3/\2/\1", text)
 
 
 def find_pupils(pupils: pd.DataFrame, query: str) -> pd.DataFrame:
@@ -216,8 +211,9 @@ if query.strip():
                 "Check the spelling, or try the UPN or admission number.")
     else:
         options = matches["id"].head(MAX_MATCHES).tolist()
-        labels = {int(r.id): f"{pupil_name(r.surname, r.forename, masked)} — {r.form or year_label(r.year_group)} — "
-                             f"UPN {r.upn}" + (f" — adm. {r.adno}" if r.adno else "")
+        labels = {int(r.id): f"{pupil_name(r.surname, r.forename, masked)} — {r.form or year_label(r.year_group)}"
+                             + ("" if hidden("upn") else f" — UPN {r.upn}")
+                             + (f" — adm. {r.adno}" if r.adno and not hidden("adno") else "")
                   for r in matches.head(MAX_MATCHES).itertuples()}
         if len(options) == 1:
             st.session_state[lists.OPEN_PUPIL_KEY] = options[0]
@@ -242,8 +238,10 @@ pupil = found.iloc[0]
 
 st.header(pupil_name(pupil["surname"], pupil["forename"], masked))
 pupil_flags = flags(found).iloc[0]
-facts = [f"Form **{pupil['form'] or '—'}**", year_label(pupil["year_group"]), f"UPN {pupil['upn']}"]
-if pupil["adno"]:
+facts = [f"Form **{pupil['form'] or '—'}**", year_label(pupil["year_group"])]
+if not hidden("upn"):
+    facts.append(f"UPN {pupil['upn']}")
+if pupil["adno"] and not hidden("adno"):
     facts.append(f"Admission no. {pupil['adno']}")
 if pupil_flags:
     facts.append(f"**{pupil_flags}**")
@@ -275,6 +273,16 @@ if period is None:
     case_work_now()
     chronology_section(pd.DataFrame(columns=triggers.COLUMNS))
     st.stop()
+
+if user.may("case_work"):
+    school = queries.settings(path, version)["school_name"]
+    st.download_button(
+        "Download evidence pack", lambda r=viewer, p=period, m=masked, i=int(pupil_id):
+        reports.evidence_pack_pdf_for(path, r, i, p, m),
+        reports.pack_file_name(school, pupil["surname"], pupil["forename"], period.as_of, masked, "pdf"),
+        "application/pdf", key="pupil_evidence_pack", icon=":material/picture_as_pdf:", on_click="ignore",
+        help="A PDF for a referral to the local authority: figures, attendance by week, reasons, triggers and the "
+             "chronology (CSV on the Reports screen).")
 
 figures = queries.pupil_figures(path, version, period.date_from, period.as_of)
 mine = figures[figures["pupil_id"] == pupil_id]

@@ -12,20 +12,31 @@ from datetime import date
 import streamlit as st
 
 from app_pages import access, queries
-from app_pages.formatting import uk, uk_time
+from app_pages.formatting import MEETING_KEY, meeting_mode, uk, uk_time
 from core import auth, calendar, metrics
 
 YEAR_KEY = "academic_year"
 DATES_KEY = "date_range"
 DEFAULT_DATES_KEY = "date_range_default"
-MEETING_KEY = "meeting_mode"
 PERIOD_KEY = "period"
+
+# Meeting mode's larger type for a projector (fixed styling, no user data). Streamlit sizes
+# text in rem, so a larger root font enlarges text, widgets and spacing together; tables
+# (st.dataframe draws on a canvas) take their font size from the root font too. CSS zoom
+# is not used: it leaves charts measuring the wrong width and blurs the canvas.
+MEETING_ROOT_FONT_PX = 21
+MEETING_STYLE = (f"<style>html {{ font-size: {MEETING_ROOT_FONT_PX}px; }} "
+                 "[data-testid='stMainBlockContainer'] { max-width: 100%; padding-left: 3rem; padding-right: 3rem; }"
+                 "</style>")
 
 # Widget state that must survive moving to a screen that does not draw the widget.
 KEPT_KEYS = (
     "f_section", "f_year", "f_form", "f_groups", "f_gender", "f_only", "f_search",
     "p_scope_kind", "p_scope_value", "p_grouping", "pupil_query",
     "cw_show",
+    # the Meeting and Reports screens: a meeting goes on while someone looks up a pupil
+    "meeting_date", "meeting_scope", "meeting_kinds", "meeting_owner", "meeting_check_in",
+    "report_kind", "report_scope", "statistics_term", "section_term", "pack_pupil",
 )
 
 
@@ -34,10 +45,6 @@ def keep_filters() -> None:
     for key in KEPT_KEYS:
         if key in st.session_state:
             st.session_state[key] = st.session_state[key]
-
-
-def meeting_mode() -> bool:
-    return bool(st.session_state.get(MEETING_KEY, False))
 
 
 def chosen_period() -> metrics.Period | None:
@@ -68,10 +75,7 @@ def draw(user: auth.User) -> None:
                    + ("" if user.sees_all_pupils else f" ({user.scope_label()})"))
         access.sign_out_button()
     if meeting_mode():
-        # Fixed styling only (no user data): larger type for the back of the room.
-        # Tables draw on a canvas that cannot be zoomed, so they keep their size.
-        st.html("<style>[data-testid='stMainBlockContainer'] { zoom: 1.25; max-width: 80%; } "
-                "[data-testid='stDataFrame'] { zoom: 0.8; }</style>")
+        st.html(MEETING_STYLE)
 
 
 def _period_picker(span: tuple[date, date]) -> None:

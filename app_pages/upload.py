@@ -12,7 +12,7 @@ import pandas as pd
 import streamlit as st
 
 from app_pages import access, queries
-from app_pages.formatting import uk, uk_time
+from app_pages.formatting import meeting_mode, uk, uk_time
 from app_pages.guard import friendly_errors
 from core import importers, store
 from core.calendar import to_day
@@ -301,7 +301,11 @@ limit_mb = int(queries.settings(path, version)["max_upload_mb"])
 
 st.title("Upload")
 history = queries.imports(path, version)
-files = st.file_uploader(
+if meeting_mode():
+    # File previews and problems name pupils as the export spells them: not for a shared screen.
+    st.info("**Meeting mode is on**, so uploads are paused here: previews and problems would show pupils' names. "
+            "Turn meeting mode off in the sidebar to upload.", icon=":material/groups:")
+files = None if meeting_mode() else st.file_uploader(
     "Drag this week's export here — one or more CSV or Excel files from SIMS, Arbor, Bromcom, iSAMS or ScholarPack",
     type=["csv", "xlsx", "txt"], accept_multiple_files=True, key=f"upload_files_{st.session_state.get(ROUND_KEY, 0)}",
     help=f"Register marks, pupil rolls and summary counts; up to {limit_mb} MB each. Nothing is stored until you "
@@ -309,7 +313,7 @@ files = st.file_uploader(
 )
 for name, status, text in st.session_state.pop(RESULTS_KEY, []):
     {importers.IMPORTED: st.success, "undone": st.info}.get(status, st.warning)(f"**{name}**: {text}")
-if history.empty and not files:
+if history.empty and not files and not meeting_mode():
     st.info("**No uploads yet** — drag this week's export here. Upload the pupil roll first so names and year "
             "groups are known; sample exports are in the `data/samples` folder.", icon=":material/upload_file:")
 

@@ -50,6 +50,8 @@ SCREEN_ROLES: dict[str, frozenset[str]] = {
     "pupil": EVERYONE,
     # Viewers see the case lists without notes and record nothing (DESIGN.md "Roles").
     "casework": EVERYONE,
+    "meeting": frozenset({ADMIN, ATTENDANCE_OFFICER, PASTORAL_LEAD, HEAD_OF_SECTION}),
+    "reports": EVERYONE,
     "upload": frozenset({ADMIN, ATTENDANCE_OFFICER}),
     "admin": frozenset({ADMIN}),
 }

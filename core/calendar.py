@@ -7,6 +7,8 @@ school day. So half terms, bank holidays and closures need no setting up.
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 import numpy as np
@@ -92,3 +94,53 @@ def compulsory_school_age(
     years = pd.to_numeric(pd.Series(nc_year, copy=False), errors="coerce")
     by_year = (years >= 1) & (years <= 11)
     return by_age.where(born.notna(), by_year).fillna(False).astype(bool)
+
+
+ISO_DATE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
+
+
+def uk_dates_in(text: str) -> str:
+    """ISO dates inside a sentence written the UK way ('... to 2025-09-16' → '... to 16/09/2025')."""
+    return ISO_DATE.sub(r"\3/\2/\1", text)
+
+
+# --- half terms ------------------------------------------------------------------------
+
+TERM_OF_MONTH = {9: "Autumn", 10: "Autumn", 11: "Autumn", 12: "Autumn", 1: "Spring", 2: "Spring", 3: "Spring",
+                 4: "Summer", 5: "Summer", 6: "Summer", 7: "Summer", 8: "Summer"}
+
+
+@dataclass(frozen=True)
+class HalfTerm:
+    """A run of consecutive school weeks between holidays: first and last school day."""
+
+    academic_year: int
+    name: str  # "Autumn 1"
+    first_day: date
+    last_day: date
+
+    @property
+    def label(self) -> str:
+        return f"{self.name} {academic_year_label(self.academic_year)}"
+
+
+def half_terms(days: np.ndarray) -> list[HalfTerm]:
+    """Half terms from the days the school held a session: a Monday–Sunday week with no
+    session is a holiday, so each run of consecutive school weeks is a half term. Named by
+    the term its first week falls in (September–December Autumn, January–March Spring,
+    April–August Summer) and numbered within it; the academic year is that of its first day.
+    """
+    days = school_days(days)
+    if len(days) == 0:
+        return []
+    weeks = week_of_days(days)
+    starts = np.flatnonzero(np.diff(weeks, prepend=weeks[0] - 14) > 7)  # a gap of a whole week or more
+    ends = np.append(starts[1:] - 1, len(days) - 1)
+    terms: list[HalfTerm] = []
+    counts: dict[tuple[int, str], int] = {}
+    for start, end in zip(starts, ends):
+        first, last = from_day(days[start]), from_day(days[end])
+        year, term = academic_year(first), TERM_OF_MONTH[first.month]
+        counts[(year, term)] = counts.get((year, term), 0) + 1
+        terms.append(HalfTerm(year, f"{term} {counts[(year, term)]}", first, last))
+    return terms

@@ -34,6 +34,28 @@ GROUPINGS = {
     "compulsory_school_age": "Compulsory school age",
 }
 
+# National figures for state-funded schools in England (DOMAIN.md §3), by the academic year
+# they describe (its starting year). None: not published. Pupils of compulsory school age.
+NATIONAL: dict[int, dict[str, float | None]] = {
+    2023: {"overall_absence_pct": 7.1, "persistent_absence_pct": 20.0, "severe_absence_pct": 2.3},
+    2024: {"overall_absence_pct": 6.9, "persistent_absence_pct": 18.7, "severe_absence_pct": None},
+}
+
+
+def national(measure: str, year: int | None = None) -> tuple[float, str] | None:
+    """The latest national figure published for a measure (for `year` or before), and its year's label.
+
+    `attendance_pct` is 100 minus the national overall absence.
+    """
+    source = "overall_absence_pct" if measure == "attendance_pct" else measure
+    for start in sorted(NATIONAL, reverse=True):
+        if year is not None and start > year:
+            continue
+        value = NATIONAL[start].get(source)
+        if value is not None:
+            return (100 - value if measure == "attendance_pct" else value), calendar.academic_year_label(start)
+    return None
+
 
 @dataclass(frozen=True)
 class Period:

@@ -44,6 +44,8 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "penalty_codes": ["G", "N", "O", "U"],
     # Case work (used by later screens).
     "no_action_days": 10,
+    # The meeting's agenda lists reduced timetables whose review falls within this many days.
+    "review_due_within_days": 7,
     "impact_school_days": 20,
     "max_upload_mb": 50,
     # UK GDPR storage limitation: leavers' data is removed this long after leaving
@@ -250,6 +252,49 @@ MIGRATIONS: list[list[str]] = [
         "ALTER TABLE imports ADD COLUMN undone_at TEXT",
         "ALTER TABLE imports ADD COLUMN undone_by TEXT",
     ],
+    # 4: meetings and their minutes (issue 7) — attendees, decisions (each linked to the
+    # action or check-in it created), notes; and the reports issued, so the next one can
+    # say what changed since. Nothing is deleted except with a leaver's records.
+    [
+        """CREATE TABLE meetings (
+            id INTEGER PRIMARY KEY,
+            held_on TEXT NOT NULL,
+            scope TEXT NOT NULL DEFAULT '',
+            since TEXT,
+            attendees TEXT NOT NULL DEFAULT '[]',
+            notes TEXT NOT NULL DEFAULT '',
+            status TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'closed')),
+            created_by TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            updated_by TEXT,
+            updated_at TEXT)""",
+        "CREATE INDEX meetings_held_on ON meetings(held_on)",
+        """CREATE TABLE meeting_items (
+            id INTEGER PRIMARY KEY,
+            meeting_id INTEGER NOT NULL REFERENCES meetings(id),
+            pupil_id INTEGER NOT NULL REFERENCES pupils(id),
+            agenda TEXT NOT NULL DEFAULT '[]',
+            decision TEXT NOT NULL,
+            intervention_id INTEGER REFERENCES interventions(id),
+            checkin_id INTEGER REFERENCES checkins(id),
+            owner TEXT,
+            check_in_on TEXT,
+            note TEXT NOT NULL DEFAULT '',
+            created_by TEXT NOT NULL,
+            created_at TEXT NOT NULL)""",
+        "CREATE INDEX meeting_items_meeting ON meeting_items(meeting_id)",
+        "CREATE INDEX meeting_items_pupil ON meeting_items(pupil_id)",
+        """CREATE TABLE report_runs (
+            id INTEGER PRIMARY KEY,
+            kind TEXT NOT NULL,
+            scope TEXT NOT NULL DEFAULT '',
+            date_from TEXT NOT NULL,
+            as_of TEXT NOT NULL,
+            figures TEXT NOT NULL DEFAULT '{}',
+            created_by TEXT NOT NULL,
+            created_at TEXT NOT NULL)""",
+        "CREATE INDEX report_runs_scope ON report_runs(kind, scope, as_of)",
+    ],
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -301,8 +346,16 @@ class Rollback(Exception):
 
 @contextmanager
 def transaction(db: sqlite_utils.Database) -> Iterator[sqlite3.Connection]:
-    """One write transaction: everything inside commits together or not at all."""
+    """One write transaction: everything inside commits together or not at all.
+
+    Inside another transaction it is a savepoint of it, so a write built from other writes
+    (a meeting's decision that opens an action) is still all-or-nothing.
+    """
     conn = db.conn
+    if conn.in_transaction:
+        with _savepoint(conn):
+            yield conn
+        return
     conn.execute("BEGIN IMMEDIATE")
     try:
         yield conn
@@ -313,6 +366,23 @@ def transaction(db: sqlite_utils.Database) -> Iterator[sqlite3.Connection]:
         raise
     else:
         conn.execute("COMMIT")
+
+
+@contextmanager
+def _savepoint(conn: sqlite3.Connection) -> Iterator[None]:
+    name = f"nested_{id(conn)}_{conn.total_changes}"
+    conn.execute(f"SAVEPOINT {name}")
+    try:
+        yield
+    except Rollback:
+        conn.execute(f"ROLLBACK TO {name}")
+        conn.execute(f"RELEASE {name}")
+    except BaseException:
+        conn.execute(f"ROLLBACK TO {name}")
+        conn.execute(f"RELEASE {name}")
+        raise
+    else:
+        conn.execute(f"RELEASE {name}")
 
 
 def schema_version(db: sqlite_utils.Database) -> int:

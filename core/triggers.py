@@ -31,6 +31,14 @@ TRIGGER_LABELS = {
     PENALTY_NOTICE_THRESHOLD: "Penalty-notice threshold",
 }
 
+# Short names for badges, lists and reports.
+TRIGGER_BADGES = {
+    UNAUTHORISED_10_DAYS: "10 days unauthorised",
+    UNAUTHORISED_20_DAYS: "20 days unauthorised",
+    ILLNESS_15_DAYS: "15 days illness",
+    PENALTY_NOTICE_THRESHOLD: "Penalty-notice threshold",
+}
+
 TRIGGER_NEXT_STEPS = {
     UNAUTHORISED_10_DAYS: "Notify the local authority.",
     UNAUTHORISED_20_DAYS: "Children-missing-education checks with the local authority.",

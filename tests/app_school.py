@@ -94,10 +94,31 @@ SCREEN_FILES = {
     "patterns": "app_pages/patterns.py",
     "pupil": "app_pages/pupil.py",
     "casework": "app_pages/casework.py",
+    "meeting": "app_pages/meeting.py",
+    "reports": "app_pages/reports.py",
     "upload": "app_pages/upload.py",
     "admin": "app_pages/admin.py",
 }
 PUPIL_NAMES = ("Ahmed", "Brown", "Clarke", "Dunn", "Evans")
+FORENAMES = ("Amir", "Bella", "Cody", "Dara", "Eli")
+SENSITIVE_NOTE = "Disclosed a worry at home"  # only the DSL and admins may read it, never on a shared screen
+
+
+def add_cases(db_path: Path) -> None:
+    """Case work on the test school: Amir Ahmed has a home visit (with a sensitive note and a
+    check-in overdue by 19/09/2025) and a call with a sensitive note; Cody Clarke a letter."""
+    from core import cases
+
+    lead = cases.Viewer("pastoral", auth.PASTORAL_LEAD)
+    with store.opened(db_path) as db:
+        ids = dict(db.execute("SELECT surname, id FROM pupils").fetchall())
+        cases.open_intervention(db, lead, ids["Ahmed"], "Home visit", "officer", date(2025, 9, 10),
+                                summary="Visited; talked about mornings", sensitive_note=SENSITIVE_NOTE,
+                                check_in_on=date(2025, 9, 17))
+        cases.log_contact(db, lead, ids["Ahmed"], "call", date(2025, 9, 16), "mother", summary="Agreed to meet",
+                          sensitive_note=SENSITIVE_NOTE)
+        cases.open_intervention(db, lead, ids["Clarke"], "Attendance letter (stage 1)", "officer", date(2025, 9, 12),
+                                summary="Stage 1 letter sent")
 
 
 @pytest.fixture
@@ -113,6 +134,13 @@ def school(tmp_path, monkeypatch, quick_hashes) -> Path:
     monkeypatch.setenv("PASTORAL_DB", str(db_path))
     monkeypatch.setenv("PASTORAL_SECRETS", str(tmp_path / "secrets.toml"))
     return db_path
+
+
+@pytest.fixture
+def school_with_cases(school) -> Path:
+    """The test school with the case work of `add_cases`."""
+    add_cases(school)
+    return school
 
 
 @pytest.fixture

@@ -61,3 +61,17 @@ def marks_csv(rows: list[tuple]) -> str:
         upn, day, session, mark, *late = row
         lines.append(f"{upn},{day},{session},{mark},{late[0] if late else ''}")
     return "\n".join(lines)
+
+
+def week_rows(monday, patterns: list[str]) -> list[tuple]:
+    """Marks for one school week: pupil n (make_upn(n)) gets patterns[n-1], ten sessions from
+    Monday AM to Friday PM, where '.' is present (/ or \\) and any other character is that mark."""
+    from datetime import timedelta
+
+    rows = []
+    for number, pattern in enumerate(patterns, start=1):
+        for slot, mark in enumerate(pattern):
+            session = "AM" if slot % 2 == 0 else "PM"
+            rows.append((make_upn(number), (monday + timedelta(days=slot // 2)).isoformat(), session,
+                         ("/" if session == "AM" else "\\") if mark == "." else mark))
+    return rows

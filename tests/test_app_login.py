@@ -104,15 +104,16 @@ def test_a_deactivated_user_is_signed_out_at_their_next_click(school):
 
 
 @pytest.mark.parametrize(("username", "reachable"), [
-    ("admin", {"overview", "below_90", "patterns", "pupil", "casework", "upload", "admin"}),
-    ("officer", {"overview", "below_90", "patterns", "pupil", "casework", "upload"}),
-    ("pastoral", {"overview", "below_90", "patterns", "pupil", "casework"}),
-    ("secondary", {"overview", "below_90", "patterns", "pupil", "casework"}),
-    ("viewer", {"overview", "below_90", "patterns", "pupil", "casework"}),
+    ("admin", {"overview", "below_90", "patterns", "pupil", "casework", "meeting", "reports", "upload", "admin"}),
+    ("officer", {"overview", "below_90", "patterns", "pupil", "casework", "meeting", "reports", "upload"}),
+    ("pastoral", {"overview", "below_90", "patterns", "pupil", "casework", "meeting", "reports"}),
+    ("secondary", {"overview", "below_90", "patterns", "pupil", "casework", "meeting", "reports"}),
+    ("viewer", {"overview", "below_90", "patterns", "pupil", "casework", "reports"}),
 ])
 def test_each_role_reaches_only_its_screens(school, username, reachable):
     expected_titles = {"overview": "Overview", "below_90": "Below 90%", "patterns": "Patterns", "pupil": "Pupil",
-                       "casework": "Casework", "upload": "Upload", "admin": "Admin"}
+                       "casework": "Casework", "meeting": "Meeting", "reports": "Reports", "upload": "Upload",
+                       "admin": "Admin"}
     app = signed_in(username)
     for screen, path in SCREEN_FILES.items():
         if screen in reachable:
@@ -123,7 +124,7 @@ def test_each_role_reaches_only_its_screens(school, username, reachable):
 
 
 @pytest.mark.parametrize(("screen", "username"), [("admin", "officer"), ("admin", "viewer"), ("upload", "pastoral"),
-                                                  ("upload", "secondary"), ("upload", "viewer")])
+                                                  ("upload", "secondary"), ("upload", "viewer"), ("meeting", "viewer")])
 def test_each_screen_checks_the_role_again_before_drawing(school, screen, username):
     page = AppTest.from_file(str(ROOT / SCREEN_FILES[screen]), default_timeout=30)
     page.session_state["authentication_status"] = True

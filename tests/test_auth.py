@@ -145,10 +145,12 @@ def test_a_failed_login_for_an_unknown_name_is_audited_without_a_user(db):
 
 
 def test_each_role_opens_only_its_screens():
-    assert auth.screens_for(auth.ADMIN) == ["overview", "below_90", "patterns", "pupil", "casework", "upload", "admin"]
-    assert auth.screens_for(auth.ATTENDANCE_OFFICER) == ["overview", "below_90", "patterns", "pupil", "casework", "upload"]
-    for role in (auth.PASTORAL_LEAD, auth.HEAD_OF_SECTION, auth.VIEWER):
-        assert auth.screens_for(role) == ["overview", "below_90", "patterns", "pupil", "casework"]
+    shared = ["overview", "below_90", "patterns", "pupil", "casework"]
+    assert auth.screens_for(auth.ADMIN) == [*shared, "meeting", "reports", "upload", "admin"]
+    assert auth.screens_for(auth.ATTENDANCE_OFFICER) == [*shared, "meeting", "reports", "upload"]
+    for role in (auth.PASTORAL_LEAD, auth.HEAD_OF_SECTION):
+        assert auth.screens_for(role) == [*shared, "meeting", "reports"]
+    assert auth.screens_for(auth.VIEWER) == [*shared, "reports"]
 
 
 def test_only_admins_manage_users_and_only_officers_and_admins_import():

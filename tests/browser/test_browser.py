@@ -14,13 +14,14 @@ from tests.app_school import PUPIL_NAMES, password_of
 pytestmark = pytest.mark.browser
 
 MENUS = {
-    "admin": ["Overview", "Below 90%", "Patterns", "Pupil", "Casework", "Upload", "Admin"],
-    "officer": ["Overview", "Below 90%", "Patterns", "Pupil", "Casework", "Upload"],
-    "pastoral": ["Overview", "Below 90%", "Patterns", "Pupil", "Casework"],
-    "secondary": ["Overview", "Below 90%", "Patterns", "Pupil", "Casework"],
-    "viewer": ["Overview", "Below 90%", "Patterns", "Pupil", "Casework"],
+    "admin": ["Overview", "Below 90%", "Patterns", "Pupil", "Casework", "Meeting", "Reports", "Upload", "Admin"],
+    "officer": ["Overview", "Below 90%", "Patterns", "Pupil", "Casework", "Meeting", "Reports", "Upload"],
+    "pastoral": ["Overview", "Below 90%", "Patterns", "Pupil", "Casework", "Meeting", "Reports"],
+    "secondary": ["Overview", "Below 90%", "Patterns", "Pupil", "Casework", "Meeting", "Reports"],
+    "viewer": ["Overview", "Below 90%", "Patterns", "Pupil", "Casework", "Reports"],
 }
-ADDRESSES = ["", "overview", "below-90", "patterns", "pupil", "casework", "upload", "admin", "no-such-page"]
+ADDRESSES = ["", "overview", "below-90", "patterns", "pupil", "casework", "meeting", "reports", "upload", "admin",
+             "no-such-page"]
 
 
 def expect_login_form_only(page: Page) -> None:

@@ -1,0 +1,221 @@
+"""Reports — the paperwork: half-termly statistics by group for the head, the head of section
+report, and a pupil's referral/evidence pack for the local authority. Each is built in
+core/reports.py, shown here, and downloads as PDF (and CSV/Excel where it is a table).
+Heads of section see only their sections' pupils; in meeting mode pupils are initials.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from app_pages import access, lists, queries, sidebar
+from app_pages.formatting import meeting_mode, pct, pupil_label, shown, uk, viewer
+from core import metrics, reports, store
+
+KINDS = {"statistics": "Half-termly statistics", "section": "Head of section report", "pack": "Evidence pack"}
+WHOLE_SCHOOL = "Whole school"
+SIDEBAR_DATES = "dates"
+
+
+def pdf_button(label: str, build, name: str, key: str) -> None:
+    """A PDF download built only when clicked (building one takes a second or two)."""
+    st.download_button(label, build, name, "application/pdf", key=key, icon=":material/picture_as_pdf:",
+                       on_click="ignore", type="primary")
+
+
+def issue_section_report(report: reports.SectionReport, username: str, masked: bool) -> bytes:
+    """The PDF, and a note in the store that it was issued (the next report compares with it)."""
+    pdf = reports.section_report_pdf(report, masked)
+    with store.opened(queries.db_path()) as db:
+        reports.record_report(db, username, report)
+    return pdf
+
+
+def scope_choice(user, settings) -> tuple[str, tuple[int, ...] | None]:
+    """Whole school or a section (a head of section: one of theirs) → (name, pupil ids or None)."""
+    options = ([WHOLE_SCHOOL] if user.sees_all_pupils else []) + (
+        list(settings["sections"]) if user.sees_all_pupils else list(user.sections))
+    if not options:
+        st.info("You have no sections yet, so there is nothing to report on. Ask your Pastoral administrator.")
+        st.stop()
+    chosen = st.selectbox("Pupils", options, key="report_scope")
+    if chosen == WHOLE_SCHOOL:
+        return chosen, None
+    pupils = queries.scoped(queries.pupils(path, version), user, path, version)
+    return chosen, tuple(int(i) for i in pupils.loc[pupils["section"] == chosen, "id"])
+
+
+def half_term_choice(terms, key: str, allow_dates: bool):
+    labels = {i: t.label + f" ({uk(t.first_day)} to {uk(t.last_day)})" for i, t in enumerate(terms)}
+    options = list(labels)[::-1] + ([SIDEBAR_DATES] if allow_dates else [])
+    return st.selectbox("Period", options, key=key,
+                        format_func=lambda i: "The dates chosen in the sidebar" if i == SIDEBAR_DATES else labels[i])
+
+
+user = access.require("reports")
+path, version = queries.db_path(), queries.version()
+period = sidebar.chosen_period()
+masked = meeting_mode()
+settings = queries.settings(path, version)
+school = settings["school_name"]
+
+st.title("Reports")
+if period is None:
+    lists.no_registers_yet(user)
+    st.stop()
+with store.opened(path) as db:
+    terms = reports.half_terms_so_far(db)
+
+kinds = [k for k in KINDS if k != "pack" or user.may("case_work")]
+st.session_state.setdefault("report_kind", "statistics")
+kind = st.segmented_control("Report", kinds, format_func=KINDS.get, key="report_kind", required=True,
+                            label_visibility="collapsed")
+if masked:
+    st.caption("Meeting mode is on: pupils are initials here and in every download. Turn it off for the copy to send.")
+
+# --- half-termly statistics ------------------------------------------------------------------
+
+if kind == "statistics":
+    if not terms:
+        st.info("No half terms yet: they are found from the weeks with sessions once registers are uploaded.")
+        st.stop()
+    scope_column, term_column, age_column = st.columns([2, 3, 2], vertical_alignment="bottom")
+    with scope_column:
+        scope_name, ids = scope_choice(user, settings)
+    with term_column:
+        chosen = half_term_choice(terms, "statistics_term", allow_dates=False)
+    term = terms[chosen]
+    previous = terms[chosen - 1] if chosen > 0 else None
+    compulsory = age_column.toggle("Compulsory school age only", value=True, key="statistics_compulsory",
+                                   help="National figures count pupils aged 5 to 15; turn off to include nursery, "
+                                        "reception and sixth form.")
+    with store.opened(path) as db:
+        statistics = reports.half_term_statistics(db, term, previous, list(ids) if ids is not None else None, compulsory)
+    st.markdown(f"**{term.label}** · {uk(term.first_day)} to {uk(term.last_day)} · {scope_name} · "
+                + (f"compared with {previous.label}" if previous else "no earlier half term stored to compare with"))
+    everyone = statistics[statistics["grouping"] == "all"]
+    if everyone.empty or not int(everyone["pupils"].iloc[0]):
+        st.info("No pupils with possible sessions in this half term.")
+        st.stop()
+    everyone = everyone.iloc[0]
+    for column, measure in zip(st.columns(4), ("attendance_pct", "unauthorised_absence_pct", "persistent_absence_pct",
+                                               "severe_absence_pct")):
+        change = everyone[f"{measure}_change"]
+        national = everyone.get(f"{measure}_national")
+        with column.container(border=True):
+            st.metric(reports.MEASURES[measure], pct(everyone[measure]),
+                      None if pd.isna(change) else f"{change:+.1f} pts",
+                      delta_color="normal" if measure == "attendance_pct" else "inverse")
+            st.caption(f"National {national:.1f}% (full year)" if national is not None and not pd.isna(national)
+                       else "No national figure published")
+    measures = st.multiselect("Measures", list(reports.MEASURES), default=["attendance_pct", "persistent_absence_pct",
+                                                                           "severe_absence_pct"],
+                              format_func=reports.MEASURES.get, key="statistics_measures")
+    table = reports.statistics_table(statistics, tuple(measures) or ("attendance_pct",))
+    st.dataframe(table, hide_index=True, width="stretch", height=min(38 + 35 * len(table), 640),
+                 column_config={c: st.column_config.NumberColumn(format="%.1f") for c in table.columns
+                                if c not in ("Grouping", "Group", "Pupils")})
+    st.caption("Pooled rates; PA and SA count pupils at or below 90% and 50% attendance within the half term. "
+               "National figures are full-year figures for state-funded schools in England (DOMAIN.md §3).")
+    pdf_column, spreadsheet_column = st.columns([1, 2])
+    with pdf_column:
+        pdf_button("PDF", lambda: reports.statistics_pdf(statistics, school, term, previous, scope_name, compulsory),
+                   reports.file_name(school, f"statistics-{term.label}", term.last_day, "pdf"), "statistics_pdf")
+    with spreadsheet_column:
+        lists.download_buttons(table, f"statistics-{term.label}", term.last_day, "statistics")
+
+# --- head of section report -----------------------------------------------------------------
+
+elif kind == "section":
+    scope_column, term_column = st.columns([2, 3], vertical_alignment="bottom")
+    with scope_column:
+        scope_name, ids = scope_choice(user, settings)
+    with term_column:
+        chosen = half_term_choice(terms, "section_term", allow_dates=True)
+    chosen_period = period if chosen == SIDEBAR_DATES else metrics.Period(terms[chosen].first_day,
+                                                                          min(terms[chosen].last_day, period.as_of))
+    with store.opened(path) as db:
+        report = reports.section_report(db, viewer(user), chosen_period, scope_name,
+                                        list(ids) if ids is not None else None)
+    if not report.headline["pupils"]:
+        st.info("No pupils with possible sessions in this period.")
+        st.stop()
+    st.markdown(f"**{scope_name}** · {uk(chosen_period.date_from)} to {uk(chosen_period.as_of)} · "
+                f"{report.headline['pupils']:,} {report.who} · changes since {report.compared_reason}")
+    for column, (label, value, note) in zip(st.columns(4), reports.section_headline(report)):
+        with column.container(border=True):
+            st.metric(label, value)
+            st.caption(note)
+    pdf_button("PDF to email", lambda r=report, u=user.username, m=masked: issue_section_report(r, u, m),
+               reports.file_name(school, f"report-{scope_name}", chosen_period.as_of, "pdf"), "section_pdf")
+    st.caption("Downloading the PDF records the report as issued; the next report says what changed since.")
+    trend_column, year_column = st.columns([3, 2], gap="large")
+    with trend_column:
+        st.subheader("Weekly attendance")
+        st.altair_chart(reports.trend_chart(report.trend).properties(width="container"), width="stretch")
+    with year_column:
+        st.subheader("By year group")
+        st.dataframe(report.by_year, hide_index=True, width="stretch")
+    st.subheader(f"Persistently absent pupils ({len(report.pa_list)})")
+    pa = reports.pa_table(report, masked)
+    st.dataframe(shown(pa), hide_index=True, width="stretch", height=min(38 + 35 * len(pa), 420),
+                 column_config={"Att. %": st.column_config.NumberColumn("Attendance", format="%.1f%%")})
+    lists.download_buttons(pa, f"pa-list-{scope_name}", chosen_period.as_of, "section_pa")
+    change_column, reasons_column = st.columns(2, gap="large")
+    with change_column:
+        st.subheader("Changes since " + report.compared_reason)
+        if report.before is None:
+            st.caption("Nothing earlier to compare with yet.")
+        else:
+            for title, frame in (("Newly persistently absent", report.newly_pa),
+                                 ("No longer persistently absent", report.no_longer_pa)):
+                labels = [pupil_label(s, f, fm) for s, f, fm in zip(frame["surname"], frame["forename"], frame["form"])]
+                st.markdown(f"**{title}: {len(frame)}**" + (" — " + ", ".join(labels[:30]) if labels else ""))
+    with reasons_column:
+        st.subheader("Reasons for absence")
+        if report.reasons.empty:
+            st.caption("No absence in this period.")
+        else:
+            st.altair_chart(reports.reasons_chart(report.reasons.head(10)).properties(width="container"),
+                            width="stretch")
+    st.subheader(f"Actions opened in the period and their impact ({len(report.actions)})")
+    if report.actions.empty:
+        st.caption("No actions opened in this period yet.")
+    else:
+        st.dataframe(shown(reports.actions_table(report, masked)), hide_index=True, width="stretch")
+        if not report.impact_by_type.empty:
+            st.dataframe(reports.impact_table(report), hide_index=True, width="stretch")
+
+# --- evidence pack ------------------------------------------------------------------------------
+
+else:
+    everyone = queries.scoped(queries.pupils(path, version), user, path, version)
+    everyone = everyone.sort_values(["surname", "forename"])
+    if everyone.empty:
+        st.info("No pupils to choose from.")
+        st.stop()
+    labels = {int(r.id): pupil_label(r.surname, r.forename, r.form) for r in everyone.itertuples()}
+    st.session_state.setdefault("pack_pupil", st.session_state.get(lists.OPEN_PUPIL_KEY) or next(iter(labels)))
+    if st.session_state["pack_pupil"] not in labels:
+        st.session_state["pack_pupil"] = next(iter(labels))
+    pupil_id = st.selectbox("Pupil", list(labels), key="pack_pupil", format_func=labels.get,
+                            help="Type to search. The pack covers the dates chosen in the sidebar.")
+    with store.opened(path) as db:
+        pack = reports.evidence_pack(db, viewer(user), int(pupil_id), period)
+    st.markdown(f"**{labels[pupil_id]}** · {uk(period.date_from)} to {uk(period.as_of)} · "
+                f"attendance {pct(pack.figures.get('attendance_pct'))} · {len(pack.triggers)} triggers reached · "
+                f"{len(pack.chronology)} entries in the chronology")
+    pdf_column, csv_column, _ = st.columns([1, 1, 3])
+    with pdf_column:
+        pdf_button("Evidence pack (PDF)", lambda p=pack, m=masked: reports.evidence_pack_pdf(p, m),
+                   reports.evidence_pack_name(pack, masked, "pdf"), "pack_pdf")
+    csv_column.download_button("Evidence pack (CSV)", reports.csv_bytes(reports.evidence_pack_frame(pack, masked)),
+                               reports.evidence_pack_name(pack, masked, "csv"), "text/csv", key="pack_csv",
+                               icon=":material/download:", on_click="ignore")
+    st.caption("What an LA attendance team asks for with a penalty-notice or section 19 referral. Sensitive notes "
+               "are never included.")
+    st.subheader("Statutory triggers reached")
+    st.dataframe(reports.triggers_table(pack), hide_index=True, width="stretch")
+    st.subheader("Chronology (oldest first)")
+    st.dataframe(reports.chronology_table(pack), hide_index=True, width="stretch")

@@ -1,0 +1,91 @@
+"""What a shared screen may show: meeting mode's one rule, applied to every name, table and download.
+
+In the weekly meeting the app is on a projector. Then a pupil is their initials and form,
+never a full name; identifiers (UPN, admission number, date of birth), sensitive notes and
+contact details are not shown at all. Everything a screen draws about pupils passes through
+`pupil_name` / `names` (a name) or `for_screen` (a table, before it is drawn or downloaded),
+so a column added later is hidden everywhere by adding it to a list here — parent contact
+details (issue 9) go in CONTACT_COLUMNS. The Streamlit side (`app_pages/formatting.py`)
+reads the meeting-mode toggle and calls these; nothing here knows about Streamlit.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+
+NAME_COLUMNS = ("surname", "forename")
+# Identify a child beyond the room's need: hidden in meeting mode.
+IDENTIFIER_COLUMNS = ("upn", "adno", "admission_no", "dob", "date_of_birth", "mis_id")
+# Notes only the pastoral lead (DSL) and admins read, and never on a shared screen.
+SENSITIVE_COLUMNS = ("sensitive_note",)
+# Parents' and carers' contact details (names, phone numbers, emails, addresses).
+CONTACT_COLUMNS = (
+    "contact_name", "contact_phone", "contact_email", "contact_address",
+    "parent_name", "parent_phone", "parent_email", "address", "phone", "email", "postcode",
+)
+HIDDEN_COLUMNS = IDENTIFIER_COLUMNS + SENSITIVE_COLUMNS + CONTACT_COLUMNS
+NO_NAME = "(no name — upload the roll)"
+
+
+def _normal(column: object) -> str:
+    """'Date of birth', 'date_of_birth' and 'DateOfBirth' are the same column."""
+    return re.sub(r"[^a-z0-9]", "", str(column).lower())
+
+
+_HIDDEN = {_normal(c) for c in HIDDEN_COLUMNS} | {"admissionnumber", "admno", "sensitivenotes"}
+_NAMES = {_normal(c) for c in NAME_COLUMNS}
+
+
+def initials(surname: str | None, forename: str | None) -> str:
+    """'A. A.' for Amir Ahmed (forename first); '—' when there is no name at all."""
+    surname, forename = (surname or "").strip(), (forename or "").strip()
+    if not (surname or forename):
+        return "—"
+    return " ".join(f"{part[:1].upper()}." for part in (forename, surname) if part)
+
+
+def pupil_name(surname: str | None, forename: str | None, masked: bool) -> str:
+    """'Ahmed, Amir', or initials in meeting mode."""
+    if masked:
+        return initials(surname, forename)
+    surname, forename = (surname or "").strip(), (forename or "").strip()
+    if surname and forename:
+        return f"{surname}, {forename}"
+    return surname or forename or NO_NAME
+
+
+def pupil_label(surname: str | None, forename: str | None, form: str | None, masked: bool) -> str:
+    """The name with the form, 'Ahmed, Amir (7A)' or 'A. A. (7A)': how a pupil is headed."""
+    form = (form or "").strip()
+    name = pupil_name(surname, forename, masked)
+    return f"{name} ({form})" if form else name
+
+
+def names(frame: pd.DataFrame, masked: bool) -> pd.Series:
+    """pupil_name for each row of a frame with surname and forename columns."""
+    return pd.Series(
+        [pupil_name(s, f, masked) for s, f in zip(frame["surname"].fillna(""), frame["forename"].fillna(""))],
+        index=frame.index, dtype="string",
+    )
+
+
+def is_hidden(column: object, masked: bool) -> bool:
+    """Whether a column (in any spelling) is left out of a shared screen."""
+    return masked and _normal(column) in _HIDDEN
+
+
+def for_screen(frame: pd.DataFrame, masked: bool) -> pd.DataFrame:
+    """The frame as a shared screen may show it: unchanged outside meeting mode; in meeting
+    mode without identifier, sensitive-note and contact columns, and with surname and
+    forename cut to initials."""
+    if not masked:
+        return frame
+    kept = frame.drop(columns=[c for c in frame.columns if is_hidden(c, True)])
+    return kept.assign(**{c: kept[c].map(_initial) for c in kept.columns if _normal(c) in _NAMES})
+
+
+def _initial(value: object) -> str:
+    text = "" if value is None or (isinstance(value, float) and pd.isna(value)) else str(value).strip()
+    return f"{text[:1].upper()}." if text else ""

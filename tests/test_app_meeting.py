@@ -1,0 +1,201 @@
+"""Meeting mode on every screen, the Meeting screen and the Reports screen, driven like a user
+drives them (AppTest) on the test school of tests/app_school.py with its case work."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+import pandas as pd
+
+from app_pages.formatting import shown
+from core import cases, meetings, reports, store
+from tests.conftest import make_upn
+from tests.app_school import (  # noqa: F401 (fixtures)
+    FORENAMES, PUPIL_NAMES, SENSITIVE_NOTE, all_text, quick_hashes, school, school_with_cases, signed_in, titles,
+)
+
+FRIDAY = date(2025, 9, 19)
+UPNS = [make_upn(i) for i in range(1, 6)]
+FULL_NAMES = [f"{s}, {f}" for s, f in zip(PUPIL_NAMES, FORENAMES)] + [f"{f} {s}" for s, f in zip(PUPIL_NAMES, FORENAMES)]
+
+
+def everything_shown(app) -> str:
+    """What the user can read: all_text plus tables, badges, choices offered and file names."""
+    parts = [all_text(app)]
+    parts += [t.value.to_string() for t in app.table]
+    parts += [str(b.proto) for b in app.get("badge")]
+    for kind in ("selectbox", "multiselect", "radio", "segmented_control", "pills"):
+        for widget in app.get(kind):
+            parts += [str(o) for o in getattr(widget, "options", [])] + [str(getattr(widget, "label", ""))]
+    parts += [str(b.proto) for b in app.get("download_button")]
+    parts += [str(e.proto) for e in app.get("expander")]
+    return "\n".join(parts)
+
+
+def assert_nothing_private(text: str) -> None:
+    leaked = [name for name in (*PUPIL_NAMES, *FORENAMES) if name in text]
+    assert not leaked, f"full names shown in meeting mode: {leaked}"
+    assert SENSITIVE_NOTE not in text
+    assert not [upn for upn in UPNS if upn in text]  # identifiers, not for a projector
+
+
+def pupil_id(db_path, surname: str) -> int:
+    with store.opened(db_path) as db:
+        return db.execute("SELECT id FROM pupils WHERE surname = ?", (surname,)).fetchone()[0]
+
+
+def on_meeting(state: dict | None = None, username: str = "pastoral"):
+    return signed_in(username, "meeting", meeting_date=FRIDAY, **(state or {}))
+
+
+# --- meeting mode, screen by screen ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("screen", ["overview", "below_90", "patterns", "meeting", "upload", "admin"])
+def test_meeting_mode_shows_no_full_name_identifier_or_sensitive_note(school_with_cases, screen):
+    username = "admin"  # sees everything, sensitive notes included, outside meeting mode
+    app = signed_in(username, screen, meeting_mode=True, meeting_date=FRIDAY)
+    assert not app.exception
+    assert_nothing_private(everything_shown(app))
+
+
+def test_meeting_mode_on_the_pupil_screen_shows_initials_and_form_not_the_upn(school_with_cases):
+    app = signed_in("admin", "pupil", meeting_mode=True, pupil_id=pupil_id(school_with_cases, "Ahmed"))
+    assert [h.value for h in app.header] == ["A. A."]
+    assert "Form **7A**" in all_text(app)
+    assert_nothing_private(everything_shown(app))
+
+
+def test_meeting_mode_search_results_show_initials(school_with_cases):
+    app = signed_in("admin", "pupil", meeting_mode=True)
+    app.text_input(key="pupil_query").input("a").run()  # matches several pupils: a list to choose from
+    assert app.selectbox and all(". " in option for option in app.selectbox[0].options)
+    assert_nothing_private(everything_shown(app))
+
+
+@pytest.mark.parametrize("kind", ["statistics", "section", "pack"])
+def test_meeting_mode_on_each_report_shows_no_full_name_or_sensitive_note(school_with_cases, kind):
+    app = signed_in("admin", "reports", meeting_mode=True, report_kind=kind,
+                    pack_pupil=pupil_id(school_with_cases, "Ahmed"))
+    assert not app.exception
+    assert_nothing_private(everything_shown(app))
+
+
+def test_outside_meeting_mode_the_pastoral_lead_reads_names_and_the_sensitive_note(school_with_cases):
+    """The check above would see a leak: the same screen without meeting mode shows both."""
+    app = on_meeting({"meeting_kinds": [meetings.CHECKIN_OVERDUE]})
+    text = everything_shown(app)
+    assert "Ahmed, Amir (7A)" in text and SENSITIVE_NOTE in text
+
+
+def test_meeting_mode_hides_the_sensitive_note_from_the_pastoral_lead_too(school_with_cases):
+    app = on_meeting({"meeting_kinds": [meetings.CHECKIN_OVERDUE], "meeting_mode": True})
+    assert [h.value for h in app.header] == ["A. A. (7A)"]
+    assert_nothing_private(everything_shown(app))
+
+
+def test_downloads_made_in_meeting_mode_leave_out_identifiers_and_notes(school_with_cases, monkeypatch):
+    made = {}
+    monkeypatch.setattr(reports, "csv_bytes", lambda frame: made.setdefault("csv", frame) is None or b"")
+    app = signed_in("viewer", "below_90", meeting_mode=True)
+    assert [b.proto.label for b in app.get("download_button")] == ["CSV", "Excel"]
+    assert "UPN" not in made["csv"].columns and set(made["csv"]["Pupil"]) == {"C. C.", "A. A.", "E. E."}
+    assert list(shown(pd.DataFrame({"UPN": ["X"], "Pupil": ["A. A."], "sensitive_note": ["x"]}), masked=True).columns) \
+        == ["Pupil"]
+
+
+# --- the Meeting screen -------------------------------------------------------------------------
+
+
+def test_the_agenda_lists_each_pupil_once_with_why_most_pressing_first(school_with_cases):
+    app = on_meeting()
+    assert titles(app) == ["Meeting"]
+    assert "pupils on the agenda" in all_text(app)
+    assert app.header[0].value == "Clarke, Cody (3B)"  # the penalty-notice threshold comes first
+    assert "Statutory trigger reached" in all_text(app)
+
+
+def test_walking_the_agenda_moves_one_pupil_at_a_time(school_with_cases):
+    app = on_meeting()
+    first = app.header[0].value
+    app.button(key="meeting_next").click().run()
+    assert app.header[0].value != first
+    app.button(key="meeting_previous").click().run()
+    assert app.header[0].value == first
+
+
+def test_a_decision_button_opens_the_action_with_owner_and_check_in_and_minutes_it(school_with_cases):
+    with store.opened(school_with_cases) as db:
+        meeting = meetings.start_meeting(db, cases.Viewer("pastoral", "pastoral_lead"), FRIDAY, ["Priya Pastoral"])
+    app = on_meeting()
+    app.selectbox(key="meeting_owner").set_value("officer").run()
+    app.button(key="decide_family_meeting").click().run()
+    assert "Recorded: Meet the family, owner Olu Officer, check-in 03/10/2025." in all_text(app)
+    with store.opened(school_with_cases) as db:
+        kept = meetings.minutes(db, meeting)
+        action = cases.interventions(db, cases.Viewer("pastoral", "pastoral_lead"),
+                                     [pupil_id(school_with_cases, "Clarke")]).iloc[0]
+    assert kept.items["decision"].tolist() == ["Meet the family"] and kept.items["owner"].tolist() == ["officer"]
+    assert (action["type"], action["owner"]) == ("Attendance meeting / clinic", "officer")
+    assert app.header[0].value != "Clarke, Cody (3B)"  # on to the next pupil
+
+
+def test_the_meeting_is_started_from_the_screen_and_its_minutes_saved(school_with_cases):
+    app = on_meeting()
+    app.button(key="meeting_start").click().run()
+    form = app.form(key="meeting_minutes")
+    form.text_area[0].input("Attendance clinic next week.")
+    form.button[0].click()
+    app.run()
+    with store.opened(school_with_cases) as db:
+        held = meetings.meetings(db)
+        kept = meetings.minutes(db, int(held["id"].iloc[0]))
+    assert kept.held_on == FRIDAY and kept.attendees == ["Priya Pastoral"]
+    assert kept.notes == "Attendance clinic next week."
+    assert [b.proto.label for b in app.get("download_button")][:2] == ["Minutes (PDF)", "Minutes (CSV)"]
+
+
+def test_a_head_of_sections_agenda_holds_only_their_pupils(school_with_cases):
+    app = on_meeting(username="secondary")
+    assert "Clarke" not in everything_shown(app)
+    assert app.header[0].value.startswith(("Ahmed", "Evans"))
+
+
+# --- the Reports screen -------------------------------------------------------------------------
+
+
+def test_half_termly_statistics_compare_groups_with_the_national_figures(school_with_cases):
+    app = signed_in("viewer", "reports")
+    table = app.dataframe[0].value.set_index("Group")
+    assert table.loc["All pupils", "Attendance %"] == pytest.approx(77.5)
+    assert table.loc["All pupils", "Attendance % national"] == pytest.approx(93.1)
+    assert {"PP", "Not PP", "SEN support", "Year 7", "Female"} <= set(table.index)
+
+
+def test_the_head_of_section_report_covers_their_section(school_with_cases):
+    app = signed_in("secondary", "reports", report_kind="section")
+    text = everything_shown(app)
+    assert "Secondary" in text and "Clarke" not in text
+    pa = next(frame.value for frame in app.dataframe if "Pupil" in frame.value.columns)
+    assert sorted(pa["Pupil"]) == ["Ahmed, Amir", "Evans, Eli"]
+
+
+def test_the_evidence_pack_lists_triggers_and_the_chronology(school_with_cases):
+    app = signed_in("pastoral", "reports", report_kind="pack", pack_pupil=pupil_id(school_with_cases, "Clarke"))
+    frames = [frame.value for frame in app.dataframe]
+    triggers = next(f for f in frames if "Reached on" in f.columns)
+    assert triggers["Reached on"].tolist() == ["16/09/2025"]
+    chronology = next(f for f in frames if "What" in f.columns)
+    assert "Action opened" in chronology["What"].tolist() and "Trigger reached" in chronology["What"].tolist()
+
+
+def test_a_viewer_gets_no_evidence_pack(school_with_cases):
+    app = signed_in("viewer", "reports")
+    assert "pack" not in app.segmented_control(key="report_kind").options
+
+
+def test_the_pupil_screen_offers_the_evidence_pack(school_with_cases):
+    app = signed_in("pastoral", "pupil", pupil_id=pupil_id(school_with_cases, "Ahmed"))
+    assert "Download evidence pack" in [b.proto.label for b in app.get("download_button")]
