@@ -779,7 +779,8 @@ class EvidencePack:
 CHRONOLOGY_COLUMNS = ["on", "kind", "entry", "detail", "by"]
 
 
-def evidence_pack(db: sqlite_utils.Database, viewer: cases.Viewer, pupil_id: int, period: metrics.Period) -> EvidencePack:
+def evidence_pack(db: sqlite_utils.Database, viewer: cases.Viewer, pupil_id: int, period: metrics.Period,
+                  today: date | None = None) -> EvidencePack:
     """What an LA attendance team asks for with a penalty-notice or section 19 referral: the
     pupil, their figures, attendance week by week, reasons, triggers reached with dates, runs
     of absence, and the chronology (marks corrected, actions, contacts, check-ins, meeting
@@ -801,6 +802,7 @@ def evidence_pack(db: sqlite_utils.Database, viewer: cases.Viewer, pupil_id: int
                             "Sessions": absence["sessions"]})
     reached = triggers.reached(db, period.as_of)
     reached = reached[reached["pupil_id"] == pupil_id].sort_values("reached_on")
+    history = chronology(db, reader, pupil_id, reached, today or date.today())
     reached = pd.DataFrame({"reached_on": reached["reached_on"].to_numpy(), "trigger": reached["trigger"].to_numpy(),
                             "label": reached["trigger"].map(triggers.TRIGGER_LABELS).to_numpy(),
                             "detail": reached["detail"].map(uk_dates_in).to_numpy(),
@@ -808,51 +810,34 @@ def evidence_pack(db: sqlite_utils.Database, viewer: cases.Viewer, pupil_id: int
     runs = patterns.absence_runs(db, pupil_id, period)
     return EvidencePack(school=settings["school_name"], pupil={**pupil, "section": figures.get("section", "")},
                         period=period, figures=figures, weekly=weekly, reasons=reasons, triggers=reached, runs=runs,
-                        chronology=chronology(db, reader, pupil_id, reached))
+                        chronology=history)
 
 
-def chronology(db: sqlite_utils.Database, viewer: cases.Viewer, pupil_id: int,
-               reached: pd.DataFrame | None = None) -> pd.DataFrame:
-    """One pupil's case history, oldest first: on, kind, entry, detail, by."""
-    rows: list[dict] = []
-    for change in patterns.mark_history(db, pupil_id).itertuples():
-        rows.append({"on": change.changed_on.tz_convert(LONDON).date(), "kind": "Mark corrected",
-                     "entry": f"{uk_date(change.date)} {change.session}: {codes.meaning(change.old_code)} → "
-                              f"{codes.meaning(change.new_code)}",
-                     "detail": f"by upload of {change.file_name}", "by": change.changed_by})
-    for action in cases.interventions(db, viewer, [pupil_id]).to_dict("records"):
-        rows.append({"on": action["opened_on"], "kind": "Action opened",
-                     "entry": f"{action['type']} (tier {action['tier']}: {action['tier_name']})",
-                     "detail": action.get("summary", "") or "", "by": action["owner"]})
-        if action["closed_on"] is not None:
-            rows.append({"on": action["closed_on"], "kind": "Action closed", "entry": action["type"],
-                         "detail": action.get("outcome", "") or "", "by": action["owner"]})
-    for contact in cases.contacts(db, viewer, [pupil_id]).to_dict("records"):
-        rows.append({"on": contact["contact_on"], "kind": "Contact",
-                     "entry": f"{contact['kind_label']} with {contact['with_whom']}",
-                     "detail": contact.get("summary", "") or "", "by": contact["created_by"]})
-    for check in cases.checkins(db, viewer, date.max, [pupil_id], outstanding_only=False).to_dict("records"):
-        what = check["type"] if isinstance(check["type"], str) else "general check-in"
-        if check["done_on"] is not None:
-            rows.append({"on": check["done_on"], "kind": "Check-in done", "entry": what,
-                         "detail": check.get("outcome", "") or "", "by": check["done_by"] or check["owner"]})
-        else:
-            rows.append({"on": check["due_on"], "kind": "Check-in due", "entry": what, "detail": "", "by": check["owner"]})
+# cases.chronology's kinds of event, as the pack names them.
+CHRONOLOGY_KINDS = {"mark_change": "Mark corrected", "trigger": "Trigger reached", "action_opened": "Action opened",
+                    "action_closed": "Action closed", "contact": "Contact", "checkin_due": "Check-in due",
+                    "checkin_done": "Check-in done"}
+
+
+def chronology(db: sqlite_utils.Database, viewer: cases.Viewer, pupil_id: int, reached: pd.DataFrame,
+               today: date) -> pd.DataFrame:
+    """One pupil's history, oldest first (on, kind, entry, detail, by): the case-work
+    chronology (cases.chronology, with the notes `viewer` may read) and the pastoral
+    meeting's decisions about the pupil."""
+    events = cases.chronology(db, viewer, pupil_id, today, reached)
+    notes = events["note"].fillna("")
+    detail = [" — ".join(part for part in (d, n) if part) for d, n in zip(events["detail"], notes)]
+    frame = pd.DataFrame({"on": events["on"], "kind": events["kind"].map(CHRONOLOGY_KINDS), "entry": events["what"],
+                          "detail": detail, "by": events["by"]}, columns=CHRONOLOGY_COLUMNS)
     decisions = db.execute(
         "SELECT m.held_on, i.decision, i.note, i.created_by FROM meeting_items i JOIN meetings m ON m.id = i.meeting_id "
         "WHERE i.pupil_id = ?", (int(pupil_id),)).fetchall()
-    for held_on, decision, note, by in decisions:
-        rows.append({"on": date.fromisoformat(held_on), "kind": "Meeting decision", "entry": decision,
-                     "detail": note if viewer.sees_notes else "", "by": by})
-    if reached is not None:
-        for hit in reached.itertuples():
-            rows.append({"on": hit.reached_on, "kind": "Trigger reached", "entry": hit.label, "detail": hit.detail,
-                         "by": ""})
-    frame = pd.DataFrame(rows, columns=CHRONOLOGY_COLUMNS)
-    order = {"Trigger reached": 0, "Mark corrected": 1, "Meeting decision": 2, "Action opened": 3, "Contact": 4,
-             "Check-in due": 5, "Check-in done": 6, "Action closed": 7}
-    return (frame.assign(order=frame["kind"].map(order)).sort_values(["on", "order"], kind="stable")
-            .drop(columns="order").reset_index(drop=True))
+    made = pd.DataFrame([{"on": date.fromisoformat(held_on), "kind": "Meeting decision", "entry": decision,
+                          "detail": (note or "") if viewer.sees_notes else "", "by": by}
+                         for held_on, decision, note, by in decisions], columns=CHRONOLOGY_COLUMNS)
+    # cases.chronology is newest first; the pack reads oldest first.
+    return (pd.concat([frame.iloc[::-1], made], ignore_index=True) if len(made) else frame.iloc[::-1]) \
+        .sort_values("on", kind="stable").reset_index(drop=True)
 
 
 def _pupil_facts(pack: EvidencePack, masked: bool) -> list[tuple[str, str]]:

@@ -243,3 +243,17 @@ def test_the_section_report_compares_with_the_last_report_issued(db, school):
     assert later.compared_with == date(2025, 9, 12) and "last report" in later.compared_reason
     assert later.newly_pa["surname"].tolist() == ["Ahmed"]
     assert ("dsl", "report.issue") in db.execute("SELECT username, action FROM audit").fetchall()
+
+
+def test_the_evidence_pack_chronology_is_the_pupils_case_history_with_meeting_decisions_oldest_first(db, school):
+    pupil = school["Ó Briain"]
+    cases.log_contact(db, LEAD, pupil, "call", date(2025, 9, 24), "father", summary="Will bring her in")
+    meeting = meetings.start_meeting(db, LEAD, date(2025, 9, 26), ["Priya Pastoral"])
+    meetings.record_decision(db, LEAD, meeting, pupil, "home_visit", "dsl", date(2025, 10, 10), note="Visit Monday")
+    pack = reports.evidence_pack(db, LEAD, pupil, metrics.Period(date(2025, 9, 1), date(2025, 9, 26)),
+                                 today=date(2025, 9, 26))
+    kinds = pack.chronology[["on", "kind"]].itertuples(index=False)
+    assert [tuple(k) for k in kinds] == [
+        (date(2025, 9, 23), "Trigger reached"), (date(2025, 9, 24), "Contact"), (date(2025, 9, 26), "Action opened"),
+        (date(2025, 9, 26), "Meeting decision"), (date(2025, 10, 10), "Check-in due")]
+    assert "Visit Monday" in pack.chronology["detail"].tolist()
