@@ -157,6 +157,7 @@ def login_form(authenticator: stauth.Authenticate) -> None:
         # clearing it first tells a failed submission apart from any later rerun.
         if st.session_state.get("authentication_status") is False:
             st.session_state["authentication_status"] = None
+        _ignore_stale_cookie(authenticator)
         try:
             authenticator.login(
                 location="main", key="login_form",
@@ -178,6 +179,17 @@ def login_form(authenticator: stauth.Authenticate) -> None:
             st.error("Username or password is incorrect. "
                      f"After {auth.MAX_FAILED_LOGINS} wrong passwords an account is locked for "
                      f"{auth.LOCK_MINUTES} minutes.")
+
+
+def _ignore_stale_cookie(authenticator: stauth.Authenticate) -> None:
+    """Keep the library from signing in with a cookie that no longer counts.
+
+    A page reloaded straight after "Log out" may still send the cookie (the browser deletes
+    it a moment later), and the library would sign in with it without drawing the form. Its
+    `logout` flag makes it ignore the cookie for this browser session.
+    """
+    if authenticator.cookie_controller.get_cookie() and not _cookie_counts(authenticator):
+        st.session_state["logout"] = True
 
 
 def _on_login(details: dict) -> None:

@@ -25,6 +25,11 @@ ADDRESSES = ["", "overview", "below-90", "patterns", "pupil", "casework", "meeti
 
 
 def expect_login_form_only(page: Page) -> None:
+    # Once the page has settled: a rerun briefly shows the old elements beside the new.
+    expect(page.locator("[data-testid='stSidebarNav']")).to_have_count(0)
+    expect(page.locator("body")).not_to_contain_text("Log out")
+    expect(page.get_by_role("button", name="Sign in")).to_have_count(1)
+    expect(page.get_by_role("textbox", name="Username")).to_have_count(1)
     expect(page.get_by_role("button", name="Sign in")).to_be_visible()
     expect(page.get_by_role("textbox", name="Username")).to_be_visible()
     body = page.locator("body").inner_text()
