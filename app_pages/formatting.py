@@ -10,15 +10,13 @@ pupils through these, and `lists.download_buttons` passes every download through
 from __future__ import annotations
 
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
 import pandas as pd
 import streamlit as st
 
 from core import cases, privacy
-from core.calendar import uk_date
+from core.calendar import LONDON, uk_date
 
-LONDON = ZoneInfo("Europe/London")
 MEETING_KEY = "meeting_mode"  # the sidebar's toggle
 
 # Characteristics shown as flags, in the school's words.

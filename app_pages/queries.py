@@ -52,8 +52,14 @@ def pupil_figures(path: str, version: Version, date_from: date, as_of: date) -> 
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def triggers_reached(path: str, version: Version, as_of: date) -> pd.DataFrame:
+    """The triggers reached up to `as_of`. Those standing at the last date with marks go
+    into the history of triggers shown (once per data version: the result is cached)."""
     with store.opened(path) as db:
-        return triggers.reached(db, as_of)
+        found = triggers.reached(db, as_of)
+        span = store.mark_date_range(db)
+        if span is not None and as_of == span[1]:
+            triggers.record_shown(db, found, as_of)
+        return found
 
 
 @st.cache_data(show_spinner=False, max_entries=8)

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
 
 EPOCH = date(1970, 1, 1)
+LONDON = ZoneInfo("Europe/London")  # schools in England keep London time; the store keeps UTC
 SESSIONS = ("AM", "PM")
 
 
@@ -69,6 +71,11 @@ def school_days(days: np.ndarray) -> np.ndarray:
 def school_weeks(days: np.ndarray) -> np.ndarray:
     """Sorted Mondays (as day numbers) of weeks with at least one school session."""
     return np.unique(week_of_days(days))
+
+
+def local_date(stamp: str) -> date:
+    """The date in England of a stored UTC timestamp (ISO 8601)."""
+    return datetime.fromisoformat(stamp).astimezone(LONDON).date()
 
 
 def uk_date(d: date | None) -> str:

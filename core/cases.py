@@ -916,7 +916,7 @@ CHRONOLOGY_COLUMNS = ["on", "kind", "what", "detail", "note", "sensitive_note", 
                       "intervention_id", "checkin_id"]
 # The kinds of event, and within a day the order they read in (newest first, so the first
 # thing to happen reads last).
-CHRONOLOGY_KIND_ORDER = {"mark_change": 0, "trigger": 1, "action_opened": 2, "contact": 3, "checkin_done": 4,
+CHRONOLOGY_KIND_ORDER = {"mark_change": 0, "trigger_withdrawn": 0, "trigger": 1, "action_opened": 2, "contact": 3, "checkin_done": 4,
                "action_closed": 5, "checkin_due": 6}
 
 
@@ -954,6 +954,12 @@ def chronology(db, viewer: Viewer, pupil_id: int, today: date, reached: pd.DataF
         add(_as_date(row.reached_on, "reached on"), "trigger",
             f"Trigger reached: {triggers.TRIGGER_LABELS.get(row.trigger, row.trigger)}",
             triggers.TRIGGER_NEXT_STEPS.get(row.trigger, ""))
+    shown = triggers.history(db, [pupil_id])
+    for row in shown[shown["withdrawn_at"].notna()].itertuples():
+        add(calendar.local_date(row.withdrawn_at), "trigger_withdrawn",
+            f"Trigger withdrawn: {triggers.TRIGGER_LABELS.get(row.trigger, row.trigger)}",
+            f"shown from {calendar.uk_date(calendar.local_date(row.first_shown_at))} "
+            f"as reached on {calendar.uk_date(row.reached_on)}; no longer reached once marks were corrected")
 
     for row in interventions(db, viewer, [pupil_id]).to_dict("records"):
         facts = (f"Tier {row['tier']} {row['tier_name']}", f"owner {staff.get(row['owner'], row['owner'])}",

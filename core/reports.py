@@ -26,7 +26,6 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import altair as alt
 import numpy as np
@@ -41,7 +40,7 @@ from openpyxl.utils import get_column_letter
 from core import calendar, cases, codes, meetings, metrics, patterns, privacy, store, triggers
 from core.calendar import uk_date, uk_dates_in
 
-LONDON = ZoneInfo("Europe/London")
+LONDON = calendar.LONDON
 
 # --- file names and spreadsheets ------------------------------------------------------------
 
@@ -814,7 +813,7 @@ def evidence_pack(db: sqlite_utils.Database, viewer: cases.Viewer, pupil_id: int
 
 
 # cases.chronology's kinds of event, as the pack names them.
-CHRONOLOGY_KINDS = {"mark_change": "Mark corrected", "trigger": "Trigger reached", "action_opened": "Action opened",
+CHRONOLOGY_KINDS = {"mark_change": "Mark corrected", "trigger": "Trigger reached", "trigger_withdrawn": "Trigger withdrawn", "action_opened": "Action opened",
                     "action_closed": "Action closed", "contact": "Contact", "checkin_due": "Check-in due",
                     "checkin_done": "Check-in done"}
 

@@ -20,7 +20,7 @@ from core import store
 
 # Tables holding a pupil's records, children before parents, so foreign keys hold.
 PUPIL_TABLES = (
-    "meeting_items", "mark_changes", "marks", "pupil_changes", "checkins", "contacts",
+    "meeting_items", "trigger_history", "mark_changes", "marks", "pupil_changes", "checkins", "contacts",
     "intervention_history", "interventions", "key_adults",
 )
 

@@ -295,6 +295,23 @@ MIGRATIONS: list[list[str]] = [
             created_at TEXT NOT NULL)""",
         "CREATE INDEX report_runs_scope ON report_runs(kind, scope, as_of)",
     ],
+    # 5: the history of the statutory triggers the app has shown (DOMAIN.md §4): triggers
+    # are recomputed from the marks as stored, so a corrected mark can withdraw one; this
+    # keeps when each was first shown and, if so, when it was withdrawn.
+    [
+        """CREATE TABLE trigger_history (
+            id INTEGER PRIMARY KEY,
+            pupil_id INTEGER NOT NULL REFERENCES pupils(id),
+            trigger TEXT NOT NULL,
+            academic_year INTEGER NOT NULL,
+            reached_on TEXT NOT NULL,
+            detail TEXT NOT NULL DEFAULT '',
+            first_shown_at TEXT NOT NULL,
+            withdrawn_at TEXT)""",
+        "CREATE UNIQUE INDEX trigger_history_standing ON trigger_history(pupil_id, trigger, academic_year) "
+        "WHERE withdrawn_at IS NULL",
+        "CREATE INDEX trigger_history_pupil ON trigger_history(pupil_id)",
+    ],
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -8,6 +8,7 @@ penalty-notice codes come from the settings. Everything is vectorised over sessi
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -229,3 +230,57 @@ def _penalty_threshold(marks: pd.DataFrame, rules: TriggerRules, year_first_day:
             for first, d in zip(reached["first"], reached["day"])
         ],
     })
+
+
+# --- the history of triggers shown ---------------------------------------------------
+
+HISTORY_COLUMNS = ["pupil_id", "trigger", "academic_year", "reached_on", "detail", "first_shown_at", "withdrawn_at"]
+SYSTEM_USER = "pastoral"  # the audit log's name for writes the app makes by itself
+
+
+def record_shown(db: sqlite_utils.Database, found: pd.DataFrame, as_of: date) -> dict[str, int]:
+    """Keep the history of the triggers shown for the academic year of `as_of`.
+
+    `found` is `reached(db, as_of)` with `as_of` the last date with marks (the triggers
+    standing now). A trigger not in the history is recorded as first shown now; one in the
+    history that is no longer reached — a corrected mark removed it — is marked withdrawn;
+    one whose date moved keeps its first showing with the new date. Nothing is deleted.
+    Returns how many were recorded, withdrawn and moved.
+    """
+    year = calendar.academic_year(as_of)
+    standing = {(int(p), t): (r, d) for p, t, r, d in db.execute(
+        "SELECT pupil_id, trigger, reached_on, detail FROM trigger_history "
+        "WHERE academic_year = ? AND withdrawn_at IS NULL", (year,)).fetchall()}
+    now = {(int(p), t): (r.isoformat(), d) for p, t, r, d in
+           found[["pupil_id", "trigger", "reached_on", "detail"]].itertuples(index=False)}
+    new = [key for key in now if key not in standing]
+    gone = [key for key in standing if key not in now]
+    moved = [key for key in now if key in standing and standing[key] != now[key]]
+    if not (new or gone or moved):
+        return {"recorded": 0, "withdrawn": 0, "moved": 0}
+    at = store.now()
+    with store.transaction(db) as conn:
+        conn.executemany(
+            "INSERT INTO trigger_history (pupil_id, trigger, academic_year, reached_on, detail, first_shown_at) "
+            "VALUES (?, ?, ?, ?, ?, ?)", [(p, t, year, *now[(p, t)], at) for p, t in new])
+        conn.executemany(
+            "UPDATE trigger_history SET withdrawn_at = ? WHERE pupil_id = ? AND trigger = ? AND academic_year = ? "
+            "AND withdrawn_at IS NULL", [(at, p, t, year) for p, t in gone])
+        conn.executemany(
+            "UPDATE trigger_history SET reached_on = ?, detail = ? WHERE pupil_id = ? AND trigger = ? "
+            "AND academic_year = ? AND withdrawn_at IS NULL", [(*now[(p, t)], p, t, year) for p, t in moved])
+        store.audit(conn, SYSTEM_USER, "triggers.shown", "trigger_history", year,
+                    {"as_of": as_of.isoformat(), "recorded": len(new), "withdrawn": len(gone), "moved": len(moved),
+                     "withdrawn_pupils": sorted({p for p, _ in gone})})
+    return {"recorded": len(new), "withdrawn": len(gone), "moved": len(moved)}
+
+
+def history(db: sqlite_utils.Database, pupil_ids: list[int] | None = None) -> pd.DataFrame:
+    """Every trigger the app has shown, oldest first, with when it was first shown and withdrawn."""
+    sql = f"SELECT {', '.join(HISTORY_COLUMNS)} FROM trigger_history"
+    params: list = []
+    if pupil_ids is not None:
+        sql += " WHERE pupil_id IN (SELECT value FROM json_each(?))"
+        params.append(json.dumps([int(p) for p in pupil_ids]))
+    frame = pd.DataFrame(db.execute(sql + " ORDER BY first_shown_at, id", params).fetchall(), columns=HISTORY_COLUMNS)
+    return frame.assign(reached_on=frame["reached_on"].map(date.fromisoformat))

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from app_pages import lists, queries
-from core import auth, store
+from core import auth, store, triggers
 from tests.app_school import (  # noqa: F401 (fixtures)
     PUPIL_NAMES, all_text, empty_school, quick_hashes, school, signed_in, titles,
 )
@@ -41,6 +41,12 @@ def test_the_overview_shows_compulsory_age_headlines_with_the_change_since_the_l
     assert tiles["Unauthorised absence"] == ("20.0%", "+5.0 pts")
     assert tiles["Newly below 90% this week"][0] == "1"
     assert tiles["Triggers reached this week"][0] == "1"
+
+
+def test_the_triggers_the_overview_shows_go_into_the_history_of_triggers_shown(school):
+    signed_in("viewer", "overview")
+    with store.opened(school) as db:
+        assert triggers.history(db)["trigger"].tolist() == ["penalty_notice_threshold"]  # Clarke's O sessions
 
 
 def test_the_overview_puts_the_national_figures_beside_the_school(school):

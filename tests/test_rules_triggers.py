@@ -18,7 +18,9 @@ from datetime import date, timedelta
 
 import pytest
 
-from core import store, triggers
+import pandas as pd
+
+from core import cases, store, triggers
 from tests.conftest import make_upn, marks_csv, roll_csv
 
 A, B, C = make_upn(1), make_upn(2), make_upn(3)
@@ -277,6 +279,52 @@ def test_a_corrected_mark_removes_a_trigger(db, load):
     corrected = register(A, TEN_DAYS.replace("2025-09-15  N N", "2025-09-15  I I"))  # Monday 15/09 was illness
     assert load("corrected.csv", marks_csv(corrected)).marks_changed == 2
     assert reached_on(db, UNAUTHORISED_10_DAYS) is None
+
+
+def shown(db, as_of: date = date(2025, 9, 19)) -> dict[str, int]:
+    """What the app does when it shows the triggers standing at the last date with marks."""
+    return triggers.record_shown(db, triggers.reached(db, as_of), as_of)
+
+
+def test_the_triggers_shown_are_kept_with_when_they_were_first_shown(db, load):
+    school(load, register(A, TEN_DAYS))
+    assert shown(db)["recorded"] == 2  # the 10-day run and the penalty threshold
+    history = triggers.history(db)
+    assert set(history["trigger"]) == {UNAUTHORISED_10_DAYS, PENALTY}
+    assert history["withdrawn_at"].isna().all() and history["first_shown_at"].notna().all()
+    assert history.loc[history["trigger"] == UNAUTHORISED_10_DAYS, "reached_on"].item() == date(2025, 9, 19)
+
+
+def test_showing_the_same_triggers_again_writes_nothing(db, load):
+    school(load, register(A, TEN_DAYS))
+    shown(db)
+    audited = db.execute("SELECT COUNT(*) FROM audit WHERE action = 'triggers.shown'").fetchone()[0]
+    assert shown(db) == {"recorded": 0, "withdrawn": 0, "moved": 0}
+    assert len(triggers.history(db)) == 2
+    assert db.execute("SELECT COUNT(*) FROM audit WHERE action = 'triggers.shown'").fetchone()[0] == audited == 1
+
+
+def test_a_trigger_a_corrected_mark_removes_stays_in_the_history_as_withdrawn(db, load):
+    school(load, register(A, TEN_DAYS))
+    shown(db)
+    load("corrected.csv", marks_csv(register(A, TEN_DAYS.replace("2025-09-15  N N", "2025-09-15  I I"))))
+    assert shown(db)["withdrawn"] == 1
+    history = triggers.history(db).set_index("trigger")
+    assert history.loc[UNAUTHORISED_10_DAYS, "withdrawn_at"] is not None
+    assert pd.isna(history.loc[PENALTY, "withdrawn_at"])  # 18 unauthorised sessions still within 10 weeks
+    events = cases.chronology(db, cases.Viewer("dsl", "pastoral_lead"), 1, date(2025, 9, 20), triggers.reached(db))
+    assert "Trigger withdrawn: 10 school days' unauthorised absence in a row" in events["what"].tolist()
+
+
+def test_a_trigger_reached_again_after_it_was_withdrawn_is_a_new_entry(db, load):
+    school(load, register(A, TEN_DAYS))
+    shown(db)
+    load("corrected.csv", marks_csv(register(A, TEN_DAYS.replace("2025-09-15  N N", "2025-09-15  I I"))))
+    shown(db)
+    load("again.csv", marks_csv(register(A, TEN_DAYS)[::-1]))  # a later export, rows in another order
+    assert shown(db)["recorded"] == 1
+    ten_day = triggers.history(db).query("trigger == @UNAUTHORISED_10_DAYS")
+    assert ten_day["withdrawn_at"].notna().tolist() == [True, False]
 
 
 # --- thresholds and codes are settings -------------------------------------------------
