@@ -43,11 +43,17 @@ EVERYONE = frozenset(ROLES)
 
 # Which screens each role may open (DESIGN.md "Roles"). A screen a role may not open is
 # not registered in its navigation at all, and the screen checks again before drawing.
+CASE_ROLES = frozenset({ADMIN, ATTENDANCE_OFFICER, PASTORAL_LEAD, HEAD_OF_SECTION})
+
 SCREEN_ROLES: dict[str, frozenset[str]] = {
     "overview": EVERYONE,
+    "today": CASE_ROLES,  # first-day calling (a head of section: their sections' pupils)
     "below_90": EVERYONE,
     "patterns": EVERYONE,
     "pupil": EVERYONE,
+    "families": CASE_ROLES,
+    "letters": CASE_ROLES,
+    "data_quality": CASE_ROLES,
     "upload": frozenset({ADMIN, ATTENDANCE_OFFICER}),
     "admin": frozenset({ADMIN}),
 }
@@ -59,6 +65,10 @@ ACTION_ROLES: dict[str, frozenset[str]] = {
     "manage_users": frozenset({ADMIN}),
     "change_settings": frozenset({ADMIN}),
     "case_work": frozenset({ADMIN, ATTENDANCE_OFFICER, PASTORAL_LEAD, HEAD_OF_SECTION}),
+    # Parents' names, phone numbers, emails and addresses are personal data: only the roles
+    # doing case work read them (a head of section: for their sections' pupils); viewers never.
+    "see_contacts": CASE_ROLES,
+    "edit_letter_templates": frozenset({ADMIN, ATTENDANCE_OFFICER}),
 }
 
 # Login throttling: this many failures in a row locks the account for LOCK_MINUTES.
