@@ -16,9 +16,13 @@ st.set_page_config(page_title="Pastoral", page_icon=":material/school:", layout=
 # screen id → (file, title, icon, url path); the order is the menu's.
 SCREENS = {
     "overview": ("app_pages/overview.py", "Overview", ":material/dashboard:", "overview"),
+    "today": ("app_pages/today.py", "Today", ":material/call:", "today"),
     "below_90": ("app_pages/below_90.py", "Below 90%", ":material/warning:", "below-90"),
     "patterns": ("app_pages/patterns.py", "Patterns", ":material/insights:", "patterns"),
     "pupil": ("app_pages/pupil.py", "Pupil", ":material/person_search:", "pupil"),
+    "families": ("app_pages/families.py", "Families", ":material/family_restroom:", "families"),
+    "letters": ("app_pages/letters.py", "Letters", ":material/mail:", "letters"),
+    "data_quality": ("app_pages/data_quality.py", "Data quality", ":material/fact_check:", "data-quality"),
     "upload": ("app_pages/upload.py", "Upload", ":material/upload_file:", "upload"),
     "admin": ("app_pages/admin.py", "Admin", ":material/settings:", "admin"),
 }

@@ -49,13 +49,15 @@ def contacts(db: sqlite_utils.Database, viewer: cases.Viewer, pupil_ids: list[in
 
 
 def contact_lines(row) -> list[str]:
-    """'Mother — Jane Smith · 07700 900123 · jane@example.org', one line per contact."""
+    """'Mother — Jane Smith · 07700 900123', then the email, for each contact."""
     lines = []
     for n in (1, 2):
         who = " — ".join(p for p in (row.get(f"contact{n}_relationship", ""), row.get(f"contact{n}_name", "")) if p)
-        how = " · ".join(p for p in (row.get(f"contact{n}_phone", ""), row.get(f"contact{n}_email", "")) if p)
-        if who or how:
-            lines.append(" · ".join(p for p in (who, how) if p))
+        phone = str(row.get(f"contact{n}_phone", "") or "").replace(" ", "\u00a0")  # a number never breaks
+        if who or phone:
+            lines.append(" · ".join(p for p in (who, phone) if p))
+        if row.get(f"contact{n}_email"):
+            lines.append(str(row[f"contact{n}_email"]))
     return lines
 
 

@@ -402,7 +402,7 @@ def stages(db: sqlite_utils.Database, viewer: cases.Viewer, pupil_ids: list[int]
     actions = cases.interventions(db, viewer, pupil_ids)
     staged = actions[actions["type"].isin(list(STAGE_ACTIONS))]
     if since is not None:
-        staged = staged[staged["opened_on"].map(lambda d: d >= since)]
+        staged = staged[staged["opened_on"].map(lambda d: d >= since).astype(bool).to_numpy()]
     staged = staged.assign(stage=staged["type"].map(STAGE_ACTIONS))
     top = staged.sort_values(["pupil_id", "stage", "opened_on"], ascending=[True, False, False])
     top = top.drop_duplicates("pupil_id")

@@ -103,16 +103,20 @@ def test_a_deactivated_user_is_signed_out_at_their_next_click(school):
 # --- roles -------------------------------------------------------------------------
 
 
+CASE_WORK = {"today", "families", "letters", "data_quality"}
+
+
 @pytest.mark.parametrize(("username", "reachable"), [
-    ("admin", {"overview", "below_90", "patterns", "pupil", "upload", "admin"}),
-    ("officer", {"overview", "below_90", "patterns", "pupil", "upload"}),
-    ("pastoral", {"overview", "below_90", "patterns", "pupil"}),
-    ("secondary", {"overview", "below_90", "patterns", "pupil"}),
+    ("admin", {"overview", "below_90", "patterns", "pupil", "upload", "admin", *CASE_WORK}),
+    ("officer", {"overview", "below_90", "patterns", "pupil", "upload", *CASE_WORK}),
+    ("pastoral", {"overview", "below_90", "patterns", "pupil", *CASE_WORK}),
+    ("secondary", {"overview", "below_90", "patterns", "pupil", *CASE_WORK}),
     ("viewer", {"overview", "below_90", "patterns", "pupil"}),
 ])
 def test_each_role_reaches_only_its_screens(school, username, reachable):
     expected_titles = {"overview": "Overview", "below_90": "Below 90%", "patterns": "Patterns", "pupil": "Pupil",
-                       "upload": "Upload", "admin": "Admin"}
+                       "upload": "Upload", "admin": "Admin", "today": "Today", "families": "Families",
+                       "letters": "Letters", "data_quality": "Data quality"}
     app = signed_in(username)
     for screen, path in SCREEN_FILES.items():
         if screen in reachable:
@@ -123,7 +127,9 @@ def test_each_role_reaches_only_its_screens(school, username, reachable):
 
 
 @pytest.mark.parametrize(("screen", "username"), [("admin", "officer"), ("admin", "viewer"), ("upload", "pastoral"),
-                                                  ("upload", "secondary"), ("upload", "viewer")])
+                                                  ("upload", "secondary"), ("upload", "viewer"), ("today", "viewer"),
+                                                  ("families", "viewer"), ("letters", "viewer"),
+                                                  ("data_quality", "viewer")])
 def test_each_screen_checks_the_role_again_before_drawing(school, screen, username):
     page = AppTest.from_file(str(ROOT / SCREEN_FILES[screen]), default_timeout=30)
     page.session_state["authentication_status"] = True

@@ -1,0 +1,5 @@
+"""Placeholder."""
+import streamlit as st
+from app_pages import access
+access.require("families")
+st.title("families")
