@@ -23,7 +23,7 @@ PERIOD_KEY = "period"
 
 # Widget state that must survive moving to a screen that does not draw the widget.
 KEPT_KEYS = (
-    "f_section", "f_year", "f_form", "f_groups", "f_gender", "f_only", "f_search",
+    "f_section", "f_year", "f_form", "f_groups", "f_gender", "f_only", "f_search", "f_ethnicity",
     "p_scope_kind", "p_scope_value", "p_grouping", "pupil_query",
 )
 

@@ -6,8 +6,8 @@
 - not on the roll: pupils in the marks whom no roll upload has listed;
 - invalid UPNs: UPNs whose check letter or form is wrong (FORMATS.md);
 - leavers still receiving marks: marks after a pupil's leave date;
-- marks on closure days: marks other than a closure at a session closed for everyone else
-  (the same rule the importer warns with).
+- marks on closure days: present or absence marks at a session closed for everyone else
+  (the importer's rule for a closure).
 
 Every list takes the period (and, for a head of section, `pupil_ids`) and reads the
 marks table through its (day, code) index.
@@ -36,21 +36,23 @@ CLOSURE_DAY_MARKS = "closure_day_marks"
 @dataclass(frozen=True)
 class Check:
     title: str
+    short: str  # in a line of counts ("62 missing marks · 10 N over 5 school days")
     unit: str  # what the count counts
     what_to_do: str
 
 
 CHECKS: dict[str, Check] = {
-    MISSING_MARKS: Check("Missing marks", "sessions",
+    MISSING_MARKS: Check("Missing marks", "missing marks", "sessions",
                          "Take the register in the MIS for these sessions, then upload the export again."),
-    UNRESOLVED_N: Check("N older than {days} school days", "marks",
+    UNRESOLVED_N: Check("N older than {days} school days", "N over {days} school days", "marks",
                         "Find out the reason and change the N in the MIS (then upload again)."),
-    NOT_ON_ROLL: Check("In the marks, not on the roll", "pupils",
+    NOT_ON_ROLL: Check("In the marks, not on the roll", "not on the roll", "pupils",
                        "Upload the current pupil roll; if the pupil has left, check their marks."),
-    INVALID_UPNS: Check("UPNs failing the check letter", "pupils", "Correct the UPN in the MIS and upload the roll."),
-    LEAVERS_WITH_MARKS: Check("Leavers still receiving marks", "marks",
+    INVALID_UPNS: Check("UPNs failing the check letter", "invalid UPNs", "pupils",
+                        "Correct the UPN in the MIS and upload the roll."),
+    LEAVERS_WITH_MARKS: Check("Leavers still receiving marks", "marks after leaving", "marks",
                               "Remove the marks after the leave date in the MIS, or correct the leave date."),
-    CLOSURE_DAY_MARKS: Check("Marks on closure days", "marks",
+    CLOSURE_DAY_MARKS: Check("Marks on closure days", "marks on closure days", "marks",
                              "The school was closed for everyone else: check these marks in the MIS."),
 }
 
@@ -129,14 +131,16 @@ def leavers_with_marks(db: sqlite_utils.Database, period: metrics.Period,
 
 def closure_day_marks(db: sqlite_utils.Database, period: metrics.Period,
                       pupil_ids: list[int] | None = None) -> pd.DataFrame:
-    """Marks other than a closure (and not missing) at a session on which at least
-    `CLOSURE_SHARE` of the other marks — and two or more — are whole-school closures."""
+    """Marks that count as a possible session (present or absent) at a session on which at
+    least `CLOSURE_SHARE` of the other marks — and two or more — are whole-school closures.
+    A pupil not yet on roll (`Z`) or not required to attend (`X`) that day is no problem."""
     first, last = _days(period)
     closed = ", ".join("?" * len(codes.SCHOOL_CLOSED_CODES))
+    not_possible = tuple(c.code for c in codes.CODE_TABLE if c.category == codes.NOT_POSSIBLE)
     rows = db.execute(
-        f"SELECT day, session, SUM(code IN ({closed})), SUM(code NOT IN ({closed}) AND code != '') FROM marks "
-        "WHERE day BETWEEN ? AND ? GROUP BY day, session",
-        (*codes.SCHOOL_CLOSED_CODES, *codes.SCHOOL_CLOSED_CODES, first, last)).fetchall()
+        f"SELECT day, session, SUM(code IN ({closed})), SUM(code NOT IN ({', '.join('?' * len(not_possible))}) "
+        "AND code != '') FROM marks WHERE day BETWEEN ? AND ? GROUP BY day, session",
+        (*codes.SCHOOL_CLOSED_CODES, *not_possible, first, last)).fetchall()
     sessions = pd.DataFrame(rows, columns=["day", "session", "closed", "open"])
     others = sessions["open"] - 1  # everyone else: not the mark itself
     flagged = sessions[(sessions["open"] > 0) & (sessions["closed"] >= 2)
@@ -147,6 +151,8 @@ def closure_day_marks(db: sqlite_utils.Database, period: metrics.Period,
                    "json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?)) "
                    f"AND code NOT IN ({closed}) AND code != ''",
                    (json.dumps(flagged[["day", "session"]].astype(int).to_numpy().tolist()), *codes.SCHOOL_CLOSED_CODES))
+    category = codes.classify_by_era(found["code"], codes.era_of(calendar.days_to_dates(found["day"])))
+    found = found[category.isin(codes.POSSIBLE_CATEGORIES).to_numpy()]
     return _scope(found, pupil_ids)[MARK_LIST_COLUMNS]
 
 
@@ -166,5 +172,6 @@ def counts(found: dict[str, pd.DataFrame]) -> dict[str, int]:
     return {check: len(frame) for check, frame in found.items()}
 
 
-def title(check: str, settings: dict) -> str:
-    return CHECKS[check].title.format(days=settings["unresolved_n_school_days"])
+def title(check: str, settings: dict, short: bool = False) -> str:
+    found = CHECKS[check]
+    return (found.short if short else found.title).format(days=settings["unresolved_n_school_days"])

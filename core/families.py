@@ -165,14 +165,14 @@ def suggestions(db: sqlite_utils.Database, pupil_ids: list[int] | None = None) -
     emails = pd.concat([keys[["id", "email1"]].rename(columns={"email1": "email"}),
                         keys[["id", "email2"]].rename(columns={"email2": "email"})]).drop_duplicates()
     found = pd.concat([
-        _pairs(phones, "phone").assign(reason="same parent/carer phone"),
-        _pairs(emails, "email").assign(reason="same parent/carer email"),
+        _pairs(phones, "phone").assign(reason="same parent's phone"),
+        _pairs(emails, "email").assign(reason="same parent's email"),
         _pairs(keys, "home").assign(reason="same address and surname"),
     ], ignore_index=True)
     if found.empty:
         return pd.DataFrame(columns=SUGGESTION_COLUMNS)
     found = (found.groupby(["pupil_id", "sibling_id"], as_index=False)["reason"]
-             .agg(lambda r: "; ".join(sorted(set(r)))))
+             .agg(lambda r: " · ".join(sorted(set(r)))))
     family = families(db)
     same_family = (found["pupil_id"].map(family).notna()
                    & (found["pupil_id"].map(family) == found["sibling_id"].map(family)))

@@ -885,7 +885,7 @@ def _families(rng, grid: "_Grid") -> dict[str, np.ndarray]:
     street = np.array(_STREETS, dtype=object)[rng.integers(0, len(_STREETS), n_families)]
     postcode = [f"ZZ{rng.integers(1, 10)} {rng.integers(1, 10)}{chr(65 + rng.integers(0, 26))}"
                 f"{chr(65 + rng.integers(0, 26))}" for _ in range(n_families)]
-    has_family_id = rng.random(n_families) < 0.75
+    has_family_id = rng.random(n_families) < 0.85
     codes_, shares = list(_ETHNICITY_SHARES), np.array(list(_ETHNICITY_SHARES.values()))
     ethnicity = np.array(codes_, dtype=object)[rng.choice(len(codes_), n_families, p=shares / shares.sum())]
 

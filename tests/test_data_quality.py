@@ -75,8 +75,10 @@ def test_leavers_still_receiving_marks_are_listed(db, load):
 
 
 def test_marks_on_a_day_the_school_was_closed_for_everyone_else_are_listed(db, load):
-    load("roll.csv", roll_csv({}, {}, {}))
+    load("roll.csv", roll_csv({}, {}, {}, {}))
+    D = make_upn(4)
     load("m.csv", marks_csv([(A, day(0), "AM", "#"), (B, day(0), "AM", "#"), (C, day(0), "AM", "/"),
+                             (D, day(0), "AM", "Z"),  # not yet on roll that day: no problem
                              (A, day(1), "AM", "/"), (B, day(1), "AM", "/"), (C, day(1), "AM", "/")]))
     found = data_quality.closure_day_marks(db, period(1))
     assert found[["pupil_id", "code"]].values.tolist() == [[ids(db)[C], "/"]]

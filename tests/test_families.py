@@ -47,7 +47,7 @@ def test_pupils_with_the_same_family_id_are_siblings(db, pupils):
 def test_a_shared_parent_phone_suggests_siblings_whatever_the_surname(db, pupils):
     a, b, _ = pupils({"surname": "Smith", "phone": "07700 900123"}, {"surname": "Jones", "phone": "07700900123"}, {})
     found = families.suggestions(db)
-    assert pairs(found) == [(a, b)] and found["reason"].tolist() == ["same parent/carer phone"]
+    assert pairs(found) == [(a, b)] and found["reason"].tolist() == ["same parent's phone"]
 
 
 def test_a_shared_address_suggests_siblings_only_with_the_same_surname(db, pupils):
