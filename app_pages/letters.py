@@ -170,11 +170,14 @@ with templates_tab:
     else:
         st.caption("The standard wording (not changed by the school).")
     with st.form(f"template_{kind_to_edit}", border=False):
-        title = st.text_input("Title", template.title, disabled=not editable)
-        body = st.text_area("Letter", template.body, height=320, disabled=not editable, help=FIELD_HELP)
-        save, reset, _ = st.columns([1, 1, 3])
-        saved = save.form_submit_button("Save", type="primary", disabled=not editable)
-        reset_clicked = reset.form_submit_button("Back to the standard wording", disabled=not editable)
+        title = st.text_input("Title", template.title, disabled=not editable,
+                              key=f"l_template_title_{kind_to_edit}")
+        body = st.text_area("Letter", template.body, height=320, disabled=not editable, help=FIELD_HELP,
+                            key=f"l_template_body_{kind_to_edit}")
+        save, reset, _ = st.columns([1, 1.6, 2.4])
+        saved = save.form_submit_button("Save", type="primary", disabled=not editable, key="l_template_save")
+        reset_clicked = reset.form_submit_button("Back to the standard wording", disabled=not editable,
+                                                 key="l_template_reset")
     st.caption(FIELD_HELP)
     if not editable:
         st.caption("Only an administrator or the attendance officer can change the templates.")
@@ -185,6 +188,8 @@ with templates_tab:
                     letters.save_template(db, viewer, kind_to_edit, title, body)
                 else:
                     letters.reset_template(db, viewer, kind_to_edit)
+                    for key in (f"l_template_title_{kind_to_edit}", f"l_template_body_{kind_to_edit}"):
+                        st.session_state.pop(key, None)  # show the standard wording again
             st.toast("Template saved." if saved else "Back to the standard wording.", icon=":material/check:")
             st.rerun()
         except letters.LetterError as error:

@@ -13,14 +13,16 @@ from tests.app_school import PUPIL_NAMES, password_of
 
 pytestmark = pytest.mark.browser
 
+CASE_WORK = ["Overview", "Today", "Below 90%", "Patterns", "Pupil", "Families", "Letters", "Data quality"]
 MENUS = {
-    "admin": ["Overview", "Below 90%", "Patterns", "Pupil", "Upload", "Admin"],
-    "officer": ["Overview", "Below 90%", "Patterns", "Pupil", "Upload"],
-    "pastoral": ["Overview", "Below 90%", "Patterns", "Pupil"],
-    "secondary": ["Overview", "Below 90%", "Patterns", "Pupil"],
+    "admin": [*CASE_WORK, "Upload", "Admin"],
+    "officer": [*CASE_WORK, "Upload"],
+    "pastoral": CASE_WORK,
+    "secondary": CASE_WORK,
     "viewer": ["Overview", "Below 90%", "Patterns", "Pupil"],
 }
-ADDRESSES = ["", "overview", "below-90", "patterns", "pupil", "upload", "admin", "no-such-page"]
+ADDRESSES = ["", "overview", "below-90", "patterns", "pupil", "upload", "admin", "today", "families", "letters",
+             "data-quality", "no-such-page"]
 
 
 def expect_login_form_only(page: Page) -> None:
