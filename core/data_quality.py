@@ -135,16 +135,19 @@ def closure_day_marks(db: sqlite_utils.Database, period: metrics.Period,
     least `CLOSURE_SHARE` of the other marks — and two or more — are whole-school closures.
     A pupil not yet on roll (`Z`) or not required to attend (`X`) that day is no problem."""
     first, last = _days(period)
-    closed = ", ".join("?" * len(codes.SCHOOL_CLOSED_CODES))
-    not_possible = tuple(c.code for c in codes.CODE_TABLE if c.category == codes.NOT_POSSIBLE)
-    rows = db.execute(
-        f"SELECT day, session, SUM(code IN ({closed})), SUM(code NOT IN ({', '.join('?' * len(not_possible))}) "
-        "AND code != '') FROM marks WHERE day BETWEEN ? AND ? GROUP BY day, session",
-        (*codes.SCHOOL_CLOSED_CODES, *not_possible, first, last)).fetchall()
-    sessions = pd.DataFrame(rows, columns=["day", "session", "closed", "open"])
+    # One pass over the (day, code) index: marks by day and code, AM and PM apart.
+    rows = db.execute("SELECT day, code, SUM(session = 0), SUM(session = 1) FROM marks WHERE day BETWEEN ? AND ? "
+                      "GROUP BY day, code", (first, last)).fetchall()
+    tally = pd.DataFrame(rows, columns=["day", "code", 0, 1]).melt(
+        id_vars=["day", "code"], var_name="session", value_name="marks")
+    not_possible = {c.code for c in codes.CODE_TABLE if c.category == codes.NOT_POSSIBLE}
+    tally = tally.assign(closed=tally["marks"].where(tally["code"].isin(codes.SCHOOL_CLOSED_CODES), 0),
+                         open=tally["marks"].where(~tally["code"].isin(not_possible) & (tally["code"] != ""), 0))
+    sessions = tally.groupby(["day", "session"], as_index=False)[["closed", "open"]].sum()
     others = sessions["open"] - 1  # everyone else: not the mark itself
     flagged = sessions[(sessions["open"] > 0) & (sessions["closed"] >= 2)
                        & (sessions["closed"] >= CLOSURE_SHARE * (sessions["closed"] + others))]
+    closed = ", ".join("?" * len(codes.SCHOOL_CLOSED_CODES))
     if flagged.empty:
         return pd.DataFrame(columns=MARK_LIST_COLUMNS)
     found = _marks(db, f"SELECT pupil_id, day, session, code FROM marks WHERE (day, session) IN (SELECT "

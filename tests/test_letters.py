@@ -138,3 +138,8 @@ def test_the_escalation_stage_is_the_highest_stage_letter_sent(db, pupils):
     assert found[["pupil_id", "stage"]].values.tolist() == [[pupils[0], 2]]
     assert letters.next_stage(2) == "stage_3" and letters.next_stage(None) == "stage_1"
     assert letters.next_stage(3) is None
+
+
+def test_a_pupil_sent_no_stage_letter_has_no_stage(db, pupils):
+    assert letters.stages(db, OFFICER, pupils, since=date(2025, 9, 1)).empty
+    assert letters.stage_label(None) == "No letter yet"
