@@ -127,7 +127,7 @@ with make_tab:
             batch = letters.compose(templates[kind], values)
         except letters.LetterError as error:
             st.error(str(error))
-            st.stop()
+            batch = letters.Batch()
         if batch.refused:
             st.warning(f"{len(batch.refused)} letter{'s' if len(batch.refused) != 1 else ''} cannot be made yet:\n"
                        + "\n".join(f"- **{name}**: {why}" for _, name, why in batch.refused[:10]))

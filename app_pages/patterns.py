@@ -268,3 +268,15 @@ else:
             "After close (U)": st.column_config.NumberColumn(width=95, help="Late after registers closed: "
                                                                               "unauthorised absence"),
             "Minutes": st.column_config.NumberColumn(width=65)})
+        with st.expander("Late arrivals by pupil"):
+            named = late_pupils[late_pupils["pupil_id"].isin(names.index)]
+            st.dataframe(pd.DataFrame({
+                "Pupil": [pupil_name(names.at[p, "surname"], names.at[p, "forename"], masked)
+                          for p in named["pupil_id"]],
+                "Form": [names.at[p, "form"] for p in named["pupil_id"]],
+                "Before close (L)": named["late_before_close"],
+                "After close (U)": named["late_after_close"],
+                "Minutes late": named["minutes_late"],
+                "Average minutes": named["mean_minutes_late"].round(1),
+                "Most lates on": named["most_lates_on"],
+            }), hide_index=True, width="stretch", height=min(38 + 35 * len(named), 320))

@@ -105,7 +105,11 @@ if latest is None:
 
 # --- which session --------------------------------------------------------------------
 
-st.session_state.setdefault(DAY_KEY, latest[0])
+# A newer register (uploaded here or elsewhere) moves the screen to it; so does an undo.
+if st.session_state.get("t_latest") != latest or st.session_state.get(DAY_KEY, latest[0]) > latest[0]:
+    st.session_state[DAY_KEY] = latest[0]
+    st.session_state.pop(SESSION_KEY, None)
+    st.session_state["t_latest"] = latest
 day_column, session_column, show_column, summary_column = st.columns([1.3, 1.1, 1.9, 3.6], vertical_alignment="bottom")
 chosen_day = day_column.date_input("Register of", key=DAY_KEY, format="DD/MM/YYYY", max_value=latest[0])
 with store.opened(path) as db:
