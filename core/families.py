@@ -99,7 +99,7 @@ def families(db: sqlite_utils.Database) -> pd.Series:
     """Each linked pupil's family number (pupil_id → the smallest pupil id in the family)."""
     pairs = links(db)
     if pairs.empty:
-        return pd.Series(dtype="int64")
+        return pd.Series(dtype="int64", index=pd.Index([], dtype="int64", name="pupil_id"))
     parent: dict[int, int] = {}
 
     def root(x: int) -> int:

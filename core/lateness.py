@@ -32,8 +32,11 @@ PERSISTENT_COLUMNS = ["pupil_id", "half_term_from", "half_term_to", "late_arriva
 
 
 def late_marks(db: sqlite_utils.Database, period: metrics.Period, pupil_ids: list[int] | None = None) -> pd.DataFrame:
-    """Every L and U mark in the period: pupil_id, day, session, code, minutes_late."""
-    sql = ("SELECT pupil_id, day, session, code, minutes_late FROM marks WHERE day BETWEEN ? AND ? "
+    """Every L and U mark in the period: pupil_id, day, session, code, minutes_late.
+
+    `+day` keeps SQLite off the (day, code) index: through it, it would look up every mark
+    of the period for its minutes late (1 s for a year); a straight scan takes 0.07 s."""
+    sql = ("SELECT pupil_id, day, session, code, minutes_late FROM marks WHERE +day BETWEEN ? AND ? "
            f"AND code IN ({', '.join('?' * len(LATE_CODES))})")
     params: list = [calendar.to_day(period.date_from), calendar.to_day(period.as_of), *LATE_CODES]
     if pupil_ids is not None:

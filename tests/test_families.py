@@ -174,3 +174,8 @@ def test_the_amounts_and_limits_are_settings(db, child):
     families.record_penalty_notice(db, OFFICER, child, "Jane Smith", date(2025, 10, 1))
     with pytest.raises(cases.CaseError):
         families.record_penalty_notice(db, OFFICER, child, "Jane Smith", date(2026, 3, 1))
+
+
+def test_a_school_with_no_siblings_linked_has_no_families(db, pupils):
+    a, _ = pupils({}, {})
+    assert families.siblings(db, [a]).empty and families.family_of(db, a) == [a]
