@@ -40,10 +40,6 @@ def first_to_look_at(linked: pd.Series, options: list[int]) -> int:
     return int(linked.index[linked == best][0])
 
 
-def label(pupil: pd.Series, masked: bool) -> str:
-    return f"{pupil_name(pupil['surname'], pupil['forename'], masked)} ({pupil['form'] or year_label(pupil['year_group'])})"
-
-
 user = access.require("families")
 viewer = cases.Viewer(user.username, user.role)
 path, version = queries.db_path(), queries.version()
@@ -58,6 +54,8 @@ if everyone.empty:
     st.stop()
 in_scope = set(everyone["id"].astype(int))
 by_id = everyone.set_index("id")
+labels = {int(r.id): f"{pupil_name(r.surname, r.forename, masked)} ({r.form or year_label(r.year_group)})"
+          for r in everyone.itertuples()}  # one label per pupil, for every picker
 message = st.session_state.pop(MESSAGE_KEY, None)
 if message:
     (st.success if message[0] == "success" else st.error)(message[1])
@@ -75,10 +73,9 @@ with suggestion_column:
     if suggested.empty:
         st.caption("No pupils share a parent's phone, email or an address and surname without being linked.")
     for row in suggested.head(MOST_SUGGESTIONS).itertuples():
-        a, b = by_id.loc[row.pupil_id], by_id.loc[row.sibling_id]
         with st.container(border=True):
             text, yes, no = st.columns([6, 1, 1], vertical_alignment="center", gap="small")
-            text.markdown(f"**{label(a, masked)}** and **{label(b, masked)}**  \n:gray[{row.reason}]")
+            text.markdown(f"**{labels[row.pupil_id]}** and **{labels[row.sibling_id]}**  \n:gray[{row.reason}]")
             yes.button("", key=f"fam_yes_{row.pupil_id}_{row.sibling_id}", icon=":material/check:",
                        help="They are siblings: link them", on_click=decide,
                        args=(int(row.pupil_id), int(row.sibling_id), True), width="stretch")
@@ -90,11 +87,11 @@ with suggestion_column:
 
 with family_column:
     linked = family_number[family_number.index.isin(in_scope)]
-    options = sorted(in_scope, key=lambda i: (by_id.at[i, "surname"], by_id.at[i, "forename"]))
+    options = everyone.sort_values(["surname", "forename"])["id"].astype(int).tolist()
     st.caption(f"{linked.nunique():,} families with more than one child at the school · pick any pupil to see their family")
     if st.session_state.get(FAMILY_KEY) not in options:
         st.session_state[FAMILY_KEY] = first_to_look_at(linked, options)
-    chosen = st.selectbox("Family of", options, key=FAMILY_KEY, format_func=lambda i: label(by_id.loc[i], masked))
+    chosen = st.selectbox("Family of", options, key=FAMILY_KEY, format_func=labels.get)
     with store.opened(path) as db:
         whole_family = families.family_of(db, chosen)
         members = [m for m in whole_family if m in in_scope]
@@ -169,7 +166,7 @@ with family_column:
     if viewer.may_write:
         with st.popover("Record a penalty notice", icon=":material/gavel:"):
             with st.form("penalty_notice", border=False):
-                child = st.selectbox("Child", members, format_func=lambda m: label(by_id.loc[m], masked))
+                child = st.selectbox("Child", members, format_func=labels.get)
                 names = list(dict.fromkeys(n for m in members for n in parents.get(m, [])))
                 parent = st.selectbox("Issued to", names, accept_new_options=True,
                                       help="A parent or carer from the roll, or type another name.")
@@ -186,9 +183,9 @@ with family_column:
 
     with st.expander("Link two pupils as siblings by hand"):
         left, right = st.columns(2)
-        first_pupil = left.selectbox("Pupil", options, format_func=lambda i: label(by_id.loc[i], masked),
+        first_pupil = left.selectbox("Pupil", options, format_func=labels.get,
                                      index=options.index(chosen), key="fam_link_a")
         second_pupil = right.selectbox("and", [o for o in options if o != first_pupil],
-                                       format_func=lambda i: label(by_id.loc[i], masked), key="fam_link_b")
+                                       format_func=labels.get, key="fam_link_b")
         st.button("Link as siblings", key="fam_link", on_click=decide, args=(first_pupil, second_pupil, True),
                   disabled=not viewer.may_write)

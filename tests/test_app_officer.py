@@ -121,3 +121,12 @@ def test_the_date_of_a_penalty_notice_in_the_family_view_uses_the_framework(call
     app.selectbox(key="fam_pupil").set_value(ids["Clarke"]).run()
     notices = app.dataframe[-1].value
     assert notices["The next notice would be"].tolist() == ["£160 flat (a second notice within 3 years)"]
+
+
+def test_an_admin_sets_the_address_and_signatory_the_letters_use(calling_school):
+    app = signed_in("admin", "admin")
+    app.text_area[0].set_value("1 School Road\nRiverside")
+    form_save = [b for b in app.button if b.label == "Save"][-1]
+    form_save.click().run()
+    with store.opened(calling_school) as db:
+        assert store.get_settings(db)["school_address"] == "1 School Road\nRiverside"

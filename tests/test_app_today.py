@@ -74,3 +74,16 @@ def test_the_afternoon_not_taken_yet_says_so(calling_school):
 def test_a_head_of_section_calls_about_their_sections_pupils_only(calling_school):
     app = signed_in("secondary", "today")
     assert cards(app) == ["Ahmed, Amir", "Brown, Bella", "Evans, Eli"]
+
+
+def test_the_afternoon_register_pasted_in_moves_the_list_to_the_afternoon(calling_school):
+    from tests.app_school import upn
+    from tests.conftest import marks_csv
+
+    pasted = marks_csv([(upn(n), TODAY.isoformat(), "PM", "N" if n == 1 else "\\") for n in range(1, 6)])
+    app = signed_in("officer", "today")
+    app.text_area(key="today_paste_0").set_value(pasted).run()
+    app.button(key="today_import").click().run()
+    text = all_text(app)
+    assert "imported: 5 sessions added" in text and "Register of Mon 22/09/2025 PM" in text
+    assert cards(app) == ["Ahmed, Amir"]
