@@ -25,6 +25,17 @@ def done(message: str) -> None:
     st.toast(message, icon=":material/check:")
 
 
+def save_settings(wanted: dict, settings: dict) -> None:
+    """Store the settings that changed (each audited by store.set_setting), then redraw."""
+    changed = {k: v for k, v in wanted.items() if v != settings[k]}
+    with store.opened(path) as db:
+        for key, value in changed.items():
+            store.set_setting(db, key, value, user.username)
+    done(f"Saved {len(changed)} setting(s)." if changed else "Nothing changed.")
+    if changed:
+        st.rerun()
+
+
 # --- users -------------------------------------------------------------------------
 
 with users_tab:
@@ -165,13 +176,7 @@ with thresholds_tab:
             elif run_20 <= run_10:
                 st.error("The second run trigger must be longer than the first.")
             else:
-                changed = {k: v for k, v in wanted.items() if v != settings[k]}
-                with store.opened(path) as db:
-                    for key, value in changed.items():
-                        store.set_setting(db, key, value, user.username)
-                done(f"Saved {len(changed)} setting(s)." if changed else "Nothing changed.")
-                if changed:
-                    st.rerun()
+                save_settings(wanted, settings)
 
     st.subheader("Letters, calls and lateness")
     with st.form("officer_settings"):
@@ -193,13 +198,7 @@ with thresholds_tab:
             if not call_marks:
                 st.error("Choose at least one mark for the calls.")
             else:
-                changed = {k: v for k, v in wanted.items() if v != settings[k]}
-                with store.opened(path) as db:
-                    for key, value in changed.items():
-                        store.set_setting(db, key, value, user.username)
-                done(f"Saved {len(changed)} setting(s)." if changed else "Nothing changed.")
-                if changed:
-                    st.rerun()
+                save_settings(wanted, settings)
 
 # --- local codes -------------------------------------------------------------------
 
