@@ -26,6 +26,17 @@ def done(message: str) -> None:
     st.toast(message, icon=":material/check:")
 
 
+def save_settings(wanted: dict, settings: dict) -> None:
+    """Store the settings that changed (each audited by store.set_setting), then redraw."""
+    changed = {k: v for k, v in wanted.items() if v != settings[k]}
+    with store.opened(path) as db:
+        for key, value in changed.items():
+            store.set_setting(db, key, value, user.username)
+    done(f"Saved {len(changed)} setting(s)." if changed else "Nothing changed.")
+    if changed:
+        st.rerun()
+
+
 # --- users -------------------------------------------------------------------------
 
 with users_tab:
@@ -166,13 +177,29 @@ with thresholds_tab:
             elif run_20 <= run_10:
                 st.error("The second run trigger must be longer than the first.")
             else:
-                changed = {k: v for k, v in wanted.items() if v != settings[k]}
-                with store.opened(path) as db:
-                    for key, value in changed.items():
-                        store.set_setting(db, key, value, user.username)
-                done(f"Saved {len(changed)} setting(s)." if changed else "Nothing changed.")
-                if changed:
-                    st.rerun()
+                save_settings(wanted, settings)
+
+    st.subheader("Letters, calls and lateness")
+    with st.form("officer_settings"):
+        address = st.text_area("School address (on every letter)", value=settings["school_address"], height=100)
+        left, right = st.columns(2)
+        signatory = left.text_input("Letters signed by (blank: whoever makes them)", value=settings["letter_signatory"])
+        signatory_role = right.text_input("Their role", value=settings["letter_signatory_role"])
+        late = left.number_input("Persistently late: late arrivals in one half term", 1, 100,
+                                 int(settings["persistent_late_arrivals"]), key="t_late")
+        n_days = right.number_input("An N is resolved within this many school days", 1, 30,
+                                    int(settings["unresolved_n_school_days"]), key="t_n_days")
+        call_marks = st.multiselect("Marks a first-day call can say to enter once a parent gives the reason",
+                                    codes.current_codes(), default=settings["first_day_call_marks"],
+                                    format_func=codes.meaning)
+        if st.form_submit_button("Save", type="primary"):
+            wanted = {"school_address": address.strip(), "letter_signatory": signatory.strip(),
+                      "letter_signatory_role": signatory_role.strip(), "persistent_late_arrivals": int(late),
+                      "unresolved_n_school_days": int(n_days), "first_day_call_marks": call_marks}
+            if not call_marks:
+                st.error("Choose at least one mark for the calls.")
+            else:
+                save_settings(wanted, settings)
 
 # --- local codes -------------------------------------------------------------------
 

@@ -15,7 +15,7 @@ import streamlit as st
 
 from app_pages import access, case_forms, lists, queries, sidebar
 from app_pages.formatting import flags, names, today, uk, year_label, year_order
-from core import cases
+from core import cases, characteristics
 
 SHOW = {
     "pa": "Below 90%",
@@ -31,8 +31,14 @@ GROUPS = {
     "EHCP": lambda f: f["sen"] == "E",
     "CLA": lambda f: f["cla"].astype(bool),
     "EAL": lambda f: f["eal"].astype(bool),
+    "Gypsy, Roma, Traveller": lambda f: f["gypsy_roma_traveller"].astype(bool),
+    "Young carer": lambda f: f["young_carer"].astype(bool),
+    "Social worker (CIN/CP)": lambda f: f["social_worker"] != "",
+    "CP plan": lambda f: f["social_worker"] == "CP",
+    "Vulnerable list": lambda f: f["vulnerable"].astype(bool),
 }
-FILTER_KEYS = ("f_section", "f_year", "f_form", "f_groups", "f_gender", "f_search")
+FLAG_GROUP = "Flag: "  # the school's own flags, added to GROUPS from the pupils' data
+FILTER_KEYS = ("f_section", "f_year", "f_form", "f_groups", "f_gender", "f_ethnicity", "f_search")
 NO_ACTION = "no action yet"
 
 
@@ -117,7 +123,8 @@ show_column, download_column = st.columns([4, 1.3], vertical_alignment="bottom")
 st.session_state.setdefault("f_only", "pa")  # the Overview's links set it too
 show = show_column.segmented_control("Show", list(SHOW), format_func=SHOW.get, key="f_only", required=True,
                                      label_visibility="collapsed")
-section_column, year_column, form_column, group_column, gender_column, search_column = st.columns([3, 3, 3, 3, 2, 3])
+section_column, year_column, form_column, group_column, ethnicity_column, gender_column, search_column = st.columns(
+    [2.6, 2.6, 2.4, 3, 2.6, 1.8, 2.6])
 sections = sorted(s for s in everyone["Section"].unique() if s)
 chosen_sections = section_column.multiselect("Section", sections, key="f_section", placeholder="All sections")
 in_sections = everyone[everyone["Section"].isin(chosen_sections)] if chosen_sections else everyone
@@ -126,8 +133,13 @@ chosen_years = year_column.multiselect("Year", years, key="f_year", format_func=
 in_years = in_sections[in_sections["Year"].isin(chosen_years)] if chosen_years else in_sections
 forms = sorted(f for f in in_years["Form"].unique() if f)
 chosen_forms = form_column.multiselect("Form", forms, key="f_form", placeholder="All forms")
-chosen_groups = group_column.multiselect("Groups", list(GROUPS), key="f_groups", placeholder="Any group",
+groups = {**GROUPS, **{f"{FLAG_GROUP}{name}": (lambda f, name=name: characteristics.has_flag(f["flags"], name))
+                       for name in characteristics.custom_flags(figures["flags"])}}
+chosen_groups = group_column.multiselect("Groups", list(groups), key="f_groups", placeholder="Any group",
                                          help="Pupils in every group chosen.")
+ethnic_groups = [g for g in characteristics.ETHNIC_GROUPS if g in set(figures["ethnic_group"])]
+chosen_ethnicities = ethnicity_column.multiselect("Ethnicity", ethnic_groups, key="f_ethnicity",
+                                                  placeholder="Any", help="Pupils in any ethnic group chosen.")
 genders = sorted(g for g in everyone["Gender"].unique() if g)
 chosen_genders = gender_column.multiselect("Gender", genders, key="f_gender", placeholder="Any")
 search = search_column.text_input("Name or UPN", key="f_search", placeholder="Search")
@@ -136,7 +148,11 @@ shown = in_years
 if chosen_forms:
     shown = shown[shown["Form"].isin(chosen_forms)]
 for group in chosen_groups:
-    shown = shown[GROUPS[group](figures.set_index("pupil_id").loc[shown["pupil_id"]]).to_numpy()]
+    if group in groups:
+        shown = shown[groups[group](figures.set_index("pupil_id").loc[shown["pupil_id"]]).to_numpy()]
+if chosen_ethnicities:
+    shown = shown[shown["pupil_id"].map(figures.set_index("pupil_id")["ethnic_group"]).isin(chosen_ethnicities)
+                  .to_numpy()]
 if chosen_genders:
     shown = shown[shown["Gender"].isin(chosen_genders)]
 if search.strip():

@@ -20,8 +20,10 @@ from core.calendar import LONDON, uk_date
 MEETING_KEY = "meeting_mode"  # the sidebar's toggle
 
 # Characteristics shown as flags, in the school's words.
-FLAG_LABELS = {"pp": "PP", "fsm": "FSM", "eal": "EAL", "cla": "CLA"}
+FLAG_LABELS = {"pp": "PP", "fsm": "FSM", "eal": "EAL", "cla": "CLA", "young_carer": "Young carer",
+               "vulnerable": "Vulnerable"}
 SEN_LABELS = {"N": "", "K": "SEN support", "E": "EHCP"}
+SOCIAL_WORKER_FLAGS = {"CIN": "CIN plan", "CP": "CP plan", "SW": "Social worker"}
 
 
 def pct(value: float | None, places: int = 1) -> str:
@@ -95,8 +97,11 @@ def viewer(user, masked: bool | None = None) -> cases.Viewer:
 
 def flags(frame: pd.DataFrame) -> pd.Series:
     """'PP · FSM · EHCP' style flags for each row."""
-    parts = [frame[column].astype(bool).map({True: label, False: ""}) for column, label in FLAG_LABELS.items()]
+    parts = [frame[column].astype(bool).map({True: label, False: ""}) for column, label in FLAG_LABELS.items()
+             if column in frame.columns]
     parts.append(frame["sen"].map(SEN_LABELS).fillna(""))
+    if "social_worker" in frame.columns:
+        parts.append(frame["social_worker"].map(SOCIAL_WORKER_FLAGS).fillna(""))
     joined = pd.concat(parts, axis=1).apply(lambda row: " · ".join(v for v in row if v), axis=1)
     return joined.astype("string") if len(frame) else pd.Series([], index=frame.index, dtype="string")
 

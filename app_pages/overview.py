@@ -11,7 +11,7 @@ import streamlit as st
 
 from app_pages import access, case_forms, lists, queries, sidebar
 from app_pages.formatting import pct, today, uk, year_label, year_order
-from core import cases, metrics, store
+from core import cases, data_quality, metrics, store
 
 national = metrics.national  # DOMAIN.md §3's national figures, kept in core as data
 
@@ -141,6 +141,17 @@ for column, (label, value, show) in zip(st.columns(4), counts):
                       type="tertiary", icon=":material/arrow_forward:")
         else:
             st.caption("Needs two uploads to compare")
+
+# One compact row: the data-quality counts, linked to their lists, so the figures can be trusted.
+quality = data_quality.counts(queries.data_quality(path, version, period.date_from, period.as_of, ids))
+with st.container(border=True, key="overview_data_quality"):
+    linked = user.may_open("data_quality")
+    text_column, link_column = st.columns([6, 1.2] if linked else [1, 0.001], vertical_alignment="center")
+    parts = [(f":red[**{n:,}**]" if n else f":gray[{n}]") + f" {data_quality.title(check, settings, short=True)}"
+             for check, n in quality.items()]
+    text_column.markdown("**Data quality** · " + " · ".join(parts))
+    if linked:
+        link_column.page_link("app_pages/data_quality.py", label="See the lists", icon=":material/arrow_forward:")
 
 trend_column, table_column = st.columns([3, 2], gap="large")
 with trend_column:

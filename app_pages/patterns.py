@@ -9,8 +9,8 @@ import pandas as pd
 import streamlit as st
 
 from app_pages import access, lists, queries, sidebar
-from app_pages.formatting import uk, year_label, year_order
-from core import codes, metrics
+from app_pages.formatting import pupil_name, uk, year_label, year_order
+from core import characteristics, codes, metrics
 
 SCOPES = {"school": "Whole school", "section": "Section", "year": "Year", "form": "Form"}
 COMPARISONS = {
@@ -22,7 +22,38 @@ COMPARISONS = {
     "gender": ("Gender", {"F": "Female", "M": "Male"}),
     "year_group": ("Year group", None),
     "section": ("Section", None),
+    "ethnic_group": ("Ethnicity", None),
+    "gypsy_roma_traveller": ("Gypsy, Roma and Traveller", {True: "Gypsy, Roma or Traveller", False: "Not GRT"}),
+    "young_carer": ("Young carers", {1: "Young carer", 0: "Not a young carer"}),
+    "social_worker": ("Social worker (CIN/CP)", {"": "No social worker", "CIN": "Child in need plan",
+                                                 "CP": "Child protection plan", "SW": "Social worker"}),
+    "vulnerable": ("Vulnerable list", {1: "On the vulnerable list", 0: "Not on it"}),
 }
+
+
+def flag_comparisons(figures: pd.DataFrame) -> dict:
+    """The school's own flags, each compared with everyone else."""
+    return {metrics.flag_grouping(name): (f"Flag: {name}", {1: name, 0: f"Not {name}"})
+            for name in characteristics.custom_flags(figures["flags"])} if "flags" in figures else {}
+
+
+def lateness_chart(by_weekday: pd.DataFrame) -> alt.Chart:
+    kinds = {"late_before_close": "Before registers closed (L)",
+             "late_after_close": "After registers closed (U) — unauthorised absence"}
+    long = by_weekday.assign(slot=by_weekday["weekday_name"].str[:3] + " " + by_weekday["session"]).melt(
+        id_vars=["weekday", "slot"], value_vars=list(kinds), var_name="kind", value_name="lates")
+    long = long.assign(kind=long["kind"].map(kinds))
+    order = list(by_weekday.sort_values(["weekday", "session"]).assign(
+        slot=lambda f: f["weekday_name"].str[:3] + " " + f["session"])["slot"])
+    return alt.Chart(long).mark_bar().encode(
+        x=alt.X("slot:N", sort=order, title=None, axis=alt.Axis(labelAngle=0)),
+        y=alt.Y("lates:Q", title="Late arrivals"),
+        color=alt.Color("kind:N", title=None, scale=alt.Scale(domain=list(kinds.values()),
+                                                              range=["#f0ad4e", "#c0392b"]),
+                        legend=alt.Legend(orient="bottom")),
+        tooltip=[alt.Tooltip("slot:N", title="Session"), alt.Tooltip("kind:N", title="Late"),
+                 alt.Tooltip("lates:Q", title="Late arrivals")],
+    ).properties(height=240)
 CATEGORY_COLOURS = {codes.AUTHORISED: "#f0ad4e", codes.UNAUTHORISED: "#c0392b"}
 
 
@@ -177,11 +208,12 @@ with left:
                    "attendance_pct": "Attendance %", "cumulative_attendance_pct": "Year to date %"})
 with right:
     st.subheader("Groups compared")
-    options = [k for k in COMPARISONS if not (k == column) and not (k == "section" and kind in ("year", "form"))]
-    grouping = st.selectbox("Compare by", options, key="p_grouping", format_func=lambda k: COMPARISONS[k][0],
+    comparisons = {**COMPARISONS, **flag_comparisons(in_scope)}
+    options = [k for k in comparisons if not (k == column) and not (k == "section" and kind in ("year", "form"))]
+    grouping = st.selectbox("Compare by", options, key="p_grouping", format_func=lambda k: comparisons[k][0],
                             label_visibility="collapsed")
     compared = metrics.by_group(in_scope, grouping)
-    labels = COMPARISONS[grouping][1]
+    labels = comparisons[grouping][1]
     names = compared[grouping].map(lambda v: (labels or {}).get(v, year_label(v) if grouping == "year_group" else v or "(none)"))
     groups = pd.DataFrame({
         "group": names, "pupils": compared["pupils"], "attendance_pct": 100 - compared["overall_absence_pct"],
@@ -199,3 +231,52 @@ with right:
                     f"{best['group']} ({best['attendance_pct']:.1f}%) and {worst['group']} ({worst['attendance_pct']:.1f}%).")
     show_data(groups, {"group": "Group", "pupils": "Pupils", "attendance_pct": "Attendance %",
                        "persistent_absence_pct": "Persistent absence %", "unauthorised_absence_pct": "Unauthorised %"})
+
+st.subheader("Lateness")
+late_pupils = queries.lateness_by_pupil(path, version, period.date_from, period.as_of, ids)
+if late_pupils.empty:
+    st.caption("No late arrivals in this scope and period.")
+else:
+    before, after = int(late_pupils["late_before_close"].sum()), int(late_pupils["late_after_close"].sum())
+    st.caption(f"{before + after:,} late arrivals by {len(late_pupils):,} pupils: {before:,} before registers closed "
+               f"(L, present) and {after:,} after (U — counted as unauthorised absence) · "
+               f"{int(late_pupils['minutes_late'].sum()):,} minutes late in all")
+    left, right = st.columns(2, gap="large")
+    with left:
+        by_weekday = queries.lateness_by_weekday(path, version, period.date_from, period.as_of, ids)
+        st.altair_chart(lateness_chart(by_weekday), width="stretch")
+        show_data(by_weekday[["weekday_name", "session", "late_before_close", "late_after_close", "minutes_late"]],
+                  {"weekday_name": "Day", "session": "Session", "late_before_close": "Late before close (L)",
+                   "late_after_close": "Late after close (U)", "minutes_late": "Minutes late"})
+    with right:
+        threshold = queries.settings(path, version)["persistent_late_arrivals"]
+        persistent = queries.persistent_late(path, version, period.date_from, period.as_of, ids)
+        st.markdown(f"**Persistently late** — {threshold} or more late arrivals in a half term: "
+                    f"**{persistent['pupil_id'].nunique():,}** pupils")
+        names = figures.set_index("pupil_id")
+        masked = sidebar.meeting_mode()
+        shown = persistent[persistent["pupil_id"].isin(names.index)]
+        st.dataframe(pd.DataFrame({
+            "Pupil": [pupil_name(names.at[p, "surname"], names.at[p, "forename"], masked) for p in shown["pupil_id"]],
+            "Form": [names.at[p, "form"] for p in shown["pupil_id"]],
+            "Half term from": shown["half_term_from"].map(uk),
+            "Lates": shown["late_arrivals"],
+            "After close (U)": shown["late_after_close"],
+            "Minutes": shown["minutes_late"],
+        }), hide_index=True, width="stretch", height=min(38 + 35 * len(shown), 280), column_config={
+            "Form": st.column_config.TextColumn(width=50), "Lates": st.column_config.NumberColumn(width=50),
+            "After close (U)": st.column_config.NumberColumn(width=95, help="Late after registers closed: "
+                                                                              "unauthorised absence"),
+            "Minutes": st.column_config.NumberColumn(width=65)})
+        with st.expander("Late arrivals by pupil"):
+            named = late_pupils[late_pupils["pupil_id"].isin(names.index)]
+            st.dataframe(pd.DataFrame({
+                "Pupil": [pupil_name(names.at[p, "surname"], names.at[p, "forename"], masked)
+                          for p in named["pupil_id"]],
+                "Form": [names.at[p, "form"] for p in named["pupil_id"]],
+                "Before close (L)": named["late_before_close"],
+                "After close (U)": named["late_after_close"],
+                "Minutes late": named["minutes_late"],
+                "Average minutes": named["mean_minutes_late"].round(1),
+                "Most lates on": named["most_lates_on"],
+            }), hide_index=True, width="stretch", height=min(38 + 35 * len(named), 320))

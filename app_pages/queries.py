@@ -14,7 +14,8 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
-from core import auth, cases, metrics, patterns, store, triggers
+from core import auth, cases, lateness, metrics, patterns, store, triggers
+from core import data_quality as data_quality_lists
 
 Version = tuple
 
@@ -204,3 +205,34 @@ def impact(path: str, version: Version, case_version: int, school_days: int, vie
     """Attendance before and after each action the viewer may see (cases.impact)."""
     with store.opened(path) as db:
         return cases.impact(db, viewer, school_days, _ids(pupil_ids))
+
+
+# --- the attendance officer's lists (core/data_quality.py, core/lateness.py) ----------------
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def data_quality(path: str, version: Version, date_from: date, as_of: date,
+                 pupil_ids: tuple[int, ...] | None) -> dict[str, pd.DataFrame]:
+    with store.opened(path) as db:
+        return data_quality_lists.lists(db, metrics.Period(date_from, as_of), _ids(pupil_ids))
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def lateness_by_pupil(path: str, version: Version, date_from: date, as_of: date,
+                      pupil_ids: tuple[int, ...] | None) -> pd.DataFrame:
+    with store.opened(path) as db:
+        return lateness.per_pupil(db, metrics.Period(date_from, as_of), _ids(pupil_ids))
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def lateness_by_weekday(path: str, version: Version, date_from: date, as_of: date,
+                        pupil_ids: tuple[int, ...] | None) -> pd.DataFrame:
+    with store.opened(path) as db:
+        return lateness.by_weekday(db, metrics.Period(date_from, as_of), _ids(pupil_ids))
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def persistent_late(path: str, version: Version, date_from: date, as_of: date,
+                    pupil_ids: tuple[int, ...] | None) -> pd.DataFrame:
+    with store.opened(path) as db:
+        return lateness.persistent_late(db, metrics.Period(date_from, as_of), _ids(pupil_ids))

@@ -31,7 +31,7 @@ MEETING_STYLE = (f"<style>html {{ font-size: {MEETING_ROOT_FONT_PX}px; }} "
 
 # Widget state that must survive moving to a screen that does not draw the widget.
 KEPT_KEYS = (
-    "f_section", "f_year", "f_form", "f_groups", "f_gender", "f_only", "f_search",
+    "f_section", "f_year", "f_form", "f_groups", "f_gender", "f_only", "f_search", "f_ethnicity",
     "p_scope_kind", "p_scope_value", "p_grouping", "pupil_query",
     "cw_show",
     # the Meeting and Reports screens: a meeting goes on while someone looks up a pupil

@@ -35,7 +35,11 @@ SHAPE_COLUMNS = {
     importers.WEEKDAY_GRID: PUPIL_IDS + ["week_start"],
     importers.MARKS_STRING: PUPIL_IDS + ["week_start", "week_marks"],
     importers.PUPIL_ROLL: ["upn", "adno", "surname", "forename", "name", "dob", "gender", "year_group", "form",
-                           "pp", "fsm", "sen", "eal", "cla", "entry_date", "leave_date"],
+                           "pp", "fsm", "sen", "eal", "cla", "entry_date", "leave_date",
+                           "contact1_name", "contact1_relationship", "contact1_phone", "contact1_email",
+                           "contact2_name", "contact2_relationship", "contact2_phone", "contact2_email",
+                           "address", "postcode", "family_id", "ethnicity", "young_carer", "social_worker",
+                           "cin", "cp", "vulnerable", "flags"],
     importers.SUMMARY_COUNTS: PUPIL_IDS + ["possible", "attendance", "approved_activity", "authorised",
                                            "unauthorised", "date_from", "date_to"],
 }

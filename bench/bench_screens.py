@@ -37,6 +37,10 @@ SCREENS = {
     "Casework": "app_pages/casework.py",
     "Upload": "app_pages/upload.py",
     "Admin": "app_pages/admin.py",
+    "Today": "app_pages/today.py",
+    "Families": "app_pages/families.py",
+    "Letters": "app_pages/letters.py",
+    "Data quality": "app_pages/data_quality.py",
 }
 FIRST_RENDER_TARGET = 1.5
 FILTER_TARGET = 0.3

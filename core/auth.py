@@ -41,17 +41,24 @@ ROLE_LABELS = {
 
 EVERYONE = frozenset(ROLES)
 
-# Which screens each role may open (DESIGN.md "Roles"). A screen a role may not open is
-# not registered in its navigation at all, and the screen checks again before drawing.
+# The roles that do case work (DESIGN.md "Roles"): a head of section for their sections' pupils.
+CASE_ROLES = frozenset({ADMIN, ATTENDANCE_OFFICER, PASTORAL_LEAD, HEAD_OF_SECTION})
+
+# Which screens each role may open, in menu order. A screen a role may not open is not
+# registered in its navigation at all, and the screen checks again before drawing.
 SCREEN_ROLES: dict[str, frozenset[str]] = {
     "overview": EVERYONE,
     "below_90": EVERYONE,
     "patterns": EVERYONE,
     "pupil": EVERYONE,
-    # Viewers see the case lists without notes and record nothing (DESIGN.md "Roles").
+    "today": CASE_ROLES,  # first-day calling
+    # Viewers see the case lists without notes and record nothing.
     "casework": EVERYONE,
-    "meeting": frozenset({ADMIN, ATTENDANCE_OFFICER, PASTORAL_LEAD, HEAD_OF_SECTION}),
-    "reports": EVERYONE,
+    "families": CASE_ROLES,
+    "letters": CASE_ROLES,
+    "meeting": CASE_ROLES,
+    "reports": EVERYONE,  # the evidence pack needs case_work
+    "data_quality": CASE_ROLES,
     "upload": frozenset({ADMIN, ATTENDANCE_OFFICER}),
     "admin": frozenset({ADMIN}),
 }
@@ -62,7 +69,11 @@ ACTION_ROLES: dict[str, frozenset[str]] = {
     "undo_import": frozenset({ADMIN, ATTENDANCE_OFFICER}),
     "manage_users": frozenset({ADMIN}),
     "change_settings": frozenset({ADMIN}),
-    "case_work": frozenset({ADMIN, ATTENDANCE_OFFICER, PASTORAL_LEAD, HEAD_OF_SECTION}),
+    "case_work": CASE_ROLES,
+    # Parents' names, phone numbers, emails and addresses are personal data: only the roles
+    # doing case work read them (a head of section: for their sections' pupils); viewers never.
+    "see_contacts": CASE_ROLES,
+    "edit_letter_templates": frozenset({ADMIN, ATTENDANCE_OFFICER}),
 }
 
 # Login throttling: this many failures in a row locks the account for LOCK_MINUTES.

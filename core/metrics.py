@@ -13,7 +13,7 @@ from datetime import date
 import pandas as pd
 import sqlite_utils
 
-from core import calendar, codes, store
+from core import calendar, characteristics, codes, store
 
 PUPIL_FIGURE_COLUMNS = [
     "possible_sessions", "attendance_sessions", "authorised_sessions", "unauthorised_sessions",
@@ -32,7 +32,18 @@ GROUPINGS = {
     "cla": "Looked after",
     "gender": "Gender",
     "compulsory_school_age": "Compulsory school age",
+    "ethnic_group": "Ethnicity",
+    "gypsy_roma_traveller": "Gypsy, Roma and Traveller",
+    "young_carer": "Young carer",
+    "social_worker": "Social worker (CIN/CP)",
+    "vulnerable": "Vulnerable list",
 }
+# A school's own flag as a grouping: "flag:Breakfast club" (1 for pupils with the flag, 0 without).
+FLAG_GROUPING = "flag:"
+
+
+def flag_grouping(name: str) -> str:
+    return f"{FLAG_GROUPING}{name}"
 
 # National figures for state-funded schools in England (DOMAIN.md §3), by the academic year
 # they describe (its starting year). None: not published. Pupils of compulsory school age.
@@ -127,6 +138,8 @@ def pupil_figures(db: sqlite_utils.Database, period: Period) -> pd.DataFrame:
         compulsory_school_age=calendar.compulsory_school_age(
             figures["dob"], figures["nc_year"], period.academic_year
         ).to_numpy(),
+        ethnic_group=characteristics.ethnic_group(figures["ethnicity"]).to_numpy(),
+        gypsy_roma_traveller=figures["ethnicity"].isin(characteristics.GYPSY_ROMA_TRAVELLER).to_numpy(),
     )
     figures.index.name = "pupil_id"
     return figures.reset_index().sort_values(["surname", "forename", "upn"], ignore_index=True)
@@ -178,8 +191,12 @@ def summary(figures: pd.DataFrame) -> dict:
 
 
 def by_group(figures: pd.DataFrame, grouping: str) -> pd.DataFrame:
-    """Pooled figures for each value of one characteristic (section, year_group, pp…)."""
-    if grouping not in GROUPINGS:
+    """Pooled figures for each value of one characteristic (section, year_group, pp…, or a
+    school's own flag as `flag:<name>`)."""
+    if grouping.startswith(FLAG_GROUPING):
+        members = characteristics.has_flag(figures["flags"], grouping[len(FLAG_GROUPING):])
+        figures = figures.assign(**{grouping: members.astype(int).to_numpy()})
+    elif grouping not in GROUPINGS:
         raise KeyError(f"Unknown grouping '{grouping}'; choose one of {', '.join(GROUPINGS)}.")
     rows = [
         {grouping: value, **group_figures(members)}

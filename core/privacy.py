@@ -15,6 +15,8 @@ import re
 
 import pandas as pd
 
+from core import characteristics
+
 NAME_COLUMNS = ("surname", "forename")
 # Identify a child beyond the room's need: hidden in meeting mode.
 IDENTIFIER_COLUMNS = ("upn", "adno", "admission_no", "dob", "date_of_birth", "mis_id")
@@ -22,8 +24,9 @@ IDENTIFIER_COLUMNS = ("upn", "adno", "admission_no", "dob", "date_of_birth", "mi
 SENSITIVE_COLUMNS = ("sensitive_note",)
 # Parents' and carers' contact details (names, phone numbers, emails, addresses).
 CONTACT_COLUMNS = (
+    *characteristics.CONTACT_FIELDS,  # as the roll stores them (contact1_phone, address, ...)
     "contact_name", "contact_phone", "contact_email", "contact_address",
-    "parent_name", "parent_phone", "parent_email", "address", "phone", "email", "postcode",
+    "parent_name", "parent_phone", "parent_email", "phone", "email", "parent", "parents", "contacts",
 )
 HIDDEN_COLUMNS = IDENTIFIER_COLUMNS + SENSITIVE_COLUMNS + CONTACT_COLUMNS
 NO_NAME = "(no name — upload the roll)"

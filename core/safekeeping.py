@@ -18,11 +18,27 @@ import sqlite_utils
 
 from core import store
 
-# Tables holding a pupil's records, children before parents, so foreign keys hold.
-PUPIL_TABLES = (
-    "meeting_items", "trigger_history", "mark_changes", "marks", "pupil_changes", "checkins", "contacts",
-    "intervention_history", "interventions", "key_adults",
-)
+# Tables holding a pupil's records, children before parents so foreign keys hold, each
+# with how its rows name the pupil ({ids}: the pupils being removed).
+BY_PUPIL = "pupil_id IN ({ids})"
+BY_INTERVENTION = "intervention_id IN (SELECT id FROM interventions WHERE pupil_id IN ({ids}))"
+PUPIL_RECORDS: dict[str, str] = {
+    "meeting_items": BY_PUPIL,
+    "trigger_history": BY_PUPIL,
+    "first_day_calls": BY_PUPIL,
+    "sibling_links": "pupil_id IN ({ids}) OR sibling_id IN ({ids})",
+    "penalty_notice_parents": BY_INTERVENTION,
+    "mark_changes": BY_PUPIL,
+    "marks": BY_PUPIL,
+    "pupil_changes": BY_PUPIL,
+    "summary_counts": BY_PUPIL,
+    "checkins": BY_PUPIL,
+    "contacts": BY_PUPIL,
+    "intervention_history": BY_INTERVENTION,
+    "interventions": BY_PUPIL,
+    "key_adults": BY_PUPIL,
+}
+PUPIL_TABLES = tuple(PUPIL_RECORDS)
 
 
 def backup(db_path: str | Path, destination: str | Path, username: str) -> Path:
@@ -96,13 +112,9 @@ def purge_leavers(db: sqlite_utils.Database, today: date, username: str, dry_run
     scope = "SELECT value FROM json_each(?)"
     with store.transaction(db) as conn:
         ids = json.dumps(leavers_due_for_purge(db, today))
-        for table in PUPIL_TABLES:
-            if table == "intervention_history":
-                sql = (f"DELETE FROM intervention_history WHERE intervention_id IN "
-                       f"(SELECT id FROM interventions WHERE pupil_id IN ({scope}))")
-            else:
-                sql = f"DELETE FROM {table} WHERE pupil_id IN ({scope})"
-            removed[table] = conn.execute(sql, (ids,)).rowcount
+        for table, rows in PUPIL_RECORDS.items():
+            removed[table] = conn.execute(f"DELETE FROM {table} WHERE {rows.format(ids=scope)}",
+                                          (ids,) * rows.count("{ids}")).rowcount
         removed["pupils"] = conn.execute(f"DELETE FROM pupils WHERE id IN ({scope})", (ids,)).rowcount
         if dry_run:
             raise store.Rollback

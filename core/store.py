@@ -21,7 +21,7 @@ from typing import Any
 import pandas as pd
 import sqlite_utils
 
-from core import codes
+from core import characteristics, codes
 
 DEFAULT_DB = Path("var/pastoral.db")
 
@@ -51,6 +51,22 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     # UK GDPR storage limitation: leavers' data is removed this long after leaving
     # (register entries must be kept 6 years under the 2024 Pupil Registration Regulations).
     "leaver_retention_years": 6,
+    # The attendance officer's daily work.
+    # Marks a first-day call can say to enter in the MIS once a parent gives the reason.
+    "first_day_call_marks": ["I", "M", "R", "J1", "C", "G", "O", "L", "U"],
+    # An N should be resolved within this many school days (DOMAIN.md §4); older ones are listed.
+    "unresolved_n_school_days": 5,
+    # Persistent lateness: this many late arrivals (L or U) in one half term.
+    "persistent_late_arrivals": 10,
+    # Penalty notices (national framework): amounts in pounds; per parent per child, a second within
+    # `penalty_repeat_years` is the flat `second` amount and no more than `penalty_notices_per_parent_child`.
+    "penalty_amounts": {"first_paid_within_21_days": 80, "first_paid_within_28_days": 160, "second": 160},
+    "penalty_repeat_years": 3,
+    "penalty_notices_per_parent_child": 2,
+    # Letters: the school's address and who signs them.
+    "school_address": "",
+    "letter_signatory": "",
+    "letter_signatory_role": "Attendance Officer",
 }
 
 # Numbered migrations. Each is a list of statements run in one transaction; the
@@ -312,6 +328,47 @@ MIGRATIONS: list[list[str]] = [
         "WHERE withdrawn_at IS NULL",
         "CREATE INDEX trigger_history_pupil ON trigger_history(pupil_id)",
     ],
+    # 6: the attendance officer's daily work — what the roll says about each pupil's family,
+    # contacts and groups (blank until a roll carries it); first-day calls; letter templates;
+    # siblings confirmed (or ruled out) by a person; the parent each penalty notice went to.
+    [
+        *(f"ALTER TABLE pupils ADD COLUMN {column} TEXT NOT NULL DEFAULT ''" for column in (
+            "contact1_name", "contact1_relationship", "contact1_phone", "contact1_email",
+            "contact2_name", "contact2_relationship", "contact2_phone", "contact2_email",
+            "address", "postcode", "family_id", "ethnicity", "social_worker", "flags")),
+        "ALTER TABLE pupils ADD COLUMN young_carer INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE pupils ADD COLUMN vulnerable INTEGER NOT NULL DEFAULT 0",
+        "CREATE INDEX pupils_family ON pupils(family_id) WHERE family_id != ''",
+        """CREATE TABLE first_day_calls (
+            id INTEGER PRIMARY KEY,
+            pupil_id INTEGER NOT NULL REFERENCES pupils(id),
+            absence_on TEXT NOT NULL,
+            session INTEGER NOT NULL CHECK (session IN (0, 1)),
+            outcome TEXT NOT NULL CHECK (outcome IN ('reached', 'message_left', 'no_answer', 'reason_given')),
+            mark_to_enter TEXT NOT NULL DEFAULT '',
+            contact_id INTEGER NOT NULL REFERENCES contacts(id),
+            called_by TEXT NOT NULL,
+            called_at TEXT NOT NULL)""",
+        "CREATE INDEX first_day_calls_session ON first_day_calls(absence_on, session)",
+        """CREATE TABLE letter_templates (
+            kind TEXT PRIMARY KEY,
+            title TEXT NOT NULL,
+            body TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            updated_by TEXT NOT NULL)""",
+        """CREATE TABLE sibling_links (
+            pupil_id INTEGER NOT NULL REFERENCES pupils(id),
+            sibling_id INTEGER NOT NULL REFERENCES pupils(id),
+            decision TEXT NOT NULL CHECK (decision IN ('confirmed', 'rejected')),
+            reason TEXT NOT NULL DEFAULT '',
+            decided_by TEXT NOT NULL,
+            decided_at TEXT NOT NULL,
+            PRIMARY KEY (pupil_id, sibling_id),
+            CHECK (pupil_id < sibling_id))""",
+        """CREATE TABLE penalty_notice_parents (
+            intervention_id INTEGER PRIMARY KEY REFERENCES interventions(id),
+            parent TEXT NOT NULL)""",
+    ],
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -496,12 +553,16 @@ def section_of_year_groups(settings: dict[str, Any]) -> dict[str, str]:
 PUPIL_COLUMNS = (
     "id", "upn", "adno", "surname", "forename", "dob", "gender", "year_group", "nc_year",
     "form", "pp", "fsm", "sen", "eal", "cla", "entry_date", "leave_date", "on_roll",
+    *characteristics.GROUP_FIELDS,
 )
 
 
-def pupils_frame(db: sqlite_utils.Database) -> pd.DataFrame:
-    rows = db.execute(f"SELECT {', '.join(PUPIL_COLUMNS)} FROM pupils").fetchall()
-    frame = pd.DataFrame(rows, columns=list(PUPIL_COLUMNS))
+def pupils_frame(db: sqlite_utils.Database, contacts: bool = False) -> pd.DataFrame:
+    """Every stored pupil. Parents' contact details and addresses (personal data, for the
+    roles doing case work only) are left out unless `contacts`."""
+    columns = PUPIL_COLUMNS + (characteristics.CONTACT_FIELDS if contacts else ())
+    rows = db.execute(f"SELECT {', '.join(columns)} FROM pupils").fetchall()
+    frame = pd.DataFrame(rows, columns=list(columns))
     return frame.astype({"id": "int64", "nc_year": "Int64"})
 
 

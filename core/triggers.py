@@ -187,6 +187,39 @@ def _illness(marks: pd.DataFrame, sessions: int) -> pd.DataFrame:
     })
 
 
+def _first_week_of_window(week_index: np.ndarray, rules: TriggerRules) -> np.ndarray:
+    """Index (among the school weeks) of the first week of the rolling penalty window that
+    ends in the week at `week_index`: that week and the school weeks before it."""
+    return np.maximum(np.asarray(week_index) - (rules.penalty_school_weeks - 1), 0)
+
+
+def penalty_window(db: sqlite_utils.Database, as_of: date, pupil_ids: list[int] | None = None) -> pd.DataFrame:
+    """Per pupil: unauthorised sessions (the penalty codes) on or before `as_of` in the rolling
+    window of the penalty-notice threshold — the school week of `as_of` and the school weeks
+    before it (10 in all by default), reaching back into an earlier term or year — and the
+    window's first day. Pupils with none in the window have 0. For letters and lists."""
+    rules = TriggerRules.from_settings(store.get_settings(db))
+    last_day = calendar.to_day(as_of)
+    look_back = calendar.to_day(as_of - timedelta(weeks=rules.penalty_school_weeks + 30))
+    weeks = calendar.school_weeks(store.school_session_days(db, look_back, last_day)["day"].to_numpy())
+    columns = ["pupil_id", "unauthorised_sessions", "window_from"]
+    if len(weeks) == 0:
+        return pd.DataFrame(columns=columns)
+    this_week = calendar.week_of_days(np.array([last_day]))[0]
+    at = int(np.searchsorted(weeks, this_week, side="left"))
+    in_school_week = at < len(weeks) and weeks[at] == this_week
+    end = at if in_school_week else at - 1  # a holiday week: the window is the school weeks before it
+    if end < 0:
+        return pd.DataFrame(columns=columns)
+    window_from = int(weeks[int(_first_week_of_window(np.array([end]), rules)[0])])
+    counted = store.tally_marks(db, window_from, last_day)
+    counted = counted[counted["code"].isin(rules.penalty_codes)].groupby("pupil_id")["sessions"].sum()
+    ids = counted.index if pupil_ids is None else pd.Index([int(p) for p in pupil_ids])
+    return pd.DataFrame({"pupil_id": ids.to_numpy(dtype=np.int64),
+                         "unauthorised_sessions": counted.reindex(ids, fill_value=0).astype("int64").to_numpy(),
+                         "window_from": calendar.from_day(window_from)}, columns=columns)
+
+
 def _penalty_threshold(marks: pd.DataFrame, rules: TriggerRules, year_first_day: int, school_days: np.ndarray) -> pd.DataFrame:
     """`penalty_sessions` unauthorised sessions (penalty codes) within a rolling window of school weeks.
 
@@ -206,7 +239,7 @@ def _penalty_threshold(marks: pd.DataFrame, rules: TriggerRules, year_first_day:
     pupil = counted["pupil_id"].to_numpy(dtype=np.int64)
     span = len(weeks) + 1
     key = pupil * span + week_index  # ascending: marks are ordered by pupil, then day
-    window_start = np.searchsorted(key, pupil * span + np.maximum(week_index - reach_back, 0), side="left")
+    window_start = np.searchsorted(key, pupil * span + _first_week_of_window(week_index, rules), side="left")
     in_window = np.arange(len(key)) - window_start + 1
     hit = (in_window >= rules.penalty_sessions) & (day >= year_first_day)
     reached = pd.DataFrame({"pupil_id": pupil[hit], "day": day[hit], "first": day[window_start[hit]]})

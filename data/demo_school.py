@@ -67,6 +67,10 @@ class DemoSchool:
 ROLL_COLUMNS = (
     "upn", "adno", "surname", "forename", "dob", "gender", "year_group", "form",
     "pp", "fsm", "sen", "eal", "cla", "entry_date", "leave_date",
+    # Families, contacts and groups (issue 9): what an MIS roll export carries for the attendance officer.
+    "contact1_name", "contact1_relationship", "contact1_phone", "contact1_email",
+    "contact2_name", "contact2_relationship", "contact2_phone", "contact2_email",
+    "address", "postcode", "family_id", "ethnicity", "young_carer", "social_worker", "vulnerable", "flags",
 )
 MARK_COLUMNS = ("upn", "date", "session", "mark", "minutes_late")
 
@@ -248,6 +252,9 @@ def generate(
     pupils = _make_pupils(rng, academic_year, year_groups, size, days)
     grid = _Grid(rng, pupils, days, term)
     grid.build()
+    # Families, contacts and groups come from a stream of their own, so the marks above
+    # are exactly what they were before these were added.
+    pupils.details = _families(np.random.default_rng([seed, 9]), grid)
 
     n_days = len(days) if until is None else sum(d <= until for d in days)
     return grid.finish(n_days)
@@ -278,6 +285,7 @@ class _Pupils:
     last_day: np.ndarray  # index of last school day on roll this term (inclusive)
     joiner: np.ndarray
     leaver: np.ndarray
+    details: dict[str, np.ndarray] | None = None  # families, contacts and groups (`_families`)
 
 
 def _make_pupils(rng, academic_year: int, year_groups: list[str], size: float, days: list[date]) -> _Pupils:
@@ -772,6 +780,7 @@ class _Grid:
                 "dob": p.dob, "gender": p.gender, "year_group": p.year_group, "form": p.form,
                 "pp": yn(p.pp), "fsm": yn(p.fsm), "sen": p.sen, "eal": yn(p.eal), "cla": yn(p.cla),
                 "entry_date": p.entry_date, "leave_date": leave_date,
+                **(p.details or {}),
             }
         )
         roll["_nc"] = p.nc
@@ -808,6 +817,127 @@ class _Grid:
                 weeks.append((monday, monday + timedelta(days=4)))
         assert end <= weeks[-1][1]
         return DemoSchool(name=SCHOOL_NAME, roll=roll, marks=marks, register_weeks=weeks)
+
+
+# ----------------------------------------------------------------- families, contacts and groups
+
+# DfE main ethnicity codes, in roughly the shares of England's pupils.
+_ETHNICITY_SHARES = {
+    "WBRI": 0.60, "WOTH": 0.07, "WIRI": 0.005, "WROM": 0.009, "WIRT": 0.004, "MWBC": 0.015, "MWAS": 0.015,
+    "MWBA": 0.008, "MOTH": 0.02, "AIND": 0.035, "APKN": 0.045, "ABAN": 0.02, "AOTH": 0.02, "BAFR": 0.045,
+    "BCRB": 0.01, "BOTH": 0.008, "CHNE": 0.005, "OOTH": 0.02, "REFU": 0.005, "NOBT": 0.011,
+}
+_STREETS = ("Mill Lane", "Church Street", "Station Road", "Park Avenue", "Victoria Road", "Queen Street",
+            "Riverside Walk", "Orchard Close", "Meadow Way", "Canal Street", "Bridge Road", "Elm Grove")
+_FLAGS = (("Breakfast club", 0.08), ("Mentoring", 0.03), ("Attendance champion", 0.02))
+
+
+def _families(rng, grid: "_Grid") -> dict[str, np.ndarray]:
+    """Sibling groups (two or three children in different year groups, most with the MIS's
+    family id, some only sharing a parent's phone and address), each family's contacts and
+    address (fictional: Ofcom drama numbers, example.org, ZZ postcodes), ethnicity, young
+    carers, social-worker plans, the vulnerable list and the school's own flags. A few
+    families take the same days of holiday. Absence in the marks makes a pupil likelier to
+    be a young carer, to have a social worker or to be on the vulnerable list."""
+    p = grid.p
+    n = p.n
+    order = rng.permutation(n)
+    family = np.full(n, -1)
+    members: list[list[int]] = []
+    free = np.ones(n, dtype=bool)
+    for i in order:
+        if not free[i] or rng.random() > 0.32 or p.nc[i] < 0:
+            continue
+        younger = np.flatnonzero(free & (p.nc < p.nc[i]) & (p.nc >= p.nc[i] - 6))
+        if len(younger) == 0:
+            continue
+        group = [int(i), int(rng.choice(younger))]
+        if rng.random() < 0.2:
+            youngest = np.flatnonzero(free & (p.nc < p.nc[group[1]]) & (p.nc >= p.nc[group[1]] - 5))
+            youngest = youngest[~np.isin(youngest, group)]
+            if len(youngest):
+                group.append(int(rng.choice(youngest)))
+        free[group] = False
+        members.append(group)
+    for i in np.flatnonzero(free):  # everyone else is a family of one
+        members.append([int(i)])
+    for number, group in enumerate(members):
+        family[group] = number
+        for j in group[1:]:
+            if rng.random() < 0.8:  # most siblings share a surname
+                p.surname[j] = p.surname[group[0]]
+
+    n_families = len(members)
+    parent_f = np.array(_FORENAMES_F, dtype=object)[rng.integers(0, len(_FORENAMES_F), n_families)]
+    parent_m = np.array(_FORENAMES_M, dtype=object)[rng.integers(0, len(_FORENAMES_M), n_families)]
+    lead = np.array([p.surname[g[0]] for g in members], dtype=object)
+    mother_first = rng.random(n_families) < 0.7
+    relationship = np.where(mother_first, "Mother", np.where(rng.random(n_families) < 0.85, "Father", "Grandmother"))
+    first_name = np.where(relationship == "Father", parent_m, parent_f)
+    mobiles = [f"07700 900{k:03d}" for k in range(1000)] + [f"01632 960{k:03d}" for k in range(1000)]
+    mobile = np.array(mobiles, dtype=object)[rng.permutation(len(mobiles))[:n_families] % len(mobiles)]
+    landlines = np.array([f"020 7946 0{k:03d}" for k in range(1000)] + [f"0113 496 0{k:03d}" for k in range(1000)],
+                         dtype=object)[rng.permutation(2000)[:n_families] % 2000]
+    second = rng.random(n_families) < 0.55
+    second_relationship = np.where(relationship == "Father", "Mother", "Father")
+    second_name = np.where(second_relationship == "Father", parent_m, parent_f)
+    house = rng.integers(1, 180, n_families)
+    street = np.array(_STREETS, dtype=object)[rng.integers(0, len(_STREETS), n_families)]
+    postcode = [f"ZZ{rng.integers(1, 10)} {rng.integers(1, 10)}{chr(65 + rng.integers(0, 26))}"
+                f"{chr(65 + rng.integers(0, 26))}" for _ in range(n_families)]
+    has_family_id = rng.random(n_families) < 0.85
+    codes_, shares = list(_ETHNICITY_SHARES), np.array(list(_ETHNICITY_SHARES.values()))
+    ethnicity = np.array(codes_, dtype=object)[rng.choice(len(codes_), n_families, p=shares / shares.sum())]
+
+    # A few families take the same days of holiday in term time ('G').
+    pairs = [g for g in members if len(g) > 1 and all(grid.whole_term[j] and p.nc[j] >= 0 for j in g)]
+    for group in [pairs[k] for k in rng.permutation(len(pairs))[:max(1, len(pairs) // 12)]]:
+        length = int(rng.integers(3, 8))
+        start = int(rng.integers(0, max(1, grid.n_days - length)))
+        for j in group:
+            grid._put(j, 2 * start, 2 * (start + length), G_)
+
+    absence = ((grid.m > PM_P) & (grid.m != L_) & (grid.m < D_)).mean(axis=1)
+    weight = 0.5 + absence / max(float(absence.mean()), 1e-9)
+    chance = lambda share: rng.random(n) < share * weight  # noqa: E731
+    young_carer = chance(0.02) & (p.nc >= 3)
+    u = rng.random(n) / weight
+    social_worker = np.where(u < 0.005, "CP", np.where(u < 0.03, "CIN", "")).astype(object)
+    vulnerable = (social_worker == "CP") | p.cla | (chance(0.03) & (p.nc >= 0))
+    flags = [[name for name, share in _FLAGS if rng.random() < share * (1.6 if name == "Breakfast club" and p.pp[i]
+              else 1)] for i in range(n)]
+
+    f = family
+    yn = lambda a: np.where(a, "Y", "N").astype(object)  # noqa: E731
+    email = np.array([f"{re_ascii(first_name[k])}.{re_ascii(lead[k])}{k}@example.org" for k in range(n_families)],
+                     dtype=object)
+    return {
+        "contact1_name": (first_name + " " + lead)[f],
+        "contact1_relationship": relationship.astype(object)[f],
+        "contact1_phone": mobile[f],
+        "contact1_email": email[f],
+        "contact2_name": np.where(second, second_name + " " + lead, "")[f].astype(object),
+        "contact2_relationship": np.where(second, second_relationship, "")[f].astype(object),
+        "contact2_phone": np.where(second, landlines, "")[f].astype(object),
+        "contact2_email": np.full(n, "", dtype=object),
+        "address": np.array([f"{h} {s_}, Riverside" for h, s_ in zip(house, street)], dtype=object)[f],
+        "postcode": np.array(postcode, dtype=object)[f],
+        "family_id": np.where(has_family_id & (np.array([len(g) for g in members]) > 1),
+                              np.array([f"FAM{k:05d}" for k in range(n_families)], dtype=object), "")[f].astype(object),
+        "ethnicity": ethnicity[f],
+        "young_carer": yn(young_carer),
+        "social_worker": social_worker,
+        "vulnerable": yn(vulnerable),
+        "flags": np.array(["; ".join(x) for x in flags], dtype=object),
+    }
+
+
+def re_ascii(name: str) -> str:
+    """A surname as the part of an email address before the @ ('O'Brien' → 'obrien')."""
+    import unicodedata
+
+    folded = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower()
+    return "".join(ch for ch in folded if ch.isalnum())
 
 
 # --------------------------------------------------------------------------- files

@@ -79,6 +79,45 @@ def make_school(db_path: Path, exports: Path, weeks: int = 2) -> dict[str, Path]
     return files
 
 
+# --- a day to call about: Monday 22/09/2025, the morning register uploaded at 09:40 -------
+
+TODAY = date(2025, 9, 22)
+# Parents' contacts and families, in a second roll: Ahmed and Evans are siblings (family id
+# F1); Clarke has a child protection plan and is on the vulnerable list.
+CONTACTS_ROLL = "\n".join([
+    "UPN,Surname,Forename,Primary Contact Name,Primary Contact Relationship,Contact 1 Telephone,Family ID,"
+    "Social Worker,Vulnerable",
+    f"{make_upn(1)},Ahmed,Amir,Fatima Ahmed,Mother,07700 900001,F1,,N",
+    f"{make_upn(2)},Brown,Bella,Ben Brown,Father,07700 900002,,,N",
+    f"{make_upn(3)},Clarke,Cody,Carla Clarke,Mother,07700 900003,,CP,Y",
+    f"{make_upn(4)},Dunn,Dara,Dee Dunn,Mother,07700 900004,,,N",
+    f"{make_upn(5)},Evans,Eli,Fatima Ahmed,Mother,07700 900001,F1,,N",
+])
+# This morning: Ahmed, Clarke and Evans N; Brown no mark yet (7A's register was taken);
+# nobody has an afternoon mark yet.
+TODAY_MARKS = {1: "N", 2: "", 3: "N", 4: "/", 5: "N"}
+
+
+def today_export() -> str:
+    rows = [(upn(n), TODAY.isoformat(), "AM", mark) for n, mark in TODAY_MARKS.items()]
+    rows += [(upn(n), TODAY.isoformat(), "PM", "") for n in TODAY_MARKS]
+    return f"Attendance marks\nReport run 22/09/2025 09:40\n{marks_csv(rows)}\n"
+
+
+def make_calling_school(db_path: Path, exports: Path, with_today: bool = True) -> dict[str, Path]:
+    """The test school with parents' contacts, and (unless not `with_today`) this morning's register."""
+    files = make_school(db_path, exports)
+    files["contacts"] = exports / "contacts.csv"
+    files["contacts"].write_text(CONTACTS_ROLL + "\n", encoding="utf-8")
+    files["today"] = exports / "marks_2025-09-22_am.csv"
+    files["today"].write_text(today_export(), encoding="utf-8")
+    with store.opened(db_path) as db:
+        import_file(db, files["contacts"], "officer")
+        if with_today:
+            import_file(db, files["today"], "officer")
+    return files
+
+
 def password_of(username: str) -> str:
     return next(password for name, password, *_ in auth.DEMO_LOGINS if name == username)
 
@@ -98,6 +137,10 @@ SCREEN_FILES = {
     "reports": "app_pages/reports.py",
     "upload": "app_pages/upload.py",
     "admin": "app_pages/admin.py",
+    "today": "app_pages/today.py",
+    "families": "app_pages/families.py",
+    "letters": "app_pages/letters.py",
+    "data_quality": "app_pages/data_quality.py",
 }
 PUPIL_NAMES = ("Ahmed", "Brown", "Clarke", "Dunn", "Evans")
 FORENAMES = ("Amir", "Bella", "Cody", "Dara", "Eli")
@@ -141,6 +184,16 @@ def school_with_cases(school) -> Path:
     """The test school with the case work of `add_cases`."""
     add_cases(school)
     return school
+
+
+@pytest.fixture
+def calling_school(tmp_path, monkeypatch, quick_hashes) -> Path:
+    """The test school with parents' contacts and this morning's register (TODAY)."""
+    db_path = tmp_path / "school.db"
+    make_calling_school(db_path, tmp_path / "exports")
+    monkeypatch.setenv("PASTORAL_DB", str(db_path))
+    monkeypatch.setenv("PASTORAL_SECRETS", str(tmp_path / "secrets.toml"))
+    return db_path
 
 
 @pytest.fixture

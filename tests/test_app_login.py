@@ -103,17 +103,22 @@ def test_a_deactivated_user_is_signed_out_at_their_next_click(school):
 # --- roles -------------------------------------------------------------------------
 
 
+EVERYONE = {"overview", "below_90", "patterns", "pupil", "casework", "reports"}
+CASE_WORK = EVERYONE | {"today", "families", "letters", "meeting", "data_quality"}
+
+
 @pytest.mark.parametrize(("username", "reachable"), [
-    ("admin", {"overview", "below_90", "patterns", "pupil", "casework", "meeting", "reports", "upload", "admin"}),
-    ("officer", {"overview", "below_90", "patterns", "pupil", "casework", "meeting", "reports", "upload"}),
-    ("pastoral", {"overview", "below_90", "patterns", "pupil", "casework", "meeting", "reports"}),
-    ("secondary", {"overview", "below_90", "patterns", "pupil", "casework", "meeting", "reports"}),
-    ("viewer", {"overview", "below_90", "patterns", "pupil", "casework", "reports"}),
+    ("admin", {*CASE_WORK, "upload", "admin"}),
+    ("officer", {*CASE_WORK, "upload"}),
+    ("pastoral", CASE_WORK),
+    ("secondary", CASE_WORK),
+    ("viewer", EVERYONE),
 ])
 def test_each_role_reaches_only_its_screens(school, username, reachable):
     expected_titles = {"overview": "Overview", "below_90": "Below 90%", "patterns": "Patterns", "pupil": "Pupil",
                        "casework": "Casework", "meeting": "Meeting", "reports": "Reports", "upload": "Upload",
-                       "admin": "Admin"}
+                       "admin": "Admin", "today": "Today", "families": "Families", "letters": "Letters",
+                       "data_quality": "Data quality"}
     app = signed_in(username)
     for screen, path in SCREEN_FILES.items():
         if screen in reachable:
@@ -124,7 +129,9 @@ def test_each_role_reaches_only_its_screens(school, username, reachable):
 
 
 @pytest.mark.parametrize(("screen", "username"), [("admin", "officer"), ("admin", "viewer"), ("upload", "pastoral"),
-                                                  ("upload", "secondary"), ("upload", "viewer"), ("meeting", "viewer")])
+                                                  ("upload", "secondary"), ("upload", "viewer"), ("meeting", "viewer"),
+                                                  ("today", "viewer"), ("families", "viewer"), ("letters", "viewer"),
+                                                  ("data_quality", "viewer")])
 def test_each_screen_checks_the_role_again_before_drawing(school, screen, username):
     page = AppTest.from_file(str(ROOT / SCREEN_FILES[screen]), default_timeout=30)
     page.session_state["authentication_status"] = True

@@ -145,12 +145,19 @@ def test_a_failed_login_for_an_unknown_name_is_audited_without_a_user(db):
 
 
 def test_each_role_opens_only_its_screens():
-    shared = ["overview", "below_90", "patterns", "pupil", "casework"]
-    assert auth.screens_for(auth.ADMIN) == [*shared, "meeting", "reports", "upload", "admin"]
-    assert auth.screens_for(auth.ATTENDANCE_OFFICER) == [*shared, "meeting", "reports", "upload"]
+    case_work = ["overview", "below_90", "patterns", "pupil", "today", "casework", "families", "letters", "meeting",
+                 "reports", "data_quality"]
+    assert auth.screens_for(auth.ADMIN) == case_work + ["upload", "admin"]
+    assert auth.screens_for(auth.ATTENDANCE_OFFICER) == case_work + ["upload"]
     for role in (auth.PASTORAL_LEAD, auth.HEAD_OF_SECTION):
-        assert auth.screens_for(role) == [*shared, "meeting", "reports"]
-    assert auth.screens_for(auth.VIEWER) == [*shared, "reports"]
+        assert auth.screens_for(role) == case_work
+    assert auth.screens_for(auth.VIEWER) == ["overview", "below_90", "patterns", "pupil", "casework", "reports"]
+
+
+def test_only_the_roles_doing_case_work_see_parents_contact_details():
+    assert [r for r in auth.ROLES if auth.may(r, "see_contacts")] == [
+        auth.ADMIN, auth.ATTENDANCE_OFFICER, auth.PASTORAL_LEAD, auth.HEAD_OF_SECTION]
+    assert [r for r in auth.ROLES if auth.may(r, "edit_letter_templates")] == [auth.ADMIN, auth.ATTENDANCE_OFFICER]
 
 
 def test_only_admins_manage_users_and_only_officers_and_admins_import():

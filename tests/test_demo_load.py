@@ -53,3 +53,12 @@ def test_pastoral_demo_logins_prints_the_logins_that_still_work(db, db_path, cap
     assert "officer / officer-demo-1 — attendance_officer" in printed
     assert "secondary / secondary-demo-1 — head_of_section (Secondary)" in printed
     assert "viewer /" not in printed
+
+
+def test_the_demo_school_has_a_calling_list_for_its_last_session_and_siblings_to_confirm(db):
+    from core import families, first_day
+
+    load_demo(db, seed=3, size=0.1)
+    on, session = first_day.latest_session(db)
+    assert first_day.call_list(db, on, session).still_to_call > 0
+    assert len(families.links(db)) > 0 and len(families.suggestions(db)) > 0

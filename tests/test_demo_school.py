@@ -30,6 +30,9 @@ COMPULSORY_YEARS = {str(y) for y in range(1, 12)}
 ROLL_COLUMNS = [
     "upn", "adno", "surname", "forename", "dob", "gender", "year_group", "form",
     "pp", "fsm", "sen", "eal", "cla", "entry_date", "leave_date",
+    "contact1_name", "contact1_relationship", "contact1_phone", "contact1_email",
+    "contact2_name", "contact2_relationship", "contact2_phone", "contact2_email",
+    "address", "postcode", "family_id", "ethnicity", "young_carer", "social_worker", "vulnerable", "flags",
 ]
 NC_YEAR = {"N1": -2, "N2": -1, "R": 0, **{str(y): y for y in range(1, 14)}}
 
@@ -404,3 +407,43 @@ def test_generation_at_full_size_is_fast():
     started = time.perf_counter()
     generate(seed=5, size=1.0)
     assert time.perf_counter() - started < 3.0
+
+
+# --------------------------------------------------------------------------- families, contacts and groups
+
+
+def test_siblings_share_a_family_id_or_only_a_parents_phone_and_address(full):
+    roll = full.roll
+    with_id = roll[roll["family_id"] != ""].groupby("family_id")
+    assert with_id.size().between(2, 3).all() and with_id.ngroups > 100
+    assert (with_id["contact1_phone"].nunique() == 1).all() and (with_id["address"].nunique() == 1).all()
+    shared_phone = roll[roll["family_id"] == ""].groupby("contact1_phone").size()
+    assert (shared_phone > 1).any()  # siblings the MIS has not linked: for a person to confirm
+
+
+def test_every_pupil_has_a_fictional_parent_contact_and_address(full):
+    roll = full.roll
+    assert (roll["contact1_name"] != "").all() and roll["contact1_relationship"].isin(
+        ["Mother", "Father", "Grandmother"]).all()
+    assert roll["contact1_phone"].str.match(r"^(07700 900|01632 960)\d{3}$").all()
+    assert roll["contact1_email"].str.endswith("@example.org").all() and roll["postcode"].str.startswith("ZZ").all()
+
+
+def test_ethnicities_are_dfe_codes_with_gypsy_roma_and_irish_traveller_pupils(full):
+    from core.characteristics import ETHNICITIES
+
+    assert set(full.roll["ethnicity"]) <= set(ETHNICITIES)
+    assert {"WROM", "WIRT"} <= set(full.roll["ethnicity"])
+
+
+def test_young_carers_social_workers_vulnerable_pupils_and_flags_are_present(full):
+    roll = full.roll
+    assert (roll["young_carer"] == "Y").sum() > 5 and set(roll["young_carer"]) == {"Y", "N"}
+    assert {"CIN", "CP"} <= set(roll["social_worker"]) and set(roll["social_worker"]) <= {"", "CIN", "CP"}
+    assert ((roll["social_worker"] != "CP") | (roll["vulnerable"] == "Y")).all()  # every CP plan is on the list
+    assert roll["flags"].str.contains("Breakfast club").any()
+
+
+def test_the_last_school_day_has_unexplained_absences_to_call_about(small):
+    last = small.marks["date"].max()
+    assert (small.marks.loc[small.marks["date"] == last, "mark"] == "N").sum() > 0

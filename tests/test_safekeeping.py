@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from core import cases, safekeeping, store
+from core import cases, families, first_day, safekeeping, store
 from core.cli import main
 from core.importers import import_file
 from tests.conftest import make_upn, marks_csv, roll_csv
@@ -62,15 +62,25 @@ def test_leavers_past_the_retention_period_are_purged_with_their_records(db, loa
     load("roll.csv", _roll_with_leavers())
     old_leaver = db.execute("SELECT id FROM pupils WHERE upn = ?", (make_upn(1),)).fetchone()[0]
     load("marks.csv", marks_csv([(make_upn(1), "2018-07-02", "AM", "/"), (make_upn(2), "2024-07-01", "AM", "/")]))
-    cases.open_intervention(db, cases.Viewer("o", "attendance_officer"), old_leaver, "Home visit", "o", date(2018, 7, 3),
-                            check_in_on=date(2018, 7, 10))
+    officer = cases.Viewer("o", "attendance_officer")
+    cases.open_intervention(db, officer, old_leaver, "Home visit", "o", date(2018, 7, 3), check_in_on=date(2018, 7, 10))
+    first_day.log_call(db, officer, old_leaver, date(2018, 7, 2), 0, "no_answer")
+    families.decide(db, officer, old_leaver, old_leaver + 2, confirmed=True)
+    families.record_penalty_notice(db, officer, old_leaver, "Mrs Surname1", date(2018, 7, 4))
     preview = safekeeping.purge_leavers(db, date(2025, 9, 1), "admin", dry_run=True)
     assert preview["pupils"] == 1 and count(db, "pupils") == 3
     removed = safekeeping.purge_leavers(db, date(2025, 9, 1), "admin")
-    assert (removed["pupils"], removed["marks"], removed["interventions"], removed["checkins"]) == (1, 1, 1, 1)
+    assert (removed["pupils"], removed["marks"], removed["interventions"], removed["checkins"]) == (1, 1, 2, 1)
+    assert (removed["first_day_calls"], removed["sibling_links"], removed["penalty_notice_parents"]) == (1, 1, 1)
     assert {r[0] for r in db.execute("SELECT upn FROM pupils")} == {make_upn(2), make_upn(3)}
     action, detail = db.execute("SELECT action, detail FROM audit ORDER BY id DESC").fetchone()
     assert action == "purge.leavers" and make_upn(1) not in detail
+
+
+def test_every_table_that_names_a_pupil_is_purged_with_them(db):
+    naming = {table for (table,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+              if any(fk[2] == "pupils" for fk in db.execute(f"PRAGMA foreign_key_list({table})"))}
+    assert naming <= set(safekeeping.PUPIL_TABLES), naming - set(safekeeping.PUPIL_TABLES)
 
 
 def _roll_with_leavers() -> str:

@@ -34,6 +34,7 @@ from core.importers.results import (
     LONG_MARKS, MARK_SHAPES, MARKS_STRING, PUPIL_ROLL, SUMMARY_COUNTS, WEEKDAY_GRID, WEEKLY_GRID,
     ColumnMapping, Detection, Problem, ReadResult,
 )
+from core.importers.sessions import drop_sessions_not_taken
 from core.importers.shapes import ROLL_FIELDS, check_academic_years
 from core.importers.undo import NothingToUndo, UndoOutcome, undo_last_import
 
@@ -264,6 +265,7 @@ def _import_marks(db, read: ReadResult, outcome: FileOutcome, sha256: str, usern
         })
         if _same_pupil_twice(incoming, outcome):
             raise store.Rollback
+        incoming = drop_sessions_not_taken(conn, incoming, read.data_as_at, outcome.problems)
         stored = _stored_marks(conn, int(days.min()), int(days.max()))
         added, changed, position = _diff_marks(incoming, stored)
         _warn_closure_days(incoming, stored, position, read, outcome)
@@ -445,7 +447,7 @@ def _import_roll(db, read: ReadResult, outcome: FileOutcome, sha256: str, userna
     incoming = incoming.assign(**{k: v for k, v in _ROLL_DEFAULTS.items() if k not in incoming.columns})
     outcome.pupils = len(incoming)
     with store.transaction(db) as conn:
-        stored = store.pupils_frame(db).set_index("upn")
+        stored = store.pupils_frame(db, contacts=True).set_index("upn")
         is_new = ~incoming["upn"].isin(stored.index)
         new = incoming[is_new]
         existing = incoming[~is_new].set_index("upn")

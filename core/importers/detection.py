@@ -160,7 +160,7 @@ def guess_columns(cells: pd.DataFrame, header: Header) -> dict[str, int]:
     """Meaning → position of unrecognised columns whose first rows look like UPNs, dates,
     sessions, marks or a week's marks. Used only to propose a mapping, never to read."""
     data = cells.loc[header.last_row + 1:].head(GUESS_SAMPLE_ROWS)
-    taken = set(header.meanings.values()) | set(header.sessions)
+    taken = set(header.meanings.values()) | set(header.sessions) | set(header.flags)
     guesses: dict[str, int] = {}
     for position in data.columns:
         if position in taken:

@@ -58,6 +58,50 @@ MEANINGS: dict[str, tuple[str, ...]] = {
                      "Unauthorised Sessions", "Unauthorised Absence Sessions"),
     "date_from": ("From", "Date From", "From Date", "Start Date", "Period Start", "Start"),
     "date_to": ("To", "Date To", "To Date", "End Date", "Period End", "End"),
+    # What a roll says about a pupil's family, contacts and groups (SIMS, Arbor, Bromcom spellings).
+    "contact1_name": ("Primary Contact Name", "Primary Contact", "Contact 1 Name", "Contact 1", "Priority 1 Contact",
+                      "Priority 1 Contact Name", "Main Contact", "Main Contact Name", "First Contact Name",
+                      "Parent Name", "Parent/Carer Name", "Parent Carer Name", "Parent/Guardian Name", "Contact Name",
+                      "Parent 1 Name", "Carer Name"),
+    "contact1_relationship": ("Primary Contact Relationship", "Contact 1 Relationship", "Contact 1 Relation",
+                              "Priority 1 Contact Relationship", "Main Contact Relationship", "Relationship",
+                              "Relationship to Pupil", "Contact Relationship", "Parent Relationship",
+                              "Parent 1 Relationship"),
+    "contact1_phone": ("Primary Contact Telephone", "Primary Contact Phone", "Primary Contact Mobile",
+                       "Primary Contact Telephone Number", "Contact 1 Telephone", "Contact 1 Phone", "Contact 1 Mobile",
+                       "Contact 1 Telephone Number", "Priority 1 Contact Telephone", "Main Contact Telephone",
+                       "Main Contact Phone", "Parent Phone", "Parent Telephone", "Parent Mobile", "Contact Telephone",
+                       "Contact Phone", "Contact Mobile", "Parent 1 Phone", "Parent 1 Mobile"),
+    "contact1_email": ("Primary Contact Email", "Primary Contact Email Address", "Contact 1 Email",
+                       "Contact 1 Email Address", "Priority 1 Contact Email", "Main Contact Email", "Parent Email",
+                       "Parent Email Address", "Contact Email", "Contact Email Address", "Parent 1 Email"),
+    "contact2_name": ("Secondary Contact Name", "Secondary Contact", "Contact 2 Name", "Contact 2", "Priority 2 Contact",
+                      "Priority 2 Contact Name", "Second Contact Name", "Parent 2 Name"),
+    "contact2_relationship": ("Secondary Contact Relationship", "Contact 2 Relationship", "Contact 2 Relation",
+                              "Priority 2 Contact Relationship", "Parent 2 Relationship"),
+    "contact2_phone": ("Secondary Contact Telephone", "Secondary Contact Phone", "Secondary Contact Mobile",
+                       "Contact 2 Telephone", "Contact 2 Phone", "Contact 2 Mobile", "Contact 2 Telephone Number",
+                       "Priority 2 Contact Telephone", "Parent 2 Phone", "Parent 2 Mobile"),
+    "contact2_email": ("Secondary Contact Email", "Secondary Contact Email Address", "Contact 2 Email",
+                       "Contact 2 Email Address", "Priority 2 Contact Email", "Parent 2 Email"),
+    "address": ("Address", "Home Address", "Pupil Address", "Full Address", "Address Block", "Postal Address",
+                "Contact 1 Address", "Primary Contact Address"),
+    "postcode": ("Postcode", "Post Code", "Postal Code", "Home Postcode", "Address Postcode"),
+    "family_id": ("Family ID", "Family", "Family Code", "Family Reference", "Family No", "Sibling Group",
+                  "Sibling ID", "Household ID", "Contact ID", "Primary Contact ID", "Contact 1 ID", "Parent ID"),
+    "ethnicity": ("Ethnicity", "Ethnic Group", "Ethnic Origin", "Ethnicity Code", "Ethnic Code", "Ethnic Background",
+                  "Ethnicity Description"),
+    "young_carer": ("Young Carer", "Young Carers", "Is Young Carer", "Young Carer Indicator", "Young Carer Status",
+                    "Young Carer Flag"),
+    "social_worker": ("Social Worker", "Social Worker Involvement", "Has Social Worker", "Social Care",
+                      "Social Care Status", "Social Care Involvement", "CIN/CP", "CIN CP Status", "CIN/CP Status",
+                      "Children's Services"),
+    "cin": ("CIN", "Child in Need", "Child in Need Plan", "CIN Plan", "On CIN Plan"),
+    "cp": ("CP", "Child Protection", "Child Protection Plan", "CP Plan", "CPP", "On CP Plan"),
+    "vulnerable": ("Vulnerable", "Vulnerable Pupil", "Vulnerable Child", "Vulnerable Learner", "Vulnerable List",
+                   "On Vulnerable List"),
+    "flags": ("Flags", "Custom Flags", "Pupil Flags", "School Flags", "Tags", "Pupil Tags", "Pupil Groups",
+              "User Defined Groups", "Groups", "Additional Groups"),
 }
 
 # What a meaning is called when a message names it to the user.
@@ -70,6 +114,13 @@ LABELS: dict[str, str] = {
     "week_marks": "Marks (two characters a day)", "possible": "Possible Sessions", "attendance": "Present",
     "approved_activity": "AEA", "authorised": "Authorised", "unauthorised": "Unauthorised",
     "date_from": "From", "date_to": "To",
+    "contact1_name": "Primary Contact Name", "contact1_relationship": "Primary Contact Relationship",
+    "contact1_phone": "Primary Contact Telephone", "contact1_email": "Primary Contact Email",
+    "contact2_name": "Secondary Contact Name", "contact2_relationship": "Secondary Contact Relationship",
+    "contact2_phone": "Secondary Contact Telephone", "contact2_email": "Secondary Contact Email",
+    "address": "Address", "postcode": "Postcode", "family_id": "Family ID", "ethnicity": "Ethnicity",
+    "young_carer": "Young Carer", "social_worker": "Social Worker (CIN/CP)", "cin": "Child in Need",
+    "cp": "Child Protection Plan", "vulnerable": "Vulnerable", "flags": "Flags",
 }
 
 # Words spelled more than one way in headers.
@@ -93,6 +144,16 @@ _MEANING_OF_KEY.update({header_key(meaning): meaning for meaning in MEANINGS})  
 @lru_cache(maxsize=8192)
 def meaning_of(header: str) -> str | None:
     return _MEANING_OF_KEY.get(header_key(header))
+
+
+# A school's own flag as a Y/N column of the roll: 'Flag: Breakfast club', 'Flag - Mentoring'.
+_FLAG_COLUMN = re.compile(r"^\s*(?:custom\s+)?flag\s*[:\-–]\s*(\S.*?)\s*$", re.I)
+
+
+def flag_column(header: str) -> str | None:
+    """The flag a 'Flag: <name>' column holds, or None."""
+    m = _FLAG_COLUMN.match(str(header))
+    return m[1] if m else None
 
 
 # --- session columns of a register grid --------------------------------------------
@@ -158,6 +219,7 @@ class Header:
     sessions: dict[int, SessionColumn]  # column position → the session it holds
     title: list[str] = field(default_factory=list)  # text of the rows above the header
     guessed: dict[str, int] = field(default_factory=dict)  # meaning → column, guessed from the data (not used to read)
+    flags: dict[int, str] = field(default_factory=dict)  # column position → the school's flag it holds (Y/N)
 
     @property
     def last_row(self) -> int:
@@ -177,15 +239,19 @@ HEADER_SEARCH_ROWS = 40
 def read_header(names: dict[int, str], rows: tuple[int, ...], title: list[str]) -> Header:
     meanings: dict[str, int] = {}
     sessions: dict[int, SessionColumn] = {}
+    flags: dict[int, str] = {}
     for position, name in names.items():
         found = session_column(name)
         if found is not None:
             sessions[position] = found
             continue
+        if (flag := flag_column(name)) is not None:
+            flags[position] = flag
+            continue
         meaning = meaning_of(name)
         if meaning is not None and meaning not in meanings:
             meanings[meaning] = position
-    return Header(rows, names, meanings, sessions, title)
+    return Header(rows, names, meanings, sessions, title, flags=flags)
 
 
 def _two_row_names(upper: list[str], lower: list[str]) -> dict[int, str]:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from core import characteristics
 from core.importers import values
 from core.importers.results import Problem, ReadResult
 
@@ -136,3 +137,90 @@ def _report(result: PupilMatch, pupils: pd.DataFrame, stored: pd.DataFrame, how:
     if len(not_on_roll) > MAX_LISTED:
         problems.append(Problem(None, columns.get("upn"), f"… and {len(not_on_roll) - MAX_LISTED} more pupils "
                                 "not on the roll.", "warning"))
+
+
+# --- what a roll says about a pupil's family, contacts and groups --------------------------
+
+# Free text kept as written (spaces tidied).
+_TEXT_DETAILS = ("contact1_name", "contact1_relationship", "contact1_email", "contact2_name", "contact2_relationship",
+                 "contact2_email", "address")
+
+
+def read_roll_details(body, result: ReadResult) -> tuple[dict[str, pd.Series], list[str]]:
+    """The roll's contacts, address, family id, ethnicity, young carer, social-worker,
+    vulnerable and flag columns: (each field parsed, one value per row; the fields the file
+    holds). A field the file lacks is blank and not stored, so it never overwrites what an
+    earlier roll said. An unreadable value is a warning, stored as blank, never a rejection."""
+    rows = body.rows
+    frame: dict[str, pd.Series] = {}
+    fields: list[str] = []
+
+    def tidy(meaning: str) -> pd.Series:
+        return body.text(meaning).str.replace(r"\s+", " ", regex=True)
+
+    for name in _TEXT_DETAILS:
+        frame[name] = tidy(name)
+    frame["contact1_phone"] = values.normalise_phones(body.text("contact1_phone"))
+    frame["contact2_phone"] = values.normalise_phones(body.text("contact2_phone"))
+    frame["postcode"] = tidy("postcode").str.upper()
+    frame["family_id"] = values.admission_number_key(body.text("family_id"))
+    fields += [n for n in (*_TEXT_DETAILS, "contact1_phone", "contact2_phone", "postcode", "family_id") if body.has(n)]
+
+    raw = body.text("ethnicity")
+    ethnicity = pd.Series(values.by_distinct(raw, lambda t: t.map(characteristics.ethnicity_code)), index=rows.index)
+    unknown = ethnicity.isna()
+    for text, group in rows[unknown].groupby(raw[unknown], sort=False):
+        result.add_rows(group, body.name("ethnicity"), f"'{text}' is not a DfE ethnicity code or description (e.g. "
+                        "WBRI, WROM, WIRT, 'Gypsy/Roma'); stored as blank — correct it in the MIS.", "warning")
+    frame["ethnicity"] = ethnicity.fillna("").astype("string")
+    fields += ["ethnicity"] if body.has("ethnicity") else []
+
+    for name in ("young_carer", "vulnerable"):
+        flags = values.parse_flags(body.text(name))
+        result.add_rows(rows[flags.isna()], body.name(name),
+                        "Use Y or N (or Yes/No, True/False, 1/0); stored as no — check the export.", "warning")
+        frame[name] = flags.fillna(0)
+        fields += [name] if body.has(name) else []
+
+    frame["social_worker"] = _social_worker(body, result)
+    fields += ["social_worker"] if any(body.has(m) for m in ("social_worker", "cin", "cp")) else []
+
+    frame["flags"] = _school_flags(body, result)
+    fields += ["flags"] if body.has("flags") or body.header.flags else []
+    return frame, fields
+
+
+def _social_worker(body, result: ReadResult) -> pd.Series:
+    """'' / 'CIN' / 'CP' / 'SW' from a status column, or from separate CIN and CP Y/N columns
+    (a child protection plan wins over a child in need plan)."""
+    rows = body.rows
+    raw = body.text("social_worker")
+    status = pd.Series(values.by_distinct(raw, lambda t: t.map(characteristics.social_worker_status)),
+                       index=rows.index, dtype=object)
+    unreadable = status.isna()
+    result.add_rows(rows[unreadable], body.name("social_worker"),
+                    "Use CIN, CP, Y (a social worker) or N; stored as blank — check the export.", "warning")
+    status = status.fillna("")
+    for meaning, code in (("cin", characteristics.CHILD_IN_NEED), ("cp", characteristics.CHILD_PROTECTION)):
+        if not body.has(meaning):
+            continue
+        flags = values.parse_flags(body.text(meaning))
+        result.add_rows(rows[flags.isna()], body.name(meaning), "Use Y or N; stored as no — check the export.",
+                        "warning")
+        status = status.where(~(flags.fillna(0) == 1).to_numpy(), code)
+    return status.astype("string")
+
+
+def _school_flags(body, result: ReadResult) -> pd.Series:
+    """The school's flags: names listed in a Flags column, and each 'Flag: <name>' column
+    that says Y."""
+    rows = body.rows
+    named = [characteristics.split_flags(text) for text in body.text("flags")]
+    for position, flag in body.header.flags.items():
+        column = values.parse_flags(body.cells[position].astype("string"))
+        result.add_rows(rows[column.isna()], body.header.names.get(position, flag),
+                        "Use Y or N; read as no — check the export.", "warning")
+        for found, yes in zip(named, (column.fillna(0) == 1).to_numpy()):
+            if yes:
+                found.append(flag)
+    return pd.Series([characteristics.join_flags(n) for n in named], index=rows.index, dtype="string")

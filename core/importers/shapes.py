@@ -15,10 +15,11 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from core import codes
+from core import characteristics, codes
 from core.calendar import academic_year, academic_year_label
 from core.importers import values
 from core.importers.headers import LABELS, Header, TitleFacts
+from core.importers.pupils import read_roll_details
 from core.importers.results import (
     LONG_MARKS, MARKS_STRING, PUPIL_ROLL, SUMMARY_COUNTS, WEEKDAY_GRID, WEEKLY_GRID, ColumnMapping, ReadResult,
 )
@@ -459,7 +460,7 @@ def check_academic_years(result: ReadResult) -> None:
 ROLL_FLAGS = ("pp", "fsm", "eal", "cla")
 ROLL_DATES = ("dob", "entry_date", "leave_date")
 ROLL_FIELDS = ("adno", "surname", "forename", "dob", "gender", "year_group", "nc_year", "form",
-               "pp", "fsm", "sen", "eal", "cla", "entry_date", "leave_date")
+               "pp", "fsm", "sen", "eal", "cla", "entry_date", "leave_date", *characteristics.ROLL_DETAIL_FIELDS)
 
 
 def read_roll(body: Body, result: ReadResult) -> None:
@@ -507,6 +508,10 @@ def read_roll(body: Body, result: ReadResult) -> None:
     result.add_rows(rows[sen.isna()], body.name("sen"), "SEN status must be N, K (SEN support) or E (EHC plan).")
     frame["sen"] = sen.fillna("N")
     fields += ["sen"] if body.has("sen") else []
+
+    details, detail_fields = read_roll_details(body, result)
+    frame.update(details)
+    fields += detail_fields
 
     result.pupils = pd.DataFrame(frame)
     result.roll_fields = tuple(f for f in ROLL_FIELDS if f in fields)

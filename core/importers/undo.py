@@ -16,11 +16,12 @@ from dataclasses import dataclass
 
 import sqlite_utils
 
-from core import store
+from core import characteristics, store
 
 # Pupil fields a roll import may change, restored from pupil_changes.before.
 RESTORED_FIELDS = ("adno", "surname", "forename", "dob", "gender", "year_group", "nc_year", "form",
-                   "pp", "fsm", "sen", "eal", "cla", "entry_date", "leave_date", "on_roll", "updated_import_id")
+                   "pp", "fsm", "sen", "eal", "cla", "entry_date", "leave_date", "on_roll", "updated_import_id",
+                   *characteristics.ROLL_DETAIL_FIELDS)
 
 
 class NothingToUndo(Exception):

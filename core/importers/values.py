@@ -160,6 +160,15 @@ def parse_flags(values: pd.Series) -> pd.Series:
     return flags
 
 
+def normalise_phones(values: pd.Series) -> pd.Series:
+    """Telephone numbers as written, spaces tidied; a UK number that lost its leading zero in
+    Excel (7700900123, 7700900123.0) gets it back."""
+    text = values.astype("string").fillna("").str.strip().str.replace(r"\s+", " ", regex=True)
+    text = text.str.replace(r"^(\d+)\.0+$", r"\1", regex=True)
+    lost_zero = text.str.fullmatch(r"[1-37-9]\d{9}").fillna(False).astype(bool)
+    return text.where(~lost_zero, "0" + text)
+
+
 _SEN = {"": "N", "N": "N", "NO": "N", "NONE": "N", "K": "K", "SEN SUPPORT": "K", "E": "E", "EHCP": "E", "EHC PLAN": "E", "S": "E"}
 
 

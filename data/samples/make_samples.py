@@ -76,14 +76,44 @@ def write_csv(folder: Path, name: str, rows: list[list[str]], encoding: str = "u
     (folder / name).write_bytes(buffer.getvalue().encode(encoding))
 
 
+# What the roll says about each pupil's family, contacts and groups (fictional: Ofcom drama
+# numbers, example.org, ZZ postcodes). Tom and Aarav are half-brothers (one family id);
+# ethnicity is written as codes and as descriptions, as MIS reports do.
+FAMILIES = [
+    {"contact": "Aoife O'Brien", "relationship": "Mother", "phone": "07700 900101", "email": "aoife.obrien@example.org",
+     "address": "4 Mill Lane, Riverside", "postcode": "ZZ1 1AA", "family": "", "ethnicity": "WIRI", "carer": "N",
+     "social": "", "vulnerable": "N", "breakfast": "Y"},
+    {"contact": "Priya Patel", "relationship": "Mother", "phone": "07700 900102", "email": "priya.patel@example.org",
+     "address": "12 Church Street, Riverside", "postcode": "ZZ1 2BB", "family": "F0102", "ethnicity": "MOTH",
+     "carer": "N", "social": "", "vulnerable": "N", "breakfast": "N"},
+    {"contact": "Lucía Lopez", "relationship": "Mother", "phone": "07700 900103", "email": "",
+     "address": "7 Station Road, Riverside", "postcode": "ZZ1 3CC", "family": "", "ethnicity": "White - Other",
+     "carer": "N", "social": "CIN", "vulnerable": "Y", "breakfast": "N"},
+    {"contact": "Jan Nowak", "relationship": "Father", "phone": "07700 900104", "email": "jan.nowak@example.org",
+     "address": "21 Park Avenue, Riverside", "postcode": "ZZ1 4DD", "family": "", "ethnicity": "Gypsy/Roma",
+     "carer": "N", "social": "", "vulnerable": "N", "breakfast": "Y"},
+    {"contact": "Riverside Children's Services", "relationship": "Social worker", "phone": "01632 960105",
+     "email": "", "address": "", "postcode": "", "family": "", "ethnicity": "BAFR", "carer": "Y",
+     "social": "CLA", "vulnerable": "Y", "breakfast": "N"},
+    {"contact": "Priya Patel", "relationship": "Mother", "phone": "07700 900102", "email": "priya.patel@example.org",
+     "address": "12 Church Street, Riverside", "postcode": "ZZ1 2BB", "family": "F0102", "ethnicity": "AIND",
+     "carer": "N", "social": "", "vulnerable": "N", "breakfast": "N"},
+]
+
+
 def roll(folder: Path) -> None:
-    """SIMS-style pupil roll, UTF-8 with a BOM, two title rows above the header."""
+    """SIMS-style pupil roll, UTF-8 with a BOM, two title rows above the header; with the
+    contacts, family, ethnicity, young carer, social worker, vulnerable and flag columns."""
     header = ["UPN", "Adno", "Legal Surname", "Legal Forename", "DOB", "Gender", "Year", "Reg Group",
-              "Pupil Premium", "FSM Eligible", "SEN Status", "EAL", "Looked After"]
-    keys = ["upn", "adno", "surname", "forename", "dob", "gender", "year", "form", "pp", "fsm", "sen", "eal", "cla"]
+              "Pupil Premium", "FSM Eligible", "SEN Status", "EAL", "Looked After", "Primary Contact Name",
+              "Primary Contact Relationship", "Contact 1 Telephone", "Contact 1 Email", "Address", "Postcode",
+              "Family ID", "Ethnicity", "Young Carer", "Social Worker", "Vulnerable", "Flag: Breakfast club"]
+    keys = ["upn", "adno", "surname", "forename", "dob", "gender", "year", "form", "pp", "fsm", "sen", "eal", "cla",
+            "contact", "relationship", "phone", "email", "address", "postcode", "family", "ethnicity", "carer",
+            "social", "vulnerable", "breakfast"]
     rows = [["Pupil roll — Sample Academy"], ["Report run 04/09/2026 09:12"], header]
-    for p in PUPILS:
-        record = {**p, "dob": date.fromisoformat(p["dob"]).strftime("%d/%m/%Y")}
+    for p, family in zip(PUPILS, FAMILIES):
+        record = {**p, **family, "dob": date.fromisoformat(p["dob"]).strftime("%d/%m/%Y")}
         rows.append([record[k] for k in keys])
     write_csv(folder, "pupil_roll.csv", rows, encoding="utf-8-sig")
 

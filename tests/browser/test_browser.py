@@ -13,15 +13,17 @@ from tests.app_school import PUPIL_NAMES, password_of
 
 pytestmark = pytest.mark.browser
 
+CASE_WORK = ["Overview", "Below 90%", "Patterns", "Pupil", "Today", "Casework", "Families", "Letters", "Meeting", "Reports",
+             "Data quality"]
 MENUS = {
-    "admin": ["Overview", "Below 90%", "Patterns", "Pupil", "Casework", "Meeting", "Reports", "Upload", "Admin"],
-    "officer": ["Overview", "Below 90%", "Patterns", "Pupil", "Casework", "Meeting", "Reports", "Upload"],
-    "pastoral": ["Overview", "Below 90%", "Patterns", "Pupil", "Casework", "Meeting", "Reports"],
-    "secondary": ["Overview", "Below 90%", "Patterns", "Pupil", "Casework", "Meeting", "Reports"],
+    "admin": [*CASE_WORK, "Upload", "Admin"],
+    "officer": [*CASE_WORK, "Upload"],
+    "pastoral": CASE_WORK,
+    "secondary": CASE_WORK,
     "viewer": ["Overview", "Below 90%", "Patterns", "Pupil", "Casework", "Reports"],
 }
-ADDRESSES = ["", "overview", "below-90", "patterns", "pupil", "casework", "meeting", "reports", "upload", "admin",
-             "no-such-page"]
+ADDRESSES = ["", "overview", "below-90", "patterns", "pupil", "today", "casework", "families", "letters", "meeting",
+             "reports", "data-quality", "upload", "admin", "no-such-page"]
 
 
 def expect_login_form_only(page: Page) -> None:

@@ -1,0 +1,88 @@
+"""Data quality — can we trust the figures? Missing marks, N marks older than the school
+days allowed to resolve them, pupils in the marks but not on the roll, UPNs failing the
+check letter, leavers still receiving marks and marks on closure days: each a count and
+a list, with what to do about it."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from app_pages import access, lists, queries, sidebar
+from app_pages.formatting import pupil_name, uk
+from core import codes, data_quality
+
+CHECK_KEY = "dq_check"
+
+user = access.require("data_quality")
+path, version = queries.db_path(), queries.version()
+period = sidebar.chosen_period()
+settings = queries.settings(path, version)
+masked = sidebar.meeting_mode()
+
+st.title("Data quality")
+if period is None:
+    lists.no_registers_yet(user)
+    st.stop()
+
+ids = queries.scoped_pupil_ids(user, path, version)
+found = queries.data_quality(path, version, period.date_from, period.as_of, ids)
+counts = data_quality.counts(found)
+pupils = queries.pupils(path, version).set_index("id")
+st.caption(f"{uk(period.date_from)} to {uk(period.as_of)}" + ("" if user.sees_all_pupils else
+                                                             f" · {user.scope_label()} only")
+           + " · every figure counts only the marks as stored; fix these in the MIS and upload again.")
+
+checks = list(data_quality.CHECKS)
+if st.session_state.get(CHECK_KEY) not in checks:
+    st.session_state[CHECK_KEY] = next((c for c in checks if counts[c]), checks[0])
+chosen = st.segmented_control(
+    "Check", checks, key=CHECK_KEY, required=True, label_visibility="collapsed",
+    format_func=lambda c: f"{data_quality.title(c, settings)}: {counts[c]:,}")
+check = data_quality.CHECKS[chosen]
+frame = found[chosen]
+
+st.subheader(f"{data_quality.title(chosen, settings)} — {counts[chosen]:,} {check.unit}")
+st.caption(check.what_to_do)
+if frame.empty:
+    st.success("Nothing to fix here.")
+    st.stop()
+
+known = frame["pupil_id"].isin(pupils.index)
+table = pd.DataFrame({
+    "pupil_id": frame["pupil_id"].to_numpy(),
+    "Pupil": [pupil_name(pupils.at[p, "surname"], pupils.at[p, "forename"], masked) if p in pupils.index else ""
+              for p in frame["pupil_id"]],
+    "UPN": frame["pupil_id"].map(pupils["upn"]).fillna("").to_numpy(),
+    "Form": frame["pupil_id"].map(pupils["form"]).fillna("").to_numpy(),
+})
+if "date" in frame.columns:
+    table = table.assign(Date=frame["date"].map(lambda d: f"{d:%a} {uk(d)}").to_numpy(),
+                         Session=frame["session"].to_numpy(),
+                         Mark=frame["code"].map(codes.meaning).to_numpy())
+if "school_days_old" in frame.columns:
+    table = table.assign(**{"School days old": frame["school_days_old"].to_numpy()})
+if "leave_date" in frame.columns:
+    table = table.assign(**{"Left on": frame["leave_date"].map(uk).to_numpy()})
+if "marks" in frame.columns:
+    table = table.assign(**{"Marks stored": frame["marks"].to_numpy()})
+if "Date" in table.columns:
+    table = table.sort_values(["Date", "Form", "Pupil"], ignore_index=True)
+
+left, right = st.columns([4, 1.3], vertical_alignment="bottom")
+with right:
+    lists.download_buttons(table.drop(columns="pupil_id"), f"data_quality_{chosen}", period.as_of, "dq")
+
+
+def open_clicked() -> None:
+    click = st.session_state.get("dq_open")
+    if click is not None:
+        st.session_state["dq_open_pupil"] = int(table.iloc[click["row"]]["pupil_id"])
+
+
+st.dataframe(table.assign(Open="Open")[["Open", *[c for c in table.columns if c != "pupil_id"]]], hide_index=True,
+             width="stretch", height=min(38 + 35 * len(table), 560),
+             column_config={"Open": st.column_config.ButtonColumn("", type="tertiary", on_click=open_clicked,
+                                                                  key="dq_open", width=60, pinned=True)})
+if st.session_state.get("dq_open_pupil"):
+    lists.open_pupil(st.session_state.pop("dq_open_pupil"))

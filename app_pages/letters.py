@@ -1,0 +1,213 @@
+"""Letters — who gets which letter? Stage 1/2/3 attendance letters, an invitation to an
+attendance meeting, a leave-of-absence decision and a penalty-notice warning, from the
+school's templates, for one pupil or a batch (e.g. everyone who crossed into persistent
+absence since the last upload) as one PDF; each letter sent goes on the pupil's record,
+so the escalation stage is always known."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+import streamlit as st
+
+from app_pages import access, formatting, lists, queries, sidebar
+from app_pages.formatting import pupil_name, uk, uk_time
+from core import calendar, cases, letters, store, triggers
+
+WHO = {
+    "new_pa": "Newly below 90%",
+    "pa": "Below 90%",
+    "penalty": "Penalty threshold",
+    "next_stage": "Due this stage",
+    "chosen": "Choose pupils",
+}
+WHO_HELP = ("Newly below 90%: crossed into persistent absence since the previous upload. Penalty threshold: reached "
+            "the penalty-notice threshold this year. Due this stage: below 90% and sent the stage before this one.")
+PDF_KEY = "letters_pdf"
+FIELD_HELP = "Fields you can use: " + ", ".join(f"{{{name}}} ({what})" for name, what in letters.FIELDS.items())
+
+
+def candidates(who: str, kind: str, figures: pd.DataFrame, change: pd.DataFrame, reached: pd.DataFrame,
+               stages: pd.DataFrame) -> pd.DataFrame:
+    """The pupils a batch is for."""
+    counted = figures[figures["possible_sessions"] > 0]
+    if who == "new_pa":
+        return counted[counted["pupil_id"].isin(change.loc[change["newly_persistent"], "pupil_id"])]
+    if who == "pa":
+        return counted[counted["persistently_absent"]]
+    if who == "penalty":
+        return counted[counted["pupil_id"].isin(reached.loc[reached["trigger"] == triggers.PENALTY_NOTICE_THRESHOLD,
+                                                            "pupil_id"])]
+    if who == "next_stage":
+        stage = counted["pupil_id"].map(stages.set_index("pupil_id")["stage"]) if not stages.empty else None
+        due = (stage.fillna(0).astype(int) + 1) == letters.STAGES.get(kind, 0) if stage is not None else \
+            pd.Series(letters.STAGES.get(kind) == 1, index=counted.index)
+        return counted[counted["persistently_absent"] & due.to_numpy()]
+    return counted.iloc[0:0]
+
+
+user = access.require("letters")
+viewer = formatting.viewer(user)
+path, version = queries.db_path(), queries.version()
+period = sidebar.chosen_period()
+settings = queries.settings(path, version)
+
+st.title("Letters")
+if period is None:
+    lists.no_registers_yet(user)
+    st.stop()
+
+make_tab, templates_tab, sent_tab = st.tabs(["Make letters", "Templates", "Letters sent"])
+with store.opened(path) as db:
+    templates = letters.templates(db)
+
+ids = queries.scoped_pupil_ids(user, path, version)
+figures = queries.scoped(queries.pupil_figures(path, version, period.date_from, period.as_of), user, path, version)
+with store.opened(path) as db:
+    stages = letters.stages(db, viewer, None if ids is None else list(ids),
+                            since=calendar.academic_year_start(period.as_of))
+
+with make_tab:
+    kind_column, who_column = st.columns([2, 3], vertical_alignment="bottom")
+    kind = kind_column.selectbox("Letter", list(letters.KIND_LABELS), format_func=letters.KIND_LABELS.get,
+                                 key="l_kind")
+    who = who_column.segmented_control("For", list(WHO), format_func=WHO.get, key="l_who", default="new_pa",
+                                       required=True, help=WHO_HELP)
+    previous = queries.previous_as_at(path, version)
+    compare_with = previous if previous and previous < period.as_of else None
+    change = queries.change_since(path, version, period.date_from, period.as_of, compare_with, ids)
+    reached = queries.triggers_reached(path, version, period.as_of)
+    chosen = candidates(who, kind, figures, change, reached, stages)
+    if who == "chosen":
+        named = figures[figures["possible_sessions"] > 0].sort_values(["surname", "forename"])
+        labels = {int(r.pupil_id): f"{pupil_name(r.surname, r.forename)} — {r.form or '—'} — {r.attendance_pct:.1f}%"
+                  for r in named.itertuples()}
+        picked = st.multiselect("Pupils", list(labels), format_func=labels.get, key="l_pupils",
+                                placeholder="Type a name")
+        chosen = named[named["pupil_id"].isin(picked)]
+
+    stage_of = stages.set_index("pupil_id")["stage"] if not stages.empty else pd.Series(dtype="int64")
+    table = pd.DataFrame({
+        "Send": True,
+        "pupil_id": chosen["pupil_id"].to_numpy(),
+        "Pupil": [pupil_name(s, f, sidebar.meeting_mode()) for s, f in zip(chosen["surname"], chosen["forename"])],
+        "Form": chosen["form"].to_numpy(),
+        "Attendance %": chosen["attendance_pct"].round(1).to_numpy(),
+        "Unauthorised": chosen["unauthorised_sessions"].to_numpy(),
+        "Letters so far": [letters.stage_label(stage_of.get(p)) for p in chosen["pupil_id"]],
+    }).sort_values("Attendance %", ignore_index=True)
+    if table.empty:
+        st.info("No pupils for this letter here" + (" — choose some above." if who == "chosen" else
+                " in the dates chosen. Try another group, or choose pupils."))
+    else:
+        edited = st.data_editor(table, hide_index=True, width="stretch", key=f"l_table_{kind}_{who}",
+                                disabled=[c for c in table.columns if c != "Send"],
+                                column_order=[c for c in table.columns if c != "pupil_id"],
+                                column_config={"Send": st.column_config.CheckboxColumn("Send", width=60),
+                                               "Attendance %": st.column_config.NumberColumn(format="%.1f%%")},
+                                height=min(38 + 35 * len(table), 250))
+        selected = edited.loc[edited["Send"], "pupil_id"].astype(int).tolist()
+
+        asked: dict[str, str] = {}
+        needed = [name for name in templates[kind].fields if name in letters.ASKED_FIELDS]
+        if needed:
+            columns = st.columns(len(needed))
+            for column, name in zip(columns, needed):
+                asked[name] = column.text_input(name.replace("_", " ").capitalize(), key=f"l_{name}",
+                                                help=letters.FIELDS[name])
+        sign_column, date_column = st.columns([3, 1.2])
+        signatory = sign_column.text_input("Signed by", value=settings["letter_signatory"] or user.name,
+                                           key="l_signatory")
+        letter_date = date_column.date_input("Letter date", value=date.today(), format="DD/MM/YYYY", key="l_date")
+
+        with store.opened(path) as db:
+            values = letters.field_values(db, period, selected, letter_date, signatory, asked)
+        try:
+            batch = letters.compose(templates[kind], values)
+        except letters.LetterError as error:
+            st.error(str(error))
+            batch = letters.Batch()
+        if batch.refused:
+            st.warning(f"{len(batch.refused)} letter{'s' if len(batch.refused) != 1 else ''} cannot be made yet:\n"
+                       + "\n".join(f"- **{name}**: {why}" for _, name, why in batch.refused[:10]))
+        st.caption(f"{len(batch.letters)} letter{'s' if len(batch.letters) != 1 else ''} ready · attendance and "
+                   f"sessions from {uk(period.date_from)} to {uk(period.as_of)} (the sidebar's dates)")
+        if batch.letters:
+            with st.expander(f"Preview: {batch.letters[0].pupil_name}"):
+                st.markdown(f"**{batch.letters[0].title}**")
+                st.text(batch.letters[0].body)
+            preview, send = st.columns(2)
+
+            def make_pdf(made=batch.letters, on=letter_date) -> bytes:
+                return letters.pdf_bytes(made, settings["school_name"], settings["school_address"], on)
+
+            preview.download_button("Download the PDF without recording", make_pdf, f"letters_{kind}_{letter_date}.pdf",
+                                    "application/pdf", icon=":material/draft:", width="stretch", key="l_preview")
+            if send.button(f"Record {len(batch.letters)} as sent and get the PDF", type="primary", width="stretch",
+                           icon=":material/send:", key="l_send"):
+                try:
+                    with store.opened(path) as db:
+                        count = letters.record_sent(db, viewer, templates[kind], batch.letters, letter_date)
+                    st.session_state[PDF_KEY] = (make_pdf(), f"letters_{kind}_{letter_date}.pdf", count)
+                    st.rerun()
+                except cases.CaseError as error:
+                    st.error(str(error))
+        if PDF_KEY in st.session_state:
+            pdf_sent, name, count = st.session_state[PDF_KEY]
+            st.success(f"{count} letter{'s' if count != 1 else ''} recorded on the pupils' records.")
+            st.download_button("Download the letters (PDF)", pdf_sent, name, "application/pdf", type="primary",
+                               icon=":material/download:", key="l_download",
+                               on_click=lambda: st.session_state.pop(PDF_KEY, None))
+
+with templates_tab:
+    editable = user.may("edit_letter_templates")
+    kind_to_edit = st.selectbox("Template", list(letters.KIND_LABELS), format_func=letters.KIND_LABELS.get,
+                                key="l_edit_kind")
+    template = templates[kind_to_edit]
+    if template.updated_by:
+        st.caption(f"The school's wording, last changed by {template.updated_by} on {uk_time(template.updated_at)}.")
+    else:
+        st.caption("The standard wording (not changed by the school).")
+    with st.form(f"template_{kind_to_edit}", border=False):
+        title = st.text_input("Title", template.title, disabled=not editable,
+                              key=f"l_template_title_{kind_to_edit}")
+        body = st.text_area("Letter", template.body, height=320, disabled=not editable, help=FIELD_HELP,
+                            key=f"l_template_body_{kind_to_edit}")
+        save, reset, _ = st.columns([1, 1.6, 2.4])
+        saved = save.form_submit_button("Save", type="primary", disabled=not editable, key="l_template_save")
+        reset_clicked = reset.form_submit_button("Back to the standard wording", disabled=not editable,
+                                                 key="l_template_reset")
+    st.caption(FIELD_HELP)
+    if not editable:
+        st.caption("Only an administrator or the attendance officer can change the templates.")
+    if saved or reset_clicked:
+        try:
+            with store.opened(path) as db:
+                if saved:
+                    letters.save_template(db, viewer, kind_to_edit, title, body)
+                else:
+                    letters.reset_template(db, viewer, kind_to_edit)
+                    for key in (f"l_template_title_{kind_to_edit}", f"l_template_body_{kind_to_edit}"):
+                        st.session_state.pop(key, None)  # show the standard wording again
+            st.toast("Template saved." if saved else "Back to the standard wording.", icon=":material/check:")
+            st.rerun()
+        except letters.LetterError as error:
+            st.error(str(error))
+
+with sent_tab:
+    with store.opened(path) as db:
+        sent = cases.contacts(db, viewer, None if ids is None else list(ids))
+    sent = sent[sent["kind"] == "letter"]
+    if sent.empty:
+        st.caption("No letters recorded yet.")
+    else:
+        names = queries.pupils(path, version).set_index("id")
+        st.dataframe(pd.DataFrame({
+            "Date": sent["contact_on"].map(uk),
+            "Pupil": [pupil_name(names.at[p, "surname"], names.at[p, "forename"], sidebar.meeting_mode())
+                      for p in sent["pupil_id"]],
+            "To": sent["with_whom"],
+            "Letter": sent.get("summary", ""),
+            "By": sent["created_by"],
+        }), hide_index=True, width="stretch")

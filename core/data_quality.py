@@ -1,0 +1,180 @@
+"""Data quality: the lists that let a school trust its figures, each with a count.
+
+- missing marks: sessions stored with no mark (they count in no total);
+- unresolved N: `N` (no reason yet) marks older than the school days allowed to resolve
+  them (DOMAIN.md §4, a setting: 5);
+- not on the roll: pupils in the marks whom no roll upload has listed;
+- invalid UPNs: UPNs whose check letter or form is wrong (FORMATS.md);
+- leavers still receiving marks: marks after a pupil's leave date;
+- marks on closure days: present or absence marks at a session closed for everyone else
+  (the importer's rule for a closure).
+
+Every list takes the period (and, for a head of section, `pupil_ids`) and reads the
+marks table through its (day, code) index.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import sqlite_utils
+
+from core import calendar, codes, metrics, store
+from core.importers import CLOSURE_SHARE, values
+
+MISSING_MARKS = "missing_marks"
+UNRESOLVED_N = "unresolved_n"
+NOT_ON_ROLL = "not_on_roll"
+INVALID_UPNS = "invalid_upns"
+LEAVERS_WITH_MARKS = "leavers_with_marks"
+CLOSURE_DAY_MARKS = "closure_day_marks"
+
+
+@dataclass(frozen=True)
+class Check:
+    title: str
+    short: str  # in a line of counts ("62 missing marks · 10 N over 5 school days")
+    unit: str  # what the count counts
+    what_to_do: str
+
+
+CHECKS: dict[str, Check] = {
+    MISSING_MARKS: Check("Missing marks", "missing marks", "sessions",
+                         "Take the register in the MIS for these sessions, then upload the export again."),
+    UNRESOLVED_N: Check("N older than {days} school days", "N over {days} school days", "marks",
+                        "Find out the reason and change the N in the MIS (then upload again)."),
+    NOT_ON_ROLL: Check("In the marks, not on the roll", "not on the roll", "pupils",
+                       "Upload the current pupil roll; if the pupil has left, check their marks."),
+    INVALID_UPNS: Check("UPNs failing the check letter", "invalid UPNs", "pupils",
+                        "Correct the UPN in the MIS and upload the roll."),
+    LEAVERS_WITH_MARKS: Check("Leavers still receiving marks", "marks after leaving", "marks",
+                              "Remove the marks after the leave date in the MIS, or correct the leave date."),
+    CLOSURE_DAY_MARKS: Check("Marks on closure days", "marks on closure days", "marks",
+                             "The school was closed for everyone else: check these marks in the MIS."),
+}
+
+MARK_LIST_COLUMNS = ["pupil_id", "date", "session", "code"]
+
+
+def _days(period: metrics.Period) -> tuple[int, int]:
+    return calendar.to_day(period.date_from), calendar.to_day(period.as_of)
+
+
+def _marks(db, sql: str, params: tuple) -> pd.DataFrame:
+    rows = db.execute(sql, params).fetchall()
+    frame = pd.DataFrame(rows, columns=["pupil_id", "day", "session", "code"]).astype(
+        {"pupil_id": "int64", "day": "int64", "session": "int64"})
+    return frame.assign(date=[calendar.from_day(d) for d in frame["day"]],
+                        session=frame["session"].map(dict(enumerate(calendar.SESSIONS))))
+
+
+def _scope(frame: pd.DataFrame, pupil_ids: list[int] | None, column: str = "pupil_id") -> pd.DataFrame:
+    return frame if pupil_ids is None else frame[frame[column].isin(pupil_ids)]
+
+
+def missing_marks(db: sqlite_utils.Database, period: metrics.Period, pupil_ids: list[int] | None = None) -> pd.DataFrame:
+    first, last = _days(period)
+    found = _marks(db, "SELECT pupil_id, day, session, code FROM marks WHERE day BETWEEN ? AND ? AND code = ''",
+                   (first, last))
+    return _scope(found, pupil_ids)[MARK_LIST_COLUMNS]
+
+
+def unresolved_n(db: sqlite_utils.Database, period: metrics.Period, pupil_ids: list[int] | None = None,
+                 school_days: int | None = None) -> pd.DataFrame:
+    """`N` marks with more than `school_days` school days after them up to the period's end:
+    date, session and how many school days old each is."""
+    if school_days is None:
+        school_days = int(store.get_settings(db)["unresolved_n_school_days"])
+    first, last = _days(period)
+    found = _marks(db, "SELECT pupil_id, day, session, code FROM marks WHERE day BETWEEN ? AND ? AND code = 'N'",
+                   (first, last))
+    held = store.school_session_days(db, first, last)["day"].to_numpy()
+    age = len(held) - np.searchsorted(held, found["day"].to_numpy(), side="right")
+    found = found.assign(school_days_old=age)
+    return _scope(found[found["school_days_old"] > school_days], pupil_ids)[MARK_LIST_COLUMNS + ["school_days_old"]]
+
+
+def not_on_roll(db: sqlite_utils.Database, period: metrics.Period, pupil_ids: list[int] | None = None) -> pd.DataFrame:
+    """Pupils added from marks whom no roll has listed, with their marks in the period."""
+    first, last = _days(period)
+    rows = db.execute(
+        "SELECT p.id, COUNT(m.day) FROM pupils p JOIN marks m ON m.pupil_id = p.id AND m.day BETWEEN ? AND ? "
+        "WHERE p.on_roll = 0 GROUP BY p.id", (first, last)).fetchall()
+    return _scope(pd.DataFrame(rows, columns=["pupil_id", "marks"]), pupil_ids)
+
+
+def invalid_upns(db: sqlite_utils.Database, pupil_ids: list[int] | None = None) -> pd.DataFrame:
+    pupils = store.pupils_frame(db)
+    bad = ~values.valid_upns(pupils["upn"].astype("string")).to_numpy()
+    return _scope(pupils.loc[bad, ["id", "upn"]].rename(columns={"id": "pupil_id"}), pupil_ids)
+
+
+def leavers_with_marks(db: sqlite_utils.Database, period: metrics.Period,
+                       pupil_ids: list[int] | None = None) -> pd.DataFrame:
+    """Marks dated after the pupil's leave date (a missing mark included: the register still lists them)."""
+    first, last = _days(period)
+    pupils = store.pupils_frame(db)
+    leavers = pupils[pupils["leave_date"].fillna("") != ""]
+    if leavers.empty:
+        return pd.DataFrame(columns=MARK_LIST_COLUMNS + ["leave_date"])
+    left_on = {int(i): calendar.to_day(pd.Timestamp(d).date()) for i, d in zip(leavers["id"], leavers["leave_date"])}
+    found = _marks(db, "SELECT pupil_id, day, session, code FROM marks WHERE day BETWEEN ? AND ? AND pupil_id IN "
+                   "(SELECT value FROM json_each(?))", (first, last, json.dumps(list(left_on))))
+    found = found[found["day"].to_numpy() > found["pupil_id"].map(left_on).to_numpy()]
+    found = found.assign(leave_date=found["pupil_id"].map(
+        {i: calendar.from_day(d) for i, d in left_on.items()}))
+    return _scope(found, pupil_ids)[MARK_LIST_COLUMNS + ["leave_date"]]
+
+
+def closure_day_marks(db: sqlite_utils.Database, period: metrics.Period,
+                      pupil_ids: list[int] | None = None) -> pd.DataFrame:
+    """Marks that count as a possible session (present or absent) at a session on which at
+    least `CLOSURE_SHARE` of the other marks — and two or more — are whole-school closures.
+    A pupil not yet on roll (`Z`) or not required to attend (`X`) that day is no problem."""
+    first, last = _days(period)
+    # One pass over the (day, code) index: marks by day and code, AM and PM apart.
+    rows = db.execute("SELECT day, code, SUM(session = 0), SUM(session = 1) FROM marks WHERE day BETWEEN ? AND ? "
+                      "GROUP BY day, code", (first, last)).fetchall()
+    tally = pd.DataFrame(rows, columns=["day", "code", 0, 1]).melt(
+        id_vars=["day", "code"], var_name="session", value_name="marks")
+    not_possible = {c.code for c in codes.CODE_TABLE if c.category == codes.NOT_POSSIBLE}
+    tally = tally.assign(closed=tally["marks"].where(tally["code"].isin(codes.SCHOOL_CLOSED_CODES), 0),
+                         open=tally["marks"].where(~tally["code"].isin(not_possible) & (tally["code"] != ""), 0))
+    sessions = tally.groupby(["day", "session"], as_index=False)[["closed", "open"]].sum()
+    others = sessions["open"] - 1  # everyone else: not the mark itself
+    flagged = sessions[(sessions["open"] > 0) & (sessions["closed"] >= 2)
+                       & (sessions["closed"] >= CLOSURE_SHARE * (sessions["closed"] + others))]
+    closed = ", ".join("?" * len(codes.SCHOOL_CLOSED_CODES))
+    if flagged.empty:
+        return pd.DataFrame(columns=MARK_LIST_COLUMNS)
+    found = _marks(db, f"SELECT pupil_id, day, session, code FROM marks WHERE (day, session) IN (SELECT "
+                   "json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?)) "
+                   f"AND code NOT IN ({closed}) AND code != ''",
+                   (json.dumps(flagged[["day", "session"]].astype(int).to_numpy().tolist()), *codes.SCHOOL_CLOSED_CODES))
+    category = codes.classify_by_era(found["code"], codes.era_of(calendar.days_to_dates(found["day"])))
+    found = found[category.isin(codes.POSSIBLE_CATEGORIES).to_numpy()]
+    return _scope(found, pupil_ids)[MARK_LIST_COLUMNS]
+
+
+def lists(db: sqlite_utils.Database, period: metrics.Period, pupil_ids: list[int] | None = None) -> dict[str, pd.DataFrame]:
+    """Every data-quality list, by check id (the keys of CHECKS)."""
+    return {
+        MISSING_MARKS: missing_marks(db, period, pupil_ids),
+        UNRESOLVED_N: unresolved_n(db, period, pupil_ids),
+        NOT_ON_ROLL: not_on_roll(db, period, pupil_ids),
+        INVALID_UPNS: invalid_upns(db, pupil_ids),
+        LEAVERS_WITH_MARKS: leavers_with_marks(db, period, pupil_ids),
+        CLOSURE_DAY_MARKS: closure_day_marks(db, period, pupil_ids),
+    }
+
+
+def counts(found: dict[str, pd.DataFrame]) -> dict[str, int]:
+    return {check: len(frame) for check, frame in found.items()}
+
+
+def title(check: str, settings: dict, short: bool = False) -> str:
+    found = CHECKS[check]
+    return (found.short if short else found.title).format(days=settings["unresolved_n_school_days"])

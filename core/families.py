@@ -1,0 +1,349 @@
+"""Families: siblings, their attendance side by side, the days they miss together, and
+penalty notices counted per parent per child.
+
+Siblings are linked by the family (or contact) id the MIS exports in the roll. Without
+one, pupils who share a parent's phone or email, or an address and a surname, are
+*suggested* as siblings; a person confirms or rules out each suggestion, and that
+decision is stored (and audited), so it is never asked again. A family is every pupil
+reachable through such links.
+
+Penalty notices follow the national framework: per parent per child, a second notice
+within the repeat period (3 years) is the flat second amount, and there is no third — the
+next step is other action, such as prosecution. Amounts and limits are settings.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+import pandas as pd
+import sqlite_utils
+
+from core import auth, calendar, cases, characteristics, codes, store
+from core.importers import values
+
+PENALTY_TYPE = "Penalty notice"
+NOT_RECORDED = "(parent not recorded)"
+# Keys shared by more pupils than this (a care home's address, a school's switchboard) suggest nobody.
+MOST_SHARING_A_KEY = 6
+
+LINK_COLUMNS = ["pupil_id", "sibling_id", "how"]
+SUGGESTION_COLUMNS = ["pupil_id", "sibling_id", "reason"]
+
+
+# --- parents' contact details (personal data) -------------------------------------------------
+
+
+def contacts(db: sqlite_utils.Database, viewer: cases.Viewer, pupil_ids: list[int] | None = None) -> pd.DataFrame:
+    """Each pupil's parent/carer contacts and address (`characteristics.CONTACT_FIELDS`),
+    for the roles doing case work only: a viewer gets a CaseError, never the details."""
+    if not auth.may(viewer.role, "see_contacts"):
+        raise cases.CaseError("Your role cannot see parents' contact details.")
+    people = store.pupils_frame(db, contacts=True)
+    if pupil_ids is not None:
+        people = people[people["id"].isin([int(p) for p in pupil_ids])]
+    return people[["id", *characteristics.CONTACT_FIELDS]].rename(columns={"id": "pupil_id"}).reset_index(drop=True)
+
+
+def contact_lines(row) -> list[str]:
+    """'Mother — Jane Smith · 07700 900123', then the email, for each contact."""
+    lines = []
+    for n in (1, 2):
+        who = " — ".join(p for p in (row.get(f"contact{n}_relationship", ""), row.get(f"contact{n}_name", "")) if p)
+        phone = str(row.get(f"contact{n}_phone", "") or "").replace(" ", "\u00a0")  # a number never breaks
+        if who or phone:
+            lines.append(" · ".join(p for p in (who, phone) if p))
+        if row.get(f"contact{n}_email"):
+            lines.append(str(row[f"contact{n}_email"]))
+    return lines
+
+
+# --- links ------------------------------------------------------------------------------
+
+
+def _people(db: sqlite_utils.Database) -> pd.DataFrame:
+    return store.pupils_frame(db, contacts=True)
+
+
+def _pairs(frame: pd.DataFrame, key: str) -> pd.DataFrame:
+    """Every pair (pupil_id < sibling_id) of pupils sharing a non-blank `key`."""
+    keyed = frame.loc[frame[key] != "", ["id", key]]
+    counts = keyed[key].map(keyed[key].value_counts())
+    keyed = keyed[counts <= MOST_SHARING_A_KEY] if key != "family_id" else keyed
+    pairs = keyed.merge(keyed, on=key, suffixes=("", "_other"))
+    pairs = pairs[pairs["id"] < pairs["id_other"]]
+    return pd.DataFrame({"pupil_id": pairs["id"].to_numpy(dtype=np.int64),
+                         "sibling_id": pairs["id_other"].to_numpy(dtype=np.int64), "key": pairs[key].to_numpy()})
+
+
+def decisions(db: sqlite_utils.Database) -> pd.DataFrame:
+    rows = db.execute("SELECT pupil_id, sibling_id, decision, reason, decided_by, decided_at FROM sibling_links").fetchall()
+    frame = pd.DataFrame(rows, columns=["pupil_id", "sibling_id", "decision", "reason", "decided_by", "decided_at"])
+    return frame.astype({"pupil_id": "int64", "sibling_id": "int64"})
+
+
+def links(db: sqlite_utils.Database) -> pd.DataFrame:
+    """Sibling pairs (pupil_id < sibling_id) and how each is known: 'family id' from the
+    roll, or 'confirmed' by a person."""
+    by_family_id = _pairs(store.pupils_frame(db), "family_id").assign(how="family id")
+    decided = decisions(db)
+    confirmed = decided[decided["decision"] == "confirmed"].assign(how="confirmed")
+    both = pd.concat([by_family_id[LINK_COLUMNS], confirmed[LINK_COLUMNS]], ignore_index=True)
+    return both.drop_duplicates(["pupil_id", "sibling_id"]).astype({"pupil_id": "int64", "sibling_id": "int64"})
+
+
+def families(db: sqlite_utils.Database) -> pd.Series:
+    """Each linked pupil's family number (pupil_id → the smallest pupil id in the family)."""
+    pairs = links(db)
+    if pairs.empty:
+        return pd.Series(dtype="int64", index=pd.Index([], dtype="int64", name="pupil_id"))
+    parent: dict[int, int] = {}
+
+    def root(x: int) -> int:
+        while parent.setdefault(x, x) != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for a, b in zip(pairs["pupil_id"], pairs["sibling_id"]):
+        ra, rb = root(int(a)), root(int(b))
+        if ra != rb:
+            parent[max(ra, rb)] = min(ra, rb)
+    members = sorted(parent)
+    return pd.Series([root(m) for m in members], index=pd.Index(members, name="pupil_id"), dtype="int64")
+
+
+def siblings(db: sqlite_utils.Database, pupil_ids: list[int] | None = None) -> pd.DataFrame:
+    """(pupil_id, sibling_id) for every pupil and each of their siblings (both ways round)."""
+    family = families(db)
+    frame = family.rename("family").reset_index()
+    both = frame.merge(frame, on="family", suffixes=("", "_sibling"))
+    both = both[both["pupil_id"] != both["pupil_id_sibling"]].rename(columns={"pupil_id_sibling": "sibling_id"})
+    if pupil_ids is not None:
+        both = both[both["pupil_id"].isin(pupil_ids)]
+    return both[["pupil_id", "sibling_id"]].reset_index(drop=True)
+
+
+def family_of(db: sqlite_utils.Database, pupil_id: int) -> list[int]:
+    """The pupil and all their siblings, in id order."""
+    family = families(db)
+    if pupil_id not in family.index:
+        return [int(pupil_id)]
+    return sorted(int(i) for i in family.index[family == family[pupil_id]])
+
+
+def _phone_key(phones: pd.Series) -> pd.Series:
+    digits = phones.fillna("").str.replace(r"\D", "", regex=True)
+    return digits.str[-10:].where(digits.str.len() >= 10, "")
+
+
+def _address_key(frame: pd.DataFrame) -> pd.Series:
+    text = (frame["address"].fillna("") + " " + frame["postcode"].fillna("")).str.lower()
+    key = text.str.replace(r"[^a-z0-9]+", " ", regex=True).str.strip()
+    return key.where(frame["address"].fillna("").str.strip() != "", "")
+
+
+def suggestions(db: sqlite_utils.Database, pupil_ids: list[int] | None = None) -> pd.DataFrame:
+    """Pupils who may be siblings, not yet linked and not yet decided on: a shared parent
+    phone or email, or a shared address and surname. With `pupil_ids`, only pairs
+    including one of them."""
+    people = _people(db)
+    people = people[people["on_roll"] == 1]
+    keys = pd.DataFrame({
+        "id": people["id"],
+        "phone1": _phone_key(people["contact1_phone"]), "phone2": _phone_key(people["contact2_phone"]),
+        "email1": people["contact1_email"].fillna("").str.strip().str.lower(),
+        "email2": people["contact2_email"].fillna("").str.strip().str.lower(),
+        "home": _address_key(people) + "|" + people["surname"].fillna("").map(values.name_key),
+    })
+    keys = keys.assign(home=keys["home"].where(~keys["home"].str.startswith("|") & ~keys["home"].str.endswith("|"), ""))
+    phones = pd.concat([keys[["id", "phone1"]].rename(columns={"phone1": "phone"}),
+                        keys[["id", "phone2"]].rename(columns={"phone2": "phone"})]).drop_duplicates()
+    emails = pd.concat([keys[["id", "email1"]].rename(columns={"email1": "email"}),
+                        keys[["id", "email2"]].rename(columns={"email2": "email"})]).drop_duplicates()
+    found = pd.concat([
+        _pairs(phones, "phone").assign(reason="same parent's phone"),
+        _pairs(emails, "email").assign(reason="same parent's email"),
+        _pairs(keys, "home").assign(reason="same address and surname"),
+    ], ignore_index=True)
+    if found.empty:
+        return pd.DataFrame(columns=SUGGESTION_COLUMNS)
+    found = (found.groupby(["pupil_id", "sibling_id"], as_index=False)["reason"]
+             .agg(lambda r: " · ".join(sorted(set(r)))))
+    family = families(db)
+    same_family = (found["pupil_id"].map(family).notna()
+                   & (found["pupil_id"].map(family) == found["sibling_id"].map(family)))
+    decided = decisions(db)
+    already = found.merge(decided[["pupil_id", "sibling_id"]], how="left", indicator=True)["_merge"] == "both"
+    found = found[~same_family.to_numpy() & ~already.to_numpy()]
+    if pupil_ids is not None:
+        found = found[found["pupil_id"].isin(pupil_ids) | found["sibling_id"].isin(pupil_ids)]
+    return found[SUGGESTION_COLUMNS].reset_index(drop=True)
+
+
+def decide(db: sqlite_utils.Database, viewer: cases.Viewer, pupil_id: int, sibling_id: int, confirmed: bool,
+           reason: str = "") -> None:
+    """Record that two pupils are (or are not) siblings; a later decision replaces an earlier one."""
+    if not viewer.may_write:
+        raise cases.CaseError("Your role can view families but not link siblings.")
+    first, second = sorted((int(pupil_id), int(sibling_id)))
+    if first == second:
+        raise cases.CaseError("A pupil cannot be their own sibling.")
+    decision = "confirmed" if confirmed else "rejected"
+    with store.transaction(db) as conn:
+        found = conn.execute("SELECT COUNT(*) FROM pupils WHERE id IN (?, ?)", (first, second)).fetchone()[0]
+        if found != 2:
+            raise cases.CaseError("One of these pupils is not in the store.")
+        conn.execute(
+            "INSERT INTO sibling_links (pupil_id, sibling_id, decision, reason, decided_by, decided_at) "
+            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(pupil_id, sibling_id) DO UPDATE SET decision = excluded.decision, "
+            "reason = excluded.reason, decided_by = excluded.decided_by, decided_at = excluded.decided_at",
+            (first, second, decision, reason.strip()[:200], viewer.username, store.now()))
+        store.audit(conn, viewer.username, f"siblings.{'confirm' if confirmed else 'reject'}", "pupils", first,
+                    {"sibling_id": second, "reason": reason.strip()[:200]})
+
+
+# --- the family view ------------------------------------------------------------------------
+
+SHARED_DAY_COLUMNS = ["date", "children", "codes", "run_days", "likely_holiday"]
+# Codes that say a family took a holiday; a run of days off together also suggests one.
+HOLIDAY_CODES = ("G", "H", "F")
+HOLIDAY_RUN_DAYS = 2
+
+
+def shared_days_off(db: sqlite_utils.Database, period, members: list[int]) -> pd.DataFrame:
+    """School days on which two or more of the children were absent all day (every possible
+    session absence): the date, how many, their codes, the length of the run of such days
+    it belongs to, and whether it looks like a family holiday (a holiday code, or a run of
+    at least two school days)."""
+    if len(members) < 2:
+        return pd.DataFrame(columns=SHARED_DAY_COLUMNS)
+    first_day, last_day = calendar.to_day(period.date_from), calendar.to_day(period.as_of)
+    marks = store.load_marks(db, first_day, last_day, pupil_ids=members)
+    category = codes.classify_by_era(marks["code"], codes.era_of(calendar.days_to_dates(marks["day"])))
+    marks = marks.assign(possible=category.isin(codes.POSSIBLE_CATEGORIES).to_numpy(),
+                         absent=category.isin([codes.AUTHORISED, codes.UNAUTHORISED]).to_numpy())
+    possible = marks[marks["possible"]]
+    days = possible.groupby(["pupil_id", "day"]).agg(all_absent=("absent", "all"),
+                                                     codes=("code", lambda c: "/".join(sorted(set(c)))))
+    off = days[days["all_absent"]].reset_index()
+    together = off.groupby("day").agg(children=("pupil_id", "nunique"), codes=("codes", lambda c: ", ".join(c)))
+    together = together[together["children"] >= 2]
+    if together.empty:
+        return pd.DataFrame(columns=SHARED_DAY_COLUMNS)
+    school_days = store.school_session_days(db, first_day, last_day)["day"].to_numpy()
+    position = np.searchsorted(school_days, together.index.to_numpy())
+    run = np.cumsum(np.diff(position, prepend=position[0] - 2) != 1)
+    run_days = pd.Series(run).map(pd.Series(run).value_counts()).to_numpy()
+    holiday_code = together["codes"].str.contains("|".join(HOLIDAY_CODES), regex=True).to_numpy()
+    holiday_run = pd.Series(holiday_code).groupby(run).transform("any").to_numpy()
+    return pd.DataFrame({
+        "date": [calendar.from_day(d) for d in together.index],
+        "children": together["children"].to_numpy(),
+        "codes": together["codes"].to_numpy(),
+        "run_days": run_days,
+        "likely_holiday": holiday_run | (run_days >= HOLIDAY_RUN_DAYS),
+    }, columns=SHARED_DAY_COLUMNS)
+
+
+# --- penalty notices, per parent per child --------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NoticeTerms:
+    """What the next penalty notice to a parent for a child would be."""
+
+    number: int  # 1 first, 2 second; 0 when no further notice may be issued
+    amount: str
+    earlier: int  # notices to this parent for this child within the repeat period
+
+    @property
+    def allowed(self) -> bool:
+        return self.number > 0
+
+
+def parent_key(name: str) -> str:
+    return values.name_key(name or "") or NOT_RECORDED
+
+
+def penalty_notices(db: sqlite_utils.Database, viewer: cases.Viewer, pupil_ids: list[int] | None = None) -> pd.DataFrame:
+    """Every penalty notice recorded (as a 'Penalty notice' action): pupil, the parent it went
+    to (when recorded), the date issued."""
+    actions = cases.interventions(db, viewer, pupil_ids)
+    notices = actions[actions["type"] == PENALTY_TYPE]
+    parents = dict(db.execute("SELECT intervention_id, parent FROM penalty_notice_parents").fetchall())
+    issued = [date.fromisoformat(str(d["date_issued"])) if isinstance(d, dict) and d.get("date_issued") else opened
+              for d, opened in zip(notices["details"], notices["opened_on"])]
+    return pd.DataFrame({
+        "intervention_id": notices["id"].to_numpy(),
+        "pupil_id": notices["pupil_id"].to_numpy(),
+        "parent": [parents.get(int(i), NOT_RECORDED) for i in notices["id"]],
+        "issued_on": issued,
+    }, columns=["intervention_id", "pupil_id", "parent", "issued_on"])
+
+
+def _years_before(on: date, years: int) -> date:
+    try:
+        return on.replace(year=on.year - years)
+    except ValueError:  # 29 February
+        return on.replace(year=on.year - years, day=28)
+
+
+def next_notice(notices: pd.DataFrame, pupil_id: int, parent: str, on: date, settings: dict) -> NoticeTerms:
+    """The next notice to `parent` for the pupil on `on`, by the national framework."""
+    amounts = settings["penalty_amounts"]
+    since = _years_before(on, int(settings["penalty_repeat_years"]))
+    mine = notices[(notices["pupil_id"] == pupil_id) & (notices["parent"].map(parent_key) == parent_key(parent))]
+    earlier = int(sum(since < d <= on for d in mine["issued_on"]))
+    most = int(settings["penalty_notices_per_parent_child"])
+    years = settings["penalty_repeat_years"]
+    if earlier >= most:
+        return NoticeTerms(0, f"No further notice: this parent has had {earlier} for this child within {years} years "
+                              "— consider other action, such as prosecution.", earlier)
+    if earlier == 0:
+        return NoticeTerms(1, f"£{amounts['first_paid_within_21_days']} if paid within 21 days, "
+                              f"£{amounts['first_paid_within_28_days']} within 28 days", 0)
+    return NoticeTerms(earlier + 1, f"£{amounts['second']} flat (a second notice within {years} years)", earlier)
+
+
+def notices_by_parent(notices: pd.DataFrame, members: list[int], parents: dict[int, list[str]], on: date,
+                      settings: dict) -> pd.DataFrame:
+    """Per child and parent: notices within the repeat period and what the next would be."""
+    rows = []
+    for pupil_id in members:
+        mine = notices[notices["pupil_id"] == pupil_id]
+        names = list(dict.fromkeys([*parents.get(pupil_id, []), *mine["parent"]]))
+        for parent in names or [NOT_RECORDED]:
+            terms = next_notice(notices, pupil_id, parent, on, settings)
+            issued = mine[mine["parent"].map(parent_key) == parent_key(parent)]["issued_on"]
+            rows.append({"pupil_id": pupil_id, "parent": parent, "notices": len(issued),
+                         "within_repeat_period": terms.earlier,
+                         "last_issued": max(issued) if len(issued) else None, "next_notice": terms.amount,
+                         "allowed": terms.allowed})
+    return pd.DataFrame(rows, columns=["pupil_id", "parent", "notices", "within_repeat_period", "last_issued",
+                                       "next_notice", "allowed"])
+
+
+def record_penalty_notice(db: sqlite_utils.Database, viewer: cases.Viewer, pupil_id: int, parent: str,
+                          issued_on: date, note: str = "") -> int:
+    """Record a penalty notice issued to a parent for a child (an action on the pupil's
+    record, tier 6); refused when the framework allows no further notice."""
+    parent = re.sub(r"\s+", " ", parent or "").strip()
+    if not parent:
+        raise cases.CaseError("Say which parent or carer the notice was issued to.")
+    settings = store.get_settings(db)
+    terms = next_notice(penalty_notices(db, viewer, [pupil_id]), pupil_id, parent, issued_on, settings)
+    if not terms.allowed:
+        raise cases.CaseError(terms.amount)
+    summary = f"Issued to {parent}: {terms.amount}." + (f" {note.strip()}" if note.strip() else "")
+    intervention_id = cases.open_intervention(db, viewer, pupil_id, PENALTY_TYPE, viewer.username, issued_on,
+                                              summary=summary, details={"date_issued": issued_on.isoformat()})
+    with store.transaction(db) as conn:
+        conn.execute("INSERT INTO penalty_notice_parents (intervention_id, parent) VALUES (?, ?)",
+                     (intervention_id, parent))
+        store.audit(conn, viewer.username, "penalty_notice.parent", "interventions", intervention_id,
+                    {"pupil_id": pupil_id, "parent": parent, "number": terms.number})
+    return intervention_id

@@ -1,0 +1,82 @@
+"""First-day calling in the browser, as the attendance officer does it at 9:40 on a Monday:
+upload this morning's register on the Today screen, call two parents, watch the list
+shrink, and find the calls logged against the pupils. Its own app and store (the test
+school with parents' contacts, this morning not yet uploaded)."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from core import auth, cases, store
+from tests.app_school import make_calling_school, password_of
+from tests.browser.conftest import CHROMIUM, AppServer
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def calling_app(tmp_path_factory):
+    from pathlib import Path
+
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Chromium is not installed (apt-get install chromium)")
+    folder = tmp_path_factory.mktemp("calling_school")
+    previous, auth.HASH_ROUNDS = auth.HASH_ROUNDS, 4
+    try:
+        files = make_calling_school(folder / "school.db", folder / "exports", with_today=False)
+    finally:
+        auth.HASH_ROUNDS = previous
+    server = AppServer(folder / "school.db", folder / "secrets.toml", folder / "streamlit.log")
+    server.start()
+    yield {"server": server, "files": files, "db": folder / "school.db"}
+    server.stop()
+
+
+def pupil_ids(db_path) -> dict[str, int]:
+    with store.opened(db_path) as db:
+        return dict(db.execute("SELECT surname, id FROM pupils").fetchall())
+
+
+def test_upload_this_morning_call_two_parents_and_the_list_shrinks(calling_app, page: Page):
+    server, ids = calling_app["server"], pupil_ids(calling_app["db"])
+    page.goto(f"{server.url}/today")
+    page.get_by_role("textbox", name="Username").fill("officer")
+    page.get_by_role("textbox", name="Password").fill(password_of("officer"))
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="Today", level=1)).to_be_visible(timeout=30_000)
+
+    # Upload this morning's register (the afternoon not taken yet).
+    page.get_by_text("Upload or paste today's register").click()
+    page.locator("input[type='file']").set_input_files(str(calling_app["files"]["today"]))
+    import_button = page.get_by_role("button", name="Import", exact=True)
+    expect(import_button).to_be_enabled()
+    import_button.click()
+    expect(page.get_by_text("imported:")).to_be_visible(timeout=30_000)
+    expect(page.get_by_text("4 still to call")).to_be_visible()
+    expect(page.get_by_text("Register of Mon 22/09/2025 AM")).to_be_visible()
+    cards = page.locator("[class*='st-key-pupil_']")
+    expect(cards).to_have_count(4)
+    expect(cards.first).to_contain_text("Clarke, Cody")  # child protection plan: first
+    expect(cards.first).to_contain_text("Carla Clarke")
+
+    # Call Clarke's mother: reached.
+    page.locator(f".st-key-pupil_{ids['Clarke']}").get_by_role("button", name="Reached").click()
+    expect(page.get_by_text("3 still to call")).to_be_visible()
+    expect(page.locator(f".st-key-pupil_{ids['Clarke']}")).to_have_count(0)
+
+    # Call Ahmed's mother: she gives a reason — illness, so I is the mark to enter in the MIS.
+    ahmed = page.locator(f".st-key-pupil_{ids['Ahmed']}")
+    ahmed.get_by_role("combobox").click()
+    page.get_by_role("option", name="Reason given: Illness (I)").click()
+    expect(page.get_by_text("2 still to call")).to_be_visible()
+    expect(cards).to_have_count(2)
+
+    # The calls made, on the list of everyone and on the pupils' records.
+    page.get_by_text("Everyone", exact=True).click()
+    expect(cards).to_have_count(4)
+    expect(page.locator(f".st-key-pupil_{ids['Ahmed']}")).to_contain_text("last: reason given — enter I in the MIS")
+    expect(page.locator(f".st-key-pupil_{ids['Clarke']}")).to_contain_text("by officer")
+    with store.opened(calling_app["db"]) as db:
+        calls = cases.contacts(db, cases.Viewer("officer", "attendance_officer"), [ids["Ahmed"], ids["Clarke"]])
+    assert sorted(zip(calls["pupil_id"], calls["kind"])) == sorted([(ids["Ahmed"], "call"), (ids["Clarke"], "call")])

@@ -1,0 +1,132 @@
+"""The attendance officer's other screens, driven like a user drives them (AppTest):
+Letters, Families, Data quality, the Overview's data-quality row, lateness and the new
+groups on Patterns and Below 90%."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from core import cases, families, store
+from tests.app_school import (  # noqa: F401 (fixtures)
+    all_text, calling_school, quick_hashes, school, signed_in, titles,
+)
+from tests.conftest import make_upn
+
+OFFICER = cases.Viewer("officer", "attendance_officer")
+
+
+def pupil_ids(db_path) -> dict[str, int]:
+    with store.opened(db_path) as db:
+        return dict(db.execute("SELECT surname, id FROM pupils").fetchall())
+
+
+# --- Letters -----------------------------------------------------------------------------
+
+
+def test_stage_1_letters_for_pupils_below_90_percent_are_recorded_on_their_records(calling_school):
+    app = signed_in("officer", "letters")
+    app.segmented_control(key="l_who").set_value("pa").run()
+    assert "letters ready" in all_text(app)
+    app.button(key="l_send").click().run()
+    assert "recorded on the pupils' records" in all_text(app)
+    with store.opened(calling_school) as db:
+        sent = cases.contacts(db, OFFICER)
+        actions = cases.interventions(db, OFFICER)
+    assert set(sent["kind"]) == {"letter"} and len(sent) == len(actions) >= 2
+    assert set(actions["type"]) == {"Attendance letter (stage 1)"}
+
+
+def test_a_letter_without_a_parent_in_the_roll_is_refused_with_what_to_add(school):
+    app = signed_in("officer", "letters")
+    app.segmented_control(key="l_who").set_value("pa").run()
+    text = all_text(app)
+    assert "cannot be made yet" in text and "Primary Contact Name" in text
+    assert "0 letters ready" in text
+
+
+def test_the_officer_edits_a_template_and_the_pastoral_lead_cannot(calling_school):
+    app = signed_in("officer", "letters")
+    app.text_input(key="l_template_title_stage_1").set_value("Attendance of {pupil_name}")
+    app.button(key="l_template_save").click().run()
+    with store.opened(calling_school) as db:
+        assert db.execute("SELECT title FROM letter_templates WHERE kind = 'stage_1'").fetchone() == (
+            "Attendance of {pupil_name}",)
+    lead = signed_in("pastoral", "letters")
+    assert "Only an administrator or the attendance officer" in all_text(lead)
+
+
+# --- Families ---------------------------------------------------------------------------
+
+
+def test_a_family_shows_every_childs_attendance(calling_school):
+    app = signed_in("officer", "families")
+    ids = pupil_ids(calling_school)
+    app.selectbox(key="fam_pupil").set_value(ids["Ahmed"]).run()
+    children = app.dataframe[0].value
+    assert children["Child"].tolist() == ["Ahmed, Amir", "Evans, Eli"]
+
+
+def test_a_suggested_sibling_is_confirmed_with_one_click(calling_school, tmp_path):
+    from core.importers import import_bytes
+
+    with store.opened(calling_school) as db:
+        import_bytes(db, f"UPN,Surname,Forename,Contact 1 Telephone\n{make_upn(2)},Brown,Bella,07700 900009\n"
+                         f"{make_upn(4)},Dunn,Dara,07700900009".encode(), "phones.csv", "officer")
+    ids = pupil_ids(calling_school)
+    app = signed_in("officer", "families")
+    assert "Siblings to confirm (1)" in [t.label for t in app.tabs]
+    app.button(key=f"fam_yes_{ids['Brown']}_{ids['Dunn']}").click().run()
+    with store.opened(calling_school) as db:
+        assert families.family_of(db, ids["Brown"]) == [ids["Brown"], ids["Dunn"]]
+
+
+# --- Data quality and the Overview ---------------------------------------------------------
+
+
+def test_the_data_quality_screen_lists_the_missing_marks(calling_school):
+    app = signed_in("officer", "data_quality")
+    assert titles(app) == ["Data quality"]
+    table = app.dataframe[0].value
+    assert table["Pupil"].tolist() == ["Brown, Bella"] and table["Session"].tolist() == ["AM"]
+
+
+def test_the_overview_counts_data_problems_and_links_the_officer_to_the_lists(calling_school):
+    text = all_text(signed_in("officer", "overview"))
+    assert "**Data quality** · :red[**1**] missing marks" in text
+    assert [link.label for link in signed_in("officer", "overview").get("page_link")] == ["See the lists"]
+    assert not signed_in("viewer", "overview").get("page_link")
+
+
+# --- Patterns and Below 90% ------------------------------------------------------------------
+
+
+def test_patterns_compare_young_carers_and_show_lateness(calling_school):
+    app = signed_in("viewer", "patterns")
+    app.selectbox(key="p_grouping").set_value("social_worker").run()
+    assert "Child protection plan" in all_text(app)
+    assert "Lateness" in [s.value for s in app.subheader]
+
+
+def test_below_90_filters_by_social_worker_involvement(calling_school):
+    app = signed_in("viewer", "below_90")
+    app.multiselect(key="f_groups").set_value(["CP plan"]).run()
+    assert list(app.dataframe[0].value["Pupil"]) == ["Clarke, Cody"]
+
+
+def test_the_date_of_a_penalty_notice_in_the_family_view_uses_the_framework(calling_school):
+    ids = pupil_ids(calling_school)
+    with store.opened(calling_school) as db:
+        families.record_penalty_notice(db, OFFICER, ids["Clarke"], "Carla Clarke", date(2025, 9, 19))
+    app = signed_in("officer", "families")
+    app.selectbox(key="fam_pupil").set_value(ids["Clarke"]).run()
+    notices = app.dataframe[-1].value
+    assert notices["The next notice would be"].tolist() == ["£160 flat (a second notice within 3 years)"]
+
+
+def test_an_admin_sets_the_address_and_signatory_the_letters_use(calling_school):
+    app = signed_in("admin", "admin")
+    app.text_area[0].set_value("1 School Road\nRiverside")
+    form_save = [b for b in app.button if b.label == "Save"][-1]
+    form_save.click().run()
+    with store.opened(calling_school) as db:
+        assert store.get_settings(db)["school_address"] == "1 School Road\nRiverside"

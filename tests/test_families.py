@@ -1,0 +1,181 @@
+"""Families: siblings from the roll's family id, or suggested and confirmed by a person;
+the days a family's children miss together; penalty notices per parent per child."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+
+from core import cases, families, metrics, store
+from tests.conftest import make_upn, marks_csv
+
+OFFICER = cases.Viewer("officer", "attendance_officer")
+VIEWER = cases.Viewer("governor", "viewer")
+MONDAY = date(2025, 9, 8)
+
+
+def roll(*pupils: dict) -> str:
+    columns = ["surname", "forename", "family", "phone", "email", "address", "postcode"]
+    lines = ["UPN,Surname,Forename,Year,Family ID,Contact 1 Telephone,Contact 1 Email,Address,Postcode"]
+    for i, pupil in enumerate(pupils, start=1):
+        row = {"surname": f"Surname{i}", "forename": f"Forename{i}", **{c: "" for c in columns[2:]}, **pupil}
+        lines.append(",".join([make_upn(i), row["surname"], row["forename"], "7"] + [row[c] for c in columns[2:]]))
+    return "\n".join(lines)
+
+
+@pytest.fixture
+def pupils(db, load):
+    def _pupils(*rows: dict) -> list[int]:
+        load("roll.csv", roll(*rows))
+        ids = dict(db.execute("SELECT upn, id FROM pupils").fetchall())
+        return [ids[make_upn(i)] for i in range(1, len(rows) + 1)]
+    return _pupils
+
+
+def pairs(frame) -> list[tuple[int, int]]:
+    return sorted(zip(frame["pupil_id"], frame["sibling_id"]))
+
+
+def test_pupils_with_the_same_family_id_are_siblings(db, pupils):
+    a, b, c = pupils({"family": "F1"}, {"family": "F1"}, {"family": "F2"})
+    assert families.family_of(db, a) == [a, b]
+    assert families.family_of(db, c) == [c]
+    assert pairs(families.links(db)) == [(a, b)]
+
+
+def test_a_shared_parent_phone_suggests_siblings_whatever_the_surname(db, pupils):
+    a, b, _ = pupils({"surname": "Smith", "phone": "07700 900123"}, {"surname": "Jones", "phone": "07700900123"}, {})
+    found = families.suggestions(db)
+    assert pairs(found) == [(a, b)] and found["reason"].tolist() == ["same parent's phone"]
+
+
+def test_a_shared_address_suggests_siblings_only_with_the_same_surname(db, pupils):
+    a, b, _ = pupils({"surname": "Smith", "address": "1 High St", "postcode": "AB1 2CD"},
+                     {"surname": "Smith", "address": "1 high st.", "postcode": "ab1 2cd"},
+                     {"surname": "Jones", "address": "1 High St", "postcode": "AB1 2CD"})
+    assert pairs(families.suggestions(db)) == [(a, b)]
+
+
+def test_pupils_already_linked_by_family_id_are_not_suggested(db, pupils):
+    pupils({"family": "F1", "phone": "07700900123"}, {"family": "F1", "phone": "07700900123"})
+    assert families.suggestions(db).empty
+
+
+def test_confirming_a_suggestion_links_the_siblings_and_is_audited(db, pupils):
+    a, b = pupils({"phone": "07700900123"}, {"phone": "07700900123"})
+    families.decide(db, OFFICER, b, a, confirmed=True)
+    assert families.family_of(db, a) == [a, b] and families.suggestions(db).empty
+    action, entity_id = db.execute("SELECT action, entity_id FROM audit ORDER BY id DESC LIMIT 1").fetchone()
+    assert (action, entity_id) == ("siblings.confirm", str(a))
+
+
+def test_ruling_out_a_suggestion_keeps_them_apart_and_it_is_not_suggested_again(db, pupils):
+    a, b = pupils({"phone": "07700900123"}, {"phone": "07700900123"})
+    families.decide(db, OFFICER, a, b, confirmed=False, reason="neighbours sharing a landline")
+    assert families.family_of(db, a) == [a] and families.suggestions(db).empty
+
+
+def test_a_family_is_everyone_reachable_through_links(db, pupils):
+    a, b, c = pupils({"family": "F1"}, {"family": "F1"}, {})
+    families.decide(db, OFFICER, b, c, confirmed=True)
+    assert families.family_of(db, c) == [a, b, c]
+    assert sorted(families.siblings(db, [c])["sibling_id"]) == [a, b]
+
+
+def test_a_viewer_cannot_link_siblings(db, pupils):
+    a, b = pupils({}, {})
+    with pytest.raises(cases.CaseError):
+        families.decide(db, VIEWER, a, b, confirmed=True)
+
+
+# --- days off together ------------------------------------------------------------------
+
+
+def week(upn: str, marks: str) -> list[tuple]:
+    """Ten marks Monday AM to Friday PM ('.' present)."""
+    return [(upn, (MONDAY + timedelta(days=i // 2)).isoformat(), ("AM", "PM")[i % 2],
+             ("/" if i % 2 == 0 else "\\") if m == "." else m) for i, m in enumerate(marks)]
+
+
+def test_days_two_siblings_both_miss_are_shared_and_a_run_of_them_is_a_likely_holiday(db, pupils, load):
+    a, b = pupils({"family": "F1"}, {"family": "F1"})
+    load("week.csv", marks_csv(week(make_upn(1), "IIOO....GG") + week(make_upn(2), "..OO....GG")))
+    shared = families.shared_days_off(db, metrics.Period(MONDAY, MONDAY + timedelta(days=4)), [a, b])
+    assert [d.isoformat() for d in shared["date"]] == ["2025-09-09", "2025-09-12"]
+    assert shared["likely_holiday"].tolist() == [False, True]  # one day of O; a day of G (holiday not agreed)
+    assert shared["codes"].tolist() == ["O, O", "G, G"]
+
+
+def test_consecutive_days_off_together_look_like_a_family_holiday(db, pupils, load):
+    a, b = pupils({"family": "F1"}, {"family": "F1"})
+    load("week.csv", marks_csv(week(make_upn(1), "......IIII") + week(make_upn(2), "......OOOO")))
+    shared = families.shared_days_off(db, metrics.Period(MONDAY, MONDAY + timedelta(days=4)), [a, b])
+    assert shared["run_days"].tolist() == [2, 2] and shared["likely_holiday"].all()
+
+
+# --- penalty notices per parent per child -------------------------------------------------
+
+
+@pytest.fixture
+def child(pupils):
+    return pupils({})[0]
+
+
+def test_a_first_penalty_notice_is_80_pounds_within_21_days_or_160_within_28(db, child):
+    terms = families.next_notice(families.penalty_notices(db, OFFICER), child, "Jane Smith", date(2025, 10, 1),
+                                 store.get_settings(db))
+    assert (terms.number, terms.amount) == (1, "£80 if paid within 21 days, £160 within 28 days")
+
+
+def test_a_second_to_the_same_parent_for_the_same_child_within_3_years_is_160_flat(db, child):
+    families.record_penalty_notice(db, OFFICER, child, "Jane Smith", date(2025, 10, 1))
+    families.record_penalty_notice(db, OFFICER, child, "jane  SMITH", date(2026, 3, 1))
+    notices = families.penalty_notices(db, OFFICER)
+    assert notices["parent"].tolist() == ["jane SMITH", "Jane Smith"]
+    summary = cases.interventions(db, OFFICER, [child])["summary"].tolist()
+    assert summary == ["Issued to jane SMITH: £160 flat (a second notice within 3 years).",
+                       "Issued to Jane Smith: £80 if paid within 21 days, £160 within 28 days."]
+
+
+def test_there_is_no_third_penalty_notice_within_3_years(db, child):
+    families.record_penalty_notice(db, OFFICER, child, "Jane Smith", date(2025, 10, 1))
+    families.record_penalty_notice(db, OFFICER, child, "Jane Smith", date(2026, 3, 1))
+    with pytest.raises(cases.CaseError, match="prosecution"):
+        families.record_penalty_notice(db, OFFICER, child, "Jane Smith", date(2026, 6, 1))
+
+
+def test_after_3_years_the_next_notice_is_a_first_notice_again(db, child):
+    families.record_penalty_notice(db, OFFICER, child, "Jane Smith", date(2022, 9, 1))
+    terms = families.next_notice(families.penalty_notices(db, OFFICER), child, "Jane Smith", date(2025, 9, 2),
+                                 store.get_settings(db))
+    assert terms.number == 1
+
+
+def test_notices_are_counted_per_parent_so_the_other_parent_starts_at_a_first(db, child):
+    families.record_penalty_notice(db, OFFICER, child, "Jane Smith", date(2025, 10, 1))
+    families.record_penalty_notice(db, OFFICER, child, "Jane Smith", date(2026, 3, 1))
+    terms = families.next_notice(families.penalty_notices(db, OFFICER), child, "Bob Smith", date(2026, 6, 1),
+                                 store.get_settings(db))
+    assert terms.number == 1
+
+
+def test_notices_are_counted_per_child_so_a_sibling_starts_at_a_first(db, pupils):
+    a, b = pupils({"family": "F1"}, {"family": "F1"})
+    families.record_penalty_notice(db, OFFICER, a, "Jane Smith", date(2025, 10, 1))
+    families.record_penalty_notice(db, OFFICER, a, "Jane Smith", date(2026, 3, 1))
+    table = families.notices_by_parent(families.penalty_notices(db, OFFICER), [a, b], {b: ["Jane Smith"]},
+                                       date(2026, 6, 1), store.get_settings(db))
+    assert table[["pupil_id", "notices", "allowed"]].values.tolist() == [[a, 2, False], [b, 0, True]]
+
+
+def test_the_amounts_and_limits_are_settings(db, child):
+    store.set_setting(db, "penalty_notices_per_parent_child", 1, "admin")
+    families.record_penalty_notice(db, OFFICER, child, "Jane Smith", date(2025, 10, 1))
+    with pytest.raises(cases.CaseError):
+        families.record_penalty_notice(db, OFFICER, child, "Jane Smith", date(2026, 3, 1))
+
+
+def test_a_school_with_no_siblings_linked_has_no_families(db, pupils):
+    a, _ = pupils({}, {})
+    assert families.siblings(db, [a]).empty and families.family_of(db, a) == [a]
