@@ -64,8 +64,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = commands.add_parser("demo", help="fill the database with a generated demo school")
     demo.add_argument("--seed", type=int, default=1)
-    demo.add_argument("--year", type=int, default=2025, help="start year of the academic year (default 2025 = 2025/26)")
-    demo.add_argument("--until", type=iso_date, metavar="YYYY-MM-DD", help="last date of marks (default: end of the autumn term)")
+    demo.add_argument("--year", type=int, help="start year of the academic year (2025 = 2025/26; default: this "
+                      "autumn term up to today, or the last autumn term once it has ended)")
+    demo.add_argument("--until", type=iso_date, metavar="YYYY-MM-DD", help="last date of marks (default: today, "
+                      "or the end of the autumn term)")
     demo.add_argument("--size", type=float, default=1.0, help="pupils as a multiple of ~1,300 (default 1.0)")
     demo.add_argument("--export", type=Path, metavar="DIR", help="also write the generated CSV exports to DIR")
     demo.add_argument("--logins", action="store_true", help="only print the demo logins")
@@ -226,8 +228,8 @@ def run_demo(db, args) -> int:
     if args.logins:
         _emit(demo.logins_text(demo.existing_logins(db)))
         return 0
-    _emit(demo.load_demo(db, seed=args.seed, academic_year=args.year, until=args.until, size=args.size,
-                         export_to=args.export))
+    year, until = (args.year, args.until) if args.year is not None else demo.current_autumn(date.today(), args.until)
+    _emit(demo.load_demo(db, seed=args.seed, academic_year=year, until=until, size=args.size, export_to=args.export))
     return 0
 
 

@@ -54,7 +54,7 @@ def load_demo(
     logins = create_logins(db)
     from data.demo_cases import add_case_work
 
-    actions = add_case_work(db, seed)
+    actions = add_case_work(db, seed, today=min(date.today(), store.mark_date_range(db)[1]))
     first, last = store.mark_date_range(db)
     changed = sum(o.marks_changed for o in outcomes)
     lines = [
@@ -66,6 +66,18 @@ def load_demo(
     if export_to:
         lines.append(f"  exports written to {export_to}")
     return "\n".join(lines + ["", logins_text(logins)])
+
+
+def current_autumn(today: date, until: date | None = None) -> tuple[int, date | None]:
+    """The demo's academic year and last date of marks as of `today`: this autumn term up to
+    today while it runs, the whole of it once it has ended, last year's before it starts."""
+    from data.demo_school import term_dates
+
+    year = today.year if today.month >= 9 else today.year - 1
+    term = term_dates(year)
+    if today < term.start:
+        return year - 1, until
+    return year, until or (today if today < term.end else None)
 
 
 def write_weekly_exports(school, folder: Path, seed: int) -> list[Path]:

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import date
+
+import pytest
+
 from core import auth, metrics, store, triggers
 from core.cli import main
-from data.demo import load_demo
+from data.demo import current_autumn, load_demo
 
 
 def test_the_demo_school_loads_week_by_week_with_corrections(db):
@@ -62,3 +66,20 @@ def test_the_demo_school_has_a_calling_list_for_its_last_session_and_siblings_to
     on, session = first_day.latest_session(db)
     assert first_day.call_list(db, on, session).still_to_call > 0
     assert len(families.links(db)) > 0 and len(families.suggestions(db)) > 0
+
+
+@pytest.mark.parametrize(("today", "expected"), [
+    (date(2026, 12, 1), (2026, date(2026, 12, 1))),   # during the autumn term: up to today
+    (date(2027, 1, 10), (2026, None)),                # the term has ended: all of it
+    (date(2026, 8, 20), (2025, None)),                # the summer holiday: last autumn
+    (date(2026, 9, 1), (2025, None)),                 # before the first day of term
+])
+def test_the_demo_is_this_autumn_term_up_to_today(today, expected):
+    assert current_autumn(today) == expected
+
+
+def test_pastoral_demo_without_a_year_shows_the_data_as_at_today_during_term(db_path, monkeypatch, capsys):
+    monkeypatch.setattr("data.demo.current_autumn", lambda today, until=None: (2025, date(2025, 10, 8)))
+    assert main(["--db", str(db_path), "demo", "--size", "0.05"]) == 0
+    with store.opened(db_path) as db:
+        assert store.mark_date_range(db)[1] == date(2025, 10, 8)
