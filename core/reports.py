@@ -5,9 +5,10 @@
   numbers. File names carry the school and the date (`file_name`).
 - `Document`: a small A4 PDF helper (header with the school and title on every page, page
   numbers, headings, key-figure boxes, tables that repeat their headings, charts) that any
-  report or letter can build on. It embeds DejaVu Sans (Debian's fonts-dejavu-core) so
-  names with accents print; without that font it falls back to the PDF core font and
-  transliterates (é → e).
+  report can build on; `LetterDocument` is the same for letters (letterhead, address block,
+  a page per letter). It embeds DejaVu Sans (Debian's fonts-dejavu-core) so names with
+  accents print; without that font it falls back to the PDF core font and transliterates
+  (ł → l).
 - The reports: half-termly statistics by group against the previous half term and the
   national figures; the head of section report; a pupil's referral/evidence pack; the
   minutes of a meeting. Each is built as data first (shown on screen by the page), then
