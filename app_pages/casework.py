@@ -82,7 +82,7 @@ with store.opened(path) as db:
     notice_history = cases.penalty_notice_history(db, viewer, framework=framework)
     no_action = None
     if period is not None:
-        figures = queries.scoped(queries.pupil_figures(path, version, period.date_from, period.as_of), user, path, version)
+        figures = lists.scoped_figures(user, path, version, period.date_from, period.as_of)
         no_action = cases.without_recent_action(db, figures[figures["possible_sessions"] > 0], now, no_action_days)
 mine = outstanding[outstanding["owner"] == user.username]
 overdue = outstanding[outstanding["overdue"]].sort_values(["days_overdue", "due_on"], ascending=[False, True])

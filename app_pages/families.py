@@ -45,7 +45,7 @@ period = sidebar.chosen_period()
 masked = sidebar.meeting_mode()
 
 st.title("Families")
-everyone = queries.scoped(queries.pupils(path, version), user, path, version)
+everyone = lists.scoped_pupils(user, path, version)
 if everyone.empty:
     lists.no_registers_yet(user)
     st.stop()
@@ -100,9 +100,7 @@ with family_column:
                                 since=calendar.academic_year_start(period.as_of) if period else None)
     hidden = len(whole_family) - len(members)
 
-    if period is None:
-        lists.no_registers_yet(user)
-        st.stop()
+    lists.require_registers(user, period)
     figures = queries.pupil_figures(path, version, period.date_from, period.as_of).set_index("pupil_id")
     stage_of = stages.set_index("pupil_id")["stage"] if not stages.empty else pd.Series(dtype="int64")
     children = pd.DataFrame({
