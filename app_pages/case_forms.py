@@ -164,7 +164,8 @@ def log_action(user: auth.User, wanted: dict) -> None:
                                   help="Notices are counted per parent per child; one with no parent recorded "
                                        "is counted with this child's other notices that have none.")
             issued = details.get(cases.PENALTY_FIELD) or opened_on
-            st.caption(cases.penalty_next_step(db, viewer, wanted["pupil_id"], issued, parent))
+            allowed = cases.penalty_next_step(db, viewer, wanted["pupil_id"], issued, parent)
+            st.caption(allowed if parent else f"Choose who it was issued to: notices are counted per parent. {allowed}")
 
     review_on = None
     if kind["needs_review_date"]:
