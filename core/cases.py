@@ -965,7 +965,7 @@ def _penalty_refusal(history: pd.DataFrame, pupil_id: int, parent: str | None, i
         return f"{terms.counted} {terms.next_step}"
     mine = history[(history["pupil_id"] == int(pupil_id)) & (history["parent_key"] == parent_key(parent))]
     for later in sorted(d for d in mine["date_issued"] if d > issued):
-        counted = sum(_in_window(d, later, framework) for d in mine["date_issued"]) + _in_window(issued, later, framework)
+        counted = sum(_in_window(d, later, framework) for d in [*mine["date_issued"], issued])
         if counted > framework.most_in_window:
             return (f"A notice issued on {calendar.uk_date(issued)} would make the notice of "
                     f"{calendar.uk_date(later)} the {ordinal(counted)} to {terms.parent} for this child within "
@@ -1064,10 +1064,10 @@ def penalty_notices(db, viewer: Viewer, today: date, pupil_ids: list[int] | None
     summary = (this_year.groupby(identity, as_index=False)
                .agg(notices_this_year=("id", "size"), last_issued=("date_issued", "max")))
     last_paid = this_year.sort_values(["date_issued", "id"]).groupby("pupil_id")["paid"].last()
-    latest_parent = history.sort_values(["date_issued", "id"]).groupby("pupil_id")["parent"].last()
-    parents = summary["pupil_id"].map(latest_parent)
-    terms = [penalty_terms(history, pupil_id, None if parent == PARENT_NOT_RECORDED else parent, today, framework)
-             for pupil_id, parent in zip(summary["pupil_id"], parents)]
+    latest = history.sort_values(["date_issued", "id"]).groupby("pupil_id")[["parent", "parent_key"]].last()
+    parents, keys = summary["pupil_id"].map(latest["parent"]), summary["pupil_id"].map(latest["parent_key"])
+    terms = [penalty_terms(history, pupil_id, parent if key else None, today, framework)
+             for pupil_id, parent, key in zip(summary["pupil_id"], parents, keys)]
     return summary.assign(
         last_paid=summary["pupil_id"].map(last_paid),
         unpaid_past_due=summary["pupil_id"].map(unpaid_due.groupby("pupil_id").size()).fillna(0).astype("int64"),
