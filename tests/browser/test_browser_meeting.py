@@ -46,6 +46,8 @@ def turn_on_meeting_mode(page: Page) -> None:
     """Click the sidebar toggle; meeting mode is on once the type has grown for the projector."""
     page.get_by_text("Meeting mode").click()
     page.wait_for_function(f"getComputedStyle(document.documentElement).fontSize === '{MEETING_ROOT_FONT_PX}px'")
+    # and the rerun has finished: until then the browser may still hold elements of the run before
+    expect(page.locator("[data-testid='stStatusWidget']")).to_have_count(0, timeout=30_000)
 
 
 @pytest.mark.parametrize("screen", ["Overview", "Below 90%", "Patterns", "Meeting", "Reports", "Upload"])
