@@ -93,17 +93,12 @@ path, version = queries.db_path(), queries.version()
 period = sidebar.chosen_period()
 
 st.title("Below 90%")
-if period is None:
-    lists.no_registers_yet(user)
-    st.stop()
+lists.require_registers(user, period)
 
 ids = queries.scoped_pupil_ids(user, path, version)
-figures = queries.scoped(queries.pupil_figures(path, version, period.date_from, period.as_of), user, path, version)
+figures = lists.scoped_figures(user, path, version, period.date_from, period.as_of)
+lists.require_possible_sessions(user, period, figures)
 figures = figures[figures["possible_sessions"] > 0]
-if figures.empty:
-    st.info(f"No pupils{'' if user.sees_all_pupils else ' in ' + user.scope_label()} have possible sessions between "
-            f"{uk(period.date_from)} and {uk(period.as_of)}.")
-    st.stop()
 previous = queries.previous_as_at(path, version)
 compare_with = previous if previous and previous < period.as_of else None
 change = queries.change_since(path, version, period.date_from, period.as_of, compare_with, ids)

@@ -16,7 +16,7 @@ import streamlit as st
 
 from app_pages import formatting, queries, sidebar
 from app_pages.formatting import pupil_name, today, uk
-from core import auth, cases, store
+from core import auth, cases, families, store
 
 FORM_KEY = "case_form"  # {"form": ..., "pupil_id" | "intervention_id" | "checkin_id": ...}
 SAVED_KEY = "case_form_saved"  # a message to show once the screen has redrawn
@@ -155,10 +155,17 @@ def log_action(user: auth.User, wanted: dict) -> None:
     with right:
         owner = _owner_picker(workers, user.username, "cf_owner")
     details = _detail_inputs(kind["details"], opened_on)
+    parent = None
     if cases.PENALTY_FIELD in kind["details"]:
         with store.opened(queries.db_path()) as db:
+            known = families.parents(db, viewer, [wanted["pupil_id"]])[wanted["pupil_id"]]
+            parent = st.selectbox("Issued to", known, index=0 if len(known) == 1 else None, key="cf_parent",
+                                  accept_new_options=True, placeholder="Choose or type the parent or carer…",
+                                  help="Notices are counted per parent per child; one with no parent recorded "
+                                       "is counted with this child's other notices that have none.")
             issued = details.get(cases.PENALTY_FIELD) or opened_on
-            st.caption(cases.penalty_next_step(db, viewer, wanted["pupil_id"], issued))
+            allowed = cases.penalty_next_step(db, viewer, wanted["pupil_id"], issued, parent)
+            st.caption(allowed if parent else f"Choose who it was issued to: notices are counted per parent. {allowed}")
 
     review_on = None
     if kind["needs_review_date"]:
@@ -193,7 +200,7 @@ def log_action(user: auth.User, wanted: dict) -> None:
         booked = f"; check-in booked for {uk(check_in_on)}" if book else ""
         _save(lambda db: cases.open_intervention(
             db, viewer, wanted["pupil_id"], type_name, owner, opened_on, summary=summary, sensitive_note=sensitive,
-            review_on=review_on, check_in_on=check_in_on if book else None, details=details),
+            review_on=review_on, check_in_on=check_in_on if book else None, details=details, parent=parent),
             f"{type_name} recorded{booked}.")
 
 

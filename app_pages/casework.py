@@ -12,7 +12,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from app_pages import access, case_forms, lists, queries, sidebar
+from app_pages import access, case_forms, formatting, lists, queries, sidebar
 from app_pages.formatting import names, pct, today, uk
 from core import auth, cases, store
 
@@ -41,7 +41,9 @@ def buttons(frame: pd.DataFrame, key: str, actions: dict[str, tuple[str, callabl
 
 def table(frame: pd.DataFrame, shown: pd.DataFrame, key: str, actions: dict, overdue: pd.Series | None = None,
           dates: tuple[str, ...] = (), formats: dict | None = None, config: dict | None = None) -> None:
-    """`shown` (the columns people read) with row buttons in front; `frame` holds the ids."""
+    """`shown` (the columns people read, as a shared screen may show them) with row buttons
+    in front; `frame` holds the ids."""
+    shown = formatting.shown(shown, masked)
     with_buttons = pd.concat([pd.DataFrame({c: t for c, (t, _) in actions.items()}, index=shown.index), shown], axis=1)
     st.dataframe(lists.styled(with_buttons, overdue, dates, formats, plain=tuple(actions)), hide_index=True,
                  width="stretch",
@@ -75,11 +77,12 @@ with store.opened(path) as db:
     outstanding = cases.checkins(db, viewer, now)
     my_actions = cases.interventions(db, viewer, status="open", owner=user.username)
     reviews = cases.reduced_timetables_due(db, viewer, now)
-    notices = cases.penalty_notices(db, viewer, now, year_of=period.as_of if period else None)
-    notice_history = cases.penalty_notice_history(db, viewer)
+    framework = cases.PenaltyFramework.of(db)
+    notices = cases.penalty_notices(db, viewer, now, year_of=period.as_of if period else None, framework=framework)
+    notice_history = cases.penalty_notice_history(db, viewer, framework=framework)
     no_action = None
     if period is not None:
-        figures = queries.scoped(queries.pupil_figures(path, version, period.date_from, period.as_of), user, path, version)
+        figures = lists.scoped_figures(user, path, version, period.date_from, period.as_of)
         no_action = cases.without_recent_action(db, figures[figures["possible_sessions"] > 0], now, no_action_days)
 mine = outstanding[outstanding["owner"] == user.username]
 overdue = outstanding[outstanding["overdue"]].sort_values(["days_overdue", "due_on"], ascending=[False, True])
@@ -200,12 +203,7 @@ elif show == "reviews":
 # --- penalty notices ------------------------------------------------------------------------
 
 elif show == "penalties":
-    framework = cases.PENALTY_FRAMEWORK
-    st.caption(f"National framework: a first notice is £{framework.first_reduced_amount} if paid within "
-               f"{framework.first_reduced_days} days, £{framework.first_amount} within {framework.pay_within_days}; "
-               f"a second to the same parent for the same child within {framework.window_years} years is "
-               f"£{framework.second_amount} with no reduction; there is no third — the next step is other action, "
-               "e.g. prosecution.")
+    st.caption(framework.describe())
     if notices.empty:
         st.info("No penalty notices recorded this academic year.")
     else:
@@ -214,12 +212,21 @@ elif show == "penalties":
         paid = cases.DETAIL_FIELDS["paid"]
         shown = pd.DataFrame({**pupil_columns(notices), "This year": notices["notices_this_year"].to_numpy(),
                               "Last issued": notices["last_issued"].to_numpy(),
-                              "Last paid": notices["last_paid"].map(paid.label_of).to_numpy(),
-                              "Unpaid after 28 days": notices["unpaid_past_due"].to_numpy(),
+                              "Parent": notices["parent"].to_numpy(),
                               f"In {framework.window_years} years": notices["notices_in_window"].to_numpy(),
-                              "Next step": notices["next_step"].to_numpy()}, index=notices.index)
+                              "Next step": notices["next_step"].to_numpy(),
+                              "Last paid": notices["last_paid"].map(paid.label_of).to_numpy(),
+                              f"Unpaid after {framework.pay_within_days} days": notices["unpaid_past_due"].to_numpy()},
+                             index=notices.index)
         table(notices, shown, "cw_penalties", {"Open": ("Open", open_row)}, notices["unpaid_past_due"] > 0,
-              ("Last issued",), config={"Next step": st.column_config.TextColumn("Next step", width="large")})
+              ("Last issued",), config={
+                  "Next step": st.column_config.TextColumn("Next step", width="large"),
+                  "Parent": st.column_config.TextColumn("Parent", help="The parent or carer the latest notice "
+                                                        "went to; the count and the next step are theirs"),
+                  "This year": st.column_config.NumberColumn("This year", width="small"),
+                  f"In {framework.window_years} years": st.column_config.NumberColumn(
+                      width="small", help=f"Notices to that parent for this child in the last "
+                                          f"{framework.window_years} years")})
         download(shown, "penalty_notices", "cw_penalties_dl", ("Last issued",))
         with st.expander("Each notice, with what is due"):
             each = notice_history[notice_history["pupil_id"].isin(notices["pupil_id"])].sort_values(
@@ -228,11 +235,13 @@ elif show == "penalties":
                      for r, rb, a, pb in zip(each["reduced_amount"], each["reduced_by"], each["amount"], each["pay_by"])]
             each_notice = pd.DataFrame({
                 **pupil_columns(each), "Issued": each["date_issued"].map(uk).to_numpy(),
+                "Parent": each["parent"].to_numpy(),
                 f"Number in {framework.window_years} years": each["number_in_window"].to_numpy(), "To pay": terms,
                 "Paid": each["paid"].map(paid.label_of).to_numpy(),
-                "Note": [f"Beyond the framework: no third notice within {framework.window_years} years" if b else ""
+                "Note": [f"Beyond the framework: no {cases.ordinal(framework.most_in_window + 1)} notice to the "
+                         f"same parent within {framework.window_years} years" if b else ""
                          for b in each["beyond_framework"]]})
-            st.dataframe(each_notice, hide_index=True, width="stretch")
+            st.dataframe(formatting.shown(each_notice, masked), hide_index=True, width="stretch")
             download(each_notice, "penalty_notices_each", "cw_each_notice_dl")
 
 # --- impact -------------------------------------------------------------------------------

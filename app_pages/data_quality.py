@@ -21,9 +21,7 @@ settings = queries.settings(path, version)
 masked = sidebar.meeting_mode()
 
 st.title("Data quality")
-if period is None:
-    lists.no_registers_yet(user)
-    st.stop()
+lists.require_registers(user, period)
 
 ids = queries.scoped_pupil_ids(user, path, version)
 found = queries.data_quality(path, version, period.date_from, period.as_of, ids)

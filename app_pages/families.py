@@ -6,8 +6,6 @@ framework requires."""
 
 from __future__ import annotations
 
-from datetime import date
-
 import pandas as pd
 import streamlit as st
 
@@ -45,10 +43,9 @@ viewer = formatting.viewer(user)
 path, version = queries.db_path(), queries.version()
 period = sidebar.chosen_period()
 masked = sidebar.meeting_mode()
-settings = queries.settings(path, version)
 
 st.title("Families")
-everyone = queries.scoped(queries.pupils(path, version), user, path, version)
+everyone = lists.scoped_pupils(user, path, version)
 if everyone.empty:
     lists.no_registers_yet(user)
     st.stop()
@@ -95,15 +92,15 @@ with family_column:
     with store.opened(path) as db:
         whole_family = families.family_of(db, chosen)
         members = [m for m in whole_family if m in in_scope]
-        notices = families.penalty_notices(db, viewer, members)
+        framework = cases.PenaltyFramework.of(db)
+        notices = cases.penalty_notice_history(db, viewer, members, framework)
+        parents = families.parents(db, viewer, members)
         contacts = families.contacts(db, viewer, members).set_index("pupil_id")
         stages = letters.stages(db, viewer, members,
                                 since=calendar.academic_year_start(period.as_of) if period else None)
     hidden = len(whole_family) - len(members)
 
-    if period is None:
-        lists.no_registers_yet(user)
-        st.stop()
+    lists.require_registers(user, period)
     figures = queries.pupil_figures(path, version, period.date_from, period.as_of).set_index("pupil_id")
     stage_of = stages.set_index("pupil_id")["stage"] if not stages.empty else pd.Series(dtype="int64")
     children = pd.DataFrame({
@@ -146,23 +143,19 @@ with family_column:
             }), hide_index=True, width="stretch", height=min(38 + 35 * len(shared), 250))
 
     st.subheader("Penalty notices, per parent per child")
-    parents = {int(m): [n for n in (contacts.at[m, "contact1_name"], contacts.at[m, "contact2_name"]) if n]
-               for m in contacts.index}
-    table = families.notices_by_parent(notices, members, parents, date.today(), settings)
-    st.dataframe(pd.DataFrame({
+    table = families.notices_by_parent(notices, members, parents, formatting.today(), framework)
+    in_window = f"Notices ({framework.window_years} yrs)"
+    st.dataframe(formatting.shown(pd.DataFrame({
         "Child": [pupil_name(by_id.at[m, "surname"], by_id.at[m, "forename"], masked) for m in table["pupil_id"]],
-        "Parent/carer": table["parent"],
-        f"Notices ({settings['penalty_repeat_years']} yrs)": table["within_repeat_period"],
+        "Parent": table["parent"],
+        in_window: table["within_repeat_period"],
         "Last issued": table["last_issued"].map(uk),
-        "The next notice would be": table["next_notice"],
-    }), hide_index=True, width="stretch", column_config={"The next notice would be": st.column_config.TextColumn(
-        width="large"), f"Notices ({settings['penalty_repeat_years']} yrs)": st.column_config.NumberColumn(
-        width="small", help=f"Notices to this parent for this child in the last {settings['penalty_repeat_years']} "
-                            "years")})
-    st.caption(f"National framework: £{settings['penalty_amounts']['first_paid_within_21_days']} if paid within 21 "
-               f"days, £{settings['penalty_amounts']['first_paid_within_28_days']} within 28; a second to the same "
-               f"parent for the same child within {settings['penalty_repeat_years']} years is "
-               f"£{settings['penalty_amounts']['second']} flat; no third — the next step is other action.")
+        "Next step": table["next_step"],
+    }), masked), hide_index=True, width="stretch", column_config={
+        "Next step": st.column_config.TextColumn(width="large"),
+        in_window: st.column_config.NumberColumn(
+            width="small", help=f"Notices to this parent for this child in the last {framework.window_years} years")})
+    st.caption(framework.describe())
     if viewer.may_write:
         with st.popover("Record a penalty notice", icon=":material/gavel:"):
             with st.form("penalty_notice", border=False):
@@ -170,7 +163,7 @@ with family_column:
                 names = list(dict.fromkeys(n for m in members for n in parents.get(m, [])))
                 parent = st.selectbox("Issued to", names, accept_new_options=True,
                                       help="A parent or carer from the roll, or type another name.")
-                issued = st.date_input("Date issued", value=date.today(), format="DD/MM/YYYY")
+                issued = st.date_input("Date issued", value=formatting.today(), format="DD/MM/YYYY")
                 note = st.text_input("Note (optional)")
                 if st.form_submit_button("Record", type="primary"):
                     try:

@@ -54,16 +54,14 @@ period = sidebar.chosen_period()
 settings = queries.settings(path, version)
 
 st.title("Letters")
-if period is None:
-    lists.no_registers_yet(user)
-    st.stop()
+lists.require_registers(user, period)
 
 make_tab, templates_tab, sent_tab = st.tabs(["Make letters", "Templates", "Letters sent"])
 with store.opened(path) as db:
     templates = letters.templates(db)
 
 ids = queries.scoped_pupil_ids(user, path, version)
-figures = queries.scoped(queries.pupil_figures(path, version, period.date_from, period.as_of), user, path, version)
+figures = lists.scoped_figures(user, path, version, period.date_from, period.as_of)
 with store.opened(path) as db:
     stages = letters.stages(db, viewer, None if ids is None else list(ids),
                             since=calendar.academic_year_start(period.as_of))

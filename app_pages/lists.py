@@ -1,4 +1,5 @@
-"""What the list screens share: the empty state, opening a pupil, downloads, trigger badges."""
+"""What the list screens share: the empty state, the user's pupils and figures, opening a pupil,
+downloads, trigger badges."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from app_pages import queries
-from app_pages.formatting import shown
+from app_pages.formatting import shown, uk
 from core import auth, reports, triggers
 
 OPEN_PUPIL_KEY = "pupil_id"  # the pupil the Pupil screen shows
@@ -26,6 +27,34 @@ def no_registers_yet(user: auth.User) -> None:
         st.page_link(UPLOAD_PAGE, label="Go to Upload", icon=":material/upload_file:")
     else:
         st.caption("Your attendance officer or administrator uploads the registers.")
+
+
+def require_registers(user: auth.User, period):
+    """The period chosen in the sidebar; without any registers, the first-use message and
+    nothing more of the screen."""
+    if period is None:
+        no_registers_yet(user)
+        st.stop()
+    return period
+
+
+def scoped_pupils(user: auth.User, path: str, version) -> pd.DataFrame:
+    """Every stored pupil this user may see (a head of section: their sections)."""
+    return queries.scoped(queries.pupils(path, version), user, path, version)
+
+
+def scoped_figures(user: auth.User, path: str, version, date_from: date, as_of: date) -> pd.DataFrame:
+    """The figures of the pupils this user may see, over `date_from` to `as_of`."""
+    return queries.scoped(queries.pupil_figures(path, version, date_from, as_of), user, path, version)
+
+
+def require_possible_sessions(user: auth.User, period, figures: pd.DataFrame) -> None:
+    """Say so, and draw nothing more, when none of the user's pupils had a possible session
+    in the period."""
+    if not (figures["possible_sessions"] > 0).any():
+        st.info(f"No pupils{'' if user.sees_all_pupils else ' in ' + user.scope_label()} have possible sessions "
+                f"between {uk(period.date_from)} and {uk(period.as_of)}.")
+        st.stop()
 
 
 def open_pupil(pupil_id: int) -> None:
@@ -47,8 +76,6 @@ def styled(frame: pd.DataFrame, overdue: pd.Series | None = None, dates: tuple[s
            formats: dict | None = None, plain: tuple[str, ...] = ()):
     """A table with dates written dd/mm/yyyy and overdue rows in red (`overdue` aligned to the
     rows; the `plain` columns, such as row buttons, keep their own colour)."""
-    from app_pages.formatting import uk
-
     flags = [False] * len(frame) if overdue is None else list(overdue)
     coloured = [c for c in frame.columns if c not in plain]
     styler = frame.style.apply(

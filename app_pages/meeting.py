@@ -89,9 +89,7 @@ masked = meeting_mode()
 reader = viewer(user)
 
 st.title("Meeting")
-if period is None:
-    lists.no_registers_yet(user)
-    st.stop()
+lists.require_registers(user, period)
 
 settings = queries.settings(path, version)
 sections = list(settings["sections"]) if user.sees_all_pupils else list(user.sections)
@@ -110,7 +108,7 @@ if not scope_options:
 scope_name = scope_column.selectbox("Pupils", scope_options, key="meeting_scope",
                                     help="The whole school, or one section's pupils.")
 scope = "" if scope_name == WHOLE_SCHOOL else scope_name
-everyone = queries.scoped(queries.pupils(path, version), user, path, version)
+everyone = lists.scoped_pupils(user, path, version)
 if scope:
     everyone = everyone[everyone["section"] == scope]
 ids = None if (not scope and user.sees_all_pupils) else tuple(int(i) for i in everyone["id"])

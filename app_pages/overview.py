@@ -64,26 +64,21 @@ period = sidebar.chosen_period()
 settings = queries.settings(path, version)
 
 st.title("Overview")
-if period is None:
-    lists.no_registers_yet(user)
-    st.stop()
+lists.require_registers(user, period)
 if st.session_state.pop("overview_go", False):
     st.switch_page("app_pages/below_90.py")
 if st.session_state.pop("overview_go_casework", False):
     st.switch_page("app_pages/casework.py")
 
 ids = queries.scoped_pupil_ids(user, path, version)
-figures = queries.scoped(queries.pupil_figures(path, version, period.date_from, period.as_of), user, path, version)
-if not (figures["possible_sessions"] > 0).any():
-    st.info(f"No pupils{'' if user.sees_all_pupils else ' in ' + user.scope_label()} have possible sessions between "
-            f"{uk(period.date_from)} and {uk(period.as_of)}.")
-    st.stop()
+figures = lists.scoped_figures(user, path, version, period.date_from, period.as_of)
+lists.require_possible_sessions(user, period, figures)
 headline = metrics.summary(figures)
 previous = queries.previous_as_at(path, version)
 compare_with = previous if previous and previous < period.as_of else None
 before = None
 if compare_with:
-    earlier = queries.scoped(queries.pupil_figures(path, version, period.date_from, compare_with), user, path, version)
+    earlier = lists.scoped_figures(user, path, version, period.date_from, compare_with)
     before = metrics.summary(earlier)
 
 # Nationally, headline figures count pupils of compulsory school age.

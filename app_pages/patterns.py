@@ -129,11 +129,9 @@ path, version = queries.db_path(), queries.version()
 period = sidebar.chosen_period()
 
 st.title("Patterns")
-if period is None:
-    lists.no_registers_yet(user)
-    st.stop()
+lists.require_registers(user, period)
 
-figures = queries.scoped(queries.pupil_figures(path, version, period.date_from, period.as_of), user, path, version)
+figures = lists.scoped_figures(user, path, version, period.date_from, period.as_of)
 figures = figures[figures["possible_sessions"] > 0]
 
 # --- scope -------------------------------------------------------------------------

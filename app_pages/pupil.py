@@ -194,7 +194,7 @@ period = sidebar.chosen_period()
 masked = sidebar.meeting_mode()
 
 st.title("Pupil")
-everyone = queries.scoped(queries.pupils(path, version), user, path, version)
+everyone = lists.scoped_pupils(user, path, version)
 if everyone.empty:
     if period is None:
         lists.no_registers_yet(user)

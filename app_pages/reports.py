@@ -42,7 +42,7 @@ def scope_choice(user, settings) -> tuple[str, tuple[int, ...] | None]:
     chosen = st.selectbox("Pupils", options, key="report_scope")
     if chosen == WHOLE_SCHOOL:
         return chosen, None
-    pupils = queries.scoped(queries.pupils(path, version), user, path, version)
+    pupils = lists.scoped_pupils(user, path, version)
     return chosen, tuple(int(i) for i in pupils.loc[pupils["section"] == chosen, "id"])
 
 
@@ -61,9 +61,7 @@ settings = queries.settings(path, version)
 school = settings["school_name"]
 
 st.title("Reports")
-if period is None:
-    lists.no_registers_yet(user)
-    st.stop()
+lists.require_registers(user, period)
 with store.opened(path) as db:
     terms = reports.half_terms_so_far(db)
 
@@ -190,7 +188,7 @@ elif kind == "section":
 # --- evidence pack ------------------------------------------------------------------------------
 
 else:
-    everyone = queries.scoped(queries.pupils(path, version), user, path, version)
+    everyone = lists.scoped_pupils(user, path, version)
     everyone = everyone.sort_values(["surname", "forename"])
     if everyone.empty:
         st.info("No pupils to choose from.")

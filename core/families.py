@@ -7,15 +7,14 @@ one, pupils who share a parent's phone or email, or an address and a surname, ar
 decision is stored (and audited), so it is never asked again. A family is every pupil
 reachable through such links.
 
-Penalty notices follow the national framework: per parent per child, a second notice
-within the repeat period (3 years) is the flat second amount, and there is no third — the
-next step is other action, such as prosecution. Amounts and limits are settings.
+Penalty notices are counted per parent per child by the one rule in core/cases.py (the
+national framework, with its amounts and limits from the settings); this module lists
+them by parent for a family and records a notice with the parent it went to.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import date
 
 import numpy as np
@@ -25,8 +24,6 @@ import sqlite_utils
 from core import auth, calendar, cases, characteristics, codes, store
 from core.importers import values
 
-PENALTY_TYPE = "Penalty notice"
-NOT_RECORDED = "(parent not recorded)"
 # Keys shared by more pupils than this (a care home's address, a school's switchboard) suggest nobody.
 MOST_SHARING_A_KEY = 6
 
@@ -249,101 +246,63 @@ def shared_days_off(db: sqlite_utils.Database, period, members: list[int]) -> pd
     }, columns=SHARED_DAY_COLUMNS)
 
 
-# --- penalty notices, per parent per child --------------------------------------------------
+# --- penalty notices, per parent per child (the rule is cases'; this is the family's table) ---
 
 
-@dataclass(frozen=True)
-class NoticeTerms:
-    """What the next penalty notice to a parent for a child would be."""
-
-    number: int  # 1 first, 2 second; 0 when no further notice may be issued
-    amount: str
-    earlier: int  # notices to this parent for this child within the repeat period
-
-    @property
-    def allowed(self) -> bool:
-        return self.number > 0
-
-
-def parent_key(name: str) -> str:
-    return values.name_key(name or "") or NOT_RECORDED
-
-
-def penalty_notices(db: sqlite_utils.Database, viewer: cases.Viewer, pupil_ids: list[int] | None = None) -> pd.DataFrame:
-    """Every penalty notice recorded (as a 'Penalty notice' action): pupil, the parent it went
-    to (when recorded), the date issued."""
-    actions = cases.interventions(db, viewer, pupil_ids)
-    notices = actions[actions["type"] == PENALTY_TYPE]
-    parents = dict(db.execute("SELECT intervention_id, parent FROM penalty_notice_parents").fetchall())
-    issued = [date.fromisoformat(str(d["date_issued"])) if isinstance(d, dict) and d.get("date_issued") else opened
-              for d, opened in zip(notices["details"], notices["opened_on"])]
-    return pd.DataFrame({
-        "intervention_id": notices["id"].to_numpy(),
-        "pupil_id": notices["pupil_id"].to_numpy(),
-        "parent": [parents.get(int(i), NOT_RECORDED) for i in notices["id"]],
-        "issued_on": issued,
-    }, columns=["intervention_id", "pupil_id", "parent", "issued_on"])
+def parents(db: sqlite_utils.Database, viewer: cases.Viewer, pupil_ids: list[int]) -> dict[int, list[str]]:
+    """Each pupil's parents and carers by name: the roll's contacts, then anyone else a penalty
+    notice for them went to — one spelling per person (names compared as `cases.parent_key`)."""
+    people = contacts(db, viewer, pupil_ids).set_index("pupil_id")
+    notices = cases.penalty_notice_history(db, viewer, pupil_ids)
+    named = notices[notices["parent_key"] != ""]
+    found: dict[int, list[str]] = {}
+    for pupil_id in pupil_ids:
+        roll = [people.at[pupil_id, f"contact{n}_name"] for n in (1, 2)] if pupil_id in people.index else []
+        names = [*roll, *named.loc[named["pupil_id"] == pupil_id, "parent"]]
+        by_key: dict[str, str] = {}
+        for name in names:
+            if cases.parent_key(name):
+                by_key.setdefault(cases.parent_key(name), name)
+        found[int(pupil_id)] = list(by_key.values())
+    return found
 
 
-def _years_before(on: date, years: int) -> date:
-    try:
-        return on.replace(year=on.year - years)
-    except ValueError:  # 29 February
-        return on.replace(year=on.year - years, day=28)
+BY_PARENT_COLUMNS = ["pupil_id", "parent", "notices", "within_repeat_period", "last_issued", "next_step", "allowed"]
 
 
-def next_notice(notices: pd.DataFrame, pupil_id: int, parent: str, on: date, settings: dict) -> NoticeTerms:
-    """The next notice to `parent` for the pupil on `on`, by the national framework."""
-    amounts = settings["penalty_amounts"]
-    since = _years_before(on, int(settings["penalty_repeat_years"]))
-    mine = notices[(notices["pupil_id"] == pupil_id) & (notices["parent"].map(parent_key) == parent_key(parent))]
-    earlier = int(sum(since < d <= on for d in mine["issued_on"]))
-    most = int(settings["penalty_notices_per_parent_child"])
-    years = settings["penalty_repeat_years"]
-    if earlier >= most:
-        return NoticeTerms(0, f"No further notice: this parent has had {earlier} for this child within {years} years "
-                              "— consider other action, such as prosecution.", earlier)
-    if earlier == 0:
-        return NoticeTerms(1, f"£{amounts['first_paid_within_21_days']} if paid within 21 days, "
-                              f"£{amounts['first_paid_within_28_days']} within 28 days", 0)
-    return NoticeTerms(earlier + 1, f"£{amounts['second']} flat (a second notice within {years} years)", earlier)
-
-
-def notices_by_parent(notices: pd.DataFrame, members: list[int], parents: dict[int, list[str]], on: date,
-                      settings: dict) -> pd.DataFrame:
-    """Per child and parent: notices within the repeat period and what the next would be."""
+def notices_by_parent(history: pd.DataFrame, members: list[int], parents: dict[int, list[str]], on: date,
+                      framework: cases.PenaltyFramework) -> pd.DataFrame:
+    """Per child and parent (`parents`, plus any other a notice for the child went to,
+    including notices with no parent recorded): notices to them for the child, those within
+    the framework's window on `on`, the last, and the next step (`cases.penalty_terms`)."""
     rows = []
     for pupil_id in members:
-        mine = notices[notices["pupil_id"] == pupil_id]
-        names = list(dict.fromkeys([*parents.get(pupil_id, []), *mine["parent"]]))
-        for parent in names or [NOT_RECORDED]:
-            terms = next_notice(notices, pupil_id, parent, on, settings)
-            issued = mine[mine["parent"].map(parent_key) == parent_key(parent)]["issued_on"]
-            rows.append({"pupil_id": pupil_id, "parent": parent, "notices": len(issued),
-                         "within_repeat_period": terms.earlier,
-                         "last_issued": max(issued) if len(issued) else None, "next_notice": terms.amount,
-                         "allowed": terms.allowed})
-    return pd.DataFrame(rows, columns=["pupil_id", "parent", "notices", "within_repeat_period", "last_issued",
-                                       "next_notice", "allowed"])
+        mine = history[history["pupil_id"] == pupil_id]
+        names = {cases.parent_key(n): n for n in parents.get(pupil_id, []) if cases.parent_key(n)}
+        for key, name in zip(mine["parent_key"], mine["parent"]):
+            names.setdefault(key, name if key else None)
+        for key, name in (names or {"": None}).items():
+            terms = cases.penalty_terms(history, pupil_id, name, on, framework)
+            issued = mine.loc[mine["parent_key"] == key, "date_issued"]
+            rows.append({"pupil_id": pupil_id, "parent": terms.parent, "notices": len(issued),
+                         "within_repeat_period": terms.earlier, "last_issued": max(issued) if len(issued) else None,
+                         "next_step": terms.next_step, "allowed": terms.allowed})
+    return pd.DataFrame(rows, columns=BY_PARENT_COLUMNS)
 
 
 def record_penalty_notice(db: sqlite_utils.Database, viewer: cases.Viewer, pupil_id: int, parent: str,
                           issued_on: date, note: str = "") -> int:
     """Record a penalty notice issued to a parent for a child (an action on the pupil's
-    record, tier 6); refused when the framework allows no further notice."""
+    record, tier 6, saying which notice it is); refused when the framework allows that
+    parent no further notice for this child."""
     parent = re.sub(r"\s+", " ", parent or "").strip()
     if not parent:
         raise cases.CaseError("Say which parent or carer the notice was issued to.")
-    settings = store.get_settings(db)
-    terms = next_notice(penalty_notices(db, viewer, [pupil_id]), pupil_id, parent, issued_on, settings)
-    if not terms.allowed:
-        raise cases.CaseError(terms.amount)
-    summary = f"Issued to {parent}: {terms.amount}." + (f" {note.strip()}" if note.strip() else "")
-    intervention_id = cases.open_intervention(db, viewer, pupil_id, PENALTY_TYPE, viewer.username, issued_on,
-                                              summary=summary, details={"date_issued": issued_on.isoformat()})
-    with store.transaction(db) as conn:
-        conn.execute("INSERT INTO penalty_notice_parents (intervention_id, parent) VALUES (?, ?)",
-                     (intervention_id, parent))
-        store.audit(conn, viewer.username, "penalty_notice.parent", "interventions", intervention_id,
-                    {"pupil_id": pupil_id, "parent": parent, "number": terms.number})
-    return intervention_id
+    framework = cases.PenaltyFramework.of(db)
+    history = cases.penalty_notice_history(db, viewer, [pupil_id], framework)
+    terms = cases.penalty_terms(history, pupil_id, parent, issued_on, framework)
+    issued = terms.issued_text(framework) if terms.allowed else ""
+    summary = f"Issued to {parent}: {issued}." + (f" {note.strip()}" if note.strip() else "")
+    return cases.open_intervention(db, viewer, pupil_id, cases.PENALTY_TYPE, viewer.username, issued_on,
+                                   summary=summary, details={cases.PENALTY_FIELD: issued_on.isoformat()},
+                                   parent=parent)

@@ -18,16 +18,13 @@ has reached is always known (`stages`).
 from __future__ import annotations
 
 import string
-import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
-from pathlib import Path
 
 import pandas as pd
 import sqlite_utils
-from fpdf import FPDF
 
-from core import auth, cases, metrics, store, triggers
+from core import auth, cases, metrics, reports, store, triggers
 from core.calendar import uk_date
 
 # Fields a template can use, and what each holds.
@@ -326,56 +323,14 @@ def compose(template: Template, values: pd.DataFrame) -> Batch:
 
 # --- the PDF -----------------------------------------------------------------------------------
 
-FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")  # Debian package fonts-dejavu-core
-FONT_FILES = {"": "DejaVuSans.ttf", "B": "DejaVuSans-Bold.ttf"}
-
-
-def _pdf() -> tuple[FPDF, str]:
-    pdf = FPDF(format="A4", unit="mm")
-    pdf.set_margins(22, 20, 22)
-    pdf.set_auto_page_break(True, margin=20)
-    if all((FONT_DIR / name).exists() for name in FONT_FILES.values()):
-        for style, name in FONT_FILES.items():
-            pdf.add_font("DejaVu", style, str(FONT_DIR / name))
-        return pdf, "DejaVu"
-    return pdf, "helvetica"
-
-
-def _plain(text: str, font: str) -> str:
-    """Text the font can draw: everything with DejaVu; Latin-1 only with the built-in font."""
-    if font == "DejaVu":
-        return text
-    text = text.replace("—", "-").replace("–", "-").replace("’", "'")
-    return "".join(c if ord(c) < 256 else unicodedata.normalize("NFKD", c).encode("ascii", "ignore").decode()
-                   for c in text)
-
 
 def pdf_bytes(letters: list[Letter], school_name: str, school_address: str, letter_date: date) -> bytes:
-    """One PDF, one letter to a page (a letter may run on): letterhead, date, addressee,
-    title, body."""
-    pdf, font = _pdf()
-    pdf.set_title(f"Letters from {school_name}")
+    """One PDF, each letter from a new page (a letter may run on): letterhead, addressee,
+    date, title, body — the shared A4 document of core/reports.py, with its fonts."""
+    document = reports.LetterDocument(school_name, school_address)
     for letter in letters:
-        pdf.add_page()
-        pdf.set_font(font, "B", 14)
-        pdf.cell(0, 8, _plain(school_name, font), new_x="LMARGIN", new_y="NEXT", align="R")
-        pdf.set_font(font, "", 9.5)
-        if school_address.strip():
-            pdf.multi_cell(0, 4.5, _plain(school_address.strip(), font), align="R", new_x="LMARGIN", new_y="NEXT")
-        pdf.ln(8)
-        pdf.set_font(font, "", 11)
-        addressee = "\n".join(part for part in (letter.parent, letter.address) if part.strip())
-        if addressee:
-            pdf.multi_cell(95, 5.5, _plain(addressee, font), align="L", new_x="LMARGIN", new_y="NEXT")
-        pdf.ln(4)
-        pdf.cell(0, 6, long_date(letter_date), new_x="LMARGIN", new_y="NEXT", align="R")
-        pdf.ln(6)
-        pdf.set_font(font, "B", 12)
-        pdf.multi_cell(0, 6.5, _plain(letter.title, font), align="L", new_x="LMARGIN", new_y="NEXT")
-        pdf.ln(3)
-        pdf.set_font(font, "", 11)
-        pdf.multi_cell(0, 5.8, _plain(letter.body, font), align="L", new_x="LMARGIN", new_y="NEXT")
-    return bytes(pdf.output())
+        document.letter([letter.parent, letter.address], long_date(letter_date), letter.title, letter.body)
+    return document.pdf_bytes()
 
 
 # --- recording letters sent -----------------------------------------------------------------

@@ -5,9 +5,10 @@
   numbers. File names carry the school and the date (`file_name`).
 - `Document`: a small A4 PDF helper (header with the school and title on every page, page
   numbers, headings, key-figure boxes, tables that repeat their headings, charts) that any
-  report or letter can build on. It embeds DejaVu Sans (Debian's fonts-dejavu-core) so
-  names with accents print; without that font it falls back to the PDF core font and
-  transliterates (é → e).
+  report can build on; `LetterDocument` is the same for letters (letterhead, address block,
+  a page per letter). It embeds DejaVu Sans (Debian's fonts-dejavu-core) so names with
+  accents print; without that font it falls back to the PDF core font and transliterates
+  (ł → l).
 - The reports: half-termly statistics by group against the previous half term and the
   national figures; the head of section report; a pupil's referral/evidence pack; the
   minutes of a meeting. Each is built as data first (shown on screen by the page), then
@@ -161,8 +162,13 @@ def transliterate(text: str) -> str:
 class Document(FPDF):
     """An A4 report: the school and title on every page, 'page n of m' and the date at the foot.
 
-    Build with heading / paragraph / key_figures / table / chart, then `pdf_bytes()`.
+    Build with heading / paragraph / key_figures / table / chart, then `pdf_bytes()`. The
+    DejaVu fonts are embedded when installed (any script prints as written); without them
+    text is transliterated to the core font's Latin-1 rather than failing.
     """
+
+    MARGINS = (14, 14, 14)  # left, top, right (mm)
+    PAGE_BREAK = 16  # mm kept clear at the foot
 
     def __init__(self, school: str, title: str, subtitle: str = "", landscape: bool = False,
                  made_on: datetime | None = None):
@@ -177,9 +183,13 @@ class Document(FPDF):
         self.set_title(f"{school} — {title}" if self.embedded else transliterate(f"{school} - {title}"))
         self.set_author(school if self.embedded else transliterate(school))
         self.set_creator("Pastoral")
-        self.set_margins(14, 14, 14)
-        self.set_auto_page_break(True, margin=16)
+        self.set_margins(*self.MARGINS)
+        self.set_auto_page_break(True, margin=self.PAGE_BREAK)
         self.alias_nb_pages()
+        self.start()
+
+    def start(self) -> None:
+        """The first page (a report has one from the start; letters start one per letter)."""
         self.add_page()
 
     def normalize_text(self, text: str) -> str:
@@ -326,6 +336,72 @@ class Document(FPDF):
 
     def pdf_bytes(self) -> bytes:
         return bytes(self.output())
+
+
+class LetterDocument(Document):
+    """Letters on the school's letterhead, one after another, each starting on a new page.
+
+    `letter(...)` adds one: the letterhead (the school's name and address, on the right),
+    the address block (the addressee on the left, the date on the right), the title and the
+    body. A letter that runs on is headed on each further page with its title and its own
+    page number; there is no report footer (a letter goes to a family, not to a file).
+    """
+
+    MARGINS = (22, 20, 22)
+    PAGE_BREAK = 20
+
+    def __init__(self, school: str, address: str = "", title: str = "Letters"):
+        self.address = address.strip()
+        self.letter_title, self.letter_first_page = "", 0
+        super().__init__(school, title)
+
+    def start(self) -> None:
+        """No page until the first letter."""
+
+    def header(self) -> None:
+        if self.page_no() == self.letter_first_page:
+            self.letterhead()
+            return
+        self.set_font(self.family, "", 8.5)
+        self.set_text_color(*MUTED)
+        self.cell(self.epw * 0.75, 5, f"{self.letter_title} (continued)")
+        self.cell(0, 5, f"page {self.page_no() - self.letter_first_page + 1}", align="R",
+                  new_x="LMARGIN", new_y="NEXT")
+        self.set_draw_color(*RULE)
+        self.line(self.l_margin, self.get_y() + 1, self.w - self.r_margin, self.get_y() + 1)
+        self.ln(5)
+        self.set_text_color(*INK)
+
+    def footer(self) -> None:
+        pass
+
+    def letterhead(self) -> None:
+        self.set_font(self.family, "B", 14)
+        self.set_text_color(*INK)
+        self.cell(0, 8, self.school, new_x="LMARGIN", new_y="NEXT", align="R")
+        if self.address:
+            self.set_font(self.family, "", 9.5)
+            self.multi_cell(0, 4.5, self.address, align="R", new_x="LMARGIN", new_y="NEXT")
+        self.ln(8)
+
+    def address_block(self, lines: list[str], dated: str, size: float = 11) -> None:
+        """The addressee (lines left blank are left out), then the date on the right."""
+        self.set_font(self.family, "", size)
+        addressee = "\n".join(line.strip() for line in lines if line and line.strip())
+        if addressee:
+            self.multi_cell(self.epw * 0.57, size * 0.5, addressee, align="L", new_x="LMARGIN", new_y="NEXT")
+        self.ln(4)
+        self.cell(0, 6, dated, new_x="LMARGIN", new_y="NEXT", align="R")
+        self.ln(4)
+
+    def letter(self, addressee: list[str], dated: str, title: str, body: str) -> None:
+        """One letter, from a new page."""
+        self.letter_title, self.letter_first_page = title, self.page_no() + 1
+        self.add_page()
+        self.address_block(addressee, dated)
+        self.heading(title, size=12)
+        self.ln(1.5)
+        self.paragraph(body, size=11)
 
 
 def _pdf_text(value: Any) -> str:

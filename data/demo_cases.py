@@ -91,8 +91,10 @@ def add_case_work(db: sqlite_utils.Database, seed: int = 1, today: date | None =
             opened += 1
         if row.pupil_id in penalty_pupils and rng.random() < 0.5:
             issued = min(last_day, start + timedelta(days=int(rng.integers(30, 70))))
-            cases.open_intervention(db, STAFF["officer"], row.pupil_id, "Penalty notice", "officer", issued,
-                                    details={"date_issued": issued, "paid": "paid" if rng.random() < 0.5 else "unpaid"})
+            parent = db.execute("SELECT contact1_name FROM pupils WHERE id = ?", (row.pupil_id,)).fetchone()[0]
+            cases.open_intervention(db, STAFF["officer"], row.pupil_id, cases.PENALTY_TYPE, "officer", issued,
+                                    details={"date_issued": issued, "paid": "paid" if rng.random() < 0.5 else "unpaid"},
+                                    parent=parent)
             opened += 1
         if rng.random() < 0.8:  # the team keeps in touch: a call in the last days before `today`
             cases.log_contact(db, STAFF[who], row.pupil_id, "call", today - timedelta(days=int(rng.integers(0, 10))),

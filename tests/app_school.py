@@ -169,14 +169,18 @@ def quick_hashes(monkeypatch):
     monkeypatch.setattr(auth, "HASH_ROUNDS", 4)
 
 
+def the_apps_store(db_path: Path, monkeypatch) -> Path:
+    """Make `db_path` the store the app opens (PASTORAL_DB), with its secrets file beside it."""
+    monkeypatch.setenv("PASTORAL_DB", str(db_path))
+    monkeypatch.setenv("PASTORAL_SECRETS", str(db_path.parent / "secrets.toml"))
+    return db_path
+
+
 @pytest.fixture
 def school(tmp_path, monkeypatch, quick_hashes) -> Path:
     """The test school in a fresh store named by PASTORAL_DB; returns the database path."""
-    db_path = tmp_path / "school.db"
-    make_school(db_path, tmp_path / "exports")
-    monkeypatch.setenv("PASTORAL_DB", str(db_path))
-    monkeypatch.setenv("PASTORAL_SECRETS", str(tmp_path / "secrets.toml"))
-    return db_path
+    make_school(tmp_path / "school.db", tmp_path / "exports")
+    return the_apps_store(tmp_path / "school.db", monkeypatch)
 
 
 @pytest.fixture
@@ -189,22 +193,16 @@ def school_with_cases(school) -> Path:
 @pytest.fixture
 def calling_school(tmp_path, monkeypatch, quick_hashes) -> Path:
     """The test school with parents' contacts and this morning's register (TODAY)."""
-    db_path = tmp_path / "school.db"
-    make_calling_school(db_path, tmp_path / "exports")
-    monkeypatch.setenv("PASTORAL_DB", str(db_path))
-    monkeypatch.setenv("PASTORAL_SECRETS", str(tmp_path / "secrets.toml"))
-    return db_path
+    make_calling_school(tmp_path / "school.db", tmp_path / "exports")
+    return the_apps_store(tmp_path / "school.db", monkeypatch)
 
 
 @pytest.fixture
 def empty_school(tmp_path, monkeypatch, quick_hashes) -> Path:
     """A store with the demo logins and no registers."""
-    db_path = tmp_path / "empty.db"
-    with store.opened(db_path) as db:
+    with store.opened(tmp_path / "empty.db") as db:
         auth.create_demo_users(db)
-    monkeypatch.setenv("PASTORAL_DB", str(db_path))
-    monkeypatch.setenv("PASTORAL_SECRETS", str(tmp_path / "secrets.toml"))
-    return db_path
+    return the_apps_store(tmp_path / "empty.db", monkeypatch)
 
 
 def signed_in(username: str | None, screen: str | None = None, **state) -> AppTest:

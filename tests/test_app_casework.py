@@ -316,11 +316,22 @@ def test_penalty_notices_this_academic_year_show_the_frameworks_next_step_per_pu
     with store.opened(school) as db:
         for issued in (date(2024, 6, 3), date(2025, 9, 17)):  # last year's, and this year's (the sidebar's year)
             cases.open_intervention(db, OFFICER, pupil_id(school, "Clarke"), "Penalty notice", "officer", issued,
-                                    details={"date_issued": issued, "paid": "unpaid"})
+                                    details={"date_issued": issued, "paid": "unpaid"}, parent="Carla Clarke")
     app = signed_in("officer", "casework", cw_show="penalties")
     notices = frame_with(app, "Next step")
-    assert notices[["Pupil", "This year", "In 3 years"]].values.tolist() == [["Clarke, Cody", 1, 2]]
-    assert notices["Next step"].iloc[0].startswith("No further notice within 3 years")
+    assert notices[["Pupil", "This year", "Parent", "In 3 years"]].values.tolist() == [
+        ["Clarke, Cody", 1, "Carla Clarke", 2]]
+    assert notices["Next step"].iloc[0] == ("No further notice to this parent for this child within 3 years "
+                                            "(until 03/06/2027): the next step is other action, e.g. prosecution.")
+
+
+def test_meeting_mode_leaves_the_parent_off_the_penalty_notices(school):
+    with store.opened(school) as db:
+        cases.open_intervention(db, OFFICER, pupil_id(school, "Clarke"), "Penalty notice", "officer",
+                                date(2025, 9, 17), parent="Carla Clarke")
+    app = signed_in("officer", "casework", cw_show="penalties", meeting_mode=True)
+    assert "Parent" not in frame_with(app, "Next step").columns
+    assert "Carla" not in all_text(app)
 
 
 def test_impact_by_type_comes_with_the_small_group_caveat(school):

@@ -120,7 +120,56 @@ def test_the_date_of_a_penalty_notice_in_the_family_view_uses_the_framework(call
     app = signed_in("officer", "families")
     app.selectbox(key="fam_pupil").set_value(ids["Clarke"]).run()
     notices = app.dataframe[-1].value
-    assert notices["The next notice would be"].tolist() == ["£160 flat (a second notice within 3 years)"]
+    assert notices[["Parent", "Notices (3 yrs)"]].values.tolist() == [["Carla Clarke", 1]]
+    assert notices["Next step"].tolist() == ["A second notice within 3 years would be £160 with no reduction."]
+
+
+def test_casework_and_families_show_the_same_next_step_for_the_parent_of_the_latest_notice(calling_school,
+                                                                                           monkeypatch):
+    monkeypatch.setattr("app_pages.formatting.today", lambda: date(2025, 10, 1))
+    ids = pupil_ids(calling_school)
+    with store.opened(calling_school) as db:
+        for issued in (date(2025, 9, 12), date(2025, 9, 19)):
+            families.record_penalty_notice(db, OFFICER, ids["Clarke"], "Carla Clarke", issued)
+    casework = signed_in("officer", "casework", cw_show="penalties")
+    summary = next(f.value for f in casework.dataframe if "Next step" in f.value.columns)
+    family = signed_in("officer", "families")
+    family.selectbox(key="fam_pupil").set_value(ids["Clarke"]).run()
+    by_parent = family.dataframe[-1].value.set_index("Parent")
+    assert summary[["Parent", "In 3 years"]].values.tolist() == [["Carla Clarke", 2]]
+    assert by_parent.loc["Carla Clarke", "Next step"] == summary["Next step"].iloc[0]
+    assert summary["Next step"].iloc[0].startswith("No further notice to this parent for this child within 3 years")
+
+
+def test_the_log_action_form_records_the_parent_a_penalty_notice_went_to(calling_school):
+    ids = pupil_ids(calling_school)
+    with store.opened(calling_school) as db:
+        families.record_penalty_notice(db, OFFICER, ids["Clarke"], "Carla Clarke", date(2025, 9, 19))
+    app = signed_in("officer", "pupil", pupil_id=ids["Clarke"])
+    app.button(key="pupil_log_action").click().run()
+    app.selectbox(key="cf_type").set_value("Penalty notice").run()
+    assert app.selectbox(key="cf_parent").options == ["Carla Clarke"]
+    app.selectbox(key="cf_parent").set_value("Carla Clarke").run()
+    assert any(c.value.startswith("1 notice to Carla Clarke for this child in the last 3 years. A second notice")
+               for c in app.caption)
+    app.button(key="cf_save").click().run()
+    with store.opened(calling_school) as db:
+        assert cases.penalty_notice_history(db, OFFICER)["parent"].tolist() == ["Carla Clarke", "Carla Clarke"]
+
+
+def test_the_log_action_form_refuses_a_third_notice_to_the_same_parent(calling_school):
+    ids = pupil_ids(calling_school)
+    with store.opened(calling_school) as db:
+        for issued in (date(2025, 9, 12), date(2025, 9, 19)):
+            families.record_penalty_notice(db, OFFICER, ids["Clarke"], "Carla Clarke", issued)
+    app = signed_in("officer", "pupil", pupil_id=ids["Clarke"])
+    app.button(key="pupil_log_action").click().run()
+    app.selectbox(key="cf_type").set_value("Penalty notice").run()
+    app.selectbox(key="cf_parent").set_value("Carla Clarke").run()
+    app.button(key="cf_save").click().run()
+    assert any("No further notice to this parent" in e.value for e in app.error)
+    with store.opened(calling_school) as db:
+        assert len(cases.penalty_notice_history(db, OFFICER)) == 2
 
 
 def test_an_admin_sets_the_address_and_signatory_the_letters_use(calling_school):

@@ -10,7 +10,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from core import cases, letters, metrics, store, triggers
+from core import cases, letters, metrics, reports, store, triggers
 from tests.conftest import make_upn, marks_csv
 
 OFFICER = cases.Viewer("officer", "attendance_officer")
@@ -104,16 +104,50 @@ def test_only_an_admin_or_the_attendance_officer_edits_templates(db):
         letters.save_template(db, LEAD, "stage_1", "Hello", "Dear {parent_name}")
 
 
+needs_pdftotext = pytest.mark.skipif(shutil.which("pdftotext") is None, reason="pdftotext (poppler-utils) missing")
+
+
+def pdf_pages(pdf: bytes) -> list[str]:
+    assert pdf.startswith(b"%PDF")
+    text = subprocess.run(["pdftotext", "-", "-"], input=pdf, capture_output=True, check=True).stdout.decode()
+    return text.split("\f")[:-1]
+
+
+def a_letter(title: str = "Zoë's attendance", body: str = "Dear Ms Nowak,\n\nPlease call us.") -> letters.Letter:
+    return letters.Letter(1, "stage_1", title, body, "Agnieszka Nowak", "12 Łódź Street\nAB1 2CD", "Zoë Nowak")
+
+
+@needs_pdftotext
 def test_a_batch_is_one_pdf_with_a_page_per_letter_and_accented_names_intact(db, pupils, load):
     assert load("roll2.csv", "UPN,Surname,Forename,Primary Contact Name\n" + make_upn(2) + ",Smith,Tom,Seán Smith"
                 ).status == "imported"
     batch = made(db, "stage_1", pupils)
-    pdf = letters.pdf_bytes(batch.letters, "Our School", "1 School Road", LETTER_DAY)
-    assert pdf.startswith(b"%PDF") and len(batch.letters) == 2
-    if shutil.which("pdftotext") and letters.FONT_DIR.exists():
-        text = subprocess.run(["pdftotext", "-", "-"], input=pdf, capture_output=True, check=True).stdout.decode()
-        assert "Dear Agnieszka Nowak" in text and "Zoë" in text and "Seán Smith" in text
-        assert text.count("\f") == 2  # two pages
+    pages = pdf_pages(letters.pdf_bytes(batch.letters, "Our School", "1 School Road", LETTER_DAY))
+    assert len(batch.letters) == 2 and len(pages) == 2
+    assert "Dear Agnieszka Nowak" in pages[0] and "Zoë" in pages[0] and "Seán Smith" in pages[1]
+
+
+@needs_pdftotext
+def test_each_letter_has_the_letterhead_the_addressee_and_the_date(db):
+    [page] = pdf_pages(letters.pdf_bytes([a_letter()], "Our School", "1 School Road\nTown", LETTER_DAY))
+    lines = [line for line in page.splitlines() if line.strip()]
+    assert lines[:8] == ["Our School", "1 School Road", "Town", "Agnieszka Nowak", "12 Łódź Street", "AB1 2CD",
+                         "15 September 2025", "Zoë's attendance"]
+
+
+@needs_pdftotext
+def test_a_letter_that_runs_on_is_headed_with_its_title_on_the_next_page(db):
+    long = a_letter(body="Dear Ms Nowak,\n\n" + "Every day in school matters. " * 400)
+    pages = pdf_pages(letters.pdf_bytes([long, a_letter("Tom's attendance")], "Our School", "", LETTER_DAY))
+    assert len(pages) >= 3 and "Zoë's attendance (continued)" in pages[1] and "page 2" in pages[1]
+    assert pages[-1].lstrip().startswith("Our School") and "Tom's attendance" in pages[-1]
+
+
+@needs_pdftotext
+def test_without_the_font_a_letter_is_transliterated_rather_than_failing(db, monkeypatch, tmp_path):
+    monkeypatch.setattr(reports, "FONT_DIR", tmp_path)
+    [page] = pdf_pages(letters.pdf_bytes([a_letter()], "Our School", "", LETTER_DAY))
+    assert "12 Lódz Street" in page and "Zoë's attendance" in page
 
 
 def test_each_letter_sent_is_a_contact_and_a_stage_letter_an_action_of_its_type(db, pupils):

@@ -3,6 +3,9 @@ test school's roll and first week (tests/app_school.py), and headless Chromium.
 
 The server is started once for the browser tests and stopped at the end; `restart()`
 stops and starts it again on the same store (for "the first request after a restart").
+A test module that changes its store gets its own school and server from `school_app`
+(one factory for every such module), and every module drives the page with the same
+`sign_in`, `open_screen` and `find_pupil`.
 """
 
 from __future__ import annotations
@@ -14,12 +17,17 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
+from playwright.sync_api import Page, expect
 
 from core import auth
-from tests.app_school import ROOT, make_school
+from tests.app_school import ROOT, make_school, password_of
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -78,26 +86,88 @@ class AppServer:
         self.start()
 
 
-@pytest.fixture(scope="session")
-def browser_school(tmp_path_factory) -> dict:
-    folder = tmp_path_factory.mktemp("browser_school")
+@dataclass
+class School:
+    """A store built for browser tests: its folder, the database, and what the builder returned."""
+
+    folder: Path
+    db: Path
+    made: Any = None
+
+
+def build_school(tmp_path_factory, name: str, build: Callable[[Path, Path], Any]) -> School:
+    """A fresh store in its own folder: `build(db_path, exports_folder)` fills it (with quick
+    password hashing, as nobody attacks a test's logins)."""
+    folder = tmp_path_factory.mktemp(name)
     previous, auth.HASH_ROUNDS = auth.HASH_ROUNDS, 4
     try:
-        files = make_school(folder / "school.db", folder / "exports", weeks=1)
+        made = build(folder / "school.db", folder / "exports")
     finally:
         auth.HASH_ROUNDS = previous
-    return {"folder": folder, "db": folder / "school.db", "files": files}
+    return School(folder, folder / "school.db", made)
+
+
+@contextmanager
+def serving(school: School) -> Iterator[AppServer]:
+    """The app running on the school's store (skipped where Chromium is missing), stopped after."""
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Chromium is not installed (apt-get install chromium)")
+    server = AppServer(school.db, school.folder / "secrets.toml", school.folder / "streamlit.log")
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@contextmanager
+def school_app(tmp_path_factory, name: str, build: Callable[[Path, Path], Any]) -> Iterator[tuple[AppServer, School]]:
+    """A module's own school and server: for browser tests that change what is stored."""
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Chromium is not installed (apt-get install chromium)")
+    school = build_school(tmp_path_factory, name, build)
+    with serving(school) as server:
+        yield server, school
+
+
+@pytest.fixture(scope="session")
+def browser_school(tmp_path_factory) -> dict:
+    school = build_school(tmp_path_factory, "browser_school", lambda db, exports: make_school(db, exports, weeks=1))
+    return {"folder": school.folder, "db": school.db, "files": school.made}
 
 
 @pytest.fixture(scope="session")
 def app_server(browser_school):
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Chromium is not installed (apt-get install chromium)")
-    folder = browser_school["folder"]
-    server = AppServer(browser_school["db"], folder / "secrets.toml", folder / "streamlit.log")
-    server.start()
-    yield server
-    server.stop()
+    with serving(School(browser_school["folder"], browser_school["db"])) as server:
+        yield server
+
+
+# --- driving the page ----------------------------------------------------------------------
+
+
+def sign_in(page: Page, base: str, username: str, address: str = "") -> None:
+    page.goto(f"{base}/{address}")
+    page.get_by_role("textbox", name="Username").fill(username)
+    page.get_by_role("textbox", name="Password").fill(password_of(username))
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("button", name="Log out")).to_be_visible(timeout=30_000)
+
+
+def open_screen(page: Page, name: str, settle: bool = False) -> None:
+    """Open a screen from the menu; with `settle`, wait until it has finished drawing (tables, charts)."""
+    page.locator("[data-testid='stSidebarNav'] a", has_text=name).first.click()
+    expect(page.get_by_role("heading", name=name, level=1)).to_be_visible()
+    if settle:
+        page.wait_for_timeout(1500)
+        expect(page.locator("[data-testid='stStatusWidget']")).to_have_count(0, timeout=30_000)
+
+
+def find_pupil(page: Page, typed: str, heading: str) -> None:
+    """Search on the Pupil screen and wait for the pupil's page (headed `heading`)."""
+    search = page.get_by_role("textbox", name="Find a pupil")
+    search.fill(typed)
+    search.press("Enter")
+    expect(page.get_by_role("heading", name=heading)).to_be_visible()
 
 
 @pytest.fixture(scope="session")

@@ -9,7 +9,8 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.app_school import PUPIL_NAMES, password_of
+from tests.app_school import PUPIL_NAMES
+from tests.browser.conftest import find_pupil, open_screen, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -40,23 +41,10 @@ def expect_login_form_only(page: Page) -> None:
     assert page.locator("[data-testid='stSidebarNav']").count() == 0
 
 
-def sign_in(page: Page, base: str, username: str, address: str = "") -> None:
-    page.goto(f"{base}/{address}")
-    page.get_by_role("textbox", name="Username").fill(username)
-    page.get_by_role("textbox", name="Password").fill(password_of(username))
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("button", name="Log out")).to_be_visible(timeout=30_000)
-
-
 def menu(page: Page) -> list[str]:
     links = page.locator("[data-testid='stSidebarNav'] a")
     expect(links.first).to_be_visible()
     return [text.strip().split("\n")[-1] for text in links.all_inner_texts()]  # after the icon's name
-
-
-def open_screen(page: Page, name: str) -> None:
-    page.locator("[data-testid='stSidebarNav'] a", has_text=name).first.click()
-    expect(page.get_by_role("heading", name=name, level=1)).to_be_visible()
 
 
 # --- visitors ----------------------------------------------------------------------
@@ -126,10 +114,7 @@ def test_a_reload_keeps_you_signed_in_until_you_log_out(app_server, page):
 def test_find_a_pupil_by_name(app_server, page):
     sign_in(page, app_server.url, "viewer")
     open_screen(page, "Pupil")
-    search = page.get_by_role("textbox", name="Find a pupil")
-    search.fill("evans")
-    search.press("Enter")
-    expect(page.get_by_role("heading", name="Evans, Eli")).to_be_visible()
+    find_pupil(page, "evans", "Evans, Eli")
     expect(page.get_by_text("Persistent absence (90% or below)")).to_be_visible()
     expect(page.get_by_text("Marks, session by session")).to_be_visible()
 

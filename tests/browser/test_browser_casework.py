@@ -14,10 +14,9 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from app_pages.formatting import today
-from core import auth, cases, store
+from core import cases, store
 from tests.app_school import make_school
-from tests.browser.conftest import CHROMIUM, AppServer
-from tests.browser.test_browser import open_screen, sign_in
+from tests.browser.conftest import find_pupil, open_screen, school_app, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -26,26 +25,19 @@ OPEN_WIDTH = 60  # the pinned "Open" column on Below 90%
 LOG_WIDTH = 90  # the pinned "Log action" column beside it
 
 
-@pytest.fixture(scope="module")
-def casework_server(tmp_path_factory):
-    from pathlib import Path
-
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Chromium is not installed (apt-get install chromium)")
-    folder = tmp_path_factory.mktemp("casework_school")
-    previous, auth.HASH_ROUNDS = auth.HASH_ROUNDS, 4
-    try:
-        make_school(folder / "school.db", folder / "exports", weeks=2)
-    finally:
-        auth.HASH_ROUNDS = previous
-    with store.opened(folder / "school.db") as db:
+def casework_school(db_path, exports) -> None:
+    """Both weeks, and a check-in already ten days overdue for Cody Clarke."""
+    make_school(db_path, exports, weeks=2)
+    with store.opened(db_path) as db:
         clarke = db.execute("SELECT id FROM pupils WHERE surname = 'Clarke'").fetchone()[0]
         cases.open_intervention(db, cases.Viewer("pastoral", "pastoral_lead"), clarke, "Attendance meeting / clinic",
                                 "pastoral", today() - timedelta(days=30), check_in_on=today() - timedelta(days=10))
-    server = AppServer(folder / "school.db", folder / "secrets.toml", folder / "streamlit.log")
-    server.start()
-    yield server
-    server.stop()
+
+
+@pytest.fixture(scope="module")
+def casework_server(tmp_path_factory):
+    with school_app(tmp_path_factory, "casework_school", casework_school) as (server, _):
+        yield server
 
 
 def click_log_action(page: Page, row: int) -> None:
@@ -98,10 +90,7 @@ def test_log_a_home_visit_see_it_in_caseload_and_chronology_complete_the_check_i
     expect(page.get_by_text("2 check-ins overdue")).to_be_visible()
 
     open_screen(page, "Pupil")
-    search = page.get_by_role("textbox", name="Find a pupil")
-    search.fill("evans")
-    search.press("Enter")
-    expect(page.get_by_role("heading", name="Evans, Eli")).to_be_visible()
+    find_pupil(page, "evans", "Evans, Eli")
     chronology = page.locator("[data-testid='stDataFrame']").last
     chronology.scroll_into_view_if_needed()  # the table draws its cells once it is on screen
     expect(chronology).to_contain_text("Action opened: Home visit")

@@ -10,10 +10,10 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from app_pages.sidebar import MEETING_ROOT_FONT_PX
-from core import auth, meetings
+from core import meetings
 from tests.app_school import FORENAMES, PUPIL_NAMES, SENSITIVE_NOTE, add_cases, make_school
-from tests.browser.test_browser import sign_in
-from tests.browser.conftest import CHROMIUM, AppServer
+from tests.browser import conftest
+from tests.browser.conftest import find_pupil, school_app, sign_in
 from tests.conftest import make_upn
 
 pytestmark = pytest.mark.browser
@@ -21,30 +21,20 @@ pytestmark = pytest.mark.browser
 PRIVATE = (*PUPIL_NAMES, *FORENAMES, SENSITIVE_NOTE, *(make_upn(i) for i in range(1, 6)))
 
 
+def meeting_school(db_path, exports) -> None:
+    make_school(db_path, exports, weeks=2)
+    add_cases(db_path)
+
+
 @pytest.fixture(scope="module")
 def meeting_server(tmp_path_factory):
-    from pathlib import Path
-
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Chromium is not installed (apt-get install chromium)")
-    folder = tmp_path_factory.mktemp("meeting_school")
-    previous, auth.HASH_ROUNDS = auth.HASH_ROUNDS, 4
-    try:
-        make_school(folder / "school.db", folder / "exports", weeks=2)
-        add_cases(folder / "school.db")
-    finally:
-        auth.HASH_ROUNDS = previous
-    server = AppServer(folder / "school.db", folder / "secrets.toml", folder / "streamlit.log")
-    server.start()
-    yield server
-    server.stop()
+    with school_app(tmp_path_factory, "meeting_school", meeting_school) as (server, _):
+        yield server
 
 
 def open_screen(page: Page, name: str) -> None:
-    page.locator("[data-testid='stSidebarNav'] a", has_text=name).first.click()
-    expect(page.get_by_role("heading", name=name, level=1)).to_be_visible()
-    page.wait_for_timeout(1500)  # let the screen finish drawing (tables, charts)
-    expect(page.locator("[data-testid='stStatusWidget']")).to_have_count(0, timeout=30_000)
+    """Open a screen and let it finish drawing, so nothing is read from a half-drawn page."""
+    conftest.open_screen(page, name, settle=True)
 
 
 def leaks(page: Page) -> list[str]:
@@ -56,6 +46,8 @@ def turn_on_meeting_mode(page: Page) -> None:
     """Click the sidebar toggle; meeting mode is on once the type has grown for the projector."""
     page.get_by_text("Meeting mode").click()
     page.wait_for_function(f"getComputedStyle(document.documentElement).fontSize === '{MEETING_ROOT_FONT_PX}px'")
+    # and the rerun has finished: until then the browser may still hold elements of the run before
+    expect(page.locator("[data-testid='stStatusWidget']")).to_have_count(0, timeout=30_000)
 
 
 @pytest.mark.parametrize("screen", ["Overview", "Below 90%", "Patterns", "Meeting", "Reports", "Upload"])
@@ -79,10 +71,7 @@ def test_meeting_mode_search_results_and_pupil_header_are_initials(meeting_serve
     sign_in(page, meeting_server.url, "admin")
     turn_on_meeting_mode(page)
     open_screen(page, "Pupil")
-    search = page.get_by_role("textbox", name="Find a pupil")
-    search.fill("amir")
-    search.press("Enter")
-    expect(page.get_by_role("heading", name="A. A.")).to_be_visible()
+    find_pupil(page, "amir", "A. A.")
     expect(page.get_by_text("Marks, session by session")).to_be_visible()
     assert leaks(page) == []
 

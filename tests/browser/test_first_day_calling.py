@@ -8,29 +8,18 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
-from core import auth, cases, store
-from tests.app_school import make_calling_school, password_of
-from tests.browser.conftest import CHROMIUM, AppServer
+from core import cases, store
+from tests.app_school import make_calling_school
+from tests.browser.conftest import school_app, sign_in
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
 def calling_app(tmp_path_factory):
-    from pathlib import Path
-
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Chromium is not installed (apt-get install chromium)")
-    folder = tmp_path_factory.mktemp("calling_school")
-    previous, auth.HASH_ROUNDS = auth.HASH_ROUNDS, 4
-    try:
-        files = make_calling_school(folder / "school.db", folder / "exports", with_today=False)
-    finally:
-        auth.HASH_ROUNDS = previous
-    server = AppServer(folder / "school.db", folder / "secrets.toml", folder / "streamlit.log")
-    server.start()
-    yield {"server": server, "files": files, "db": folder / "school.db"}
-    server.stop()
+    build = lambda db_path, exports: make_calling_school(db_path, exports, with_today=False)  # noqa: E731
+    with school_app(tmp_path_factory, "calling_school", build) as (server, school):
+        yield {"server": server, "files": school.made, "db": school.db}
 
 
 def pupil_ids(db_path) -> dict[str, int]:
@@ -40,10 +29,7 @@ def pupil_ids(db_path) -> dict[str, int]:
 
 def test_upload_this_morning_call_two_parents_and_the_list_shrinks(calling_app, page: Page):
     server, ids = calling_app["server"], pupil_ids(calling_app["db"])
-    page.goto(f"{server.url}/today")
-    page.get_by_role("textbox", name="Username").fill("officer")
-    page.get_by_role("textbox", name="Password").fill(password_of("officer"))
-    page.get_by_role("button", name="Sign in").click()
+    sign_in(page, server.url, "officer", "today")
     expect(page.get_by_role("heading", name="Today", level=1)).to_be_visible(timeout=30_000)
 
     # Upload this morning's register (the afternoon not taken yet).
