@@ -60,10 +60,9 @@ def names(frame: pd.DataFrame, masked: bool = False) -> pd.Series:
 
 def flags(frame: pd.DataFrame) -> pd.Series:
     """'PP · FSM · EHCP' style flags for each row."""
-    parts = [frame[column].astype(bool).map({True: label, False: ""}) for column, label in FLAG_LABELS.items()]
-    parts.append(frame["sen"].map(SEN_LABELS).fillna(""))
-    joined = pd.concat(parts, axis=1).apply(lambda row: " · ".join(v for v in row if v), axis=1)
-    return joined.astype("string") if len(frame) else pd.Series([], index=frame.index, dtype="string")
+    parts = [frame[column].astype(bool).map({True: label, False: ""}).tolist() for column, label in FLAG_LABELS.items()]
+    parts.append(frame["sen"].map(SEN_LABELS).fillna("").tolist())
+    return pd.Series([" · ".join(v for v in row if v) for row in zip(*parts)], index=frame.index, dtype="string")
 
 
 def year_label(year_group: str) -> str:

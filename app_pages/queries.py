@@ -14,7 +14,7 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
-from core import auth, metrics, patterns, store, triggers
+from core import auth, calendar, metrics, patterns, scope, store, triggers
 
 Version = tuple
 
@@ -52,8 +52,22 @@ def pupil_figures(path: str, version: Version, date_from: date, as_of: date) -> 
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def triggers_reached(path: str, version: Version, as_of: date) -> pd.DataFrame:
+    """triggers.reached, from the cached read of every pupil's marks (shared with the year's
+    per-pupil patterns when the look-back holds no earlier marks)."""
     with store.opened(path) as db:
-        return triggers.reached(db, as_of)
+        first_day, last_day = triggers.marks_needed(db, as_of)
+    read = scope_marks(path, version, first_day, last_day, None)
+    with store.opened(path) as db:
+        return triggers.reached_from(db, as_of, read)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def scope_marks(path: str, version: Version, first_day: int, last_day: int,
+                pupil_ids: tuple[int, ...] | None) -> scope.ScopeMarks:
+    """What per-pupil views read of a scope's marks (core/scope.py), read once for every
+    view of the same days and pupils."""
+    with store.opened(path) as db:
+        return scope.read_scope(db, first_day, last_day, _ids(pupil_ids))
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
@@ -127,15 +141,19 @@ def weekly_trend(path: str, version: Version, date_from: date, as_of: date,
 @st.cache_data(show_spinner=False, max_entries=8)
 def pupil_weekly(path: str, version: Version, date_from: date, as_of: date,
                  pupil_ids: tuple[int, ...] | None, weeks: int = 12) -> pd.DataFrame:
+    """patterns.pupil_weekly, from the cached read of the period."""
     with store.opened(path) as db:
-        return patterns.pupil_weekly(db, metrics.Period(date_from, as_of), _ids(pupil_ids), weeks)
+        shown = patterns.last_school_weeks(db, metrics.Period(date_from, as_of), weeks)
+    read = scope_marks(path, version, calendar.to_day(date_from), calendar.to_day(as_of), pupil_ids)
+    return patterns.pupil_weekly_of(read, shown)
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def pupil_patterns(path: str, version: Version, date_from: date, as_of: date,
                    pupil_ids: tuple[int, ...] | None) -> pd.DataFrame:
-    with store.opened(path) as db:
-        return patterns.pupil_patterns(db, metrics.Period(date_from, as_of), _ids(pupil_ids))
+    """patterns.pupil_patterns, from the cached read of the period."""
+    read = scope_marks(path, version, calendar.to_day(date_from), calendar.to_day(as_of), pupil_ids)
+    return patterns.pupil_patterns_of(read)
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
@@ -147,8 +165,9 @@ def previous_as_at(path: str, version: Version) -> date | None:
 @st.cache_data(show_spinner=False, max_entries=8)
 def change_since(path: str, version: Version, date_from: date, as_of: date, previous: date | None,
                  pupil_ids: tuple[int, ...] | None) -> pd.DataFrame:
-    with store.opened(path) as db:
-        return patterns.change_since(db, metrics.Period(date_from, as_of), previous, _ids(pupil_ids))
+    """patterns.change_since, from the cached pupil figures now and as at `previous`."""
+    before = None if previous is None else pupil_figures(path, version, date_from, min(previous, as_of))
+    return patterns.change_between(pupil_figures(path, version, date_from, as_of), before, _ids(pupil_ids))
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
