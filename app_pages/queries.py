@@ -14,7 +14,7 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
-from core import auth, calendar, metrics, patterns, scope, store, triggers
+from core import auth, calendar, codes, metrics, patterns, scope, store, triggers
 
 Version = tuple
 
@@ -65,9 +65,12 @@ def triggers_reached(path: str, version: Version, as_of: date) -> pd.DataFrame:
 def scope_marks(path: str, version: Version, first_day: int, last_day: int,
                 pupil_ids: tuple[int, ...] | None) -> scope.ScopeMarks:
     """What per-pupil views read of a scope's marks (core/scope.py), read once for every
-    view of the same days and pupils."""
+    view of the same days and pupils. Each pupil's marks in the range are counted already in
+    their figures (one mark, one category), so the read need not count them again."""
+    figures = pupil_figures(path, version, calendar.from_day(first_day), calendar.from_day(last_day))
+    marks_per_pupil = figures.set_index("pupil_id")[list(codes.CATEGORIES)].sum(axis=1)
     with store.opened(path) as db:
-        return scope.read_scope(db, first_day, last_day, _ids(pupil_ids))
+        return scope.read_scope(db, first_day, last_day, _ids(pupil_ids), marks_per_pupil)
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
@@ -119,23 +122,31 @@ def _ids(pupil_ids: tuple[int, ...] | None) -> list[int] | None:
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
+def day_tally(path: str, version: Version, date_from: date, as_of: date,
+              pupil_ids: tuple[int, ...] | None) -> pd.DataFrame:
+    """The scope's sessions by day and code (patterns.day_tally), counted once for every
+    school-wide view of the same dates."""
+    with store.opened(path) as db:
+        return patterns.day_tally(db, metrics.Period(date_from, as_of), _ids(pupil_ids))
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
 def weekday_absence(path: str, version: Version, date_from: date, as_of: date,
                     pupil_ids: tuple[int, ...] | None) -> pd.DataFrame:
-    with store.opened(path) as db:
-        return patterns.weekday_session_absence(db, metrics.Period(date_from, as_of), _ids(pupil_ids))
+    return patterns.weekday_session_absence_of(day_tally(path, version, date_from, as_of, pupil_ids))
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def reasons(path: str, version: Version, date_from: date, as_of: date, pupil_ids: tuple[int, ...] | None) -> pd.DataFrame:
-    with store.opened(path) as db:
-        return patterns.reasons(db, metrics.Period(date_from, as_of), _ids(pupil_ids))
+    return patterns.reasons_of(day_tally(path, version, date_from, as_of, pupil_ids))
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def weekly_trend(path: str, version: Version, date_from: date, as_of: date,
                  pupil_ids: tuple[int, ...] | None) -> pd.DataFrame:
     with store.opened(path) as db:
-        return patterns.weekly_trend(db, metrics.Period(date_from, as_of), _ids(pupil_ids))
+        weeks = patterns.school_weeks(db, metrics.Period(date_from, as_of))
+    return patterns.weekly_trend_of(day_tally(path, version, date_from, as_of, pupil_ids), weeks)
 
 
 @st.cache_data(show_spinner=False, max_entries=8)

@@ -76,7 +76,11 @@ def weekday_session_absence(db: sqlite_utils.Database, period: metrics.Period,
                             pupil_ids: list[int] | None = None) -> pd.DataFrame:
     """Absence by weekday and session (the Patterns heatmap): one row per weekday × AM/PM
     with possible sessions, pooled over the scope's pupils."""
-    tally = _day_tally(db, period, pupil_ids)
+    return weekday_session_absence_of(day_tally(db, period, pupil_ids))
+
+
+def weekday_session_absence_of(tally: pd.DataFrame) -> pd.DataFrame:
+    """`weekday_session_absence` from the scope's `day_tally`."""
     figures = _rates(tally.assign(weekday=_weekday(tally["day"].to_numpy())), ["weekday", "session"])
     figures = figures[figures["possible_sessions"] > 0]
     return figures.assign(
@@ -88,7 +92,11 @@ def weekday_session_absence(db: sqlite_utils.Database, period: metrics.Period,
 
 def reasons(db: sqlite_utils.Database, period: metrics.Period, pupil_ids: list[int] | None = None) -> pd.DataFrame:
     """Absence sessions by code, most first, each with its share of all absence sessions."""
-    tally = _day_tally(db, period, pupil_ids)
+    return reasons_of(day_tally(db, period, pupil_ids))
+
+
+def reasons_of(tally: pd.DataFrame) -> pd.DataFrame:
+    """`reasons` from the scope's `day_tally`."""
     absence = tally[tally["category"].isin(ABSENCE_CATEGORIES)]
     by_code = absence.groupby(["code", "category"], as_index=False, observed=True)["sessions"].sum()
     by_code = by_code[by_code["sessions"] > 0]
@@ -106,10 +114,16 @@ def weekly_trend(db: sqlite_utils.Database, period: metrics.Period, pupil_ids: l
     The weeks are the school's (DOMAIN.md §1), so a scope gets the same weeks as the school;
     a week in which the scope had no possible session has no percentage.
     """
-    first_day, last_day = _days(period)
-    school_days = store.school_session_days(db, first_day, last_day)["day"].to_numpy()
-    weeks = calendar.school_weeks(school_days)
-    tally = _day_tally(db, period, pupil_ids)
+    return weekly_trend_of(day_tally(db, period, pupil_ids), school_weeks(db, period))
+
+
+def school_weeks(db: sqlite_utils.Database, period: metrics.Period) -> np.ndarray:
+    """Mondays (day numbers) of the school weeks of the period (DOMAIN.md §1)."""
+    return calendar.school_weeks(store.school_session_days(db, *_days(period))["day"].to_numpy())
+
+
+def weekly_trend_of(tally: pd.DataFrame, weeks: np.ndarray) -> pd.DataFrame:
+    """`weekly_trend` from the scope's `day_tally` and the period's `school_weeks`."""
     figures = _rates(tally.assign(week=calendar.week_of_days(tally["day"].to_numpy())), ["week"])
     counted = ["possible_sessions", "attendance_sessions", "authorised_sessions", "unauthorised_sessions"]
     figures = figures.set_index("week")[counted].reindex(weeks, fill_value=0)
@@ -356,8 +370,9 @@ def _days(period: metrics.Period) -> tuple[int, int]:
 
 
 
-def _day_tally(db: sqlite_utils.Database, period: metrics.Period, pupil_ids: list[int] | None) -> pd.DataFrame:
-    """Sessions by day, session and code over the scope, each with its category.
+def day_tally(db: sqlite_utils.Database, period: metrics.Period, pupil_ids: list[int] | None = None) -> pd.DataFrame:
+    """Sessions by day, session and code over the scope, each with its category (what the
+    school-wide views count from: day, code, session, sessions, category).
 
     The (day, code) index gives the groups in order; splitting AM and PM inside each group
     keeps SQLite from sorting (~0.06 s for 600,000 marks).

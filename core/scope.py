@@ -51,6 +51,40 @@ READ_WHOLE_UP_TO_PUPILS = 60
 
 MARK_COLUMNS = ["pupil_id", "day", "session", "code", "minutes_late"]
 
+# A pupil and a bucket of days (a day number, a week's Monday, a weekday) packed into one
+# integer that sorts by pupil, then bucket.
+_BUCKET_BITS = 24
+_BUCKET_OFFSET = 1 << 22  # buckets may be negative (days before 1970)
+_PRESENT = list(codes.CATEGORIES).index(codes.PRESENT)
+
+
+def _pair_keys(pupil_ids: np.ndarray, buckets: np.ndarray) -> np.ndarray:
+    return (np.asarray(pupil_ids, dtype=np.int64) << _BUCKET_BITS) + (np.asarray(buckets, dtype=np.int64)
+                                                                         + _BUCKET_OFFSET)
+
+
+def _unpack(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    return keys >> _BUCKET_BITS, (keys & ((1 << _BUCKET_BITS) - 1)) - _BUCKET_OFFSET
+
+
+def _category_counts(position: np.ndarray, categories: np.ndarray, rows: int) -> np.ndarray:
+    """A (rows × categories) count of marks: each mark at its row `position`, in its category."""
+    category = pd.Index(list(codes.CATEGORIES)).get_indexer(categories)
+    flat = np.bincount(np.asarray(position, dtype=np.int64) * len(codes.CATEGORIES) + category,
+                       minlength=rows * len(codes.CATEGORIES))
+    return flat.reshape(rows, len(codes.CATEGORIES)).astype(np.int64)
+
+
+def _cumsum_within(groups: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Running totals of `values` restarting at each new group (rows in group order)."""
+    running = np.cumsum(values)
+    if len(values) == 0:
+        return running
+    starts = np.ones(len(groups), dtype=bool)
+    starts[1:] = groups[1:] != groups[:-1]
+    before = (running - values)[starts]
+    return running - np.repeat(before, np.diff(np.append(np.flatnonzero(starts), len(values))))
+
 
 @dataclass(frozen=True)
 class ScopeMarks:
@@ -69,25 +103,30 @@ class ScopeMarks:
 
     def totals_by(self, bucket_of: Callable[[np.ndarray], np.ndarray]) -> pd.DataFrame:
         """Sessions in each category per pupil per bucket of days (a weekday, a week...):
-        indexed by (pupil_id, bucket), a column per category."""
-        marks = self.marks.assign(bucket=bucket_of(self.marks["day"].to_numpy()))
-        read = (marks.groupby(["pupil_id", "bucket", "category"]).size().unstack("category", fill_value=0)
-                .reindex(columns=list(codes.CATEGORIES), fill_value=0))
-        read_held = marks[marks["whole_school"]].groupby(["pupil_id", "bucket"]).size()
+        indexed by (pupil_id, bucket) in order, a column per category."""
+        marks = self.marks
+        read_key = _pair_keys(marks["pupil_id"].to_numpy(), bucket_of(marks["day"].to_numpy()))
         # Whole-school sessions in each complete pupil's span, by bucket: differences of running totals.
         labels, buckets = pd.factorize(bucket_of(self.days_held), sort=True)
         running = np.zeros((len(self.days_held) + 1, len(buckets)), dtype=np.int64)
         running[np.arange(1, len(self.days_held) + 1), labels] = self.sessions_held
         running = running.cumsum(axis=0)
         complete = self.pupils[self.pupils["complete"]]
-        held = pd.DataFrame(running[complete["hi"].to_numpy()] - running[complete["lo"].to_numpy()],
-                            index=pd.Index(complete["pupil_id"].to_numpy(), name="pupil_id"),
-                            columns=pd.Index(buckets, name="bucket")).stack()
-        held = held[held > 0]
-        totals = read.reindex(read.index.union(held.index), fill_value=0)
-        plain = held.reindex(totals.index, fill_value=0) - read_held.reindex(totals.index, fill_value=0)
-        is_complete = totals.index.get_level_values("pupil_id").isin(complete["pupil_id"])
-        return totals.assign(**{codes.PRESENT: totals[codes.PRESENT] + plain.where(is_complete, 0)})
+        held = running[complete["hi"].to_numpy()] - running[complete["lo"].to_numpy()]
+        has = np.nonzero(held > 0)
+        held_key = _pair_keys(complete["pupil_id"].to_numpy()[has[0]], np.asarray(buckets, dtype=np.int64)[has[1]])
+        keys, position = np.unique(np.concatenate([read_key, held_key]), return_inverse=True)
+        read_at, held_at = position[:len(read_key)], position[len(read_key):]
+        totals = _category_counts(read_at, marks["category"].to_numpy(), len(keys))
+        # Complete pupils' whole-school sessions not read are plain present marks.
+        plain = np.zeros(len(keys), dtype=np.int64)
+        np.add.at(plain, held_at, held[has])
+        read_held = np.bincount(read_at[marks["whole_school"].to_numpy(dtype=bool)], minlength=len(keys))
+        pupil, bucket = _unpack(keys)
+        is_complete = np.isin(pupil, complete["pupil_id"].to_numpy())
+        totals[:, _PRESENT] += np.where(is_complete, plain - read_held, 0)
+        index = pd.MultiIndex.from_arrays([pupil, bucket], names=["pupil_id", "bucket"])
+        return pd.DataFrame(totals, index=index, columns=pd.Index(list(codes.CATEGORIES), name="category"))
 
     def days_all(self, counted: tuple[str, ...]) -> pd.DataFrame:
         """Each day on which a pupil had a possible session and every possible session was in
@@ -100,27 +139,34 @@ class ScopeMarks:
         place among the days held.
         """
         marks = self.marks
-        days = (marks.groupby(["pupil_id", "day", "category"]).size().unstack("category", fill_value=0)
-                .reindex(columns=list(codes.CATEGORIES), fill_value=0))
-        read_held = marks[marks["whole_school"]].groupby(["pupil_id", "day"]).size()
-        days = days.assign(read_held=read_held.reindex(days.index, fill_value=0)).reset_index()
-        pupils = self.pupils.set_index("pupil_id").loc[days["pupil_id"]]
-        complete = pupils["complete"].to_numpy()
+        keys, position = np.unique(_pair_keys(marks["pupil_id"].to_numpy(), marks["day"].to_numpy()),
+                                   return_inverse=True)
+        by_category = _category_counts(position, marks["category"].to_numpy(), len(keys))
+        read_held = np.bincount(position[marks["whole_school"].to_numpy(dtype=bool)], minlength=len(keys))
+        pupil, day = _unpack(keys)
+        spans = self.pupils.set_index("pupil_id")
+        complete = spans["complete"].reindex(pupil).to_numpy(dtype=bool)
+        lo = spans["lo"].reindex(pupil).to_numpy(dtype=np.int64)
         # Each day's place among the days held (a sentinel past the last keeps the lookups in bounds).
         days_held = np.append(self.days_held, np.iinfo(np.int64).max)
         sessions_held = np.append(self.sessions_held, 0)
-        position = np.searchsorted(self.days_held, days["day"].to_numpy())
-        held_day = days_held[position] == days["day"].to_numpy()
-        plain = np.where(complete & held_day, sessions_held[position] - days["read_held"], 0)
-        held_days_read_before = pd.Series(held_day).groupby(days["pupil_id"]).cumsum().to_numpy() - held_day
-        plain_days_before = np.where(complete, position - pupils["lo"].to_numpy() - held_days_read_before, 0)
-        sessions = sum(days[c] for c in counted)
-        breaking = sum(days[c] for c in codes.POSSIBLE_CATEGORIES if c not in counted) + plain
+        at = np.searchsorted(self.days_held, day)
+        held_day = days_held[at] == day
+        plain = np.where(complete & held_day, sessions_held[at] - read_held, 0)
+        held_days_read_before = _cumsum_within(pupil, held_day.astype(np.int64)) - held_day
+        plain_days_before = np.where(complete, at - lo - held_days_read_before, 0)
+        in_counted = np.isin(codes.CATEGORIES, counted)
+        possible = np.isin(codes.CATEGORIES, list(codes.POSSIBLE_CATEGORIES))
+        sessions = by_category[:, in_counted].sum(axis=1)
+        breaking = by_category[:, possible & ~in_counted].sum(axis=1) + plain
         # Days broken so far (read or not): constant along a run, and different from the next run.
-        broken_so_far = plain_days_before + (breaking > 0).groupby(days["pupil_id"]).cumsum()
-        qualifying = days.assign(sessions=sessions, broken_so_far=broken_so_far)[(sessions > 0) & (breaking == 0)]
-        run = qualifying.groupby(["pupil_id", "broken_so_far"], sort=False).ngroup()
-        return qualifying.assign(run=run)[["pupil_id", "day", "sessions", "run"]].reset_index(drop=True)
+        broken_so_far = plain_days_before + _cumsum_within(pupil, (breaking > 0).astype(np.int64))
+        qualifying = (sessions > 0) & (breaking == 0)
+        pupil, day, sessions = pupil[qualifying], day[qualifying], sessions[qualifying]
+        broken_so_far = broken_so_far[qualifying]
+        new_run = np.ones(len(pupil), dtype=bool)
+        new_run[1:] = (pupil[1:] != pupil[:-1]) | (broken_so_far[1:] != broken_so_far[:-1])
+        return pd.DataFrame({"pupil_id": pupil, "day": day, "sessions": sessions, "run": np.cumsum(new_run) - 1})
 
     def since(self, first_day: int) -> "ScopeMarks":
         """The same scope read from `first_day` on: what `read_scope` would give for the later
@@ -146,40 +192,30 @@ class ScopeMarks:
         return self.days_all((codes.AUTHORISED, codes.UNAUTHORISED)).rename(columns={"sessions": "absence"})
 
 
-def read_scope(db: sqlite_utils.Database, first_day: int, last_day: int, pupil_ids: list[int] | None) -> ScopeMarks:
+def read_scope(db: sqlite_utils.Database, first_day: int, last_day: int, pupil_ids: list[int] | None,
+               marks_per_pupil: pd.Series | None = None) -> ScopeMarks:
     """Read what per-pupil views need of a scope's marks between two day numbers, inclusive
-    (`pupil_ids` None: every pupil)."""
+    (`pupil_ids` None: every pupil). `marks_per_pupil` (pupil_id → how many marks each has
+    in the range, every pupil with any) saves counting them when the caller already has.
+    """
     if pupil_ids is not None and len(pupil_ids) <= READ_WHOLE_UP_TO_PUPILS:
         return _read_whole(db, first_day, last_day, pupil_ids)
-    days = {"first": first_day, "last": last_day}
-    scope, scope_params = scope_sql(pupil_ids)
-    # Marks per pupil from a scan of the narrow index (`+day` keeps SQLite on it); first and
-    # last day by a key probe each.
-    rows = db.execute(
-        "SELECT p.pupil_id, p.marks, "
-        "(SELECT MIN(day) FROM marks m WHERE m.pupil_id = p.pupil_id AND m.day BETWEEN :first AND :last), "
-        "(SELECT MAX(day) FROM marks m WHERE m.pupil_id = p.pupil_id AND m.day BETWEEN :first AND :last) "
-        f"FROM (SELECT pupil_id, COUNT(*) AS marks FROM marks WHERE +day BETWEEN :first AND :last{scope} "
-        "GROUP BY pupil_id) p",
-        {**days, **scope_params},
-    ).fetchall()
-    spans = pd.DataFrame(rows, columns=["pupil_id", "marks", "first", "last"]).astype("int64")
+    spans = _spans(db, first_day, last_day, pupil_ids, marks_per_pupil)
     sessions = sessions_held(db, first_day, last_day)
     whole_school = (sessions["marks"] > 0) & (sessions["marks"] >= WHOLE_SCHOOL_SESSION_SHARE * sessions["marks"].max())
     held = sessions[whole_school].groupby("day").size()
     days_held, counts_held = held.index.to_numpy(dtype=np.int64), held.to_numpy(dtype=np.int64)
 
-    rows = _read_not_plain(db, first_day, last_day, pupil_ids)
+    read = [_read_not_plain(db, first_day, last_day, pupil_ids)]
     partial = sessions.loc[~whole_school, ["day", "session"]]
     plain, plain_params = codes_sql("plain", PLAIN_PRESENT)
     if len(partial):
-        rows += db.execute(
+        read.append(_read_rows(db,
             "SELECT pupil_id, day, session, code, minutes_late FROM marks "
             "WHERE (day, session) IN (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') "
             f"FROM json_each(:partial)) AND code IN {plain}",  # few marks: the scope is applied below
-            {"partial": json.dumps(partial.to_numpy().tolist()), **plain_params},
-        ).fetchall()
-    marks = _marks_frame(rows, sessions[whole_school], spans["pupil_id"])
+            {"partial": json.dumps(partial.to_numpy().tolist()), **plain_params}))
+    marks = _marks_frame(read, sessions[whole_school], spans["pupil_id"])
 
     held_before = np.concatenate([[0], np.cumsum(counts_held)])
     lo = np.searchsorted(days_held, spans["first"].to_numpy(), side="left")
@@ -190,32 +226,67 @@ def read_scope(db: sqlite_utils.Database, first_day: int, last_day: int, pupil_i
 
     incomplete = spans["pupil_id"][~complete].tolist()
     if incomplete:
-        scope, scope_params = scope_sql(incomplete)
-        rows += db.execute(
+        in_scope, scope_params = scope_sql(incomplete)
+        read.append(_read_rows(db,
             "SELECT pupil_id, day, session, code, minutes_late FROM marks WHERE +day BETWEEN :first AND :last "
-            f"AND code IN {plain}{scope}", {**days, **plain_params, **scope_params}).fetchall()
-        marks = _marks_frame(rows, sessions[whole_school], spans["pupil_id"])
+            f"AND code IN {plain}{in_scope}", {"first": first_day, "last": last_day, **plain_params, **scope_params}))
+        marks = _marks_frame(read, sessions[whole_school], spans["pupil_id"])
     return ScopeMarks(marks, pupils, days_held, counts_held)
+
+
+def _spans(db: sqlite_utils.Database, first_day: int, last_day: int, pupil_ids: list[int] | None,
+           marks_per_pupil: pd.Series | None) -> pd.DataFrame:
+    """pupil_id, marks, first, last: each pupil's marks in the range and their first and last
+    day. The marks are counted from a scan of the narrow index (`+day` keeps SQLite on it)
+    unless given; first and last day by a key probe each."""
+    params = {"first": first_day, "last": last_day}
+
+    def probes(pupil: str) -> str:
+        return (f"(SELECT MIN(day) FROM marks m WHERE m.pupil_id = {pupil} AND m.day BETWEEN :first AND :last), "
+                f"(SELECT MAX(day) FROM marks m WHERE m.pupil_id = {pupil} AND m.day BETWEEN :first AND :last)")
+
+    if marks_per_pupil is None:
+        in_scope, scope_params = scope_sql(pupil_ids)
+        rows = db.execute(
+            f"SELECT p.pupil_id, p.marks, {probes('p.pupil_id')} FROM (SELECT pupil_id, COUNT(*) AS marks FROM marks "
+            f"WHERE +day BETWEEN :first AND :last{in_scope} GROUP BY pupil_id) p", {**params, **scope_params}).fetchall()
+        return store.rows_frame(rows, {"pupil_id": "int64", "marks": "int64", "first": "int64", "last": "int64"})
+    counts = marks_per_pupil[marks_per_pupil > 0]
+    if pupil_ids is not None:
+        counts = counts[counts.index.isin(pupil_ids)]
+    rows = db.execute(f"SELECT p.value, {probes('p.value')} FROM json_each(:pupils) p",
+                      {**params, "pupils": json.dumps([int(i) for i in counts.index])}).fetchall()
+    spans = store.rows_frame(rows, {"pupil_id": "int64", "first": "int64", "last": "int64"})
+    return spans.assign(marks=counts.reindex(spans["pupil_id"]).to_numpy(dtype=np.int64))[
+        ["pupil_id", "marks", "first", "last"]]
 
 
 def _read_whole(db: sqlite_utils.Database, first_day: int, last_day: int, pupil_ids: list[int]) -> ScopeMarks:
     """Every mark of a few pupils, each pupil incomplete (nothing is inferred)."""
-    scope, scope_params = scope_sql(pupil_ids)
-    rows = db.execute(
+    in_scope, scope_params = scope_sql(pupil_ids)
+    marks = classified(_read_rows(db,
         "SELECT pupil_id, day, session, code, minutes_late FROM marks "
-        f"WHERE day BETWEEN :first AND :last{scope}", {"first": first_day, "last": last_day, **scope_params}).fetchall()
-    marks = classified(store.rows_frame(rows, MARK_DTYPES))
+        f"WHERE day BETWEEN :first AND :last{in_scope}", {"first": first_day, "last": last_day, **scope_params}))
     present = np.unique(marks["pupil_id"].to_numpy())
     pupils = pd.DataFrame({"pupil_id": present, "complete": False, "lo": 0, "hi": 0})
     return ScopeMarks(marks.assign(whole_school=False), pupils, np.array([], dtype=np.int64),
                       np.array([], dtype=np.int64))
 
 
+MARK_DTYPES = {"pupil_id": "int64", "day": "int64", "session": "int64", "code": "object", "minutes_late": "Int64"}
+_DAY_BITS = 20  # a read's marks packed as (pupil << 20) | (days since the read's first day << 1) | session
+
+
+def _read_rows(db: sqlite_utils.Database, sql: str, params: dict) -> pd.DataFrame:
+    return store.rows_frame(db.execute(sql, params).fetchall(), MARK_DTYPES)
+
+
 def _read_not_plain(db: sqlite_utils.Database, first_day: int, last_day: int,
-                    pupil_ids: list[int] | None) -> list[tuple]:
+                    pupil_ids: list[int] | None) -> pd.DataFrame:
     """Every mark other than a plain present one, from the (pupil_id, code, day) index: one
-    range of codes at a time, each pupil's range found by a probe. Minutes late are read
-    (from the table) only for late arrivals."""
+    range of codes at a time, each pupil's range found by a probe, handed over packed in two
+    JSON arrays (far fewer Python objects than a row each). Minutes late are read (from the
+    table) only for late arrivals, which come first."""
     if pupil_ids is None:
         pupils, params = "SELECT id FROM pupils", {}
     else:
@@ -232,24 +303,29 @@ def _read_not_plain(db: sqlite_utils.Database, first_day: int, last_day: int,
             conditions.append(f"code < :high{i}")
             params[f"high{i}"] = high
         ranges.append(
-            "SELECT pupil_id, day, session, code, NULL FROM marks INDEXED BY marks_pupil_code "
+            "SELECT pupil_id, day, session, code FROM marks INDEXED BY marks_pupil_code "
             f"WHERE pupil_id IN ({pupils}) AND {' AND '.join(conditions)} AND +day BETWEEN :first AND :last")
-    rows = db.execute(" UNION ALL ".join(ranges), params).fetchall()
+    keys, texts = db.execute(
+        f"SELECT json_group_array((pupil_id << {_DAY_BITS}) | ((day - :first) << 1) | session), "
+        f"json_group_array(code) FROM ({' UNION ALL '.join(ranges)})", params).fetchone()
+    keys = np.array(json.loads(keys), dtype=np.int64)
+    others = pd.DataFrame({
+        "pupil_id": keys >> _DAY_BITS, "day": ((keys & ((1 << _DAY_BITS) - 1)) >> 1) + first_day, "session": keys & 1,
+        "code": np.array(json.loads(texts), dtype=object),
+        "minutes_late": pd.arrays.IntegerArray(np.zeros(len(keys), dtype=np.int64), np.ones(len(keys), dtype=bool)),
+    })
     late, late_params = codes_sql("late", LATE_ARRIVALS)
-    lates = db.execute(
+    lates = _read_rows(db,
         "SELECT pupil_id, day, session, code, minutes_late FROM marks INDEXED BY marks_pupil_code "
         f"WHERE pupil_id IN ({pupils}) AND code IN {late} AND +day BETWEEN :first AND :last "
-        "AND minutes_late IS NOT NULL", {**params, **late_params}).fetchall()
-    return lates + rows  # the late arrivals first: duplicates are dropped keeping the first
+        "AND minutes_late IS NOT NULL", {**params, **late_params})
+    return pd.concat([lates, others], ignore_index=True)
 
 
-MARK_DTYPES = {"pupil_id": "int64", "day": "int64", "session": "int64", "code": "object", "minutes_late": "Int64"}
-
-
-def _marks_frame(rows: list[tuple], whole_school_sessions: pd.DataFrame, pupil_ids: pd.Series) -> pd.DataFrame:
+def _marks_frame(read: list[pd.DataFrame], whole_school_sessions: pd.DataFrame, pupil_ids: pd.Series) -> pd.DataFrame:
     """The scope's marks as read (each once: the first read of a session is kept), classified,
     each saying whether it is at a whole-school session."""
-    marks = store.rows_frame(rows, MARK_DTYPES)
+    marks = pd.concat(read, ignore_index=True) if len(read) > 1 else read[0]
     pupil, day, session = (marks[c].to_numpy() for c in ("pupil_id", "day", "session"))
     first_read = ~pd.Series(pupil * 2_000_000 + day * 2 + session).duplicated().to_numpy()
     marks = marks[np.isin(pupil, pupil_ids.to_numpy()) & first_read].reset_index(drop=True)

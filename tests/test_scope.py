@@ -17,7 +17,7 @@ import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from core import calendar, scope, store, triggers
+from core import calendar, codes, metrics, scope, store, triggers
 from tests.conftest import examples, make_upn
 
 FIRST_MONDAY = date(2025, 9, 1)
@@ -88,8 +88,26 @@ def test_sessions_by_week_from_the_marks_read_equal_those_from_every_mark(school
     db = stored(pupils, rows)
     whole = every_mark(db, *SPAN, list(range(1, pupils + 1)))
     by_week = calendar.week_of_days
-    for read in (scope.read_scope(db, *SPAN, None), read_by_sample(db, *SPAN)):
+    figures = metrics.pupil_figures(db, metrics.Period(*(calendar.from_day(d) for d in SPAN)))
+    counted = figures.set_index("pupil_id")[list(codes.CATEGORIES)].sum(axis=1)
+    for read in (scope.read_scope(db, *SPAN, None), read_by_sample(db, *SPAN),
+                 scope.read_scope(db, *SPAN, None, marks_per_pupil=counted)):
         assert sorted_frame(read.totals_by(by_week)).equals(sorted_frame(whole.totals_by(by_week)))
+    db.conn.close()
+
+
+@SLOW
+@given(schools())
+def test_sessions_by_week_equal_a_plain_count_of_every_stored_mark(school):
+    pupils, rows = school
+    db = stored(pupils, rows)
+    marks = scope.classified(store.load_marks(db, *SPAN))
+    counted = (marks.assign(bucket=calendar.week_of_days(marks["day"].to_numpy()))
+               .groupby(["pupil_id", "bucket", "category"]).size().unstack("category", fill_value=0)
+               .reindex(columns=list(codes.CATEGORIES), fill_value=0))
+    totals = read_by_sample(db, *SPAN).totals_by(calendar.week_of_days)
+    totals = totals[totals.sum(axis=1) > 0]
+    assert sorted_frame(totals).equals(sorted_frame(counted))
     db.conn.close()
 
 
