@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -14,6 +15,25 @@ LONDON = ZoneInfo("Europe/London")
 # Characteristics shown as flags, in the school's words.
 FLAG_LABELS = {"pp": "PP", "fsm": "FSM", "eal": "EAL", "cla": "CLA"}
 SEN_LABELS = {"N": "", "K": "SEN support", "E": "EHCP"}
+
+
+# Characters that make Markdown (and Streamlit's additions to it: colours and icons with ':',
+# maths with '$') do something: links, images, emphasis, headings, lists, HTML, entities.
+_MARKDOWN = re.compile(r"([\\`*_\[\]<>#+\-!|~$:&{}])")
+_ADDRESS = re.compile(r"(:(?=//)|(?<![\w.])www(?=\.)|@)", re.IGNORECASE)
+
+
+def md(value) -> str:
+    """Text from users or files (a pupil's name, a form, a file name, a search) to put inside
+    Markdown — st.markdown, headers, captions, alerts, labels — shown exactly as written:
+    every character Markdown would act on is escaped, and line breaks become spaces.
+    Tables (st.dataframe) show text as text and need none of this."""
+    text = " ".join(("" if value is None else str(value)).split())
+    # Web and email addresses are made into links from the text itself, escaped or not: a
+    # zero-width space inside "://" and after "www" and "@" keeps them plain text.
+    text = _ADDRESS.sub("\\1\u200b", text)
+    text = _MARKDOWN.sub(r"\\\1", text)
+    return re.sub(r"^(\d+)([.)])", r"\1\\\2", text)  # "1. " would start a numbered list
 
 
 def pct(value: float | None, places: int = 1) -> str:

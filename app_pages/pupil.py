@@ -10,7 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from app_pages import access, lists, queries, sidebar
-from app_pages.formatting import flags, pct, pupil_name, uk, uk_time, year_label
+from app_pages.formatting import flags, md, pct, pupil_name, uk, uk_time, year_label
 from core import codes, triggers
 
 # Colours of the calendar, one per category (present green, absences amber and red).
@@ -108,7 +108,7 @@ query = st.text_input("Find a pupil", key="pupil_query", placeholder="Name, UPN 
 if query.strip():
     matches = find_pupils(everyone, query)
     if matches.empty:
-        st.info(f"No pupil{' in your sections' if not user.sees_all_pupils else ''} matches “{query.strip()}”. "
+        st.info(f"No pupil{' in your sections' if not user.sees_all_pupils else ''} matches “{md(query)}”. "
                 "Check the spelling, or try the UPN or admission number.")
     else:
         options = matches["id"].head(MAX_MATCHES).tolist()
@@ -136,11 +136,11 @@ pupil = found.iloc[0]
 
 # --- header ------------------------------------------------------------------------
 
-st.header(pupil_name(pupil["surname"], pupil["forename"], masked))
+st.header(md(pupil_name(pupil["surname"], pupil["forename"], masked)))
 pupil_flags = flags(found).iloc[0]
-facts = [f"Form **{pupil['form'] or '—'}**", year_label(pupil["year_group"]), f"UPN {pupil['upn']}"]
+facts = [f"Form **{md(pupil['form']) or '—'}**", md(year_label(pupil["year_group"])), f"UPN {md(pupil['upn'])}"]
 if pupil["adno"]:
-    facts.append(f"Admission no. {pupil['adno']}")
+    facts.append(f"Admission no. {md(pupil['adno'])}")
 if pupil_flags:
     facts.append(f"**{pupil_flags}**")
 if not pupil["on_roll"]:

@@ -9,7 +9,8 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.app_school import PUPIL_NAMES, password_of
+from tests.app_school import PUPIL_NAMES, password_of, upn
+from tests.test_access import registered_screens
 
 pytestmark = pytest.mark.browser
 
@@ -20,16 +21,32 @@ MENUS = {
     "secondary": ["Overview", "Below 90%", "Patterns", "Pupil"],
     "viewer": ["Overview", "Below 90%", "Patterns", "Pupil"],
 }
-ADDRESSES = ["", "overview", "below-90", "patterns", "pupil", "upload", "admin", "no-such-page"]
+# Every screen's address as app.py registers it (new screens are picked up), and one that is none.
+ADDRESSES = ["", *[url for _, _, _, url in registered_screens(with_addresses=True).values()], "no-such-page"]
+PUPIL_DATA = [*PUPIL_NAMES, *(upn(i) for i in range(1, 6))]
 
 
-def expect_login_form_only(page: Page) -> None:
+def listen(page: Page) -> list[bytes]:
+    """Everything the server sends this tab over its websocket (the app's only channel)."""
+    frames: list[bytes] = []
+    page.on("websocket", lambda socket: socket.on(
+        "framereceived", lambda frame: frames.append(frame if isinstance(frame, bytes) else frame.encode())))
+    return frames
+
+
+def expect_login_form_only(page: Page, frames: list[bytes] | None = None) -> None:
     expect(page.get_by_role("button", name="Sign in")).to_be_visible()
     expect(page.get_by_role("textbox", name="Username")).to_be_visible()
     body = page.locator("body").inner_text()
     assert not any(name in body for name in PUPIL_NAMES), body
     assert "Test Academy" not in body and "Log out" not in body
     assert page.locator("[data-testid='stSidebarNav']").count() == 0
+    if frames is not None:  # nor anywhere in what the server sent, drawn or not
+        page.wait_for_timeout(500)
+        sent = b"".join(frames)
+        assert sent, "no websocket traffic was seen"
+        assert not [d for d in PUPIL_DATA if d.encode() in sent], "pupil data sent before signing in"
+        assert b"Test Academy" not in sent
 
 
 def sign_in(page: Page, base: str, username: str, address: str = "") -> None:
@@ -56,16 +73,17 @@ def open_screen(page: Page, name: str) -> None:
 
 @pytest.mark.parametrize("address", ADDRESSES)
 def test_a_visitor_opening_any_address_sees_the_login_form_and_no_pupil_data(app_server, page, address):
+    frames = listen(page)
     page.goto(f"{app_server.url}/{address}")
-    expect_login_form_only(page)
+    expect_login_form_only(page, frames)
 
 
-def test_the_first_request_after_a_restart_sees_only_the_login_form(app_server, page):
-    app_server.restart()
-    page.goto(f"{app_server.url}/admin")
-    expect_login_form_only(page)
-    page.goto(f"{app_server.url}/upload")
-    expect_login_form_only(page)
+@pytest.mark.parametrize("address", ADDRESSES)
+def test_the_first_request_after_a_restart_sees_only_the_login_form(app_server, page, address):
+    app_server.restart()  # each address is the first request the new server answers
+    frames = listen(page)
+    page.goto(f"{app_server.url}/{address}")
+    expect_login_form_only(page, frames)
 
 
 def test_a_wrong_password_is_refused(app_server, page):
