@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime, timezone
@@ -269,13 +270,20 @@ def now() -> str:
     return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
 
 
+# How long one attempt to take the write lock waits (SQLite's busy timeout), and how long a
+# write keeps trying in all before it tells the user the store is busy: a trust's yearly
+# upload can hold the lock for longer than one attempt waits.
+BUSY_TIMEOUT_MS = 30_000
+WRITE_WAIT_SECONDS = 180.0
+
+
 def connect(path: str | Path | None = None, migrate_to: int = SCHEMA_VERSION) -> sqlite_utils.Database:
     """Open the store (creating and migrating it if needed) for one operation."""
     path = Path(path) if path else default_path()
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        conn = sqlite3.connect(path, timeout=30, isolation_level=None)
-        conn.execute("PRAGMA busy_timeout = 30000")
+        conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+        conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_MS)}")
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute("PRAGMA foreign_keys = ON")
@@ -300,11 +308,34 @@ class Rollback(Exception):
     """Raised inside `transaction` to undo it quietly (a dry run, or nothing to change)."""
 
 
+class StoreBusy(StoreError):
+    """Another write (usually a long upload) held the store for longer than a write waits."""
+
+
+def _begin_write(conn: sqlite3.Connection) -> None:
+    """BEGIN IMMEDIATE, tried again while another writer holds the lock, up to WRITE_WAIT_SECONDS."""
+    deadline = time.monotonic() + WRITE_WAIT_SECONDS
+    pause = 0.05
+    while True:
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) and "busy" not in str(error):
+                raise
+            if time.monotonic() + pause > deadline:
+                raise StoreBusy("Pastoral's database is busy with another change (usually a large upload) and "
+                                "nothing was saved. Try again in a minute.") from error
+            time.sleep(pause)
+            pause = min(pause * 2, 1.0)
+
+
 @contextmanager
 def transaction(db: sqlite_utils.Database) -> Iterator[sqlite3.Connection]:
-    """One write transaction: everything inside commits together or not at all."""
+    """One write transaction: everything inside commits together or not at all. Taking the
+    write lock waits for other writers (and tries again past SQLite's busy timeout)."""
     conn = db.conn
-    conn.execute("BEGIN IMMEDIATE")
+    _begin_write(conn)
     try:
         yield conn
     except Rollback:
