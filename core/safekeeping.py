@@ -20,7 +20,7 @@ from core import store
 
 # Tables holding a pupil's records, children before parents, so foreign keys hold.
 PUPIL_TABLES = (
-    "mark_changes", "marks", "pupil_changes", "checkins", "contacts",
+    "mark_changes", "marks", "pupil_year_tallies", "pupil_changes", "checkins", "contacts",
     "intervention_history", "interventions", "key_adults",
 )
 

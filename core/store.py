@@ -254,6 +254,49 @@ MIGRATIONS: list[list[str]] = [
     ],
 ]
 
+
+
+def _academic_year_sql(day: str = "day") -> str:
+    """SQL for the academic year (its starting year) of a stored day number."""
+    moment = f"{day} * 86400, 'unixepoch'"
+    return (f"(CAST(strftime('%Y', {moment}) AS INTEGER) - (CAST(strftime('%m', {moment}) AS INTEGER) < 9))")
+
+
+def _era_case_sql(day: str = "day") -> str:
+    """SQL for the code era of a stored day number (codes.era_boundaries; day numbers only)."""
+    from core.calendar import to_day
+
+    edges = [to_day(edge) for edge in codes.era_boundaries()]
+    whens = " ".join(f"WHEN {day} < {int(edge)} THEN {i}" for i, edge in enumerate(edges))
+    return f"(CASE {whens} ELSE {len(edges)} END)"
+
+
+def _era_boundaries_json() -> str:
+    return json.dumps([edge.isoformat() for edge in codes.era_boundaries()])
+
+
+# Each pupil's sessions per code per academic year (and code era), kept with the marks by
+# every write of marks, so the year's figures for every pupil (the PA list, a trust's
+# 50,000 pupils) are read from a few rows a pupil rather than counted from every mark.
+TALLIES_TABLE = """CREATE TABLE pupil_year_tallies (
+    pupil_id INTEGER NOT NULL REFERENCES pupils(id),
+    year INTEGER NOT NULL,
+    era INTEGER NOT NULL,
+    code TEXT NOT NULL,
+    sessions INTEGER NOT NULL,
+    PRIMARY KEY (pupil_id, year, era, code)) WITHOUT ROWID"""
+TALLIES_FILL = (f"INSERT INTO pupil_year_tallies (pupil_id, year, era, code, sessions) "
+                f"SELECT pupil_id, {_academic_year_sql()}, {_era_case_sql()}, code, COUNT(*) FROM marks "
+                "GROUP BY 1, 2, 3, 4")
+
+MIGRATIONS.append([
+    # 4: per-pupil yearly tallies (see TALLIES_TABLE), and the code eras they were counted in.
+    TALLIES_TABLE,
+    "CREATE TABLE tally_eras (id INTEGER PRIMARY KEY CHECK (id = 1), boundaries TEXT NOT NULL)",
+    f"INSERT INTO tally_eras (id, boundaries) VALUES (1, '{_era_boundaries_json()}')",
+    TALLIES_FILL,
+])
+
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -500,20 +543,97 @@ def rows_frame(rows: list[tuple], columns: dict[str, str]) -> pd.DataFrame:
     return pd.DataFrame(frame)
 
 
+# --- yearly tallies, kept with the marks -------------------------------------------------
+
+
+def add_to_tallies(conn: sqlite3.Connection, changes: pd.DataFrame) -> None:
+    """Keep the yearly tallies with the marks: `changes` (pupil_id, day, code, sessions) gives
+    +1 for each mark stored and -1 for each removed (a corrected mark is both). Call inside
+    the write's transaction."""
+    if changes.empty:
+        return
+    days = changes["day"].to_numpy(dtype=np.int64)
+    dates = days.astype("datetime64[D]")
+    years = dates.astype("datetime64[Y]").astype(np.int64) + 1970
+    months = dates.astype("datetime64[M]").astype(np.int64) % 12 + 1
+    edges = np.array([edge.toordinal() - date(1970, 1, 1).toordinal() for edge in codes.era_boundaries()])
+    summed = changes.assign(year=years - (months < 9), era=np.searchsorted(edges, days, side="right")) \
+        .groupby(["pupil_id", "year", "era", "code"], as_index=False)["sessions"].sum()
+    summed = summed[summed["sessions"] != 0]
+    conn.executemany(
+        "INSERT INTO pupil_year_tallies (pupil_id, year, era, code, sessions) VALUES (?, ?, ?, ?, ?) "
+        "ON CONFLICT (pupil_id, year, era, code) DO UPDATE SET sessions = sessions + excluded.sessions",
+        zip(*(summed[c].tolist() for c in ("pupil_id", "year", "era", "code", "sessions"))))
+    conn.execute("DELETE FROM pupil_year_tallies WHERE sessions = 0 AND pupil_id IN (SELECT value FROM json_each(?))",
+                 (json.dumps(np.unique(summed["pupil_id"].to_numpy()).tolist()),))
+
+
+def refresh_tallies(conn: sqlite3.Connection, pupil_ids) -> None:
+    """Count these pupils' yearly tallies again from their marks (after an undo or a purge)."""
+    pupils = json.dumps(sorted({int(p) for p in pupil_ids}))
+    conn.execute("DELETE FROM pupil_year_tallies WHERE pupil_id IN (SELECT value FROM json_each(?))", (pupils,))
+    conn.execute(
+        f"INSERT INTO pupil_year_tallies (pupil_id, year, era, code, sessions) "
+        f"SELECT pupil_id, {_academic_year_sql()}, {_era_case_sql()}, code, COUNT(*) FROM marks "
+        "WHERE pupil_id IN (SELECT value FROM json_each(?)) GROUP BY 1, 2, 3, 4", (pupils,))
+
+
+def _tallies_cover(db: sqlite_utils.Database, first_day: int, last_day: int) -> bool:
+    """Whether the yearly tallies give the range's figures: they are kept (they add up to every
+    stored mark, and were counted in today's code eras), and the range cuts no academic year's
+    stored marks short (none in its first year before it starts, none in its last after it ends)."""
+    from core.calendar import academic_year_end, academic_year_start, from_day, to_day
+
+    era_row = db.execute("SELECT boundaries FROM tally_eras WHERE id = 1").fetchone()
+    if era_row is None or era_row[0] != _era_boundaries_json():
+        return False
+    before = (to_day(academic_year_start(from_day(first_day))), first_day - 1)
+    after = (last_day + 1, to_day(academic_year_end(from_day(last_day))))
+    for low, high in (before, after):
+        if low <= high and db.execute("SELECT 1 FROM marks WHERE day BETWEEN ? AND ? LIMIT 1", (low, high)).fetchone():
+            return False
+    marks = db.execute("SELECT COUNT(*) FROM marks").fetchone()[0]  # counted from the index's pages, not row by row
+    return db.execute("SELECT COALESCE(SUM(sessions), 0) FROM pupil_year_tallies").fetchone()[0] == marks
+
+
 def tally_marks(db: sqlite_utils.Database, first_day: int, last_day: int) -> pd.DataFrame:
     """Sessions per pupil per code per code era, between two day numbers inclusive.
 
+    Whole academic years (to date) come from the yearly tallies kept with the marks: a few
+    rows a pupil. Any other range is counted from the marks:
+
     `+day` keeps SQLite off the day index and on the covering (pupil_id, code, day) index,
-    which gives the groups in order with no sorting: ~0.06 s for 780,000 marks.
+    which gives the groups in order with no sorting: ~0.06 s for 780,000 marks. When the
+    range holds every stored mark (the usual year to date) the days are not even compared.
+    The groups come back packed in JSON arrays, far fewer Python objects than a row each
+    (a trust's store has half a million groups).
     """
-    era = _era_sql(first_day, last_day)
-    group_by = "pupil_id, code" if era.isdigit() else "pupil_id, code, era"
-    rows = db.execute(
-        f"SELECT pupil_id, code, {era} AS era, COUNT(*) FROM marks "
-        f"WHERE +day BETWEEN ? AND ? GROUP BY {group_by}",
-        (first_day, last_day),
-    ).fetchall()
-    return rows_frame(rows, {"pupil_id": "int64", "code": "object", "era": "int64", "sessions": "int64"})
+    if _tallies_cover(db, first_day, last_day):
+        from core.calendar import academic_year, from_day
+
+        # In primary-key order (pupil, year, era, code): no sorting for a single year.
+        groups = ("SELECT pupil_id, code, era, SUM(sessions) AS n FROM pupil_year_tallies "
+                  "WHERE year BETWEEN :first_year AND :last_year GROUP BY pupil_id, era, code")
+        params = {"first_year": academic_year(from_day(first_day)), "last_year": academic_year(from_day(last_day))}
+    else:
+        era = _era_sql(first_day, last_day)
+        group_by = "pupil_id, code" if era.isdigit() else "pupil_id, code, era"
+        stored_first = db.execute("SELECT MIN(day) FROM marks").fetchone()[0]
+        stored_last = db.execute("SELECT MAX(day) FROM marks").fetchone()[0]
+        days = "" if stored_first is not None and first_day <= stored_first and stored_last <= last_day else \
+            "WHERE +day BETWEEN :first AND :last "
+        groups = f"SELECT pupil_id, code, {era} AS era, COUNT(*) AS n FROM marks {days}GROUP BY {group_by}"
+        params = {"first": first_day, "last": last_day}
+    pupils, codes_, eras, sessions = db.execute(
+        "SELECT json_group_array(pupil_id), json_group_array(code), json_group_array(era), json_group_array(n) "
+        f"FROM ({groups})", params).fetchone()
+    columns = [json.loads(pupils), json.loads(codes_), json.loads(eras), json.loads(sessions)]
+    return pd.DataFrame({
+        "pupil_id": np.array(columns[0], dtype=np.int64),
+        "code": np.array(columns[1], dtype=object),
+        "era": np.array(columns[2], dtype=np.int64),
+        "sessions": np.array(columns[3], dtype=np.int64),
+    })
 
 
 def load_marks(

@@ -188,4 +188,5 @@ def test_what_each_earlier_version_stored_survives_migration_and_imports_still_w
         corrected = import_bytes(db, marks_csv([(make_upn(1), "2025-09-08", "AM", "I")]).encode(), "w1b.csv", "officer")
         assert (corrected.status, corrected.marks_changed) == ("imported", 1), version
         assert db.execute("SELECT old_code, new_code, old_import_id FROM mark_changes").fetchall() == [("N", "I", 1)]
+        assert db.execute("SELECT code, sessions FROM pupil_year_tallies").fetchall() == [("I", 1)]  # kept since
         db.conn.close()
