@@ -238,13 +238,15 @@ def _spans(db: sqlite_utils.Database, first_day: int, last_day: int, pupil_ids: 
            marks_per_pupil: pd.Series | None) -> pd.DataFrame:
     """pupil_id, marks, first, last: each pupil's marks in the range and their first and last
     day. The marks are counted from a scan of the narrow index (`+day` keeps SQLite on it)
-    unless given; first and last day by a key probe each."""
+    unless given or the yearly tallies can say; first and last day by a key probe each."""
     params = {"first": first_day, "last": last_day}
 
     def probes(pupil: str) -> str:
         return (f"(SELECT MIN(day) FROM marks m WHERE m.pupil_id = {pupil} AND m.day BETWEEN :first AND :last), "
                 f"(SELECT MAX(day) FROM marks m WHERE m.pupil_id = {pupil} AND m.day BETWEEN :first AND :last)")
 
+    if marks_per_pupil is None:
+        marks_per_pupil = store.marks_per_pupil(db, first_day, last_day)
     if marks_per_pupil is None:
         in_scope, scope_params = scope_sql(pupil_ids)
         rows = db.execute(

@@ -596,6 +596,19 @@ def _tallies_cover(db: sqlite_utils.Database, first_day: int, last_day: int) -> 
     return db.execute("SELECT COALESCE(SUM(sessions), 0) FROM pupil_year_tallies").fetchone()[0] == marks
 
 
+def marks_per_pupil(db: sqlite_utils.Database, first_day: int, last_day: int) -> pd.Series | None:
+    """How many marks each pupil has between two day numbers, from the yearly tallies (None
+    when they cannot say: see `tally_marks`)."""
+    if not _tallies_cover(db, first_day, last_day):
+        return None
+    from core.calendar import academic_year, from_day
+
+    rows = db.execute("SELECT pupil_id, SUM(sessions) FROM pupil_year_tallies WHERE year BETWEEN ? AND ? "
+                      "GROUP BY pupil_id", (academic_year(from_day(first_day)), academic_year(from_day(last_day)))).fetchall()
+    counts = rows_frame(rows, {"pupil_id": "int64", "marks": "int64"})
+    return pd.Series(counts["marks"].to_numpy(), index=counts["pupil_id"].to_numpy())
+
+
 def tally_marks(db: sqlite_utils.Database, first_day: int, last_day: int) -> pd.DataFrame:
     """Sessions per pupil per code per code era, between two day numbers inclusive.
 
