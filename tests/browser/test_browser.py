@@ -35,6 +35,8 @@ def listen(page: Page) -> list[bytes]:
 
 
 def expect_login_form_only(page: Page, frames: list[bytes] | None = None) -> None:
+    # While a rerun draws, the form it replaces can still be on the page for a moment.
+    expect(page.get_by_role("textbox", name="Username")).to_have_count(1)
     expect(page.get_by_role("button", name="Sign in")).to_be_visible()
     expect(page.get_by_role("textbox", name="Username")).to_be_visible()
     body = page.locator("body").inner_text()
@@ -128,6 +130,64 @@ def test_a_reload_keeps_you_signed_in_until_you_log_out(app_server, page):
     expect_login_form_only(page)
     page.reload()
     expect_login_form_only(page)
+
+
+# --- the remember-me cookie: expiry and revocation, checked by the server ----------------
+
+
+def cookie(browser_school, username: str, issued_ago_s: float, key: str | None = None) -> str:
+    """A remember-me token as the app writes it: the username and when it expires (half a
+    school day after it was issued), signed with the server's cookie key (or another)."""
+    import time
+    import tomllib
+
+    import jwt
+
+    from app_pages.access import COOKIE_EXPIRY_DAYS
+
+    key = key or tomllib.loads((browser_school["folder"] / "secrets.toml").read_text())["auth"]["cookie_key"]
+    expires = time.time() - issued_ago_s + COOKIE_EXPIRY_DAYS * 86400
+    return jwt.encode({"username": username, "exp_date": expires}, key, algorithm="HS256")
+
+
+def open_with_cookie(page: Page, base: str, token) -> None:
+    """Open the app carrying the token `token()` makes (after a first visit, by which the
+    server has its cookie key)."""
+    page.goto(base)
+    expect(page.get_by_role("button", name="Sign in").or_(page.get_by_role("button", name="Log out"))).to_be_visible()
+    page.context.add_cookies([{"name": "pastoral_login", "value": token(), "url": base}])
+    page.goto(base)
+
+
+def test_a_fresh_remember_me_cookie_signs_in(app_server, page, browser_school):
+    open_with_cookie(page, app_server.url, lambda: cookie(browser_school, "viewer", issued_ago_s=-2))
+    expect(page.get_by_role("button", name="Log out")).to_be_visible(timeout=30_000)
+
+
+def test_an_expired_remember_me_cookie_shows_the_login_form(app_server, page, browser_school):
+    frames = listen(page)
+    open_with_cookie(page, app_server.url, lambda: cookie(browser_school, "viewer", issued_ago_s=13 * 3600))
+    expect_login_form_only(page, frames)
+
+
+def test_a_cookie_not_signed_with_the_servers_key_shows_the_login_form(app_server, page, browser_school):
+    frames = listen(page)
+    open_with_cookie(page, app_server.url, lambda: cookie(browser_school, "admin", issued_ago_s=-2, key="x" * 48))
+    expect_login_form_only(page, frames)
+
+
+def test_a_cookie_from_before_a_logout_no_longer_signs_in(app_server, page, browser_school):
+    sign_in(page, app_server.url, "pastoral")
+    page.get_by_role("button", name="Log out").click()
+    expect_login_form_only(page)
+    page.context.clear_cookies()
+    frames = listen(page)
+    # Issued an hour ago (before that logout) and not yet expired: the server still refuses it.
+    open_with_cookie(page, app_server.url, lambda: cookie(browser_school, "pastoral", issued_ago_s=3600))
+    expect_login_form_only(page, frames)
+    settled = len(frames)
+    page.wait_for_timeout(2000)
+    assert len(frames) - settled <= 2, "the login page keeps rerunning"  # and it stays put
 
 
 # --- finding a pupil -----------------------------------------------------------------
