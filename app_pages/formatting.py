@@ -17,9 +17,12 @@ FLAG_LABELS = {"pp": "PP", "fsm": "FSM", "eal": "EAL", "cla": "CLA"}
 SEN_LABELS = {"N": "", "K": "SEN support", "E": "EHCP"}
 
 
-# Characters that make Markdown (and Streamlit's additions to it: colours and icons with ':',
-# maths with '$') do something: links, images, emphasis, headings, lists, HTML, entities.
-_MARKDOWN = re.compile(r"([\\`*_\[\]<>#+\-!|~$:&{}])")
+# What makes Markdown (and Streamlit's additions to it: colours and icons with ':', maths
+# with '$') do something: characters that act wherever they are (emphasis, code, links and
+# images, HTML, maths); a ':' before a word (":red[", ":material/"); '&' starting an entity;
+# and, at the start, a heading, a quote, a list item or a numbered list.
+_ANYWHERE = re.compile(r"([\\`*_\[\]<>~$]|:(?=[A-Za-z])|&(?=[#A-Za-z]))")
+_AT_START = re.compile(r"^(\s*)([#>+\-=]|\d+[.)])")
 _ADDRESS = re.compile(r"(:(?=//)|(?<![\w.])www(?=\.)|@)", re.IGNORECASE)
 
 
@@ -32,8 +35,8 @@ def md(value) -> str:
     # Web and email addresses are made into links from the text itself, escaped or not: a
     # zero-width space inside "://" and after "www" and "@" keeps them plain text.
     text = _ADDRESS.sub("\\1\u200b", text)
-    text = _MARKDOWN.sub(r"\\\1", text)
-    return re.sub(r"^(\d+)([.)])", r"\1\\\2", text)  # "1. " would start a numbered list
+    text = _ANYWHERE.sub(r"\\\1", text)
+    return _AT_START.sub(lambda m: m[1] + m[2][:-1] + "\\" + m[2][-1], text)
 
 
 def pct(value: float | None, places: int = 1) -> str:

@@ -61,12 +61,15 @@ def triggers_reached(path: str, version: Version, as_of: date) -> pd.DataFrame:
         return triggers.reached_from(db, as_of, read)
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
+@st.cache_resource(show_spinner=False, max_entries=4)
 def scope_marks(path: str, version: Version, first_day: int, last_day: int,
                 pupil_ids: tuple[int, ...] | None) -> scope.ScopeMarks:
     """What per-pupil views read of a scope's marks (core/scope.py), read once for every
     view of the same days and pupils. Each pupil's marks in the range are counted already in
-    their figures (one mark, one category), so the read need not count them again."""
+    their figures (one mark, one category), so the read need not count them again.
+
+    Kept as one shared object rather than copied to each caller (a trust's read holds
+    millions of marks): the views only read it (ScopeMarks is never changed in place)."""
     figures = pupil_figures(path, version, calendar.from_day(first_day), calendar.from_day(last_day))
     marks_per_pupil = figures.set_index("pupil_id")[list(codes.CATEGORIES)].sum(axis=1)
     with store.opened(path) as db:

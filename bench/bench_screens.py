@@ -96,6 +96,7 @@ def main() -> int:
             app.session_state["pupil_id"] = 1  # the Pupil screen shows someone
             app.run()
             st.cache_data.clear()
+            st.cache_resource.clear()
             cold = timed(lambda: app.switch_page(page).run())
             warm = timed(lambda: app.run())
             if app.exception:
