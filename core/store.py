@@ -656,7 +656,7 @@ def load_marks(
     sql = "SELECT pupil_id, day, session, code, minutes_late FROM marks WHERE day BETWEEN ? AND ?"
     params: list[Any] = [first_day, last_day]
     if pupil_ids is not None:
-        sql += f" AND pupil_id IN (SELECT value FROM json_each(?))"
+        sql += " AND pupil_id IN (SELECT value FROM json_each(?))"
         params.append(json.dumps([int(p) for p in pupil_ids]))
     rows = db.execute(sql, params).fetchall()
     return rows_frame(rows, {"pupil_id": "int64", "day": "int64", "session": "int64", "code": "object",
