@@ -183,3 +183,25 @@ def test_html_is_let_into_a_page_only_as_fixed_text(path):
         if name == "html" or unsafe:
             assert call.args and all(isinstance(a, ast.Constant) and isinstance(a.value, str) for a in call.args[:1]), \
                 f"{path.name}:{call.lineno} lets built text in as HTML"
+
+
+# --- upload size ---------------------------------------------------------------------------
+
+
+def test_the_uploader_refuses_files_over_the_schools_limit_before_they_are_sent(hostile_school):
+    with store.opened(hostile_school) as db:
+        store.set_setting(db, "max_upload_mb", 7, "test")
+    app = signed_in("admin", "upload")
+    [uploader] = [n for n in app._tree if getattr(n, "type", "") == "file_uploader"]
+    assert uploader.proto.max_upload_size_mb == 7
+
+
+def test_the_schools_limit_cannot_be_set_above_the_servers(hostile_school):
+    import tomllib
+
+    import streamlit as st
+
+    server_limit = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())["server"]["maxUploadSize"]
+    assert store.DEFAULT_SETTINGS["max_upload_mb"] <= server_limit
+    app = signed_in("admin", "admin")
+    assert app.number_input(key="t_upload_mb").max == st.get_option("server.maxUploadSize")
