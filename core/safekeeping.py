@@ -94,7 +94,7 @@ def purge_leavers(db: sqlite_utils.Database, today: date, username: str, dry_run
     """
     removed: dict[str, int] = {}
     scope = "SELECT value FROM json_each(?)"
-    with store.transaction(db) as conn:
+    with store.transaction(db) as conn, store.tallies_kept_in_bulk(conn):  # purged with the pupils' marks
         ids = json.dumps(leavers_due_for_purge(db, today))
         for table in PUPIL_TABLES:
             if table == "intervention_history":

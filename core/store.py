@@ -289,12 +289,40 @@ TALLIES_FILL = (f"INSERT INTO pupil_year_tallies (pupil_id, year, era, code, ses
                 f"SELECT pupil_id, {_academic_year_sql()}, {_era_case_sql()}, code, COUNT(*) FROM marks "
                 "GROUP BY 1, 2, 3, 4")
 
+
+
+def _tally_trigger(name: str, event: str, body: str) -> str:
+    """A trigger keeping the tallies with any other change or removal of marks; a writer that
+    keeps them itself, in bulk (the importer, undo, purge), sets tally_eras.bulk for its
+    transaction."""
+    return (f"CREATE TRIGGER {name} AFTER {event} ON marks "
+            f"WHEN (SELECT bulk FROM tally_eras WHERE id = 1) = 0 BEGIN {body} END")
+
+
+def _tally_step(side: str, step: int) -> str:
+    """Add `step` to the tally of the mark NEW or OLD (and drop a tally that falls to none)."""
+    year, era = _academic_year_sql(f"{side}.day"), _era_case_sql(f"{side}.day")
+    where = f"pupil_id = {side}.pupil_id AND year = {year} AND era = {era} AND code = {side}.code"
+    return ("INSERT INTO pupil_year_tallies (pupil_id, year, era, code, sessions) "
+            f"VALUES ({side}.pupil_id, {year}, {era}, {side}.code, {step}) "
+            f"ON CONFLICT (pupil_id, year, era, code) DO UPDATE SET sessions = sessions + {step}; "
+            f"DELETE FROM pupil_year_tallies WHERE {where} AND sessions = 0;")
+
+
 MIGRATIONS.append([
-    # 4: per-pupil yearly tallies (see TALLIES_TABLE), and the code eras they were counted in.
+    # 4: per-pupil yearly tallies (see TALLIES_TABLE); the code eras they were counted in and
+    # whether a bulk writer is keeping them; triggers keeping them with any other change or
+    # removal of marks.
     TALLIES_TABLE,
-    "CREATE TABLE tally_eras (id INTEGER PRIMARY KEY CHECK (id = 1), boundaries TEXT NOT NULL)",
+    "CREATE TABLE tally_eras (id INTEGER PRIMARY KEY CHECK (id = 1), boundaries TEXT NOT NULL, "
+    "bulk INTEGER NOT NULL DEFAULT 0)",
     f"INSERT INTO tally_eras (id, boundaries) VALUES (1, '{_era_boundaries_json()}')",
     TALLIES_FILL,
+    # No trigger on INSERT (it would slow every import by a third): marks added some other way
+    # make the tallies fall short of the marks, so they go unused (see _tallies_cover).
+    _tally_trigger("marks_tally_delete", "DELETE", _tally_step("OLD", -1)),
+    _tally_trigger("marks_tally_update", "UPDATE OF pupil_id, day, code",
+                   _tally_step("OLD", -1) + " " + _tally_step("NEW", 1)),
 ])
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -544,6 +572,16 @@ def rows_frame(rows: list[tuple], columns: dict[str, str]) -> pd.DataFrame:
 
 
 # --- yearly tallies, kept with the marks -------------------------------------------------
+
+
+@contextmanager
+def tallies_kept_in_bulk(conn: sqlite3.Connection) -> Iterator[None]:
+    """Inside a write transaction: the marks' triggers leave the tallies alone while the
+    writer keeps them itself (add_to_tallies, refresh_tallies), a row at a time being far
+    slower for a year's marks. Should the transaction fail, it rolls back with it."""
+    conn.execute("UPDATE tally_eras SET bulk = 1 WHERE id = 1")
+    yield
+    conn.execute("UPDATE tally_eras SET bulk = 0 WHERE id = 1")
 
 
 def add_to_tallies(conn: sqlite3.Connection, changes: pd.DataFrame) -> None:

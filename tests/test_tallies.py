@@ -100,15 +100,48 @@ def test_a_range_that_cuts_the_year_short_is_counted_from_the_marks(db, load):
     assert tally["code"].tolist() == ["/"]
 
 
-def test_marks_written_some_other_way_are_counted_from_the_marks(db, load):
+def test_marks_changed_or_removed_some_other_way_are_kept_in_the_tallies_by_the_store_itself(db, load):
+    load("roll.csv", roll_csv({}))
+    load("w1.csv", marks_csv([(UPNS[0], "2025-09-08", "AM", "N"), (UPNS[0], "2025-09-09", "AM", "/")]))
+    day = calendar.to_day(date(2025, 9, 8))
+    with store.transaction(db) as conn:  # not through the importer: the marks' triggers keep the tallies
+        conn.execute("UPDATE marks SET code = 'M' WHERE pupil_id = 1 AND day = ? AND session = 0", (day,))
+        conn.execute("DELETE FROM marks WHERE pupil_id = 1 AND day = ?", (day + 1,))
+    assert kept(db) == counted_from_marks(db)
+    span = (calendar.to_day(date(2025, 9, 1)), calendar.to_day(date(2026, 8, 31)))
+    assert store._tallies_cover(db, *span)
+    assert store.tally_marks(db, *span)["code"].tolist() == ["M"]
+
+
+def test_marks_added_some_other_way_are_counted_from_the_marks(db, load):
     load("roll.csv", roll_csv({}))
     load("w1.csv", marks_csv([(UPNS[0], "2025-09-08", "AM", "N")]))
-    with store.transaction(db) as conn:  # not through the importer: the tallies do not know
+    with store.transaction(db) as conn:  # the tallies do not know of it, and fall short of the marks
         conn.execute("INSERT INTO marks (pupil_id, day, session, code, import_id) VALUES (1, ?, 1, 'I', 1)",
                      (calendar.to_day(date(2025, 9, 8)),))
     span = (calendar.to_day(date(2025, 9, 1)), calendar.to_day(date(2026, 8, 31)))
     assert not store._tallies_cover(db, *span)
     assert sorted(store.tally_marks(db, *span)["code"]) == ["I", "N"]
+
+
+def test_tallies_that_no_longer_add_up_to_the_marks_are_not_used(db, load):
+    load("roll.csv", roll_csv({}))
+    load("w1.csv", marks_csv([(UPNS[0], "2025-09-08", "AM", "N"), (UPNS[0], "2025-09-09", "AM", "/")]))
+    with store.transaction(db) as conn:
+        conn.execute("DELETE FROM pupil_year_tallies WHERE code = 'N'")
+    span = (calendar.to_day(date(2025, 9, 1)), calendar.to_day(date(2026, 8, 31)))
+    assert not store._tallies_cover(db, *span)
+    assert sorted(store.tally_marks(db, *span)["code"]) == ["/", "N"]
+
+
+def test_a_bulk_writer_that_fails_leaves_the_triggers_keeping_the_tallies(db, load):
+    load("roll.csv", roll_csv({}))
+    try:
+        with store.transaction(db) as conn, store.tallies_kept_in_bulk(conn):
+            raise RuntimeError("power cut")
+    except RuntimeError:
+        pass
+    assert db.execute("SELECT bulk FROM tally_eras").fetchone()[0] == 0
 
 
 def test_purging_leavers_takes_their_tallies_with_their_marks(db, load):

@@ -277,16 +277,18 @@ def _import_marks(db, read: ReadResult, outcome: FileOutcome, sha256: str, usern
         outcome.status = IMPORTED if (len(added) or len(changed)) else UNCHANGED
         if dry_run or outcome.status == UNCHANGED:
             raise store.Rollback
-        _insert_marks(conn, added, import_id)
-        store.add_to_tallies(conn, pd.concat([
-            added[["pupil_id", "day", "code"]].assign(sessions=1),
-            changed[["pupil_id", "day", "code"]].assign(sessions=1),
-            changed[["pupil_id", "day", "old_code"]].rename(columns={"old_code": "code"}).assign(sessions=-1),
-        ], ignore_index=True))
-        conn.executemany(
-            "UPDATE marks SET code = ?, minutes_late = ?, import_id = ? WHERE pupil_id = ? AND day = ? AND session = ?",
-            _as_rows(changed.assign(import_id=import_id), ["code", "minutes_late", "import_id", "pupil_id", "day", "session"]),
-        )
+        with store.tallies_kept_in_bulk(conn):
+            _insert_marks(conn, added, import_id)
+            store.add_to_tallies(conn, pd.concat([
+                added[["pupil_id", "day", "code"]].assign(sessions=1),
+                changed[["pupil_id", "day", "code"]].assign(sessions=1),
+                changed[["pupil_id", "day", "old_code"]].rename(columns={"old_code": "code"}).assign(sessions=-1),
+            ], ignore_index=True))
+            conn.executemany(
+                "UPDATE marks SET code = ?, minutes_late = ?, import_id = ? WHERE pupil_id = ? AND day = ? AND session = ?",
+                _as_rows(changed.assign(import_id=import_id),
+                         ["code", "minutes_late", "import_id", "pupil_id", "day", "session"]),
+            )
         conn.executemany(
             "INSERT INTO mark_changes (pupil_id, day, session, old_code, new_code, old_minutes_late, new_minutes_late, "
             "import_id, old_import_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
