@@ -6,7 +6,7 @@ DB     ?= var/pastoral.db
 PORT   ?= 8501
 PYTHON ?= python3
 
-.PHONY: install run demo test test-fast bench clean
+.PHONY: install run demo test test-fast fuzz bench bench-trust clean
 
 install: $(STAMP)
 
@@ -37,7 +37,15 @@ test-fast: install
 	$(PY) -m pytest -m "not browser"
 
 bench: install
-	@for script in bench/bench_*.py; do echo "== $$script"; $(PY) $$script || exit 1; done
+	@for script in bench/bench_import.py bench/bench_pupils.py bench/bench_screens.py; do echo "== $$script"; $(PY) $$script || exit 1; done
+
+# A trust of 50,000 pupils (~19 M marks): several minutes and ~2.5 GB of temporary disk.
+bench-trust: install
+	$(PY) bench/bench_trust.py
+
+# The property tests (importer fuzzing, the scope reader) with 20 times their usual examples (thousands of files per test).
+fuzz: install
+	PASTORAL_FUZZ_FACTOR=20 $(PY) -m pytest -q tests/test_import_bad_input.py tests/test_import_properties.py tests/test_scope.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis

@@ -106,14 +106,21 @@ def sign_in() -> tuple[auth.User | None, stauth.Authenticate | None]:
         _write(auth.record_logout, username)
         return None, authenticator
 
-    if not st.session_state.get("authentication_status") and _cookie_counts(authenticator):
-        try:
-            authenticator.login(location="unrendered")  # the remember-me cookie
-        except stauth.LoginError:
-            _clear_authentication()  # the cookie names a user who may no longer sign in
-        if st.session_state.get("authentication_status"):
-            _write(auth.record_login, st.session_state["username"], "cookie")
-            st.session_state[USER_KEY] = st.session_state["username"]
+    if not st.session_state.get("authentication_status"):
+        if _cookie_counts(authenticator):
+            try:
+                authenticator.login(location="unrendered")  # the remember-me cookie
+            except stauth.LoginError:
+                _clear_authentication()  # the cookie names a user who may no longer sign in
+            if st.session_state.get("authentication_status"):
+                _write(auth.record_login, st.session_state["username"], "cookie")
+                st.session_state[USER_KEY] = st.session_state["username"]
+        elif authenticator.cookie_controller.get_cookie():
+            # A cookie the library would accept but the store has revoked (issued before a logout
+            # or a password change): the library's own login form must not sign in with it either.
+            st.session_state["logout"] = True
+    elif not st.session_state.get(USER_KEY):
+        _clear_authentication()  # signed in by some other way than ours: not accepted
 
     username = st.session_state.get(USER_KEY) if st.session_state.get("authentication_status") else None
     if not username:

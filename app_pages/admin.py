@@ -10,7 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from app_pages import access, queries
-from app_pages.formatting import uk, uk_time, year_order
+from app_pages.formatting import md, uk, uk_time, year_order
 from core import auth, cases, codes, store
 
 user = access.require("admin")
@@ -65,10 +65,10 @@ with users_tab:
             try:
                 with store.opened(path) as db:
                     added = auth.add_user(db, username, name, password, role, sections, email, by=user.username)
-                done(f"Added {added.username}.")
+                done(f"Added {md(added.username)}.")
                 st.rerun()
             except auth.UserError as error:
-                st.error(str(error))
+                st.error(md(error))
 
     with edit_column:
         st.subheader("Change a user")
@@ -96,15 +96,15 @@ with users_tab:
                                              role=new_role, sections=new_sections, active=may_sign_in)
                             if new_password:
                                 auth.set_password(db, target.username, new_password, user.username)
-                        done(f"Saved {target.username}.")
+                        done(f"Saved {md(target.username)}.")
                         st.rerun()
                     except auth.UserError as error:
-                        st.error(str(error))
+                        st.error(md(error))
             if target.locked():
                 if st.button(f"Unlock {target.username}", icon=":material/lock_open:"):
                     with store.opened(path) as db:
                         auth.unlock(db, target.username, user.username)
-                    done(f"{target.username} can sign in again.")
+                    done(f"{md(target.username)} can sign in again.")
                     st.rerun()
     st.caption("Users are never deleted (the audit log names them); untick “Can sign in” instead. "
                "Five wrong passwords in a row lock an account for 15 minutes; a new password unlocks it.")
@@ -155,7 +155,10 @@ with thresholds_tab:
         penalty = right.number_input("Penalty-notice threshold: unauthorised sessions", 1, 100,
                                      int(settings["penalty_sessions"]), key="t_penalty")
         weeks = left.number_input("…within this many school weeks", 1, 39, int(settings["penalty_school_weeks"]), key="t_weeks")
-        upload_limit = right.number_input("Largest upload (MB)", 1, 500, int(settings["max_upload_mb"]), key="t_upload_mb")
+        server_limit = int(st.get_option("server.maxUploadSize"))  # .streamlit/config.toml: no upload goes past it
+        upload_limit = right.number_input("Largest upload (MB)", 1, server_limit,
+                                          min(int(settings["max_upload_mb"]), server_limit), key="t_upload_mb",
+                                          help=f"At most {server_limit} MB, the server's own limit.")
         unauthorised_codes = [c.code for c in codes.CODE_TABLE if c.category == codes.UNAUTHORISED and c.valid_to is None]
         penalty_codes = st.multiselect(
             "Codes that count towards the penalty-notice threshold", unauthorised_codes,
@@ -225,10 +228,10 @@ with codes_tab:
             try:
                 with store.opened(path) as db:
                     store.set_local_code(db, local, dfe, user.username, note)
-                done(f"'{local.strip().upper()}' now reads as {codes.meaning(dfe)}.")
+                done(f"'{md(local.strip().upper())}' now reads as {md(codes.meaning(dfe))}.")
                 st.rerun()
             except ValueError as error:
-                st.error(str(error))
+                st.error(md(error))
 
 # --- intervention types ---------------------------------------------------------------
 

@@ -49,8 +49,7 @@ def clear_filters() -> None:
 
 def pupil_list(figures, change, patterns, weekly, reached, latest, masked: bool) -> pd.DataFrame:
     """One row per pupil: the figures joined with patterns, change, triggers, sparkline and case work."""
-    weekly_pcts = (weekly.sort_values("week_start").groupby("pupil_id")["attendance_pct"]
-                   .agg(lambda s: [round(float(v), 1) for v in s if pd.notna(v)]))
+    weekly_pcts = lists.sparklines(weekly)
     badges = (reached.assign(badge=reached["trigger"].map(lists.TRIGGER_BADGES))
               .sort_values("reached_on").groupby("pupil_id")["badge"].agg(list))
     table = (figures.merge(change, on="pupil_id", how="left")

@@ -9,6 +9,7 @@ pupils through these, and `lists.download_buttons` passes every download through
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 
 import pandas as pd
@@ -24,6 +25,28 @@ FLAG_LABELS = {"pp": "PP", "fsm": "FSM", "eal": "EAL", "cla": "CLA", "young_care
                "vulnerable": "Vulnerable"}
 SEN_LABELS = {"N": "", "K": "SEN support", "E": "EHCP"}
 SOCIAL_WORKER_FLAGS = {"CIN": "CIN plan", "CP": "CP plan", "SW": "Social worker"}
+
+
+# What makes Markdown (and Streamlit's additions to it: colours and icons with ':', maths
+# with '$') do something: characters that act wherever they are (emphasis, code, links and
+# images, HTML, maths); a ':' before a word (":red[", ":material/"); '&' starting an entity;
+# and, at the start, a heading, a quote, a list item or a numbered list.
+_ANYWHERE = re.compile(r"([\\`*_\[\]<>~$]|:(?=[A-Za-z])|&(?=[#A-Za-z]))")
+_AT_START = re.compile(r"^(\s*)([#>+\-=]|\d+[.)])")
+_ADDRESS = re.compile(r"(:(?=//)|(?<![\w.])www(?=\.)|@)", re.IGNORECASE)
+
+
+def md(value) -> str:
+    """Text from users or files (a pupil's name, a form, a file name, a search) to put inside
+    Markdown — st.markdown, headers, captions, alerts, labels — shown exactly as written:
+    every character Markdown would act on is escaped, and line breaks become spaces.
+    Tables (st.dataframe) show text as text and need none of this."""
+    text = " ".join(("" if value is None else str(value)).split())
+    # Web and email addresses are made into links from the text itself, escaped or not: a
+    # zero-width space inside "://" and after "www" and "@" keeps them plain text.
+    text = _ADDRESS.sub("\\1\u200b", text)
+    text = _ANYWHERE.sub(r"\\\1", text)
+    return _AT_START.sub(lambda m: m[1] + m[2][:-1] + "\\" + m[2][-1], text)
 
 
 def pct(value: float | None, places: int = 1) -> str:
@@ -97,13 +120,12 @@ def viewer(user, masked: bool | None = None) -> cases.Viewer:
 
 def flags(frame: pd.DataFrame) -> pd.Series:
     """'PP · FSM · EHCP' style flags for each row."""
-    parts = [frame[column].astype(bool).map({True: label, False: ""}) for column, label in FLAG_LABELS.items()
+    parts = [frame[column].astype(bool).map({True: label, False: ""}).tolist() for column, label in FLAG_LABELS.items()
              if column in frame.columns]
-    parts.append(frame["sen"].map(SEN_LABELS).fillna(""))
+    parts.append(frame["sen"].map(SEN_LABELS).fillna("").tolist())
     if "social_worker" in frame.columns:
-        parts.append(frame["social_worker"].map(SOCIAL_WORKER_FLAGS).fillna(""))
-    joined = pd.concat(parts, axis=1).apply(lambda row: " · ".join(v for v in row if v), axis=1)
-    return joined.astype("string") if len(frame) else pd.Series([], index=frame.index, dtype="string")
+        parts.append(frame["social_worker"].map(SOCIAL_WORKER_FLAGS).fillna("").tolist())
+    return pd.Series([" · ".join(v for v in row if v) for row in zip(*parts)], index=frame.index, dtype="string")
 
 
 def year_label(year_group: str) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -86,15 +87,29 @@ def styled(frame: pd.DataFrame, overdue: pd.Series | None = None, dates: tuple[s
 
 def download_buttons(frame: pd.DataFrame, stem: str, as_of: date, key: str) -> None:
     """CSV and Excel downloads of exactly this table: named for the school and the date,
-    formulas neutralised (core/reports.py), and masked like the screen in meeting mode."""
+    formulas neutralised (core/reports.py), masked like the screen in meeting mode, and made
+    when the button is clicked (not on every rerun)."""
     school = queries.settings(queries.db_path(), queries.version())["school_name"]
     table = shown(frame)
     left, right = st.columns(2)
-    left.download_button("CSV", reports.csv_bytes(table), reports.file_name(school, stem, as_of, "csv"), "text/csv",
+    left.download_button("CSV", lambda: reports.csv_bytes(table), reports.file_name(school, stem, as_of, "csv"), "text/csv",
                          key=f"{key}_csv", icon=":material/download:", width="stretch", on_click="ignore")
-    right.download_button("Excel", reports.xlsx_bytes(table, stem), reports.file_name(school, stem, as_of, "xlsx"),
+    right.download_button("Excel", lambda: reports.xlsx_bytes(table, stem), reports.file_name(school, stem, as_of, "xlsx"),
                           reports.XLSX_MIME, key=f"{key}_xlsx", icon=":material/download:", width="stretch",
                           on_click="ignore")
 
 
 excel_bytes = reports.xlsx_bytes  # the workbook of a table, as the downloads build it
+
+
+def sparklines(weekly: pd.DataFrame) -> pd.Series:
+    """Each pupil's weekly attendance percentages (from patterns.pupil_weekly), oldest week
+    first, rounded to one place, weeks with no possible session left out: pupil_id → list."""
+    weeks = weekly[weekly["attendance_pct"].notna()].sort_values(["pupil_id", "week_start"], kind="stable")
+    pupil_ids, starts = np.unique(weeks["pupil_id"].to_numpy(), return_index=True)
+    values = weeks["attendance_pct"].astype("float64").round(1).tolist()
+    ends = [*starts[1:], len(values)]
+    lines = dict(zip(pupil_ids.tolist(), (values[a:b] for a, b in zip(starts, ends))))
+    everyone = pd.unique(weekly["pupil_id"])
+    return pd.Series([lines.get(p, []) for p in everyone.tolist()], index=pd.Index(everyone, name="pupil_id"),
+                     dtype=object)

@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from app_pages import access, lists, queries, sidebar
-from app_pages.formatting import pupil_name, uk, year_label, year_order
+from app_pages.formatting import md, pupil_name, uk, year_label, year_order
 from core import characteristics, codes, metrics
 
 SCOPES = {"school": "Whole school", "section": "Section", "year": "Year", "form": "Form"}
@@ -163,7 +163,7 @@ if in_scope.empty:
     st.info("No pupils with possible sessions in this scope and period.")
     st.stop()
 group = metrics.group_figures(in_scope)
-st.caption(f"{scope_name} · {group['pupils']:,} pupils · {uk(period.date_from)} to {uk(period.as_of)} · "
+st.caption(f"{md(scope_name)} · {group['pupils']:,} pupils · {uk(period.date_from)} to {uk(period.as_of)} · "
            f"absence {group['overall_absence_pct']:.1f}%, persistent absence {group['persistent_absence_pct']:.1f}%")
 
 left, right = st.columns(2, gap="large")
@@ -226,7 +226,8 @@ with right:
         st.altair_chart(groups_chart(groups), width="stretch")
         best, worst = groups.loc[groups["attendance_pct"].idxmax()], groups.loc[groups["attendance_pct"].idxmin()]
         st.markdown(f"Gap: **{best['attendance_pct'] - worst['attendance_pct']:.1f} points** between "
-                    f"{best['group']} ({best['attendance_pct']:.1f}%) and {worst['group']} ({worst['attendance_pct']:.1f}%).")
+                    f"{md(best['group'])} ({best['attendance_pct']:.1f}%) and {md(worst['group'])} "
+                    f"({worst['attendance_pct']:.1f}%).")
     show_data(groups, {"group": "Group", "pupils": "Pupils", "attendance_pct": "Attendance %",
                        "persistent_absence_pct": "Persistent absence %", "unauthorised_absence_pct": "Unauthorised %"})
 

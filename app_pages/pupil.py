@@ -12,7 +12,7 @@ import pandas as pd
 import streamlit as st
 
 from app_pages import access, case_forms, lists, queries, sidebar
-from app_pages.formatting import flags, hidden, pct, pupil_name, today, uk, year_label
+from app_pages.formatting import flags, hidden, md, pct, pupil_name, today, uk, year_label
 from core import auth, cases, codes, reports, store, triggers
 from core.calendar import uk_dates_in
 
@@ -207,7 +207,7 @@ query = st.text_input("Find a pupil", key="pupil_query", placeholder="Name, UPN 
 if query.strip():
     matches = find_pupils(everyone, query)
     if matches.empty:
-        st.info(f"No pupil{' in your sections' if not user.sees_all_pupils else ''} matches “{query.strip()}”. "
+        st.info(f"No pupil{' in your sections' if not user.sees_all_pupils else ''} matches “{md(query)}”. "
                 "Check the spelling, or try the UPN or admission number.")
     else:
         options = matches["id"].head(MAX_MATCHES).tolist()
@@ -236,13 +236,13 @@ pupil = found.iloc[0]
 
 # --- header ------------------------------------------------------------------------
 
-st.header(pupil_name(pupil["surname"], pupil["forename"], masked))
+st.header(md(pupil_name(pupil["surname"], pupil["forename"], masked)))
 pupil_flags = flags(found).iloc[0]
-facts = [f"Form **{pupil['form'] or '—'}**", year_label(pupil["year_group"])]
+facts = [f"Form **{md(pupil['form']) or '—'}**", md(year_label(pupil["year_group"]))]
 if not hidden("upn"):
-    facts.append(f"UPN {pupil['upn']}")
+    facts.append(f"UPN {md(pupil['upn'])}")
 if pupil["adno"] and not hidden("adno"):
-    facts.append(f"Admission no. {pupil['adno']}")
+    facts.append(f"Admission no. {md(pupil['adno'])}")
 if pupil_flags:
     facts.append(f"**{pupil_flags}**")
 if not pupil["on_roll"]:

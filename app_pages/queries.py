@@ -14,7 +14,7 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
-from core import auth, cases, lateness, metrics, patterns, store, triggers
+from core import auth, calendar, cases, codes, lateness, metrics, patterns, scope, store, triggers
 from core import data_quality as data_quality_lists
 
 Version = tuple
@@ -53,14 +53,34 @@ def pupil_figures(path: str, version: Version, date_from: date, as_of: date) -> 
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def triggers_reached(path: str, version: Version, as_of: date) -> pd.DataFrame:
-    """The triggers reached up to `as_of`. Those standing at the last date with marks go
-    into the history of triggers shown (once per data version: the result is cached)."""
+    """triggers.reached, from the cached read of every pupil's marks (shared with the year's
+    per-pupil patterns when the look-back holds no earlier marks). Those standing at the last
+    date with marks go into the history of triggers shown (once per data version: the result
+    is cached)."""
     with store.opened(path) as db:
-        found = triggers.reached(db, as_of)
+        first_day, last_day = triggers.marks_needed(db, as_of)
         span = store.mark_date_range(db)
+    read = scope_marks(path, version, first_day, last_day, None)
+    with store.opened(path) as db:
+        found = triggers.reached_from(db, as_of, read)
         if span is not None and as_of == span[1]:
             triggers.record_shown(db, found, as_of)
         return found
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def scope_marks(path: str, version: Version, first_day: int, last_day: int,
+                pupil_ids: tuple[int, ...] | None) -> scope.ScopeMarks:
+    """What per-pupil views read of a scope's marks (core/scope.py), read once for every
+    view of the same days and pupils. Each pupil's marks in the range are counted already in
+    their figures (one mark, one category), so the read need not count them again.
+
+    Kept as one shared object rather than copied to each caller (a trust's read holds
+    millions of marks): the views only read it (ScopeMarks is never changed in place)."""
+    figures = pupil_figures(path, version, calendar.from_day(first_day), calendar.from_day(last_day))
+    marks_per_pupil = figures.set_index("pupil_id")[list(codes.CATEGORIES)].sum(axis=1)
+    with store.opened(path) as db:
+        return scope.read_scope(db, first_day, last_day, _ids(pupil_ids), marks_per_pupil)
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
@@ -112,37 +132,49 @@ def _ids(pupil_ids: tuple[int, ...] | None) -> list[int] | None:
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
+def day_tally(path: str, version: Version, date_from: date, as_of: date,
+              pupil_ids: tuple[int, ...] | None) -> pd.DataFrame:
+    """The scope's sessions by day and code (patterns.day_tally), counted once for every
+    school-wide view of the same dates."""
+    with store.opened(path) as db:
+        return patterns.day_tally(db, metrics.Period(date_from, as_of), _ids(pupil_ids))
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
 def weekday_absence(path: str, version: Version, date_from: date, as_of: date,
                     pupil_ids: tuple[int, ...] | None) -> pd.DataFrame:
-    with store.opened(path) as db:
-        return patterns.weekday_session_absence(db, metrics.Period(date_from, as_of), _ids(pupil_ids))
+    return patterns.weekday_session_absence_of(day_tally(path, version, date_from, as_of, pupil_ids))
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def reasons(path: str, version: Version, date_from: date, as_of: date, pupil_ids: tuple[int, ...] | None) -> pd.DataFrame:
-    with store.opened(path) as db:
-        return patterns.reasons(db, metrics.Period(date_from, as_of), _ids(pupil_ids))
+    return patterns.reasons_of(day_tally(path, version, date_from, as_of, pupil_ids))
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def weekly_trend(path: str, version: Version, date_from: date, as_of: date,
                  pupil_ids: tuple[int, ...] | None) -> pd.DataFrame:
     with store.opened(path) as db:
-        return patterns.weekly_trend(db, metrics.Period(date_from, as_of), _ids(pupil_ids))
+        weeks = patterns.school_weeks(db, metrics.Period(date_from, as_of))
+    return patterns.weekly_trend_of(day_tally(path, version, date_from, as_of, pupil_ids), weeks)
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def pupil_weekly(path: str, version: Version, date_from: date, as_of: date,
                  pupil_ids: tuple[int, ...] | None, weeks: int = 12) -> pd.DataFrame:
+    """patterns.pupil_weekly, from the cached read of the period."""
     with store.opened(path) as db:
-        return patterns.pupil_weekly(db, metrics.Period(date_from, as_of), _ids(pupil_ids), weeks)
+        shown = patterns.last_school_weeks(db, metrics.Period(date_from, as_of), weeks)
+    read = scope_marks(path, version, calendar.to_day(date_from), calendar.to_day(as_of), pupil_ids)
+    return patterns.pupil_weekly_of(read, shown)
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def pupil_patterns(path: str, version: Version, date_from: date, as_of: date,
                    pupil_ids: tuple[int, ...] | None) -> pd.DataFrame:
-    with store.opened(path) as db:
-        return patterns.pupil_patterns(db, metrics.Period(date_from, as_of), _ids(pupil_ids))
+    """patterns.pupil_patterns, from the cached read of the period."""
+    read = scope_marks(path, version, calendar.to_day(date_from), calendar.to_day(as_of), pupil_ids)
+    return patterns.pupil_patterns_of(read)
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
@@ -154,8 +186,9 @@ def previous_as_at(path: str, version: Version) -> date | None:
 @st.cache_data(show_spinner=False, max_entries=8)
 def change_since(path: str, version: Version, date_from: date, as_of: date, previous: date | None,
                  pupil_ids: tuple[int, ...] | None) -> pd.DataFrame:
-    with store.opened(path) as db:
-        return patterns.change_since(db, metrics.Period(date_from, as_of), previous, _ids(pupil_ids))
+    """patterns.change_since, from the cached pupil figures now and as at `previous`."""
+    before = None if previous is None else pupil_figures(path, version, date_from, min(previous, as_of))
+    return patterns.change_between(pupil_figures(path, version, date_from, as_of), before, _ids(pupil_ids))
 
 
 @st.cache_data(show_spinner=False, max_entries=64)

@@ -12,7 +12,7 @@ from datetime import date
 import streamlit as st
 
 from app_pages import access, queries
-from app_pages.formatting import MEETING_KEY, meeting_mode, uk, uk_time
+from app_pages.formatting import MEETING_KEY, md, meeting_mode, uk, uk_time
 from core import auth, calendar, metrics
 
 YEAR_KEY = "academic_year"
@@ -61,18 +61,18 @@ def draw(user: auth.User) -> None:
     settings = queries.settings(path, version)
     span = queries.mark_span(path, version)
     with st.sidebar:
-        st.markdown(f"**{settings['school_name']}**")
+        st.markdown(f"**{md(settings['school_name'])}**")
         if span is None:
             st.caption("No registers uploaded yet.")
             st.session_state[PERIOD_KEY] = None
         else:
             upload = queries.last_upload(path, version)
-            last = f" (last upload: {upload['imported_by']}, {uk_time(upload['imported_at'])})" if upload else ""
+            last = f" (last upload: {md(upload['imported_by'])}, {uk_time(upload['imported_at'])})" if upload else ""
             st.caption(f"**Data as at {uk(span[1])}**{last}")
             _period_picker(span)
         st.toggle("Meeting mode", key=MEETING_KEY, help="Larger type and pupils' initials instead of names, for a shared screen.")
-        st.caption(f"Signed in as **{user.name}** · {user.role_label}"
-                   + ("" if user.sees_all_pupils else f" ({user.scope_label()})"))
+        st.caption(f"Signed in as **{md(user.name)}** · {user.role_label}"
+                   + ("" if user.sees_all_pupils else f" ({md(user.scope_label())})"))
         access.sign_out_button()
     if meeting_mode():
         st.html(MEETING_STYLE)

@@ -12,7 +12,7 @@ import pandas as pd
 import streamlit as st
 
 from app_pages import access, queries
-from app_pages.formatting import meeting_mode, uk, uk_time
+from app_pages.formatting import md, meeting_mode, uk, uk_time
 from app_pages.guard import friendly_errors
 from core import importers, store
 from core.calendar import to_day
@@ -221,16 +221,16 @@ def mapping_editor(file, detection, profiles: list[dict], user) -> None:
             with store.opened(queries.db_path()) as db:
                 importers.save_mapping_profile(db, profile_name, mapping, user.username)
             st.session_state[MAPPINGS_KEY][file.file_id] = mapping
-            st.toast(f"Saved “{profile_name.strip()}” for next time.", icon=":material/check:")
+            st.toast(f"Saved “{md(profile_name)}” for next time.", icon=":material/check:")
             st.rerun()
         except ValueError as error:
-            st.error(str(error))
+            st.error(md(error))
 
 
 def show_file(file, profiles: list[dict], user, version, limit_mb: int):
     """One dropped file: detection, mapping, preview, problems and the dry run. Returns it if importable."""
     with st.container(border=True):
-        st.markdown(f"**{file.name}** · {file.size / 1024:,.0f} KB")
+        st.markdown(f"**{md(file.name)}** · {file.size / 1024:,.0f} KB")
         if file.size > limit_mb * 1024 * 1024:
             st.error(f"This file is {file.size / 1024 / 1024:,.0f} MB; the limit is {limit_mb} MB. Export a shorter "
                      "date range (a term or a week) and upload that.")
@@ -242,7 +242,7 @@ def show_file(file, profiles: list[dict], user, version, limit_mb: int):
                     + (f" · {how}" if how else "") + f" · {read.rows:,} rows"
                     + (f" · {outcome.pupils:,} pupils" if outcome.pupils else ""))
         if detection.shape is None and not mapping:
-            st.warning(detection.message + " Map the columns below, then read the file again.")
+            st.warning(md(detection.message) + " Map the columns below, then read the file again.")
         with st.expander("Column mapping" + (" — please check" if detection.shape is None else ""),
                          expanded=detection.shape is None and not mapping):
             if detection.columns:
@@ -312,11 +312,12 @@ if meeting_mode():
 files = None if meeting_mode() else st.file_uploader(
     "Drag this week's export here — one or more CSV or Excel files from SIMS, Arbor, Bromcom, iSAMS or ScholarPack",
     type=["csv", "xlsx", "txt"], accept_multiple_files=True, key=f"upload_files_{st.session_state.get(ROUND_KEY, 0)}",
+    max_upload_size=limit_mb,
     help=f"Register marks, pupil rolls and summary counts; up to {limit_mb} MB each. Nothing is stored until you "
          "press Import.",
 )
 for name, status, text in st.session_state.pop(RESULTS_KEY, []):
-    {importers.IMPORTED: st.success, "undone": st.info}.get(status, st.warning)(f"**{name}**: {text}")
+    {importers.IMPORTED: st.success, "undone": st.info}.get(status, st.warning)(f"**{md(name)}**: {md(text)}")
 if history.empty and not files and not meeting_mode():
     st.info("**No uploads yet** — drag this week's export here. Upload the pupil roll first so names and year "
             "groups are known; sample exports are in the `data/samples` folder.", icon=":material/upload_file:")
@@ -355,9 +356,9 @@ else:
     live = history[history["status"] == "imported"]
     if not live.empty:
         last = live.iloc[0]
-        with st.popover(f"Undo the last import ({last['file_name']})", icon=":material/undo:"):
-            st.markdown(f"This takes **{last['file_name']}** (imported {uk_time(last['imported_at'])} by "
-                        f"{last['imported_by']}) back out: sessions it added are removed and marks it changed "
+        with st.popover(f"Undo the last import ({md(last['file_name'])})", icon=":material/undo:"):
+            st.markdown(f"This takes **{md(last['file_name'])}** (imported {uk_time(last['imported_at'])} by "
+                        f"{md(last['imported_by'])}) back out: sessions it added are removed and marks it changed "
                         "get their old codes back. The import stays in the history, marked undone.")
             if st.button("Yes, undo it", type="primary", key="confirm_undo"):
                 with friendly_errors("undoing the last import"):

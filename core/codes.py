@@ -177,10 +177,12 @@ def _category_grid() -> tuple[list[str], np.ndarray]:
 def classify_by_era(codes: pd.Series, eras: np.ndarray) -> pd.Series:
     """Category of each (code, era) pair; the vectorised core of `classify`."""
     known, grid = _category_grid()
-    codes = pd.Series(codes, copy=False).astype("string").fillna("")
-    code_index = pd.Index(known).get_indexer(codes.to_numpy(dtype=object)).astype(np.int64)
-    code_index[code_index < 0] = len(known)  # the UNKNOWN column
-    category_index = grid[np.asarray(eras, dtype=np.int64), code_index]
+    codes = pd.Series(codes, copy=False)
+    # Each distinct code is looked up once: position -1 (no value) is a missing mark ('').
+    positions, distinct = pd.factorize(codes)
+    lookup = pd.Index(known).get_indexer(pd.Index(np.asarray(distinct, dtype=object).astype(str), dtype=object))
+    lookup = np.append(np.where(lookup < 0, len(known), lookup), len(known) - 1)  # unknown → the UNKNOWN column
+    category_index = grid[np.asarray(eras, dtype=np.int64), lookup[positions]]
     return pd.Series(
         pd.Categorical.from_codes(category_index, categories=list(CATEGORIES)),
         index=codes.index,

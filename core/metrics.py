@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+import numpy as np
 import pandas as pd
 import sqlite_utils
 
@@ -92,13 +93,14 @@ def default_period(db: sqlite_utils.Database, as_of: date | None = None, date_fr
 
 def session_counts(tally: pd.DataFrame) -> pd.DataFrame:
     """Per pupil: sessions in each category, from a (pupil_id, code, era, sessions) tally."""
-    category = codes.classify_by_era(tally["code"], tally["era"].to_numpy())
-    counts = (
-        tally.assign(category=category.astype(str))
-        .pivot_table(index="pupil_id", columns="category", values="sessions", aggfunc="sum", fill_value=0)
-        .reindex(columns=list(codes.CATEGORIES), fill_value=0)
-    )
-    return counts.astype("int64")
+    category = codes.classify_by_era(tally["code"], tally["era"].to_numpy()).cat.codes.to_numpy(dtype=np.int64)
+    pupils, position = np.unique(tally["pupil_id"].to_numpy(dtype=np.int64), return_inverse=True)
+    width = len(codes.CATEGORIES)
+    summed = np.bincount(position * width + category, weights=tally["sessions"].to_numpy(dtype=np.float64),
+                         minlength=len(pupils) * width)
+    return pd.DataFrame(summed.reshape(len(pupils), width).astype(np.int64),
+                        index=pd.Index(pupils, name="pupil_id"),
+                        columns=pd.Index(list(codes.CATEGORIES), name="category"))
 
 
 def add_rates(frame: pd.DataFrame) -> pd.DataFrame:

@@ -11,38 +11,30 @@ Speed: nothing loops over marks or queries per pupil. School-wide views read one
 `GROUP BY day, code` tally. Per-pupil views would otherwise have to read every mark; most
 marks are plain present marks (`/`, `\\`), so only the other marks are read, and each
 pupil's plain present sessions are recovered from the sessions the school held between the
-pupil's first and last marked day (see `_ScopeMarks`).
+pupil's first and last marked day (see core/scope.py).
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import date
-from typing import Any
 
 import numpy as np
 import pandas as pd
 import sqlite_utils
 
-from core import calendar, codes, metrics, store
+from core import calendar, codes, metrics, scope, store
+from core.scope import classified as _classified, read_scope as _read_scope, scope_sql as _scope_sql
 
 WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 ABSENCE_CATEGORIES = (codes.AUTHORISED, codes.UNAUTHORISED)
 
-# A late arrival before registers closed (present), and the codes whose marks carry the
-# minutes a pupil arrived late (before and after registers closed), DOMAIN.md §1.
-LATE = "L"
-LATE_ARRIVALS = ("L", "U")
-
-# Codes that are a present mark in every code era and say nothing more: the bulk of the
-# store, which per-pupil views count without reading (everything else is read mark by mark).
-PLAIN_PRESENT = tuple(
-    c.code for c in codes.CODE_TABLE
-    if c.category == codes.PRESENT and c.valid_from is None and c.valid_to is None and c.code != LATE
-)
+# A late arrival before registers closed (present), the codes whose marks carry the minutes
+# a pupil arrived late (before and after registers closed, DOMAIN.md §1), and the marks
+# counted without reading them (core/scope.py).
+LATE = scope.LATE
+LATE_ARRIVALS = scope.LATE_ARRIVALS
+PLAIN_PRESENT = scope.PLAIN_PRESENT
 
 # What each category counts as, in the words the pupil screen uses (and in this order).
 COUNTS_AS = {
@@ -73,12 +65,6 @@ RUN_COLUMNS = ["start", "end", "school_days", "sessions", "codes"]
 BEHIND_COLUMNS = ["code", "meaning", "category", "sessions", "counts_as"]
 HISTORY_COLUMNS = ["date", "session", "old_code", "new_code", "changed_on", "changed_by", "file_name", "data_as_at"]
 
-# A session is a whole-school session when it has marks for at least this share of the
-# pupils marked at the busiest session in the range; the marks at other sessions (a
-# nursery-only INSET day, a weekend trip) are read one by one (see `_ScopeMarks`).
-# It changes only how fast per-pupil views read, never a figure.
-WHOLE_SCHOOL_SESSION_SHARE = 0.5
-
 # A weekday needs this many possible sessions before its absence rate can be a pupil's worst.
 WORST_WEEKDAY_MIN_SESSIONS = 2
 
@@ -90,7 +76,11 @@ def weekday_session_absence(db: sqlite_utils.Database, period: metrics.Period,
                             pupil_ids: list[int] | None = None) -> pd.DataFrame:
     """Absence by weekday and session (the Patterns heatmap): one row per weekday × AM/PM
     with possible sessions, pooled over the scope's pupils."""
-    tally = _day_tally(db, period, pupil_ids)
+    return weekday_session_absence_of(day_tally(db, period, pupil_ids))
+
+
+def weekday_session_absence_of(tally: pd.DataFrame) -> pd.DataFrame:
+    """`weekday_session_absence` from the scope's `day_tally`."""
     figures = _rates(tally.assign(weekday=_weekday(tally["day"].to_numpy())), ["weekday", "session"])
     figures = figures[figures["possible_sessions"] > 0]
     return figures.assign(
@@ -102,7 +92,11 @@ def weekday_session_absence(db: sqlite_utils.Database, period: metrics.Period,
 
 def reasons(db: sqlite_utils.Database, period: metrics.Period, pupil_ids: list[int] | None = None) -> pd.DataFrame:
     """Absence sessions by code, most first, each with its share of all absence sessions."""
-    tally = _day_tally(db, period, pupil_ids)
+    return reasons_of(day_tally(db, period, pupil_ids))
+
+
+def reasons_of(tally: pd.DataFrame) -> pd.DataFrame:
+    """`reasons` from the scope's `day_tally`."""
     absence = tally[tally["category"].isin(ABSENCE_CATEGORIES)]
     by_code = absence.groupby(["code", "category"], as_index=False, observed=True)["sessions"].sum()
     by_code = by_code[by_code["sessions"] > 0]
@@ -120,10 +114,16 @@ def weekly_trend(db: sqlite_utils.Database, period: metrics.Period, pupil_ids: l
     The weeks are the school's (DOMAIN.md §1), so a scope gets the same weeks as the school;
     a week in which the scope had no possible session has no percentage.
     """
-    first_day, last_day = _days(period)
-    school_days = store.school_session_days(db, first_day, last_day)["day"].to_numpy()
-    weeks = calendar.school_weeks(school_days)
-    tally = _day_tally(db, period, pupil_ids)
+    return weekly_trend_of(day_tally(db, period, pupil_ids), school_weeks(db, period))
+
+
+def school_weeks(db: sqlite_utils.Database, period: metrics.Period) -> np.ndarray:
+    """Mondays (day numbers) of the school weeks of the period (DOMAIN.md §1)."""
+    return calendar.school_weeks(store.school_session_days(db, *_days(period))["day"].to_numpy())
+
+
+def weekly_trend_of(tally: pd.DataFrame, weeks: np.ndarray) -> pd.DataFrame:
+    """`weekly_trend` from the scope's `day_tally` and the period's `school_weeks`."""
     figures = _rates(tally.assign(week=calendar.week_of_days(tally["day"].to_numpy())), ["week"])
     counted = ["possible_sessions", "attendance_sessions", "authorised_sessions", "unauthorised_sessions"]
     figures = figures.set_index("week")[counted].reindex(weeks, fill_value=0)
@@ -147,16 +147,31 @@ def pupil_weekly(db: sqlite_utils.Database, period: metrics.Period, pupil_ids: l
     """Each pupil's attendance in each of the last `weeks` school weeks of the period up to
     `as_of` (sparklines, the pupil's weekly chart): one row per pupil with a mark in those
     weeks per school week, NaN where the pupil had no possible session that week."""
-    first_day, last_day = _days(period)
-    school_days = store.school_session_days(db, first_day, last_day)["day"].to_numpy()
-    shown = calendar.school_weeks(school_days)[-weeks:] if weeks > 0 else np.array([], dtype=np.int64)
+    shown = last_school_weeks(db, period, weeks)
     if len(shown) == 0:
         return _empty(PUPIL_WEEKLY_COLUMNS)
-    scope = _read_scope(db, max(first_day, int(shown[0])), last_day, pupil_ids)
-    if scope.pupils.empty:
+    first_day, last_day = _days(period)
+    return pupil_weekly_of(_read_scope(db, max(first_day, int(shown[0])), last_day, pupil_ids), shown)
+
+
+def last_school_weeks(db: sqlite_utils.Database, period: metrics.Period, weeks: int) -> np.ndarray:
+    """Mondays (day numbers) of the last `weeks` school weeks of the period."""
+    if weeks <= 0:
+        return np.array([], dtype=np.int64)
+    school_days = store.school_session_days(db, *_days(period))["day"].to_numpy()
+    return calendar.school_weeks(school_days)[-weeks:]
+
+
+def pupil_weekly_of(read: scope.ScopeMarks, shown: np.ndarray) -> pd.DataFrame:
+    """`pupil_weekly` from a scope read (core/scope.py) over at least the `shown` weeks
+    (from `last_school_weeks`) up to the period's end."""
+    if len(shown) == 0:
         return _empty(PUPIL_WEEKLY_COLUMNS)
-    figures = metrics.add_rates(scope.totals_by(calendar.week_of_days))
-    grid = pd.MultiIndex.from_product([scope.pupils["pupil_id"], shown], names=["pupil_id", "bucket"])
+    read = read.since(int(shown[0]))
+    if read.pupils.empty:
+        return _empty(PUPIL_WEEKLY_COLUMNS)
+    figures = metrics.add_rates(read.totals_by(calendar.week_of_days))
+    grid = pd.MultiIndex.from_product([read.pupils["pupil_id"], shown], names=["pupil_id", "bucket"])
     figures = figures.reindex(grid).reset_index()
     possible = figures["possible_sessions"].fillna(0).astype("int64")
     return pd.DataFrame({
@@ -171,9 +186,12 @@ def pupil_patterns(db: sqlite_utils.Database, period: metrics.Period,
                    pupil_ids: list[int] | None = None) -> pd.DataFrame:
     """One row per pupil with absence in the period: top reason, worst weekday, AM/PM
     absence, the longest run of whole days absent, lates and minutes late (Below 90% list)."""
-    first_day, last_day = _days(period)
-    scope = _read_scope(db, first_day, last_day, pupil_ids)
-    marks = scope.marks
+    return pupil_patterns_of(_read_scope(db, *_days(period), pupil_ids))
+
+
+def pupil_patterns_of(read: scope.ScopeMarks) -> pd.DataFrame:
+    """`pupil_patterns` from a scope read over the period (core/scope.py)."""
+    marks = read.marks
     absence = marks[marks["category"].isin(ABSENCE_CATEGORIES)]
     if absence.empty:
         return _empty(PUPIL_PATTERN_COLUMNS)
@@ -186,8 +204,8 @@ def pupil_patterns(db: sqlite_utils.Database, period: metrics.Period,
     late = marks[marks["code"].isin(LATE_ARRIVALS)]
     lates = late[late["code"] == LATE].groupby("pupil_id").size()
     minutes = late.groupby("pupil_id")["minutes_late"].sum()
-    worst = _worst_weekdays(scope.totals_by(_weekday).rename_axis(["pupil_id", "weekday"]))
-    longest = _runs(scope.absent_days()).groupby("pupil_id")["school_days"].max()
+    worst = _worst_weekdays(read.totals_by(_weekday).rename_axis(["pupil_id", "weekday"]))
+    longest = _runs(read.absent_days()).groupby("pupil_id")["school_days"].max()
 
     pupils = top.index
     worst_day = worst["weekday_name"].reindex(pupils)
@@ -212,9 +230,18 @@ def change_since(db: sqlite_utils.Database, period: metrics.Period, previous_as_
     attendance then (period.date_from to previous_as_of), the change in points, and whether
     the pupil has newly become persistently or severely absent. Both sides are computed from
     the marks as now stored."""
-    now = _in_scope(metrics.pupil_figures(db, period), pupil_ids)
+    before = None if previous_as_of is None else \
+        metrics.pupil_figures(db, metrics.Period(period.date_from, min(previous_as_of, period.as_of)))
+    return change_between(metrics.pupil_figures(db, period), before, pupil_ids)
+
+
+def change_between(figures: pd.DataFrame, figures_before: pd.DataFrame | None,
+                   pupil_ids: list[int] | None = None) -> pd.DataFrame:
+    """`change_since` from two `metrics.pupil_figures` frames, now and as at the earlier
+    date (None when there is no earlier upload to compare with)."""
+    now = _in_scope(figures, pupil_ids)
     now = now[["pupil_id", "attendance_pct", "persistently_absent", "severely_absent"]]
-    if previous_as_of is None:
+    if figures_before is None:
         return pd.DataFrame({
             "pupil_id": now["pupil_id"].to_numpy(),
             "attendance_pct_before": np.nan,
@@ -222,8 +249,7 @@ def change_since(db: sqlite_utils.Database, period: metrics.Period, previous_as_
             "newly_persistent": False,
             "newly_severe": False,
         }, columns=CHANGE_COLUMNS)
-    before = metrics.pupil_figures(db, metrics.Period(period.date_from, min(previous_as_of, period.as_of)))
-    before = before.set_index("pupil_id").reindex(now["pupil_id"])
+    before = figures_before.set_index("pupil_id").reindex(now["pupil_id"])
     was_persistent = before["persistently_absent"].astype("boolean").fillna(False).to_numpy(dtype=bool)
     was_severe = before["severely_absent"].astype("boolean").fillna(False).to_numpy(dtype=bool)
     pct_before = before["attendance_pct"].astype("float64").to_numpy()
@@ -345,196 +371,28 @@ def _days(period: metrics.Period) -> tuple[int, int]:
     return calendar.to_day(period.date_from), calendar.to_day(period.as_of)
 
 
-def _scope_sql(pupil_ids: list[int] | None) -> tuple[str, dict[str, Any]]:
-    """A condition restricting marks to a scope's pupils (none when the scope is everyone),
-    and its named parameter."""
-    if pupil_ids is None:
-        return "", {}
-    pupils = json.dumps([int(p) for p in pupil_ids])
-    return " AND pupil_id IN (SELECT value FROM json_each(:pupils))", {"pupils": pupils}
 
 
-def _codes_sql(name: str, code_list: tuple[str, ...]) -> tuple[str, dict[str, Any]]:
-    """Named placeholders for a list of codes, e.g. "(:plain0, :plain1)", and their parameters."""
-    params = {f"{name}{i}": code for i, code in enumerate(code_list)}
-    return "(" + ", ".join(f":{key}" for key in params) + ")", params
 
 
-def _day_tally(db: sqlite_utils.Database, period: metrics.Period, pupil_ids: list[int] | None) -> pd.DataFrame:
-    """Sessions by day, session and code over the scope, each with its category.
+def day_tally(db: sqlite_utils.Database, period: metrics.Period, pupil_ids: list[int] | None = None) -> pd.DataFrame:
+    """Sessions by day, session and code over the scope, each with its category (what the
+    school-wide views count from: day, code, session, sessions, category).
 
     The (day, code) index gives the groups in order; splitting AM and PM inside each group
     keeps SQLite from sorting (~0.06 s for 600,000 marks).
     """
-    scope, params = _scope_sql(pupil_ids)
+    in_scope, params = _scope_sql(pupil_ids)
     first_day, last_day = _days(period)
     rows = db.execute(
         "SELECT day, code, SUM(session = 0), SUM(session = 1) FROM marks "
-        f"WHERE day BETWEEN :first AND :last{scope} GROUP BY day, code",
+        f"WHERE day BETWEEN :first AND :last{in_scope} GROUP BY day, code",
         {"first": first_day, "last": last_day, **params},
     ).fetchall()
     by_day = pd.DataFrame(rows, columns=["day", "code", 0, 1])
     tally = by_day.melt(id_vars=["day", "code"], value_vars=[0, 1], var_name="session", value_name="sessions")
     tally = tally.astype({"day": "int64", "code": "str", "session": "int64", "sessions": "int64"})
     return _classified(tally)
-
-
-def _classified(marks: pd.DataFrame) -> pd.DataFrame:
-    """Marks (or tallies) with `day` and `code`, given the category of each code on its day."""
-    eras = codes.era_of(calendar.days_to_dates(marks["day"]))
-    category = codes.classify_by_era(marks["code"].astype(str).reset_index(drop=True), eras)
-    return marks.assign(code=marks["code"].astype(str), category=category.astype(str).to_numpy())
-
-
-@dataclass(frozen=True)
-class _ScopeMarks:
-    """A scope's marks over a range of days, read without reading every mark.
-
-    Most marks are plain present marks (`/`, `\\`); reading them one by one would cost more
-    than everything else a per-pupil view does. So only these are read: every mark other
-    than a plain present one; every mark at a session only part of the school had (a
-    nursery-only INSET day, a weekend trip); and every mark of an *incomplete* pupil. A
-    pupil is complete with a mark for every whole-school session between their own first
-    and last marked day (almost every pupil: exports give a mark for every session on roll);
-    any of their whole-school sessions in that span not read is then a plain present mark.
-
-    marks    -- the marks read, classified: pupil_id, day, session, code, minutes_late,
-                category, whole_school (the mark is at a whole-school session).
-    pupils   -- pupil_id, complete, lo, hi: the pupil's span as positions [lo, hi) in days_held.
-    days_held, sessions_held -- the days with a whole-school session, and how many (1 or 2).
-    """
-
-    marks: pd.DataFrame
-    pupils: pd.DataFrame
-    days_held: np.ndarray
-    sessions_held: np.ndarray
-
-    def totals_by(self, bucket_of: Callable[[np.ndarray], np.ndarray]) -> pd.DataFrame:
-        """Sessions in each category per pupil per bucket of days (a weekday, a week...):
-        indexed by (pupil_id, bucket), a column per category."""
-        marks = self.marks.assign(bucket=bucket_of(self.marks["day"].to_numpy()))
-        read = (marks.groupby(["pupil_id", "bucket", "category"]).size().unstack("category", fill_value=0)
-                .reindex(columns=list(codes.CATEGORIES), fill_value=0))
-        read_held = marks[marks["whole_school"]].groupby(["pupil_id", "bucket"]).size()
-        # Whole-school sessions in each complete pupil's span, by bucket: differences of running totals.
-        labels, buckets = pd.factorize(bucket_of(self.days_held), sort=True)
-        running = np.zeros((len(self.days_held) + 1, len(buckets)), dtype=np.int64)
-        running[np.arange(1, len(self.days_held) + 1), labels] = self.sessions_held
-        running = running.cumsum(axis=0)
-        complete = self.pupils[self.pupils["complete"]]
-        held = pd.DataFrame(running[complete["hi"].to_numpy()] - running[complete["lo"].to_numpy()],
-                            index=pd.Index(complete["pupil_id"].to_numpy(), name="pupil_id"),
-                            columns=pd.Index(buckets, name="bucket")).stack()
-        held = held[held > 0]
-        totals = read.reindex(read.index.union(held.index), fill_value=0)
-        plain = held.reindex(totals.index, fill_value=0) - read_held.reindex(totals.index, fill_value=0)
-        is_complete = totals.index.get_level_values("pupil_id").isin(complete["pupil_id"])
-        return totals.assign(**{codes.PRESENT: totals[codes.PRESENT] + plain.where(is_complete, 0)})
-
-    def absent_days(self) -> pd.DataFrame:
-        """Each day on which a pupil had a possible session and every possible session was
-        absence: pupil_id, day, absence (sessions), run; in (pupil_id, day) order.
-
-        `run` numbers the runs of such days across all pupils. Days with no possible session
-        neither count nor break a run; a day with any attendance breaks it. The days not read
-        (all plain present) are counted from each read day's place among the days held.
-        """
-        marks = self.marks
-        days = (marks.groupby(["pupil_id", "day", "category"]).size().unstack("category", fill_value=0)
-                .reindex(columns=list(codes.CATEGORIES), fill_value=0))
-        read_held = marks[marks["whole_school"]].groupby(["pupil_id", "day"]).size()
-        days = days.assign(read_held=read_held.reindex(days.index, fill_value=0)).reset_index()
-        pupils = self.pupils.set_index("pupil_id").loc[days["pupil_id"]]
-        complete = pupils["complete"].to_numpy()
-        position = np.searchsorted(self.days_held, days["day"].to_numpy())
-        at = np.minimum(position, max(len(self.days_held) - 1, 0))
-        held_day = (position < len(self.days_held)) & (self.days_held[at] == days["day"].to_numpy())
-        plain = np.where(complete & held_day, self.sessions_held[at] - days["read_held"], 0)
-        held_days_read_before = pd.Series(held_day).groupby(days["pupil_id"]).cumsum().to_numpy() - held_day
-        plain_days_before = np.where(complete, position - pupils["lo"].to_numpy() - held_days_read_before, 0)
-        attendance = days[codes.PRESENT] + days[codes.APPROVED_ACTIVITY] + plain
-        absence = days[codes.AUTHORISED] + days[codes.UNAUTHORISED]
-        # Days attended so far (read or not): constant along a run, and different from the next run.
-        attended_so_far = plain_days_before + (attendance > 0).groupby(days["pupil_id"]).cumsum()
-        absent = days.assign(absence=absence, attended_so_far=attended_so_far)[(absence > 0) & (attendance == 0)]
-        run = absent.groupby(["pupil_id", "attended_so_far"], sort=False).ngroup()
-        return absent.assign(run=run)[["pupil_id", "day", "absence", "run"]].reset_index(drop=True)
-
-
-def _read_scope(db: sqlite_utils.Database, first_day: int, last_day: int, pupil_ids: list[int] | None) -> _ScopeMarks:
-    """Read what per-pupil views need of a scope's marks between two day numbers (see `_ScopeMarks`).
-
-    `+day` keeps SQLite on straight scans of the table and its narrow index: through the
-    day index it would look each mark up by key, ten times slower.
-    """
-    days = {"first": first_day, "last": last_day}
-    scope, scope_params = _scope_sql(pupil_ids)
-    plain, plain_params = _codes_sql("plain", PLAIN_PRESENT)
-    # Marks per pupil from a scan of the narrow index; first and last day by a key probe each.
-    rows = db.execute(
-        "SELECT p.pupil_id, p.marks, "
-        "(SELECT MIN(day) FROM marks m WHERE m.pupil_id = p.pupil_id AND m.day BETWEEN :first AND :last), "
-        "(SELECT MAX(day) FROM marks m WHERE m.pupil_id = p.pupil_id AND m.day BETWEEN :first AND :last) "
-        f"FROM (SELECT pupil_id, COUNT(*) AS marks FROM marks WHERE +day BETWEEN :first AND :last{scope} "
-        "GROUP BY pupil_id) p",
-        {**days, **scope_params},
-    ).fetchall()
-    spans = pd.DataFrame(rows, columns=["pupil_id", "marks", "first", "last"]).astype("int64")
-    sessions = _sessions_held(db, first_day, last_day)
-    whole_school = sessions["marks"] >= WHOLE_SCHOOL_SESSION_SHARE * sessions["marks"].max()
-    held = sessions[whole_school].groupby("day").size()
-    days_held, sessions_held = held.index.to_numpy(dtype=np.int64), held.to_numpy(dtype=np.int64)
-
-    read = "SELECT pupil_id, day, session, code, minutes_late FROM marks WHERE +day BETWEEN :first AND :last"
-    rows = db.execute(f"{read} AND code NOT IN {plain}{scope}", {**days, **plain_params, **scope_params}).fetchall()
-    partial = sessions.loc[~whole_school, ["day", "session"]]
-    if len(partial):
-        rows += db.execute(
-            "SELECT pupil_id, day, session, code, minutes_late FROM marks "
-            "WHERE (day, session) IN (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') "
-            f"FROM json_each(:partial)) AND code IN {plain}",  # few marks: the scope is applied below
-            {"partial": json.dumps(partial.to_numpy().tolist()), **plain_params},
-        ).fetchall()
-    marks = _marks_frame(rows, sessions[whole_school], spans["pupil_id"])
-
-    held_before = np.concatenate([[0], np.cumsum(sessions_held)])
-    lo = np.searchsorted(days_held, spans["first"].to_numpy(), side="left")
-    hi = np.searchsorted(days_held, spans["last"].to_numpy(), side="right")
-    at_partial = marks[~marks["whole_school"]].groupby("pupil_id").size().reindex(spans["pupil_id"], fill_value=0)
-    complete = spans["marks"].to_numpy() - at_partial.to_numpy() == held_before[hi] - held_before[lo]
-    pupils = pd.DataFrame({"pupil_id": spans["pupil_id"], "complete": complete, "lo": lo, "hi": hi})
-
-    incomplete = spans["pupil_id"][~complete].tolist()
-    if incomplete:
-        scope, scope_params = _scope_sql(incomplete)
-        rows += db.execute(f"{read} AND code IN {plain}{scope}", {**days, **plain_params, **scope_params}).fetchall()
-        marks = _marks_frame(rows, sessions[whole_school], spans["pupil_id"])
-    return _ScopeMarks(marks, pupils, days_held, sessions_held)
-
-
-def _marks_frame(rows: list[tuple], whole_school_sessions: pd.DataFrame, pupil_ids: pd.Series) -> pd.DataFrame:
-    """The scope's marks as read (each once), classified, each saying whether it is at a
-    whole-school session."""
-    marks = pd.DataFrame(rows, columns=["pupil_id", "day", "session", "code", "minutes_late"]).astype(
-        {"pupil_id": "int64", "day": "int64", "session": "int64", "code": "str", "minutes_late": "Int64"})
-    marks = marks[marks["pupil_id"].isin(pupil_ids)].drop_duplicates(["pupil_id", "day", "session"], ignore_index=True)
-    key = marks["day"].to_numpy() * 2 + marks["session"].to_numpy()
-    held = whole_school_sessions["day"].to_numpy() * 2 + whole_school_sessions["session"].to_numpy()
-    return _classified(marks).assign(whole_school=np.isin(key, held))
-
-
-def _sessions_held(db: sqlite_utils.Database, first_day: int, last_day: int) -> pd.DataFrame:
-    """Every session with a mark in the range (whole school): day, session, marks.
-
-    One pass over the (day, code) index, counting AM and PM within each day without sorting.
-    """
-    rows = db.execute(
-        "SELECT day, COUNT(*) - SUM(session), SUM(session) FROM marks WHERE day BETWEEN :first AND :last GROUP BY day",
-        {"first": first_day, "last": last_day},
-    ).fetchall()
-    by_day = pd.DataFrame(rows, columns=["day", 0, 1]).astype("int64")
-    sessions = by_day.melt(id_vars="day", var_name="session", value_name="marks").astype("int64")
-    return sessions[sessions["marks"] > 0].sort_values(["day", "session"], ignore_index=True)
 
 
 # --- figures from counts -------------------------------------------------------------------
@@ -564,7 +422,7 @@ def _worst_weekdays(totals: pd.DataFrame) -> pd.DataFrame:
 
 
 def _runs(absent_days: pd.DataFrame) -> pd.DataFrame:
-    """Runs from `_ScopeMarks.absent_days`: pupil_id, run, start, end (day numbers), school_days, sessions."""
+    """Runs from `scope.ScopeMarks.absent_days`: pupil_id, run, start, end (day numbers), school_days, sessions."""
     return (absent_days.groupby(["pupil_id", "run"], as_index=False)
             .agg(start=("day", "min"), end=("day", "max"), school_days=("day", "size"), sessions=("absence", "sum")))
 

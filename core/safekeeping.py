@@ -30,6 +30,7 @@ PUPIL_RECORDS: dict[str, str] = {
     "penalty_notice_parents": BY_INTERVENTION,
     "mark_changes": BY_PUPIL,
     "marks": BY_PUPIL,
+    "pupil_year_tallies": BY_PUPIL,
     "pupil_changes": BY_PUPIL,
     "summary_counts": BY_PUPIL,
     "checkins": BY_PUPIL,
@@ -110,7 +111,7 @@ def purge_leavers(db: sqlite_utils.Database, today: date, username: str, dry_run
     """
     removed: dict[str, int] = {}
     scope = "SELECT value FROM json_each(?)"
-    with store.transaction(db) as conn:
+    with store.transaction(db) as conn, store.tallies_kept_in_bulk(conn):  # purged with the pupils' marks
         ids = json.dumps(leavers_due_for_purge(db, today))
         for table, rows in PUPIL_RECORDS.items():
             removed[table] = conn.execute(f"DELETE FROM {table} WHERE {rows.format(ids=scope)}",

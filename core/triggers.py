@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import sqlite_utils
 
-from core import calendar, codes, store
+from core import calendar, codes, scope, store
 
 UNAUTHORISED_10_DAYS = "unauthorised_10_days"
 UNAUTHORISED_20_DAYS = "unauthorised_20_days"
@@ -78,20 +78,45 @@ def reached(db: sqlite_utils.Database, as_of: date | None = None) -> pd.DataFram
         if span is None:
             return pd.DataFrame(columns=COLUMNS)
         as_of = span[1]
-    rules = TriggerRules.from_settings(store.get_settings(db))
+    return reached_from(db, as_of, None)
+
+
+def _days(rules: "TriggerRules", as_of: date) -> tuple[int, int, int]:
+    """Day numbers: the furthest back a trigger can look, the academic year's first day, `as_of`."""
     year_start = calendar.academic_year_start(as_of)
     # The penalty window may reach back into the previous term or academic year.
     look_back = year_start - timedelta(weeks=rules.penalty_school_weeks + 30)
-    first_day, year_first_day, last_day = (calendar.to_day(d) for d in (look_back, year_start, as_of))
+    return calendar.to_day(look_back), calendar.to_day(year_start), calendar.to_day(as_of)
 
+
+def marks_needed(db: sqlite_utils.Database, as_of: date) -> tuple[int, int]:
+    """The day numbers (first, last) of the marks `reached` reads for `as_of`: from the first
+    mark the look-back window holds — or from the first day of the academic year when it holds
+    none before it, so that the read is the same as for the year's figures — to `as_of`."""
+    first_day, year_first_day, last_day = _days(TriggerRules.from_settings(store.get_settings(db)), as_of)
+    first_marked = db.execute("SELECT MIN(day) FROM marks WHERE day >= ?", (first_day,)).fetchone()[0]
+    return (year_first_day if first_marked is None or first_marked >= year_first_day else first_marked), last_day
+
+
+def reached_from(db: sqlite_utils.Database, as_of: date, read: scope.ScopeMarks | None) -> pd.DataFrame:
+    """`reached`, given a scope read (core/scope.py) of at least the pupils of compulsory
+    school age over `marks_needed(db, as_of)`; None reads it here."""
+    rules = TriggerRules.from_settings(store.get_settings(db))
+    first_day, year_first_day, last_day = _days(rules, as_of)
     pupils = store.pupils_frame(db)
     compulsory = pupils[
         calendar.compulsory_school_age(pupils["dob"], pupils["nc_year"], calendar.academic_year(as_of)).to_numpy()
     ]
-    candidates = _candidates(db, rules, compulsory["id"], first_day, year_first_day, last_day)
-    marks = store.load_marks(db, first_day, last_day, pupil_ids=candidates)
     school_days = store.school_session_days(db, first_day, last_day)["day"].to_numpy()
-    found = find_triggers(marks, rules, year_first_day, school_days)
+    if set(rules.penalty_codes) & set(scope.PLAIN_PRESENT):
+        # Thresholds that count present marks (a misconfiguration): read every mark.
+        candidates = _candidates(db, rules, compulsory["id"], first_day, year_first_day, last_day)
+        marks = store.load_marks(db, first_day, last_day, pupil_ids=candidates)
+        found = find_triggers(marks, rules, year_first_day, school_days)
+    else:
+        if read is None:
+            read = scope.read_scope(db, *marks_needed(db, as_of), compulsory["id"].tolist())
+        found = _find_in_scope(read.of_pupils(compulsory["id"]), rules, year_first_day, school_days)
     upns = compulsory.set_index("id")["upn"]
     return found.assign(upn=found["pupil_id"].map(upns))[COLUMNS].sort_values(
         ["reached_on", "upn", "trigger"], ignore_index=True
@@ -115,6 +140,44 @@ def _candidates(db, rules: TriggerRules, pupil_ids: pd.Series, first_day: int, y
     # Illness counts only this academic year, but the wider tally is a safe over-estimate.
     keep = (by_pupil["unauthorised"] >= fewest) | (by_pupil["illness"] >= rules.illness_sessions)
     return by_pupil.index[keep].tolist()
+
+
+def _find_in_scope(marks_read: scope.ScopeMarks, rules: TriggerRules, year_first_day: int,
+                   school_days: np.ndarray) -> pd.DataFrame:
+    """`find_triggers` from a scope read without its plain present marks (core/scope.py):
+    every mark the illness and penalty-notice counts need is among those read, and the runs
+    of unauthorised days come from `ScopeMarks.days_all`, which counts the days not read."""
+    marks = marks_read.marks.sort_values(["pupil_id", "day", "session"], ignore_index=True)
+    this_year = marks[marks["day"] >= year_first_day]
+    runs = marks_read.days_all((codes.UNAUTHORISED,))
+    found = [
+        *(_runs_reached(runs, trigger, days, year_first_day) for trigger, days in rules.unauthorised_run_days.items()),
+        _illness(this_year, rules.illness_sessions),
+        _penalty_threshold(marks, rules, year_first_day, school_days),
+    ]
+    found = [f for f in found if not f.empty]
+    if not found:
+        return pd.DataFrame(columns=["pupil_id", "trigger", "reached_on", "detail"])
+    return pd.concat(found, ignore_index=True)
+
+
+def _runs_reached(days: pd.DataFrame, trigger: str, run_days: int, year_first_day: int) -> pd.DataFrame:
+    """The first day of this academic year on which a run of unauthorised days (from
+    `ScopeMarks.days_all`: pupil_id, day, run, in pupil and day order) is `run_days` long."""
+    if days.empty:
+        return pd.DataFrame()
+    length = days.groupby("run").cumcount() + 1
+    start = days.groupby("run")["day"].transform("first")
+    hits = days[(length >= run_days) & (days["day"] >= year_first_day)].groupby("pupil_id", sort=False).head(1)
+    return pd.DataFrame({
+        "pupil_id": hits["pupil_id"].to_numpy(),
+        "trigger": trigger,
+        "reached_on": [calendar.from_day(d) for d in hits["day"]],
+        "detail": [
+            f"{length} consecutive school days of unauthorised absence, {_iso(first)} to {_iso(day)}"
+            for first, day, length in zip(start[hits.index].astype(int), hits["day"], length[hits.index])
+        ],
+    })
 
 
 def find_triggers(marks: pd.DataFrame, rules: TriggerRules, year_first_day: int, school_days: np.ndarray) -> pd.DataFrame:

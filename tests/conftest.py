@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,16 @@ from core.importers import import_file
 from core.importers.values import upn_check_letter
 
 ROLL_HEADER = "upn,adno,surname,forename,dob,gender,year_group,form,pp,fsm,sen,eal,cla"
+
+
+# `make fuzz` runs the property tests with this many times their usual examples.
+FUZZ_FACTOR = int(os.environ.get("PASTORAL_FUZZ_FACTOR", "1"))
+
+
+def examples(usual: int) -> int:
+    """How many examples a property test tries: `usual` in the everyday suite, many more
+    under `make fuzz`."""
+    return usual * FUZZ_FACTOR
 
 
 def make_upn(serial: int) -> str:

@@ -6,19 +6,20 @@ from __future__ import annotations
 import io
 import os
 import random
+import shutil
 import tempfile
 import zipfile
 from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openpyxl import Workbook
 
 from core import store
 from core.importers import import_bytes, import_file
-from tests.conftest import make_upn, marks_csv, roll_csv
+from tests.conftest import examples, make_upn, marks_csv, roll_csv
 
 A, B = make_upn(1), make_upn(2)
 TABLES = ("pupils", "marks", "mark_changes", "imports", "pupil_changes", "summary_counts")
@@ -218,27 +219,69 @@ def test_a_bad_file_among_good_ones_leaves_the_good_ones_and_the_store_consisten
 
 CELLS = st.sampled_from([
     "UPN", "Date", "Session", "Mark", "Adno", "Name", "Mon AM", "07/09/2026 PM", "Week Beginning", "Marks", "Possible",
-    "Present", "Authorised", "Unauthorised", "From", "To", "Total", "Key:", A, A.lower(), "123", "07/09/2026",
-    "31/02/2026", "2026-09-07", "46272", "AM", "PM", "/", "\\", "N", "q7", "-", "", " ", '"', "'", "=SUM(A1)",
-    "//\\\\LN//##", "9" * 30, "Zoë", "\x00", "\ufffd",
+    "Present", "Authorised", "Unauthorised", "From", "To", "Total", "Key:", A, A.lower(), B, "123", "07/09/2026",
+    "31/02/2026", "2026-09-07", "46272", "AM", "PM", "/", "\\", "N", "I", "q7", "-", "", " ", '"', "'", "=SUM(A1)",
+    "//\\\\LN//##", "9" * 30, "Zoë", "\x00", "\ufffd", "Surname", "Forename", "DOB", "Year", "Form", "7", "R",
 ])
+FUZZ = settings(max_examples=examples(150), deadline=None, derandomize=True,
+                suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 
 
-@settings(max_examples=60, deadline=None, derandomize=True)
-@given(st.lists(st.lists(CELLS, max_size=8), max_size=12), st.sampled_from([",", ";", "\t"]),
-       st.sampled_from(["utf-8", "cp1252"]))
-def test_no_file_however_malformed_crashes_or_writes_a_partial_import(rows, sep, encoding):
-    text = "\n".join(sep.join(row) for row in rows)
+@pytest.fixture(scope="module")
+def stored_school(tmp_path_factory) -> Path:
+    """A store with a roll of two pupils and a week of marks, copied afresh for each case."""
+    path = tmp_path_factory.mktemp("fuzz") / "template.db"
+    db = store.connect(path)
+    import_bytes(db, roll_csv({}, {}).encode(), "roll.csv", "officer")
+    import_bytes(db, marks_csv([(A, "2025-09-08", "AM", "/"), (B, "2025-09-08", "AM", "N")]).encode(), "w1.csv", "officer")
+    db.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    db.conn.close()
+    return path
+
+
+def imported_whole_or_not_at_all(template: Path, content: bytes, name: str) -> None:
+    """Import `content` into a fresh copy of the store: it must not crash, and the store must
+    change by exactly what the outcome says (nothing at all unless it was imported)."""
     with tempfile.TemporaryDirectory() as folder:
-        db = store.connect(Path(folder) / "school.db")
+        path = Path(folder) / "school.db"
+        shutil.copy(template, path)
+        db = store.connect(path)
         try:
-            import_bytes(db, roll_csv({}, {}).encode(), "roll.csv", "officer")
             before = counts(db)
-            outcome = import_bytes(db, text.encode(encoding, errors="replace"), "any.csv", "officer")
+            outcome = import_bytes(db, content, name, "officer")
             assert outcome.status in ("imported", "unchanged", "rejected")
             assert not any("could not read" in p.message for p in outcome.problems), outcome.problems
-            if outcome.status != "imported":
-                assert counts(db) == before
+            after = counts(db)
+            if outcome.status == "imported":
+                assert after["imports"] == before["imports"] + 1
+                assert after["marks"] - before["marks"] == outcome.marks_added
+                assert after["mark_changes"] - before["mark_changes"] == outcome.marks_changed
+                assert after["pupils"] - before["pupils"] == outcome.pupils_added
+            else:
+                assert after == before
             assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
         finally:
             db.conn.close()
+
+
+@FUZZ
+@given(st.lists(st.lists(CELLS, max_size=8), max_size=12), st.sampled_from([",", ";", "\t"]),
+       st.sampled_from(["utf-8", "utf-8-sig", "cp1252"]))
+def test_no_csv_however_malformed_crashes_or_writes_a_partial_import(stored_school, rows, sep, encoding):
+    text = "\n".join(sep.join(row) for row in rows)
+    imported_whole_or_not_at_all(stored_school, text.encode(encoding, errors="replace"), "any.csv")
+
+
+@FUZZ
+@given(st.lists(st.lists(st.one_of(CELLS, st.integers(-5, 50000), st.floats(allow_nan=False, allow_infinity=False),
+                                   st.dates(date(1990, 1, 1), date(2030, 1, 1)), st.booleans(), st.none()),
+                         max_size=8), max_size=10))
+def test_no_workbook_however_malformed_crashes_or_writes_a_partial_import(stored_school, rows):
+    cleaned = [[c.replace("\x00", "") if isinstance(c, str) else c for c in row] for row in rows]
+    imported_whole_or_not_at_all(stored_school, workbook(cleaned), "any.xlsx")
+
+
+@FUZZ
+@given(st.binary(max_size=2000), st.sampled_from(["any.csv", "any.xlsx", "any.txt"]))
+def test_no_bytes_at_all_crash_the_importer_or_write_anything(stored_school, content, name):
+    imported_whole_or_not_at_all(stored_school, content, name)

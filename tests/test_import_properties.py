@@ -18,13 +18,13 @@ from openpyxl import Workbook
 from core import store
 from core.importers import import_bytes
 from core.importers.headers import MEANINGS
-from tests.conftest import make_upn, roll_csv
+from tests.conftest import examples, make_upn, roll_csv
 
 UPNS = [make_upn(i) for i in range(1, 5)]
 NAMES = ["Zoë Nowak", "Seán O'Brien", "María Garcia Lopez", "Tom Smith-Jones"]
 DAYS = [date(2025, 9, 8) + timedelta(days=i) for i in range(5)]  # Monday to Friday
 CODES = ["/", "\\", "L", "N", "I", "M", "#", "C2", "J1", "", "-"]
-SETTINGS = settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow],
+SETTINGS = settings(max_examples=examples(20), deadline=None, suppress_health_check=[HealthCheck.too_slow],
                     derandomize=True)
 
 Register = dict  # (upn, date, session 0/1) → mark as written

@@ -174,6 +174,23 @@ def test_marks_on_a_day_that_is_a_planned_closure_for_everyone_else_import_with_
     assert "closed for everyone else" in warning.message
 
 
+def test_a_mark_on_a_day_already_stored_as_closed_for_everyone_else_imports_with_a_warning(db, roll):
+    put(db, marks_csv([(A, "2025-10-24", "AM", "#"), (B, "2025-10-24", "AM", "#")]), "closed.csv")
+    outcome = put(db, marks_csv([(C, "2025-10-24", "AM", "/")]), "late_register.csv")
+    assert outcome.status == "imported"
+    [warning] = outcome.problems
+    assert (warning.row, warning.severity) == (2, "warning")
+    assert "closed for everyone else" in warning.message
+
+
+def test_a_closure_corrected_to_a_school_day_is_not_a_mark_on_a_closed_day(db, roll):
+    put(db, marks_csv([(A, "2025-10-24", "AM", "#"), (B, "2025-10-24", "AM", "#"), (C, "2025-10-24", "AM", "/")]),
+        "first.csv")
+    corrected = put(db, marks_csv([(A, "2025-10-24", "AM", "/"), (B, "2025-10-24", "AM", "/")]), "corrected.csv")
+    assert corrected.status == "imported"
+    assert corrected.problems == []
+
+
 def test_dates_from_two_academic_years_import_with_a_warning(db, roll):
     outcome = put(db, marks_csv([(A, "2025-07-18", "AM", "/"), (A, "2025-09-08", "AM", "/")]))
     assert outcome.status == "imported"

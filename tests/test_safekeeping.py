@@ -155,3 +155,101 @@ def test_parallel_writers_lose_nothing(db, db_path, load):
     assert sorted(statuses) == ["imported"] * 4
     assert count(db, "contacts") == 4 * 15
     assert count(db, "marks") == 4
+
+
+@pytest.mark.parametrize("what", ["another program's database", "an empty file", "a damaged backup"])
+def test_restoring_a_file_that_is_not_a_sound_pastoral_backup_is_refused_and_changes_nothing(db, db_path, load,
+                                                                                          tmp_path, what):
+    import sqlite3
+
+    load("roll.csv", roll_csv({}))
+    before = db.execute("SELECT * FROM pupils").fetchall()
+    candidate = tmp_path / "candidate.db"
+    if what == "another program's database":
+        other = sqlite3.connect(candidate)
+        other.execute("CREATE TABLE photos (id INTEGER PRIMARY KEY, name TEXT)")
+        other.execute("INSERT INTO photos (name) VALUES ('holiday.jpg')")
+        other.commit()
+        other.close()
+    elif what == "an empty file":
+        candidate.write_bytes(b"")
+    else:
+        backup = safekeeping.backup(db_path, tmp_path / "good.db", "admin")
+        damaged = bytearray(backup.read_bytes())
+        damaged[5000:9000] = b"\xff" * 4000  # pages of the tables, past the header
+        candidate.write_bytes(bytes(damaged))
+    with pytest.raises(store.StoreError):
+        safekeeping.restore(db_path, candidate, "admin")
+    with store.opened(db_path) as after:
+        assert after.execute("SELECT * FROM pupils").fetchall() == before
+        assert "restore" not in {r[0] for r in after.execute("SELECT action FROM audit")}
+
+
+def test_a_purge_dry_run_removes_nothing_and_records_nothing(db, load):
+    load("roll.csv", _roll_with_leavers())
+    audit_before = count(db, "audit")
+    preview = safekeeping.purge_leavers(db, date(2025, 9, 1), "admin", dry_run=True)
+    assert preview["pupils"] == 1
+    assert count(db, "pupils") == 3 and count(db, "audit") == audit_before
+
+
+def test_a_purge_is_recorded_in_the_audit_log_with_who_did_it_and_how_much_went(db, load):
+    load("roll.csv", _roll_with_leavers())
+    safekeeping.purge_leavers(db, date(2025, 9, 1), "admin")
+    who, action, detail = db.execute("SELECT username, action, detail FROM audit WHERE action = 'purge.leavers'").fetchone()
+    assert (who, action) == ("admin", "purge.leavers")
+    assert '"pupils": 1' in detail and '"retention_years": 6' in detail
+
+
+def _busy_member_of_staff(db_path: str, worker: int) -> str:
+    """Uploads a week of a 300-pupil year group and logs 20 calls in between; its own process."""
+    import pandas as pd
+
+    database = store.connect(db_path)
+    viewer = cases.Viewer(f"user{worker}", "attendance_officer")
+    folder = Path(db_path).parent
+    monday = pd.Timestamp("2025-09-08") + pd.Timedelta(weeks=worker)
+    path = folder / f"week{worker}.csv"
+    rows = [(make_upn(p), (monday + pd.Timedelta(days=d)).strftime("%Y-%m-%d"), s, "/" if (p + d) % 7 else "N")
+            for p in range(1, 301) for d in range(5) for s in ("AM", "PM")]
+    path.write_text(marks_csv(rows) + "\n")
+    statuses = []
+    for i in range(20):
+        cases.log_contact(database, viewer, 1 + (worker * 20 + i) % 300, "call", date(2025, 9, 8), "mother",
+                          f"call {worker}-{i}")
+        if i == 10:
+            statuses.append(import_file(database, path, f"user{worker}").status)
+    database.conn.close()
+    return ",".join(statuses)
+
+
+def _reader(db_path: str) -> str:
+    """A screen being drawn over and over while the others write."""
+    from core import metrics
+
+    seen = set()
+    deadline = time.time() + 8
+    while time.time() < deadline:
+        with store.opened(db_path) as database:
+            period = metrics.default_period(database)
+            if period is not None:
+                seen.add(int(metrics.pupil_figures(database, period)["possible_sessions"].sum()))
+    return "read"
+
+
+def test_uploads_and_case_logging_at_the_same_time_lose_nothing(db, db_path, load):
+    load("roll.csv", roll_csv(*({} for _ in range(300))))
+    root = Path(__file__).resolve().parent.parent
+    code = "from tests.test_safekeeping import {0}; print({0}({1}))"
+    workers = [subprocess.Popen([sys.executable, "-c", code.format("_busy_member_of_staff", f"{str(db_path)!r}, {w}")],
+                                stdout=subprocess.PIPE, text=True, cwd=root) for w in range(3)]
+    reader = subprocess.Popen([sys.executable, "-c", code.format("_reader", repr(str(db_path)))],
+                              stdout=subprocess.PIPE, text=True, cwd=root)
+    statuses = [w.communicate(timeout=300)[0].strip() for w in workers]
+    assert reader.communicate(timeout=300)[0].strip() == "read"
+    assert statuses == ["imported"] * 3
+    assert count(db, "contacts") == 3 * 20
+    assert count(db, "marks") == 3 * 300 * 10
+    assert db.execute("SELECT COUNT(*) FROM audit WHERE action = 'contact.log'").fetchone()[0] == 60
+    assert db.execute("SELECT COUNT(*) FROM imports WHERE status = 'imported'").fetchone()[0] == 1 + 3
+    assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"

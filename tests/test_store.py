@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
+import time
 
 import pytest
 
@@ -120,3 +122,71 @@ def test_tallies_read_the_same_counts_as_the_marks(db, load):
                                  (upn, "2025-09-09", "AM", "I"), (upn, "2025-09-09", "PM", "")]))
     tally = store.tally_marks(db, 0, 100_000)
     assert dict(zip(tally["code"], tally["sessions"])) == {"/": 1, "I": 2, "": 1}
+
+
+# --- writers waiting for each other ---------------------------------------------------
+
+
+def _hold_write_lock(db_path, seconds: float, started: threading.Event) -> None:
+    other = sqlite3.connect(db_path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    started.set()
+    time.sleep(seconds)
+    other.execute("ROLLBACK")
+    other.close()
+
+
+def test_a_write_waits_past_the_busy_timeout_for_a_long_upload_to_finish(db, db_path, monkeypatch):
+    monkeypatch.setattr(store, "BUSY_TIMEOUT_MS", 50)
+    short = store.connect(db_path)  # gives up on each attempt after 50 ms
+    started = threading.Event()
+    upload = threading.Thread(target=_hold_write_lock, args=(db_path, 0.6, started))
+    upload.start()
+    started.wait()
+    store.set_setting(short, "school_name", "Waited Academy", "admin")
+    upload.join()
+    assert store.get_settings(db)["school_name"] == "Waited Academy"
+    short.conn.close()
+
+
+def test_a_write_that_never_gets_the_lock_says_the_store_is_busy_and_saves_nothing(db, db_path, monkeypatch):
+    monkeypatch.setattr(store, "BUSY_TIMEOUT_MS", 20)
+    monkeypatch.setattr(store, "WRITE_WAIT_SECONDS", 0.3)
+    short = store.connect(db_path)
+    started = threading.Event()
+    upload = threading.Thread(target=_hold_write_lock, args=(db_path, 1.0, started))
+    upload.start()
+    started.wait()
+    with pytest.raises(store.StoreBusy, match="busy with another change"):
+        store.set_setting(short, "school_name", "Impatient Academy", "admin")
+    upload.join()
+    assert store.get_settings(db)["school_name"] == store.DEFAULT_SETTINGS["school_name"]
+    short.conn.close()
+
+
+# --- migrations keep what earlier versions stored ----------------------------------------
+
+
+def test_what_each_earlier_version_stored_survives_migration_and_imports_still_work(tmp_path):
+    from core.importers import import_bytes
+
+    for version in range(1, store.SCHEMA_VERSION):
+        path = tmp_path / f"v{version}.db"
+        old = store.connect(path, migrate_to=version)
+        with store.transaction(old) as conn:  # what version 1 already had: an import, a pupil, a mark
+            conn.execute("INSERT INTO imports (id, file_name, sha256, shape, rows, pupils, imported_by, imported_at) "
+                         "VALUES (1, 'w1.csv', 'abc', 'long_marks', 1, 1, 'officer', '2025-09-08T16:00:00+00:00')")
+            conn.execute("INSERT INTO pupils (id, upn, surname, year_group, first_import_id) "
+                         "VALUES (1, ?, 'Ahmed', '7', 1)", (make_upn(1),))
+            conn.execute("INSERT INTO marks (pupil_id, day, session, code, import_id) VALUES (1, 20339, 0, 'N', 1)")
+            store.audit(conn, "officer", "import", "imports", 1)
+        old.conn.close()
+        db = store.connect(path)
+        assert store.schema_version(db) == store.SCHEMA_VERSION
+        assert db.execute("SELECT upn, surname FROM pupils").fetchall() == [(make_upn(1), "Ahmed")]
+        assert db.execute("SELECT day, session, code FROM marks").fetchall() == [(20339, 0, "N")]
+        corrected = import_bytes(db, marks_csv([(make_upn(1), "2025-09-08", "AM", "I")]).encode(), "w1b.csv", "officer")
+        assert (corrected.status, corrected.marks_changed) == ("imported", 1), version
+        assert db.execute("SELECT old_code, new_code, old_import_id FROM mark_changes").fetchall() == [("N", "I", 1)]
+        assert db.execute("SELECT code, sessions FROM pupil_year_tallies").fetchall() == [("I", 1)]  # kept since
+        db.conn.close()

@@ -17,6 +17,7 @@ that way; mappings can be saved by name (`save_mapping_profile`) for next week.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import logging
 from dataclasses import dataclass, field
@@ -52,12 +53,14 @@ UNEXPECTED = ("Pastoral could not read {name} ({error!r}); nothing was imported.
 log = logging.getLogger(__name__)
 SHAPES = (LONG_MARKS, WEEKLY_GRID, WEEKDAY_GRID, MARKS_STRING, PUPIL_ROLL, SUMMARY_COUNTS)
 
+CLOSURE = "#"  # planned whole-school closure
 # A session is a planned closure "for everyone else" when at least this share of the
 # other marks in it are '#' (and at least two are).
 CLOSURE_SHARE = 0.9
 # Adding at least this many marks, and no fewer than the store holds, is a bulk load.
 BULK_ROWS = 100_000
 MAX_LISTED_WARNINGS = 20
+IMPORT_CACHE_KIB = 32 * 1024  # SQLite's page cache while importing marks
 
 
 @dataclass
@@ -252,6 +255,9 @@ def _import_marks(db, read: ReadResult, outcome: FileOutcome, sha256: str, usern
     outcome.pupils = len(read.pupils)
     outcome.date_from, outcome.date_to = first.date().isoformat(), last.date().isoformat()
 
+    # Room for the pages a big import touches (each pupil's, in three B-trees), so they are
+    # written once at commit rather than spilled and read back while inserting.
+    db.conn.execute(f"PRAGMA cache_size = -{IMPORT_CACHE_KIB}")
     with store.transaction(db) as conn:
         import_id = None if dry_run else _new_import(conn, outcome, sha256, username, read)
         ids = _pupil_ids(conn, read, outcome, import_id)
@@ -266,18 +272,25 @@ def _import_marks(db, read: ReadResult, outcome: FileOutcome, sha256: str, usern
         if _same_pupil_twice(incoming, outcome):
             raise store.Rollback
         incoming = drop_sessions_not_taken(conn, incoming, read.data_as_at, outcome.problems)
-        stored = _stored_marks(conn, int(days.min()), int(days.max()))
+        stored = _stored_marks(conn, int(days.min()), int(days.max()), incoming["pupil_id"])
         added, changed, position = _diff_marks(incoming, stored)
-        _warn_closure_days(incoming, stored, position, read, outcome)
+        _warn_closure_days(conn, incoming, stored, position, read, outcome)
         outcome.marks_added, outcome.marks_changed = len(added), len(changed)
         outcome.status = IMPORTED if (len(added) or len(changed)) else UNCHANGED
         if dry_run or outcome.status == UNCHANGED:
             raise store.Rollback
-        _insert_marks(conn, added, import_id)
-        conn.executemany(
-            "UPDATE marks SET code = ?, minutes_late = ?, import_id = ? WHERE pupil_id = ? AND day = ? AND session = ?",
-            _as_rows(changed.assign(import_id=import_id), ["code", "minutes_late", "import_id", "pupil_id", "day", "session"]),
-        )
+        with store.tallies_kept_in_bulk(conn):
+            _insert_marks(conn, added, import_id)
+            store.add_to_tallies(conn, pd.concat([
+                added[["pupil_id", "day", "code"]].assign(sessions=1),
+                changed[["pupil_id", "day", "code"]].assign(sessions=1),
+                changed[["pupil_id", "day", "old_code"]].rename(columns={"old_code": "code"}).assign(sessions=-1),
+            ], ignore_index=True))
+            conn.executemany(
+                "UPDATE marks SET code = ?, minutes_late = ?, import_id = ? WHERE pupil_id = ? AND day = ? AND session = ?",
+                _as_rows(changed.assign(import_id=import_id),
+                         ["code", "minutes_late", "import_id", "pupil_id", "day", "session"]),
+            )
         conn.executemany(
             "INSERT INTO mark_changes (pupil_id, day, session, old_code, new_code, old_minutes_late, new_minutes_late, "
             "import_id, old_import_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -294,21 +307,46 @@ def _insert_marks(conn, added: pd.DataFrame, import_id: int) -> None:
     by row in random order."""
     if added.empty:
         return
-    bulk = len(added) >= BULK_ROWS and len(added) >= conn.execute("SELECT COUNT(*) FROM marks").fetchone()[0]
+    # In primary-key order, each pupil's new sessions go into the same few pages one after another.
+    added = added.iloc[np.lexsort((added["session"].to_numpy(), added["day"].to_numpy(), added["pupil_id"].to_numpy()))]
+    # Bulk when the store holds fewer marks than this adds (counted no further than that).
+    bulk = len(added) >= BULK_ROWS and conn.execute(
+        "SELECT COUNT(*) FROM (SELECT 1 FROM marks LIMIT ?)", (len(added) + 1,)).fetchone()[0] <= len(added)
     indexes = conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'marks' "
                            "AND sql IS NOT NULL").fetchall() if bulk else []
     for name, _ in indexes:
         conn.execute(f'DROP INDEX "{name}"')
+    # Into a table without its indexes, many rows to a statement; into live indexes one row to
+    # a statement, as a many-row one changes pages all over them and must first copy each
+    # page it changes into a statement journal (to undo the statement should a row fail).
+    insert = "INSERT INTO marks (pupil_id, day, session, code, minutes_late, import_id) VALUES "
+    rows_per_insert = ROWS_PER_INSERT if bulk else 1
     if added["minutes_late"].isna().all():
-        conn.executemany(
-            f"INSERT INTO marks (pupil_id, day, session, code, minutes_late, import_id) VALUES (?, ?, ?, ?, NULL, {int(import_id)})",
-            _as_rows(added, ["pupil_id", "day", "session", "code"]))
+        _insert_rows(conn, insert, f"(?, ?, ?, ?, NULL, {int(import_id)})", added, ["pupil_id", "day", "session", "code"],
+                     rows_per_insert)
     else:
-        conn.executemany(
-            f"INSERT INTO marks (pupil_id, day, session, code, minutes_late, import_id) VALUES (?, ?, ?, ?, ?, {int(import_id)})",
-            _as_rows(added, ["pupil_id", "day", "session", "code", "minutes_late"]))
+        _insert_rows(conn, insert, f"(?, ?, ?, ?, ?, {int(import_id)})", added,
+                     ["pupil_id", "day", "session", "code", "minutes_late"], rows_per_insert)
     for _, sql in indexes:
         conn.execute(sql)
+
+
+# Rows per INSERT statement in a bulk load: many rows to a statement halve the time of one
+# row each, and 100 rows of 5 values stay far below SQLite's limit on parameters (999 in
+# old builds).
+ROWS_PER_INSERT = 100
+
+
+def _insert_rows(conn, insert: str, values: str, frame: pd.DataFrame, columns: list[str], per_statement: int) -> None:
+    """`insert` + `values` for every row of `frame` (its `columns`, in order), `per_statement`
+    rows to a statement."""
+    rows = len(frame)
+    whole = rows - rows % per_statement if per_statement > 1 else 0  # rows going in full statements
+    if whole:
+        flat = list(itertools.chain.from_iterable(_as_rows(frame.iloc[:whole], columns)))
+        conn.executemany(insert + ", ".join([values] * per_statement), zip(*[iter(flat)] * (len(columns) * per_statement)))
+    if whole < rows:
+        conn.executemany(insert + values, _as_rows(frame.iloc[whole:], columns))
 
 
 def _same_pupil_twice(incoming: pd.DataFrame, outcome: FileOutcome) -> bool:
@@ -330,13 +368,17 @@ def _same_pupil_twice(incoming: pd.DataFrame, outcome: FileOutcome) -> bool:
     return True
 
 
-def _stored_marks(conn, first_day: int, last_day: int) -> pd.DataFrame:
+def _stored_marks(conn, first_day: int, last_day: int, pupil_ids: pd.Series) -> pd.DataFrame:
+    """The stored marks of the file's pupils between two days (by key: a week's upload into a
+    trust's store reads its own pupils' marks, not everyone's)."""
+    pupils = json.dumps(np.unique(pupil_ids.to_numpy(dtype=np.int64)[pupil_ids.to_numpy() > 0]).tolist())
     rows = conn.execute(
-        "SELECT pupil_id, day, session, code, minutes_late, import_id FROM marks WHERE day BETWEEN ? AND ?",
-        (first_day, last_day),
+        "SELECT pupil_id, day, session, code, minutes_late, import_id FROM marks "
+        "WHERE pupil_id IN (SELECT value FROM json_each(?)) AND day BETWEEN ? AND ?",
+        (pupils, first_day, last_day),
     ).fetchall()
-    return pd.DataFrame(rows, columns=["pupil_id", "day", "session", "old_code", "old_minutes_late", "old_import_id"]).astype(
-        {"pupil_id": "int64", "day": "int64", "session": "int64", "old_minutes_late": "Int64", "old_import_id": "int64"})
+    return store.rows_frame(rows, {"pupil_id": "int64", "day": "int64", "session": "int64", "old_code": "object",
+                                   "old_minutes_late": "Int64", "old_import_id": "int64"})
 
 
 def _session_keys(frame: pd.DataFrame, first_day: int) -> np.ndarray:
@@ -363,27 +405,43 @@ def _diff_marks(incoming: pd.DataFrame, stored: pd.DataFrame) -> tuple[pd.DataFr
     return incoming[is_new], changed, position
 
 
-def _warn_closure_days(incoming: pd.DataFrame, stored: pd.DataFrame, position: np.ndarray, read: ReadResult,
+def _warn_closure_days(conn, incoming: pd.DataFrame, stored: pd.DataFrame, position: np.ndarray, read: ReadResult,
                        outcome: FileOutcome) -> None:
     """A warning for each mark other than '#' on a session that is a planned closure ('#')
-    for everyone else: the file's other marks and the stored marks of other pupils."""
-    is_hash = incoming["code"].to_numpy() == "#"
-    if not is_hash.any() and not (stored["old_code"] == "#").any():
+    for everyone else: the file's other marks and the stored marks of other pupils.
+
+    `stored` holds the file's own pupils' stored marks; the other pupils' are counted in SQL,
+    and only on the days that have a '#' in the file or in the store (found by index probes).
+    """
+    code = incoming["code"].to_numpy(dtype=object)
+    file_days = np.unique(incoming["day"].to_numpy())
+    hash_days = set(incoming["day"].to_numpy()[code == CLOSURE].tolist())
+    hash_days |= {row[0] for row in conn.execute(
+        "SELECT DISTINCT day FROM marks WHERE day IN (SELECT value FROM json_each(?)) AND code = ?",
+        (json.dumps(file_days.tolist()), CLOSURE))}
+    if not hash_days:
         return
-    first_day = int(min(incoming["day"].min(), stored["day"].min() if len(stored) else incoming["day"].min()))
-    others = np.ones(len(stored), dtype=bool)
-    others[position[position >= 0]] = False  # stored sessions this file replaces
-    def tally(days, sessions, marks):
-        key = (np.asarray(days) - first_day) * 2 + np.asarray(sessions)
+    days = json.dumps(sorted(hash_days))
+    whole_store = store.rows_frame(conn.execute(
+        "SELECT day * 2 + session, SUM(code = ?1), SUM(code NOT IN (?1, '')) FROM marks "
+        "WHERE day IN (SELECT value FROM json_each(?2)) GROUP BY day, session", (CLOSURE, days)).fetchall(),
+        {"key": "int64", "hash": "int64", "other": "int64"})
+
+    def tally(day, session, marks, sign=1):
         marks = np.asarray(marks, dtype=object)
-        return pd.DataFrame({"key": key, "hash": marks == "#", "other": (marks != "#") & (marks != "")})
-    both = pd.concat([tally(incoming["day"], incoming["session"], incoming["code"]),
-                      tally(stored["day"][others], stored["session"][others], stored["old_code"][others])])
-    per_session = both.groupby("key")[["hash", "other"]].sum()
-    key = (incoming["day"].to_numpy() - first_day) * 2 + incoming["session"].to_numpy()
+        return pd.DataFrame({"key": np.asarray(day, dtype=np.int64) * 2 + np.asarray(session, dtype=np.int64),
+                             "hash": sign * (marks == CLOSURE), "other": sign * ((marks != CLOSURE) & (marks != ""))})
+
+    replaced = stored.iloc[position[position >= 0]]  # stored sessions this file replaces: not "everyone else"
+    replaced = replaced[replaced["day"].isin(hash_days)]
+    per_session = pd.concat([
+        tally(incoming["day"], incoming["session"], code), whole_store,
+        tally(replaced["day"], replaced["session"], replaced["old_code"], sign=-1),
+    ]).groupby("key")[["hash", "other"]].sum()
+    key = incoming["day"].to_numpy(dtype=np.int64) * 2 + incoming["session"].to_numpy(dtype=np.int64)
     hashes = per_session["hash"].reindex(key).to_numpy()
     others_marked = per_session["other"].reindex(key).to_numpy() - 1  # everyone else: not this mark
-    open_mark = (incoming["code"].to_numpy() != "#") & (incoming["code"].to_numpy() != "")
+    open_mark = (code != CLOSURE) & (code != "")
     closed = open_mark & (hashes >= 2) & (hashes >= CLOSURE_SHARE * (hashes + others_marked))
     flagged = incoming[closed]
     for _, mark in flagged.head(MAX_LISTED_WARNINGS).iterrows():

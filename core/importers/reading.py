@@ -17,7 +17,7 @@ import pandas as pd
 from core.importers import detection, headers, shapes, values
 from core.importers.headers import Header, TitleFacts, find_header, find_named_header, header_at, title_facts
 from core.importers.results import (
-    LONG_MARKS, MARK_SHAPES, MARKS_STRING, PUPIL_ROLL, SUMMARY_COUNTS, WEEKDAY_GRID, WEEKLY_GRID,
+    LONG_MARKS, MARKS_STRING, PUPIL_ROLL, SUMMARY_COUNTS, WEEKDAY_GRID, WEEKLY_GRID,
     ColumnMapping, Detection, Problem, ReadResult,
 )
 from core.importers.sheets import Sheet, UnreadableFile, open_sheet

@@ -9,8 +9,7 @@ problem with the file's row and column. Nothing here touches the store.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -48,16 +47,19 @@ class Body:
     header: Header
     title: TitleFacts
     mapping: ColumnMapping | None = None
+    _distinct: dict = field(default_factory=dict, repr=False, compare=False)
 
     def has(self, meaning: str) -> bool:
         return meaning in self.header.meanings
 
     def distinct(self, meaning: str) -> tuple[np.ndarray, np.ndarray]:
         """(each row's position among the column's distinct values, those values trimmed);
-        a column the file lacks is one distinct value, ''."""
+        a column the file lacks is one distinct value, ''. Worked out once per column."""
         if meaning not in self.header.meanings:
             return np.zeros(len(self.cells), dtype=np.intp), np.array([""], dtype=object)
-        return values.distinct(self.cells[self.header.meanings[meaning]])
+        if meaning not in self._distinct:
+            self._distinct[meaning] = values.distinct(self.cells[self.header.meanings[meaning]])
+        return self._distinct[meaning]
 
     def text(self, meaning: str) -> pd.Series:
         """The column with that meaning, trimmed ('' everywhere when the file has none)."""
@@ -86,17 +88,21 @@ def data_rows(cells: pd.DataFrame, header: Header) -> pd.DataFrame:
     if data.empty:
         return data
     filled = np.zeros(len(data), dtype=bool)
-    first = np.full(len(data), "", dtype=object)
+    key = np.zeros(len(data), dtype=bool)
+    footer = np.zeros(len(data), dtype=bool)
     for position in data.columns:
         codes_, text = values.distinct(data[position])
         has_text = (text != "")[codes_]
         take = has_text & ~filled
-        first[take] = text[codes_[take]]
+        if take.any():  # this column holds the row's first text: match only the values that lead a row
+            leads = np.zeros(len(text), dtype=bool)
+            leads[codes_[take]] = True
+            lead = pd.Series(text[leads], dtype=object)
+            for flags, pattern in ((key, _KEY), (footer, _FOOTER)):
+                matched = np.zeros(len(text), dtype=bool)
+                matched[leads] = lead.str.match(pattern).to_numpy(dtype=bool)
+                flags[take] = matched[codes_[take]]
         filled |= has_text
-    lead_codes, lead = pd.factorize(first)
-    lead = pd.Series(lead, dtype=object)
-    key = lead.str.match(_KEY).to_numpy(dtype=bool)[lead_codes] & filled
-    footer = lead.str.match(_FOOTER).to_numpy(dtype=bool)[lead_codes]
     keep = filled & ~footer
     if key.any():
         keep[np.argmax(key):] = False
@@ -134,7 +140,8 @@ def read_pupils(body: Body, result: ReadResult) -> pd.Series:
 
     if has["upn"]:
         codes_, text = body.distinct(upn_meaning)
-        upn = values.normalise_upns(pd.Series(text, dtype=object)).to_numpy(dtype=object)[codes_]
+        distinct_upns = values.normalise_upns(pd.Series(text, dtype=object)).to_numpy(dtype=object)
+        upn = distinct_upns[codes_]
     else:
         upn = np.full(n, "", dtype=object)
     key = upn.copy()
@@ -149,8 +156,12 @@ def read_pupils(body: Body, result: ReadResult) -> pd.Series:
         dob_text = dob[need].dt.strftime("%Y-%m-%d").fillna("").to_numpy(dtype=object)
         key[need] = np.where((names != "") & (dob_text != ""), "name:" + names + "|" + dob_text, "")
     blank = key == ""
-    key[blank] = None  # no position: factorize gives -1, and the pupils' positions stay 0, 1, 2…
-    position = pd.Series(pd.factorize(key)[0], index=rows.index, dtype="int64")
+    if has["upn"] and not blank.any() and (upn != "").all():
+        # Every row names its pupil by UPN: positions from the distinct UPNs, in order of first appearance.
+        position = pd.Series(pd.factorize(distinct_upns)[0][codes_], index=rows.index, dtype="int64")
+    else:
+        key[blank] = None  # no position: factorize gives -1, and the pupils' positions stay 0, 1, 2…
+        position = pd.Series(pd.factorize(key)[0], index=rows.index, dtype="int64")
     result.add_rows(rows[blank], body.name(upn_meaning if has["upn"] else "adno" if has["adno"] else "name"),
                     "This row names no pupil: it needs a UPN, an admission number, or a name and date of birth.")
 
@@ -252,7 +263,10 @@ def _marks_frame(rows, column, pupil, dates, sessions, marks, minutes=None) -> p
         "session": pd.array(sessions, dtype="Int64"),
         "mark": pd.array(marks, dtype="string"),
     })
-    frame["minutes_late"] = pd.array([pd.NA] * len(frame), dtype="Int64") if minutes is None else pd.array(minutes, dtype="Int64")
+    if minutes is None:  # no minutes-late column: every value missing (built without a list of NAs)
+        frame["minutes_late"] = pd.arrays.IntegerArray(np.zeros(len(frame), dtype=np.int64), np.ones(len(frame), dtype=bool))
+    else:
+        frame["minutes_late"] = pd.array(minutes, dtype="Int64")
     return frame
 
 

@@ -57,8 +57,13 @@ def undo_last_import(db: sqlite_utils.Database, username: str, import_id: int | 
                                 "undo that one first.")
         number = last[0]
         outcome = UndoOutcome(number, last[1])
-        outcome.marks_restored = _restore_changed_marks(conn, number)
-        outcome.marks_removed = conn.execute("DELETE FROM marks WHERE import_id = ?", (number,)).rowcount
+        touched = {r[0] for r in conn.execute(
+            "SELECT DISTINCT pupil_id FROM marks WHERE import_id = ? UNION SELECT pupil_id FROM mark_changes "
+            "WHERE import_id = ?", (number, number)).fetchall()}
+        with store.tallies_kept_in_bulk(conn):
+            outcome.marks_restored = _restore_changed_marks(conn, number)
+            outcome.marks_removed = conn.execute("DELETE FROM marks WHERE import_id = ?", (number,)).rowcount
+            store.refresh_tallies(conn, touched)  # before removing added pupils: theirs go with their marks
         outcome.pupils_restored = _restore_pupils(conn, number)
         outcome.counts_removed = conn.execute("DELETE FROM summary_counts WHERE import_id = ?", (number,)).rowcount
         conn.execute("UPDATE summary_counts SET superseded_by = NULL WHERE superseded_by = ?", (number,))

@@ -9,8 +9,9 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.app_school import PUPIL_NAMES
+from tests.app_school import PUPIL_NAMES, upn
 from tests.browser.conftest import find_pupil, open_screen, sign_in
+from tests.test_access import registered_screens
 
 pytestmark = pytest.mark.browser
 
@@ -23,12 +24,22 @@ MENUS = {
     "secondary": CASE_WORK,
     "viewer": ["Overview", "Below 90%", "Patterns", "Pupil", "Casework", "Reports"],
 }
-ADDRESSES = ["", "overview", "below-90", "patterns", "pupil", "today", "casework", "families", "letters", "meeting",
-             "reports", "data-quality", "upload", "admin", "no-such-page"]
+# Every screen's address as app.py registers it (new screens are picked up), and one that is none.
+ADDRESSES = ["", *[url for _, _, _, url in registered_screens(with_addresses=True).values()], "no-such-page"]
+PUPIL_DATA = [*PUPIL_NAMES, *(upn(i) for i in range(1, 6))]
 
 
-def expect_login_form_only(page: Page) -> None:
-    # Once the page has settled: a rerun briefly shows the old elements beside the new.
+def listen(page: Page) -> list[bytes]:
+    """Everything the server sends this tab over its websocket (the app's only channel)."""
+    frames: list[bytes] = []
+    page.on("websocket", lambda socket: socket.on(
+        "framereceived", lambda frame: frames.append(frame if isinstance(frame, bytes) else frame.encode())))
+    return frames
+
+
+def expect_login_form_only(page: Page, frames: list[bytes] | None = None) -> None:
+    # Once the page has settled: while a rerun draws, the elements it replaces are still on
+    # the page for a moment.
     expect(page.locator("[data-testid='stSidebarNav']")).to_have_count(0)
     expect(page.locator("body")).not_to_contain_text("Log out")
     expect(page.get_by_role("button", name="Sign in")).to_have_count(1)
@@ -39,6 +50,12 @@ def expect_login_form_only(page: Page) -> None:
     assert not any(name in body for name in PUPIL_NAMES), body
     assert "Test Academy" not in body and "Log out" not in body
     assert page.locator("[data-testid='stSidebarNav']").count() == 0
+    if frames is not None:  # nor anywhere in what the server sent, drawn or not
+        page.wait_for_timeout(500)
+        sent = b"".join(frames)
+        assert sent, "no websocket traffic was seen"
+        assert not [d for d in PUPIL_DATA if d.encode() in sent], "pupil data sent before signing in"
+        assert b"Test Academy" not in sent
 
 
 def menu(page: Page) -> list[str]:
@@ -52,16 +69,17 @@ def menu(page: Page) -> list[str]:
 
 @pytest.mark.parametrize("address", ADDRESSES)
 def test_a_visitor_opening_any_address_sees_the_login_form_and_no_pupil_data(app_server, page, address):
+    frames = listen(page)
     page.goto(f"{app_server.url}/{address}")
-    expect_login_form_only(page)
+    expect_login_form_only(page, frames)
 
 
-def test_the_first_request_after_a_restart_sees_only_the_login_form(app_server, page):
-    app_server.restart()
-    page.goto(f"{app_server.url}/admin")
-    expect_login_form_only(page)
-    page.goto(f"{app_server.url}/upload")
-    expect_login_form_only(page)
+@pytest.mark.parametrize("address", ADDRESSES)
+def test_the_first_request_after_a_restart_sees_only_the_login_form(app_server, page, address):
+    app_server.restart()  # each address is the first request the new server answers
+    frames = listen(page)
+    page.goto(f"{app_server.url}/{address}")
+    expect_login_form_only(page, frames)
 
 
 def test_a_wrong_password_is_refused(app_server, page):
@@ -106,6 +124,64 @@ def test_a_reload_keeps_you_signed_in_until_you_log_out(app_server, page):
     expect_login_form_only(page)
     page.reload()
     expect_login_form_only(page)
+
+
+# --- the remember-me cookie: expiry and revocation, checked by the server ----------------
+
+
+def cookie(browser_school, username: str, issued_ago_s: float, key: str | None = None) -> str:
+    """A remember-me token as the app writes it: the username and when it expires (half a
+    school day after it was issued), signed with the server's cookie key (or another)."""
+    import time
+    import tomllib
+
+    import jwt
+
+    from app_pages.access import COOKIE_EXPIRY_DAYS
+
+    key = key or tomllib.loads((browser_school["folder"] / "secrets.toml").read_text())["auth"]["cookie_key"]
+    expires = time.time() - issued_ago_s + COOKIE_EXPIRY_DAYS * 86400
+    return jwt.encode({"username": username, "exp_date": expires}, key, algorithm="HS256")
+
+
+def open_with_cookie(page: Page, base: str, token) -> None:
+    """Open the app carrying the token `token()` makes (after a first visit, by which the
+    server has its cookie key)."""
+    page.goto(base)
+    expect(page.get_by_role("button", name="Sign in").or_(page.get_by_role("button", name="Log out"))).to_be_visible()
+    page.context.add_cookies([{"name": "pastoral_login", "value": token(), "url": base}])
+    page.goto(base)
+
+
+def test_a_fresh_remember_me_cookie_signs_in(app_server, page, browser_school):
+    open_with_cookie(page, app_server.url, lambda: cookie(browser_school, "viewer", issued_ago_s=-2))
+    expect(page.get_by_role("button", name="Log out")).to_be_visible(timeout=30_000)
+
+
+def test_an_expired_remember_me_cookie_shows_the_login_form(app_server, page, browser_school):
+    frames = listen(page)
+    open_with_cookie(page, app_server.url, lambda: cookie(browser_school, "viewer", issued_ago_s=13 * 3600))
+    expect_login_form_only(page, frames)
+
+
+def test_a_cookie_not_signed_with_the_servers_key_shows_the_login_form(app_server, page, browser_school):
+    frames = listen(page)
+    open_with_cookie(page, app_server.url, lambda: cookie(browser_school, "admin", issued_ago_s=-2, key="x" * 48))
+    expect_login_form_only(page, frames)
+
+
+def test_a_cookie_from_before_a_logout_no_longer_signs_in(app_server, page, browser_school):
+    sign_in(page, app_server.url, "pastoral")
+    page.get_by_role("button", name="Log out").click()
+    expect_login_form_only(page)
+    page.context.clear_cookies()
+    frames = listen(page)
+    # Issued an hour ago (before that logout) and not yet expired: the server still refuses it.
+    open_with_cookie(page, app_server.url, lambda: cookie(browser_school, "pastoral", issued_ago_s=3600))
+    expect_login_form_only(page, frames)
+    settled = len(frames)
+    page.wait_for_timeout(2000)
+    assert len(frames) - settled <= 2, "the login page keeps rerunning"  # and it stays put
 
 
 # --- finding a pupil -----------------------------------------------------------------

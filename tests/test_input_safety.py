@@ -1,0 +1,207 @@
+"""Whatever a file or a user types is shown as text, stored as text and never run: pupil
+names, forms and file names holding HTML, Markdown or script; SQL in any field; formulas
+in downloads. Every registered screen (app.py's SCREENS) is drawn with such a school.
+"""
+
+from __future__ import annotations
+
+import ast
+import csv
+import io
+from datetime import date
+
+import openpyxl
+import pytest
+
+from app_pages import lists
+from app_pages.formatting import md
+from core import auth, cases, metrics, store
+from core.importers import import_bytes
+from tests.app_school import ROOT, quick_hashes, signed_in  # noqa: F401 (fixtures)
+from tests.conftest import make_upn
+from tests.test_access import SCREENS, downloads, download_text  # noqa: F401 (fixture)
+
+SCRIPT = "<script>alert('x')</script>"
+LINK = "[click me](https://evil.example/x)"
+IMAGE = "![pic](https://evil.example/p.png)"
+HTML = "<img src=x onerror=alert(1)>"
+STYLED = "**bold** :red[red] $x^2$ `code`"
+SQL = "Robert'); DROP TABLE pupils;--"
+FORMULA = "=HYPERLINK(\"https://evil.example\",\"open\")"
+# What each payload looks like if Markdown would act on it (none of these may reach a page unescaped).
+RAW = [SCRIPT, "[click me](", "![pic](", "<img", "**bold**", ":red[", "$x^2$", "`code`"]
+
+HOSTILE = [
+    {"surname": SCRIPT, "forename": LINK, "form": STYLED},
+    {"surname": IMAGE, "forename": HTML, "form": "7A"},
+    {"surname": SQL, "forename": FORMULA, "form": "7B"},
+]
+
+
+def roll_and_marks() -> tuple[bytes, bytes]:
+    roll, marks = io.StringIO(), io.StringIO()
+    roll_writer, marks_writer = csv.writer(roll), csv.writer(marks)
+    roll_writer.writerow(["upn", "adno", "surname", "forename", "dob", "gender", "year_group", "form"])
+    marks_writer.writerow(["upn", "date", "session", "mark"])
+    for number, pupil in enumerate(HOSTILE, start=1):
+        roll_writer.writerow([make_upn(number), f"{number:05d}", pupil["surname"], pupil["forename"], "2014-01-15",
+                              "F", "7", pupil["form"]])
+        for day in range(8, 13):
+            for session in ("AM", "PM"):
+                marks_writer.writerow([make_upn(number), f"2025-09-{day:02d}", session, "N" if day < 10 else "/"])
+    return roll.getvalue().encode(), marks.getvalue().encode()
+
+
+@pytest.fixture
+def hostile_school(tmp_path, monkeypatch, quick_hashes):
+    db_path = tmp_path / "school.db"
+    roll, marks = roll_and_marks()
+    with store.opened(db_path) as db:
+        auth.create_demo_users(db)
+        auth.update_user(db, "admin", "test", name=f"{SCRIPT} {LINK}")
+        store.set_setting(db, "school_name", f"{STYLED} {IMAGE}", "test")
+        assert import_bytes(db, roll, f"{LINK}.csv", "officer").status == "imported"
+        assert import_bytes(db, marks, f"{SCRIPT}.csv", "officer").status == "imported"
+        writer = cases.Viewer("pastoral", auth.PASTORAL_LEAD)
+        for pupil_id, in db.execute("SELECT id FROM pupils").fetchall():
+            cases.open_intervention(db, writer, pupil_id, "First-day call", "pastoral", date(2025, 9, 9),
+                                    summary=f"{SQL} {SCRIPT} {LINK}")
+    monkeypatch.setenv("PASTORAL_DB", str(db_path))
+    monkeypatch.setenv("PASTORAL_SECRETS", str(tmp_path / "secrets.toml"))
+    return db_path
+
+
+def markdown_texts(app) -> list[str]:
+    """Everything Streamlit renders as Markdown: bodies of text elements and alerts, and the
+    labels and help of widgets, metrics and containers."""
+    texts = []
+    for node in app._tree:
+        proto = getattr(node, "proto", None)
+        if proto is None:
+            continue
+        for holder in (proto, *(getattr(proto, name) for name in ("expandable", "popover", "tab")
+                                if hasattr(proto, "HasField") and _has(proto, name))):
+            for field in ("body", "label", "help"):
+                value = getattr(holder, field, None)
+                if isinstance(value, str) and value:
+                    texts.append(value)
+    return texts
+
+
+def _has(proto, name: str) -> bool:
+    try:
+        return proto.HasField(name)
+    except ValueError:
+        return False
+
+
+def html_allowed(app) -> list[str]:
+    return [node.proto.body for node in app._tree
+            if getattr(node, "type", "") == "markdown" and getattr(node.proto, "allow_html", False)]
+
+
+def pupil_id_of(db_path, surname: str) -> int:
+    with store.opened(db_path) as db:
+        return db.execute("SELECT id FROM pupils WHERE surname = ?", (surname,)).fetchone()[0]
+
+
+@pytest.mark.parametrize("screen", list(SCREENS))
+def test_names_forms_and_file_names_holding_markup_are_shown_as_text_on_every_screen(hostile_school, screen):
+    app = signed_in("admin", pupil_id=pupil_id_of(hostile_school, SCRIPT))
+    app.switch_page(SCREENS[screen]).run()
+    assert not app.exception, [e.value for e in app.exception]
+    for text in markdown_texts(app):
+        assert not [raw for raw in RAW if raw in text], f"unescaped on {screen}: {text!r}"
+    for text in html_allowed(app):  # HTML is let through only for the app's own styling
+        assert "evil.example" not in text and "alert" not in text and "DROP" not in text, text
+
+
+def test_a_pupil_s_name_is_the_heading_written_out_literally(hostile_school):
+    app = signed_in("admin", "pupil", pupil_id=pupil_id_of(hostile_school, SCRIPT))
+    assert [h.value for h in app.header] == [md(f"{SCRIPT}, {LINK}")]
+
+
+def test_tables_show_the_names_as_they_were_given(hostile_school):
+    app = signed_in("admin", "below_90")
+    listed = app.dataframe[0].value["Pupil"].tolist()
+    assert sorted(listed) == sorted(f"{p['surname']}, {p['forename']}" for p in HOSTILE)
+
+
+def test_a_search_for_markup_is_echoed_as_text(hostile_school):
+    app = signed_in("admin", "pupil")
+    app.text_input(key="pupil_query").input("[nobody](https://evil.example)").run()
+    assert all("[nobody](" not in text for text in markdown_texts(app))
+
+
+def test_sql_in_a_name_or_a_note_is_stored_as_text_and_runs_nothing(hostile_school):
+    with store.opened(hostile_school) as db:
+        assert db.execute("SELECT COUNT(*) FROM pupils").fetchone()[0] == 3
+        assert db.execute("SELECT forename FROM pupils WHERE surname = ?", (SQL,)).fetchone()[0] == FORMULA
+        assert db.execute("SELECT COUNT(*) FROM interventions WHERE summary LIKE ?", (f"{SQL}%",)).fetchone()[0] == 3
+        figures = metrics.pupil_figures(db, metrics.default_period(db))
+        assert SQL in set(figures["surname"])
+        assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def test_a_formula_in_a_name_is_plain_text_in_the_downloads():
+    shown = lists.as_spreadsheet_text(__import__("pandas").DataFrame(
+        {"Pupil": [f"{SQL}, {FORMULA}", FORMULA, "+44 7000", "-2", "@SUM(A1)", "Ahmed, Amir"], "Attendance %": [1.0] * 6}))
+    assert shown["Pupil"].tolist() == [f"{SQL}, {FORMULA}", f"'{FORMULA}", "'+44 7000", "'-2", "'@SUM(A1)", "Ahmed, Amir"]
+    sheet = openpyxl.load_workbook(io.BytesIO(lists.excel_bytes(shown, "list"))).active
+    assert all(cell.data_type != "f" for row in sheet.iter_rows() for cell in row)
+    assert "'=HYPERLINK" in lists.csv_bytes(shown).decode("utf-8-sig")
+
+
+def test_the_below_90_download_of_a_formula_name_cannot_run(hostile_school, downloads):
+    signed_in("admin", "below_90")
+    workbook, text = [d for d in downloads if d.startswith(b"PK")][0], [d for d in downloads if not d.startswith(b"PK")][0]
+    sheet = openpyxl.load_workbook(io.BytesIO(workbook)).active
+    assert all(cell.data_type != "f" for row in sheet.iter_rows() for cell in row)
+    cells = [cell for row in csv.reader(io.StringIO(download_text(text))) for cell in row]
+    assert f"{SQL}, {FORMULA}" in cells
+
+
+# --- the code itself ---------------------------------------------------------------------
+
+
+def _calls(path):
+    tree = ast.parse(path.read_text(), filename=str(path))
+    return [node for node in ast.walk(tree) if isinstance(node, ast.Call)]
+
+
+PAGE_FILES = sorted([ROOT / "app.py", *(ROOT / "app_pages").glob("*.py")])
+
+
+@pytest.mark.parametrize("path", PAGE_FILES, ids=lambda p: p.name)
+def test_html_is_let_into_a_page_only_as_fixed_text(path):
+    """st.html and unsafe_allow_html=True take only a string written in the code (styling),
+    never one built from data."""
+    for call in _calls(path):
+        name = getattr(call.func, "attr", getattr(call.func, "id", ""))
+        unsafe = any(k.arg == "unsafe_allow_html" and not (isinstance(k.value, ast.Constant) and k.value.value is False)
+                     for k in call.keywords)
+        if name == "html" or unsafe:
+            assert call.args and all(isinstance(a, ast.Constant) and isinstance(a.value, str) for a in call.args[:1]), \
+                f"{path.name}:{call.lineno} lets built text in as HTML"
+
+
+# --- upload size ---------------------------------------------------------------------------
+
+
+def test_the_uploader_refuses_files_over_the_schools_limit_before_they_are_sent(hostile_school):
+    with store.opened(hostile_school) as db:
+        store.set_setting(db, "max_upload_mb", 7, "test")
+    app = signed_in("admin", "upload")
+    [uploader] = [n for n in app._tree if getattr(n, "type", "") == "file_uploader"]
+    assert uploader.proto.max_upload_size_mb == 7
+
+
+def test_the_schools_limit_cannot_be_set_above_the_servers(hostile_school):
+    import tomllib
+
+    import streamlit as st
+
+    server_limit = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())["server"]["maxUploadSize"]
+    assert store.DEFAULT_SETTINGS["max_upload_mb"] <= server_limit
+    app = signed_in("admin", "admin")
+    assert app.number_input(key="t_upload_mb").max == st.get_option("server.maxUploadSize")
