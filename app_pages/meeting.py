@@ -15,7 +15,7 @@ import pandas as pd
 import streamlit as st
 
 from app_pages import access, lists, queries, sidebar
-from app_pages.formatting import meeting_mode, names, pct, pupil_label, shown, uk, viewer
+from app_pages.formatting import md, meeting_mode, names, pct, pupil_label, shown, uk, viewer
 from app_pages.guard import friendly_errors
 from core import auth, cases, meetings, reports, store
 
@@ -138,7 +138,7 @@ else:
     start_column.success(f"Minutes open for {uk(meeting_on)}", icon=":material/edit_note:")
 
 counts = agenda.counts()
-st.markdown(f"**{len(agenda.pupils)} pupils on the agenda** for {uk(meeting_on)} · {scope_name} · "
+st.markdown(f"**{len(agenda.pupils)} pupils on the agenda** for {uk(meeting_on)} · {md(scope_name)} · "
             f"new {agenda.since_reason}" + (f" · figures to {uk(agenda.as_of)}" if agenda.as_of else ""))
 chosen_kinds = st.pills("Reasons", list(meetings.AGENDA_KINDS), selection_mode="multi",
                         default=list(meetings.AGENDA_KINDS), key="meeting_kinds",
@@ -161,7 +161,7 @@ previous_column.button("Previous", key="meeting_previous", on_click=move, args=(
                        disabled=position == 0, width="stretch")
 next_column.button("Next", key="meeting_next", on_click=move, args=(1, total), icon=":material/arrow_forward:",
                    icon_position="right", disabled=position >= total - 1, width="stretch")
-label_column.markdown(f"**Pupil {position + 1} of {total}** · {', '.join(pupil['reasons'])}")
+label_column.markdown(f"**Pupil {position + 1} of {total}** · {md(', '.join(pupil['reasons']))}")
 
 outcome = st.session_state.pop(DONE_KEY, None)
 if outcome:
@@ -171,11 +171,11 @@ with st.container(border=True):
     status = ("Severe absence (50% or below)" if pupil["severely_absent"] else
               "Persistent absence (90% or below)" if pupil["persistently_absent"] else "Above 90%")
     name_column, status_column = st.columns([3, 2], vertical_alignment="center")
-    name_column.header(pupil_label(pupil["surname"], pupil["forename"], pupil["form"]))
+    name_column.header(md(pupil_label(pupil["surname"], pupil["forename"], pupil["form"])))
     with status_column:
         st.badge(status, color="red" if pupil["persistently_absent"] else "green")
     items = agenda.items[agenda.items["pupil_id"] == pupil_id]
-    st.markdown("\n".join(f"- **{row.label}** — {row.detail}" for row in items.itertuples()))
+    st.markdown("\n".join(f"- **{md(row.label)}** — {md(row.detail)}" for row in items.itertuples()))
     figures_column, trend_column = st.columns([5, 6], gap="large")
     with figures_column:
         first, second, third = st.columns(3)
@@ -244,7 +244,7 @@ if meeting_id is None:
 else:
     with store.opened(path) as db:
         kept = meetings.minutes(db, meeting_id, list(ids) if ids is not None else None)
-    st.caption(f"Attendees: {', '.join(kept.attendees) or 'not recorded'} · {len(kept.items)} decisions · "
+    st.caption(f"Attendees: {md(', '.join(kept.attendees)) or 'not recorded'} · {len(kept.items)} decisions · "
                f"{kept.actions_created} actions opened")
     if not kept.items.empty:
         st.dataframe(reports.minutes_table(kept, masked), hide_index=True, width="stretch")

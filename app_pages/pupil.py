@@ -128,15 +128,15 @@ def case_work_now() -> None:
     for action in open_actions.to_dict("records"):
         with st.container(border=True):
             text_column, *button_columns = st.columns([6, 1, 1]) if writer else st.columns([1])
-            facts = [f"**{action['type']}**", f"tier {action['tier']} {action['tier_name']}",
-                     f"started {uk(action['opened_on'])}", f"owner {staff.get(action['owner'], action['owner'])}"]
+            facts = [f"**{md(action['type'])}**", f"tier {action['tier']} {md(action['tier_name'])}",
+                     f"started {uk(action['opened_on'])}", f"owner {md(staff.get(action['owner'], action['owner']))}"]
             if action["review_on"]:
                 facts.append(f"review {uk(action['review_on'])}")
             text_column.markdown(" · ".join(facts))
             if action["details"]:
-                text_column.caption(cases.details_text(action["details"]))
+                text_column.caption(md(cases.details_text(action["details"])))
             if action.get("summary"):
-                text_column.caption(action["summary"])
+                text_column.caption(md(action["summary"]))
             if writer:
                 button_columns[0].button("Edit", key=f"edit_{action['id']}", on_click=case_forms.request,
                                          args=("edit",), kwargs={"intervention_id": action["id"]}, width="stretch")
@@ -152,7 +152,7 @@ def case_work_now() -> None:
 
 def checkin_row(checkin: dict) -> None:
     text_column, button_column = st.columns([6, 2]) if writer else (st.container(), None)
-    when = f"Check-in due {uk(checkin['due_on'])} · {staff.get(checkin['owner'], checkin['owner'])}"
+    when = f"Check-in due {uk(checkin['due_on'])} · {md(staff.get(checkin['owner'], checkin['owner']))}"
     text_column.markdown(f":red[**{when} — overdue by {checkin['days_overdue']} days**]" if checkin["overdue"]
                          else f":material/event: {when}")
     if button_column is not None:

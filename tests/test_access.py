@@ -36,13 +36,14 @@ NOTE, SENSITIVE = "CASE-NOTE", "SENSITIVE-NOTE"
 
 def registered_screens(with_addresses: bool = False) -> dict:
     """screen id → page file (or, `with_addresses`, app.py's whole entry: file, title, icon,
-    address), as app.py registers them (read from its source, not run)."""
+    address), as app.py's MENU registers them, every section (read from its source, not run)."""
     tree = ast.parse((ROOT / "app.py").read_text())
     for node in ast.walk(tree):
-        if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "SCREENS" for t in node.targets):
-            screens = ast.literal_eval(node.value)
+        if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "MENU" for t in node.targets):
+            screens = {screen: entry for section in ast.literal_eval(node.value).values()
+                       for screen, entry in section.items()}
             return screens if with_addresses else {screen: entry[0] for screen, entry in screens.items()}
-    raise AssertionError("app.py has no SCREENS")
+    raise AssertionError("app.py has no MENU")
 
 
 SCREENS = registered_screens()
