@@ -1,24 +1,27 @@
 """Admin — users, the section of each year group, thresholds, penalty-notice codes, local codes,
-and the list of intervention types (name, tier, in use).
+the list of intervention types (name, tier, in use), and the audit log (who changed what, when).
 
 Every change goes through core (auth, store), which audits it.
 """
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pandas as pd
 import streamlit as st
 
-from app_pages import access, queries
-from app_pages.formatting import md, uk, uk_time, year_order
+from app_pages import access, lists, queries
+from app_pages.formatting import md, names, today, uk, uk_time, year_order
 from core import auth, cases, codes, store
 
 user = access.require("admin")
 path = queries.db_path()
 
 st.title("Admin")
-users_tab, sections_tab, thresholds_tab, codes_tab, types_tab, year_tab = st.tabs(
-    ["Users", "Sections", "Thresholds and penalty codes", "Local codes", "Intervention types", "Academic year"]
+users_tab, sections_tab, thresholds_tab, codes_tab, types_tab, year_tab, audit_tab = st.tabs(
+    ["Users", "Sections", "Thresholds and penalty codes", "Local codes", "Intervention types", "Academic year",
+     "Audit log"]
 )
 
 
@@ -283,3 +286,78 @@ with year_tab:
     span = queries.mark_span(path, queries.version())
     if span:
         st.caption(f"Marks held: {uk(span[0])} to {uk(span[1])}.")
+
+
+# What the audit log's actions mean, in the school's words (an action not listed shows its id).
+AUDIT_ACTIONS = {
+    "login": "Signed in", "logout": "Signed out", "login.failed": "Sign-in refused", "user.locked": "Account locked",
+    "user.add": "User added", "user.change": "User changed", "user.password": "Password changed",
+    "user.unlock": "Account unlocked", "import": "Upload imported", "import.rejected": "Upload rejected",
+    "import.unchanged": "Upload changed nothing", "import.undo": "Upload undone", "setting.change": "Setting changed",
+    "code_map.set": "Local code mapped", "mapping.save": "Column mapping saved",
+    "mapping.replace": "Column mapping replaced", "mapping.delete": "Column mapping deleted",
+    "intervention.open": "Action logged", "intervention.edit": "Action edited", "intervention.close": "Action closed",
+    "intervention_type.save": "Intervention type saved", "penalty_notice.parent": "Penalty notice parent recorded",
+    "checkin.schedule": "Check-in booked", "checkin.complete": "Check-in completed", "contact.log": "Contact logged",
+    "key_adult.assign": "Key adult assigned", "meeting.start": "Meeting started", "meeting.minutes": "Minutes edited",
+    "meeting.decision": "Meeting decision", "meeting.finish": "Meeting finished", "report.issue": "Report issued",
+    "first_day_call.log": "First-day call logged", "letter_template.save": "Letter template saved",
+    "letter_template.reset": "Letter template reset", "siblings.confirm": "Siblings confirmed",
+    "siblings.reject": "Siblings ruled out", "triggers.shown": "Triggers recorded", "backup": "Backup taken",
+    "restore": "Backup restored", "purge.leavers": "Leavers purged",
+}
+
+
+def audit_detail(detail: dict) -> str:
+    """An entry's detail as 'key: value; …' (no notes are ever audited, only what changed)."""
+    if not isinstance(detail, dict):
+        return ""
+    return "; ".join(f"{key.replace('_', ' ')}: {', '.join(map(str, value)) if isinstance(value, list) else value}"
+                     for key, value in detail.items() if key != "pupil_id")
+
+
+def audit_choice(action: str, actions: list[str]) -> str:
+    """How the "What" filter names an action, or a family of them ("All intervention …")."""
+    if not action:
+        return "Everything"
+    label = AUDIT_ACTIONS.get(action, action.replace("_", " "))
+    family = any(other.startswith(action + ".") for other in actions)
+    return f"{label} (and {action.replace('_', ' ')}.…)" if family and action in AUDIT_ACTIONS else (
+        f"All {label} entries" if family else label)
+
+
+with audit_tab:
+    st.caption("Every sign-in, upload, case entry, setting and user change, with who and when (London time). "
+               "Entries are never changed or removed.")
+    with store.opened(path) as db:
+        actions = store.audit_actions(db)
+        people = [u for u, in db.execute("SELECT DISTINCT username FROM audit ORDER BY username").fetchall()]
+    on = today()
+    dates_column, who_column, what_column = st.columns([1.2, 1, 1.4])
+    chosen = dates_column.date_input("Dates", value=(on - timedelta(days=30), on), max_value=on,
+                                     format="DD/MM/YYYY", key="audit_dates")
+    who = who_column.selectbox("Who", ["", *people], format_func=lambda u: u or "Everyone", key="audit_who")
+    what = what_column.selectbox("What", ["", *actions], key="audit_what",
+                                 format_func=lambda a: audit_choice(a, actions))
+    since, until = (chosen[0], chosen[-1]) if isinstance(chosen, (tuple, list)) and chosen else (None, None)
+    with store.opened(path) as db:
+        entries, more = store.audit_log(db, since, until, who, what)
+    if entries.empty:
+        st.info("No audit entries for these dates and choices.")
+    else:
+        pupils = queries.pupils(path, queries.version()).set_index("id")
+        named = entries["pupil_id"].map(lambda p: p if pd.notna(p) and p in pupils.index else None)
+        pupil_names = pd.Series(names(pupils.reset_index()).to_numpy(), index=pupils.index)
+        table = pd.DataFrame({
+            "When": entries["at"].map(uk_time),
+            "Who": entries["username"],
+            "What": entries["action"].map(lambda a: AUDIT_ACTIONS.get(a, a)),
+            "Pupil": named.map(lambda p: pupil_names.get(p, "") if p is not None else ""),
+            "Record": entries["entity"].str.replace("_", " ") + " " + entries["entity_id"],
+            "Detail": entries["detail"].map(audit_detail),
+        })
+        st.caption(f"{len(table):,} entries, newest first" + (f" (the newest {store.AUDIT_LIMIT:,}: narrow the "
+                                                               "dates to see older ones)" if more else "") + ".")
+        st.dataframe(table, hide_index=True, width="stretch", height=min(38 + 35 * len(table), 560),
+                     column_config={"Detail": st.column_config.TextColumn("Detail", width="large")})
+        lists.download_buttons(table, "audit log", until or on, "audit_log")

@@ -15,7 +15,7 @@ import sqlite3
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -601,6 +601,47 @@ def audit(
         "INSERT INTO audit (at, username, action, entity, entity_id, detail) VALUES (?, ?, ?, ?, ?, ?)",
         (now(), username, action, entity, str(entity_id), json.dumps(detail or {}, default=str)),
     )
+
+
+AUDIT_LIMIT = 5_000
+
+
+def audit_log(db: sqlite_utils.Database, since: date | None = None, until: date | None = None,
+              username: str = "", action: str = "", limit: int = AUDIT_LIMIT) -> tuple[pd.DataFrame, bool]:
+    """The audit log, newest first: at, username, action, entity, entity_id, detail (a dict),
+    and pupil_id when the entry names a pupil. `since` and `until` are UTC dates, inclusive;
+    `action` matches an action or its family ("intervention" → intervention.open, …). Also
+    whether there were more than `limit` entries (only the newest `limit` are returned)."""
+    where, params = [], []
+    if since is not None:
+        where.append("at >= ?")
+        params.append(since.isoformat())
+    if until is not None:
+        where.append("at < ?")
+        params.append((until + timedelta(days=1)).isoformat())
+    if username:
+        where.append("username = ?")
+        params.append(username)
+    if action:
+        where.append("(action = ? OR substr(action, 1, ?) = ?)")
+        params.extend([action, len(action) + 1, action + "."])
+    sql = ("SELECT id, at, username, action, entity, entity_id, detail FROM audit"
+           + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY id DESC LIMIT ?")
+    rows = db.execute(sql, [*params, limit + 1]).fetchall()
+    more = len(rows) > limit
+    frame = pd.DataFrame(rows[:limit], columns=["id", "at", "username", "action", "entity", "entity_id", "detail"])
+    details = [json.loads(d or "{}") for d in frame["detail"]]
+    frame["detail"] = pd.Series(details, index=frame.index, dtype=object)
+    frame["pupil_id"] = pd.array([d.get("pupil_id") if isinstance(d, dict) and isinstance(d.get("pupil_id"), int)
+                                  else None for d in details], dtype="Int64")
+    return frame, more
+
+
+def audit_actions(db: sqlite_utils.Database) -> list[str]:
+    """The actions the audit log holds, each family ("intervention") before its members."""
+    actions = [a for a, in db.execute("SELECT DISTINCT action FROM audit ORDER BY action").fetchall()]
+    families = sorted({a.split(".")[0] for a in actions if "." in a})
+    return sorted(set(actions) | set(families))
 
 
 # --- settings and code mappings --------------------------------------------------

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from app_pages import lists, queries
-from core import auth, store, triggers
+from core import auth, cases, store, triggers
 from tests.app_school import (  # noqa: F401 (fixtures)
     PUPIL_NAMES, all_text, empty_school, quick_hashes, school, signed_in, titles,
 )
@@ -401,6 +401,21 @@ def test_an_admin_maps_a_local_code(school):
     app.run()
     with store.opened(school) as db:
         assert store.local_codes(db) == {"I01": "I"}
+
+
+def test_the_audit_log_shows_who_did_what_to_which_pupil_and_filters_by_person(school):
+    with store.opened(school) as db:
+        pupil_id, surname, forename = db.execute("SELECT id, surname, forename FROM pupils ORDER BY id").fetchone()
+        cases.open_intervention(db, cases.Viewer("pastoral", auth.PASTORAL_LEAD), pupil_id, "First-day call",
+                                "pastoral", date(2025, 9, 9), summary="spoke to mum")
+    app = signed_in("admin", "admin")
+    [table] = [frame.value for frame in app.dataframe if "Who" in frame.value.columns]
+    logged = table[table["What"] == "Action logged"]
+    assert logged[["Who", "Pupil"]].values.tolist() == [["pastoral", f"{surname}, {forename}"]]
+    assert "Upload imported" in set(table["What"]) and "spoke to mum" not in table.to_string()  # no notes audited
+    app.selectbox(key="audit_who").set_value("pastoral").run()
+    [table] = [frame.value for frame in app.dataframe if "Who" in frame.value.columns]
+    assert set(table["Who"]) == {"pastoral"}
 
 
 # --- errors --------------------------------------------------------------------------

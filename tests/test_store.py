@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
+from datetime import date, timedelta
 
 import pytest
 
@@ -190,3 +191,24 @@ def test_what_each_earlier_version_stored_survives_migration_and_imports_still_w
         assert db.execute("SELECT old_code, new_code, old_import_id FROM mark_changes").fetchall() == [("N", "I", 1)]
         assert db.execute("SELECT code, sessions FROM pupil_year_tallies").fetchall() == [("I", 1)]  # kept since
         db.conn.close()
+
+
+def test_the_audit_log_reads_newest_first_by_person_action_family_and_date(tmp_path):
+    db = store.connect(tmp_path / "a.db")
+    with store.transaction(db) as conn:
+        store.audit(conn, "ann", "intervention.open", "interventions", 1, {"pupil_id": 7})
+        store.audit(conn, "bob", "login", "users", "bob")
+        store.audit(conn, "ann", "intervention.close", "interventions", 1)
+        store.audit(conn, "ann", "interventions_note", "x", 2)  # shares the first letters only
+    entries, more = store.audit_log(db)
+    assert entries["action"].tolist()[:2] == ["interventions_note", "intervention.close"] and not more
+    family, _ = store.audit_log(db, action="intervention")
+    assert sorted(family["action"]) == ["intervention.close", "intervention.open"]
+    assert family.set_index("action").loc["intervention.open", "pupil_id"] == 7
+    assert set(store.audit_log(db, username="bob")[0]["action"]) == {"login"}
+    newest, more = store.audit_log(db, limit=2)
+    assert len(newest) == 2 and more
+    today = date.fromisoformat(store.now()[:10])
+    assert store.audit_log(db, since=today + timedelta(days=1))[0].empty
+    assert len(store.audit_log(db, since=today, until=today)[0]) == 4
+    assert "intervention" in store.audit_actions(db) and "login" in store.audit_actions(db)
