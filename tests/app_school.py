@@ -176,11 +176,41 @@ def the_apps_store(db_path: Path, monkeypatch) -> Path:
     return db_path
 
 
+# Each kind of test school is built once per test process (imports and password hashing
+# take a moment) and every test gets its own copy of the store and the exports.
+_TEMPLATES: dict[str, Path] = {}
+
+
+def copied_school(kind: str, build, tmp_path: Path) -> Path:
+    """A fresh copy of the school `build(db_path, exports)` makes, in `tmp_path`: the database
+    (copied by SQLite's backup, so nothing still in the write-ahead log is lost) and the exports."""
+    import shutil
+    import sqlite3
+    import tempfile
+
+    if kind not in _TEMPLATES or not (_TEMPLATES[kind] / "school.db").exists():
+        folder = Path(tempfile.mkdtemp(prefix=f"pastoral_{kind}_"))
+        previous, auth.HASH_ROUNDS = auth.HASH_ROUNDS, 4
+        try:
+            build(folder / "school.db", folder / "exports")
+        finally:
+            auth.HASH_ROUNDS = previous
+        _TEMPLATES[kind] = folder
+    template = _TEMPLATES[kind]
+    source, target = sqlite3.connect(template / "school.db"), sqlite3.connect(tmp_path / "school.db")
+    try:
+        source.backup(target)
+    finally:
+        source.close()
+        target.close()
+    shutil.copytree(template / "exports", tmp_path / "exports", dirs_exist_ok=True)
+    return tmp_path / "school.db"
+
+
 @pytest.fixture
 def school(tmp_path, monkeypatch, quick_hashes) -> Path:
     """The test school in a fresh store named by PASTORAL_DB; returns the database path."""
-    make_school(tmp_path / "school.db", tmp_path / "exports")
-    return the_apps_store(tmp_path / "school.db", monkeypatch)
+    return the_apps_store(copied_school("school", make_school, tmp_path), monkeypatch)
 
 
 @pytest.fixture
@@ -193,8 +223,7 @@ def school_with_cases(school) -> Path:
 @pytest.fixture
 def calling_school(tmp_path, monkeypatch, quick_hashes) -> Path:
     """The test school with parents' contacts and this morning's register (TODAY)."""
-    make_calling_school(tmp_path / "school.db", tmp_path / "exports")
-    return the_apps_store(tmp_path / "school.db", monkeypatch)
+    return the_apps_store(copied_school("calling", make_calling_school, tmp_path), monkeypatch)
 
 
 @pytest.fixture

@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
 
 import pytest
+import streamlit as st
+from streamlit.components.v2 import manifest_scanner
+from streamlit.delta_generator import DeltaGenerator
 
 from core import store
 from core.importers import import_file
 from core.importers.values import upn_check_letter
+
+# AppTest scans every installed package for Streamlit components whenever it builds an app
+# (~0.4 s a test); the installed packages don't change during a run, so they are scanned once.
+_scan_once = functools.lru_cache(maxsize=1)(manifest_scanner.scan_component_manifests)
+manifest_scanner.scan_component_manifests = lambda max_workers=None: list(_scan_once())
 
 ROLL_HEADER = "upn,adno,surname,forename,dob,gender,year_group,form,pp,fsm,sen,eal,cla"
 
@@ -86,3 +95,19 @@ def week_rows(monday, patterns: list[str]) -> list[tuple]:
             rows.append((make_upn(number), (monday + timedelta(days=slot // 2)).isoformat(), session,
                          ("/" if session == "AM" else "\\") if mark == "." else mark))
     return rows
+
+
+@pytest.fixture
+def downloads(monkeypatch):
+    """The bytes of every download button drawn (a deferred download is made by calling it)."""
+    made: list[bytes] = []
+    original = DeltaGenerator.download_button
+
+    def recording(self, label, data, *args, **kwargs):
+        content = data() if callable(data) else data
+        made.append(content.encode() if isinstance(content, str) else bytes(content or b""))
+        return original(self, label, data, *args, **kwargs)
+
+    monkeypatch.setattr(DeltaGenerator, "download_button", recording)
+    monkeypatch.setattr(st, "download_button", lambda *a, **k: recording(st._main, *a, **k))
+    return made

@@ -77,22 +77,6 @@ def case_school(school):
     return school
 
 
-@pytest.fixture
-def downloads(monkeypatch):
-    """The bytes of every download button drawn (a deferred download is made by calling it)."""
-    made: list[bytes] = []
-    original = DeltaGenerator.download_button
-
-    def recording(self, label, data, *args, **kwargs):
-        content = data() if callable(data) else data
-        made.append(content.encode() if isinstance(content, str) else bytes(content or b""))
-        return original(self, label, data, *args, **kwargs)
-
-    monkeypatch.setattr(DeltaGenerator, "download_button", recording)
-    monkeypatch.setattr(st, "download_button", lambda *a, **k: recording(st._main, *a, **k))
-    return made
-
-
 def download_text(content: bytes) -> str:
     """The text a download holds: a workbook's cells, a PDF's (deflated) content, or the file as text."""
     if content.startswith(b"PK"):

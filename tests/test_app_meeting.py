@@ -96,10 +96,10 @@ def test_meeting_mode_hides_the_sensitive_note_from_the_pastoral_lead_too(school
     assert_nothing_private(everything_shown(app))
 
 
-def test_downloads_made_in_meeting_mode_leave_out_identifiers_and_notes(school_with_cases, monkeypatch):
+def test_downloads_made_in_meeting_mode_leave_out_identifiers_and_notes(school_with_cases, monkeypatch, downloads):
     made = {}
     monkeypatch.setattr(reports, "csv_bytes", lambda frame: made.setdefault("csv", frame) is None or b"")
-    app = signed_in("viewer", "below_90", meeting_mode=True)
+    app = signed_in("viewer", "below_90", meeting_mode=True)  # `downloads` makes each file as a click would
     assert [b.proto.label for b in app.get("download_button")] == ["CSV", "Excel"]
     assert "UPN" not in made["csv"].columns and set(made["csv"]["Pupil"]) == {"C. C.", "A. A.", "E. E."}
     assert list(shown(pd.DataFrame({"UPN": ["X"], "Pupil": ["A. A."], "sensitive_note": ["x"]}), masked=True).columns) \

@@ -20,7 +20,7 @@ from core import auth, cases, metrics, reports, store
 from core.importers import import_bytes
 from tests.app_school import ROOT, quick_hashes, signed_in  # noqa: F401 (fixtures)
 from tests.conftest import make_upn
-from tests.test_access import SCREENS, downloads, download_text  # noqa: F401 (fixture)
+from tests.test_access import SCREENS, download_text
 
 SCRIPT = "<script>alert('x')</script>"
 LINK = "[click me](https://evil.example/x)"

@@ -158,8 +158,18 @@ def open_screen(page: Page, name: str, settle: bool = False) -> None:
     page.locator("[data-testid='stSidebarNav'] a", has_text=name).first.click()
     expect(page.get_by_role("heading", name=name, level=1)).to_be_visible()
     if settle:
-        page.wait_for_timeout(1500)
-        expect(page.locator("[data-testid='stStatusWidget']")).to_have_count(0, timeout=30_000)
+        settled(page)
+
+
+def settled(page: Page, quiet_ms: int = 600) -> None:
+    """Wait until the app has finished its reruns: no "Running…" status and nothing on the
+    page changed for `quiet_ms` (while a rerun draws, the elements it replaces linger)."""
+    page.evaluate("""() => { window.__lastChange = Date.now();
+        if (!window.__changes) { window.__changes = new MutationObserver(() => { window.__lastChange = Date.now(); });
+            window.__changes.observe(document.body, {subtree: true, childList: true, attributes: true}); } }""")
+    page.wait_for_function(
+        """(quiet) => !document.querySelector("[data-testid='stStatusWidget']")
+                      && Date.now() - window.__lastChange > quiet""", arg=quiet_ms, timeout=30_000, polling=100)
 
 
 def find_pupil(page: Page, typed: str, heading: str) -> None:
