@@ -5,6 +5,7 @@ STAMP  := $(VENV)/.installed
 DB     ?= var/pastoral.db
 PORT   ?= 8501
 PYTHON ?= python3
+WORKERS ?= auto
 
 .PHONY: install run demo test test-fast fuzz bench bench-trust clean
 
@@ -30,11 +31,13 @@ demo: install
 	rm -f $(DB) $(DB)-wal $(DB)-shm
 	PASTORAL_DB=$(DB) $(VENV)/bin/pastoral demo
 
+# Two workers (one per core on CI); each test file stays on one worker, so a browser test
+# module starts its server once.
 test: install
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(WORKERS) --dist loadfile
 
 test-fast: install
-	$(PY) -m pytest -m "not browser"
+	$(PY) -m pytest -n $(WORKERS) --dist loadfile -m "not browser"
 
 bench: install
 	@for script in bench/bench_import.py bench/bench_pupils.py bench/bench_screens.py; do echo "== $$script"; $(PY) $$script || exit 1; done

@@ -107,6 +107,10 @@ with make_tab:
                                 height=min(38 + 35 * len(table), 250))
         selected = edited.loc[edited["Send"], "pupil_id"].astype(int).tolist()
 
+    if not table.empty and sidebar.meeting_mode():
+        st.info("Meeting mode is on: letters carry pupils' and parents' names and addresses, so they are "
+                "previewed and made only with meeting mode off.", icon=":material/visibility_off:")
+    elif not table.empty:
         asked: dict[str, str] = {}
         needed = [name for name in templates[kind].fields if name in letters.ASKED_FIELDS]
         if needed:
@@ -208,4 +212,4 @@ with sent_tab:
             "To": sent["with_whom"],
             "Letter": sent.get("summary", ""),
             "By": sent["created_by"],
-        }), hide_index=True, width="stretch")
+        }).drop(columns=["To"] if sidebar.meeting_mode() else []), hide_index=True, width="stretch")

@@ -36,6 +36,15 @@ def test_stage_1_letters_for_pupils_below_90_percent_are_recorded_on_their_recor
     assert set(actions["type"]) == {"Attendance letter (stage 1)"}
 
 
+def test_in_meeting_mode_letters_are_neither_previewed_nor_made(calling_school):
+    app = signed_in("officer", "letters", meeting_mode=True)
+    app.segmented_control(key="l_who").set_value("pa").run()
+    text = all_text(app)
+    assert "previewed and made only with meeting mode off" in text
+    assert [b for b in app.button if b.key == "l_send"] == [] and "letters ready" not in text
+    assert "Ahmed" not in text
+
+
 def test_a_letter_without_a_parent_in_the_roll_is_refused_with_what_to_add(school):
     app = signed_in("officer", "letters")
     app.segmented_control(key="l_who").set_value("pa").run()
