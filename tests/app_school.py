@@ -19,7 +19,7 @@ from pathlib import Path
 
 from core import auth, store
 from core.importers import import_file
-from tests.conftest import make_upn, marks_csv, roll_csv
+from tests.conftest import copy_store, make_upn, marks_csv, roll_csv
 
 ROOT = Path(__file__).resolve().parent.parent
 WEEK_1 = date(2025, 9, 8)
@@ -185,7 +185,6 @@ def copied_school(kind: str, build, tmp_path: Path) -> Path:
     """A fresh copy of the school `build(db_path, exports)` makes, in `tmp_path`: the database
     (copied by SQLite's backup, so nothing still in the write-ahead log is lost) and the exports."""
     import shutil
-    import sqlite3
     import tempfile
 
     if kind not in _TEMPLATES or not (_TEMPLATES[kind] / "school.db").exists():
@@ -197,12 +196,7 @@ def copied_school(kind: str, build, tmp_path: Path) -> Path:
             auth.HASH_ROUNDS = previous
         _TEMPLATES[kind] = folder
     template = _TEMPLATES[kind]
-    source, target = sqlite3.connect(template / "school.db"), sqlite3.connect(tmp_path / "school.db")
-    try:
-        source.backup(target)
-    finally:
-        source.close()
-        target.close()
+    copy_store(template / "school.db", tmp_path / "school.db")
     shutil.copytree(template / "exports", tmp_path / "exports", dirs_exist_ok=True)
     return tmp_path / "school.db"
 

@@ -20,6 +20,19 @@ from core.importers.values import upn_check_letter
 _scan_once = functools.lru_cache(maxsize=1)(manifest_scanner.scan_component_manifests)
 manifest_scanner.scan_component_manifests = lambda max_workers=None: list(_scan_once())
 
+def copy_store(source: Path, target: Path) -> Path:
+    """A copy of a store, made by SQLite's backup (so nothing still in the write-ahead log is lost)."""
+    import sqlite3
+
+    reading, writing = sqlite3.connect(source), sqlite3.connect(target)
+    try:
+        reading.backup(writing)
+    finally:
+        reading.close()
+        writing.close()
+    return target
+
+
 ROLL_HEADER = "upn,adno,surname,forename,dob,gender,year_group,form,pp,fsm,sen,eal,cla"
 
 

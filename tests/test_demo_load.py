@@ -9,24 +9,38 @@ import pytest
 from core import auth, metrics, store, triggers
 from core.cli import main
 from data.demo import current_autumn, load_demo
+from tests.conftest import copy_store
 
 
-def test_the_demo_school_loads_week_by_week_with_corrections(db):
-    load_demo(db, seed=3, size=0.1)
+@pytest.fixture(scope="module")
+def loaded(tmp_path_factory):
+    """The small demo school, loaded once for the module (a test reads its own copy)."""
+    path = tmp_path_factory.mktemp("demo") / "demo.db"
+    with store.opened(path) as db:
+        load_demo(db, seed=3, size=0.1)
+    return path
+
+
+@pytest.fixture
+def demo(loaded, tmp_path):
+    with store.opened(copy_store(loaded, tmp_path / "demo.db")) as db:
+        yield db
+
+
+def test_the_demo_school_loads_week_by_week_with_corrections(demo):
+    db = demo
     imports = db.execute("SELECT COUNT(*), SUM(marks_changed) FROM imports").fetchone()
     assert imports[0] >= 10  # the roll and one export per school week
     assert imports[1] > 0  # later exports resolve earlier N marks
     assert db.execute("SELECT COUNT(*) FROM mark_changes WHERE old_code = 'N'").fetchone()[0] == imports[1]
 
 
-def test_the_demo_school_shows_every_statutory_trigger(db):
-    load_demo(db, seed=3, size=0.1)
-    assert set(triggers.reached(db)["trigger"]) == set(triggers.TRIGGER_IDS)
+def test_the_demo_school_shows_every_statutory_trigger(demo):
+    assert set(triggers.reached(demo)["trigger"]) == set(triggers.TRIGGER_IDS)
 
 
-def test_the_demo_school_has_persistent_and_severe_absence_and_missing_marks(db):
-    load_demo(db, seed=3, size=0.1)
-    headline = metrics.summary(metrics.pupil_figures(db, metrics.default_period(db)))
+def test_the_demo_school_has_persistent_and_severe_absence_and_missing_marks(demo):
+    headline = metrics.summary(metrics.pupil_figures(demo, metrics.default_period(demo)))
     compulsory = headline["compulsory_school_age"]
     assert 0 < compulsory["persistent_absentees"] < compulsory["pupils"]
     assert headline["all"]["severe_absentees"] > 0
@@ -34,11 +48,10 @@ def test_the_demo_school_has_persistent_and_severe_absence_and_missing_marks(db)
     assert headline["all"]["pupils"] > compulsory["pupils"]  # nursery and sixth form
 
 
-def test_loading_the_demo_twice_leaves_the_first_in_place(db):
-    load_demo(db, seed=3, size=0.1)
-    marks = db.execute("SELECT COUNT(*) FROM marks").fetchone()[0]
-    assert "already holds" in load_demo(db, seed=3, size=0.1)
-    assert db.execute("SELECT COUNT(*) FROM marks").fetchone()[0] == marks
+def test_loading_the_demo_twice_leaves_the_first_in_place(demo):
+    marks = demo.execute("SELECT COUNT(*) FROM marks").fetchone()[0]
+    assert "already holds" in load_demo(demo, seed=3, size=0.1)
+    assert demo.execute("SELECT COUNT(*) FROM marks").fetchone()[0] == marks
 
 
 def test_pastoral_demo_fills_the_database_named_by_db(db_path, capsys):
@@ -59,13 +72,12 @@ def test_pastoral_demo_logins_prints_the_logins_that_still_work(db, db_path, cap
     assert "viewer /" not in printed
 
 
-def test_the_demo_school_has_a_calling_list_for_its_last_session_and_siblings_to_confirm(db):
+def test_the_demo_school_has_a_calling_list_for_its_last_session_and_siblings_to_confirm(demo):
     from core import families, first_day
 
-    load_demo(db, seed=3, size=0.1)
-    on, session = first_day.latest_session(db)
-    assert first_day.call_list(db, on, session).still_to_call > 0
-    assert len(families.links(db)) > 0 and len(families.suggestions(db)) > 0
+    on, session = first_day.latest_session(demo)
+    assert first_day.call_list(demo, on, session).still_to_call > 0
+    assert len(families.links(demo)) > 0 and len(families.suggestions(demo)) > 0
 
 
 @pytest.mark.parametrize(("today", "expected"), [

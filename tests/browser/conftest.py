@@ -27,7 +27,11 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from core import auth
-from tests.app_school import ROOT, make_school, password_of
+from tests.app_school import PUPIL_NAMES, ROOT, make_school, password_of, upn
+
+# A loaded two-core machine can take a few seconds over a rerun: wait up to 20 s for what
+# the page should show (a real failure still fails, only later).
+expect.set_options(timeout=20_000)
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -197,3 +201,38 @@ def page(browser):
     tab = context.new_page()
     yield tab
     context.close()
+
+
+# --- what a visitor sees -------------------------------------------------------------------
+
+PUPIL_DATA = [*PUPIL_NAMES, *(upn(i) for i in range(1, 6))]
+
+
+def listen(page: Page) -> list[bytes]:
+    """Everything the server sends this tab over its websocket (the app's only channel)."""
+    frames: list[bytes] = []
+    page.on("websocket", lambda socket: socket.on(
+        "framereceived", lambda frame: frames.append(frame if isinstance(frame, bytes) else frame.encode())))
+    return frames
+
+
+def expect_login_form_only(page: Page, frames: list[bytes] | None = None) -> None:
+    # Once the page has settled: while a rerun draws, the elements it replaces are still on
+    # the page for a moment.
+    expect(page.locator("[data-testid='stSidebarNav']")).to_have_count(0)
+    expect(page.locator("body")).not_to_contain_text("Log out")
+    settled(page)
+    expect(page.get_by_role("button", name="Sign in")).to_have_count(1)
+    expect(page.get_by_role("textbox", name="Username")).to_have_count(1)
+    expect(page.get_by_role("button", name="Sign in")).to_be_visible()
+    expect(page.get_by_role("textbox", name="Username")).to_be_visible()
+    body = page.locator("body").inner_text()
+    assert not any(name in body for name in PUPIL_NAMES), body
+    assert "Test Academy" not in body and "Log out" not in body
+    assert page.locator("[data-testid='stSidebarNav']").count() == 0
+    if frames is not None:  # nor anywhere in what the server sent, drawn or not
+        page.wait_for_timeout(500)
+        sent = b"".join(frames)
+        assert sent, "no websocket traffic was seen"
+        assert not [d for d in PUPIL_DATA if d.encode() in sent], "pupil data sent before signing in"
+        assert b"Test Academy" not in sent

@@ -1,5 +1,5 @@
-"""The running app in headless Chromium: what a visitor, each role, and the attendance
-officer with this week's export actually see. The store starts with the roll and week 1;
+"""The running app in headless Chromium: what each role and the attendance officer with
+this week's export actually see (visitors: test_browser_visitors.py). The store starts with the roll and week 1;
 the upload test adds week 2 (so it runs last)."""
 
 from __future__ import annotations
@@ -9,9 +9,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.app_school import PUPIL_NAMES, upn
-from tests.browser.conftest import find_pupil, open_screen, settled, sign_in
-from tests.test_access import registered_screens
+from tests.browser.conftest import expect_login_form_only, find_pupil, listen, open_screen, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -24,77 +22,12 @@ MENUS = {
     "secondary": CASE_WORK,
     "viewer": ["Overview", "Below 90%", "Patterns", "Pupil", "Casework", "Reports"],
 }
-# Every screen's address as app.py registers it (new screens are picked up), and one that is none.
-ADDRESSES = ["", *[url for _, _, _, url in registered_screens(with_addresses=True).values()], "no-such-page"]
-PUPIL_DATA = [*PUPIL_NAMES, *(upn(i) for i in range(1, 6))]
-
-
-def listen(page: Page) -> list[bytes]:
-    """Everything the server sends this tab over its websocket (the app's only channel)."""
-    frames: list[bytes] = []
-    page.on("websocket", lambda socket: socket.on(
-        "framereceived", lambda frame: frames.append(frame if isinstance(frame, bytes) else frame.encode())))
-    return frames
-
-
-def expect_login_form_only(page: Page, frames: list[bytes] | None = None) -> None:
-    # Once the page has settled: while a rerun draws, the elements it replaces are still on
-    # the page for a moment.
-    expect(page.locator("[data-testid='stSidebarNav']")).to_have_count(0)
-    expect(page.locator("body")).not_to_contain_text("Log out")
-    settled(page)
-    expect(page.get_by_role("button", name="Sign in")).to_have_count(1)
-    expect(page.get_by_role("textbox", name="Username")).to_have_count(1)
-    expect(page.get_by_role("button", name="Sign in")).to_be_visible()
-    expect(page.get_by_role("textbox", name="Username")).to_be_visible()
-    body = page.locator("body").inner_text()
-    assert not any(name in body for name in PUPIL_NAMES), body
-    assert "Test Academy" not in body and "Log out" not in body
-    assert page.locator("[data-testid='stSidebarNav']").count() == 0
-    if frames is not None:  # nor anywhere in what the server sent, drawn or not
-        page.wait_for_timeout(500)
-        sent = b"".join(frames)
-        assert sent, "no websocket traffic was seen"
-        assert not [d for d in PUPIL_DATA if d.encode() in sent], "pupil data sent before signing in"
-        assert b"Test Academy" not in sent
 
 
 def menu(page: Page) -> list[str]:
     links = page.locator("[data-testid='stSidebarNav'] a")
     expect(links.first).to_be_visible()
     return [text.strip().split("\n")[-1] for text in links.all_inner_texts()]  # after the icon's name
-
-
-# --- visitors ----------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("address", ADDRESSES)
-def test_a_visitor_opening_any_address_sees_the_login_form_and_no_pupil_data(app_server, page, address):
-    frames = listen(page)
-    page.goto(f"{app_server.url}/{address}")
-    expect_login_form_only(page, frames)
-
-
-# The first request a new server answers: the home address, a screen with pupil data, the
-# officer's upload and an address that is none (every address is checked without a restart above).
-FIRST_AFTER_RESTART = ["", "below-90", "pupil", "upload", "no-such-page"]
-
-
-@pytest.mark.parametrize("address", FIRST_AFTER_RESTART)
-def test_the_first_request_after_a_restart_sees_only_the_login_form(app_server, page, address):
-    app_server.restart()  # each address is the first request the new server answers
-    frames = listen(page)
-    page.goto(f"{app_server.url}/{address}")
-    expect_login_form_only(page, frames)
-
-
-def test_a_wrong_password_is_refused(app_server, page):
-    page.goto(app_server.url)
-    page.get_by_role("textbox", name="Username").fill("viewer")
-    page.get_by_role("textbox", name="Password").fill("not-the-password")
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_text("Username or password is incorrect")).to_be_visible()
-    expect_login_form_only(page)
 
 
 # --- roles -------------------------------------------------------------------------

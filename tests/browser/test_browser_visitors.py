@@ -1,0 +1,47 @@
+"""A visitor in headless Chromium: every address, before signing in and as the first request
+a freshly started server answers, shows the login form and sends no pupil data."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import expect_login_form_only, listen
+from tests.test_access import registered_screens
+
+pytestmark = pytest.mark.browser
+
+# Every screen's address as app.py registers it (new screens are picked up), and one that is none.
+ADDRESSES = ["", *[url for _, _, _, url in registered_screens(with_addresses=True).values()], "no-such-page"]
+
+
+# --- visitors ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("address", ADDRESSES)
+def test_a_visitor_opening_any_address_sees_the_login_form_and_no_pupil_data(app_server, page, address):
+    frames = listen(page)
+    page.goto(f"{app_server.url}/{address}")
+    expect_login_form_only(page, frames)
+
+
+# The first request a new server answers: the home address, a screen with pupil data, the
+# officer's upload and an address that is none (every address is checked without a restart above).
+FIRST_AFTER_RESTART = ["", "below-90", "pupil", "upload", "no-such-page"]
+
+
+@pytest.mark.parametrize("address", FIRST_AFTER_RESTART)
+def test_the_first_request_after_a_restart_sees_only_the_login_form(app_server, page, address):
+    app_server.restart()  # each address is the first request the new server answers
+    frames = listen(page)
+    page.goto(f"{app_server.url}/{address}")
+    expect_login_form_only(page, frames)
+
+
+def test_a_wrong_password_is_refused(app_server, page):
+    page.goto(app_server.url)
+    page.get_by_role("textbox", name="Username").fill("viewer")
+    page.get_by_role("textbox", name="Password").fill("not-the-password")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_text("Username or password is incorrect")).to_be_visible()
+    expect_login_form_only(page)
