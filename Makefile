@@ -31,13 +31,13 @@ demo: install
 	rm -f $(DB) $(DB)-wal $(DB)-shm
 	PASTORAL_DB=$(DB) $(VENV)/bin/pastoral demo
 
-# Two workers (one per core on CI); each test file stays on one worker, so a browser test
-# module starts its server once.
+# A worker per core; a browser module's tests stay on one worker (its server starts once),
+# every other test goes to whichever worker is free.
 test: install
-	$(PY) -m pytest -n $(WORKERS) --dist loadfile
+	$(PY) -m pytest -n $(WORKERS) --dist loadgroup
 
 test-fast: install
-	$(PY) -m pytest -n $(WORKERS) --dist loadfile -m "not browser"
+	$(PY) -m pytest -n $(WORKERS) --dist loadgroup -m "not browser"
 
 bench: install
 	@for script in bench/bench_import.py bench/bench_pupils.py bench/bench_screens.py; do echo "== $$script"; $(PY) $$script || exit 1; done

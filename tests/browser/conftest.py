@@ -134,6 +134,14 @@ def school_app(tmp_path_factory, name: str, build: Callable[[Path, Path], Any]) 
         yield server, school
 
 
+def pytest_collection_modifyitems(items) -> None:
+    """Under xdist's loadgroup, a browser module's tests stay on one worker (its server starts
+    once); every other test is spread one at a time."""
+    for item in items:
+        if "/browser/" in str(item.path).replace("\\", "/"):
+            item.add_marker(pytest.mark.xdist_group(item.path.stem))
+
+
 @pytest.fixture(scope="session")
 def browser_school(tmp_path_factory) -> dict:
     school = build_school(tmp_path_factory, "browser_school", lambda db, exports: make_school(db, exports, weeks=1))
