@@ -15,7 +15,7 @@ parent to ring back, no answer stays on the list to try again.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 import pandas as pd
 import sqlite_utils
@@ -167,6 +167,9 @@ def who_to_ask_for(contacts: pd.Series | dict) -> str:
     return name or relationship or "parent/carer"
 
 
+SAME_CALL_SECONDS = 60
+
+
 def log_call(db: sqlite_utils.Database, viewer: cases.Viewer, pupil_id: int, on: date, session: int, outcome: str,
              mark_to_enter: str = "", with_whom: str = "", note: str = "", called_on: date | None = None) -> int:
     """Log one call about a pupil's absence in a session: a contact (kind 'call') on the pupil's
@@ -186,9 +189,19 @@ def log_call(db: sqlite_utils.Database, viewer: cases.Viewer, pupil_id: int, on:
     if mark_to_enter:
         summary += f" — enter {mark_to_enter} ({codes.meaning(mark_to_enter)}) in the MIS"
     summary += f". {note.strip()}" if note.strip() else "."
-    contact_id = cases.log_contact(db, viewer, pupil_id, "call", called_on or date.today(),
-                                   with_whom or "parent/carer", summary=summary)
     with store.transaction(db) as conn:
+        # The same outcome logged again by the same person within moments is one call
+        # clicked twice (or a widget's change the browser sent again), not a second call.
+        same = conn.execute(
+            "SELECT id, called_at FROM first_day_calls WHERE pupil_id = ? AND absence_on = ? AND session = ? "
+            "AND outcome = ? AND mark_to_enter = ? AND called_by = ? ORDER BY id DESC LIMIT 1",
+            (pupil_id, on.isoformat(), session, outcome, mark_to_enter, viewer.username)).fetchone()
+        if same and (datetime.fromisoformat(store.now()) - datetime.fromisoformat(same[1])).total_seconds() \
+                < SAME_CALL_SECONDS:
+            return same[0]
+        # The contact and the call are one write: both are kept or neither.
+        contact_id = cases.log_contact(db, viewer, pupil_id, "call", called_on or date.today(),
+                                       with_whom or "parent/carer", summary=summary)
         cursor = conn.execute(
             "INSERT INTO first_day_calls (pupil_id, absence_on, session, outcome, mark_to_enter, contact_id, called_by, "
             "called_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",

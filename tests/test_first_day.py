@@ -3,7 +3,7 @@ each call logged as a contact on the pupil's record (DOMAIN.md §5, tier 1)."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, timedelta
 
 import pytest
 
@@ -114,6 +114,29 @@ def test_the_list_shrinks_as_calls_are_made_and_done_pupils_go_to_the_bottom(db,
     first_day.log_call(db, OFFICER, ids[make_upn(1)], MONDAY, 0, "reached")
     found = first_day.call_list(db, MONDAY, 0)
     assert found.still_to_call == 2 and listed(found) == ["Brown", "Cole", "Adams"]
+
+
+def test_the_same_outcome_clicked_twice_is_one_call_and_a_later_call_is_another(db, school, monkeypatch):
+    ids = school([{}], {1: "N"})
+    pupil = ids[make_upn(1)]
+    first = first_day.log_call(db, OFFICER, pupil, MONDAY, 0, "no_answer")
+    assert first_day.log_call(db, OFFICER, pupil, MONDAY, 0, "no_answer") == first  # a double click
+    assert len(cases.contacts(db, OFFICER, [pupil])) == 1
+    first_day.log_call(db, OFFICER, pupil, MONDAY, 0, "message_left")  # what happened next: a new call
+    later = (datetime.fromisoformat(store.now()) + timedelta(seconds=first_day.SAME_CALL_SECONDS + 1)).isoformat()
+    monkeypatch.setattr(store, "now", lambda: later)
+    first_day.log_call(db, OFFICER, pupil, MONDAY, 0, "no_answer")
+    assert len(cases.contacts(db, OFFICER, [pupil])) == 3
+    assert db.execute("SELECT COUNT(*) FROM first_day_calls").fetchone()[0] == 3
+
+
+def test_a_call_whose_record_cannot_be_written_leaves_no_contact_behind(db, school, monkeypatch):
+    ids = school([{}], {1: "N"})
+    pupil = ids[make_upn(1)]
+    monkeypatch.setattr(store, "audit", lambda *a, **k: (_ for _ in ()).throw(RuntimeError("disk full")))
+    with pytest.raises(RuntimeError):
+        first_day.log_call(db, OFFICER, pupil, MONDAY, 0, "reached")
+    assert db.execute("SELECT COUNT(*) FROM contacts").fetchone()[0] == 0
 
 
 def test_a_reason_given_needs_one_of_the_marks_the_setting_allows(db, school):

@@ -47,7 +47,7 @@ def turn_on_meeting_mode(page: Page) -> None:
     page.get_by_text("Meeting mode").click()
     page.wait_for_function(f"getComputedStyle(document.documentElement).fontSize === '{MEETING_ROOT_FONT_PX}px'")
     # and the rerun has finished: until then the browser may still hold elements of the run before
-    expect(page.locator("[data-testid='stStatusWidget']")).to_have_count(0, timeout=30_000)
+    conftest.settled(page)
 
 
 MEETING_SCREENS = ["Overview", "Below 90%", "Patterns", "Today", "Casework", "Families", "Letters", "Meeting",
