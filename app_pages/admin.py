@@ -345,14 +345,13 @@ with audit_tab:
     if entries.empty:
         st.info("No audit entries for these dates and choices.")
     else:
-        pupils = queries.pupils(path, queries.version()).set_index("id")
-        named = entries["pupil_id"].map(lambda p: p if pd.notna(p) and p in pupils.index else None)
-        pupil_names = pd.Series(names(pupils.reset_index()).to_numpy(), index=pupils.index)
+        pupils = queries.pupils(path, queries.version())
+        pupil_names = pd.Series(names(pupils).to_numpy(), index=pupils["id"].to_numpy())
         table = pd.DataFrame({
             "When": entries["at"].map(uk_time),
             "Who": entries["username"],
             "What": entries["action"].map(lambda a: AUDIT_ACTIONS.get(a, a)),
-            "Pupil": named.map(lambda p: pupil_names.get(p, "") if p is not None else ""),
+            "Pupil": entries["pupil_id"].map(pupil_names).fillna(""),  # none, or a pupil since purged
             "Record": entries["entity"].str.replace("_", " ") + " " + entries["entity_id"],
             "Detail": entries["detail"].map(audit_detail),
         })

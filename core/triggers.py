@@ -150,15 +150,11 @@ def _find_in_scope(marks_read: scope.ScopeMarks, rules: TriggerRules, year_first
     marks = marks_read.marks.sort_values(["pupil_id", "day", "session"], ignore_index=True)
     this_year = marks[marks["day"] >= year_first_day]
     runs = marks_read.days_all((codes.UNAUTHORISED,))
-    found = [
+    return _gathered([
         *(_runs_reached(runs, trigger, days, year_first_day) for trigger, days in rules.unauthorised_run_days.items()),
         _illness(this_year, rules.illness_sessions),
         _penalty_threshold(marks, rules, year_first_day, school_days),
-    ]
-    found = [f for f in found if not f.empty]
-    if not found:
-        return pd.DataFrame(columns=["pupil_id", "trigger", "reached_on", "detail"])
-    return pd.concat(found, ignore_index=True)
+    ])
 
 
 def _runs_reached(days: pd.DataFrame, trigger: str, run_days: int, year_first_day: int) -> pd.DataFrame:
@@ -168,16 +164,7 @@ def _runs_reached(days: pd.DataFrame, trigger: str, run_days: int, year_first_da
         return pd.DataFrame()
     length = days.groupby("run").cumcount() + 1
     start = days.groupby("run")["day"].transform("first")
-    hits = days[(length >= run_days) & (days["day"] >= year_first_day)].groupby("pupil_id", sort=False).head(1)
-    return pd.DataFrame({
-        "pupil_id": hits["pupil_id"].to_numpy(),
-        "trigger": trigger,
-        "reached_on": [calendar.from_day(d) for d in hits["day"]],
-        "detail": [
-            f"{length} consecutive school days of unauthorised absence, {_iso(first)} to {_iso(day)}"
-            for first, day, length in zip(start[hits.index].astype(int), hits["day"], length[hits.index])
-        ],
-    })
+    return _first_long_runs(days, length, start, trigger, run_days, year_first_day)
 
 
 def find_triggers(marks: pd.DataFrame, rules: TriggerRules, year_first_day: int, school_days: np.ndarray) -> pd.DataFrame:
@@ -190,15 +177,35 @@ def find_triggers(marks: pd.DataFrame, rules: TriggerRules, year_first_day: int,
     category = codes.classify_by_era(marks["code"], codes.era_of(calendar.days_to_dates(marks["day"])))
     marks = marks.assign(category=category.astype(str).to_numpy())
     this_year = marks[marks["day"] >= year_first_day]
-    found = [
+    return _gathered([
         *(_unauthorised_runs(marks, trigger, days, year_first_day) for trigger, days in rules.unauthorised_run_days.items()),
         _illness(this_year, rules.illness_sessions),
         _penalty_threshold(marks, rules, year_first_day, school_days),
-    ]
+    ])
+
+
+def _gathered(found: list[pd.DataFrame]) -> pd.DataFrame:
+    """Every trigger found, one row each (pupil_id, trigger, reached_on, detail)."""
     found = [f for f in found if not f.empty]
     if not found:
         return pd.DataFrame(columns=["pupil_id", "trigger", "reached_on", "detail"])
     return pd.concat(found, ignore_index=True)
+
+
+def _first_long_runs(days: pd.DataFrame, length: pd.Series, start: pd.Series, trigger: str, run_days: int,
+                     year_first_day: int) -> pd.DataFrame:
+    """Each pupil's first day this academic year on which a run of unauthorised days
+    (`length` days long so far, begun on `start`) reaches `run_days`."""
+    hits = days[(length >= run_days) & (days["day"] >= year_first_day)].groupby("pupil_id", sort=False).head(1)
+    return pd.DataFrame({
+        "pupil_id": hits["pupil_id"].to_numpy(),
+        "trigger": trigger,
+        "reached_on": [calendar.from_day(d) for d in hits["day"]],
+        "detail": [
+            f"{length} consecutive school days of unauthorised absence, {_iso(first)} to {_iso(day)}"
+            for first, day, length in zip(start[hits.index].astype(int), hits["day"], length[hits.index])
+        ],
+    })
 
 
 def _iso(day: int) -> str:
@@ -225,16 +232,7 @@ def _unauthorised_runs(marks: pd.DataFrame, trigger: str, run_days: int, year_fi
     run_id = (~days["unauthorised"] | new_pupil).cumsum()
     length = days["unauthorised"].astype(int).groupby(run_id).cumsum()
     start = days["day"].where(days["unauthorised"]).groupby(run_id).transform("min")
-    hits = days[(length >= run_days) & (days["day"] >= year_first_day)].groupby("pupil_id", sort=False).head(1)
-    return pd.DataFrame({
-        "pupil_id": hits["pupil_id"].to_numpy(),
-        "trigger": trigger,
-        "reached_on": [calendar.from_day(d) for d in hits["day"]],
-        "detail": [
-            f"{length} consecutive school days of unauthorised absence, {_iso(first)} to {_iso(day)}"
-            for first, day, length in zip(start[hits.index].astype(int), hits["day"], length[hits.index])
-        ],
-    })
+    return _first_long_runs(days, length, start, trigger, run_days, year_first_day)
 
 
 def _illness(marks: pd.DataFrame, sessions: int) -> pd.DataFrame:
