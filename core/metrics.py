@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import sqlite_utils
 
-from core import calendar, characteristics, codes, store
+from core import calendar, characteristics, codes, store, thresholds
 
 PUPIL_FIGURE_COLUMNS = [
     "possible_sessions", "attendance_sessions", "authorised_sessions", "unauthorised_sessions",
@@ -118,8 +118,8 @@ def add_rates(frame: pd.DataFrame) -> pd.DataFrame:
         missing_marks=frame[codes.MISSING],
         attendance_pct=(attendance / denominator * 100).astype("float64"),
         absence_pct=(absent / denominator * 100).astype("float64"),
-        persistently_absent=(possible > 0) & (10 * absent >= possible),
-        severely_absent=(possible > 0) & (2 * absent >= possible),
+        persistently_absent=thresholds.PERSISTENT.crossed(absent, possible),
+        severely_absent=thresholds.SEVERE.crossed(absent, possible),
     )
 
 
