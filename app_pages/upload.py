@@ -17,32 +17,9 @@ from app_pages.guard import friendly_errors
 from core import importers, store
 from core.calendar import to_day
 from core.importers.headers import LABELS, header_at
+from core.importers.shapes import SHAPES
 from core.importers.sheets import UnreadableFile, open_sheet
 
-SHAPE_NAMES = {
-    importers.LONG_MARKS: "Register marks, one row per pupil per session",
-    importers.WEEKLY_GRID: "Register grid, a column per dated session",
-    importers.WEEKDAY_GRID: "Register grid, a column per weekday session",
-    importers.MARKS_STRING: "A week's marks as one string per pupil",
-    importers.PUPIL_ROLL: "Pupil roll, one row per pupil",
-    importers.SUMMARY_COUNTS: "Attendance summary counts per pupil",
-}
-PUPIL_IDS = ["upn", "adno", "mis_id", "name", "surname", "forename", "dob", "year_group", "form"]
-# The columns the mapping editor offers for each shape, in order.
-SHAPE_COLUMNS = {
-    importers.LONG_MARKS: PUPIL_IDS + ["date", "session", "mark", "minutes_late", "comment"],
-    importers.WEEKLY_GRID: PUPIL_IDS,
-    importers.WEEKDAY_GRID: PUPIL_IDS + ["week_start"],
-    importers.MARKS_STRING: PUPIL_IDS + ["week_start", "week_marks"],
-    importers.PUPIL_ROLL: ["upn", "adno", "surname", "forename", "name", "dob", "gender", "year_group", "form",
-                           "pp", "fsm", "sen", "eal", "cla", "entry_date", "leave_date",
-                           "contact1_name", "contact1_relationship", "contact1_phone", "contact1_email",
-                           "contact2_name", "contact2_relationship", "contact2_phone", "contact2_email",
-                           "address", "postcode", "family_id", "ethnicity", "young_carer", "social_worker",
-                           "cin", "cp", "vulnerable", "flags"],
-    importers.SUMMARY_COUNTS: PUPIL_IDS + ["possible", "attendance", "approved_activity", "authorised",
-                                           "unauthorised", "date_from", "date_to"],
-}
 NOT_IN_FILE = "(not in this file)"
 AS_DETECTED = "(as detected)"
 CHECKS_KEY = "upload_checks"
@@ -53,7 +30,7 @@ PREVIEW_ROWS = 8
 
 
 def shape_name(shape: str | None) -> str:
-    return SHAPE_NAMES.get(shape, "Not recognised") if shape else "Not recognised"
+    return SHAPES[shape].label if shape in SHAPES else "Not recognised"
 
 
 def chosen_mapping(file) -> importers.ColumnMapping | None:
@@ -178,9 +155,9 @@ def mapping_editor(file, detection, profiles: list[dict], user) -> None:
             st.session_state[MAPPINGS_KEY][file.file_id] = importers.load_mapping_profile(db, saved)
         st.rerun()
 
-    shapes = list(SHAPE_NAMES)
+    shapes = list(SHAPES)
     left, right = st.columns(2)
-    shape = left.selectbox("What the file holds", shapes, format_func=SHAPE_NAMES.get, key=f"{key}_shape",
+    shape = left.selectbox("What the file holds", shapes, format_func=shape_name, key=f"{key}_shape",
                            index=shapes.index(current.shape) if current and current.shape in shapes else 0)
     first_row = (current.header_rows or (detection.header_row or 1,))[0] if current else (detection.header_row or 1)
     header_row = right.number_input("Header row", 1, 200, int(first_row), key=f"{key}_header",
@@ -188,7 +165,7 @@ def mapping_editor(file, detection, profiles: list[dict], user) -> None:
     headings = detection.columns if header_row == detection.header_row else headings_at(file, int(header_row))
     found = [NOT_IN_FILE] + list(headings)
     given = dict(current.columns) if current else {}
-    meanings = list(dict.fromkeys(SHAPE_COLUMNS[shape] + [m for m in given if m in LABELS]))
+    meanings = list(dict.fromkeys([*SHAPES[shape].columns, *(m for m in given if m in LABELS)]))
     table = pd.DataFrame({
         "Meaning": [LABELS[m] for m in meanings],
         "Column in the file": [given.get(m) if given.get(m) in found else NOT_IN_FILE for m in meanings],
@@ -198,11 +175,11 @@ def mapping_editor(file, detection, profiles: list[dict], user) -> None:
         column_config={"Column in the file": st.column_config.SelectboxColumn(options=found, required=True)},
     )
     week_start = None
-    if shape in (importers.WEEKDAY_GRID, importers.MARKS_STRING):
+    if "week_start" in SHAPES[shape].given_dates:
         week_start = right.date_input("Week beginning", value=current.week_start if current else None,
                                       format="DD/MM/YYYY", key=f"{key}_week")
     date_from = date_to = None
-    if shape == importers.SUMMARY_COUNTS:
+    if "date_from" in SHAPES[shape].given_dates:
         date_from = left.date_input("Counts from", value=current.date_from if current else None,
                                     format="DD/MM/YYYY", key=f"{key}_from")
         date_to = right.date_input("Counts to", value=current.date_to if current else None,
@@ -267,7 +244,7 @@ def show_file(file, profiles: list[dict], user, version, limit_mb: int):
 
 def import_files(ready: list, user) -> None:
     """Import each file (the roll first, so names are known for the marks), with a progress bar."""
-    ready = sorted(ready, key=lambda item: item[2] != importers.PUPIL_ROLL)
+    ready = sorted(ready, key=lambda item: SHAPES[item[2]].stores != "pupils")
     progress = st.progress(0.0, text="Starting…")
     results = []
     with friendly_errors("importing"):

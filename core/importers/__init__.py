@@ -31,19 +31,15 @@ from core import codes, store
 from core.importers.profiles import delete_mapping_profile, load_mapping_profile, mapping_profiles, save_mapping_profile
 from core.importers.pupils import match_pupils
 from core.importers.reading import detect, read_export, read_with_mapping
-from core.importers.results import (
-    LONG_MARKS, MARK_SHAPES, MARKS_STRING, PUPIL_ROLL, SUMMARY_COUNTS, WEEKDAY_GRID, WEEKLY_GRID,
-    ColumnMapping, Detection, Problem, ReadResult,
-)
+from core.importers.results import ColumnMapping, Detection, Problem, ReadResult
 from core.importers.sessions import drop_sessions_not_taken
-from core.importers.shapes import ROLL_FIELDS, check_academic_years
+from core.importers.shapes import ROLL_FIELDS, SHAPES, check_academic_years
 from core.importers.undo import NothingToUndo, UndoOutcome, undo_last_import
 
 __all__ = [
     "FileOutcome", "Problem", "ReadResult", "ColumnMapping", "Detection", "UndoOutcome", "NothingToUndo",
     "import_file", "import_bytes", "read_export", "detect", "read_with_mapping", "undo_last_import",
     "save_mapping_profile", "load_mapping_profile", "mapping_profiles", "delete_mapping_profile",
-    "LONG_MARKS", "WEEKLY_GRID", "WEEKDAY_GRID", "MARKS_STRING", "PUPIL_ROLL", "SUMMARY_COUNTS", "SHAPES",
     "IMPORTED", "UNCHANGED", "REJECTED",
 ]
 
@@ -51,7 +47,6 @@ IMPORTED, UNCHANGED, REJECTED = "imported", "unchanged", "rejected"
 UNEXPECTED = ("Pastoral could not read {name} ({error!r}); nothing was imported. Save the report again as CSV or "
               "XLSX and upload that; if it still fails, send the file to your administrator.")
 log = logging.getLogger(__name__)
-SHAPES = (LONG_MARKS, WEEKLY_GRID, WEEKDAY_GRID, MARKS_STRING, PUPIL_ROLL, SUMMARY_COUNTS)
 
 CLOSURE = "#"  # planned whole-school closure
 # A session is a planned closure "for everyone else" when at least this share of the
@@ -130,20 +125,21 @@ def import_bytes(db: sqlite_utils.Database, content: bytes, file_name: str, user
         log.exception("Reading %s failed", name)
         return _rejected(db, file_name, None, 0, [Problem(None, None, UNEXPECTED.format(name=name, error=error))],
                          username, dry_run)
-    if read.shape in MARK_SHAPES and read.marks is not None:
+    stores = SHAPES[read.shape].stores if read.shape in SHAPES else None
+    if stores == "marks" and read.marks is not None:
         _check_codes(db, read)
     if read.errors:
         return _rejected(db, file_name, read.shape, read.rows, read.problems, username, dry_run)
 
-    if read.shape in MARK_SHAPES:
+    if stores == "marks":
         check_academic_years(read)  # only for a file that will be imported: the warning says so
     sha256 = hashlib.sha256(content).hexdigest()
     outcome = FileOutcome(file_name, IMPORTED, read.shape, read.rows, problems=list(read.problems))
     if _already_imported(db, sha256, read, outcome):
         pass
-    elif read.shape in MARK_SHAPES:
+    elif stores == "marks":
         _import_marks(db, read, outcome, sha256, username, dry_run)
-    elif read.shape == SUMMARY_COUNTS:
+    elif stores == "counts":
         _import_counts(db, read, outcome, sha256, username, dry_run)
     else:
         _import_roll(db, read, outcome, sha256, username, dry_run)

@@ -1,7 +1,7 @@
 """Which shape an export has, decided from what its header and title rows hold.
 
-The shapes and what each needs are data (`SHAPES`, `NEEDS`): the first shape whose
-needs are all met is the file's shape. When none fits, the shape that comes closest
+What each shape needs is its row in `shapes.SHAPES` (the keys of `NEEDS`, here): tried
+in the rows' order, the first shape whose needs are all met is the file's shape. When none fits, the shape that comes closest
 names what is still missing, so the message can say what was found and what is needed.
 """
 
@@ -16,9 +16,8 @@ from core import codes
 from core.importers import values
 
 from core.importers.headers import Header, TitleFacts
-from core.importers.results import (
-    LONG_MARKS, MARKS_STRING, PUPIL_ROLL, SUMMARY_COUNTS, WEEKDAY_GRID, WEEKLY_GRID, ColumnMapping,
-)
+from core.importers.results import ColumnMapping
+from core.importers.shapes import SHAPES, Shape
 
 
 @dataclass(frozen=True)
@@ -78,24 +77,10 @@ NEEDS: dict[str, Need] = {
 }
 
 
-@dataclass(frozen=True)
-class Shape:
-    id: str
-    label: str
-    needs: tuple[str, ...]
+def in_the_order_tried() -> list[Shape]:
+    """Every shape, in the order detection tries them (their rows' `tried`)."""
+    return sorted(SHAPES.values(), key=lambda shape: shape.tried)
 
-
-# In the order they are tried: the first whose needs are all met is the file's shape.
-SHAPES: tuple[Shape, ...] = (
-    Shape(WEEKLY_GRID, "register grid (one row per pupil, a column per dated session)", ("pupil", "dated_sessions")),
-    Shape(WEEKDAY_GRID, "register grid (one row per pupil, a column per weekday session)",
-          ("pupil", "weekday_sessions", "week_start")),
-    Shape(LONG_MARKS, "marks file (one row per pupil per session)", ("pupil", "date", "session", "mark")),
-    Shape(SUMMARY_COUNTS, "summary counts (one row per pupil)", ("pupil", "counts", "count_dates")),
-    Shape(MARKS_STRING, "week's marks as one string per pupil", ("pupil", "week_marks", "week_start")),
-    Shape(PUPIL_ROLL, "pupil roll", ("upn", "names", "no_marks")),
-)
-SHAPE_BY_ID = {shape.id: shape for shape in SHAPES}
 
 WHAT_EACH_NEEDS = (
     "A marks file needs a pupil id (UPN, Admission No, or Name and Date of Birth), Date, Session and Mark; "
@@ -117,12 +102,13 @@ def choose_shape(header: Header, title: TitleFacts, mapping: ColumnMapping | Non
     Only headers decide the shape. When they do not, columns guessed from their data
     (`guess_columns`) count towards the closest shape, and what it still needs is what
     neither the headers nor the guesses give — what the user must still point out."""
-    for shape in SHAPES:
+    tried = in_the_order_tried()
+    for shape in tried:
         if not unmet(shape, header, title, mapping):
             return shape, shape, []
     with_guesses = replace(header, meanings={**header.guessed, **header.meanings})
     closest, closest_key, closest_missing = None, None, []
-    for shape in SHAPES:
+    for shape in tried:
         missing = unmet(shape, with_guesses, title, mapping)
         excluded = NEEDS["no_marks"].label in missing
         # Not excluded, most needs met, fewest missing, first in order.

@@ -10,12 +10,12 @@ import sqlite_utils
 from core import store
 from core.importers.headers import MEANINGS
 from core.importers.results import ColumnMapping
-from core.importers.shapes import READERS
+from core.importers.shapes import SHAPES
 
 
 def _check(mapping: ColumnMapping) -> None:
-    if mapping.shape not in READERS:
-        raise ValueError(f"'{mapping.shape}' is not a shape Pastoral reads; choose one of: {', '.join(READERS)}.")
+    if mapping.shape not in SHAPES:
+        raise ValueError(f"'{mapping.shape}' is not a shape Pastoral reads; choose one of: {', '.join(SHAPES)}.")
     unknown = sorted(set(mapping.columns) - set(MEANINGS))
     if unknown:
         raise ValueError(f"Unknown column meaning(s): {', '.join(unknown)}.")

@@ -16,18 +16,10 @@ import pandas as pd
 
 from core.importers import detection, headers, shapes, values
 from core.importers.headers import Header, TitleFacts, find_header, find_named_header, header_at, title_facts
-from core.importers.results import (
-    LONG_MARKS, MARKS_STRING, PUPIL_ROLL, SUMMARY_COUNTS, WEEKDAY_GRID, WEEKLY_GRID,
-    ColumnMapping, Detection, Problem, ReadResult,
-)
+from core.importers.results import ColumnMapping, Detection, Problem, ReadResult
 from core.importers.sheets import Sheet, UnreadableFile, open_sheet
 
-__all__ = [
-    "LONG_MARKS", "WEEKLY_GRID", "WEEKDAY_GRID", "MARKS_STRING", "PUPIL_ROLL", "SUMMARY_COUNTS",
-    "ColumnMapping", "Detection", "Problem", "ReadResult", "detect", "read_export", "read_with_mapping",
-]
-
-GRID_SHAPES = frozenset({WEEKLY_GRID, WEEKDAY_GRID, MARKS_STRING})
+__all__ = ["ColumnMapping", "Detection", "Problem", "ReadResult", "detect", "read_export", "read_with_mapping"]
 
 
 def read_export(content: bytes, file_name: str) -> ReadResult:
@@ -50,7 +42,7 @@ def detect(content: bytes, file_name: str) -> Detection:
     shape, closest, missing = detection.choose_shape(header, title)
     proposed = _proposed_mapping((shape or closest).id, header, title)
     if shape is not None:
-        message = f"{name} looks like a {shape.label}."
+        message = f"{name} looks like a {shape.described_as}."
         return Detection(shape.id, proposed, header.rows[0], header.found(), [], message)
     message = _unknown_shape_message(name, header, closest, missing)
     return Detection(None, proposed, header.rows[0], header.found(), missing, message,
@@ -106,9 +98,9 @@ def _header(sheet: Sheet, mapping: ColumnMapping | None) -> Header | None:
 def _apply_mapping(header: Header, mapping: ColumnMapping, result: ReadResult) -> bool:
     """Point each mapped meaning at the column the user chose; False (with problems) when a
     mapped column is not in the file or the shape is not one we read."""
-    if mapping.shape not in shapes.READERS:
+    if mapping.shape not in shapes.SHAPES:
         result.add(None, None, f"'{mapping.shape}' is not a shape Pastoral reads; choose one of: "
-                   f"{', '.join(shapes.READERS)}.")
+                   f"{', '.join(shapes.SHAPES)}.")
         return False
     for meaning, column in mapping.columns.items():
         if meaning not in headers.MEANINGS:
@@ -136,9 +128,9 @@ def _find_column(header: Header, column: str) -> int | None:
 
 def _shape(name: str, header: Header, title: TitleFacts, mapping: ColumnMapping | None, result: ReadResult) -> str | None:
     if mapping is not None:
-        missing = detection.unmet(detection.SHAPE_BY_ID[mapping.shape], header, title, mapping, ignore=("no_marks",))
+        missing = detection.unmet(shapes.SHAPES[mapping.shape], header, title, mapping, ignore=("no_marks",))
         if missing:
-            result.add(header.rows[0], None, f"Read as a {detection.SHAPE_BY_ID[mapping.shape].label}, the file still "
+            result.add(header.rows[0], None, f"Read as a {shapes.SHAPES[mapping.shape].described_as}, the file still "
                        f"needs: {'; '.join(missing)}. Columns found: {', '.join(header.found()) or 'none'}.")
             return None
         return mapping.shape
@@ -151,7 +143,7 @@ def _shape(name: str, header: Header, title: TitleFacts, mapping: ColumnMapping 
 
 def _read_body(sheet: Sheet, header: Header, title: TitleFacts, mapping: ColumnMapping | None, result: ReadResult) -> None:
     data = shapes.data_rows(sheet.cells, header)
-    if result.shape in GRID_SHAPES:
+    if shapes.SHAPES[result.shape].skips_unmarked_rows:
         data = _pupil_rows(data, header)
     result.rows = len(data)
     if data.empty:
@@ -161,7 +153,7 @@ def _read_body(sheet: Sheet, header: Header, title: TitleFacts, mapping: ColumnM
     if sheet.kind == "csv":
         _check_overflow(data, header, result)
     body = shapes.Body(data, header, title, mapping)
-    shapes.READERS[result.shape](body, result)
+    shapes.SHAPES[result.shape].reader(body, result)
     if result.marks is not None and result.pupils is not None:
         upns = np.append(result.pupils["upn"].to_numpy(dtype=object), "")  # position -1: no pupil
         result.marks["upn"] = pd.Series(upns[result.marks["pupil"].to_numpy()], index=result.marks.index, dtype=object)
@@ -208,11 +200,11 @@ def _no_data_message(name: str) -> str:
     return f"{name} has no data (its first sheet is empty). Export the register again and upload that file."
 
 
-def _unknown_shape_message(name: str, header: Header, closest: detection.Shape, missing: list[str]) -> str:
+def _unknown_shape_message(name: str, header: Header, closest: shapes.Shape, missing: list[str]) -> str:
     found = ", ".join(header.found()) or "none"
     recognised = bool(header.meanings or header.sessions or header.guessed)
     guesses = "; ".join(f"'{header.names[p]}' looks like the {headers.LABELS[m]}" for m, p in header.guessed.items())
-    closest_text = (f"It looks most like a {closest.label}" + (f" ({guesses})" if guesses else "")
+    closest_text = (f"It looks most like a {closest.described_as}" + (f" ({guesses})" if guesses else "")
                     + (f", which still needs: {'; '.join(missing)}. " if missing else "; confirm its columns. ")
                     if recognised else "")
     return (f"Could not tell what this file is ({name}). Columns found: {found}. {closest_text}"
@@ -220,12 +212,13 @@ def _unknown_shape_message(name: str, header: Header, closest: detection.Shape, 
 
 
 def _proposed_mapping(shape: str, header: Header, title: TitleFacts) -> ColumnMapping:
+    dates = shapes.SHAPES[shape].given_dates
     guesses = {meaning: header.names[p] for meaning, p in header.guessed.items() if str(header.names[p]).strip()}
     return ColumnMapping(
         shape=shape,
         columns={**guesses, **{meaning: header.names[position] for meaning, position in header.meanings.items()}},
         header_rows=header.rows,
-        week_start=title.week_start if shape in (WEEKDAY_GRID, MARKS_STRING) and "week_start" not in header.meanings else None,
-        date_from=title.date_from if shape == SUMMARY_COUNTS else None,
-        date_to=title.date_to if shape == SUMMARY_COUNTS else None,
+        week_start=title.week_start if "week_start" in dates and "week_start" not in header.meanings else None,
+        date_from=title.date_from if "date_from" in dates else None,
+        date_to=title.date_to if "date_to" in dates else None,
     )

@@ -1,5 +1,5 @@
-"""What reading an export gives: its shape, the marks, pupils and counts it holds, and the
-problems found, each pointing at the file's own row and column.
+"""What reading an export gives: its shape (an id of `shapes.SHAPES`), the marks, pupils
+and counts it holds, and the problems found, each pointing at the file's own row and column.
 
 Normalised frames (every shape reads into these):
 - `pupils`: one row per pupil the file names — row (the file row first naming them),
@@ -18,16 +18,6 @@ from dataclasses import asdict, dataclass, field
 from datetime import date
 
 import pandas as pd
-
-# Shape ids: the `shape` of the import JSON contract.
-LONG_MARKS = "long_marks"
-WEEKLY_GRID = "weekly_grid"
-WEEKDAY_GRID = "weekday_grid"
-MARKS_STRING = "marks_string"
-PUPIL_ROLL = "pupil_roll"
-SUMMARY_COUNTS = "summary_counts"
-
-MARK_SHAPES = frozenset({LONG_MARKS, WEEKLY_GRID, WEEKDAY_GRID, MARKS_STRING})
 
 # Most problems listed one by one before the rest are summed up in one line.
 MAX_LISTED_PROBLEMS = 100

@@ -1,4 +1,11 @@
-"""Reading each shape of export into the normalised frames of `results`.
+"""The shapes of export Pastoral reads — one row each in `SHAPES`, at the end of this
+module — and the reader that turns each into the normalised frames of `results`.
+
+A shape's row says everything about it once: its id (the `shape` of the import JSON),
+the name the upload screen shows, how detection recognises it, the columns the upload
+screen offers to map, its reader, and what importing it stores. Detection, reading,
+importing and the upload screen all read that table, so a new shape is one row plus
+its reader.
 
 Every reader gets the same `Body`: the data rows under the header (title, blank, totals
 and key rows already set aside), what each column means, and what the title rows say.
@@ -9,6 +16,7 @@ problem with the file's row and column. Nothing here touches the store.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -19,9 +27,7 @@ from core.calendar import academic_year, academic_year_label
 from core.importers import values
 from core.importers.headers import LABELS, Header, TitleFacts
 from core.importers.pupils import read_roll_details
-from core.importers.results import (
-    LONG_MARKS, MARKS_STRING, PUPIL_ROLL, SUMMARY_COUNTS, WEEKDAY_GRID, WEEKLY_GRID, ColumnMapping, ReadResult,
-)
+from core.importers.results import ColumnMapping, ReadResult
 
 NOT_A_DATE = "The date '{}' is not a date; use dd/mm/yyyy or yyyy-mm-dd."
 US_DATE = "The date '{}' is in month/day order; exports must give day/month/year — set the report's date format to UK."
@@ -601,11 +607,64 @@ def _count_dates(body: Body, result: ReadResult, meaning: str) -> pd.Series | No
     return None if given is None else pd.Series(pd.Timestamp(given), index=body.cells.index)
 
 
-READERS = {
-    LONG_MARKS: read_long_marks,
-    WEEKLY_GRID: read_date_grid,
-    WEEKDAY_GRID: read_weekday_grid,
-    MARKS_STRING: read_marks_strings,
-    PUPIL_ROLL: read_roll,
-    SUMMARY_COUNTS: read_summary,
-}
+# --- the shapes, one row each --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Shape:
+    """One shape of export: everything the importer and the upload screen know about it."""
+
+    id: str  # the `shape` of the import JSON and of a saved mapping
+    label: str  # what the upload screen calls it
+    described_as: str  # what messages call it, after "a" ("… looks like a marks file (…)")
+    needs: tuple[str, ...]  # what detection needs the header to give: keys of `detection.NEEDS`
+    tried: int  # detection tries the shapes in this order (lowest first); the first whose needs are met wins
+    columns: tuple[str, ...]  # the meanings the upload screen's column mapping offers, in order
+    reader: Callable[[Body, ReadResult], None]
+    stores: str  # what importing it writes: "marks", "counts" (a summary roll-up) or "pupils" (the roll)
+    skips_unmarked_rows: bool = False  # a row with no marks naming no pupil by id is a heading, not a pupil
+    given_dates: tuple[str, ...] = ()  # the ColumnMapping dates that stand in for a column the file lacks
+    #                                   (taken from a title row, or given on the upload screen)
+
+
+PUPIL_ID_COLUMNS = ("upn", "adno", "mis_id", "name", "surname", "forename", "dob", "year_group", "form")
+
+# In the order the upload screen lists them.
+SHAPES: dict[str, Shape] = {shape.id: shape for shape in (
+    Shape("long_marks", "Register marks, one row per pupil per session",
+          "marks file (one row per pupil per session)",
+          needs=("pupil", "date", "session", "mark"), tried=3,
+          columns=PUPIL_ID_COLUMNS + ("date", "session", "mark", "minutes_late", "comment"),
+          reader=read_long_marks, stores="marks"),
+    Shape("weekly_grid", "Register grid, a column per dated session",
+          "register grid (one row per pupil, a column per dated session)",
+          needs=("pupil", "dated_sessions"), tried=1,
+          columns=PUPIL_ID_COLUMNS,
+          reader=read_date_grid, stores="marks", skips_unmarked_rows=True),
+    Shape("weekday_grid", "Register grid, a column per weekday session",
+          "register grid (one row per pupil, a column per weekday session)",
+          needs=("pupil", "weekday_sessions", "week_start"), tried=2,
+          columns=PUPIL_ID_COLUMNS + ("week_start",),
+          reader=read_weekday_grid, stores="marks", skips_unmarked_rows=True, given_dates=("week_start",)),
+    Shape("marks_string", "A week's marks as one string per pupil",
+          "week's marks as one string per pupil",
+          needs=("pupil", "week_marks", "week_start"), tried=5,
+          columns=PUPIL_ID_COLUMNS + ("week_start", "week_marks"),
+          reader=read_marks_strings, stores="marks", skips_unmarked_rows=True, given_dates=("week_start",)),
+    Shape("pupil_roll", "Pupil roll, one row per pupil",
+          "pupil roll",
+          needs=("upn", "names", "no_marks"), tried=6,
+          columns=("upn", "adno", "surname", "forename", "name", "dob", "gender", "year_group", "form",
+                   "pp", "fsm", "sen", "eal", "cla", "entry_date", "leave_date",
+                   "contact1_name", "contact1_relationship", "contact1_phone", "contact1_email",
+                   "contact2_name", "contact2_relationship", "contact2_phone", "contact2_email",
+                   "address", "postcode", "family_id", "ethnicity", "young_carer", "social_worker",
+                   "cin", "cp", "vulnerable", "flags"),
+          reader=read_roll, stores="pupils"),
+    Shape("summary_counts", "Attendance summary counts per pupil",
+          "summary counts (one row per pupil)",
+          needs=("pupil", "counts", "count_dates"), tried=4,
+          columns=PUPIL_ID_COLUMNS + ("possible", "attendance", "approved_activity", "authorised", "unauthorised",
+                                      "date_from", "date_to"),
+          reader=read_summary, stores="counts", given_dates=("date_from", "date_to")),
+)}
