@@ -127,3 +127,19 @@ def test_a_profile_that_cannot_be_read_is_not_saved(db, mapping, says):
     with pytest.raises(ValueError, match=says):
         save_mapping_profile(db, "Bad", mapping, "officer")
     assert mapping_profiles(db) == []
+
+
+def test_a_mapping_may_name_any_shape_in_the_table_of_shapes_and_is_refused_naming_those_it_has(db, roll, monkeypatch):
+    from dataclasses import replace
+
+    from core.importers import shapes
+
+    row = replace(shapes.SHAPES["long_marks"], id="test_marks", label="Test register marks")
+    monkeypatch.setitem(shapes.SHAPES, row.id, row)
+    mapping = ColumnMapping("test_marks", OWN_MAPPING.columns, header_rows=(2,), session_names=OWN_MAPPING.session_names)
+    save_mapping_profile(db, "Test", mapping, "officer")
+    read = read_with_mapping(OWN_REPORT, "own.csv", load_mapping_profile(db, "Test"))
+    assert (read.shape, read.errors, len(read.marks)) == ("test_marks", [], 3)
+    refused = read_with_mapping(OWN_REPORT, "own.csv", ColumnMapping("register", OWN_MAPPING.columns))
+    assert refused.errors[0].message == ("'register' is not a shape Pastoral reads; choose one of: long_marks, "
+                                         "weekly_grid, weekday_grid, marks_string, pupil_roll, summary_counts, test_marks.")

@@ -14,6 +14,7 @@ from openpyxl import Workbook
 
 from core.importers import import_bytes, import_file, read_export
 from core.importers.headers import meaning_of
+from tests.app_school import empty_school, quick_hashes, signed_in  # noqa: F401 (fixtures)
 from tests.conftest import make_upn, roll_csv
 
 SAMPLES = Path(__file__).resolve().parent.parent / "data" / "samples"
@@ -356,3 +357,91 @@ def test_summary_counts_for_dates_the_store_has_marks_for_are_refused(db, roll):
     assert outcome.status == "rejected"
     assert "only for dates with no marks" in outcome.problems[0].message
     assert db.execute("SELECT COUNT(*) FROM summary_counts").fetchone() == (0,)
+
+
+# --- the table of shapes: each shape one row, read by detection, reading, importing and Upload ----------
+
+
+def test_every_shape_row_names_its_label_detection_columns_reader_and_what_it_stores():
+    from dataclasses import fields
+
+    from core.importers import detection
+    from core.importers.headers import LABELS
+    from core.importers.results import ColumnMapping
+    from core.importers.shapes import SHAPES
+
+    mapping_dates = {f.name for f in fields(ColumnMapping) if f.name in ("week_start", "date_from", "date_to")}
+    assert set(SHAPES) == set(SAMPLE_SHAPES.values())  # every shape has a sample export read above
+    for shape_id, shape in SHAPES.items():
+        assert shape.id == shape_id
+        assert shape.label.strip() and shape.described_as.strip(), shape_id
+        assert shape.needs and set(shape.needs) <= set(detection.NEEDS), shape_id
+        assert shape.columns and set(shape.columns) <= set(LABELS), shape_id
+        assert callable(shape.reader), shape_id
+        assert shape.stores in ("marks", "counts", "pupils"), shape_id
+        assert set(shape.given_dates) <= mapping_dates, shape_id
+    assert len({s.tried for s in SHAPES.values()}) == len(SHAPES)  # no two tried at once
+    assert len({s.label for s in SHAPES.values()}) == len(SHAPES)  # the upload screen tells them apart
+
+
+def test_detection_tries_grids_then_marks_then_counts_then_marks_strings_and_the_roll_last():
+    from core.importers import detection
+
+    assert [s.id for s in detection.in_the_order_tried()] == [
+        "weekly_grid", "weekday_grid", "long_marks", "summary_counts", "marks_string", "pupil_roll"]
+
+
+def a_new_shape_row(monkeypatch, **row):
+    """A shape added as one row (reading long marks, tried before every other shape), and
+    the files its reader was given."""
+    from core.importers import shapes
+
+    given = []
+
+    def read_test_marks(body, result):
+        given.append(len(body.cells))
+        shapes.read_long_marks(body, result)
+
+    shape = shapes.Shape("test_marks", "Test register marks", "test marks file (one row per session)",
+                         needs=("upn", "date", "session", "mark"), tried=0,
+                         columns=("upn", "date", "session", "mark"), reader=read_test_marks, stores="marks",
+                         **row)
+    monkeypatch.setitem(shapes.SHAPES, shape.id, shape)
+    return given
+
+
+TEST_MARKS = csv_bytes(f"""
+UPN,Date,Session,Mark
+{A},08/09/2025,AM,/
+{A},08/09/2025,PM,N
+{B},08/09/2025,AM,/
+""")
+
+
+def test_a_new_shape_row_is_detected_read_by_its_reader_and_imported_as_what_it_stores(db, roll, monkeypatch):
+    from core.importers import detect
+
+    given = a_new_shape_row(monkeypatch)
+    found = detect(TEST_MARKS, "test.csv")
+    assert (found.shape, found.mapping.shape) == ("test_marks", "test_marks")
+    assert found.message == "test.csv looks like a test marks file (one row per session)."
+    outcome = import_bytes(db, TEST_MARKS, "test.csv", "officer")
+    assert (outcome.status, outcome.shape, outcome.marks_added) == ("imported", "test_marks", 3)
+    assert given == [3]
+    assert sorted(stored(db)) == sorted([(A, "2025-09-08", "AM", "/", None), (A, "2025-09-08", "PM", "N", None),
+                                         (B, "2025-09-08", "AM", "/", None)])
+
+
+def test_a_new_shape_row_is_named_and_offered_with_its_columns_and_dates_on_the_upload_screen(
+        empty_school, monkeypatch):
+    from core.importers.headers import LABELS
+
+    a_new_shape_row(monkeypatch, given_dates=("week_start",))
+    app = signed_in("officer", "upload")
+    app.file_uploader[0].set_value([("test.csv", TEST_MARKS, "text/csv")]).run()
+    assert not app.exception
+    assert any("Detected: **Test register marks**" in m.value for m in app.markdown)
+    chosen = next(box for box in app.selectbox if box.key and box.key.endswith("_shape"))
+    assert chosen.value == "test_marks" and "Test register marks" in chosen.options
+    assert app.dataframe[0].value["Meaning"].tolist() == [LABELS[m] for m in ("upn", "date", "session", "mark")]
+    assert [d.label for d in app.date_input] == ["Week beginning"]
