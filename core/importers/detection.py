@@ -1,8 +1,9 @@
 """Which shape an export has, decided from what its header and title rows hold.
 
-What each shape needs is its row in `shapes.SHAPES` (the keys of `NEEDS`, here): tried
-in the rows' order, the first shape whose needs are all met is the file's shape. When none fits, the shape that comes closest
-names what is still missing, so the message can say what was found and what is needed.
+Each shape's row in `shapes.SHAPES` says what it needs (keys of `NEEDS`, here) and when
+it is tried: the first shape whose needs are all met is the file's shape. When none fits,
+the shape that comes closest names what is still missing, so the message can say what
+was found and what is needed.
 """
 
 from __future__ import annotations
