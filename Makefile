@@ -31,8 +31,9 @@ demo: install
 	rm -f $(DB) $(DB)-wal $(DB)-shm
 	PASTORAL_DB=$(DB) $(VENV)/bin/pastoral demo
 
-# A worker per core; the browser tests stay together on one worker (they share its servers),
-# every other test goes to whichever worker is free.
+# A worker per core; the browser tests on the shared school stay on one worker (its server
+# starts once), as does each browser module with a school of its own; every other test goes
+# to whichever worker is free.
 test: install
 	$(PY) -m pytest -n $(WORKERS) --dist loadgroup
 
