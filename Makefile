@@ -31,8 +31,9 @@ demo: install
 	rm -f $(DB) $(DB)-wal $(DB)-shm
 	PASTORAL_DB=$(DB) $(VENV)/bin/pastoral demo
 
-# A worker per core; a browser module's tests stay on one worker (its server starts once),
-# every other test goes to whichever worker is free.
+# A worker per core; the browser tests on the shared school stay on one worker (its server
+# starts once), as does each browser module with a school of its own; every other test goes
+# to whichever worker is free.
 test: install
 	$(PY) -m pytest -n $(WORKERS) --dist loadgroup
 
@@ -46,9 +47,10 @@ bench: install
 bench-trust: install
 	$(PY) bench/bench_trust.py
 
-# The property tests (importer fuzzing, the scope reader) with 20 times their usual examples (thousands of files per test).
+# The property tests (importer fuzzing, the scope reader, the tallies) with 60 times the small
+# number of examples the everyday suite tries (thousands of files per test).
 fuzz: install
-	PASTORAL_FUZZ_FACTOR=20 $(PY) -m pytest -q tests/test_import_bad_input.py tests/test_import_properties.py tests/test_scope.py
+	PASTORAL_FUZZ_FACTOR=60 $(PY) -m pytest -q tests/test_import_bad_input.py tests/test_import_properties.py tests/test_scope.py tests/test_tallies.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis

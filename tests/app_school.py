@@ -228,8 +228,29 @@ def empty_school(tmp_path, monkeypatch, quick_hashes) -> Path:
     return the_apps_store(tmp_path / "empty.db", monkeypatch)
 
 
+def _screen_addresses() -> dict[str, str]:
+    """screen id → the address app.py's MENU gives it (read from its source, not run)."""
+    import ast
+
+    tree = ast.parse((ROOT / "app.py").read_text())
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "MENU" for t in node.targets):
+            return {screen: entry[3] for section in ast.literal_eval(node.value).values()
+                    for screen, entry in section.items()}
+    raise AssertionError("app.py has no MENU")
+
+
+SCREEN_ADDRESSES = _screen_addresses()
+
+
 def signed_in(username: str | None, screen: str | None = None, **state) -> AppTest:
-    """The app after its first run, signed in as `username` (None: nobody), on `screen`."""
+    """The app after its first run, signed in as `username` (None: nobody), on `screen`.
+
+    With a screen, the first run opens that screen's address directly (as a bookmarked link
+    does): app.py signs in, registers the role's screens, draws the sidebar and runs the
+    screen, in one run instead of the overview first and the screen after it."""
+    from streamlit.util import calc_hash
+
     app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30)
     if username:
         app.session_state["authentication_status"] = True
@@ -237,9 +258,14 @@ def signed_in(username: str | None, screen: str | None = None, **state) -> AppTe
         app.session_state["pastoral_username"] = username
     for key, value in state.items():
         app.session_state[key] = value
+    if screen:
+        # st.Page names a page by the hash of its address; AppTest has no public way to open
+        # an address before the first run, so the request is set as switch_page would set it.
+        app._page_hash = calc_hash(SCREEN_ADDRESSES[screen])
     app.run()
     if screen:
-        app.switch_page(SCREEN_FILES[screen]).run()
+        assert app._finished_page_script_hash == calc_hash(SCREEN_ADDRESSES[screen]), \
+            f"{username} did not land on {screen}"
     return app
 
 

@@ -57,9 +57,18 @@ def db_path(tmp_path: Path) -> Path:
     return tmp_path / "school.db"
 
 
+@pytest.fixture(scope="session")
+def migrated_store(tmp_path_factory) -> Path:
+    """An empty store with every migration run, made once per test process (each test copies it)."""
+    path = tmp_path_factory.mktemp("template") / "empty.db"
+    store.connect(path).conn.close()
+    return path
+
+
 @pytest.fixture
-def db(db_path: Path):
-    database = store.connect(db_path)
+def db(db_path: Path, migrated_store: Path):
+    """A fresh, fully migrated, empty store for the test: a copy of the session's template."""
+    database = store.connect(copy_store(migrated_store, db_path))
     yield database
     database.conn.close()
 

@@ -104,8 +104,7 @@ def everything_shown(app: AppTest, made: list[bytes]) -> str:
 
 
 def drawn(username: str, screen: str, school_path, **state) -> AppTest:
-    app = signed_in(username, **state)
-    app.switch_page(SCREENS[screen]).run()
+    app = signed_in(username, screen, **state)
     assert not app.exception, [e.value for e in app.exception]
     return app
 

@@ -108,8 +108,7 @@ def pupil_id_of(db_path, surname: str) -> int:
 
 @pytest.mark.parametrize("screen", list(SCREENS))
 def test_names_forms_and_file_names_holding_markup_are_shown_as_text_on_every_screen(hostile_school, screen):
-    app = signed_in("admin", pupil_id=pupil_id_of(hostile_school, SCRIPT))
-    app.switch_page(SCREENS[screen]).run()
+    app = signed_in("admin", screen, pupil_id=pupil_id_of(hostile_school, SCRIPT))
     assert not app.exception, [e.value for e in app.exception]
     for text in markdown_texts(app):
         unescaped = re.sub(r"\\.", "", text)  # what is left once every escaped character is taken out

@@ -77,7 +77,7 @@ def sorted_frame(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.sort_index().astype("int64")
 
 
-SLOW = settings(max_examples=examples(25), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SLOW = settings(max_examples=examples(10), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 SPAN = (calendar.to_day(WEEKDAYS[0]), calendar.to_day(SATURDAY_TRIP + timedelta(weeks=3)))
 
 

@@ -59,7 +59,7 @@ def histories(draw):
     return steps
 
 
-@settings(max_examples=examples(30), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(10), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(histories())
 def test_the_tallies_say_what_the_marks_say_after_any_uploads_and_undos(history):
     with tempfile.TemporaryDirectory() as folder:

@@ -135,11 +135,13 @@ def school_app(tmp_path_factory, name: str, build: Callable[[Path, Path], Any]) 
 
 
 def pytest_collection_modifyitems(items) -> None:
-    """Under xdist's loadgroup, a browser module's tests stay on one worker (its server starts
-    once); every other test is spread one at a time."""
+    """Under xdist's loadgroup, the modules on the shared school (those using `app_server`)
+    go to one worker together, so its server starts once; a module with its own school
+    stays on one worker (its server starts once); every other test is spread one at a time."""
     for item in items:
         if "/browser/" in str(item.path).replace("\\", "/"):
-            item.add_marker(pytest.mark.xdist_group(item.path.stem))
+            shared = "app_server" in getattr(item, "fixturenames", ())
+            item.add_marker(pytest.mark.xdist_group("browser_school" if shared else item.path.stem))
 
 
 @pytest.fixture(scope="session")
