@@ -1,5 +1,5 @@
-"""Importing register exports: read → check codes → match pupils → diff against the store →
-one transaction.
+"""Importing register exports: read → check codes → match pupils → hand the marks to
+core/marks.py (diff against the store, write) → one transaction with the import record.
 
 `import_file` and `import_bytes` are the one way data enters the store. Each file is
 all-or-nothing: any error rejects it whole and nothing is written; warnings are listed
