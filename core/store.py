@@ -437,7 +437,7 @@ MIGRATIONS.append([
     f"INSERT INTO tally_eras (id, boundaries) VALUES (1, '{_era_boundaries_json()}')",
     TALLIES_FILL,
     # No trigger on INSERT (it would slow every import by a third): marks added some other way
-    # make the tallies fall short of the marks, so they go unused (see _tallies_cover).
+    # make the tallies fall short of the marks, so they go unused (see marks._tallies_cover).
     _tally_trigger("marks_tally_delete", "DELETE", _tally_step("OLD", -1)),
     _tally_trigger("marks_tally_update", "UPDATE OF pupil_id, day, code",
                    _tally_step("OLD", -1) + " " + _tally_step("NEW", 1)),
