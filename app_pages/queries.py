@@ -15,6 +15,7 @@ import pandas as pd
 import streamlit as st
 
 from core import auth, calendar, cases, codes, lateness, metrics, patterns, scope, store, triggers
+from core import marks as marks_table
 from core import data_quality as data_quality_lists
 
 Version = tuple
@@ -41,7 +42,7 @@ def settings(path: str, version: Version) -> dict:
 @st.cache_data(show_spinner=False, max_entries=8)
 def mark_span(path: str, version: Version) -> tuple[date, date] | None:
     with store.opened(path) as db:
-        return store.mark_date_range(db)
+        return marks_table.mark_date_range(db)
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
@@ -59,7 +60,7 @@ def triggers_reached(path: str, version: Version, as_of: date) -> pd.DataFrame:
     is cached)."""
     with store.opened(path) as db:
         first_day, last_day = triggers.marks_needed(db, as_of)
-        span = store.mark_date_range(db)
+        span = marks_table.mark_date_range(db)
     read = scope_marks(path, version, first_day, last_day, None)
     with store.opened(path) as db:
         found = triggers.reached_from(db, as_of, read)

@@ -14,7 +14,7 @@ import streamlit as st
 from app_pages import access, formatting, lists, queries, sidebar
 from app_pages.formatting import pupil_name, uk, uk_time, year_label
 from app_pages.guard import friendly_errors
-from core import calendar, cases, codes, families, first_day, importers, letters, store
+from core import calendar, cases, codes, families, first_day, importers, letters, marks, store
 
 DAY_KEY, SESSION_KEY, SHOW_KEY = "t_day", "t_session", "t_show"
 MESSAGE_KEY = "today_message"
@@ -132,9 +132,7 @@ with store.opened(path) as db:
     open_cases = cases.interventions(db, viewer, on_list, status="open") if on_list else pd.DataFrame()
     stages = letters.stages(db, viewer, on_list, since=calendar.academic_year_start(chosen_day)).set_index("pupil_id")
     everyone = store.pupils_frame(db).set_index("id")
-    sibling_marks = dict(db.execute(
-        "SELECT pupil_id, code FROM marks WHERE day = ? AND session = ?",
-        (calendar.to_day(chosen_day), chosen_session)).fetchall())
+    sibling_marks = marks.codes_at_session(db, calendar.to_day(chosen_day), chosen_session)
 if scope is not None:
     sibling_pairs = sibling_pairs[sibling_pairs["sibling_id"].isin(scope)]
 

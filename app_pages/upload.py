@@ -15,6 +15,7 @@ from app_pages import access, queries
 from app_pages.formatting import md, meeting_mode, uk, uk_time
 from app_pages.guard import friendly_errors
 from core import importers, store
+from core import marks as marks_table
 from core.calendar import to_day
 from core.importers.headers import LABELS, header_at
 from core.importers.shapes import SHAPES
@@ -59,7 +60,7 @@ def new_school_days(db, read) -> list[date]:
     days = read.marks["date"].dropna().dt.date.unique()
     if not len(days):
         return []
-    stored = set(store.school_session_days(db, to_day(min(days)), to_day(max(days)))["day"])
+    stored = set(marks_table.school_session_days(db, to_day(min(days)), to_day(max(days)))["day"])
     return sorted(d for d in days if to_day(d) not in stored)
 
 

@@ -22,6 +22,7 @@ import pandas as pd
 import sqlite_utils
 
 from core import calendar, codes, patterns, store, triggers
+from core import marks as marks_table
 from core.importers.values import name_key
 
 TIERS = {
@@ -1200,8 +1201,8 @@ def impact(db, viewer: Viewer, school_days: int, pupil_ids: list[int] | None = N
     actions = interventions(db, viewer, pupil_ids)
     if actions.empty:
         return pd.DataFrame(columns=IMPACT_COLUMNS)
-    span = store.mark_date_range(db)
-    days = (store.school_session_days(db, calendar.to_day(span[0]), calendar.to_day(span[1]))["day"].to_numpy()
+    span = marks_table.mark_date_range(db)
+    days = (marks_table.school_session_days(db, calendar.to_day(span[0]), calendar.to_day(span[1]))["day"].to_numpy()
             if span else np.array([], dtype=np.int64))
     if len(days) == 0:
         return actions.assign(before_pct=np.nan, after_pct=np.nan, change_pts=np.nan, before_possible=0,
@@ -1213,7 +1214,7 @@ def impact(db, viewer: Viewer, school_days: int, pupil_ids: list[int] | None = N
     windows = actions[["id", "pupil_id"]].assign(
         before_first=before_first, opened=opened, after_last=after_last,
         after_days=np.minimum(len(days) - at, school_days))
-    marks = store.load_marks(db, int(before_first.min()), int(after_last.max()),
+    marks = marks_table.load_marks(db, int(before_first.min()), int(after_last.max()),
                              pupil_ids=actions["pupil_id"].unique().tolist())
     category = codes.classify_by_era(marks["code"], codes.era_of(calendar.days_to_dates(marks["day"])))
     marks = marks.assign(possible=category.isin(codes.POSSIBLE_CATEGORIES).to_numpy(),

@@ -15,15 +15,14 @@ marks table through its (day, code) index.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 import sqlite_utils
 
-from core import calendar, codes, metrics, store
-from core.importers import CLOSURE_SHARE, values
+from core import calendar, codes, marks, metrics, store
+from core.importers import values
 
 MISSING_MARKS = "missing_marks"
 UNRESOLVED_N = "unresolved_n"
@@ -63,8 +62,7 @@ def _days(period: metrics.Period) -> tuple[int, int]:
     return calendar.to_day(period.date_from), calendar.to_day(period.as_of)
 
 
-def _marks(db, sql: str, params: tuple) -> pd.DataFrame:
-    rows = db.execute(sql, params).fetchall()
+def _marks(rows: list[tuple]) -> pd.DataFrame:
     frame = pd.DataFrame(rows, columns=["pupil_id", "day", "session", "code"]).astype(
         {"pupil_id": "int64", "day": "int64", "session": "int64"})
     return frame.assign(date=[calendar.from_day(d) for d in frame["day"]],
@@ -77,8 +75,7 @@ def _scope(frame: pd.DataFrame, pupil_ids: list[int] | None, column: str = "pupi
 
 def missing_marks(db: sqlite_utils.Database, period: metrics.Period, pupil_ids: list[int] | None = None) -> pd.DataFrame:
     first, last = _days(period)
-    found = _marks(db, "SELECT pupil_id, day, session, code FROM marks WHERE day BETWEEN ? AND ? AND code = ''",
-                   (first, last))
+    found = _marks(marks.marks_with_code(db, first, last, ""))
     return _scope(found, pupil_ids)[MARK_LIST_COLUMNS]
 
 
@@ -89,9 +86,8 @@ def unresolved_n(db: sqlite_utils.Database, period: metrics.Period, pupil_ids: l
     if school_days is None:
         school_days = int(store.get_settings(db)["unresolved_n_school_days"])
     first, last = _days(period)
-    found = _marks(db, "SELECT pupil_id, day, session, code FROM marks WHERE day BETWEEN ? AND ? AND code = 'N'",
-                   (first, last))
-    held = store.school_session_days(db, first, last)["day"].to_numpy()
+    found = _marks(marks.marks_with_code(db, first, last, "N"))
+    held = marks.school_session_days(db, first, last)["day"].to_numpy()
     age = len(held) - np.searchsorted(held, found["day"].to_numpy(), side="right")
     found = found.assign(school_days_old=age)
     return _scope(found[found["school_days_old"] > school_days], pupil_ids)[MARK_LIST_COLUMNS + ["school_days_old"]]
@@ -100,9 +96,7 @@ def unresolved_n(db: sqlite_utils.Database, period: metrics.Period, pupil_ids: l
 def not_on_roll(db: sqlite_utils.Database, period: metrics.Period, pupil_ids: list[int] | None = None) -> pd.DataFrame:
     """Pupils added from marks whom no roll has listed, with their marks in the period."""
     first, last = _days(period)
-    rows = db.execute(
-        "SELECT p.id, COUNT(m.day) FROM pupils p JOIN marks m ON m.pupil_id = p.id AND m.day BETWEEN ? AND ? "
-        "WHERE p.on_roll = 0 GROUP BY p.id", (first, last)).fetchall()
+    rows = marks.marks_of_pupils_not_on_roll(db, first, last)
     return _scope(pd.DataFrame(rows, columns=["pupil_id", "marks"]), pupil_ids)
 
 
@@ -121,8 +115,7 @@ def leavers_with_marks(db: sqlite_utils.Database, period: metrics.Period,
     if leavers.empty:
         return pd.DataFrame(columns=MARK_LIST_COLUMNS + ["leave_date"])
     left_on = {int(i): calendar.to_day(pd.Timestamp(d).date()) for i, d in zip(leavers["id"], leavers["leave_date"])}
-    found = _marks(db, "SELECT pupil_id, day, session, code FROM marks WHERE day BETWEEN ? AND ? AND pupil_id IN "
-                   "(SELECT value FROM json_each(?))", (first, last, json.dumps(list(left_on))))
+    found = _marks(marks.marks_of_pupils(db, first, last, list(left_on)))
     found = found[found["day"].to_numpy() > found["pupil_id"].map(left_on).to_numpy()]
     found = found.assign(leave_date=found["pupil_id"].map(
         {i: calendar.from_day(d) for i, d in left_on.items()}))
@@ -132,12 +125,11 @@ def leavers_with_marks(db: sqlite_utils.Database, period: metrics.Period,
 def closure_day_marks(db: sqlite_utils.Database, period: metrics.Period,
                       pupil_ids: list[int] | None = None) -> pd.DataFrame:
     """Marks that count as a possible session (present or absent) at a session on which at
-    least `CLOSURE_SHARE` of the other marks — and two or more — are whole-school closures.
+    least `marks.CLOSURE_SHARE` of the other marks — and two or more — are whole-school closures.
     A pupil not yet on roll (`Z`) or not required to attend (`X`) that day is no problem."""
     first, last = _days(period)
     # One pass over the (day, code) index: marks by day and code, AM and PM apart.
-    rows = db.execute("SELECT day, code, SUM(session = 0), SUM(session = 1) FROM marks WHERE day BETWEEN ? AND ? "
-                      "GROUP BY day, code", (first, last)).fetchall()
+    rows = marks.sessions_by_day_and_code(db, first, last)
     tally = pd.DataFrame(rows, columns=["day", "code", 0, 1]).melt(
         id_vars=["day", "code"], var_name="session", value_name="marks")
     not_possible = {c.code for c in codes.CODE_TABLE if c.category == codes.NOT_POSSIBLE}
@@ -146,14 +138,11 @@ def closure_day_marks(db: sqlite_utils.Database, period: metrics.Period,
     sessions = tally.groupby(["day", "session"], as_index=False)[["closed", "open"]].sum()
     others = sessions["open"] - 1  # everyone else: not the mark itself
     flagged = sessions[(sessions["open"] > 0) & (sessions["closed"] >= 2)
-                       & (sessions["closed"] >= CLOSURE_SHARE * (sessions["closed"] + others))]
-    closed = ", ".join("?" * len(codes.SCHOOL_CLOSED_CODES))
+                       & (sessions["closed"] >= marks.CLOSURE_SHARE * (sessions["closed"] + others))]
     if flagged.empty:
         return pd.DataFrame(columns=MARK_LIST_COLUMNS)
-    found = _marks(db, f"SELECT pupil_id, day, session, code FROM marks WHERE (day, session) IN (SELECT "
-                   "json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?)) "
-                   f"AND code NOT IN ({closed}) AND code != ''",
-                   (json.dumps(flagged[["day", "session"]].astype(int).to_numpy().tolist()), *codes.SCHOOL_CLOSED_CODES))
+    found = _marks(marks.open_marks_at_sessions(db, flagged[["day", "session"]].astype(int).to_numpy().tolist(),
+                                                codes.SCHOOL_CLOSED_CODES))
     category = codes.classify_by_era(found["code"], codes.era_of(calendar.days_to_dates(found["day"])))
     found = found[category.isin(codes.POSSIBLE_CATEGORIES).to_numpy()]
     return _scope(found, pupil_ids)[MARK_LIST_COLUMNS]

@@ -22,6 +22,7 @@ import pandas as pd
 import sqlite_utils
 
 from core import auth, calendar, cases, characteristics, codes, store
+from core import marks as marks_table
 from core.importers import values
 
 # Keys shared by more pupils than this (a care home's address, a school's switchboard) suggest nobody.
@@ -219,7 +220,7 @@ def shared_days_off(db: sqlite_utils.Database, period, members: list[int]) -> pd
     if len(members) < 2:
         return pd.DataFrame(columns=SHARED_DAY_COLUMNS)
     first_day, last_day = calendar.to_day(period.date_from), calendar.to_day(period.as_of)
-    marks = store.load_marks(db, first_day, last_day, pupil_ids=members)
+    marks = marks_table.load_marks(db, first_day, last_day, pupil_ids=members)
     category = codes.classify_by_era(marks["code"], codes.era_of(calendar.days_to_dates(marks["day"])))
     marks = marks.assign(possible=category.isin(codes.POSSIBLE_CATEGORIES).to_numpy(),
                          absent=category.isin([codes.AUTHORISED, codes.UNAUTHORISED]).to_numpy())
@@ -231,7 +232,7 @@ def shared_days_off(db: sqlite_utils.Database, period, members: list[int]) -> pd
     together = together[together["children"] >= 2]
     if together.empty:
         return pd.DataFrame(columns=SHARED_DAY_COLUMNS)
-    school_days = store.school_session_days(db, first_day, last_day)["day"].to_numpy()
+    school_days = marks_table.school_session_days(db, first_day, last_day)["day"].to_numpy()
     position = np.searchsorted(school_days, together.index.to_numpy())
     run = np.cumsum(np.diff(position, prepend=position[0] - 2) != 1)
     run_days = pd.Series(run).map(pd.Series(run).value_counts()).to_numpy()

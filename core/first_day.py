@@ -21,6 +21,7 @@ import pandas as pd
 import sqlite_utils
 
 from core import calendar, cases, characteristics, codes, store
+from core import marks as marks_table
 from core.calendar import uk_date
 
 OUTCOMES = {
@@ -69,18 +70,15 @@ def session_label(on: date, session: int) -> str:
 
 def sessions_taken(db: sqlite_utils.Database, on: date) -> list[int]:
     """The sessions of a day whose register has been taken: some pupil has a mark."""
-    rows = db.execute("SELECT DISTINCT session FROM marks WHERE day = ? AND code != '' ORDER BY session",
-                      (calendar.to_day(on),)).fetchall()
-    return [int(r[0]) for r in rows]
+    return marks_table.sessions_marked(db, calendar.to_day(on))
 
 
 def latest_session(db: sqlite_utils.Database) -> tuple[date, int] | None:
     """The newest session with marks: what "this session" means for the calls."""
-    row = db.execute("SELECT day, MAX(session) FROM marks WHERE day = (SELECT MAX(day) FROM marks WHERE code != '') "
-                     "AND code != ''").fetchone()
-    if row is None or row[0] is None:
+    latest = marks_table.latest_marked_session(db)
+    if latest is None:
         return None
-    return calendar.from_day(row[0]), int(row[1])
+    return calendar.from_day(latest[0]), latest[1]
 
 
 def priority_reasons(pupils: pd.DataFrame) -> pd.Series:
@@ -101,18 +99,13 @@ def call_list(db: sqlite_utils.Database, on: date, session: int, pupil_ids: list
     call, then by form and name."""
     day = calendar.to_day(on)
     iso = on.isoformat()
-    rows = db.execute(
-        "SELECT p.id, p.form, m.code FROM pupils p LEFT JOIN marks m ON m.pupil_id = p.id AND m.day = ? "
-        "AND m.session = ? WHERE m.pupil_id IS NOT NULL OR (p.on_roll = 1 AND (p.entry_date IS NULL OR "
-        "p.entry_date = '' OR p.entry_date <= ?) AND (p.leave_date IS NULL OR p.leave_date = '' OR p.leave_date >= ?))",
-        (day, session, iso, iso)).fetchall()
+    rows = marks_table.session_register(db, day, session, iso)
     marks = pd.DataFrame(rows, columns=["pupil_id", "form", "code"])
     marks = marks.assign(code=marks["code"].fillna(NO_MARK).astype(str))
     if pupil_ids is not None:
         marks = marks[marks["pupil_id"].isin(pupil_ids)]
     marked = marks["code"] != NO_MARK
-    taken = bool(db.execute("SELECT 1 FROM marks WHERE day = ? AND session = ? AND code != '' LIMIT 1",
-                            (day, session)).fetchone())
+    taken = marks_table.session_taken(db, day, session)
     form_taken = marked.groupby(marks["form"]).transform("any")
     not_taken = marks[~form_taken & ~marked]
     registers = (not_taken.groupby("form", as_index=False).size().rename(columns={"size": "pupils"})

@@ -8,13 +8,13 @@ weeks with no week off between them.
 
 from __future__ import annotations
 
-import json
 
 import numpy as np
 import pandas as pd
 import sqlite_utils
 
 from core import calendar, codes, metrics, store
+from core import marks as marks_table
 
 BEFORE_CLOSE, AFTER_CLOSE = "L", "U"
 LATE_CODES = (BEFORE_CLOSE, AFTER_CLOSE)
@@ -36,13 +36,8 @@ def late_marks(db: sqlite_utils.Database, period: metrics.Period, pupil_ids: lis
 
     `+day` keeps SQLite off the (day, code) index: through it, it would look up every mark
     of the period for its minutes late (1 s for a year); a straight scan takes 0.07 s."""
-    sql = ("SELECT pupil_id, day, session, code, minutes_late FROM marks WHERE +day BETWEEN ? AND ? "
-           f"AND code IN ({', '.join('?' * len(LATE_CODES))})")
-    params: list = [calendar.to_day(period.date_from), calendar.to_day(period.as_of), *LATE_CODES]
-    if pupil_ids is not None:
-        sql += " AND pupil_id IN (SELECT value FROM json_each(?))"
-        params.append(json.dumps([int(p) for p in pupil_ids]))
-    rows = db.execute(sql, params).fetchall()
+    rows = marks_table.marks_with_codes(db, calendar.to_day(period.date_from), calendar.to_day(period.as_of), LATE_CODES,
+                                  pupil_ids)
     return pd.DataFrame(rows, columns=["pupil_id", "day", "session", "code", "minutes_late"]).astype(
         {"pupil_id": "int64", "day": "int64", "session": "int64", "minutes_late": "Int64"})
 
@@ -117,7 +112,7 @@ def persistent_late(db: sqlite_utils.Database, period: metrics.Period, pupil_ids
     if marks.empty:
         return pd.DataFrame(columns=PERSISTENT_COLUMNS)
     first, last = calendar.to_day(period.date_from), calendar.to_day(period.as_of)
-    terms = half_terms(store.school_session_days(db, first, last)["day"].to_numpy())
+    terms = half_terms(marks_table.school_session_days(db, first, last)["day"].to_numpy())
     at = np.searchsorted(terms["first_day"].to_numpy(), marks["day"].to_numpy(), side="right") - 1
     marks = marks.assign(half_term=terms["half_term"].to_numpy()[np.maximum(at, 0)])
     tally = _tally(marks, ["pupil_id", "half_term"])

@@ -19,7 +19,7 @@ from typing import Any
 import pandas as pd
 import sqlite_utils
 
-from core import calendar, cases, metrics, patterns, store, triggers
+from core import calendar, cases, marks, metrics, patterns, store, triggers
 from core.calendar import uk_date
 
 TRIGGER = "trigger"
@@ -120,7 +120,7 @@ def agenda(db: sqlite_utils.Database, viewer: cases.Viewer, meeting_on: date, pu
            scopes: list[str] | None = None) -> Agenda:
     """The agenda for a meeting on `meeting_on`, over the given pupils (None: everyone)."""
     since, since_reason = agenda_since(db, meeting_on, scopes)
-    span = store.mark_date_range(db)
+    span = marks.mark_date_range(db)
     if span is None or span[0] > meeting_on:
         return Agenda(meeting_on, None, since, since_reason, pd.DataFrame(columns=ITEM_COLUMNS),
                       pd.DataFrame(columns=PUPIL_COLUMNS))

@@ -15,6 +15,7 @@ import pandas as pd
 import sqlite_utils
 
 from core import calendar, characteristics, codes, store, thresholds
+from core import marks as marks_table
 
 PUPIL_FIGURE_COLUMNS = [
     "possible_sessions", "attendance_sessions", "authorised_sessions", "unauthorised_sessions",
@@ -84,7 +85,7 @@ class Period:
 def default_period(db: sqlite_utils.Database, as_of: date | None = None, date_from: date | None = None) -> Period | None:
     """`as_of` defaults to the last date with marks; `date_from` to 1 September of its academic year."""
     if as_of is None:
-        span = store.mark_date_range(db)
+        span = marks_table.mark_date_range(db)
         if span is None:
             return None
         as_of = span[1]
@@ -129,7 +130,7 @@ def pupil_figures(db: sqlite_utils.Database, period: Period) -> pd.DataFrame:
     Pupils with no possible session are included (their missing marks still count
     against the data); filter on `possible_sessions > 0` for lists of pupils.
     """
-    tally = store.tally_marks(db, calendar.to_day(period.date_from), calendar.to_day(period.as_of))
+    tally = marks_table.tally_marks(db, calendar.to_day(period.date_from), calendar.to_day(period.as_of))
     counts = session_counts(tally)
     pupils = store.pupils_frame(db).set_index("id")
     settings = store.get_settings(db)

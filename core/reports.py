@@ -38,7 +38,7 @@ from fpdf.fonts import FontFace
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
-from core import calendar, cases, codes, meetings, metrics, patterns, privacy, store, triggers
+from core import calendar, cases, codes, marks, meetings, metrics, patterns, privacy, store, triggers
 from core.calendar import uk_date, uk_dates_in
 
 LONDON = calendar.LONDON
@@ -576,10 +576,10 @@ def statistics_table(statistics: pd.DataFrame, measures: tuple[str, ...] = ("att
 
 
 def half_terms_so_far(db: sqlite_utils.Database) -> list[calendar.HalfTerm]:
-    span = store.mark_date_range(db)
+    span = marks.mark_date_range(db)
     if span is None:
         return []
-    days = store.school_session_days(db, calendar.to_day(span[0]), calendar.to_day(span[1]))["day"].to_numpy()
+    days = marks.school_session_days(db, calendar.to_day(span[0]), calendar.to_day(span[1]))["day"].to_numpy()
     return calendar.half_terms(days)
 
 

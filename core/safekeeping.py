@@ -16,7 +16,7 @@ from pathlib import Path
 
 import sqlite_utils
 
-from core import store
+from core import marks, store
 
 # Tables holding a pupil's records, children before parents so foreign keys hold, each
 # with how its rows name the pupil ({ids}: the pupils being removed).
@@ -111,7 +111,7 @@ def purge_leavers(db: sqlite_utils.Database, today: date, username: str, dry_run
     """
     removed: dict[str, int] = {}
     scope = "SELECT value FROM json_each(?)"
-    with store.transaction(db) as conn, store.tallies_kept_in_bulk(conn):  # purged with the pupils' marks
+    with store.transaction(db) as conn, marks.tallies_kept_in_bulk(conn):  # purged with the pupils' marks
         ids = json.dumps(leavers_due_for_purge(db, today))
         for table, rows in PUPIL_RECORDS.items():
             removed[table] = conn.execute(f"DELETE FROM {table} WHERE {rows.format(ids=scope)}",

@@ -16,16 +16,15 @@ a small scope (one pupil, a form) is read whole. Nothing here loops over marks i
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import pandas as pd
 import sqlite_utils
 
-from core import calendar, codes, store
+from core import calendar, codes
+from core import marks as marks_table
 
 # Codes that are a present mark in every code era and say nothing more: the bulk of the
 # store, which per-pupil views count without reading (everything else is read mark by mark).
@@ -206,15 +205,10 @@ def read_scope(db: sqlite_utils.Database, first_day: int, last_day: int, pupil_i
     held = sessions[whole_school].groupby("day").size()
     days_held, counts_held = held.index.to_numpy(dtype=np.int64), held.to_numpy(dtype=np.int64)
 
-    read = [_read_not_plain(db, first_day, last_day, pupil_ids)]
+    read = [marks_table.marks_other_than(db, first_day, last_day, pupil_ids, PLAIN_PRESENT, LATE_ARRIVALS)]
     partial = sessions.loc[~whole_school, ["day", "session"]]
-    plain, plain_params = codes_sql("plain", PLAIN_PRESENT)
-    if len(partial):
-        read.append(_read_rows(db,
-            "SELECT pupil_id, day, session, code, minutes_late FROM marks "
-            "WHERE (day, session) IN (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') "
-            f"FROM json_each(:partial)) AND code IN {plain}",  # few marks: the scope is applied below
-            {"partial": json.dumps(partial.to_numpy().tolist()), **plain_params}))
+    if len(partial):  # few marks: the scope is applied below
+        read.append(marks_table.marks_with_codes_at_sessions(db, partial.to_numpy().tolist(), PLAIN_PRESENT))
     marks = _marks_frame(read, sessions[whole_school], spans["pupil_id"])
 
     held_before = np.concatenate([[0], np.cumsum(counts_held)])
@@ -226,10 +220,8 @@ def read_scope(db: sqlite_utils.Database, first_day: int, last_day: int, pupil_i
 
     incomplete = spans["pupil_id"][~complete].tolist()
     if incomplete:
-        in_scope, scope_params = scope_sql(incomplete)
-        read.append(_read_rows(db,
-            "SELECT pupil_id, day, session, code, minutes_late FROM marks WHERE +day BETWEEN :first AND :last "
-            f"AND code IN {plain}{in_scope}", {"first": first_day, "last": last_day, **plain_params, **scope_params}))
+        read.append(marks_table.rows_frame(
+            marks_table.marks_with_codes(db, first_day, last_day, PLAIN_PRESENT, incomplete), marks_table.MARK_DTYPES))
         marks = _marks_frame(read, sessions[whole_school], spans["pupil_id"])
     return ScopeMarks(marks, pupils, days_held, counts_held)
 
@@ -239,89 +231,25 @@ def _spans(db: sqlite_utils.Database, first_day: int, last_day: int, pupil_ids: 
     """pupil_id, marks, first, last: each pupil's marks in the range and their first and last
     day. The marks are counted from a scan of the narrow index (`+day` keeps SQLite on it)
     unless given or the yearly tallies can say; first and last day by a key probe each."""
-    params = {"first": first_day, "last": last_day}
-
-    def probes(pupil: str) -> str:
-        return (f"(SELECT MIN(day) FROM marks m WHERE m.pupil_id = {pupil} AND m.day BETWEEN :first AND :last), "
-                f"(SELECT MAX(day) FROM marks m WHERE m.pupil_id = {pupil} AND m.day BETWEEN :first AND :last)")
-
     if marks_per_pupil is None:
-        marks_per_pupil = store.marks_per_pupil(db, first_day, last_day)
+        marks_per_pupil = marks_table.marks_per_pupil(db, first_day, last_day)
     if marks_per_pupil is None:
-        in_scope, scope_params = scope_sql(pupil_ids)
-        rows = db.execute(
-            f"SELECT p.pupil_id, p.marks, {probes('p.pupil_id')} FROM (SELECT pupil_id, COUNT(*) AS marks FROM marks "
-            f"WHERE +day BETWEEN :first AND :last{in_scope} GROUP BY pupil_id) p", {**params, **scope_params}).fetchall()
-        return store.rows_frame(rows, {"pupil_id": "int64", "marks": "int64", "first": "int64", "last": "int64"})
+        return marks_table.counted_spans(db, first_day, last_day, pupil_ids)
     counts = marks_per_pupil[marks_per_pupil > 0]
     if pupil_ids is not None:
         counts = counts[counts.index.isin(pupil_ids)]
-    rows = db.execute(f"SELECT p.value, {probes('p.value')} FROM json_each(:pupils) p",
-                      {**params, "pupils": json.dumps([int(i) for i in counts.index])}).fetchall()
-    spans = store.rows_frame(rows, {"pupil_id": "int64", "first": "int64", "last": "int64"})
+    spans = marks_table.first_and_last_days(db, first_day, last_day, counts.index)
     return spans.assign(marks=counts.reindex(spans["pupil_id"]).to_numpy(dtype=np.int64))[
         ["pupil_id", "marks", "first", "last"]]
 
 
 def _read_whole(db: sqlite_utils.Database, first_day: int, last_day: int, pupil_ids: list[int]) -> ScopeMarks:
     """Every mark of a few pupils, each pupil incomplete (nothing is inferred)."""
-    in_scope, scope_params = scope_sql(pupil_ids)
-    marks = classified(_read_rows(db,
-        "SELECT pupil_id, day, session, code, minutes_late FROM marks "
-        f"WHERE day BETWEEN :first AND :last{in_scope}", {"first": first_day, "last": last_day, **scope_params}))
+    marks = classified(marks_table.load_marks(db, first_day, last_day, pupil_ids))
     present = np.unique(marks["pupil_id"].to_numpy())
     pupils = pd.DataFrame({"pupil_id": present, "complete": False, "lo": 0, "hi": 0})
     return ScopeMarks(marks.assign(whole_school=False), pupils, np.array([], dtype=np.int64),
                       np.array([], dtype=np.int64))
-
-
-MARK_DTYPES = {"pupil_id": "int64", "day": "int64", "session": "int64", "code": "object", "minutes_late": "Int64"}
-_DAY_BITS = 20  # a read's marks packed as (pupil << 20) | (days since the read's first day << 1) | session
-
-
-def _read_rows(db: sqlite_utils.Database, sql: str, params: dict) -> pd.DataFrame:
-    return store.rows_frame(db.execute(sql, params).fetchall(), MARK_DTYPES)
-
-
-def _read_not_plain(db: sqlite_utils.Database, first_day: int, last_day: int,
-                    pupil_ids: list[int] | None) -> pd.DataFrame:
-    """Every mark other than a plain present one, from the (pupil_id, code, day) index: one
-    range of codes at a time, each pupil's range found by a probe, handed over packed in two
-    JSON arrays (far fewer Python objects than a row each). Minutes late are read (from the
-    table) only for late arrivals, which come first."""
-    if pupil_ids is None:
-        pupils, params = "SELECT id FROM pupils", {}
-    else:
-        pupils, params = "SELECT value FROM json_each(:pupils)", {"pupils": json.dumps([int(p) for p in pupil_ids])}
-    params.update({"first": first_day, "last": last_day})
-    bounds = [None, *PLAIN_PRESENT, None]  # codes between two plain present codes, in index order
-    ranges = []
-    for i, (low, high) in enumerate(zip(bounds, bounds[1:])):
-        conditions = []
-        if low is not None:
-            conditions.append(f"code > :low{i}")
-            params[f"low{i}"] = low
-        if high is not None:
-            conditions.append(f"code < :high{i}")
-            params[f"high{i}"] = high
-        ranges.append(
-            "SELECT pupil_id, day, session, code FROM marks INDEXED BY marks_pupil_code "
-            f"WHERE pupil_id IN ({pupils}) AND {' AND '.join(conditions)} AND +day BETWEEN :first AND :last")
-    keys, texts = db.execute(
-        f"SELECT json_group_array((pupil_id << {_DAY_BITS}) | ((day - :first) << 1) | session), "
-        f"json_group_array(code) FROM ({' UNION ALL '.join(ranges)})", params).fetchone()
-    keys = np.array(json.loads(keys), dtype=np.int64)
-    others = pd.DataFrame({
-        "pupil_id": keys >> _DAY_BITS, "day": ((keys & ((1 << _DAY_BITS) - 1)) >> 1) + first_day, "session": keys & 1,
-        "code": np.array(json.loads(texts), dtype=object),
-        "minutes_late": pd.arrays.IntegerArray(np.zeros(len(keys), dtype=np.int64), np.ones(len(keys), dtype=bool)),
-    })
-    late, late_params = codes_sql("late", LATE_ARRIVALS)
-    lates = _read_rows(db,
-        "SELECT pupil_id, day, session, code, minutes_late FROM marks INDEXED BY marks_pupil_code "
-        f"WHERE pupil_id IN ({pupils}) AND code IN {late} AND +day BETWEEN :first AND :last "
-        "AND minutes_late IS NOT NULL", {**params, **late_params})
-    return pd.concat([lates, others], ignore_index=True)
 
 
 def _marks_frame(read: list[pd.DataFrame], whole_school_sessions: pd.DataFrame, pupil_ids: pd.Series) -> pd.DataFrame:
@@ -350,22 +278,12 @@ def sessions_held(db: sqlite_utils.Database, first_day: int, last_day: int) -> p
     before it, whether it had an AM and a PM session, then the sample's marks by key. (How
     sessions are told apart changes only how fast a scope is read, never what it holds.)
     """
-    params = {"first": first_day, "last": last_day}
-    held = db.execute(
-        "WITH RECURSIVE days(day) AS (SELECT MIN(day) FROM marks WHERE day >= :first "
-        "UNION ALL SELECT (SELECT MIN(day) FROM marks WHERE day > days.day) FROM days WHERE days.day < :last) "
-        "SELECT day, EXISTS (SELECT 1 FROM marks m WHERE m.day = days.day AND m.session = 0), "
-        "EXISTS (SELECT 1 FROM marks m WHERE m.day = days.day AND m.session = 1) FROM days WHERE day <= :last",
-        params).fetchall()
+    days = marks_table.days_with_sessions(db, first_day, last_day)
     pupils = [row[0] for row in db.execute("SELECT id FROM pupils ORDER BY id").fetchall()]
     sample = pupils[::max(1, len(pupils) // SAMPLE_PUPILS)]
-    counted = db.execute(
-        "SELECT day, session, COUNT(*) FROM marks WHERE pupil_id IN (SELECT value FROM json_each(:sample)) "
-        "AND day BETWEEN :first AND :last GROUP BY day, session", {**params, "sample": json.dumps(sample)}).fetchall()
-    days = store.rows_frame(held, {"day": "int64", 0: "int64", 1: "int64"})
     sessions = days.melt(id_vars="day", var_name="session", value_name="held").astype("int64")
     sessions = sessions[sessions["held"] > 0].drop(columns="held")
-    counts = store.rows_frame(counted, {"day": "int64", "session": "int64", "marks": "int64"})
+    counts = marks_table.marks_per_session(db, first_day, last_day, sample)
     sessions = sessions.merge(counts, on=["day", "session"], how="left").fillna({"marks": 0}).astype("int64")
     return sessions.sort_values(["day", "session"], ignore_index=True)
 
@@ -384,18 +302,3 @@ def classified(marks: pd.DataFrame) -> pd.DataFrame:
     code = marks["code"].to_numpy(dtype=object)
     category = codes.classify_by_era(pd.Series(code, copy=False), eras).cat.codes.to_numpy()
     return marks.assign(code=code, category=CATEGORY_NAMES[category])
-
-
-def scope_sql(pupil_ids: list[int] | None) -> tuple[str, dict[str, Any]]:
-    """A condition restricting marks to a scope's pupils (none when the scope is everyone),
-    and its named parameter."""
-    if pupil_ids is None:
-        return "", {}
-    pupils = json.dumps([int(p) for p in pupil_ids])
-    return " AND pupil_id IN (SELECT value FROM json_each(:pupils))", {"pupils": pupils}
-
-
-def codes_sql(name: str, code_list: tuple[str, ...]) -> tuple[str, dict[str, Any]]:
-    """Named placeholders for a list of codes, e.g. "(:plain0, :plain1)", and their parameters."""
-    params = {f"{name}{i}": code for i, code in enumerate(code_list)}
-    return "(" + ", ".join(f":{key}" for key in params) + ")", params

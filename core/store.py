@@ -1,10 +1,10 @@
-"""The SQLite store: schema migrations, settings, audit, and fast access to marks.
+"""The SQLite store: connections, transactions, schema migrations, settings, audit, pupils.
 
 One short-lived connection per operation, never shared across threads or reruns. Every
 connection has WAL, foreign keys and a busy timeout. Writes happen inside `transaction`,
 which takes the write lock up front (BEGIN IMMEDIATE) so two writers queue rather than
-deadlock. sqlite-utils serves the schema and the small tables; marks go in as compact
-integer-keyed rows through one `executemany` (DESIGN.md, "Store").
+deadlock. sqlite-utils serves the schema and the small tables; the marks table, and the
+yearly tallies kept with it, are read and written by core/marks.py (DESIGN.md, "Store").
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 import sqlite_utils
 
@@ -438,7 +437,7 @@ MIGRATIONS.append([
     f"INSERT INTO tally_eras (id, boundaries) VALUES (1, '{_era_boundaries_json()}')",
     TALLIES_FILL,
     # No trigger on INSERT (it would slow every import by a third): marks added some other way
-    # make the tallies fall short of the marks, so they go unused (see _tallies_cover).
+    # make the tallies fall short of the marks, so they go unused (see marks._tallies_cover).
     _tally_trigger("marks_tally_delete", "DELETE", _tally_step("OLD", -1)),
     _tally_trigger("marks_tally_update", "UPDATE OF pupil_id, day, code",
                    _tally_step("OLD", -1) + " " + _tally_step("NEW", 1)),
@@ -710,18 +709,6 @@ def pupils_frame(db: sqlite_utils.Database, contacts: bool = False) -> pd.DataFr
     return frame.astype({"id": "int64", "nc_year": "Int64"})
 
 
-def mark_date_range(db: sqlite_utils.Database) -> tuple[date, date] | None:
-    """First and last dates with marks in the store, or None when it has none."""
-    # Two queries: SQLite answers a lone MIN or MAX from the end of an index, but both at once by a scan.
-    low = db.execute("SELECT MIN(day) FROM marks").fetchone()[0]
-    high = db.execute("SELECT MAX(day) FROM marks").fetchone()[0]
-    if low is None:
-        return None
-    from core.calendar import from_day
-
-    return from_day(low), from_day(high)
-
-
 def last_import_id(db: sqlite_utils.Database) -> int:
     """Key for caches: changes whenever the stored data changes."""
     row = db.execute("SELECT MAX(id) FROM imports").fetchone()
@@ -729,182 +716,13 @@ def last_import_id(db: sqlite_utils.Database) -> int:
     return (row[0] or 0) * 1000 + undone[0]
 
 
-def _era_sql(first_day: int, last_day: int) -> str:
-    """SQL giving the code era of `day` (see codes.era_boundaries): a constant when the
-    range lies within one era, as almost every range does."""
-    from core.calendar import to_day
-
-    edges = [to_day(edge) for edge in codes.era_boundaries()]
-    first_era = sum(edge <= first_day for edge in edges)
-    if first_era == sum(edge <= last_day for edge in edges):
-        return str(first_era)
-    whens = " ".join(f"WHEN day < {edge} THEN {i}" for i, edge in enumerate(edges))
-    return f"CASE {whens} ELSE {len(edges)} END"
-
-
-def rows_frame(rows: list[tuple], columns: dict[str, str]) -> pd.DataFrame:
-    """Rows fetched from SQLite as a DataFrame, built column by column (several times faster
-    than from the tuples). `columns` maps each column to its dtype: "int64", "Int64" (may be
-    NULL), "object" (text kept as Python strings) or any pandas dtype."""
-    values = list(zip(*rows)) if rows else [()] * len(columns)
-    frame = {}
-    for (name, dtype), column in zip(columns.items(), values):
-        if dtype == "int64":
-            frame[name] = np.array(column, dtype=np.int64)
-        elif dtype == "Int64":
-            frame[name] = pd.array(np.array(column, dtype=np.float64), dtype="Int64")
-        elif dtype == "object":
-            frame[name] = np.array(column, dtype=object)
+def as_rows(frame: pd.DataFrame, columns: list[str]):
+    """Rows for executemany, with NA as NULL and numbers as Python ints (column-wise, fast)."""
+    values = []
+    for name in columns:
+        column = frame[name]
+        if column.isna().any():
+            values.append(column.astype(object).where(column.notna(), None).tolist())
         else:
-            frame[name] = pd.Series(np.array(column, dtype=object), dtype=dtype).array
-    return pd.DataFrame(frame)
-
-
-# --- yearly tallies, kept with the marks -------------------------------------------------
-
-
-@contextmanager
-def tallies_kept_in_bulk(conn: sqlite3.Connection) -> Iterator[None]:
-    """Inside a write transaction: the marks' triggers leave the tallies alone while the
-    writer keeps them itself (add_to_tallies, refresh_tallies), a row at a time being far
-    slower for a year's marks. Should the transaction fail, it rolls back with it."""
-    conn.execute("UPDATE tally_eras SET bulk = 1 WHERE id = 1")
-    yield
-    conn.execute("UPDATE tally_eras SET bulk = 0 WHERE id = 1")
-
-
-def add_to_tallies(conn: sqlite3.Connection, changes: pd.DataFrame) -> None:
-    """Keep the yearly tallies with the marks: `changes` (pupil_id, day, code, sessions) gives
-    +1 for each mark stored and -1 for each removed (a corrected mark is both). Call inside
-    the write's transaction."""
-    if changes.empty:
-        return
-    days = changes["day"].to_numpy(dtype=np.int64)
-    dates = days.astype("datetime64[D]")
-    years = dates.astype("datetime64[Y]").astype(np.int64) + 1970
-    months = dates.astype("datetime64[M]").astype(np.int64) % 12 + 1
-    edges = np.array([edge.toordinal() - date(1970, 1, 1).toordinal() for edge in codes.era_boundaries()])
-    summed = changes.assign(year=years - (months < 9), era=np.searchsorted(edges, days, side="right")) \
-        .groupby(["pupil_id", "year", "era", "code"], as_index=False)["sessions"].sum()
-    summed = summed[summed["sessions"] != 0]
-    conn.executemany(
-        "INSERT INTO pupil_year_tallies (pupil_id, year, era, code, sessions) VALUES (?, ?, ?, ?, ?) "
-        "ON CONFLICT (pupil_id, year, era, code) DO UPDATE SET sessions = sessions + excluded.sessions",
-        zip(*(summed[c].tolist() for c in ("pupil_id", "year", "era", "code", "sessions"))))
-    conn.execute("DELETE FROM pupil_year_tallies WHERE sessions = 0 AND pupil_id IN (SELECT value FROM json_each(?))",
-                 (json.dumps(np.unique(summed["pupil_id"].to_numpy()).tolist()),))
-
-
-def refresh_tallies(conn: sqlite3.Connection, pupil_ids) -> None:
-    """Count these pupils' yearly tallies again from their marks (after an undo or a purge)."""
-    pupils = json.dumps(sorted({int(p) for p in pupil_ids}))
-    conn.execute("DELETE FROM pupil_year_tallies WHERE pupil_id IN (SELECT value FROM json_each(?))", (pupils,))
-    conn.execute(
-        f"INSERT INTO pupil_year_tallies (pupil_id, year, era, code, sessions) "
-        f"SELECT pupil_id, {_academic_year_sql()}, {_era_case_sql()}, code, COUNT(*) FROM marks "
-        "WHERE pupil_id IN (SELECT value FROM json_each(?)) GROUP BY 1, 2, 3, 4", (pupils,))
-
-
-def _tallies_cover(db: sqlite_utils.Database, first_day: int, last_day: int) -> bool:
-    """Whether the yearly tallies give the range's figures: they are kept (they add up to every
-    stored mark, and were counted in today's code eras), and the range cuts no academic year's
-    stored marks short (none in its first year before it starts, none in its last after it ends)."""
-    from core.calendar import academic_year_end, academic_year_start, from_day, to_day
-
-    era_row = db.execute("SELECT boundaries FROM tally_eras WHERE id = 1").fetchone()
-    if era_row is None or era_row[0] != _era_boundaries_json():
-        return False
-    before = (to_day(academic_year_start(from_day(first_day))), first_day - 1)
-    after = (last_day + 1, to_day(academic_year_end(from_day(last_day))))
-    for low, high in (before, after):
-        if low <= high and db.execute("SELECT 1 FROM marks WHERE day BETWEEN ? AND ? LIMIT 1", (low, high)).fetchone():
-            return False
-    marks = db.execute("SELECT COUNT(*) FROM marks").fetchone()[0]  # counted from the index's pages, not row by row
-    return db.execute("SELECT COALESCE(SUM(sessions), 0) FROM pupil_year_tallies").fetchone()[0] == marks
-
-
-def marks_per_pupil(db: sqlite_utils.Database, first_day: int, last_day: int) -> pd.Series | None:
-    """How many marks each pupil has between two day numbers, from the yearly tallies (None
-    when they cannot say: see `tally_marks`)."""
-    if not _tallies_cover(db, first_day, last_day):
-        return None
-    from core.calendar import academic_year, from_day
-
-    rows = db.execute("SELECT pupil_id, SUM(sessions) FROM pupil_year_tallies WHERE year BETWEEN ? AND ? "
-                      "GROUP BY pupil_id", (academic_year(from_day(first_day)), academic_year(from_day(last_day)))).fetchall()
-    counts = rows_frame(rows, {"pupil_id": "int64", "marks": "int64"})
-    return pd.Series(counts["marks"].to_numpy(), index=counts["pupil_id"].to_numpy())
-
-
-def tally_marks(db: sqlite_utils.Database, first_day: int, last_day: int) -> pd.DataFrame:
-    """Sessions per pupil per code per code era, between two day numbers inclusive.
-
-    Whole academic years (to date) come from the yearly tallies kept with the marks: a few
-    rows a pupil. Any other range is counted from the marks:
-
-    `+day` keeps SQLite off the day index and on the covering (pupil_id, code, day) index,
-    which gives the groups in order with no sorting: ~0.06 s for 780,000 marks. When the
-    range holds every stored mark (the usual year to date) the days are not even compared.
-    The groups come back packed in JSON arrays, far fewer Python objects than a row each
-    (a trust's store has half a million groups).
-    """
-    if _tallies_cover(db, first_day, last_day):
-        from core.calendar import academic_year, from_day
-
-        # In primary-key order (pupil, year, era, code): no sorting for a single year.
-        groups = ("SELECT pupil_id, code, era, SUM(sessions) AS n FROM pupil_year_tallies "
-                  "WHERE year BETWEEN :first_year AND :last_year GROUP BY pupil_id, era, code")
-        params = {"first_year": academic_year(from_day(first_day)), "last_year": academic_year(from_day(last_day))}
-    else:
-        era = _era_sql(first_day, last_day)
-        group_by = "pupil_id, code" if era.isdigit() else "pupil_id, code, era"
-        stored_first = db.execute("SELECT MIN(day) FROM marks").fetchone()[0]
-        stored_last = db.execute("SELECT MAX(day) FROM marks").fetchone()[0]
-        days = "" if stored_first is not None and first_day <= stored_first and stored_last <= last_day else \
-            "WHERE +day BETWEEN :first AND :last "
-        groups = f"SELECT pupil_id, code, {era} AS era, COUNT(*) AS n FROM marks {days}GROUP BY {group_by}"
-        params = {"first": first_day, "last": last_day}
-    pupils, codes_, eras, sessions = db.execute(
-        "SELECT json_group_array(pupil_id), json_group_array(code), json_group_array(era), json_group_array(n) "
-        f"FROM ({groups})", params).fetchone()
-    columns = [json.loads(pupils), json.loads(codes_), json.loads(eras), json.loads(sessions)]
-    return pd.DataFrame({
-        "pupil_id": np.array(columns[0], dtype=np.int64),
-        "code": np.array(columns[1], dtype=object),
-        "era": np.array(columns[2], dtype=np.int64),
-        "sessions": np.array(columns[3], dtype=np.int64),
-    })
-
-
-def load_marks(
-    db: sqlite_utils.Database, first_day: int, last_day: int, pupil_ids: list[int] | None = None
-) -> pd.DataFrame:
-    """Every stored session between two day numbers: pupil_id, day, session, code, minutes_late."""
-    sql = "SELECT pupil_id, day, session, code, minutes_late FROM marks WHERE day BETWEEN ? AND ?"
-    params: list[Any] = [first_day, last_day]
-    if pupil_ids is not None:
-        sql += " AND pupil_id IN (SELECT value FROM json_each(?))"
-        params.append(json.dumps([int(p) for p in pupil_ids]))
-    rows = db.execute(sql, params).fetchall()
-    return rows_frame(rows, {"pupil_id": "int64", "day": "int64", "session": "int64", "code": "object",
-                             "minutes_late": "Int64"})
-
-
-def school_session_days(db: sqlite_utils.Database, first_day: int, last_day: int) -> pd.DataFrame:
-    """Day numbers on which the school held a session: some mark that is not a closure.
-
-    A day on which every mark is a whole-school closure (`#`, `Y4`) held no session.
-    Both steps read only the (day, code) index, by probes: each day with marks is found
-    from the one before it (a skip over the index, not a scan of its marks), then one
-    probe for a mark that is not a closure.
-    """
-    closed = ", ".join("?" for _ in codes.SCHOOL_CLOSED_CODES)
-    rows = db.execute(
-        "WITH RECURSIVE days(day) AS ("
-        "SELECT MIN(day) FROM marks WHERE day >= ? "
-        "UNION ALL SELECT (SELECT MIN(day) FROM marks WHERE day > days.day) FROM days WHERE days.day < ?) "
-        "SELECT day FROM days WHERE day <= ? AND EXISTS "
-        f"(SELECT 1 FROM marks m WHERE m.day = days.day AND m.code NOT IN ({closed})) ORDER BY day",
-        (first_day, last_day, last_day, *codes.SCHOOL_CLOSED_CODES),
-    ).fetchall()
-    return pd.DataFrame(rows, columns=["day"]).astype("int64")
+            values.append(column.tolist())
+    return zip(*values)

@@ -17,6 +17,7 @@ import pandas as pd
 import sqlite_utils
 
 from core import calendar, codes, scope, store
+from core import marks as marks_table
 
 UNAUTHORISED_10_DAYS = "unauthorised_10_days"
 UNAUTHORISED_20_DAYS = "unauthorised_20_days"
@@ -74,7 +75,7 @@ class TriggerRules:
 def reached(db: sqlite_utils.Database, as_of: date | None = None) -> pd.DataFrame:
     """Every trigger reached by a pupil of compulsory school age in the academic year up to `as_of`."""
     if as_of is None:
-        span = store.mark_date_range(db)
+        span = marks_table.mark_date_range(db)
         if span is None:
             return pd.DataFrame(columns=COLUMNS)
         as_of = span[1]
@@ -94,7 +95,7 @@ def marks_needed(db: sqlite_utils.Database, as_of: date) -> tuple[int, int]:
     mark the look-back window holds — or from the first day of the academic year when it holds
     none before it, so that the read is the same as for the year's figures — to `as_of`."""
     first_day, year_first_day, last_day = _days(TriggerRules.from_settings(store.get_settings(db)), as_of)
-    first_marked = db.execute("SELECT MIN(day) FROM marks WHERE day >= ?", (first_day,)).fetchone()[0]
+    first_marked = marks_table.first_marked_day_from(db, first_day)
     return (year_first_day if first_marked is None or first_marked >= year_first_day else first_marked), last_day
 
 
@@ -107,11 +108,11 @@ def reached_from(db: sqlite_utils.Database, as_of: date, read: scope.ScopeMarks 
     compulsory = pupils[
         calendar.compulsory_school_age(pupils["dob"], pupils["nc_year"], calendar.academic_year(as_of)).to_numpy()
     ]
-    school_days = store.school_session_days(db, first_day, last_day)["day"].to_numpy()
+    school_days = marks_table.school_session_days(db, first_day, last_day)["day"].to_numpy()
     if set(rules.penalty_codes) & set(scope.PLAIN_PRESENT):
         # Thresholds that count present marks (a misconfiguration): read every mark.
         candidates = _candidates(db, rules, compulsory["id"], first_day, year_first_day, last_day)
-        marks = store.load_marks(db, first_day, last_day, pupil_ids=candidates)
+        marks = marks_table.load_marks(db, first_day, last_day, pupil_ids=candidates)
         found = find_triggers(marks, rules, year_first_day, school_days)
     else:
         if read is None:
@@ -128,7 +129,7 @@ def _candidates(db, rules: TriggerRules, pupil_ids: pd.Series, first_day: int, y
 
     A cheap tally narrows the session-by-session work to the pupils who need it.
     """
-    tally = store.tally_marks(db, first_day, last_day)
+    tally = marks_table.tally_marks(db, first_day, last_day)
     tally = tally[tally["pupil_id"].isin(pupil_ids)]
     category = codes.classify_by_era(tally["code"], tally["era"].to_numpy())
     unauthorised = tally["code"].isin(rules.penalty_codes) | (category == codes.UNAUTHORISED).to_numpy()
@@ -262,7 +263,7 @@ def penalty_window(db: sqlite_utils.Database, as_of: date, pupil_ids: list[int] 
     rules = TriggerRules.from_settings(store.get_settings(db))
     last_day = calendar.to_day(as_of)
     look_back = calendar.to_day(as_of - timedelta(weeks=rules.penalty_school_weeks + 30))
-    weeks = calendar.school_weeks(store.school_session_days(db, look_back, last_day)["day"].to_numpy())
+    weeks = calendar.school_weeks(marks_table.school_session_days(db, look_back, last_day)["day"].to_numpy())
     columns = ["pupil_id", "unauthorised_sessions", "window_from"]
     if len(weeks) == 0:
         return pd.DataFrame(columns=columns)
@@ -273,7 +274,7 @@ def penalty_window(db: sqlite_utils.Database, as_of: date, pupil_ids: list[int] 
     if end < 0:
         return pd.DataFrame(columns=columns)
     window_from = int(weeks[int(_first_week_of_window(np.array([end]), rules)[0])])
-    counted = store.tally_marks(db, window_from, last_day)
+    counted = marks_table.tally_marks(db, window_from, last_day)
     counted = counted[counted["code"].isin(rules.penalty_codes)].groupby("pupil_id")["sessions"].sum()
     ids = counted.index if pupil_ids is None else pd.Index([int(p) for p in pupil_ids])
     return pd.DataFrame({"pupil_id": ids.to_numpy(dtype=np.int64),

@@ -17,6 +17,7 @@ import pandas as pd
 import sqlite_utils
 
 from core import auth, store
+from core import marks as marks_table
 from core.importers import REJECTED, import_file
 
 DEMO_USER = "demo"
@@ -35,7 +36,7 @@ def load_demo(
     """Generate the demo school and import it week by week; returns a report for people."""
     from data.demo_school import DEFAULT_SECTIONS, generate
 
-    if store.mark_date_range(db) is not None:
+    if marks_table.mark_date_range(db) is not None:
         return "The database already holds register data; the demo school was not loaded. Use `make demo` to start again."
     school = generate(seed=seed, academic_year=academic_year, until=until, size=size)
     store.set_setting(db, "school_name", school.name, DEMO_USER)
@@ -54,8 +55,8 @@ def load_demo(
     logins = create_logins(db)
     from data.demo_cases import add_case_work
 
-    actions = add_case_work(db, seed, today=min(date.today(), store.mark_date_range(db)[1]))
-    first, last = store.mark_date_range(db)
+    actions = add_case_work(db, seed, today=min(date.today(), marks_table.mark_date_range(db)[1]))
+    first, last = marks_table.mark_date_range(db)
     changed = sum(o.marks_changed for o in outcomes)
     lines = [
         f"Demo school loaded: {school.name}",

@@ -7,6 +7,7 @@ from datetime import date
 import pytest
 
 from core import auth, metrics, store, triggers
+from core import marks as marks_table
 from core.cli import main
 from data.demo import current_autumn, load_demo
 from tests.conftest import copy_store
@@ -94,4 +95,4 @@ def test_pastoral_demo_without_a_year_shows_the_data_as_at_today_during_term(db_
     monkeypatch.setattr("data.demo.current_autumn", lambda today, until=None: (2025, date(2025, 10, 8)))
     assert main(["--db", str(db_path), "demo", "--size", "0.05"]) == 0
     with store.opened(db_path) as db:
-        assert store.mark_date_range(db)[1] == date(2025, 10, 8)
+        assert marks_table.mark_date_range(db)[1] == date(2025, 10, 8)

@@ -3,7 +3,7 @@ no missing marks; an empty register in the past stays missing marks (FORMATS.md)
 
 from __future__ import annotations
 
-from core import store
+from core import marks
 from tests.conftest import make_upn, marks_csv, roll_csv
 
 A, B = make_upn(1), make_upn(2)
@@ -32,7 +32,7 @@ def test_a_weekly_grid_run_on_monday_morning_stores_only_what_was_taken(db, load
                                               if (d, s) != (22, "AM")]
     load("week.csv", RUN_AT_0940 + marks_csv(rows))
     assert stored(db) == [(1, "2025-09-22", 0, "/")]
-    assert store.mark_date_range(db)[1].isoformat() == "2025-09-22"
+    assert marks.mark_date_range(db)[1].isoformat() == "2025-09-22"
 
 
 def test_an_empty_register_before_the_export_was_run_stays_missing_marks(db, load):

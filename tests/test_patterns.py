@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from core import codes, metrics, patterns, store
+from core import marks as marks_table
 from tests.conftest import make_upn, marks_csv, roll_csv
 
 MONDAY = date(2025, 9, 8)
@@ -297,7 +298,7 @@ def test_per_pupil_patterns_agree_with_a_count_over_every_mark(db, school):
     # Saturday sessions only one pupil had: one incomplete pupil, one complete.
     rows += [(P1, "2025-09-13", "AM", "/"), (P3, "2025-09-20", "AM", "/"), (P3, "2025-09-20", "PM", "N")]
     ids = school(*rows)
-    marks = store.load_marks(db, 0, 100_000)
+    marks = marks_table.load_marks(db, 0, 100_000)
     category = codes.classify(marks["code"], pd.to_datetime(marks["day"], unit="D"))
     marks = marks.assign(attendance=category.isin(codes.ATTENDANCE_CATEGORIES).to_numpy(),
                          absence=category.isin([codes.AUTHORISED, codes.UNAUTHORISED]).to_numpy())

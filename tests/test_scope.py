@@ -18,6 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from core import calendar, codes, metrics, scope, store, triggers
+from core import marks as marks_table
 from tests.conftest import examples, make_upn
 
 FIRST_MONDAY = date(2025, 9, 1)
@@ -101,7 +102,7 @@ def test_sessions_by_week_from_the_marks_read_equal_those_from_every_mark(school
 def test_sessions_by_week_equal_a_plain_count_of_every_stored_mark(school):
     pupils, rows = school
     db = stored(pupils, rows)
-    marks = scope.classified(store.load_marks(db, *SPAN))
+    marks = scope.classified(marks_table.load_marks(db, *SPAN))
     counted = (marks.assign(bucket=calendar.week_of_days(marks["day"].to_numpy()))
                .groupby(["pupil_id", "bucket", "category"]).size().unstack("category", fill_value=0)
                .reindex(columns=list(codes.CATEGORIES), fill_value=0))
@@ -145,8 +146,8 @@ def test_triggers_from_the_marks_read_equal_those_found_from_every_mark(school):
     year_start = calendar.academic_year_start(as_of)
     first_day = calendar.to_day(year_start - timedelta(weeks=rules.penalty_school_weeks + 30))
     last_day = calendar.to_day(as_of)
-    marks = store.load_marks(db, first_day, last_day)
-    school_days = store.school_session_days(db, first_day, last_day)["day"].to_numpy()
+    marks = marks_table.load_marks(db, first_day, last_day)
+    school_days = marks_table.school_session_days(db, first_day, last_day)["day"].to_numpy()
     expected = triggers.find_triggers(marks, rules, calendar.to_day(year_start), school_days)
 
     def key(frame):

@@ -116,15 +116,6 @@ def test_a_corrected_mark_is_replaced_and_its_change_recorded(db, load):
     assert db.execute("SELECT old_code, new_code, import_id FROM mark_changes").fetchall() == [("N", "I", outcome.import_id)]
 
 
-def test_tallies_read_the_same_counts_as_the_marks(db, load):
-    load("roll.csv", roll_csv({}))
-    upn = make_upn(1)
-    load("marks.csv", marks_csv([(upn, "2025-09-08", "AM", "/"), (upn, "2025-09-08", "PM", "I"),
-                                 (upn, "2025-09-09", "AM", "I"), (upn, "2025-09-09", "PM", "")]))
-    tally = store.tally_marks(db, 0, 100_000)
-    assert dict(zip(tally["code"], tally["sessions"])) == {"/": 1, "I": 2, "": 1}
-
-
 # --- writers waiting for each other ---------------------------------------------------
 
 

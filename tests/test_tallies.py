@@ -1,4 +1,4 @@
-"""The yearly tallies kept with the marks (store.pupil_year_tallies) always say what the
+"""The yearly tallies kept with the marks (core/marks.py, table pupil_year_tallies) always say what the
 marks say: after imports, corrected weeks, undos and purges, in any order; and figures read
 from them equal figures counted from the marks. Where they cannot give a range's figures
 (a range cutting a year short, marks written some other way) the marks are counted."""
@@ -14,7 +14,7 @@ import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from core import calendar, metrics, safekeeping, store
+from core import calendar, marks, metrics, safekeeping, store
 from core.importers import NothingToUndo, import_bytes, undo_last_import
 from tests.conftest import examples, make_upn, marks_csv, roll_csv
 
@@ -34,8 +34,8 @@ def kept(db) -> list[tuple]:
 
 
 def counted_tally(db, first: int, last: int) -> pd.DataFrame:
-    with patch.object(store, "_tallies_cover", lambda *args: False):
-        return store.tally_marks(db, first, last)
+    with patch.object(marks, "_tallies_cover", lambda *args: False):
+        return marks.tally_marks(db, first, last)
 
 
 def same(a: pd.DataFrame, b: pd.DataFrame) -> bool:
@@ -77,8 +77,8 @@ def test_the_tallies_say_what_the_marks_say_after_any_uploads_and_undos(history)
         for first, last in ((date(2024, 9, 1), date(2025, 8, 31)), (date(2025, 9, 1), date(2026, 8, 31)),
                             (date(2023, 9, 1), date(2026, 8, 31))):
             span = (calendar.to_day(first), calendar.to_day(last))
-            assert store._tallies_cover(db, *span)
-            assert same(store.tally_marks(db, *span), counted_tally(db, *span))
+            assert marks._tallies_cover(db, *span)
+            assert same(marks.tally_marks(db, *span), counted_tally(db, *span))
         db.conn.close()
 
 
@@ -87,16 +87,16 @@ def test_figures_for_the_year_to_date_come_from_the_tallies_and_equal_the_marks(
     load("w1.csv", marks_csv([(UPNS[0], "2025-09-08", "AM", "N"), (UPNS[1], "2025-09-08", "AM", "/")]))
     period = metrics.default_period(db)
     span = (calendar.to_day(period.date_from), calendar.to_day(period.as_of))
-    assert store._tallies_cover(db, *span)
-    assert same(store.tally_marks(db, *span), counted_tally(db, *span))
+    assert marks._tallies_cover(db, *span)
+    assert same(marks.tally_marks(db, *span), counted_tally(db, *span))
 
 
 def test_a_range_that_cuts_the_year_short_is_counted_from_the_marks(db, load):
     load("roll.csv", roll_csv({}))
     load("w1.csv", marks_csv([(UPNS[0], "2025-09-08", "AM", "N"), (UPNS[0], "2025-09-15", "AM", "/")]))
-    assert not store._tallies_cover(db, calendar.to_day(date(2025, 9, 10)), calendar.to_day(date(2026, 8, 31)))
-    assert not store._tallies_cover(db, calendar.to_day(date(2025, 9, 1)), calendar.to_day(date(2025, 9, 10)))
-    tally = store.tally_marks(db, calendar.to_day(date(2025, 9, 10)), calendar.to_day(date(2026, 8, 31)))
+    assert not marks._tallies_cover(db, calendar.to_day(date(2025, 9, 10)), calendar.to_day(date(2026, 8, 31)))
+    assert not marks._tallies_cover(db, calendar.to_day(date(2025, 9, 1)), calendar.to_day(date(2025, 9, 10)))
+    tally = marks.tally_marks(db, calendar.to_day(date(2025, 9, 10)), calendar.to_day(date(2026, 8, 31)))
     assert tally["code"].tolist() == ["/"]
 
 
@@ -109,8 +109,8 @@ def test_marks_changed_or_removed_some_other_way_are_kept_in_the_tallies_by_the_
         conn.execute("DELETE FROM marks WHERE pupil_id = 1 AND day = ?", (day + 1,))
     assert kept(db) == counted_from_marks(db)
     span = (calendar.to_day(date(2025, 9, 1)), calendar.to_day(date(2026, 8, 31)))
-    assert store._tallies_cover(db, *span)
-    assert store.tally_marks(db, *span)["code"].tolist() == ["M"]
+    assert marks._tallies_cover(db, *span)
+    assert marks.tally_marks(db, *span)["code"].tolist() == ["M"]
 
 
 def test_marks_added_some_other_way_are_counted_from_the_marks(db, load):
@@ -120,8 +120,8 @@ def test_marks_added_some_other_way_are_counted_from_the_marks(db, load):
         conn.execute("INSERT INTO marks (pupil_id, day, session, code, import_id) VALUES (1, ?, 1, 'I', 1)",
                      (calendar.to_day(date(2025, 9, 8)),))
     span = (calendar.to_day(date(2025, 9, 1)), calendar.to_day(date(2026, 8, 31)))
-    assert not store._tallies_cover(db, *span)
-    assert sorted(store.tally_marks(db, *span)["code"]) == ["I", "N"]
+    assert not marks._tallies_cover(db, *span)
+    assert sorted(marks.tally_marks(db, *span)["code"]) == ["I", "N"]
 
 
 def test_tallies_that_no_longer_add_up_to_the_marks_are_not_used(db, load):
@@ -130,14 +130,14 @@ def test_tallies_that_no_longer_add_up_to_the_marks_are_not_used(db, load):
     with store.transaction(db) as conn:
         conn.execute("DELETE FROM pupil_year_tallies WHERE code = 'N'")
     span = (calendar.to_day(date(2025, 9, 1)), calendar.to_day(date(2026, 8, 31)))
-    assert not store._tallies_cover(db, *span)
-    assert sorted(store.tally_marks(db, *span)["code"]) == ["/", "N"]
+    assert not marks._tallies_cover(db, *span)
+    assert sorted(marks.tally_marks(db, *span)["code"]) == ["/", "N"]
 
 
 def test_a_bulk_writer_that_fails_leaves_the_triggers_keeping_the_tallies(db, load):
     load("roll.csv", roll_csv({}))
     try:
-        with store.transaction(db) as conn, store.tallies_kept_in_bulk(conn):
+        with store.transaction(db) as conn, marks.tallies_kept_in_bulk(conn):
             raise RuntimeError("power cut")
     except RuntimeError:
         pass
@@ -151,3 +151,12 @@ def test_purging_leavers_takes_their_tallies_with_their_marks(db, load):
     safekeeping.purge_leavers(db, date(2025, 9, 1), "admin")
     assert kept(db) == counted_from_marks(db)
     assert [(pupil, year, code) for pupil, year, _, code, _ in kept(db)] == [(2, 2025, "/")]
+
+
+def test_tallies_read_the_same_counts_as_the_marks(db, load):
+    load("roll.csv", roll_csv({}))
+    upn = make_upn(1)
+    load("marks.csv", marks_csv([(upn, "2025-09-08", "AM", "/"), (upn, "2025-09-08", "PM", "I"),
+                                 (upn, "2025-09-09", "AM", "I"), (upn, "2025-09-09", "PM", "")]))
+    tally = marks.tally_marks(db, 0, 100_000)
+    assert dict(zip(tally["code"], tally["sessions"])) == {"/": 1, "I": 2, "": 1}

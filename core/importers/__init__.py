@@ -1,5 +1,5 @@
-"""Importing register exports: read → check codes → match pupils → diff against the store →
-one transaction.
+"""Importing register exports: read → check codes → match pupils → hand the marks to
+core/marks.py (diff against the store, write) → one transaction with the import record.
 
 `import_file` and `import_bytes` are the one way data enters the store. Each file is
 all-or-nothing: any error rejects it whole and nothing is written; warnings are listed
@@ -17,7 +17,6 @@ that way; mappings can be saved by name (`save_mapping_profile`) for next week.
 from __future__ import annotations
 
 import hashlib
-import itertools
 import json
 import logging
 from dataclasses import dataclass, field
@@ -27,7 +26,7 @@ import numpy as np
 import pandas as pd
 import sqlite_utils
 
-from core import codes, store
+from core import codes, marks, store
 from core.importers.profiles import delete_mapping_profile, load_mapping_profile, mapping_profiles, save_mapping_profile
 from core.importers.pupils import match_pupils
 from core.importers.reading import detect, read_export, read_with_mapping
@@ -48,14 +47,7 @@ UNEXPECTED = ("Pastoral could not read {name} ({error!r}); nothing was imported.
               "XLSX and upload that; if it still fails, send the file to your administrator.")
 log = logging.getLogger(__name__)
 
-CLOSURE = "#"  # planned whole-school closure
-# A session is a planned closure "for everyone else" when at least this share of the
-# other marks in it are '#' (and at least two are).
-CLOSURE_SHARE = 0.9
-# Adding at least this many marks, and no fewer than the store holds, is a bulk load.
-BULK_ROWS = 100_000
 MAX_LISTED_WARNINGS = 20
-IMPORT_CACHE_KIB = 32 * 1024  # SQLite's page cache while importing marks
 
 
 @dataclass
@@ -192,13 +184,13 @@ def _check_codes(db: sqlite_utils.Database, read: ReadResult) -> None:
     date, so mapping a legacy letter for new data leaves its meaning in older data alone.
     Each distinct (mark, code era) pair is classified once.
     """
-    marks = read.marks
-    if marks.empty:
-        read.marks = marks.assign(code=marks["mark"])
+    file_marks = read.marks
+    if file_marks.empty:
+        read.marks = file_marks.assign(code=file_marks["mark"])
         return
-    eras = codes.era_of(marks["date"])
+    eras = codes.era_of(file_marks["date"])
     n_eras = len(codes.era_boundaries()) + 1
-    mark_index, distinct_marks = pd.factorize(marks["mark"].fillna(""))
+    mark_index, distinct_marks = pd.factorize(file_marks["mark"].fillna(""))
     pair_index, pairs = pd.factorize(mark_index.astype(np.int64) * n_eras + eras)
     pair_marks = pd.Series(np.asarray(distinct_marks, dtype=object)[pairs // n_eras], dtype="string")
     pair_eras = pairs % n_eras
@@ -206,14 +198,14 @@ def _check_codes(db: sqlite_utils.Database, read: ReadResult) -> None:
     mapped = codes.resolve_local_codes(pair_marks, store.local_codes(db))
     resolved = pair_marks.where(as_given != codes.UNKNOWN, mapped)
     unknown = (codes.classify_by_era(resolved, pair_eras) == codes.UNKNOWN).to_numpy()[pair_index]
-    unknown &= marks["date"].notna().to_numpy()
+    unknown &= file_marks["date"].notna().to_numpy()
     if unknown.any():
-        bad = marks[unknown]
+        bad = file_marks[unknown]
         for mark, group in bad.groupby(bad["mark"], sort=False):
             read.add_rows(group["row"], group["column"].astype("string"),
                 f"Mark '{mark}' is not a DfE code in force on that date and has no local mapping — "
                 "add it under Settings → Codes, or correct it in the MIS and export again.")
-    read.marks = marks.assign(code=resolved.to_numpy(dtype=object)[pair_index])
+    read.marks = file_marks.assign(code=resolved.to_numpy(dtype=object)[pair_index])
 
 
 # --- marks -------------------------------------------------------------------------
@@ -238,111 +230,44 @@ def _pupil_ids(conn, read: ReadResult, outcome: FileOutcome, import_id: int | No
             conn.executemany(
                 f"INSERT INTO pupils ({', '.join(columns)}, on_roll, first_import_id, updated_import_id) "
                 f"VALUES ({', '.join('?' * len(columns))}, 0, {import_id}, {import_id})",
-                _as_rows(new.drop_duplicates("upn"), columns))
+                store.as_rows(new.drop_duplicates("upn"), columns))
             added = dict(conn.execute("SELECT upn, id FROM pupils WHERE first_import_id = ?", (import_id,)).fetchall())
             ids[new.index.to_numpy()] = new["upn"].map(added).to_numpy(dtype=np.int64)
     return ids
 
 
 def _import_marks(db, read: ReadResult, outcome: FileOutcome, sha256: str, username: str, dry_run: bool) -> None:
-    marks = read.marks
-    days = marks["date"].to_numpy(dtype="datetime64[D]").astype(np.int64)
-    first, last = marks["date"].min(), marks["date"].max()
+    file_marks = read.marks
+    days = file_marks["date"].to_numpy(dtype="datetime64[D]").astype(np.int64)
+    first, last = file_marks["date"].min(), file_marks["date"].max()
     outcome.pupils = len(read.pupils)
     outcome.date_from, outcome.date_to = first.date().isoformat(), last.date().isoformat()
 
     # Room for the pages a big import touches (each pupil's, in three B-trees), so they are
     # written once at commit rather than spilled and read back while inserting.
-    db.conn.execute(f"PRAGMA cache_size = -{IMPORT_CACHE_KIB}")
+    db.conn.execute(f"PRAGMA cache_size = -{marks.IMPORT_CACHE_KIB}")
     with store.transaction(db) as conn:
         import_id = None if dry_run else _new_import(conn, outcome, sha256, username, read)
         ids = _pupil_ids(conn, read, outcome, import_id)
         if ids is None:
             raise store.Rollback
         incoming = pd.DataFrame({
-            "row": marks["row"].to_numpy(), "column": marks["column"],
-            "pupil_id": ids[marks["pupil"].to_numpy()], "day": days,
-            "session": marks["session"].to_numpy(dtype=np.int64), "code": marks["code"].to_numpy(dtype=object),
-            "minutes_late": marks["minutes_late"].array,
+            "row": file_marks["row"].to_numpy(), "column": file_marks["column"],
+            "pupil_id": ids[file_marks["pupil"].to_numpy()], "day": days,
+            "session": file_marks["session"].to_numpy(dtype=np.int64), "code": file_marks["code"].to_numpy(dtype=object),
+            "minutes_late": file_marks["minutes_late"].array,
         })
         if _same_pupil_twice(incoming, outcome):
             raise store.Rollback
         incoming = drop_sessions_not_taken(conn, incoming, read.data_as_at, outcome.problems)
-        stored = _stored_marks(conn, int(days.min()), int(days.max()), incoming["pupil_id"])
-        added, changed, position = _diff_marks(incoming, stored)
-        _warn_closure_days(conn, incoming, stored, position, read, outcome)
-        outcome.marks_added, outcome.marks_changed = len(added), len(changed)
-        outcome.status = IMPORTED if (len(added) or len(changed)) else UNCHANGED
+        found = marks.diff(conn, incoming, int(days.min()), int(days.max()))
+        _warn_closure_days(conn, incoming, found, outcome)
+        outcome.marks_added, outcome.marks_changed = len(found.added), len(found.changed)
+        outcome.status = IMPORTED if (len(found.added) or len(found.changed)) else UNCHANGED
         if dry_run or outcome.status == UNCHANGED:
             raise store.Rollback
-        with store.tallies_kept_in_bulk(conn):
-            _insert_marks(conn, added, import_id)
-            store.add_to_tallies(conn, pd.concat([
-                added[["pupil_id", "day", "code"]].assign(sessions=1),
-                changed[["pupil_id", "day", "code"]].assign(sessions=1),
-                changed[["pupil_id", "day", "old_code"]].rename(columns={"old_code": "code"}).assign(sessions=-1),
-            ], ignore_index=True))
-            conn.executemany(
-                "UPDATE marks SET code = ?, minutes_late = ?, import_id = ? WHERE pupil_id = ? AND day = ? AND session = ?",
-                _as_rows(changed.assign(import_id=import_id),
-                         ["code", "minutes_late", "import_id", "pupil_id", "day", "session"]),
-            )
-        conn.executemany(
-            "INSERT INTO mark_changes (pupil_id, day, session, old_code, new_code, old_minutes_late, new_minutes_late, "
-            "import_id, old_import_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            _as_rows(changed.assign(import_id=import_id), ["pupil_id", "day", "session", "old_code", "code",
-                                                           "old_minutes_late", "minutes_late", "import_id", "old_import_id"]),
-        )
+        marks.write(conn, import_id, found)
         _finish_import(conn, outcome, import_id, username)
-
-
-def _insert_marks(conn, added: pd.DataFrame, import_id: int) -> None:
-    """One executemany of integer-keyed rows. A bulk load (a year into a store holding less)
-    drops the marks' secondary indexes and builds them again afterwards, inside the same
-    transaction: building an index by sorting is several times faster than growing it row
-    by row in random order."""
-    if added.empty:
-        return
-    # In primary-key order, each pupil's new sessions go into the same few pages one after another.
-    added = added.iloc[np.lexsort((added["session"].to_numpy(), added["day"].to_numpy(), added["pupil_id"].to_numpy()))]
-    # Bulk when the store holds fewer marks than this adds (counted no further than that).
-    bulk = len(added) >= BULK_ROWS and conn.execute(
-        "SELECT COUNT(*) FROM (SELECT 1 FROM marks LIMIT ?)", (len(added) + 1,)).fetchone()[0] <= len(added)
-    indexes = conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'marks' "
-                           "AND sql IS NOT NULL").fetchall() if bulk else []
-    for name, _ in indexes:
-        conn.execute(f'DROP INDEX "{name}"')
-    # Into a table without its indexes, many rows to a statement; into live indexes one row to
-    # a statement, as a many-row one changes pages all over them and must first copy each
-    # page it changes into a statement journal (to undo the statement should a row fail).
-    insert = "INSERT INTO marks (pupil_id, day, session, code, minutes_late, import_id) VALUES "
-    rows_per_insert = ROWS_PER_INSERT if bulk else 1
-    if added["minutes_late"].isna().all():
-        _insert_rows(conn, insert, f"(?, ?, ?, ?, NULL, {int(import_id)})", added, ["pupil_id", "day", "session", "code"],
-                     rows_per_insert)
-    else:
-        _insert_rows(conn, insert, f"(?, ?, ?, ?, ?, {int(import_id)})", added,
-                     ["pupil_id", "day", "session", "code", "minutes_late"], rows_per_insert)
-    for _, sql in indexes:
-        conn.execute(sql)
-
-
-# Rows per INSERT statement in a bulk load: many rows to a statement halve the time of one
-# row each, and 100 rows of 5 values stay far below SQLite's limit on parameters (999 in
-# old builds).
-ROWS_PER_INSERT = 100
-
-
-def _insert_rows(conn, insert: str, values: str, frame: pd.DataFrame, columns: list[str], per_statement: int) -> None:
-    """`insert` + `values` for every row of `frame` (its `columns`, in order), `per_statement`
-    rows to a statement."""
-    rows = len(frame)
-    whole = rows - rows % per_statement if per_statement > 1 else 0  # rows going in full statements
-    if whole:
-        flat = list(itertools.chain.from_iterable(_as_rows(frame.iloc[:whole], columns)))
-        conn.executemany(insert + ", ".join([values] * per_statement), zip(*[iter(flat)] * (len(columns) * per_statement)))
-    if whole < rows:
-        conn.executemany(insert + values, _as_rows(frame.iloc[whole:], columns))
 
 
 def _same_pupil_twice(incoming: pd.DataFrame, outcome: FileOutcome) -> bool:
@@ -364,82 +289,10 @@ def _same_pupil_twice(incoming: pd.DataFrame, outcome: FileOutcome) -> bool:
     return True
 
 
-def _stored_marks(conn, first_day: int, last_day: int, pupil_ids: pd.Series) -> pd.DataFrame:
-    """The stored marks of the file's pupils between two days (by key: a week's upload into a
-    trust's store reads its own pupils' marks, not everyone's)."""
-    pupils = json.dumps(np.unique(pupil_ids.to_numpy(dtype=np.int64)[pupil_ids.to_numpy() > 0]).tolist())
-    rows = conn.execute(
-        "SELECT pupil_id, day, session, code, minutes_late, import_id FROM marks "
-        "WHERE pupil_id IN (SELECT value FROM json_each(?)) AND day BETWEEN ? AND ?",
-        (pupils, first_day, last_day),
-    ).fetchall()
-    return store.rows_frame(rows, {"pupil_id": "int64", "day": "int64", "session": "int64", "old_code": "object",
-                                   "old_minutes_late": "Int64", "old_import_id": "int64"})
-
-
-def _session_keys(frame: pd.DataFrame, first_day: int) -> np.ndarray:
-    """One integer per (pupil, day, session), for fast matching."""
-    return (frame["pupil_id"].to_numpy(dtype=np.int64) * 2_000_000
-            + (frame["day"].to_numpy(dtype=np.int64) - first_day) * 2 + frame["session"].to_numpy(dtype=np.int64))
-
-
-def _diff_marks(incoming: pd.DataFrame, stored: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray]:
-    """Sessions new to the store, sessions whose mark changed, and each incoming session's
-    position in `stored` (-1 when new)."""
-    if stored.empty:
-        return incoming, incoming.iloc[:0].assign(old_code="", old_minutes_late=pd.NA, old_import_id=0), \
-            np.full(len(incoming), -1)
-    first_day = int(min(incoming["day"].min(), stored["day"].min()))
-    position = pd.Index(_session_keys(stored, first_day)).get_indexer(_session_keys(incoming, first_day))
-    is_new = position < 0
-    existing = incoming[~is_new]
-    before = stored.iloc[position[~is_new]]
-    existing = existing.assign(old_code=before["old_code"].to_numpy(), old_minutes_late=before["old_minutes_late"].array,
-                               old_import_id=before["old_import_id"].to_numpy())
-    same_minutes = existing["minutes_late"].fillna(-1).to_numpy() == existing["old_minutes_late"].fillna(-1).to_numpy()
-    changed = existing[(existing["code"].to_numpy() != existing["old_code"].to_numpy()) | ~same_minutes]
-    return incoming[is_new], changed, position
-
-
-def _warn_closure_days(conn, incoming: pd.DataFrame, stored: pd.DataFrame, position: np.ndarray, read: ReadResult,
-                       outcome: FileOutcome) -> None:
+def _warn_closure_days(conn, incoming: pd.DataFrame, found: marks.Diff, outcome: FileOutcome) -> None:
     """A warning for each mark other than '#' on a session that is a planned closure ('#')
-    for everyone else: the file's other marks and the stored marks of other pupils.
-
-    `stored` holds the file's own pupils' stored marks; the other pupils' are counted in SQL,
-    and only on the days that have a '#' in the file or in the store (found by index probes).
-    """
-    code = incoming["code"].to_numpy(dtype=object)
-    file_days = np.unique(incoming["day"].to_numpy())
-    hash_days = set(incoming["day"].to_numpy()[code == CLOSURE].tolist())
-    hash_days |= {row[0] for row in conn.execute(
-        "SELECT DISTINCT day FROM marks WHERE day IN (SELECT value FROM json_each(?)) AND code = ?",
-        (json.dumps(file_days.tolist()), CLOSURE))}
-    if not hash_days:
-        return
-    days = json.dumps(sorted(hash_days))
-    whole_store = store.rows_frame(conn.execute(
-        "SELECT day * 2 + session, SUM(code = ?1), SUM(code NOT IN (?1, '')) FROM marks "
-        "WHERE day IN (SELECT value FROM json_each(?2)) GROUP BY day, session", (CLOSURE, days)).fetchall(),
-        {"key": "int64", "hash": "int64", "other": "int64"})
-
-    def tally(day, session, marks, sign=1):
-        marks = np.asarray(marks, dtype=object)
-        return pd.DataFrame({"key": np.asarray(day, dtype=np.int64) * 2 + np.asarray(session, dtype=np.int64),
-                             "hash": sign * (marks == CLOSURE), "other": sign * ((marks != CLOSURE) & (marks != ""))})
-
-    replaced = stored.iloc[position[position >= 0]]  # stored sessions this file replaces: not "everyone else"
-    replaced = replaced[replaced["day"].isin(hash_days)]
-    per_session = pd.concat([
-        tally(incoming["day"], incoming["session"], code), whole_store,
-        tally(replaced["day"], replaced["session"], replaced["old_code"], sign=-1),
-    ]).groupby("key")[["hash", "other"]].sum()
-    key = incoming["day"].to_numpy(dtype=np.int64) * 2 + incoming["session"].to_numpy(dtype=np.int64)
-    hashes = per_session["hash"].reindex(key).to_numpy()
-    others_marked = per_session["other"].reindex(key).to_numpy() - 1  # everyone else: not this mark
-    open_mark = (code != CLOSURE) & (code != "")
-    closed = open_mark & (hashes >= 2) & (hashes >= CLOSURE_SHARE * (hashes + others_marked))
-    flagged = incoming[closed]
+    for everyone else (marks.marks_on_closure_days)."""
+    flagged = marks.marks_on_closure_days(conn, incoming, found)
     for _, mark in flagged.head(MAX_LISTED_WARNINGS).iterrows():
         day = pd.Timestamp(np.datetime64(int(mark["day"]), "D"))
         outcome.problems.append(Problem(int(mark["row"]), str(mark["column"]),
@@ -449,18 +302,6 @@ def _warn_closure_days(conn, incoming: pd.DataFrame, stored: pd.DataFrame, posit
     if len(flagged) > MAX_LISTED_WARNINGS:
         outcome.problems.append(Problem(None, None, f"… and {len(flagged) - MAX_LISTED_WARNINGS} more marks on "
                                         "closure days.", "warning"))
-
-
-def _as_rows(frame: pd.DataFrame, columns: list[str]):
-    """Rows for executemany, with NA as NULL and numbers as Python ints (column-wise, fast)."""
-    values = []
-    for name in columns:
-        column = frame[name]
-        if column.isna().any():
-            values.append(column.astype(object).where(column.notna(), None).tolist())
-        else:
-            values.append(column.tolist())
-    return zip(*values)
 
 
 def _new_import(conn, outcome: FileOutcome, sha256: str, username: str, read: ReadResult) -> int:
@@ -517,7 +358,7 @@ def _import_roll(db, read: ReadResult, outcome: FileOutcome, sha256: str, userna
         conn.executemany(
             f"INSERT INTO pupils ({', '.join(columns)}, on_roll, first_import_id, updated_import_id) "
             f"VALUES ({', '.join('?' * len(columns))}, 1, {import_id}, {import_id})",
-            _as_rows(new, columns),
+            store.as_rows(new, columns),
         )
         previous = db.execute("SELECT upn, updated_import_id FROM pupils").fetchall()
         previous_import = dict(previous)
@@ -529,7 +370,7 @@ def _import_roll(db, read: ReadResult, outcome: FileOutcome, sha256: str, userna
         )
         conn.executemany(
             f"UPDATE pupils SET {''.join(f'{c} = ?, ' for c in fields)}on_roll = 1, updated_import_id = ? WHERE upn = ?",
-            _as_rows(updated.reset_index().assign(import_id=import_id), fields + ["import_id", "upn"]),
+            store.as_rows(updated.reset_index().assign(import_id=import_id), fields + ["import_id", "upn"]),
         )
         _finish_import(conn, outcome, import_id, username)
 
@@ -559,8 +400,7 @@ def _import_counts(db, read: ReadResult, outcome: FileOutcome, sha256: str, user
     outcome.date_to = counts["date_to"].max().date().isoformat()
     with store.transaction(db) as conn:
         for (start, end), group in counts.groupby(["date_from", "date_to"]):
-            low, high = conn.execute("SELECT MIN(day), MAX(day) FROM marks WHERE day BETWEEN ? AND ?",
-                                     (_day(start), _day(end))).fetchone()
+            low, high = marks.first_and_last_marked_days(conn, _day(start), _day(end))
             if low is not None:
                 outcome.problems.append(Problem(int(group["row"].iloc[0]), None,
                     f"The store already holds marks from {_date(low):%d/%m/%Y} to {_date(high):%d/%m/%Y}, inside "
@@ -597,7 +437,7 @@ def _import_counts(db, read: ReadResult, outcome: FileOutcome, sha256: str, user
         columns = ["pupil_id", "date_from", "date_to", *COUNT_COLUMNS.values()]
         conn.executemany(
             f"INSERT INTO summary_counts ({', '.join(columns)}, import_id) VALUES ({', '.join('?' * len(columns))}, ?)",
-            _as_rows(pd.concat([merged[is_new], changed])[columns].assign(import_id=import_id), columns + ["import_id"]))
+            store.as_rows(pd.concat([merged[is_new], changed])[columns].assign(import_id=import_id), columns + ["import_id"]))
         _finish_import(conn, outcome, import_id, username)
 
 

@@ -16,6 +16,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
+from core import marks
 from core.calendar import to_day
 from core.importers.results import Problem
 
@@ -33,9 +34,7 @@ def drop_sessions_not_taken(conn, incoming: pd.DataFrame, run_on: date | None, p
     key = days * 2 + incoming["session"].to_numpy(dtype=np.int64)
     candidates = np.unique(key[~marked & (days >= first_open_day)])
     taken = set(np.unique(key[marked]).tolist())
-    rows = conn.execute("SELECT DISTINCT day * 2 + session FROM marks WHERE day BETWEEN ? AND ? AND code != ''",
-                        (first_open_day, int(days.max()))).fetchall()
-    taken |= {int(r[0]) for r in rows}
+    taken |= marks.sessions_taken_between(conn, first_open_day, int(days.max()))
     untaken = [int(k) for k in candidates if int(k) not in taken]
     if not untaken:
         return incoming

@@ -2,8 +2,8 @@
 
 Only the most recent import still in force can be undone (imports stack: each one's
 changes were made on top of the one before), and undoing it is one transaction:
-marks it added are removed; marks it changed get back their old code, minutes late and
-import from `mark_changes`; pupils it updated get back their details from
+marks it added are removed and marks it changed get back their old code, minutes late and
+import from `mark_changes` (marks.undo_import); pupils it updated get back their details from
 `pupil_changes`; pupils it added are removed when nothing else refers to them; summary
 counts it stored are removed and those it superseded are current again. The import
 stays in the log, marked 'undone', with who undid it and when, and the undo is audited.
@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import sqlite_utils
 
-from core import characteristics, store
+from core import characteristics, marks, store
 
 # Pupil fields a roll import may change, restored from pupil_changes.before.
 RESTORED_FIELDS = ("adno", "surname", "forename", "dob", "gender", "year_group", "nc_year", "form",
@@ -57,13 +57,9 @@ def undo_last_import(db: sqlite_utils.Database, username: str, import_id: int | 
                                 "undo that one first.")
         number = last[0]
         outcome = UndoOutcome(number, last[1])
-        touched = {r[0] for r in conn.execute(
-            "SELECT DISTINCT pupil_id FROM marks WHERE import_id = ? UNION SELECT pupil_id FROM mark_changes "
-            "WHERE import_id = ?", (number, number)).fetchall()}
-        with store.tallies_kept_in_bulk(conn):
-            outcome.marks_restored = _restore_changed_marks(conn, number)
-            outcome.marks_removed = conn.execute("DELETE FROM marks WHERE import_id = ?", (number,)).rowcount
-            store.refresh_tallies(conn, touched)  # before removing added pupils: theirs go with their marks
+        fallback = conn.execute("SELECT MAX(id) FROM imports WHERE status = 'imported' AND id < ?",
+                                (number,)).fetchone()[0]
+        outcome.marks_removed, outcome.marks_restored = marks.undo_import(conn, number, fallback)
         outcome.pupils_restored = _restore_pupils(conn, number)
         outcome.counts_removed = conn.execute("DELETE FROM summary_counts WHERE import_id = ?", (number,)).rowcount
         conn.execute("UPDATE summary_counts SET superseded_by = NULL WHERE superseded_by = ?", (number,))
@@ -72,17 +68,6 @@ def undo_last_import(db: sqlite_utils.Database, username: str, import_id: int | 
                      (store.now(), username, number))
         store.audit(conn, username, "import.undo", "imports", number, outcome.as_json())
     return outcome
-
-
-def _restore_changed_marks(conn, number: int) -> int:
-    """Marks the import changed get back their code, minutes late and import."""
-    fallback = conn.execute("SELECT MAX(id) FROM imports WHERE status = 'imported' AND id < ?", (number,)).fetchone()[0]
-    rows = conn.execute(
-        "SELECT old_code, old_minutes_late, COALESCE(old_import_id, ?), pupil_id, day, session "
-        "FROM mark_changes WHERE import_id = ?", (fallback, number)).fetchall()
-    conn.executemany(
-        "UPDATE marks SET code = ?, minutes_late = ?, import_id = ? WHERE pupil_id = ? AND day = ? AND session = ?", rows)
-    return len(rows)
 
 
 def _restore_pupils(conn, number: int) -> int:
