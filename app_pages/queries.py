@@ -14,7 +14,7 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
-from core import auth, calendar, cases, codes, lateness, metrics, patterns, scope, store, triggers
+from core import auth, calendar, cases, codes, impact, lateness, metrics, patterns, scope, store, triggers
 from core import data_quality as data_quality_lists
 
 Version = tuple
@@ -233,11 +233,11 @@ def latest_actions(path: str, case_version: int, today: date) -> pd.DataFrame:
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def impact(path: str, version: Version, case_version: int, school_days: int, viewer: cases.Viewer,
+def impact(path: str, version: Version, case_version: int, school_days: int, viewer: auth.Viewer,
            pupil_ids: tuple[int, ...] | None = None) -> pd.DataFrame:
-    """Attendance before and after each action the viewer may see (cases.impact)."""
+    """Attendance before and after each action the viewer may see (impact.impact)."""
     with store.opened(path) as db:
-        return cases.impact(db, viewer, school_days, _ids(pupil_ids))
+        return impact.impact(db, viewer, school_days, _ids(pupil_ids))
 
 
 # --- the attendance officer's lists (core/data_quality.py, core/lateness.py) ----------------
