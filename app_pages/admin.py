@@ -13,7 +13,7 @@ import streamlit as st
 
 from app_pages import access, lists, queries
 from app_pages.formatting import md, names, today, uk, uk_time, year_order
-from core import auth, cases, codes, store
+from core import auth, cases, codes, intervention_types, store
 
 user = access.require("admin")
 path = queries.db_path()
@@ -238,7 +238,7 @@ with codes_tab:
 
 # --- intervention types ---------------------------------------------------------------
 
-TIER_LABELS = {tier: f"{tier} · {name}" for tier, name in cases.TIERS.items()}
+TIER_LABELS = {tier: f"{tier} · {name}" for tier, name in intervention_types.TIERS.items()}
 
 with types_tab:
     st.markdown("What the team can record as an action, by tier of the DfE's approach: support first "
@@ -246,10 +246,10 @@ with types_tab:
                 "and enforcement (6). Types are never deleted — actions refer to them; untick “In use” to stop "
                 "offering one. Add a type on the empty row at the bottom.")
     with store.opened(path) as db:
-        types = cases.intervention_types(db, include_inactive=True)
+        types = intervention_types.intervention_types(db, include_inactive=True)
     listed = pd.DataFrame({
         "Name": types["name"], "Tier": types["tier"].map(TIER_LABELS), "In use": types["active"],
-        "Records": types["details"].map(lambda fields: ", ".join(cases.DETAIL_FIELDS[f].label for f in fields)),
+        "Records": types["details"].map(lambda fields: ", ".join(intervention_types.DETAIL_FIELDS[f].label for f in fields)),
     })
     edited_types = st.data_editor(
         listed, hide_index=True, num_rows="add", key="types_editor", width="stretch",
@@ -268,7 +268,7 @@ with types_tab:
                   for r in edited_types.to_dict("records") if pd.notna(r["Name"]) and str(r["Name"]).strip()]
         try:
             with store.opened(path) as db:
-                changed = cases.save_types(db, cases.Viewer.of(user), wanted)
+                changed = intervention_types.save_types(db, auth.Viewer.of(user), wanted)
             done(f"Saved {changed} intervention type(s)." if changed else "Nothing changed.")
             if changed:
                 st.rerun()

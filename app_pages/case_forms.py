@@ -16,7 +16,7 @@ import streamlit as st
 
 from app_pages import formatting, queries, sidebar
 from app_pages.formatting import pupil_name, today, uk
-from core import auth, cases, families, store
+from core import auth, cases, families, intervention_types, penalty_notices, store
 
 FORM_KEY = "case_form"  # {"form": ..., "pupil_id" | "intervention_id" | "checkin_id": ...}
 SAVED_KEY = "case_form_saved"  # a message to show once the screen has redrawn
@@ -31,7 +31,7 @@ def _forget() -> None:
     st.session_state.pop(FORM_KEY, None)
 
 
-def viewer_for(user: auth.User) -> cases.Viewer:
+def viewer_for(user: auth.User) -> auth.Viewer:
     """The case-work viewer for the signed-in user (meeting mode is a shared screen)."""
     return formatting.viewer(user)
 
@@ -99,7 +99,7 @@ def _detail_inputs(fields: tuple[str, ...], opened_on: date, current: dict | Non
     current = current or {}
     places = st.columns(2) if len(fields) > 1 else [st.container()]
     for i, name in enumerate(fields):
-        spec = cases.DETAIL_FIELDS.get(name, cases.DetailField(name, "text"))
+        spec = intervention_types.DETAIL_FIELDS.get(name, intervention_types.DetailField(name, "text"))
         label = spec.label + ("" if spec.required else " (optional)")
         key = f"{prefix}_{name}"
         place = places[i % len(places)]
@@ -131,7 +131,7 @@ def log_action(user: auth.User, wanted: dict) -> None:
     viewer = viewer_for(user)
     with store.opened(queries.db_path()) as db:
         pupil = _pupil(db, wanted["pupil_id"])
-        types = cases.intervention_types(db)
+        types = intervention_types.intervention_types(db)
         workers = case_workers(db)
     if pupil is None:
         st.error("That pupil is no longer in the store.")
@@ -148,7 +148,7 @@ def log_action(user: auth.User, wanted: dict) -> None:
     kind = types.set_index("name").loc[type_name]
     if kind["help"]:
         st.caption(kind["help"])
-    where_only = cases.WHERE_ONLY_FIELD in kind["details"]
+    where_only = intervention_types.WHERE_ONLY_FIELD in kind["details"]
 
     left, right = st.columns(2)
     opened_on = left.date_input("Started on", today(), key="cf_opened", max_value=today(), format="DD/MM/YYYY")
@@ -156,15 +156,15 @@ def log_action(user: auth.User, wanted: dict) -> None:
         owner = _owner_picker(workers, user.username, "cf_owner")
     details = _detail_inputs(kind["details"], opened_on)
     parent = None
-    if cases.PENALTY_FIELD in kind["details"]:
+    if intervention_types.PENALTY_FIELD in kind["details"]:
         with store.opened(queries.db_path()) as db:
             known = families.parents(db, viewer, [wanted["pupil_id"]])[wanted["pupil_id"]]
             parent = st.selectbox("Issued to", known, index=0 if len(known) == 1 else None, key="cf_parent",
                                   accept_new_options=True, placeholder="Choose or type the parent or carer…",
                                   help="Notices are counted per parent per child; one with no parent recorded "
                                        "is counted with this child's other notices that have none.")
-            issued = details.get(cases.PENALTY_FIELD) or opened_on
-            allowed = cases.penalty_next_step(db, viewer, wanted["pupil_id"], issued, parent)
+            issued = details.get(intervention_types.PENALTY_FIELD) or opened_on
+            allowed = penalty_notices.penalty_next_step(db, viewer, wanted["pupil_id"], issued, parent)
             st.caption(allowed if parent else f"Choose who it was issued to: notices are counted per parent. {allowed}")
 
     review_on = None
@@ -239,13 +239,13 @@ def log_contact(user: auth.User, wanted: dict) -> None:
 # --- edit or close an action --------------------------------------------------------------
 
 
-def _action(db, viewer: cases.Viewer, intervention_id: int) -> tuple[dict | None, pd.Series | None]:
+def _action(db, viewer: auth.Viewer, intervention_id: int) -> tuple[dict | None, pd.Series | None]:
     actions = cases.interventions(db, viewer)
     found = actions[actions["id"] == intervention_id]
     if found.empty:
         return None, None
     action = found.iloc[0].to_dict()
-    kind = cases.intervention_types(db, include_inactive=True).set_index("name").loc[action["type"]]
+    kind = intervention_types.intervention_types(db, include_inactive=True).set_index("name").loc[action["type"]]
     return action, kind
 
 
@@ -280,7 +280,7 @@ def edit_action(user: auth.User, wanted: dict) -> None:
     entered = {k: (v.isoformat() if isinstance(v, date) else v) for k, v in details.items() if v not in (None, "")}
     if entered != action["details"]:
         changes["details"] = details
-    if cases.WHERE_ONLY_FIELD not in kind["details"]:
+    if intervention_types.WHERE_ONLY_FIELD not in kind["details"]:
         summary = st.text_area("Summary", action.get("summary", ""), key="cf_summary", height=90)
         if summary.strip() != action.get("summary", ""):
             changes["summary"] = summary

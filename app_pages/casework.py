@@ -14,7 +14,7 @@ import streamlit as st
 
 from app_pages import access, case_forms, formatting, lists, queries, sidebar
 from app_pages.formatting import names, pct, today, uk
-from core import auth, cases, store
+from core import auth, cases, impact, intervention_types, penalty_notices, store
 
 SHOW_KEY = "cw_show"
 OPEN_KEY = "casework_open_pupil"
@@ -77,9 +77,9 @@ with store.opened(path) as db:
     outstanding = cases.checkins(db, viewer, now)
     my_actions = cases.interventions(db, viewer, status="open", owner=user.username)
     reviews = cases.reduced_timetables_due(db, viewer, now)
-    framework = cases.PenaltyFramework.of(db)
-    notices = cases.penalty_notices(db, viewer, now, year_of=period.as_of if period else None, framework=framework)
-    notice_history = cases.penalty_notice_history(db, viewer, framework=framework)
+    framework = penalty_notices.PenaltyFramework.of(db)
+    notices = penalty_notices.penalty_notices(db, viewer, now, year_of=period.as_of if period else None, framework=framework)
+    notice_history = penalty_notices.penalty_notice_history(db, viewer, framework=framework)
     no_action = None
     if period is not None:
         figures = lists.scoped_figures(user, path, version, period.date_from, period.as_of)
@@ -87,7 +87,7 @@ with store.opened(path) as db:
 mine = outstanding[outstanding["owner"] == user.username]
 overdue = outstanding[outstanding["overdue"]].sort_values(["days_overdue", "due_on"], ascending=[False, True])
 per_action = queries.impact(path, version, case_version, school_days, viewer)
-by_type = cases.impact_by_type(per_action)
+by_type = impact.impact_by_type(per_action)
 
 VIEWS = {
     "mine": f"My caseload · {len(mine) + len(my_actions)}",
@@ -209,7 +209,7 @@ elif show == "penalties":
     else:
         st.markdown(f"**{int(notices['notices_this_year'].sum())} penalty notices this academic year, "
                     f"for {len(notices)} pupils** · newest first")
-        paid = cases.DETAIL_FIELDS["paid"]
+        paid = intervention_types.DETAIL_FIELDS["paid"]
         shown = pd.DataFrame({**pupil_columns(notices), "This year": notices["notices_this_year"].to_numpy(),
                               "Last issued": notices["last_issued"].to_numpy(),
                               "Parent": notices["parent"].to_numpy(),
@@ -238,7 +238,7 @@ elif show == "penalties":
                 "Parent": each["parent"].to_numpy(),
                 f"Number in {framework.window_years} years": each["number_in_window"].to_numpy(), "To pay": terms,
                 "Paid": each["paid"].map(paid.label_of).to_numpy(),
-                "Note": [f"Beyond the framework: no {cases.ordinal(framework.most_in_window + 1)} notice to the "
+                "Note": [f"Beyond the framework: no {penalty_notices.ordinal(framework.most_in_window + 1)} notice to the "
                          f"same parent within {framework.window_years} years" if b else ""
                          for b in each["beyond_framework"]]})
             st.dataframe(formatting.shown(each_notice, masked), hide_index=True, width="stretch")
@@ -263,7 +263,7 @@ elif show == "impact":
         st.dataframe(shown.style.format({"Mean change (pts)": "{:+.1f}"}), hide_index=True, width="stretch",
                      column_config={"Tier": st.column_config.NumberColumn("Tier", width=50)})
         download(shown, "impact_by_type", "cw_impact_dl")
-        st.caption(f"Groups of fewer than {cases.SMALL_GROUP} pupils are indicative only: attendance moves for many "
+        st.caption(f"Groups of fewer than {impact.SMALL_GROUP} pupils are indicative only: attendance moves for many "
                    "reasons, and a few pupils can swing a mean. Each pupil is compared with themselves."
                    + (f" {recent} actions are too recent to measure (fewer than {school_days} school days since)."
                       if recent else ""))

@@ -11,7 +11,7 @@ import streamlit as st
 
 from app_pages import access, formatting, lists, queries, sidebar
 from app_pages.formatting import pupil_name, uk, year_label
-from core import calendar, cases, families, letters, store
+from core import calendar, cases, families, letters, penalty_notices, store
 
 FAMILY_KEY = "fam_pupil"
 MESSAGE_KEY = "fam_message"
@@ -92,8 +92,8 @@ with family_column:
     with store.opened(path) as db:
         whole_family = families.family_of(db, chosen)
         members = [m for m in whole_family if m in in_scope]
-        framework = cases.PenaltyFramework.of(db)
-        notices = cases.penalty_notice_history(db, viewer, members, framework)
+        framework = penalty_notices.PenaltyFramework.of(db)
+        notices = penalty_notices.penalty_notice_history(db, viewer, members, framework)
         parents = families.parents(db, viewer, members)
         contacts = families.contacts(db, viewer, members).set_index("pupil_id")
         stages = letters.stages(db, viewer, members,
@@ -143,7 +143,7 @@ with family_column:
             }), hide_index=True, width="stretch", height=min(38 + 35 * len(shared), 250))
 
     st.subheader("Penalty notices, per parent per child")
-    table = families.notices_by_parent(notices, members, parents, formatting.today(), framework)
+    table = penalty_notices.notices_by_parent(notices, members, parents, formatting.today(), framework)
     in_window = f"Notices ({framework.window_years} yrs)"
     st.dataframe(formatting.shown(pd.DataFrame({
         "Child": [pupil_name(by_id.at[m, "surname"], by_id.at[m, "forename"], masked) for m in table["pupil_id"]],
@@ -168,7 +168,7 @@ with family_column:
                 if st.form_submit_button("Record", type="primary"):
                     try:
                         with store.opened(path) as db:
-                            families.record_penalty_notice(db, viewer, int(child), parent or "", issued, note)
+                            penalty_notices.record_penalty_notice(db, viewer, int(child), parent or "", issued, note)
                         st.session_state[MESSAGE_KEY] = ("success", "Penalty notice recorded on the child's record.")
                         st.rerun()
                     except cases.CaseError as error:

@@ -15,7 +15,7 @@ from datetime import date, datetime
 import pandas as pd
 import streamlit as st
 
-from core import cases, privacy
+from core import auth, privacy
 from core.calendar import LONDON, uk_date
 
 MEETING_KEY = "meeting_mode"  # the sidebar's toggle
@@ -113,9 +113,9 @@ def hidden(column: str, masked: bool | None = None) -> bool:
     return privacy.is_hidden(column, _masked(masked))
 
 
-def viewer(user, masked: bool | None = None) -> cases.Viewer:
+def viewer(user, masked: bool | None = None) -> auth.Viewer:
     """The case-work reader for this user: in meeting mode nobody reads sensitive notes."""
-    return cases.Viewer.of(user, shared_screen=_masked(masked))
+    return auth.Viewer.of(user, shared_screen=_masked(masked))
 
 
 def flags(frame: pd.DataFrame) -> pd.Series:

@@ -17,7 +17,7 @@ import streamlit as st
 from app_pages import access, lists, queries, sidebar
 from app_pages.formatting import md, meeting_mode, names, pct, pupil_label, shown, uk, viewer
 from app_pages.guard import friendly_errors
-from core import auth, cases, meetings, reports, store
+from core import auth, cases, intervention_types, meetings, reports, store
 
 WHOLE_SCHOOL = "Whole school"
 AGENDA_KEY = "meeting_agenda"  # (meeting date, scope, data version) → the agenda, frozen while the meeting runs
@@ -25,7 +25,7 @@ POSITION_KEY = "meeting_position"
 DONE_KEY = "meeting_done"
 
 
-def agenda_for(meeting_on: date, scope: str, ids: tuple[int, ...] | None, reader: cases.Viewer,
+def agenda_for(meeting_on: date, scope: str, ids: tuple[int, ...] | None, reader: auth.Viewer,
                refresh: bool = False) -> meetings.Agenda:
     """The agenda, computed once per date, scope and upload: decisions taken during the
     meeting do not reshuffle the pupils still to discuss."""
@@ -48,7 +48,7 @@ def move(step: int, total: int) -> None:
     st.session_state[POSITION_KEY] = max(0, min(total - 1, st.session_state.get(POSITION_KEY, 0) + step))
 
 
-def decide(reader: cases.Viewer, owners: dict[str, str], meeting_id: int, pupil_id: int, decision: str,
+def decide(reader: auth.Viewer, owners: dict[str, str], meeting_id: int, pupil_id: int, decision: str,
            kinds: list[str], total: int, action_type: str | None = None) -> None:
     """A decision button: record it, say so, and go on to the next pupil."""
     owner = st.session_state.get("meeting_owner")
@@ -229,7 +229,7 @@ else:
                               help=f"Opens “{decision.action_type}”" if decision.action_type
                               else "Records the decision and books the check-in; opens no action.")
     with store.opened(path) as db:
-        types = cases.intervention_types(db)["name"].tolist()
+        types = intervention_types.intervention_types(db)["name"].tolist()
     other_column, other_button = st.columns([3, 1], vertical_alignment="bottom")
     other = other_column.selectbox("Another action", types, key="meeting_other_type")
     other_button.button("Record it", key="decide_other", width="stretch", on_click=decide,

@@ -13,7 +13,7 @@ import streamlit as st
 
 from app_pages import access, case_forms, lists, queries, sidebar
 from app_pages.formatting import flags, hidden, md, pct, pupil_name, today, uk, year_label
-from core import auth, cases, codes, reports, store, triggers
+from core import auth, cases, chronology, codes, intervention_types, reports, store, triggers
 from core.calendar import uk_dates_in
 
 # Colours of the calendar, one per category (present green, absences amber and red).
@@ -134,7 +134,7 @@ def case_work_now() -> None:
                 facts.append(f"review {uk(action['review_on'])}")
             text_column.markdown(" · ".join(facts))
             if action["details"]:
-                text_column.caption(md(cases.details_text(action["details"])))
+                text_column.caption(md(intervention_types.details_text(action["details"])))
             if action.get("summary"):
                 text_column.caption(md(action["summary"]))
             if writer:
@@ -164,7 +164,7 @@ def checkin_row(checkin: dict) -> None:
 def chronology_section(reached: pd.DataFrame) -> None:
     st.subheader("Chronology")
     with store.opened(path) as db:
-        events = cases.chronology(db, viewer, pupil_id, now, reached)
+        events = chronology.chronology(db, viewer, pupil_id, now, reached)
     if events.empty:
         st.caption("Nothing yet: no actions, contacts or check-ins, no triggers, and no marks changed by later uploads.")
         return

@@ -16,6 +16,7 @@ import streamlit as st
 
 from core import auth, calendar, cases, codes, lateness, metrics, patterns, scope, store, triggers
 from core import marks as marks_table
+from core import impact as action_impact  # `impact` below is the cached read of it
 from core import data_quality as data_quality_lists
 
 Version = tuple
@@ -234,11 +235,11 @@ def latest_actions(path: str, case_version: int, today: date) -> pd.DataFrame:
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def impact(path: str, version: Version, case_version: int, school_days: int, viewer: cases.Viewer,
+def impact(path: str, version: Version, case_version: int, school_days: int, viewer: auth.Viewer,
            pupil_ids: tuple[int, ...] | None = None) -> pd.DataFrame:
-    """Attendance before and after each action the viewer may see (cases.impact)."""
+    """Attendance before and after each action the viewer may see (core/impact.py)."""
     with store.opened(path) as db:
-        return cases.impact(db, viewer, school_days, _ids(pupil_ids))
+        return action_impact.impact(db, viewer, school_days, _ids(pupil_ids))
 
 
 # --- the attendance officer's lists (core/data_quality.py, core/lateness.py) ----------------

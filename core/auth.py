@@ -1,9 +1,12 @@
 """Users, roles and scopes: who may sign in, which screens a role opens, which pupils it sees.
 
-Plain functions over the store (never Streamlit). Passwords are bcrypt hashes; a user is
-never deleted (the audit log names them), only deactivated. Repeated failed logins lock
-an account for a while. A head of section sees only the pupils of their section(s) —
-`scope_pupils` is the one filter every list, chart, search and export goes through.
+Plain functions over the store (never Streamlit). The one table of who may do what:
+SCREEN_ROLES (which screens a role opens), ACTION_ROLES (what it may change or read, case
+notes included) and SECTION_SCOPED; `User` (a login) and `Viewer` (who is reading or writing
+case work) answer from them. Passwords are bcrypt hashes; a user is never deleted (the
+audit log names them), only deactivated. Repeated failed logins lock an account for a while.
+A head of section sees only the pupils of their section(s) — `scope_pupils` is the one
+filter every list, chart, search and export goes through.
 Every change and every login is audited through `store.audit`.
 """
 
@@ -74,7 +77,17 @@ ACTION_ROLES: dict[str, frozenset[str]] = {
     # doing case work read them (a head of section: for their sections' pupils); viewers never.
     "see_contacts": CASE_ROLES,
     "edit_letter_templates": frozenset({ADMIN, ATTENDANCE_OFFICER}),
+    # Case records: notes on actions, contacts and check-ins are read by the roles doing case
+    # work; sensitive notes are read and written by the pastoral lead (DSL) and admins only
+    # (and never shown on a shared screen, see `Viewer`).
+    "read_notes": CASE_ROLES,
+    "read_sensitive": frozenset({ADMIN, PASTORAL_LEAD}),
+    "write_sensitive": frozenset({ADMIN, PASTORAL_LEAD}),
+    "edit_types": frozenset({ADMIN, PASTORAL_LEAD}),  # the list of intervention types
 }
+
+# These roles see only the pupils of their sections; every other role sees every pupil.
+SECTION_SCOPED = frozenset({HEAD_OF_SECTION})
 
 # Login throttling: this many failures in a row locks the account for LOCK_MINUTES.
 MAX_FAILED_LOGINS = 5
@@ -114,7 +127,7 @@ class User:
 
     @property
     def sees_all_pupils(self) -> bool:
-        return self.role != HEAD_OF_SECTION
+        return self.role not in SECTION_SCOPED
 
     def locked(self, at: datetime | None = None) -> bool:
         if not self.locked_until:
@@ -131,6 +144,49 @@ class User:
         if self.sees_all_pupils:
             return "all pupils"
         return ", ".join(self.sections) if self.sections else "no sections yet"
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """Who is reading or writing case work: their username, role and (a head of section's)
+    sections. Every question it answers is read from ACTION_ROLES and SECTION_SCOPED.
+
+    `shared_screen` is set in meeting mode: sensitive notes are never shown on a projector.
+    """
+
+    username: str
+    role: str
+    sections: tuple[str, ...] = ()
+    shared_screen: bool = False
+
+    @classmethod
+    def of(cls, user: Any, shared_screen: bool = False) -> "Viewer":
+        """The viewer for a signed-in user (anything with username, role and sections)."""
+        return cls(user.username, user.role, tuple(getattr(user, "sections", ()) or ()), shared_screen)
+
+    @property
+    def sees_notes(self) -> bool:
+        return may(self.role, "read_notes")
+
+    @property
+    def sees_sensitive(self) -> bool:
+        return may(self.role, "read_sensitive") and not self.shared_screen
+
+    @property
+    def may_write(self) -> bool:
+        return may(self.role, "case_work")
+
+    @property
+    def may_write_sensitive(self) -> bool:
+        return may(self.role, "write_sensitive")
+
+    @property
+    def may_edit_types(self) -> bool:
+        return may(self.role, "edit_types")
+
+    @property
+    def sees_all_pupils(self) -> bool:
+        return self.role not in SECTION_SCOPED
 
 
 # --- roles and scopes --------------------------------------------------------------

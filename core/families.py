@@ -1,5 +1,5 @@
 """Families: siblings, their attendance side by side, the days they miss together, and
-penalty notices counted per parent per child.
+each child's parents (for penalty notices counted per parent per child).
 
 Siblings are linked by the family (or contact) id the MIS exports in the roll. Without
 one, pupils who share a parent's phone or email, or an address and a surname, are
@@ -7,21 +7,17 @@ one, pupils who share a parent's phone or email, or an address and a surname, ar
 decision is stored (and audited), so it is never asked again. A family is every pupil
 reachable through such links.
 
-Penalty notices are counted per parent per child by the one rule in core/cases.py (the
-national framework, with its amounts and limits from the settings); this module lists
-them by parent for a family and records a notice with the parent it went to.
+Penalty notices are counted per parent per child, listed by parent and recorded by
+core/penalty_notices.py; this module names each pupil's parents for it.
 """
 
 from __future__ import annotations
-
-import re
-from datetime import date
 
 import numpy as np
 import pandas as pd
 import sqlite_utils
 
-from core import auth, calendar, cases, characteristics, codes, store
+from core import auth, calendar, cases, characteristics, codes, penalty_notices, store
 from core import marks as marks_table
 from core.importers import values
 
@@ -35,7 +31,7 @@ SUGGESTION_COLUMNS = ["pupil_id", "sibling_id", "reason"]
 # --- parents' contact details (personal data) -------------------------------------------------
 
 
-def contacts(db: sqlite_utils.Database, viewer: cases.Viewer, pupil_ids: list[int] | None = None) -> pd.DataFrame:
+def contacts(db: sqlite_utils.Database, viewer: auth.Viewer, pupil_ids: list[int] | None = None) -> pd.DataFrame:
     """Each pupil's parent/carer contacts and address (`characteristics.CONTACT_FIELDS`),
     for the roles doing case work only: a viewer gets a CaseError, never the details."""
     if not auth.may(viewer.role, "see_contacts"):
@@ -182,7 +178,7 @@ def suggestions(db: sqlite_utils.Database, pupil_ids: list[int] | None = None) -
     return found[SUGGESTION_COLUMNS].reset_index(drop=True)
 
 
-def decide(db: sqlite_utils.Database, viewer: cases.Viewer, pupil_id: int, sibling_id: int, confirmed: bool,
+def decide(db: sqlite_utils.Database, viewer: auth.Viewer, pupil_id: int, sibling_id: int, confirmed: bool,
            reason: str = "") -> None:
     """Record that two pupils are (or are not) siblings; a later decision replaces an earlier one."""
     if not viewer.may_write:
@@ -247,14 +243,14 @@ def shared_days_off(db: sqlite_utils.Database, period, members: list[int]) -> pd
     }, columns=SHARED_DAY_COLUMNS)
 
 
-# --- penalty notices, per parent per child (the rule is cases'; this is the family's table) ---
+# --- each child's parents, for penalty notices per parent per child ---------------------------
 
 
-def parents(db: sqlite_utils.Database, viewer: cases.Viewer, pupil_ids: list[int]) -> dict[int, list[str]]:
+def parents(db: sqlite_utils.Database, viewer: auth.Viewer, pupil_ids: list[int]) -> dict[int, list[str]]:
     """Each pupil's parents and carers by name: the roll's contacts, then anyone else a penalty
-    notice for them went to — one spelling per person (names compared as `cases.parent_key`)."""
+    notice for them went to — one spelling per person (names compared as `penalty_notices.parent_key`)."""
     people = contacts(db, viewer, pupil_ids).set_index("pupil_id")
-    notices = cases.penalty_notice_history(db, viewer, pupil_ids)
+    notices = penalty_notices.penalty_notice_history(db, viewer, pupil_ids)
     named = notices[notices["parent_key"] != ""]
     found: dict[int, list[str]] = {}
     for pupil_id in pupil_ids:
@@ -262,48 +258,7 @@ def parents(db: sqlite_utils.Database, viewer: cases.Viewer, pupil_ids: list[int
         names = [*roll, *named.loc[named["pupil_id"] == pupil_id, "parent"]]
         by_key: dict[str, str] = {}
         for name in names:
-            if cases.parent_key(name):
-                by_key.setdefault(cases.parent_key(name), name)
+            if penalty_notices.parent_key(name):
+                by_key.setdefault(penalty_notices.parent_key(name), name)
         found[int(pupil_id)] = list(by_key.values())
     return found
-
-
-BY_PARENT_COLUMNS = ["pupil_id", "parent", "notices", "within_repeat_period", "last_issued", "next_step", "allowed"]
-
-
-def notices_by_parent(history: pd.DataFrame, members: list[int], parents: dict[int, list[str]], on: date,
-                      framework: cases.PenaltyFramework) -> pd.DataFrame:
-    """Per child and parent (`parents`, plus any other a notice for the child went to,
-    including notices with no parent recorded): notices to them for the child, those within
-    the framework's window on `on`, the last, and the next step (`cases.penalty_terms`)."""
-    rows = []
-    for pupil_id in members:
-        mine = history[history["pupil_id"] == pupil_id]
-        names = {cases.parent_key(n): n for n in parents.get(pupil_id, []) if cases.parent_key(n)}
-        for key, name in zip(mine["parent_key"], mine["parent"]):
-            names.setdefault(key, name if key else None)
-        for key, name in (names or {"": None}).items():
-            terms = cases.penalty_terms(history, pupil_id, name, on, framework)
-            issued = mine.loc[mine["parent_key"] == key, "date_issued"]
-            rows.append({"pupil_id": pupil_id, "parent": terms.parent, "notices": len(issued),
-                         "within_repeat_period": terms.earlier, "last_issued": max(issued) if len(issued) else None,
-                         "next_step": terms.next_step, "allowed": terms.allowed})
-    return pd.DataFrame(rows, columns=BY_PARENT_COLUMNS)
-
-
-def record_penalty_notice(db: sqlite_utils.Database, viewer: cases.Viewer, pupil_id: int, parent: str,
-                          issued_on: date, note: str = "") -> int:
-    """Record a penalty notice issued to a parent for a child (an action on the pupil's
-    record, tier 6, saying which notice it is); refused when the framework allows that
-    parent no further notice for this child."""
-    parent = re.sub(r"\s+", " ", parent or "").strip()
-    if not parent:
-        raise cases.CaseError("Say which parent or carer the notice was issued to.")
-    framework = cases.PenaltyFramework.of(db)
-    history = cases.penalty_notice_history(db, viewer, [pupil_id], framework)
-    terms = cases.penalty_terms(history, pupil_id, parent, issued_on, framework)
-    issued = terms.issued_text(framework) if terms.allowed else ""
-    summary = f"Issued to {parent}: {issued}." + (f" {note.strip()}" if note.strip() else "")
-    return cases.open_intervention(db, viewer, pupil_id, cases.PENALTY_TYPE, viewer.username, issued_on,
-                                   summary=summary, details={cases.PENALTY_FIELD: issued_on.isoformat()},
-                                   parent=parent)

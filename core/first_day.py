@@ -20,7 +20,7 @@ from datetime import date, datetime
 import pandas as pd
 import sqlite_utils
 
-from core import calendar, cases, characteristics, codes, store
+from core import auth, calendar, cases, characteristics, codes, store
 from core import marks as marks_table
 from core.calendar import uk_date
 
@@ -163,7 +163,7 @@ def who_to_ask_for(contacts: pd.Series | dict) -> str:
 SAME_CALL_SECONDS = 60
 
 
-def log_call(db: sqlite_utils.Database, viewer: cases.Viewer, pupil_id: int, on: date, session: int, outcome: str,
+def log_call(db: sqlite_utils.Database, viewer: auth.Viewer, pupil_id: int, on: date, session: int, outcome: str,
              mark_to_enter: str = "", with_whom: str = "", note: str = "", called_on: date | None = None) -> int:
     """Log one call about a pupil's absence in a session: a contact (kind 'call') on the pupil's
     record, and its outcome for the calling list. With a reason given, `mark_to_enter` is the

@@ -177,12 +177,12 @@ def templates(db: sqlite_utils.Database) -> dict[str, Template]:
     return found
 
 
-def _require_editor(viewer: cases.Viewer) -> None:
+def _require_editor(viewer: auth.Viewer) -> None:
     if not auth.may(viewer.role, "edit_letter_templates"):
         raise LetterError("Only an administrator or the attendance officer can change letter templates.")
 
 
-def save_template(db: sqlite_utils.Database, viewer: cases.Viewer, kind: str, title: str, body: str) -> None:
+def save_template(db: sqlite_utils.Database, viewer: auth.Viewer, kind: str, title: str, body: str) -> None:
     """Keep the school's wording of a template (checked: every field must be one we fill)."""
     _require_editor(viewer)
     if kind not in DEFAULT_TEMPLATES:
@@ -204,7 +204,7 @@ def save_template(db: sqlite_utils.Database, viewer: cases.Viewer, kind: str, ti
         store.audit(conn, viewer.username, "letter_template.save", "letter_templates", kind, {"title": title})
 
 
-def reset_template(db: sqlite_utils.Database, viewer: cases.Viewer, kind: str) -> None:
+def reset_template(db: sqlite_utils.Database, viewer: auth.Viewer, kind: str) -> None:
     """Go back to the default wording."""
     _require_editor(viewer)
     with store.transaction(db) as conn:
@@ -336,7 +336,7 @@ def pdf_bytes(letters: list[Letter], school_name: str, school_address: str, lett
 # --- recording letters sent -----------------------------------------------------------------
 
 
-def record_sent(db: sqlite_utils.Database, viewer: cases.Viewer, template: Template, letters: list[Letter],
+def record_sent(db: sqlite_utils.Database, viewer: auth.Viewer, template: Template, letters: list[Letter],
                 sent_on: date) -> int:
     """Each letter on the pupil's record: a contact of kind 'letter' (and, for a staged
     attendance letter, an action of the matching type that the contact belongs to)."""
@@ -350,7 +350,7 @@ def record_sent(db: sqlite_utils.Database, viewer: cases.Viewer, template: Templ
     return len(letters)
 
 
-def stages(db: sqlite_utils.Database, viewer: cases.Viewer, pupil_ids: list[int] | None = None,
+def stages(db: sqlite_utils.Database, viewer: auth.Viewer, pupil_ids: list[int] | None = None,
            since: date | None = None) -> pd.DataFrame:
     """Per pupil: the highest attendance-letter stage sent (since `since`, e.g. the start of
     the academic year), and when."""

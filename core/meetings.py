@@ -19,7 +19,7 @@ from typing import Any
 import pandas as pd
 import sqlite_utils
 
-from core import calendar, cases, marks, metrics, patterns, store, triggers
+from core import auth, calendar, cases, intervention_types, marks, metrics, patterns, store, triggers
 from core.calendar import uk_date
 
 TRIGGER = "trigger"
@@ -116,7 +116,7 @@ def agenda_since(db: sqlite_utils.Database, meeting_on: date, scopes: list[str] 
     return None, "no earlier meeting or upload to compare with, so every trigger this year is listed"
 
 
-def agenda(db: sqlite_utils.Database, viewer: cases.Viewer, meeting_on: date, pupil_ids: list[int] | None = None,
+def agenda(db: sqlite_utils.Database, viewer: auth.Viewer, meeting_on: date, pupil_ids: list[int] | None = None,
            scopes: list[str] | None = None) -> Agenda:
     """The agenda for a meeting on `meeting_on`, over the given pupils (None: everyone)."""
     since, since_reason = agenda_since(db, meeting_on, scopes)
@@ -239,7 +239,7 @@ ITEMS_COLUMNS = ["id", "pupil_id", "upn", "surname", "forename", "form", "agenda
                  "created_at"]
 
 
-def _require_writer(viewer: cases.Viewer) -> None:
+def _require_writer(viewer: auth.Viewer) -> None:
     if not viewer.may_write:
         raise MeetingError("Your role can read the minutes but not record a meeting.")
 
@@ -255,7 +255,7 @@ def _attendees(attendees: list[str] | None) -> list[str]:
     return list(dict.fromkeys(a.strip() for a in attendees or [] if a and a.strip()))
 
 
-def start_meeting(db: sqlite_utils.Database, viewer: cases.Viewer, held_on: date, attendees: list[str] | None = None,
+def start_meeting(db: sqlite_utils.Database, viewer: auth.Viewer, held_on: date, attendees: list[str] | None = None,
                   scope: str = "", since: date | None = None) -> int:
     """Open the minutes of a meeting on `held_on`; returns its id."""
     _require_writer(viewer)
@@ -283,7 +283,7 @@ def _open_meeting(conn, meeting_id: int) -> dict:
     return meeting
 
 
-def save_minutes(db: sqlite_utils.Database, viewer: cases.Viewer, meeting_id: int,
+def save_minutes(db: sqlite_utils.Database, viewer: auth.Viewer, meeting_id: int,
                  attendees: list[str] | None = None, notes: str | None = None) -> None:
     """Change who attended and the free-text notes of an open meeting."""
     _require_writer(viewer)
@@ -301,7 +301,7 @@ def save_minutes(db: sqlite_utils.Database, viewer: cases.Viewer, meeting_id: in
         store.audit(conn, viewer.username, "meeting.minutes", "meetings", meeting_id, {"fields": sorted(changes)})
 
 
-def finish_meeting(db: sqlite_utils.Database, viewer: cases.Viewer, meeting_id: int) -> None:
+def finish_meeting(db: sqlite_utils.Database, viewer: auth.Viewer, meeting_id: int) -> None:
     """Close the minutes: nothing more is added to them."""
     _require_writer(viewer)
     with store.transaction(db) as conn:
@@ -311,7 +311,7 @@ def finish_meeting(db: sqlite_utils.Database, viewer: cases.Viewer, meeting_id: 
         store.audit(conn, viewer.username, "meeting.finish", "meetings", meeting_id, {})
 
 
-def record_decision(db: sqlite_utils.Database, viewer: cases.Viewer, meeting_id: int, pupil_id: int,
+def record_decision(db: sqlite_utils.Database, viewer: auth.Viewer, meeting_id: int, pupil_id: int,
                     decision: str, owner: str, check_in_on: date | None, agenda_kinds: list[str] | None = None,
                     action_type: str | None = None, note: str = "") -> int:
     """The meeting's decision about one pupil: opens the action (`decision` a key of
@@ -335,7 +335,7 @@ def record_decision(db: sqlite_utils.Database, viewer: cases.Viewer, meeting_id:
         try:
             if action_type:
                 summary = f"Agreed at the pastoral meeting of {uk_date(meeting['held_on'])}." + (f" {note}" if note else "")
-                needs_review = cases.intervention_types(db).set_index("name")["needs_review_date"].get(action_type)
+                needs_review = intervention_types.intervention_types(db).set_index("name")["needs_review_date"].get(action_type)
                 intervention_id = cases.open_intervention(
                     db, viewer, pupil_id, action_type, owner, meeting["held_on"], summary=summary,
                     check_in_on=check_in_on, review_on=check_in_on if needs_review else None)

@@ -38,7 +38,7 @@ from fpdf.fonts import FontFace
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
-from core import calendar, cases, codes, marks, meetings, metrics, patterns, privacy, store, triggers
+from core import auth, calendar, cases, chronology, codes, impact, marks, meetings, metrics, patterns, privacy, store, triggers
 from core.calendar import uk_date, uk_dates_in
 
 LONDON = calendar.LONDON
@@ -675,7 +675,7 @@ def record_report(db: sqlite_utils.Database, username: str, report: SectionRepor
         return cursor.lastrowid
 
 
-def section_report(db: sqlite_utils.Database, viewer: cases.Viewer, period: metrics.Period, scope: str,
+def section_report(db: sqlite_utils.Database, viewer: auth.Viewer, period: metrics.Period, scope: str,
                    pupil_ids: list[int] | None = None) -> SectionReport:
     """A head of section's report on their pupils (`pupil_ids`; None: the whole school) for a period."""
     settings = store.get_settings(db)
@@ -731,9 +731,9 @@ def section_report(db: sqlite_utils.Database, viewer: cases.Viewer, period: metr
                              last_action=pa_list["last_action"].fillna("")
                              ).sort_values(["attendance_pct", "surname", "forename"], ignore_index=True)
 
-    impact = cases.impact(db, viewer, int(settings["impact_school_days"]), ids) if ids else pd.DataFrame(
+    per_action = impact.impact(db, viewer, int(settings["impact_school_days"]), ids) if ids else pd.DataFrame(
         columns=["id", "pupil_id", "type", "opened_on", "before_pct", "after_pct", "change_pts", "after_days"])
-    in_period = impact[impact["opened_on"].map(lambda d: period.date_from <= d <= period.as_of).astype(bool)]
+    in_period = per_action[per_action["opened_on"].map(lambda d: period.date_from <= d <= period.as_of).astype(bool)]
     actions = in_period.merge(figures[["pupil_id", "surname", "forename", "form"]], on="pupil_id", how="left")
     actions = actions.sort_values(["opened_on", "id"], ignore_index=True)
     trend = patterns.weekly_trend(db, period, ids)
@@ -742,7 +742,7 @@ def section_report(db: sqlite_utils.Database, viewer: cases.Viewer, period: metr
         school=settings["school_name"], scope=scope, period=period, who=who, headline=headline,
         compared_with=compared_with, compared_reason=reason, before=before, by_year=by_year, pa_list=pa_list,
         newly_pa=newly if newly is not None else empty_pupils, no_longer_pa=gone if gone is not None else empty_pupils,
-        actions=actions, impact_by_type=cases.impact_by_type(impact[impact["id"].isin(in_period["id"])]),
+        actions=actions, impact_by_type=impact.impact_by_type(per_action[per_action["id"].isin(in_period["id"])]),
         trend=trend, reasons=reasons)
 
 
@@ -851,10 +851,7 @@ class EvidencePack:
     chronology: pd.DataFrame  # on, kind, entry, detail, by (oldest first)
 
 
-CHRONOLOGY_COLUMNS = ["on", "kind", "entry", "detail", "by"]
-
-
-def evidence_pack(db: sqlite_utils.Database, viewer: cases.Viewer, pupil_id: int, period: metrics.Period,
+def evidence_pack(db: sqlite_utils.Database, viewer: auth.Viewer, pupil_id: int, period: metrics.Period,
                   today: date | None = None) -> EvidencePack:
     """What an LA attendance team asks for with a penalty-notice or section 19 referral: the
     pupil, their figures, attendance week by week, reasons, triggers reached with dates, runs
@@ -877,7 +874,7 @@ def evidence_pack(db: sqlite_utils.Database, viewer: cases.Viewer, pupil_id: int
                             "Sessions": absence["sessions"]})
     reached = triggers.reached(db, period.as_of)
     reached = reached[reached["pupil_id"] == pupil_id].sort_values("reached_on")
-    history = chronology(db, reader, pupil_id, reached, today or date.today())
+    history = chronology.evidence_pack_table(db, reader, pupil_id, today or date.today(), reached)
     reached = pd.DataFrame({"reached_on": reached["reached_on"].to_numpy(), "trigger": reached["trigger"].to_numpy(),
                             "label": reached["trigger"].map(triggers.TRIGGER_LABELS).to_numpy(),
                             "detail": reached["detail"].map(uk_dates_in).to_numpy(),
@@ -886,33 +883,6 @@ def evidence_pack(db: sqlite_utils.Database, viewer: cases.Viewer, pupil_id: int
     return EvidencePack(school=settings["school_name"], pupil={**pupil, "section": figures.get("section", "")},
                         period=period, figures=figures, weekly=weekly, reasons=reasons, triggers=reached, runs=runs,
                         chronology=history)
-
-
-# cases.chronology's kinds of event, as the pack names them.
-CHRONOLOGY_KINDS = {"mark_change": "Mark corrected", "trigger": "Trigger reached", "trigger_withdrawn": "Trigger withdrawn", "action_opened": "Action opened",
-                    "action_closed": "Action closed", "contact": "Contact", "checkin_due": "Check-in due",
-                    "checkin_done": "Check-in done"}
-
-
-def chronology(db: sqlite_utils.Database, viewer: cases.Viewer, pupil_id: int, reached: pd.DataFrame,
-               today: date) -> pd.DataFrame:
-    """One pupil's history, oldest first (on, kind, entry, detail, by): the case-work
-    chronology (cases.chronology, with the notes `viewer` may read) and the pastoral
-    meeting's decisions about the pupil."""
-    events = cases.chronology(db, viewer, pupil_id, today, reached)
-    notes = events["note"].fillna("")
-    detail = [" — ".join(part for part in (d, n) if part) for d, n in zip(events["detail"], notes)]
-    frame = pd.DataFrame({"on": events["on"], "kind": events["kind"].map(CHRONOLOGY_KINDS), "entry": events["what"],
-                          "detail": detail, "by": events["by"]}, columns=CHRONOLOGY_COLUMNS)
-    decisions = db.execute(
-        "SELECT m.held_on, i.decision, i.note, i.created_by FROM meeting_items i JOIN meetings m ON m.id = i.meeting_id "
-        "WHERE i.pupil_id = ?", (int(pupil_id),)).fetchall()
-    made = pd.DataFrame([{"on": date.fromisoformat(held_on), "kind": "Meeting decision", "entry": decision,
-                          "detail": (note or "") if viewer.sees_notes else "", "by": by}
-                         for held_on, decision, note, by in decisions], columns=CHRONOLOGY_COLUMNS)
-    # cases.chronology is newest first; the pack reads oldest first.
-    return (pd.concat([frame.iloc[::-1], made], ignore_index=True) if len(made) else frame.iloc[::-1]) \
-        .sort_values("on", kind="stable").reset_index(drop=True)
 
 
 def _pupil_facts(pack: EvidencePack, masked: bool) -> list[tuple[str, str]]:
@@ -1023,7 +993,7 @@ def pack_file_name(school: str, surname: str, forename: str, as_of: date, masked
     return file_name(school, f"evidence-pack_{who}", as_of, extension)
 
 
-def evidence_pack_pdf_for(db_path: str, viewer: cases.Viewer, pupil_id: int, period: metrics.Period,
+def evidence_pack_pdf_for(db_path: str, viewer: auth.Viewer, pupil_id: int, period: metrics.Period,
                           masked: bool) -> bytes:
     """Build a pupil's pack and write its PDF, opening the store itself (for a deferred download)."""
     with store.opened(db_path) as db:

@@ -443,6 +443,19 @@ MIGRATIONS.append([
                    _tally_step("OLD", -1) + " " + _tally_step("NEW", 1)),
 ])
 
+MIGRATIONS.append([
+    # 8: the seed of each intervention type as this store last took it from the code
+    # (intervention_types.SEED_TYPES), so a later seed's new detail field or changed tier
+    # reaches an existing school without undoing the school's own changes (the rule is in
+    # core/intervention_types.py; `ensure_types` fills and follows this table).
+    """CREATE TABLE intervention_type_seeds (
+        name TEXT PRIMARY KEY,
+        tier INTEGER NOT NULL,
+        details TEXT NOT NULL,
+        needs_review_date INTEGER NOT NULL,
+        help TEXT NOT NULL)""",
+])
+
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

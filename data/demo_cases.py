@@ -17,12 +17,12 @@ from datetime import date, timedelta
 import numpy as np
 import sqlite_utils
 
-from core import cases, metrics, triggers
+from core import auth, cases, intervention_types, metrics, triggers
 
 STAFF = {
-    "officer": cases.Viewer("officer", "attendance_officer"),
-    "pastoral": cases.Viewer("pastoral", "pastoral_lead"),
-    "secondary": cases.Viewer("secondary", "head_of_section", ("Secondary",)),
+    "officer": auth.Viewer("officer", "attendance_officer"),
+    "pastoral": auth.Viewer("pastoral", "pastoral_lead"),
+    "secondary": auth.Viewer("secondary", "head_of_section", ("Secondary",)),
 }
 RELATIVES = ("mother", "father", "grandmother", "carer", "aunt", "stepfather")
 CALL_SUMMARIES = (
@@ -92,7 +92,7 @@ def add_case_work(db: sqlite_utils.Database, seed: int = 1, today: date | None =
         if row.pupil_id in penalty_pupils and rng.random() < 0.5:
             issued = min(last_day, start + timedelta(days=int(rng.integers(30, 70))))
             parent = db.execute("SELECT contact1_name FROM pupils WHERE id = ?", (row.pupil_id,)).fetchone()[0]
-            cases.open_intervention(db, STAFF["officer"], row.pupil_id, cases.PENALTY_TYPE, "officer", issued,
+            cases.open_intervention(db, STAFF["officer"], row.pupil_id, intervention_types.PENALTY_TYPE, "officer", issued,
                                     details={"date_issued": issued, "paid": "paid" if rng.random() < 0.5 else "unpaid"},
                                     parent=parent)
             opened += 1

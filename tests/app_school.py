@@ -150,9 +150,9 @@ SENSITIVE_NOTE = "Disclosed a worry at home"  # only the DSL and admins may read
 def add_cases(db_path: Path) -> None:
     """Case work on the test school: Amir Ahmed has a home visit (with a sensitive note and a
     check-in overdue by 19/09/2025) and a call with a sensitive note; Cody Clarke a letter."""
-    from core import cases
+    from core import auth, cases
 
-    lead = cases.Viewer("pastoral", auth.PASTORAL_LEAD)
+    lead = auth.Viewer("pastoral", auth.PASTORAL_LEAD)
     with store.opened(db_path) as db:
         ids = dict(db.execute("SELECT surname, id FROM pupils").fetchall())
         cases.open_intervention(db, lead, ids["Ahmed"], "Home visit", "officer", date(2025, 9, 10),

@@ -62,7 +62,7 @@ def case_school(school):
     """The test school with case work for every pupil: an action, a contact and a check-in,
     each with a note and a sensitive note that name the pupil."""
     with store.opened(school) as db:
-        writer = cases.Viewer("pastoral", auth.PASTORAL_LEAD)
+        writer = auth.Viewer("pastoral", auth.PASTORAL_LEAD)
         for pupil_id, surname in db.execute("SELECT id, surname FROM pupils").fetchall():
             action = cases.open_intervention(
                 db, writer, pupil_id, "First-day call", "pastoral", date(2025, 9, 16),
@@ -128,9 +128,9 @@ def test_each_screen_and_download_shows_a_role_only_what_it_may_see(case_school,
 
     for surname, forename, pupil_upn in outside:
         assert surname not in shown and pupil_upn not in shown, f"{username} saw {forename} {surname} on {screen}"
-    if not cases.Viewer(username, role).sees_notes:
+    if not auth.Viewer(username, role).sees_notes:
         assert NOTE not in shown, f"{username} saw a case note on {screen}"
-    if not cases.Viewer(username, role).sees_sensitive:
+    if not auth.Viewer(username, role).sees_sensitive:
         assert SENSITIVE not in shown, f"{username} saw a sensitive note on {screen}"
 
 

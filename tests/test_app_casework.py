@@ -8,11 +8,11 @@ from datetime import date, timedelta
 
 
 from app_pages.formatting import today, uk
-from core import cases, store
+from core import auth, cases, store
 from tests.app_school import all_text, quick_hashes, school, signed_in, titles  # noqa: F401 (fixtures)
 
-OFFICER = cases.Viewer("officer", "attendance_officer")
-LEAD = cases.Viewer("pastoral", "pastoral_lead")
+OFFICER = auth.Viewer("officer", "attendance_officer")
+LEAD = auth.Viewer("pastoral", "pastoral_lead")
 
 
 def pupil_id(db_path, surname: str) -> int:

@@ -10,7 +10,7 @@ import pytest
 import pandas as pd
 
 from app_pages.formatting import shown
-from core import cases, meetings, reports, store
+from core import auth, cases, meetings, reports, store
 from tests.conftest import make_upn
 from tests.app_school import (  # noqa: F401 (fixtures)
     FORENAMES, PUPIL_NAMES, SENSITIVE_NOTE, all_text, quick_hashes, school, school_with_cases, signed_in, titles,
@@ -128,14 +128,14 @@ def test_walking_the_agenda_moves_one_pupil_at_a_time(school_with_cases):
 
 def test_a_decision_button_opens_the_action_with_owner_and_check_in_and_minutes_it(school_with_cases):
     with store.opened(school_with_cases) as db:
-        meeting = meetings.start_meeting(db, cases.Viewer("pastoral", "pastoral_lead"), FRIDAY, ["Priya Pastoral"])
+        meeting = meetings.start_meeting(db, auth.Viewer("pastoral", "pastoral_lead"), FRIDAY, ["Priya Pastoral"])
     app = on_meeting()
     app.selectbox(key="meeting_owner").set_value("officer").run()
     app.button(key="decide_family_meeting").click().run()
     assert "Recorded: Meet the family, owner Olu Officer, check-in 03/10/2025." in all_text(app)
     with store.opened(school_with_cases) as db:
         kept = meetings.minutes(db, meeting)
-        action = cases.interventions(db, cases.Viewer("pastoral", "pastoral_lead"),
+        action = cases.interventions(db, auth.Viewer("pastoral", "pastoral_lead"),
                                      [pupil_id(school_with_cases, "Clarke")]).iloc[0]
     assert kept.items["decision"].tolist() == ["Meet the family"] and kept.items["owner"].tolist() == ["officer"]
     assert (action["type"], action["owner"]) == ("Attendance meeting / clinic", "officer")

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 from datetime import date
 
-from core import cases, families, store
+from core import auth, cases, families, penalty_notices, store
 from tests.app_school import (  # noqa: F401 (fixtures)
     all_text, calling_school, quick_hashes, school, signed_in, titles,
 )
 from tests.conftest import make_upn
 
-OFFICER = cases.Viewer("officer", "attendance_officer")
+OFFICER = auth.Viewer("officer", "attendance_officer")
 
 
 def pupil_ids(db_path) -> dict[str, int]:
@@ -125,7 +125,7 @@ def test_below_90_filters_by_social_worker_involvement(calling_school):
 def test_the_date_of_a_penalty_notice_in_the_family_view_uses_the_framework(calling_school):
     ids = pupil_ids(calling_school)
     with store.opened(calling_school) as db:
-        families.record_penalty_notice(db, OFFICER, ids["Clarke"], "Carla Clarke", date(2025, 9, 19))
+        penalty_notices.record_penalty_notice(db, OFFICER, ids["Clarke"], "Carla Clarke", date(2025, 9, 19))
     app = signed_in("officer", "families")
     app.selectbox(key="fam_pupil").set_value(ids["Clarke"]).run()
     notices = app.dataframe[-1].value
@@ -139,7 +139,7 @@ def test_casework_and_families_show_the_same_next_step_for_the_parent_of_the_lat
     ids = pupil_ids(calling_school)
     with store.opened(calling_school) as db:
         for issued in (date(2025, 9, 12), date(2025, 9, 19)):
-            families.record_penalty_notice(db, OFFICER, ids["Clarke"], "Carla Clarke", issued)
+            penalty_notices.record_penalty_notice(db, OFFICER, ids["Clarke"], "Carla Clarke", issued)
     casework = signed_in("officer", "casework", cw_show="penalties")
     summary = next(f.value for f in casework.dataframe if "Next step" in f.value.columns)
     family = signed_in("officer", "families")
@@ -153,7 +153,7 @@ def test_casework_and_families_show_the_same_next_step_for_the_parent_of_the_lat
 def test_the_log_action_form_records_the_parent_a_penalty_notice_went_to(calling_school):
     ids = pupil_ids(calling_school)
     with store.opened(calling_school) as db:
-        families.record_penalty_notice(db, OFFICER, ids["Clarke"], "Carla Clarke", date(2025, 9, 19))
+        penalty_notices.record_penalty_notice(db, OFFICER, ids["Clarke"], "Carla Clarke", date(2025, 9, 19))
     app = signed_in("officer", "pupil", pupil_id=ids["Clarke"])
     app.button(key="pupil_log_action").click().run()
     app.selectbox(key="cf_type").set_value("Penalty notice").run()
@@ -163,14 +163,14 @@ def test_the_log_action_form_records_the_parent_a_penalty_notice_went_to(calling
                for c in app.caption)
     app.button(key="cf_save").click().run()
     with store.opened(calling_school) as db:
-        assert cases.penalty_notice_history(db, OFFICER)["parent"].tolist() == ["Carla Clarke", "Carla Clarke"]
+        assert penalty_notices.penalty_notice_history(db, OFFICER)["parent"].tolist() == ["Carla Clarke", "Carla Clarke"]
 
 
 def test_the_log_action_form_refuses_a_third_notice_to_the_same_parent(calling_school):
     ids = pupil_ids(calling_school)
     with store.opened(calling_school) as db:
         for issued in (date(2025, 9, 12), date(2025, 9, 19)):
-            families.record_penalty_notice(db, OFFICER, ids["Clarke"], "Carla Clarke", issued)
+            penalty_notices.record_penalty_notice(db, OFFICER, ids["Clarke"], "Carla Clarke", issued)
     app = signed_in("officer", "pupil", pupil_id=ids["Clarke"])
     app.button(key="pupil_log_action").click().run()
     app.selectbox(key="cf_type").set_value("Penalty notice").run()
@@ -178,7 +178,7 @@ def test_the_log_action_form_refuses_a_third_notice_to_the_same_parent(calling_s
     app.button(key="cf_save").click().run()
     assert any("No further notice to this parent" in e.value for e in app.error)
     with store.opened(calling_school) as db:
-        assert len(cases.penalty_notice_history(db, OFFICER)) == 2
+        assert len(penalty_notices.penalty_notice_history(db, OFFICER)) == 2
 
 
 def test_an_admin_sets_the_address_and_signatory_the_letters_use(calling_school):

@@ -406,7 +406,7 @@ def test_an_admin_maps_a_local_code(school):
 def test_the_audit_log_shows_who_did_what_to_which_pupil_and_filters_by_person(school):
     with store.opened(school) as db:
         pupil_id, surname, forename = db.execute("SELECT id, surname, forename FROM pupils ORDER BY id").fetchone()
-        cases.open_intervention(db, cases.Viewer("pastoral", auth.PASTORAL_LEAD), pupil_id, "First-day call",
+        cases.open_intervention(db, auth.Viewer("pastoral", auth.PASTORAL_LEAD), pupil_id, "First-day call",
                                 "pastoral", date(2025, 9, 9), summary="spoke to mum")
     app = signed_in("admin", "admin")
     [table] = [frame.value for frame in app.dataframe if "Who" in frame.value.columns]

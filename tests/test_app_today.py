@@ -4,7 +4,7 @@ list shrinking as the calls are made."""
 
 from __future__ import annotations
 
-from core import cases, store
+from core import auth, cases, store
 from tests.app_school import (  # noqa: F401 (fixtures)
     TODAY, all_text, calling_school, quick_hashes, signed_in, titles,
 )
@@ -37,7 +37,7 @@ def test_logging_a_call_takes_the_pupil_off_the_list_and_records_a_contact(calli
     assert cards(app) == ["Ahmed, Amir", "Brown, Bella", "Evans, Eli"]
     assert "3 still to call" in all_text(app)
     with store.opened(calling_school) as db:
-        [contact] = cases.contacts(db, cases.Viewer("officer", "attendance_officer"), [ids["Clarke"]]).to_dict("records")
+        [contact] = cases.contacts(db, auth.Viewer("officer", "attendance_officer"), [ids["Clarke"]]).to_dict("records")
     assert (contact["kind"], contact["with_whom"]) == ("call", "Mother (Carla Clarke)")
 
 

@@ -166,6 +166,18 @@ def test_only_admins_manage_users_and_only_officers_and_admins_import():
     assert not auth.may(auth.VIEWER, "case_work")
 
 
+def test_a_case_viewer_answers_from_the_role_tables():
+    case_roles = [auth.ADMIN, auth.ATTENDANCE_OFFICER, auth.PASTORAL_LEAD, auth.HEAD_OF_SECTION]
+    viewers = {role: auth.Viewer(role, role) for role in auth.ROLES}
+    assert [r for r, v in viewers.items() if v.sees_notes] == case_roles
+    assert [r for r, v in viewers.items() if v.may_write] == case_roles
+    assert [r for r, v in viewers.items() if v.sees_sensitive] == [auth.ADMIN, auth.PASTORAL_LEAD]
+    assert [r for r, v in viewers.items() if v.may_write_sensitive] == [auth.ADMIN, auth.PASTORAL_LEAD]
+    assert [r for r, v in viewers.items() if v.may_edit_types] == [auth.ADMIN, auth.PASTORAL_LEAD]
+    assert [r for r, v in viewers.items() if not v.sees_all_pupils] == [auth.HEAD_OF_SECTION]
+    assert not auth.Viewer("dsl", auth.PASTORAL_LEAD, shared_screen=True).sees_sensitive
+
+
 def test_a_head_of_section_sees_only_their_sections_pupils():
     pupils = pd.DataFrame({"upn": ["A", "B", "C"], "section": ["Secondary", "Primary", "Sixth Form"]})
     head = auth.User("hos", "Hos", "", auth.HEAD_OF_SECTION, ("Secondary", "Sixth Form"), True, 0, None)

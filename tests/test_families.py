@@ -7,11 +7,11 @@ from datetime import date, timedelta
 
 import pytest
 
-from core import cases, families, metrics, store
+from core import auth, cases, families, metrics, penalty_notices, store
 from tests.conftest import make_upn, marks_csv
 
-OFFICER = cases.Viewer("officer", "attendance_officer")
-VIEWER = cases.Viewer("governor", "viewer")
+OFFICER = auth.Viewer("officer", "attendance_officer")
+VIEWER = auth.Viewer("governor", "viewer")
 MONDAY = date(2025, 9, 8)
 
 
@@ -114,7 +114,7 @@ def test_consecutive_days_off_together_look_like_a_family_holiday(db, pupils, lo
     assert shared["run_days"].tolist() == [2, 2] and shared["likely_holiday"].all()
 
 
-# --- penalty notices per parent per child (the rule is cases'; tests/test_cases.py has it) ----------
+# --- penalty notices per parent per child (the rule is penalty_notices'; tests/test_penalty_notices.py has it) ---
 
 
 @pytest.fixture
@@ -123,14 +123,14 @@ def child(pupils):
 
 
 def by_parent(db, members, parents, on):
-    return families.notices_by_parent(cases.penalty_notice_history(db, OFFICER, members), members, parents, on,
-                                      cases.PenaltyFramework.of(db))
+    return penalty_notices.notices_by_parent(penalty_notices.penalty_notice_history(db, OFFICER, members), members, parents, on,
+                                      penalty_notices.PenaltyFramework.of(db))
 
 
 def test_a_penalty_notice_is_recorded_with_the_parent_and_which_notice_it_is(db, child):
-    families.record_penalty_notice(db, OFFICER, child, "Jane Smith", date(2025, 10, 1))
-    families.record_penalty_notice(db, OFFICER, child, "jane  SMITH", date(2026, 3, 1))
-    assert cases.penalty_notice_history(db, OFFICER)["parent"].tolist() == ["Jane Smith", "jane SMITH"]
+    penalty_notices.record_penalty_notice(db, OFFICER, child, "Jane Smith", date(2025, 10, 1))
+    penalty_notices.record_penalty_notice(db, OFFICER, child, "jane  SMITH", date(2026, 3, 1))
+    assert penalty_notices.penalty_notice_history(db, OFFICER)["parent"].tolist() == ["Jane Smith", "jane SMITH"]
     summary = cases.interventions(db, OFFICER, [child])["summary"].tolist()
     assert summary == ["Issued to jane SMITH: a second notice within 3 years: £160 with no reduction.",
                        "Issued to Jane Smith: a first notice: £80 if paid within 21 days, £160 within 28."]
@@ -138,21 +138,21 @@ def test_a_penalty_notice_is_recorded_with_the_parent_and_which_notice_it_is(db,
 
 def test_a_penalty_notice_needs_the_parent_it_was_issued_to(db, child):
     with pytest.raises(cases.CaseError, match="which parent or carer"):
-        families.record_penalty_notice(db, OFFICER, child, "  ", date(2025, 10, 1))
+        penalty_notices.record_penalty_notice(db, OFFICER, child, "  ", date(2025, 10, 1))
 
 
 def test_there_is_no_third_penalty_notice_to_the_same_parent_within_3_years(db, child):
-    families.record_penalty_notice(db, OFFICER, child, "Jane Smith", date(2025, 10, 1))
-    families.record_penalty_notice(db, OFFICER, child, "Jane Smith", date(2026, 3, 1))
+    penalty_notices.record_penalty_notice(db, OFFICER, child, "Jane Smith", date(2025, 10, 1))
+    penalty_notices.record_penalty_notice(db, OFFICER, child, "Jane Smith", date(2026, 3, 1))
     with pytest.raises(cases.CaseError, match="prosecution"):
-        families.record_penalty_notice(db, OFFICER, child, "Jane Smith", date(2026, 6, 1))
-    families.record_penalty_notice(db, OFFICER, child, "Bob Smith", date(2026, 6, 1))  # the other parent: a first
+        penalty_notices.record_penalty_notice(db, OFFICER, child, "Jane Smith", date(2026, 6, 1))
+    penalty_notices.record_penalty_notice(db, OFFICER, child, "Bob Smith", date(2026, 6, 1))  # the other parent: a first
 
 
 def test_the_family_table_lists_each_parent_of_each_child_with_the_next_step(db, pupils):
     a, b = pupils({"family": "F1"}, {"family": "F1"})
-    families.record_penalty_notice(db, OFFICER, a, "Jane Smith", date(2025, 10, 1))
-    families.record_penalty_notice(db, OFFICER, a, "Jane Smith", date(2026, 3, 1))
+    penalty_notices.record_penalty_notice(db, OFFICER, a, "Jane Smith", date(2025, 10, 1))
+    penalty_notices.record_penalty_notice(db, OFFICER, a, "Jane Smith", date(2026, 3, 1))
     table = by_parent(db, [a, b], {a: ["JANE SMITH", "Bob Smith"], b: ["Jane Smith"]}, date(2026, 6, 1))
     assert table[["pupil_id", "parent", "notices", "allowed"]].values.tolist() == [
         [a, "JANE SMITH", 2, False], [a, "Bob Smith", 0, True], [b, "Jane Smith", 0, True]]
@@ -163,24 +163,24 @@ def test_a_notice_with_no_parent_recorded_has_its_own_row(db, child):
     cases.open_intervention(db, OFFICER, child, "Penalty notice", "officer", date(2025, 10, 1))
     table = by_parent(db, [child], {child: ["Jane Smith"]}, date(2025, 11, 1))
     assert table[["parent", "within_repeat_period"]].values.tolist() == [["Jane Smith", 0],
-                                                                         [cases.PARENT_NOT_RECORDED, 1]]
+                                                                         [penalty_notices.PARENT_NOT_RECORDED, 1]]
 
 
 def test_a_childs_parents_are_the_rolls_contacts_then_anyone_else_a_notice_went_to(db, child):
     db.execute("UPDATE pupils SET contact1_name = 'Jane Smith', contact2_name = 'Bob Smith' WHERE id = ?", (child,))
-    families.record_penalty_notice(db, OFFICER, child, "jane smith", date(2025, 10, 1))
-    families.record_penalty_notice(db, OFFICER, child, "Ann Jones", date(2025, 10, 2))
+    penalty_notices.record_penalty_notice(db, OFFICER, child, "jane smith", date(2025, 10, 1))
+    penalty_notices.record_penalty_notice(db, OFFICER, child, "Ann Jones", date(2025, 10, 2))
     assert families.parents(db, OFFICER, [child]) == {child: ["Jane Smith", "Bob Smith", "Ann Jones"]}
 
 
 def test_casework_and_families_give_the_same_next_step_for_the_same_parent(db, pupils):
     a, b = pupils({"family": "F1"}, {"family": "F1"})
-    families.record_penalty_notice(db, OFFICER, a, "Jane Smith", date(2025, 9, 10))
-    families.record_penalty_notice(db, OFFICER, a, "Bob Smith", date(2025, 10, 1))
-    families.record_penalty_notice(db, OFFICER, a, "Bob Smith", date(2025, 11, 1))
-    families.record_penalty_notice(db, OFFICER, b, "Jane Smith", date(2025, 10, 5))
+    penalty_notices.record_penalty_notice(db, OFFICER, a, "Jane Smith", date(2025, 9, 10))
+    penalty_notices.record_penalty_notice(db, OFFICER, a, "Bob Smith", date(2025, 10, 1))
+    penalty_notices.record_penalty_notice(db, OFFICER, a, "Bob Smith", date(2025, 11, 1))
+    penalty_notices.record_penalty_notice(db, OFFICER, b, "Jane Smith", date(2025, 10, 5))
     on = date(2025, 12, 1)
-    casework = cases.penalty_notices(db, OFFICER, today=on).set_index("pupil_id")
+    casework = penalty_notices.penalty_notices(db, OFFICER, today=on).set_index("pupil_id")
     family = by_parent(db, [a, b], {}, on).set_index(["pupil_id", "parent"])
     for pupil_id in (a, b):
         row = casework.loc[pupil_id]
@@ -192,9 +192,9 @@ def test_casework_and_families_give_the_same_next_step_for_the_same_parent(db, p
 
 def test_the_amounts_and_limits_are_settings(db, child):
     store.set_setting(db, "penalty_notices_per_parent_child", 1, "admin")
-    families.record_penalty_notice(db, OFFICER, child, "Jane Smith", date(2025, 10, 1))
+    penalty_notices.record_penalty_notice(db, OFFICER, child, "Jane Smith", date(2025, 10, 1))
     with pytest.raises(cases.CaseError):
-        families.record_penalty_notice(db, OFFICER, child, "Jane Smith", date(2026, 3, 1))
+        penalty_notices.record_penalty_notice(db, OFFICER, child, "Jane Smith", date(2026, 3, 1))
 
 
 def test_a_school_with_no_siblings_linked_has_no_families(db, pupils):

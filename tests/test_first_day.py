@@ -7,13 +7,13 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
-from core import cases, first_day, store
+from core import auth, cases, first_day, store
 from core.importers import import_bytes
 from tests.conftest import make_upn, marks_csv
 
 MONDAY = date(2025, 9, 22)
-OFFICER = cases.Viewer("officer", "attendance_officer")
-VIEWER = cases.Viewer("governor", "viewer")
+OFFICER = auth.Viewer("officer", "attendance_officer")
+VIEWER = auth.Viewer("governor", "viewer")
 
 
 def roll(*pupils: dict) -> str:

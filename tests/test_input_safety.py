@@ -63,7 +63,7 @@ def hostile_school(tmp_path, monkeypatch, quick_hashes):
         store.set_setting(db, "school_name", f"{STYLED} {IMAGE}", "test")
         assert import_bytes(db, roll, f"{LINK}.csv", "officer").status == "imported"
         assert import_bytes(db, marks, f"{SCRIPT}.csv", "officer").status == "imported"
-        writer = cases.Viewer("pastoral", auth.PASTORAL_LEAD)
+        writer = auth.Viewer("pastoral", auth.PASTORAL_LEAD)
         for pupil_id, in db.execute("SELECT id FROM pupils").fetchall():
             cases.open_intervention(db, writer, pupil_id, "First-day call", "pastoral", date(2025, 9, 9),
                                     summary=f"{SQL} {SCRIPT} {LINK}")

@@ -10,11 +10,11 @@ from datetime import date, timedelta
 
 import pytest
 
-from core import cases, letters, metrics, reports, store, triggers
+from core import auth, cases, letters, metrics, reports, store, triggers
 from tests.conftest import make_upn, marks_csv
 
-OFFICER = cases.Viewer("officer", "attendance_officer")
-LEAD = cases.Viewer("dsl", "pastoral_lead")
+OFFICER = auth.Viewer("officer", "attendance_officer")
+LEAD = auth.Viewer("dsl", "pastoral_lead")
 MONDAY = date(2025, 9, 8)
 PERIOD = metrics.Period(MONDAY, MONDAY + timedelta(days=4))
 LETTER_DAY = date(2025, 9, 15)

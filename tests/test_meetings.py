@@ -6,11 +6,11 @@ from datetime import date
 
 import pytest
 
-from core import cases, meetings
+from core import auth, cases, meetings
 from tests.conftest import marks_csv, roll_csv, week_rows
 
-LEAD = cases.Viewer("dsl", "pastoral_lead")
-VIEWER = cases.Viewer("governor", "viewer")
+LEAD = auth.Viewer("dsl", "pastoral_lead")
+VIEWER = auth.Viewer("governor", "viewer")
 WEEK_1, WEEK_2 = date(2025, 9, 8), date(2025, 9, 15)
 FRIDAY_1, FRIDAY_2 = date(2025, 9, 12), date(2025, 9, 19)
 

@@ -14,10 +14,10 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from core import calendar, cases, meetings, metrics, privacy, reports
+from core import auth, calendar, cases, meetings, metrics, privacy, reports
 from tests.conftest import make_upn, marks_csv, roll_csv, week_rows
 
-LEAD = cases.Viewer("dsl", "pastoral_lead")
+LEAD = auth.Viewer("dsl", "pastoral_lead")
 needs_pdftotext = pytest.mark.skipif(shutil.which("pdftotext") is None, reason="pdftotext (poppler-utils) missing")
 
 
@@ -93,8 +93,8 @@ def test_contact_details_added_later_are_hidden_by_naming_them_once():
 
 
 def test_a_meeting_viewer_reads_no_sensitive_notes_even_as_the_pastoral_lead():
-    assert cases.Viewer("dsl", "pastoral_lead").sees_sensitive
-    assert not cases.Viewer("dsl", "pastoral_lead", shared_screen=True).sees_sensitive
+    assert auth.Viewer("dsl", "pastoral_lead").sees_sensitive
+    assert not auth.Viewer("dsl", "pastoral_lead", shared_screen=True).sees_sensitive
 
 
 # --- half terms -------------------------------------------------------------------------------

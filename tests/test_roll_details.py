@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from core import cases, characteristics, families, store
+from core import auth, cases, characteristics, families, store
 from core.importers import undo_last_import
 from core.importers.headers import meaning_of
 from tests.conftest import make_upn
@@ -133,6 +133,6 @@ def test_the_pupils_frame_leaves_contact_details_out_unless_asked(db, load):
 def test_a_viewer_never_gets_contact_details_and_case_roles_do(db, load):
     load("roll.csv", roll("Primary Contact Name", f"{A},Smith,Ann,7,Jane Smith"))
     with pytest.raises(cases.CaseError):
-        families.contacts(db, cases.Viewer("governor", "viewer"))
+        families.contacts(db, auth.Viewer("governor", "viewer"))
     for role in ("admin", "attendance_officer", "pastoral_lead", "head_of_section"):
-        assert families.contacts(db, cases.Viewer("x", role))["contact1_name"].tolist() == ["Jane Smith"]
+        assert families.contacts(db, auth.Viewer("x", role))["contact1_name"].tolist() == ["Jane Smith"]

@@ -20,7 +20,7 @@ import pytest
 
 import pandas as pd
 
-from core import cases, store, triggers
+from core import auth, chronology, store, triggers
 from tests.conftest import make_upn, marks_csv, roll_csv
 
 A, B, C = make_upn(1), make_upn(2), make_upn(3)
@@ -312,7 +312,7 @@ def test_a_trigger_a_corrected_mark_removes_stays_in_the_history_as_withdrawn(db
     history = triggers.history(db).set_index("trigger")
     assert history.loc[UNAUTHORISED_10_DAYS, "withdrawn_at"] is not None
     assert pd.isna(history.loc[PENALTY, "withdrawn_at"])  # 18 unauthorised sessions still within 10 weeks
-    events = cases.chronology(db, cases.Viewer("dsl", "pastoral_lead"), 1, date(2025, 9, 20), triggers.reached(db))
+    events = chronology.chronology(db, auth.Viewer("dsl", "pastoral_lead"), 1, date(2025, 9, 20), triggers.reached(db))
     assert "Trigger withdrawn: 10 school days' unauthorised absence in a row" in events["what"].tolist()
 
 

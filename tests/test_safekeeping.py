@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from core import cases, families, first_day, safekeeping, store
+from core import auth, cases, families, first_day, penalty_notices, safekeeping, store
 from core.cli import main
 from core.importers import import_file
 from tests.conftest import make_upn, marks_csv, roll_csv
@@ -62,11 +62,11 @@ def test_leavers_past_the_retention_period_are_purged_with_their_records(db, loa
     load("roll.csv", _roll_with_leavers())
     old_leaver = db.execute("SELECT id FROM pupils WHERE upn = ?", (make_upn(1),)).fetchone()[0]
     load("marks.csv", marks_csv([(make_upn(1), "2018-07-02", "AM", "/"), (make_upn(2), "2024-07-01", "AM", "/")]))
-    officer = cases.Viewer("o", "attendance_officer")
+    officer = auth.Viewer("o", "attendance_officer")
     cases.open_intervention(db, officer, old_leaver, "Home visit", "o", date(2018, 7, 3), check_in_on=date(2018, 7, 10))
     first_day.log_call(db, officer, old_leaver, date(2018, 7, 2), 0, "no_answer")
     families.decide(db, officer, old_leaver, old_leaver + 2, confirmed=True)
-    families.record_penalty_notice(db, officer, old_leaver, "Mrs Surname1", date(2018, 7, 4))
+    penalty_notices.record_penalty_notice(db, officer, old_leaver, "Mrs Surname1", date(2018, 7, 4))
     preview = safekeeping.purge_leavers(db, date(2025, 9, 1), "admin", dry_run=True)
     assert preview["pupils"] == 1 and count(db, "pupils") == 3
     removed = safekeeping.purge_leavers(db, date(2025, 9, 1), "admin")
@@ -131,7 +131,7 @@ def test_a_process_killed_mid_import_leaves_the_previous_state_intact(db, db_pat
 def _writer(db_path: str, worker: int) -> str:
     """One member of staff: logs 15 calls, then uploads a one-mark export. Runs in its own process."""
     database = store.connect(db_path)
-    viewer = cases.Viewer(f"user{worker}", "attendance_officer")
+    viewer = auth.Viewer(f"user{worker}", "attendance_officer")
     pupil_id = database.execute("SELECT id FROM pupils ORDER BY id LIMIT 1").fetchone()[0]
     for i in range(15):
         cases.log_contact(database, viewer, pupil_id, "call", date(2025, 9, 8), "mother", f"call {worker}-{i}")
@@ -206,7 +206,7 @@ def _busy_member_of_staff(db_path: str, worker: int) -> str:
     import pandas as pd
 
     database = store.connect(db_path)
-    viewer = cases.Viewer(f"user{worker}", "attendance_officer")
+    viewer = auth.Viewer(f"user{worker}", "attendance_officer")
     folder = Path(db_path).parent
     monday = pd.Timestamp("2025-09-08") + pd.Timedelta(weeks=worker)
     path = folder / f"week{worker}.csv"

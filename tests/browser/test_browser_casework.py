@@ -14,7 +14,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from app_pages.formatting import today
-from core import cases, store
+from core import auth, cases, store
 from tests.app_school import make_school
 from tests.browser.conftest import find_pupil, open_screen, school_app, sign_in
 
@@ -30,7 +30,7 @@ def casework_school(db_path, exports) -> None:
     make_school(db_path, exports, weeks=2)
     with store.opened(db_path) as db:
         clarke = db.execute("SELECT id FROM pupils WHERE surname = 'Clarke'").fetchone()[0]
-        cases.open_intervention(db, cases.Viewer("pastoral", "pastoral_lead"), clarke, "Attendance meeting / clinic",
+        cases.open_intervention(db, auth.Viewer("pastoral", "pastoral_lead"), clarke, "Attendance meeting / clinic",
                                 "pastoral", today() - timedelta(days=30), check_in_on=today() - timedelta(days=10))
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
-from core import cases, store
+from core import auth, cases, store
 from tests.app_school import make_calling_school
 from tests.browser.conftest import school_app, sign_in
 
@@ -64,5 +64,5 @@ def test_upload_this_morning_call_two_parents_and_the_list_shrinks(calling_app, 
     expect(page.locator(f".st-key-pupil_{ids['Ahmed']}")).to_contain_text("last: reason given — enter I in the MIS")
     expect(page.locator(f".st-key-pupil_{ids['Clarke']}")).to_contain_text("by officer")
     with store.opened(calling_app["db"]) as db:
-        calls = cases.contacts(db, cases.Viewer("officer", "attendance_officer"), [ids["Ahmed"], ids["Clarke"]])
+        calls = cases.contacts(db, auth.Viewer("officer", "attendance_officer"), [ids["Ahmed"], ids["Clarke"]])
     assert sorted(zip(calls["pupil_id"], calls["kind"])) == sorted([(ids["Ahmed"], "call"), (ids["Clarke"], "call")])
