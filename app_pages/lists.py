@@ -11,7 +11,7 @@ import streamlit as st
 
 from app_pages import queries
 from app_pages.formatting import shown, uk
-from core import auth, reports, triggers
+from core import auth, exports, triggers
 
 OPEN_PUPIL_KEY = "pupil_id"  # the pupil the Pupil screen shows
 PUPIL_PAGE = "app_pages/pupil.py"
@@ -87,19 +87,19 @@ def styled(frame: pd.DataFrame, overdue: pd.Series | None = None, dates: tuple[s
 
 def download_buttons(frame: pd.DataFrame, stem: str, as_of: date, key: str) -> None:
     """CSV and Excel downloads of exactly this table: named for the school and the date,
-    formulas neutralised (core/reports.py), masked like the screen in meeting mode, and made
+    formulas neutralised (core/exports.py), masked like the screen in meeting mode, and made
     when the button is clicked (not on every rerun)."""
     school = queries.settings(queries.db_path(), queries.version())["school_name"]
     table = shown(frame)
     left, right = st.columns(2)
-    left.download_button("CSV", lambda: reports.csv_bytes(table), reports.file_name(school, stem, as_of, "csv"), "text/csv",
+    left.download_button("CSV", lambda: exports.csv_bytes(table), exports.file_name(school, stem, as_of, "csv"), "text/csv",
                          key=f"{key}_csv", icon=":material/download:", width="stretch", on_click="ignore")
-    right.download_button("Excel", lambda: reports.xlsx_bytes(table, stem), reports.file_name(school, stem, as_of, "xlsx"),
-                          reports.XLSX_MIME, key=f"{key}_xlsx", icon=":material/download:", width="stretch",
+    right.download_button("Excel", lambda: exports.xlsx_bytes(table, stem), exports.file_name(school, stem, as_of, "xlsx"),
+                          exports.XLSX_MIME, key=f"{key}_xlsx", icon=":material/download:", width="stretch",
                           on_click="ignore")
 
 
-excel_bytes = reports.xlsx_bytes  # the workbook of a table, as the downloads build it
+excel_bytes = exports.xlsx_bytes  # the workbook of a table, as the downloads build it
 
 
 def sparklines(weekly: pd.DataFrame) -> pd.Series:

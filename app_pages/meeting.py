@@ -2,7 +2,7 @@
 time (figures, 12-week trend, last actions), decisions that become actions with an owner and
 a check-in in one click, and the minutes, kept in the store and exported at the end.
 
-The agenda and the minutes come from core/meetings.py; the exports from core/reports.py.
+The agenda and the minutes (and their exports) come from core/meetings.py.
 Pupils are masked whenever meeting mode is on (initials and form, no sensitive notes).
 """
 
@@ -10,14 +10,13 @@ from __future__ import annotations
 
 from datetime import date
 
-import altair as alt
 import pandas as pd
 import streamlit as st
 
 from app_pages import access, lists, queries, sidebar
 from app_pages.formatting import md, meeting_mode, names, pct, pupil_label, shown, uk, viewer
 from app_pages.guard import friendly_errors
-from core import auth, cases, intervention_types, meetings, reports, store
+from core import auth, cases, charts, exports, intervention_types, meetings, store
 
 WHOLE_SCHOOL = "Whole school"
 AGENDA_KEY = "meeting_agenda"  # (meeting date, scope, data version) → the agenda, frozen while the meeting runs
@@ -66,20 +65,6 @@ def decide(reader: auth.Viewer, owners: dict[str, str], meeting_id: int, pupil_i
                                   + (f", check-in {uk(check_in)}." if check_in else "."))
     st.session_state["meeting_note"] = ""
     move(1, total)
-
-
-def trend_chart(weekly: pd.DataFrame, font_size: int) -> alt.Chart:
-    """The pupil's last 12 school weeks with the 90% line (larger type in meeting mode)."""
-    weeks = weekly.assign(week=weekly["week_start"].map(lambda d: d.strftime("%d/%m")),
-                          week_beginning=weekly["week_start"].map(uk))[["week", "week_beginning", "attendance_pct"]]
-    axis = {"labelFontSize": font_size, "titleFontSize": font_size}
-    line = alt.Chart(weeks).mark_line(point=alt.OverlayMarkDef(size=80), strokeWidth=3).encode(
-        x=alt.X("week:O", sort=None, title="Week beginning", axis=alt.Axis(labelAngle=0, **axis)),
-        y=alt.Y("attendance_pct:Q", title="Attendance %", scale=alt.Scale(domain=[0, 100]), axis=alt.Axis(**axis)),
-        tooltip=[alt.Tooltip("week_beginning:N", title="Week beginning"),
-                 alt.Tooltip("attendance_pct:Q", title="Attendance %", format=".1f")])
-    rule = alt.Chart(pd.DataFrame({"y": [90.0]})).mark_rule(color="#c0392b", strokeDash=[6, 4]).encode(y="y:Q")
-    return (line + rule).properties(height=300, title=alt.Title("Last 12 school weeks", fontSize=font_size))
 
 
 user = access.require("meeting")
@@ -188,7 +173,8 @@ with st.container(border=True):
         if weekly.empty:
             st.caption("No school weeks to chart yet.")
         else:
-            st.altair_chart(trend_chart(weekly, 18 if masked else 13), width="stretch")
+            st.altair_chart(charts.attendance_trend(weekly, height=300, font_size=18 if masked else 13,
+                                                    title="Last 12 school weeks"), width="stretch")
     with store.opened(path) as db:
         actions = cases.interventions(db, reader, [pupil_id])
     st.markdown("**Last actions**")
@@ -247,7 +233,7 @@ else:
     st.caption(f"Attendees: {md(', '.join(kept.attendees)) or 'not recorded'} · {len(kept.items)} decisions · "
                f"{kept.actions_created} actions opened")
     if not kept.items.empty:
-        st.dataframe(reports.minutes_table(kept, masked), hide_index=True, width="stretch")
+        st.dataframe(meetings.minutes_table(kept, masked), hide_index=True, width="stretch")
     with st.form("meeting_minutes"):
         attendees_now = st.text_input("Attendees (comma-separated)", value=", ".join(kept.attendees))
         notes = st.text_area("Notes", value=kept.notes, height=120,
@@ -280,12 +266,12 @@ if not held.empty:
         school = settings["school_name"]
         pdf_column, csv_column, _ = st.columns([1, 1, 3])
         pdf_column.download_button(
-            "Minutes (PDF)", lambda m=chosen_minutes, s=school, k=masked: reports.minutes_pdf(m, s, k),
-            reports.file_name(school, "meeting-minutes", chosen_minutes.held_on, "pdf"), "application/pdf",
+            "Minutes (PDF)", lambda m=chosen_minutes, s=school, k=masked: meetings.minutes_pdf(m, s, k),
+            exports.file_name(school, "meeting-minutes", chosen_minutes.held_on, "pdf"), "application/pdf",
             key="minutes_pdf", icon=":material/picture_as_pdf:", on_click="ignore", width="stretch")
         csv_column.download_button(
-            "Minutes (CSV)", reports.minutes_csv(chosen_minutes, masked),
-            reports.file_name(school, "meeting-minutes", chosen_minutes.held_on, "csv"), "text/csv",
+            "Minutes (CSV)", meetings.minutes_csv(chosen_minutes, masked),
+            exports.file_name(school, "meeting-minutes", chosen_minutes.held_on, "csv"), "text/csv",
             key="minutes_csv", icon=":material/download:", on_click="ignore", width="stretch")
         if masked:
             st.caption("Meeting mode is on, so the exports show initials; turn it off for the copy to file.")

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import altair as alt
 import pandas as pd
 import streamlit as st
 
 from app_pages import access, case_forms, lists, queries, sidebar
 from app_pages.formatting import pct, today, uk, year_label, year_order
-from core import cases, data_quality, metrics, store
+from core import cases, charts, data_quality, metrics, store
 
 national = metrics.national  # DOMAIN.md §3's national figures, kept in core as data
 
@@ -157,26 +156,8 @@ with trend_column:
         st.info("No school weeks in this period yet.")
     else:
         national_attendance = 100 - national("overall_absence_pct")[0]
-        lines = trend.melt(id_vars=["week_start"], value_vars=["attendance_pct", "cumulative_attendance_pct"],
-                           var_name="measure", value_name="attendance")
-        lines = lines.assign(measure=lines["measure"].map({"attendance_pct": "That week",
-                                                           "cumulative_attendance_pct": "Year to date"}))
-        low = max(0, min(80, float(lines["attendance"].min()) - 2))
-        base = alt.Chart(lines).encode(
-            x=alt.X("week_start:T", title="Week beginning", axis=alt.Axis(format="%d/%m", labelAngle=0)),
-            y=alt.Y("attendance:Q", title="Attendance %", scale=alt.Scale(domain=[low, 100])),
-            color=alt.Color("measure:N", title=None, legend=alt.Legend(orient="bottom")),
-            tooltip=[alt.Tooltip("week_start:T", title="Week beginning", format="%d/%m/%Y"),
-                     alt.Tooltip("measure:N", title="Measure"),
-                     alt.Tooltip("attendance:Q", title="Attendance %", format=".1f")],
-        )
-        rules = pd.DataFrame({"attendance": [90.0, national_attendance],
-                              "line": ["90% line", f"National {national_attendance:.1f}%"]})
-        rule = alt.Chart(rules).mark_rule(strokeDash=[6, 4]).encode(
-            y="attendance:Q", color=alt.Color("line:N", title=None, scale=alt.Scale(range=["#c0392b", "#7f8c8d"]),
-                                              legend=alt.Legend(orient="bottom")))
-        chart = alt.layer(base.mark_line(point=True), rule).resolve_scale(color="independent").properties(height=300)
-        st.altair_chart(chart, width="stretch")
+        st.altair_chart(charts.attendance_trend(trend, height=300, year_to_date=True, national=national_attendance,
+                                                label=True), width="stretch")
         with st.expander("Show data"):
             st.dataframe(trend.assign(week_start=trend["week_start"].map(uk)).rename(columns={
                 "week_start": "Week beginning", "possible_sessions": "Possible sessions",

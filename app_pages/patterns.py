@@ -10,7 +10,7 @@ import streamlit as st
 
 from app_pages import access, lists, queries, sidebar
 from app_pages.formatting import md, pupil_name, uk, year_label, year_order
-from core import characteristics, codes, metrics
+from core import characteristics, charts, codes, metrics
 
 SCOPES = {"school": "Whole school", "section": "Section", "year": "Year", "form": "Form"}
 COMPARISONS = {
@@ -54,7 +54,6 @@ def lateness_chart(by_weekday: pd.DataFrame) -> alt.Chart:
         tooltip=[alt.Tooltip("slot:N", title="Session"), alt.Tooltip("kind:N", title="Late"),
                  alt.Tooltip("lates:Q", title="Late arrivals")],
     ).properties(height=240)
-CATEGORY_COLOURS = {codes.AUTHORISED: "#f0ad4e", codes.UNAUTHORISED: "#c0392b"}
 
 
 def show_data(frame: pd.DataFrame, rename: dict[str, str]) -> None:
@@ -81,36 +80,6 @@ def heatmap(weekdays: pd.DataFrame) -> alt.Chart:
         color=alt.condition(alt.datum.absence_pct > middle, alt.value("white"), alt.value("#222222")),
     )
     return (rect + text).properties(height=260)
-
-
-def reasons_chart(reasons: pd.DataFrame) -> alt.Chart:
-    kinds = {codes.AUTHORISED: "Authorised", codes.UNAUTHORISED: "Unauthorised"}
-    shown = reasons.assign(kind=reasons["category"].map(kinds))
-    return alt.Chart(shown).mark_bar().encode(
-        x=alt.X("sessions:Q", title="Absence sessions"),
-        y=alt.Y("reason:N", sort="-x", title=None, axis=alt.Axis(labelLimit=220, labelFontSize=12)),
-        color=alt.Color("kind:N", title=None,
-                        scale=alt.Scale(domain=list(kinds.values()), range=list(CATEGORY_COLOURS.values())),
-                        legend=None),
-        tooltip=[alt.Tooltip("reason:N", title="Reason"), alt.Tooltip("sessions:Q", title="Sessions"),
-                 alt.Tooltip("share_pct:Q", title="Share of absence %", format=".1f")],
-    ).properties(height=alt.Step(26))
-
-
-def trend_chart(trend: pd.DataFrame) -> alt.Chart:
-    weekly = trend.assign(week=pd.to_datetime(trend["week_start"]))
-    low = max(0.0, min(80.0, float(weekly["attendance_pct"].min()) - 3))
-    line = alt.Chart(weekly).mark_line(point=True).encode(
-        x=alt.X("week:T", title="Week beginning", axis=alt.Axis(format="%d/%m", labelAngle=0)),
-        y=alt.Y("attendance_pct:Q", title="Attendance %", scale=alt.Scale(domain=[low, 100])),
-        tooltip=[alt.Tooltip("week:T", title="Week beginning", format="%d/%m/%Y"),
-                 alt.Tooltip("attendance_pct:Q", title="Attendance %", format=".1f"),
-                 alt.Tooltip("cumulative_attendance_pct:Q", title="Year to date %", format=".1f")],
-    )
-    rule = alt.Chart(pd.DataFrame({"y": [90.0]})).mark_rule(color="#c0392b", strokeDash=[6, 4]).encode(y="y:Q")
-    label = alt.Chart(pd.DataFrame({"y": [90.0], "text": ["90%"]})).mark_text(
-        align="left", dx=4, dy=-7, color="#c0392b").encode(y="y:Q", text="text:N", x=alt.value(0))
-    return (line + rule + label).properties(height=260)
 
 
 def groups_chart(groups: pd.DataFrame) -> alt.Chart:
@@ -185,7 +154,7 @@ with right:
     if reasons.empty:
         st.caption("No absence in this scope and period.")
     else:
-        st.altair_chart(reasons_chart(reasons), width="stretch")
+        st.altair_chart(charts.absence_reasons(reasons, font_size=12, row_height=26, legend=False), width="stretch")
         st.caption("Amber: authorised absence · Red: unauthorised absence")
         show_data(reasons.assign(category=reasons["category"].map(codes.CATEGORY_LABELS))[
             ["reason", "category", "sessions", "share_pct"]],
@@ -199,7 +168,7 @@ with left:
     if trend.empty:
         st.caption("No school weeks yet.")
     else:
-        st.altair_chart(trend_chart(trend), width="stretch")
+        st.altair_chart(charts.attendance_trend(trend, height=260, label=True), width="stretch")
         show_data(trend.assign(week_start=trend["week_start"].map(uk)),
                   {"week_start": "Week beginning", "possible_sessions": "Possible sessions",
                    "attendance_sessions": "Attendance sessions", "absence_sessions": "Absence sessions",

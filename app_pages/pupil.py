@@ -13,7 +13,7 @@ import streamlit as st
 
 from app_pages import access, case_forms, lists, queries, sidebar
 from app_pages.formatting import flags, hidden, md, pct, pupil_name, today, uk, year_label
-from core import auth, cases, chronology, codes, intervention_types, reports, store, triggers
+from core import auth, cases, charts, chronology, codes, evidence_pack, intervention_types, store, triggers
 from core.calendar import uk_dates_in
 
 # Colours of the calendar, one per category (present green, absences amber and red).
@@ -84,36 +84,6 @@ def calendar_chart(marks: pd.DataFrame) -> alt.Chart:
                             alt.value("#333333"), alt.value("#ffffff")),
     )
     return (rect + text).properties(height=300)
-
-
-def weekly_chart(weekly: pd.DataFrame, actions: pd.DataFrame, school_days: int) -> alt.LayerChart:
-    """The pupil's attendance week by week, the 90% line, and a marker where each action started."""
-    weeks = weekly.assign(week_start=pd.to_datetime(weekly["week_start"]))
-    low = max(0.0, min(80.0, float(weeks["attendance_pct"].min()) - 5))
-    x = alt.X("week_start:T", title="Week beginning", axis=alt.Axis(format="%d/%m", labelAngle=0))
-    line = alt.Chart(weeks).mark_line(point=True, color="#2c3e50").encode(
-        x=x, y=alt.Y("attendance_pct:Q", title="Attendance %", scale=alt.Scale(domain=[low, 100])),
-        tooltip=[alt.Tooltip("week_start:T", title="Week beginning", format="%d/%m/%Y"),
-                 alt.Tooltip("attendance_pct:Q", title="Attendance %", format=".1f"),
-                 alt.Tooltip("possible_sessions:Q", title="Possible sessions")])
-    ninety = alt.Chart(pd.DataFrame({"y": [90.0]})).mark_rule(color="#c0392b", strokeDash=[6, 4]).encode(y="y:Q")
-    layers = [line, ninety]
-    if not actions.empty:
-        marks = actions.assign(
-            started=pd.to_datetime(actions["opened_on"]), top=100.0,
-            before=actions["before_pct"].map(pct), after=actions["after_pct"].map(pct),
-            change=actions["change_pts"].map(lambda c: "" if pd.isna(c) else f"{c:+.1f} pts"),
-            window=actions["after_days"].map(lambda d: f"{d} of {school_days} school days so far"
-                                             if d < school_days else f"{school_days} school days"))
-        tooltip = [alt.Tooltip("type:N", title="Action"), alt.Tooltip("started:T", title="Started", format="%d/%m/%Y"),
-                   alt.Tooltip("before:N", title=f"{school_days} school days before"),
-                   alt.Tooltip("after:N", title="After"), alt.Tooltip("window:N", title="After covers"),
-                   alt.Tooltip("change:N", title="Change")]
-        layers.append(alt.Chart(marks).mark_rule(color="#8e44ad", strokeDash=[2, 3]).encode(
-            x="started:T", tooltip=tooltip))
-        layers.append(alt.Chart(marks).mark_point(shape="triangle-down", size=140, filled=True, color="#8e44ad").encode(
-            x="started:T", y="top:Q", tooltip=tooltip))
-    return alt.layer(*layers).properties(height=240)
 
 
 def case_work_now() -> None:
@@ -278,8 +248,8 @@ if user.may("case_work"):
     school = queries.settings(path, version)["school_name"]
     st.download_button(
         "Download evidence pack", lambda r=viewer, p=period, m=masked, i=int(pupil_id):
-        reports.evidence_pack_pdf_for(path, r, i, p, m),
-        reports.pack_file_name(school, pupil["surname"], pupil["forename"], period.as_of, masked, "pdf"),
+        evidence_pack.evidence_pack_pdf_for(path, r, i, p, m),
+        evidence_pack.pack_file_name(school, pupil["surname"], pupil["forename"], period.as_of, masked, "pdf"),
         "application/pdf", key="pupil_evidence_pack", icon=":material/picture_as_pdf:", on_click="ignore",
         help="A PDF for a referral to the local authority: figures, attendance by week, reasons, triggers and the "
              "chronology (CSV on the Reports screen).")
@@ -337,7 +307,8 @@ actions = actions[pd.to_datetime(actions["opened_on"]) <= pd.Timestamp(period.as
 if weekly.empty:
     st.caption("No school weeks with possible sessions in this period.")
 else:
-    st.altair_chart(weekly_chart(weekly, actions, school_days), width="stretch")
+    st.altair_chart(charts.attendance_trend(weekly, actions=actions, impact_days=school_days, height=240),
+                    width="stretch")
     st.caption(f"▼ marks where an action started; hover for attendance in the {school_days} school days before "
                "and after it (the after figure is still forming until that many school days have passed).")
     with st.expander("Show data"):

@@ -1,6 +1,7 @@
 """Reports — the paperwork: half-termly statistics by group for the head, the head of section
-report, and a pupil's referral/evidence pack for the local authority. Each is built in
-core/reports.py, shown here, and downloads as PDF (and CSV/Excel where it is a table).
+report, and a pupil's referral/evidence pack for the local authority. Each is built in core
+(statistics.py, section_report.py, evidence_pack.py), shown here, and downloads as PDF (and
+CSV/Excel where it is a table).
 Heads of section see only their sections' pupils; in meeting mode pupils are initials.
 """
 
@@ -11,7 +12,7 @@ import streamlit as st
 
 from app_pages import access, lists, queries, sidebar
 from app_pages.formatting import meeting_mode, pct, pupil_label, shown, uk, viewer
-from core import metrics, reports, store
+from core import charts, evidence_pack, exports, metrics, section_report, statistics, store
 
 KINDS = {"statistics": "Half-termly statistics", "section": "Head of section report", "pack": "Evidence pack"}
 WHOLE_SCHOOL = "Whole school"
@@ -24,11 +25,11 @@ def pdf_button(label: str, build, name: str, key: str) -> None:
                        on_click="ignore", type="primary")
 
 
-def issue_section_report(report: reports.SectionReport, username: str, masked: bool) -> bytes:
+def issue_section_report(report: section_report.SectionReport, username: str, masked: bool) -> bytes:
     """The PDF, and a note in the store that it was issued (the next report compares with it)."""
-    pdf = reports.section_report_pdf(report, masked)
+    pdf = section_report.section_report_pdf(report, masked)
     with store.opened(queries.db_path()) as db:
-        reports.record_report(db, username, report)
+        section_report.record_report(db, username, report)
     return pdf
 
 
@@ -63,7 +64,7 @@ school = settings["school_name"]
 st.title("Reports")
 lists.require_registers(user, period)
 with store.opened(path) as db:
-    terms = reports.half_terms_so_far(db)
+    terms = statistics.half_terms_so_far(db)
 
 kinds = [k for k in KINDS if k != "pack" or user.may("case_work")]
 st.session_state.setdefault("report_kind", "statistics")
@@ -89,10 +90,10 @@ if kind == "statistics":
                                    help="National figures count pupils aged 5 to 15; turn off to include nursery, "
                                         "reception and sixth form.")
     with store.opened(path) as db:
-        statistics = reports.half_term_statistics(db, term, previous, list(ids) if ids is not None else None, compulsory)
+        stats = statistics.half_term_statistics(db, term, previous, list(ids) if ids is not None else None, compulsory)
     st.markdown(f"**{term.label}** · {uk(term.first_day)} to {uk(term.last_day)} · {scope_name} · "
                 + (f"compared with {previous.label}" if previous else "no earlier half term stored to compare with"))
-    everyone = statistics[statistics["grouping"] == "all"]
+    everyone = stats[stats["grouping"] == "all"]
     if everyone.empty or not int(everyone["pupils"].iloc[0]):
         st.info("No pupils with possible sessions in this half term.")
         st.stop()
@@ -102,15 +103,15 @@ if kind == "statistics":
         change = everyone[f"{measure}_change"]
         national = everyone.get(f"{measure}_national")
         with column.container(border=True):
-            st.metric(reports.MEASURES[measure], pct(everyone[measure]),
+            st.metric(statistics.MEASURES[measure], pct(everyone[measure]),
                       None if pd.isna(change) else f"{change:+.1f} pts",
                       delta_color="normal" if measure == "attendance_pct" else "inverse")
             st.caption(f"National {national:.1f}% (full year)" if national is not None and not pd.isna(national)
                        else "No national figure published")
-    measures = st.multiselect("Measures", list(reports.MEASURES), default=["attendance_pct", "persistent_absence_pct",
+    measures = st.multiselect("Measures", list(statistics.MEASURES), default=["attendance_pct", "persistent_absence_pct",
                                                                            "severe_absence_pct"],
-                              format_func=reports.MEASURES.get, key="statistics_measures")
-    table = reports.statistics_table(statistics, tuple(measures) or ("attendance_pct",))
+                              format_func=statistics.MEASURES.get, key="statistics_measures")
+    table = statistics.statistics_table(stats, tuple(measures) or ("attendance_pct",))
     st.dataframe(table, hide_index=True, width="stretch", height=min(38 + 35 * len(table), 640),
                  column_config={c: st.column_config.NumberColumn(format="%.1f") for c in table.columns
                                 if c not in ("Grouping", "Group", "Pupils")})
@@ -118,8 +119,8 @@ if kind == "statistics":
                "National figures are full-year figures for state-funded schools in England (DOMAIN.md §3).")
     pdf_column, spreadsheet_column = st.columns([1, 2])
     with pdf_column:
-        pdf_button("PDF", lambda: reports.statistics_pdf(statistics, school, term, previous, scope_name, compulsory),
-                   reports.file_name(school, f"statistics-{term.label}", term.last_day, "pdf"), "statistics_pdf")
+        pdf_button("PDF", lambda: statistics.statistics_pdf(stats, school, term, previous, scope_name, compulsory),
+                   exports.file_name(school, f"statistics-{term.label}", term.last_day, "pdf"), "statistics_pdf")
     with spreadsheet_column:
         lists.download_buttons(table, f"statistics-{term.label}", term.last_day, "statistics")
 
@@ -134,29 +135,29 @@ elif kind == "section":
     chosen_period = period if chosen == SIDEBAR_DATES else metrics.Period(terms[chosen].first_day,
                                                                           min(terms[chosen].last_day, period.as_of))
     with store.opened(path) as db:
-        report = reports.section_report(db, viewer(user), chosen_period, scope_name,
+        report = section_report.section_report(db, viewer(user), chosen_period, scope_name,
                                         list(ids) if ids is not None else None)
     if not report.headline["pupils"]:
         st.info("No pupils with possible sessions in this period.")
         st.stop()
     st.markdown(f"**{scope_name}** · {uk(chosen_period.date_from)} to {uk(chosen_period.as_of)} · "
                 f"{report.headline['pupils']:,} {report.who} · changes since {report.compared_reason}")
-    for column, (label, value, note) in zip(st.columns(4), reports.section_headline(report)):
+    for column, (label, value, note) in zip(st.columns(4), section_report.section_headline(report)):
         with column.container(border=True):
             st.metric(label, value)
             st.caption(note)
     pdf_button("PDF to email", lambda r=report, u=user.username, m=masked: issue_section_report(r, u, m),
-               reports.file_name(school, f"report-{scope_name}", chosen_period.as_of, "pdf"), "section_pdf")
+               exports.file_name(school, f"report-{scope_name}", chosen_period.as_of, "pdf"), "section_pdf")
     st.caption("Downloading the PDF records the report as issued; the next report says what changed since.")
     trend_column, year_column = st.columns([3, 2], gap="large")
     with trend_column:
         st.subheader("Weekly attendance")
-        st.altair_chart(reports.trend_chart(report.trend).properties(width="container"), width="stretch")
+        st.altair_chart(charts.attendance_trend(report.trend, height=220), width="stretch")
     with year_column:
         st.subheader("By year group")
         st.dataframe(report.by_year, hide_index=True, width="stretch")
     st.subheader(f"Persistently absent pupils ({len(report.pa_list)})")
-    pa = reports.pa_table(report, masked)
+    pa = section_report.pa_table(report, masked)
     st.dataframe(shown(pa), hide_index=True, width="stretch", height=min(38 + 35 * len(pa), 420),
                  column_config={"Att. %": st.column_config.NumberColumn("Attendance", format="%.1f%%")})
     lists.download_buttons(pa, f"pa-list-{scope_name}", chosen_period.as_of, "section_pa")
@@ -175,15 +176,14 @@ elif kind == "section":
         if report.reasons.empty:
             st.caption("No absence in this period.")
         else:
-            st.altair_chart(reports.reasons_chart(report.reasons.head(10)).properties(width="container"),
-                            width="stretch")
+            st.altair_chart(charts.absence_reasons(report.reasons.head(10)), width="stretch")
     st.subheader(f"Actions opened in the period and their impact ({len(report.actions)})")
     if report.actions.empty:
         st.caption("No actions opened in this period yet.")
     else:
-        st.dataframe(shown(reports.actions_table(report, masked)), hide_index=True, width="stretch")
+        st.dataframe(shown(section_report.actions_table(report, masked)), hide_index=True, width="stretch")
         if not report.impact_by_type.empty:
-            st.dataframe(reports.impact_table(report), hide_index=True, width="stretch")
+            st.dataframe(section_report.impact_table(report), hide_index=True, width="stretch")
 
 # --- evidence pack ------------------------------------------------------------------------------
 
@@ -200,20 +200,20 @@ else:
     pupil_id = st.selectbox("Pupil", list(labels), key="pack_pupil", format_func=labels.get,
                             help="Type to search. The pack covers the dates chosen in the sidebar.")
     with store.opened(path) as db:
-        pack = reports.evidence_pack(db, viewer(user), int(pupil_id), period)
+        pack = evidence_pack.evidence_pack(db, viewer(user), int(pupil_id), period)
     st.markdown(f"**{labels[pupil_id]}** · {uk(period.date_from)} to {uk(period.as_of)} · "
                 f"attendance {pct(pack.figures.get('attendance_pct'))} · {len(pack.triggers)} triggers reached · "
                 f"{len(pack.chronology)} entries in the chronology")
     pdf_column, csv_column, _ = st.columns([1, 1, 3])
     with pdf_column:
-        pdf_button("Evidence pack (PDF)", lambda p=pack, m=masked: reports.evidence_pack_pdf(p, m),
-                   reports.evidence_pack_name(pack, masked, "pdf"), "pack_pdf")
-    csv_column.download_button("Evidence pack (CSV)", reports.csv_bytes(reports.evidence_pack_frame(pack, masked)),
-                               reports.evidence_pack_name(pack, masked, "csv"), "text/csv", key="pack_csv",
+        pdf_button("Evidence pack (PDF)", lambda p=pack, m=masked: evidence_pack.evidence_pack_pdf(p, m),
+                   evidence_pack.evidence_pack_name(pack, masked, "pdf"), "pack_pdf")
+    csv_column.download_button("Evidence pack (CSV)", exports.csv_bytes(evidence_pack.evidence_pack_frame(pack, masked)),
+                               evidence_pack.evidence_pack_name(pack, masked, "csv"), "text/csv", key="pack_csv",
                                icon=":material/download:", on_click="ignore")
     st.caption("What an LA attendance team asks for with a penalty-notice or section 19 referral. Sensitive notes "
                "are never included.")
     st.subheader("Statutory triggers reached")
-    st.dataframe(reports.triggers_table(pack), hide_index=True, width="stretch")
+    st.dataframe(evidence_pack.triggers_table(pack), hide_index=True, width="stretch")
     st.subheader("Chronology (oldest first)")
-    st.dataframe(reports.chronology_table(pack), hide_index=True, width="stretch")
+    st.dataframe(evidence_pack.chronology_table(pack), hide_index=True, width="stretch")

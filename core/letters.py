@@ -24,7 +24,7 @@ from datetime import date
 import pandas as pd
 import sqlite_utils
 
-from core import auth, cases, metrics, reports, store, triggers
+from core import auth, cases, metrics, pdf, store, triggers
 from core.calendar import uk_date
 
 # Fields a template can use, and what each holds.
@@ -326,8 +326,8 @@ def compose(template: Template, values: pd.DataFrame) -> Batch:
 
 def pdf_bytes(letters: list[Letter], school_name: str, school_address: str, letter_date: date) -> bytes:
     """One PDF, each letter from a new page (a letter may run on): letterhead, addressee,
-    date, title, body — the shared A4 document of core/reports.py, with its fonts."""
-    document = reports.LetterDocument(school_name, school_address)
+    date, title, body — the shared A4 document of core/pdf.py, with its fonts."""
+    document = pdf.LetterDocument(school_name, school_address)
     for letter in letters:
         document.letter([letter.parent, letter.address], long_date(letter_date), letter.title, letter.body)
     return document.pdf_bytes()

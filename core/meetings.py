@@ -7,6 +7,7 @@ timetable due for review, a check-in overdue, or persistently absent with no act
 last `no_action_days` days. A decision opens an action through core/cases.py (with its
 owner and check-in) and is kept in the minutes in the same transaction; every write is
 audited. Callers restrict pupils to the user's scope by passing `pupil_ids`, as in cases.
+The minutes are shown and exported as a table (`minutes_table`), a CSV and a PDF.
 """
 
 from __future__ import annotations
@@ -19,8 +20,10 @@ from typing import Any
 import pandas as pd
 import sqlite_utils
 
-from core import auth, calendar, cases, intervention_types, marks, metrics, patterns, store, triggers
+from core import auth, calendar, cases, intervention_types, marks, metrics, patterns, privacy, store, triggers
 from core.calendar import uk_date
+from core.exports import csv_bytes
+from core.pdf import Document
 
 TRIGGER = "trigger"
 NEWLY_SEVERE = "newly_severe"
@@ -402,3 +405,41 @@ def minutes(db: sqlite_utils.Database, meeting_id: int, pupil_ids: list[int] | N
 def default_check_in(held_on: date) -> date:
     """When a decision is checked on, unless the meeting says otherwise."""
     return held_on + timedelta(days=cases.DEFAULT_CHECK_IN_DAYS)
+
+
+# --- the minutes as a document: on screen, PDF and CSV --------------------------------------
+
+
+def minutes_table(minutes: Minutes, masked: bool) -> pd.DataFrame:
+    items = minutes.items
+    return pd.DataFrame({
+        "Pupil": privacy.names(items, masked), "Form": items["form"],
+        "On the agenda for": items["agenda"].map(lambda kinds: "; ".join(AGENDA_KINDS.get(k, k) for k in kinds)),
+        "Decision": items["decision"], "Action opened": items["action"].fillna(""), "Owner": items["owner_name"],
+        "Check-in": items["check_in_on"].map(lambda d: uk_date(d) if d else ""), "Note": items["note"],
+    })
+
+
+def minutes_csv(minutes: Minutes, masked: bool) -> bytes:
+    header = pd.DataFrame({
+        "Pupil": ["(meeting)"], "Form": [""], "On the agenda for": [f"Held {uk_date(minutes.held_on)}"],
+        "Decision": ["Attendees: " + ", ".join(minutes.attendees)], "Action opened": [""], "Owner": [""],
+        "Check-in": [""], "Note": [minutes.notes]})
+    return csv_bytes(pd.concat([header, minutes_table(minutes, masked)], ignore_index=True))
+
+
+def minutes_pdf(minutes: Minutes, school: str, masked: bool) -> bytes:
+    doc = Document(school, f"Pastoral meeting — minutes of {uk_date(minutes.held_on)}",
+                   (minutes.scope or "Whole school") + (f" · new since {uk_date(minutes.since)}" if minutes.since else "")
+                   + (" · draft (meeting not finished)" if minutes.status == "open" else ""), landscape=True)
+    doc.key_figures([("Date", uk_date(minutes.held_on), minutes.scope or "Whole school"),
+                     ("Attendees", str(len(minutes.attendees)), ", ".join(minutes.attendees)[:120]),
+                     ("Decisions", str(len(minutes.items)), "pupils discussed with a decision"),
+                     ("Actions opened", str(minutes.actions_created), "each with an owner and check-in")])
+    doc.heading("Attendees", size=11)
+    doc.paragraph(", ".join(minutes.attendees) or "Not recorded.")
+    doc.heading("Decisions and actions", size=11)
+    doc.table(minutes_table(minutes, masked), widths=[30, 13, 50, 34, 52, 25, 20, doc.epw - 224], size=8)
+    doc.heading("Notes", size=11)
+    doc.paragraph(minutes.notes or "No notes.")
+    return doc.pdf_bytes()

@@ -10,7 +10,7 @@ import pytest
 import pandas as pd
 
 from app_pages.formatting import shown
-from core import auth, cases, meetings, reports, store
+from core import auth, cases, exports, meetings, store
 from tests.conftest import make_upn
 from tests.app_school import (  # noqa: F401 (fixtures)
     FORENAMES, PUPIL_NAMES, SENSITIVE_NOTE, all_text, quick_hashes, school, school_with_cases, signed_in, titles,
@@ -98,7 +98,7 @@ def test_meeting_mode_hides_the_sensitive_note_from_the_pastoral_lead_too(school
 
 def test_downloads_made_in_meeting_mode_leave_out_identifiers_and_notes(school_with_cases, monkeypatch, downloads):
     made = {}
-    monkeypatch.setattr(reports, "csv_bytes", lambda frame: made.setdefault("csv", frame) is None or b"")
+    monkeypatch.setattr(exports, "csv_bytes", lambda frame: made.setdefault("csv", frame) is None or b"")
     app = signed_in("viewer", "below_90", meeting_mode=True)  # `downloads` makes each file as a click would
     assert [b.proto.label for b in app.get("download_button")] == ["CSV", "Excel"]
     assert "UPN" not in made["csv"].columns and set(made["csv"]["Pupil"]) == {"C. C.", "A. A.", "E. E."}

@@ -16,7 +16,7 @@ import pytest
 
 from app_pages import lists
 from app_pages.formatting import md
-from core import auth, cases, metrics, reports, store
+from core import auth, cases, exports, metrics, store
 from core.importers import import_bytes
 from tests.app_school import ROOT, quick_hashes, signed_in  # noqa: F401 (fixtures)
 from tests.conftest import make_upn
@@ -147,12 +147,12 @@ def test_sql_in_a_name_or_a_note_is_stored_as_text_and_runs_nothing(hostile_scho
 def test_a_formula_in_a_name_is_plain_text_in_the_downloads():
     frame = __import__("pandas").DataFrame(
         {"Pupil": [f"{SQL}, {FORMULA}", FORMULA, "+44 7000", "-2", "@SUM(A1)", "Ahmed, Amir"], "Attendance %": [1.0] * 6})
-    shown = reports.neutralised(frame)
+    shown = exports.neutralised(frame)
     # A plain number written as text ("-2") runs nothing and is left as it is.
     assert shown["Pupil"].tolist() == [f"{SQL}, {FORMULA}", f"'{FORMULA}", "'+44 7000", "-2", "'@SUM(A1)", "Ahmed, Amir"]
     sheet = openpyxl.load_workbook(io.BytesIO(lists.excel_bytes(frame, "list"))).active
     assert all(cell.data_type != "f" for row in sheet.iter_rows() for cell in row)
-    assert "'=HYPERLINK" in reports.csv_bytes(frame).decode("utf-8-sig")
+    assert "'=HYPERLINK" in exports.csv_bytes(frame).decode("utf-8-sig")
 
 
 def test_the_below_90_download_of_a_formula_name_cannot_run(hostile_school, downloads):

@@ -10,7 +10,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from core import auth, cases, letters, metrics, reports, store, triggers
+from core import auth, cases, letters, metrics, pdf, triggers
 from tests.conftest import make_upn, marks_csv
 
 OFFICER = auth.Viewer("officer", "attendance_officer")
@@ -145,7 +145,7 @@ def test_a_letter_that_runs_on_is_headed_with_its_title_on_the_next_page(db):
 
 @needs_pdftotext
 def test_without_the_font_a_letter_is_transliterated_rather_than_failing(db, monkeypatch, tmp_path):
-    monkeypatch.setattr(reports, "FONT_DIR", tmp_path)
+    monkeypatch.setattr(pdf, "FONT_DIR", tmp_path)
     [page] = pdf_pages(letters.pdf_bytes([a_letter()], "Our School", "", LETTER_DAY))
     assert "12 Lódz Street" in page and "Zoë's attendance" in page
 

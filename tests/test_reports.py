@@ -1,5 +1,6 @@
-"""Exports and reports: formula injection neutralised, file names, half terms and their
-statistics, and PDFs that open and hold the figures (read back with pdftotext)."""
+"""Reports: meeting mode's rule, half terms and their statistics, the head of section report,
+the evidence pack and the minutes, and PDFs that open and hold the figures (read back with
+pdftotext). The spreadsheet writing they share is tested in test_exports.py."""
 
 from __future__ import annotations
 
@@ -10,65 +11,21 @@ import subprocess
 from datetime import date, timedelta
 
 import numpy as np
-import openpyxl
 import pandas as pd
 import pytest
 
-from core import auth, calendar, cases, meetings, metrics, privacy, reports
+from core import auth, calendar, cases, evidence_pack, meetings, metrics, pdf, privacy, section_report, statistics
+from core.exports import csv_bytes
 from tests.conftest import make_upn, marks_csv, roll_csv, week_rows
 
 LEAD = auth.Viewer("dsl", "pastoral_lead")
 needs_pdftotext = pytest.mark.skipif(shutil.which("pdftotext") is None, reason="pdftotext (poppler-utils) missing")
 
 
-def pdf_text(pdf: bytes) -> str:
-    assert pdf.startswith(b"%PDF")
-    done = subprocess.run(["pdftotext", "-layout", "-", "-"], input=pdf, capture_output=True, check=True)
+def pdf_text(document: bytes) -> str:
+    assert document.startswith(b"%PDF")
+    done = subprocess.run(["pdftotext", "-layout", "-", "-"], input=document, capture_output=True, check=True)
     return done.stdout.decode("utf-8")
-
-
-# --- spreadsheets -------------------------------------------------------------------------------
-
-DANGEROUS = ["=HYPERLINK(\"http://x\",\"y\")", "+1+1", "-2+3", "@SUM(A1)", "\tTAB", "\rCR"]
-
-
-def test_csv_cells_that_start_like_formulas_get_an_apostrophe():
-    frame = pd.DataFrame({"Note": DANGEROUS + ["Ahmed, Amir"]})
-    rows = list(csv.reader(io.StringIO(reports.csv_bytes(frame).decode("utf-8-sig"), newline="")))
-    assert [row[0] for row in rows[1:]] == ["'" + v for v in DANGEROUS] + ["Ahmed, Amir"]
-
-
-def test_csv_keeps_negative_numbers_as_numbers():
-    frame = pd.DataFrame({"Change (pts)": [-20.0, 5.5], "Written as text": ["-5", "+4.5"]})
-    rows = list(csv.reader(io.StringIO(reports.csv_bytes(frame).decode("utf-8-sig"))))
-    assert rows[1:] == [["-20.0", "-5"], ["5.5", "+4.5"]]
-
-
-def test_csv_writes_dates_the_uk_way():
-    rows = list(csv.reader(io.StringIO(reports.csv_bytes(pd.DataFrame({"On": [date(2025, 9, 3)]})).decode("utf-8-sig"))))
-    assert rows[1] == ["03/09/2025"]
-
-
-def test_xlsx_text_that_starts_like_a_formula_is_stored_as_text_never_a_formula():
-    sheet = openpyxl.load_workbook(io.BytesIO(reports.xlsx_bytes(pd.DataFrame({"Note": DANGEROUS}), "list"))).active
-    cells = [row[0] for row in sheet.iter_rows(min_row=2)]
-    assert [c.value for c in cells] == [v.replace("\r", "\n") for v in DANGEROUS]  # XML keeps CR as LF
-    assert all(c.data_type == "s" for c in cells)  # openpyxl would store "=…" as a formula ('f') otherwise
-    assert all(c.quotePrefix for c in cells)
-
-
-def test_xlsx_keeps_numbers_negative_numbers_and_dates_as_such():
-    frame = pd.DataFrame({"Change": [-20.0], "Pupils": [np.int64(3)], "On": [date(2025, 9, 3)]})
-    row = next(openpyxl.load_workbook(io.BytesIO(reports.xlsx_bytes(frame, "x"))).active.iter_rows(min_row=2))
-    assert [c.value for c in row[:2]] == [-20.0, 3] and row[0].data_type == "n"
-    assert row[2].value.date() == date(2025, 9, 3) and row[2].number_format == "DD/MM/YYYY"
-
-
-def test_file_names_carry_the_school_and_the_date():
-    assert reports.file_name("St Mary’s C of E Primary", "below 90", date(2025, 9, 19), "csv") == \
-        "St-Marys-C-of-E-Primary_below-90_19-09-2025.csv"
-    assert reports.file_name("École Saint-Éloi", "statistics", date(2025, 9, 19), ".xlsx") == \
-        "Ecole-Saint-Eloi_statistics_19-09-2025.xlsx"
 
 
 # --- meeting mode's rule ----------------------------------------------------------------------
@@ -143,8 +100,8 @@ def school(db, load):
 
 
 def test_half_term_statistics_pool_each_group_and_compare_with_the_previous_half_term(db, school):
-    first, second = reports.half_terms_so_far(db)
-    stats = reports.half_term_statistics(db, second, first).set_index(["grouping", "group_label"])
+    first, second = statistics.half_terms_so_far(db)
+    stats = statistics.half_term_statistics(db, second, first).set_index(["grouping", "group_label"])
     everyone = stats.loc[("all", "All pupils")]
     assert everyone["attendance_pct"] == pytest.approx(2000 / 30)  # (6 + 10 + 4) ÷ 30 absent → 20 of 30 attended
     assert everyone["attendance_pct_previous"] == pytest.approx(80.0)
@@ -161,8 +118,8 @@ def test_half_term_statistics_pool_each_group_and_compare_with_the_previous_half
 @needs_pdftotext
 def test_the_head_of_section_report_pdf_opens_and_holds_the_figures_and_the_pa_list(db, school):
     period = metrics.Period(date(2025, 9, 1), date(2025, 9, 26))
-    report = reports.section_report(db, LEAD, period, "Whole school")
-    text = pdf_text(reports.section_report_pdf(report, masked=False))
+    report = section_report.section_report(db, LEAD, period, "Whole school")
+    text = pdf_text(section_report.section_report_pdf(report, masked=False))
     assert "Attendance report — Whole school" in text and "01/09/2025 to 26/09/2025" in text
     assert "73.3%" in text  # 44 of 60 possible sessions attended
     assert "Ó Briain, Zoë" in text and "Ahmed, Amir" in text  # DejaVu embedded: accents print
@@ -171,18 +128,18 @@ def test_the_head_of_section_report_pdf_opens_and_holds_the_figures_and_the_pa_l
 
 @needs_pdftotext
 def test_a_masked_report_pdf_has_initials_only(db, school):
-    report = reports.section_report(db, LEAD, metrics.Period(date(2025, 9, 1), date(2025, 9, 26)), "Whole school")
-    text = pdf_text(reports.section_report_pdf(report, masked=True))
+    report = section_report.section_report(db, LEAD, metrics.Period(date(2025, 9, 1), date(2025, 9, 26)), "Whole school")
+    text = pdf_text(section_report.section_report_pdf(report, masked=True))
     assert "Ahmed" not in text and "Briain" not in text and "A. A." in text
 
 
 @needs_pdftotext
 def test_without_the_font_the_pdf_transliterates_rather_than_failing(db, school, monkeypatch, tmp_path):
-    monkeypatch.setattr(reports, "FONT_DIR", tmp_path)
-    report = reports.section_report(db, LEAD, metrics.Period(date(2025, 9, 1), date(2025, 9, 26)), "Whole school")
-    text = pdf_text(reports.section_report_pdf(report, masked=False))
+    monkeypatch.setattr(pdf, "FONT_DIR", tmp_path)
+    report = section_report.section_report(db, LEAD, metrics.Period(date(2025, 9, 1), date(2025, 9, 26)), "Whole school")
+    text = pdf_text(section_report.section_report_pdf(report, masked=False))
     assert "Ó Briain, Zoë" in text or "O Briain, Zoe" in text  # Ó and ë are in Latin-1; either way it prints
-    assert reports.transliterate("Łukasz — ≥ 90%") == "Lukasz - >= 90%"
+    assert pdf.transliterate("Łukasz — ≥ 90%") == "Lukasz - >= 90%"
 
 
 @needs_pdftotext
@@ -191,8 +148,8 @@ def test_the_evidence_pack_pdf_holds_weeks_reasons_triggers_and_the_chronology_b
     cases.open_intervention(db, LEAD, pupil, "Home visit", "dsl", date(2025, 9, 23), summary="Met dad",
                             sensitive_note="NOT FOR THE LA")
     cases.log_contact(db, LEAD, pupil, "call", date(2025, 9, 24), "father", summary="Will bring her in")
-    pack = reports.evidence_pack(db, LEAD, pupil, metrics.Period(date(2025, 9, 1), date(2025, 9, 26)))
-    text = pdf_text(reports.evidence_pack_pdf(pack, masked=False))
+    pack = evidence_pack.evidence_pack(db, LEAD, pupil, metrics.Period(date(2025, 9, 1), date(2025, 9, 26)))
+    text = pdf_text(evidence_pack.evidence_pack_pdf(pack, masked=False))
     assert "Attendance evidence pack — Ó Briain, Zoë (3B)" in text and make_upn(3) in text
     assert "40.0% (8 of 20 possible sessions)" in text
     assert "08/09/2025" in text and "22/09/2025" in text  # attendance by week
@@ -204,8 +161,8 @@ def test_the_evidence_pack_pdf_holds_weeks_reasons_triggers_and_the_chronology_b
 
 def test_the_evidence_pack_csv_has_one_row_per_entry_with_uk_dates(db, school):
     pupil = school["Ó Briain"]
-    pack = reports.evidence_pack(db, LEAD, pupil, metrics.Period(date(2025, 9, 1), date(2025, 9, 26)))
-    rows = list(csv.DictReader(io.StringIO(reports.csv_bytes(reports.evidence_pack_frame(pack, False)).decode("utf-8-sig"))))
+    pack = evidence_pack.evidence_pack(db, LEAD, pupil, metrics.Period(date(2025, 9, 1), date(2025, 9, 26)))
+    rows = list(csv.DictReader(io.StringIO(csv_bytes(evidence_pack.evidence_pack_frame(pack, False)).decode("utf-8-sig"))))
     sections = {row["Section"] for row in rows}
     assert {"Pupil", "Figures", "Attendance by week", "Reasons", "Trigger reached", "Chronology"} <= sections
     trigger = next(row for row in rows if row["Section"] == "Trigger reached")
@@ -219,27 +176,27 @@ def test_the_minutes_pdf_and_csv_hold_attendees_decisions_and_notes(db, school):
                              [meetings.NEWLY_PERSISTENT])
     meetings.save_minutes(db, LEAD, meeting, notes="Clinic on Thursday.")
     kept = meetings.minutes(db, meeting)
-    text = pdf_text(reports.minutes_pdf(kept, "Test Academy", masked=False))
+    text = pdf_text(meetings.minutes_pdf(kept, "Test Academy", masked=False))
     assert "minutes of 26/09/2025" in text and "Priya Pastoral, Olu Officer" in text
     assert "Ahmed, Amir" in text and "Attendance letter (stage 1)" in text and "10/10/2025" in text
     assert "Clinic on Thursday." in text
-    rows = list(csv.reader(io.StringIO(reports.minutes_csv(kept, masked=True).decode("utf-8-sig"))))
+    rows = list(csv.reader(io.StringIO(meetings.minutes_csv(kept, masked=True).decode("utf-8-sig"))))
     assert rows[2][:2] == ["A. A.", "7A"] and "Ahmed" not in str(rows)
 
 
 @needs_pdftotext
 def test_the_statistics_pdf_holds_the_half_term_and_its_comparison(db, school):
-    first, second = reports.half_terms_so_far(db)
-    stats = reports.half_term_statistics(db, second, first)
-    text = pdf_text(reports.statistics_pdf(stats, "Test Academy", second, first, "Whole school", True))
+    first, second = statistics.half_terms_so_far(db)
+    stats = statistics.half_term_statistics(db, second, first)
+    text = pdf_text(statistics.statistics_pdf(stats, "Test Academy", second, first, "Whole school", True))
     assert "Half-termly attendance statistics — Autumn 2 2025/26" in text
     assert "66.7%" in text and "compared with Autumn 1 2025/26" in text
 
 
 def test_the_section_report_compares_with_the_last_report_issued(db, school):
-    early = reports.section_report(db, LEAD, metrics.Period(date(2025, 9, 1), date(2025, 9, 12)), "Whole school")
-    reports.record_report(db, "dsl", early)
-    later = reports.section_report(db, LEAD, metrics.Period(date(2025, 9, 1), date(2025, 9, 26)), "Whole school")
+    early = section_report.section_report(db, LEAD, metrics.Period(date(2025, 9, 1), date(2025, 9, 12)), "Whole school")
+    section_report.record_report(db, "dsl", early)
+    later = section_report.section_report(db, LEAD, metrics.Period(date(2025, 9, 1), date(2025, 9, 26)), "Whole school")
     assert later.compared_with == date(2025, 9, 12) and "last report" in later.compared_reason
     assert later.newly_pa["surname"].tolist() == ["Ahmed"]
     assert ("dsl", "report.issue") in db.execute("SELECT username, action FROM audit").fetchall()
@@ -250,7 +207,7 @@ def test_the_evidence_pack_chronology_is_the_pupils_case_history_with_meeting_de
     cases.log_contact(db, LEAD, pupil, "call", date(2025, 9, 24), "father", summary="Will bring her in")
     meeting = meetings.start_meeting(db, LEAD, date(2025, 9, 26), ["Priya Pastoral"])
     meetings.record_decision(db, LEAD, meeting, pupil, "home_visit", "dsl", date(2025, 10, 10), note="Visit Monday")
-    pack = reports.evidence_pack(db, LEAD, pupil, metrics.Period(date(2025, 9, 1), date(2025, 9, 26)),
+    pack = evidence_pack.evidence_pack(db, LEAD, pupil, metrics.Period(date(2025, 9, 1), date(2025, 9, 26)),
                                  today=date(2025, 9, 26))
     kinds = pack.chronology[["on", "kind"]].itertuples(index=False)
     assert [tuple(k) for k in kinds] == [

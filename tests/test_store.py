@@ -9,7 +9,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from core import store
+from core import marks, store
 from tests.conftest import make_upn, marks_csv, roll_csv
 
 
@@ -172,7 +172,7 @@ def test_what_each_earlier_version_stored_survives_migration_and_imports_still_w
                          "VALUES (1, ?, 'Ahmed', '7', 1)", (make_upn(1),))
             conn.execute("INSERT INTO marks (pupil_id, day, session, code, import_id) VALUES (1, 20339, 0, 'N', 1)")
             if version >= 7:  # from version 7 an import stores each mark's tally with it
-                store.refresh_tallies(conn, [1])
+                marks.refresh_tallies(conn, [1])
             store.audit(conn, "officer", "import", "imports", 1)
         old.conn.close()
         db = store.connect(path)

@@ -1,0 +1,136 @@
+"""Charts: the weekly attendance trend and the reasons for absence, drawn one way on every
+screen and in every PDF (Altair; a PDF prints them through core/pdf.py's `chart_png`).
+
+- `attendance_trend`: attendance week by week against the persistent-absence line
+  (`thresholds.CHART_REFERENCE`), and, where a screen asks, the year to date, the national
+  figure, a marker where each action started, labels on the lines, a title and larger type
+  for a shared screen.
+- `absence_reasons`: absence sessions by reason, authorised amber and unauthorised red.
+
+Charts drawn once (the weekday heatmap, groups compared, lateness, a pupil's calendar of
+marks) stay with their screen.
+"""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+
+from core import codes, thresholds
+
+ATTENDANCE_COLOURS = {"That week": "#1f4e79", "Year to date": "#f58518"}
+REFERENCE_COLOUR, NATIONAL_COLOUR, ACTION_COLOUR = "#c0392b", "#7f8c8d", "#8e44ad"
+ABSENCE_KINDS = {codes.AUTHORISED: "Authorised", codes.UNAUTHORISED: "Unauthorised"}
+ABSENCE_COLOURS = {codes.AUTHORISED: "#f0ad4e", codes.UNAUTHORISED: "#c0392b"}
+DASH = [6, 4]
+
+
+def attendance_trend(weekly: pd.DataFrame, *, height: int = 240, width: int | None = None,
+                     font_size: int | None = None, year_to_date: bool = False, national: float | None = None,
+                     actions: pd.DataFrame | None = None, impact_days: int | None = None, label: bool = False,
+                     title: str | None = None) -> alt.LayerChart:
+    """Weekly attendance (`weekly`: week_start, possible_sessions, attendance_pct, and
+    cumulative_attendance_pct for `year_to_date`) with the persistent-absence line.
+
+    `width` in pixels (None: the width of the screen's column; a PDF passes pdf.PRINT_WIDTH);
+    `font_size` for the axes and title, drawn with a heavier line (meeting mode);
+    `national`: the national attendance % as a second line; `label`: each line named on the
+    chart; `actions` (type, opened_on, before_pct, after_pct, change_pts, after_days, as
+    impact.impact gives them) marked where each started, `impact_days` the window they are
+    measured over; `title` above the chart. Weeks with no possible session are left out.
+    """
+    counted = weekly[weekly["possible_sessions"] > 0]
+    series = {"attendance_pct": "That week", **({"cumulative_attendance_pct": "Year to date"} if year_to_date else {})}
+    weeks = pd.DataFrame({
+        "week_start": pd.to_datetime(counted["week_start"]).to_numpy(),
+        "possible_sessions": counted["possible_sessions"].to_numpy(),
+        **({"year_to_date_pct": counted["cumulative_attendance_pct"].astype("float64").to_numpy()}
+           if "cumulative_attendance_pct" in counted and not year_to_date else {}),
+    })
+    lines = pd.concat([weeks.assign(measure=name, attendance_pct=counted[column].astype("float64").to_numpy())
+                       for column, name in series.items()], ignore_index=True)
+    reference = thresholds.CHART_REFERENCE
+    lowest = float(lines["attendance_pct"].min()) if len(lines) else reference
+    low = max(0.0, min(reference - 10, lowest - 3))
+
+    text = {"labelFontSize": font_size, "titleFontSize": font_size} if font_size else {}
+    ticks = [alt.DateTime(year=d.year, month=d.month, date=d.day) for d in weeks["week_start"]] or alt.Undefined
+    x = alt.X("week_start:T", title="Week beginning", axis=alt.Axis(format="%d/%m", labelAngle=0, values=ticks, **text))
+    y = alt.Y("attendance_pct:Q", title="Attendance %", scale=alt.Scale(domain=[low, 100]), axis=alt.Axis(**text))
+    tooltip = [alt.Tooltip("week_start:T", title="Week beginning", format="%d/%m/%Y")]
+    tooltip += [alt.Tooltip("measure:N", title="Measure")] if year_to_date else []
+    tooltip += [alt.Tooltip("attendance_pct:Q", title="Attendance %", format=".1f")]
+    if "year_to_date_pct" in weeks:
+        tooltip += [alt.Tooltip("year_to_date_pct:Q", title="Year to date %", format=".1f")]
+    tooltip += [alt.Tooltip("possible_sessions:Q", title="Possible sessions")]
+    heavy = {"point": alt.OverlayMarkDef(size=80), "strokeWidth": 3} if font_size else {"point": True}
+    sized = {"labelFontSize": font_size} if font_size else {}
+    legend = alt.Legend(orient="bottom", **sized) if year_to_date else None
+    colour = alt.Color("measure:N", title=None, legend=legend,
+                       scale=alt.Scale(domain=list(series.values()),
+                                       range=[ATTENDANCE_COLOURS[name] for name in series.values()]))
+    layers = [alt.Chart(lines).mark_line(**heavy).encode(x=x, y=y, color=colour, tooltip=tooltip)]
+
+    drawn = [(reference, thresholds.PERSISTENT.attendance_label, REFERENCE_COLOUR)]
+    drawn += [(float(national), f"National {national:.1f}%", NATIONAL_COLOUR)] if national is not None else []
+    for at, name, line_colour in drawn:
+        line = pd.DataFrame({"attendance_pct": [at], "name": [name]})
+        layers.append(alt.Chart(line).mark_rule(color=line_colour, strokeDash=DASH).encode(
+            y="attendance_pct:Q", tooltip=alt.Tooltip("name:N", title="Line")))
+        if label:
+            layers.append(alt.Chart(line).mark_text(align="left", dx=4, dy=-7, color=line_colour,
+                                                    **({"fontSize": font_size} if font_size else {})).encode(
+                y="attendance_pct:Q", text="name:N", x=alt.value(0)))
+
+    if actions is not None and not actions.empty:
+        layers += _action_markers(actions, impact_days)
+    chart = alt.layer(*layers).properties(height=height)
+    if width is not None:
+        chart = chart.properties(width=width)
+    if title:
+        chart = chart.properties(title=alt.Title(title, **({"fontSize": font_size} if font_size else {})))
+    return chart
+
+
+def _action_markers(actions: pd.DataFrame, impact_days: int | None) -> list[alt.Chart]:
+    """A dotted rule and a ▼ at the top where each action started; its tooltip gives
+    attendance in the `impact_days` school days before it and since."""
+    days = impact_days or 0
+
+    def percent(value) -> str:
+        return "—" if value is None or pd.isna(value) else f"{value:.1f}%"
+
+    marks = pd.DataFrame({
+        "type": actions["type"], "started": pd.to_datetime(actions["opened_on"]), "top": 100.0,
+        "before": actions["before_pct"].map(percent), "after": actions["after_pct"].map(percent),
+        "change": actions["change_pts"].map(lambda c: "" if pd.isna(c) else f"{c:+.1f} pts"),
+        "window": actions["after_days"].map(lambda d: f"{d} of {days} school days so far"
+                                            if d < days else f"{days} school days")})
+    tooltip = [alt.Tooltip("type:N", title="Action"), alt.Tooltip("started:T", title="Started", format="%d/%m/%Y"),
+               alt.Tooltip("before:N", title=f"{days} school days before"),
+               alt.Tooltip("after:N", title="After"), alt.Tooltip("window:N", title="After covers"),
+               alt.Tooltip("change:N", title="Change")]
+    return [alt.Chart(marks).mark_rule(color=ACTION_COLOUR, strokeDash=[2, 3]).encode(x="started:T", tooltip=tooltip),
+            alt.Chart(marks).mark_point(shape="triangle-down", size=140, filled=True, color=ACTION_COLOUR).encode(
+                x="started:T", y="top:Q", tooltip=tooltip)]
+
+
+def absence_reasons(reasons: pd.DataFrame, *, width: int | None = None, font_size: int | None = None,
+                    row_height: int = 20, legend: bool = True) -> alt.Chart:
+    """Absence sessions by reason (`reasons`: reason, category, sessions, and share_pct if
+    known), authorised amber and unauthorised red, most sessions first.
+
+    `width` in pixels (None: the screen's column); `font_size` of the reasons; `row_height`
+    of each bar; `legend` off where the screen says the colours in a caption."""
+    shown = reasons.assign(kind=reasons["category"].map(ABSENCE_KINDS))
+    tooltip = [alt.Tooltip("reason:N", title="Reason"), alt.Tooltip("sessions:Q", title="Sessions")]
+    tooltip += [alt.Tooltip("share_pct:Q", title="Share of absence %", format=".1f")] if "share_pct" in shown else []
+    chart = alt.Chart(shown).mark_bar().encode(
+        x=alt.X("sessions:Q", title="Absence sessions"),
+        y=alt.Y("reason:N", sort="-x", title=None,
+                axis=alt.Axis(labelLimit=260, **({"labelFontSize": font_size} if font_size else {}))),
+        color=alt.Color("kind:N", title=None, legend=alt.Undefined if legend else None,
+                        scale=alt.Scale(domain=list(ABSENCE_KINDS.values()), range=list(ABSENCE_COLOURS.values()))),
+        tooltip=tooltip,
+    ).properties(height=alt.Step(row_height))
+    return chart if width is None else chart.properties(width=width)

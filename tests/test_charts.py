@@ -1,0 +1,57 @@
+"""The two shared charts: the weekly attendance trend and the reasons for absence, read back
+from the Vega-Lite each one sends (the same spec a screen draws and a PDF prints)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+
+from core import charts, codes, thresholds
+
+WEEKS = pd.DataFrame({"week_start": [date(2025, 9, 1), date(2025, 9, 8), date(2025, 9, 15)],
+                      "possible_sessions": [10, 0, 10], "attendance_pct": [90.0, None, 70.0],
+                      "cumulative_attendance_pct": [90.0, 90.0, 80.0]})
+
+
+def layers(chart) -> list[tuple[str, list[dict]]]:
+    """(mark, rows) of each layer."""
+    spec = chart.to_dict()
+    return [(layer["mark"]["type"] if isinstance(layer["mark"], dict) else layer["mark"],
+             spec["datasets"][layer["data"]["name"]]) for layer in spec["layer"]]
+
+
+def test_the_trend_draws_the_persistent_absence_line_from_the_thresholds():
+    [(_, rows)] = [(mark, rows) for mark, rows in layers(charts.attendance_trend(WEEKS)) if mark == "rule"]
+    assert rows == [{"attendance_pct": thresholds.CHART_REFERENCE, "name": thresholds.PERSISTENT.attendance_label}]
+
+
+def test_the_trend_leaves_out_weeks_with_no_possible_session():
+    [(_, rows)] = [(mark, rows) for mark, rows in layers(charts.attendance_trend(WEEKS)) if mark == "line"]
+    assert [row["attendance_pct"] for row in rows] == [90.0, 70.0]
+
+
+def test_the_overview_trend_adds_the_year_to_date_and_a_labelled_national_line():
+    drawn = layers(charts.attendance_trend(WEEKS, year_to_date=True, national=93.1, label=True))
+    [(_, lines)] = [(mark, rows) for mark, rows in drawn if mark == "line"]
+    assert {row["measure"] for row in lines} == {"That week", "Year to date"}
+    assert [rows[0]["name"] for mark, rows in drawn if mark == "text"] == [thresholds.PERSISTENT.attendance_label,
+                                                                            "National 93.1%"]
+
+
+def test_actions_are_marked_where_they_started():
+    actions = pd.DataFrame({"type": ["Home visit"], "opened_on": [date(2025, 9, 10)], "before_pct": [90.0],
+                            "after_pct": [80.0], "change_pts": [-10.0], "after_days": [4]})
+    drawn = layers(charts.attendance_trend(WEEKS, actions=actions, impact_days=20))
+    [marker] = [rows for mark, rows in drawn if mark == "point"]
+    assert marker[0]["type"] == "Home visit" and marker[0]["change"] == "-10.0 pts"
+    assert marker[0]["window"] == "4 of 20 school days so far"
+
+
+def test_reasons_are_coloured_authorised_and_unauthorised():
+    reasons = pd.DataFrame({"reason": ["Illness (I)", "Other unauthorised absence (O)"],
+                            "category": [codes.AUTHORISED, codes.UNAUTHORISED], "sessions": [4, 10]})
+    spec = charts.absence_reasons(reasons, width=640).to_dict()
+    assert spec["width"] == 640
+    assert spec["encoding"]["color"]["scale"]["domain"] == ["Authorised", "Unauthorised"]
+    assert [row["kind"] for row in spec["datasets"][spec["data"]["name"]]] == ["Authorised", "Unauthorised"]
