@@ -395,9 +395,9 @@ if reached.empty:
 else:
     st.dataframe(pd.DataFrame({
         "Reached on": reached["reached_on"].map(uk),
-        "Trigger": reached["trigger"].map(triggers.TRIGGER_LABELS),
+        "Trigger": reached["trigger"].map(lambda t: triggers.BY_ID[t].label),
         "Detail": reached["detail"].map(uk_dates_in),
-        "What follows": reached["trigger"].map(triggers.TRIGGER_NEXT_STEPS),
+        "What follows": reached["trigger"].map(lambda t: triggers.BY_ID[t].next_step),
     }), hide_index=True, width="stretch")
 
 chronology_section(reached)

@@ -83,8 +83,8 @@ DETAIL_FIELDS: dict[str, DetailField] = {
     "agency": DetailField("Referred to", "text", help="The service, e.g. Early Help hub."),
     "recorded_in": DetailField("Where it is recorded", "text", required=True,
                                help="The school's safeguarding system, e.g. CPOMS or MyConcern — never the concern."),
-    "trigger": DetailField("Trigger", "choice", triggers.TRIGGER_IDS,
-                           tuple(triggers.TRIGGER_LABELS[t] for t in triggers.TRIGGER_IDS)),
+    "trigger": DetailField("Trigger", "choice", tuple(t.id for t in triggers.TRIGGERS),
+                           tuple(t.label for t in triggers.TRIGGERS)),
 }
 # A type recording this field is a safeguarding referral: where it is recorded, and no notes at all.
 WHERE_ONLY_FIELD = "recorded_in"
@@ -1130,12 +1130,12 @@ def chronology(db, viewer: Viewer, pupil_id: int, today: date, reached: pd.DataF
         reached = triggers.reached(db)
     for row in reached[reached["pupil_id"] == pupil_id].itertuples():
         add(_as_date(row.reached_on, "reached on"), "trigger",
-            f"Trigger reached: {triggers.TRIGGER_LABELS.get(row.trigger, row.trigger)}",
-            triggers.TRIGGER_NEXT_STEPS.get(row.trigger, ""))
+            f"Trigger reached: {triggers.BY_ID[row.trigger].label if row.trigger in triggers.BY_ID else row.trigger}",
+            triggers.BY_ID[row.trigger].next_step if row.trigger in triggers.BY_ID else "")
     shown = triggers.history(db, [pupil_id])
     for row in shown[shown["withdrawn_at"].notna()].itertuples():
         add(calendar.local_date(row.withdrawn_at), "trigger_withdrawn",
-            f"Trigger withdrawn: {triggers.TRIGGER_LABELS.get(row.trigger, row.trigger)}",
+            f"Trigger withdrawn: {triggers.BY_ID[row.trigger].label if row.trigger in triggers.BY_ID else row.trigger}",
             f"shown from {calendar.uk_date(calendar.local_date(row.first_shown_at))} "
             f"as reached on {calendar.uk_date(row.reached_on)}; no longer reached once marks were corrected")
 

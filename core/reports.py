@@ -720,7 +720,7 @@ def section_report(db: sqlite_utils.Database, viewer: cases.Viewer, period: metr
     pupil_patterns = patterns.pupil_patterns(db, period, ids) if ids else pd.DataFrame(columns=patterns.PUPIL_PATTERN_COLUMNS)
     reached = triggers.reached(db, period.as_of)
     badges = reached[reached["pupil_id"].isin(ids)].groupby("pupil_id")["trigger"].agg(
-        lambda t: "; ".join(triggers.TRIGGER_BADGES[x] for x in t))
+        lambda t: "; ".join(triggers.BY_ID[x].badge for x in t))
     latest = cases.latest_actions(db, ids, period.as_of) if ids else pd.DataFrame(
         columns=["pupil_id", "last_action", "last_action_on", "next_check_in", "check_in_overdue"])
     pa_list = (pa.merge(pupil_patterns[["pupil_id", "top_reason_label", "worst_weekday"]], on="pupil_id", how="left")
@@ -879,9 +879,9 @@ def evidence_pack(db: sqlite_utils.Database, viewer: cases.Viewer, pupil_id: int
     reached = reached[reached["pupil_id"] == pupil_id].sort_values("reached_on")
     history = chronology(db, reader, pupil_id, reached, today or date.today())
     reached = pd.DataFrame({"reached_on": reached["reached_on"].to_numpy(), "trigger": reached["trigger"].to_numpy(),
-                            "label": reached["trigger"].map(triggers.TRIGGER_LABELS).to_numpy(),
+                            "label": reached["trigger"].map(lambda t: triggers.BY_ID[t].label).to_numpy(),
                             "detail": reached["detail"].map(uk_dates_in).to_numpy(),
-                            "next_step": reached["trigger"].map(triggers.TRIGGER_NEXT_STEPS).to_numpy()})
+                            "next_step": reached["trigger"].map(lambda t: triggers.BY_ID[t].next_step).to_numpy()})
     runs = patterns.absence_runs(db, pupil_id, period)
     return EvidencePack(school=settings["school_name"], pupil={**pupil, "section": figures.get("section", "")},
                         period=period, figures=figures, weekly=weekly, reasons=reasons, triggers=reached, runs=runs,
