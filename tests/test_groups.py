@@ -8,7 +8,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from core import metrics
+from core import groups, metrics
 from tests.conftest import make_upn, marks_csv
 
 MONDAY = date(2025, 9, 8)
@@ -62,7 +62,7 @@ def test_the_vulnerable_list_is_a_group(figures):
 
 
 def test_a_schools_own_flag_is_a_group_whatever_its_case(figures):
-    grouping = metrics.flag_grouping("Breakfast club")
+    grouping = groups.flag_grouping("Breakfast club")
     assert pupils_and_absence(metrics.by_group(figures, grouping), grouping) == {0: (1, 10.0), 1: (2, 10.0)}
 
 
