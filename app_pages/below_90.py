@@ -15,30 +15,11 @@ import streamlit as st
 
 from app_pages import access, case_forms, lists, queries, sidebar
 from app_pages.formatting import flags, names, today, uk, year_label, year_order
-from core import cases, characteristics
+from core import cases, characteristics, pupil_list, selections, thresholds, triggers
+from core import groups as pupil_groups
 
-SHOW = {
-    "pa": "Below 90%",
-    "sa": "Below 50%",
-    "new": "Newly below 90%",
-    "triggers": "Reached a trigger",
-    "missing": "Missing marks",
-}
-GROUPS = {
-    "PP": lambda f: f["pp"].astype(bool),
-    "FSM": lambda f: f["fsm"].astype(bool),
-    "SEN support": lambda f: f["sen"] == "K",
-    "EHCP": lambda f: f["sen"] == "E",
-    "CLA": lambda f: f["cla"].astype(bool),
-    "EAL": lambda f: f["eal"].astype(bool),
-    "Gypsy, Roma, Traveller": lambda f: f["gypsy_roma_traveller"].astype(bool),
-    "Young carer": lambda f: f["young_carer"].astype(bool),
-    "Social worker (CIN/CP)": lambda f: f["social_worker"] != "",
-    "CP plan": lambda f: f["social_worker"] == "CP",
-    "Vulnerable list": lambda f: f["vulnerable"].astype(bool),
-}
-FLAG_GROUP = "Flag: "  # the school's own flags, added to GROUPS from the pupils' data
 FILTER_KEYS = ("f_section", "f_year", "f_form", "f_groups", "f_gender", "f_ethnicity", "f_search")
+PA, SA = thresholds.PERSISTENT.attendance_label, thresholds.SEVERE.attendance_label
 NO_ACTION = "no action yet"
 
 
@@ -47,43 +28,34 @@ def clear_filters() -> None:
         st.session_state.pop(key, None)
 
 
-def pupil_list(figures, change, patterns, weekly, reached, latest, masked: bool) -> pd.DataFrame:
-    """One row per pupil: the figures joined with patterns, change, triggers, sparkline and case work."""
-    weekly_pcts = lists.sparklines(weekly)
-    badges = (reached.assign(badge=reached["trigger"].map(lists.TRIGGER_BADGES))
-              .sort_values("reached_on").groupby("pupil_id")["badge"].agg(list))
-    table = (figures.merge(change, on="pupil_id", how="left")
-             .merge(patterns[["pupil_id", "top_reason_label", "worst_weekday"]], on="pupil_id", how="left")
-             .merge(latest, on="pupil_id", how="left"))
+def for_display(table: pd.DataFrame, masked: bool) -> pd.DataFrame:
+    """The pupil list (core/pupil_list.py) under the headings the screen shows."""
     last_action = (table["last_action"].astype("string")
                    .str.cat(table["last_action_on"].map(uk).astype("string"), sep=", ").fillna(NO_ACTION))
     return pd.DataFrame({
         "pupil_id": table["pupil_id"].to_numpy(),
         "Open": "Open",
         "Log action": "Log action",
-        "New": table["newly_persistent"].fillna(False).astype(bool).map({True: "● new", False: ""}).to_numpy(),
+        "New": table["newly_persistent"].map({True: "● new", False: ""}).to_numpy(),
         "Pupil": names(table, masked).to_numpy(),
         "Form": table["form"].to_numpy(),
         "Year": table["year_group"].to_numpy(),
         "Attendance %": table["attendance_pct"].round(1).to_numpy(),
-        "Last 12 weeks": table["pupil_id"].map(weekly_pcts).to_numpy(),
+        "Last 12 weeks": table["weekly_pcts"].to_numpy(),
         "Change (pts)": table["attendance_change_pts"].round(1).to_numpy(),
         "Authorised": table["authorised_sessions"].to_numpy(),
         "Unauthorised": table["unauthorised_sessions"].to_numpy(),
-        "Top reason": table["top_reason_label"].fillna("").to_numpy(),
-        "Worst day": table["worst_weekday"].fillna("").to_numpy(),
-        "Triggers": [b if isinstance(b, list) else [] for b in table["pupil_id"].map(badges)],
+        "Top reason": table["top_reason_label"].to_numpy(),
+        "Worst day": table["worst_weekday"].to_numpy(),
+        "Triggers": [[triggers.BY_ID[t].badge for t in reached] for reached in table["triggers"]],
         "Last action": last_action.to_numpy(),
-        "Next check-in": table["next_check_in"].astype(object).where(table["next_check_in"].notna(), None).to_numpy(),
-        "Check-in overdue": table["check_in_overdue"].fillna(False).astype(bool).to_numpy(),
+        "Next check-in": table["next_check_in"].to_numpy(),
+        "Check-in overdue": table["check_in_overdue"].to_numpy(),
         "Groups": flags(table).to_numpy(),
         "Missing marks": table["missing_marks"].to_numpy(),
         "UPN": table["upn"].to_numpy(),
         "Section": table["section"].to_numpy(),
-        "Persistent": table["persistently_absent"].to_numpy(),
-        "Severe": table["severely_absent"].to_numpy(),
-        "Newly below 90%": table["newly_persistent"].fillna(False).astype(bool).to_numpy(),
-        "Gender": table["gender"].to_numpy(),
+        f"Newly below {PA}": table["newly_persistent"].to_numpy(),
     })
 
 
@@ -109,68 +81,58 @@ reached = reached[reached["pupil_id"].isin(figures["pupil_id"])]
 latest = queries.latest_actions(path, queries.case_version(path), today())
 writer = case_forms.may_write(user)
 
-everyone = pupil_list(figures, change, patterns, weekly, reached, latest, sidebar.meeting_mode())
+everyone = pupil_list.joined(figures, change, reached, patterns, lists.sparklines(weekly), latest)
 
 # --- filters -----------------------------------------------------------------------
 
 show_column, download_column = st.columns([4, 1.3], vertical_alignment="bottom")
 st.session_state.setdefault("f_only", "pa")  # the Overview's links set it too
-show = show_column.segmented_control("Show", list(SHOW), format_func=SHOW.get, key="f_only", required=True,
-                                     label_visibility="collapsed")
+show = show_column.segmented_control("Show", list(selections.BELOW_90), format_func=lambda s: selections.BY_ID[s].label,
+                                     key="f_only", required=True, label_visibility="collapsed")
 section_column, year_column, form_column, group_column, ethnicity_column, gender_column, search_column = st.columns(
     [2.6, 2.6, 2.4, 3, 2.6, 1.8, 2.6])
-sections = sorted(s for s in everyone["Section"].unique() if s)
+sections = sorted(s for s in everyone["section"].unique() if s)
 chosen_sections = section_column.multiselect("Section", sections, key="f_section", placeholder="All sections")
-in_sections = everyone[everyone["Section"].isin(chosen_sections)] if chosen_sections else everyone
-years = sorted(in_sections["Year"].unique(), key=year_order)
+in_sections = everyone[everyone["section"].isin(chosen_sections)] if chosen_sections else everyone
+years = sorted(in_sections["year_group"].unique(), key=year_order)
 chosen_years = year_column.multiselect("Year", years, key="f_year", format_func=year_label, placeholder="All years")
-in_years = in_sections[in_sections["Year"].isin(chosen_years)] if chosen_years else in_sections
-forms = sorted(f for f in in_years["Form"].unique() if f)
+in_years = in_sections[in_sections["year_group"].isin(chosen_years)] if chosen_years else in_sections
+forms = sorted(f for f in in_years["form"].unique() if f)
 chosen_forms = form_column.multiselect("Form", forms, key="f_form", placeholder="All forms")
-groups = {**GROUPS, **{f"{FLAG_GROUP}{name}": (lambda f, name=name: characteristics.has_flag(f["flags"], name))
-                       for name in characteristics.custom_flags(figures["flags"])}}
+groups = pupil_groups.pupil_groups(figures["flags"])
 chosen_groups = group_column.multiselect("Groups", list(groups), key="f_groups", placeholder="Any group",
                                          help="Pupils in every group chosen.")
 ethnic_groups = [g for g in characteristics.ETHNIC_GROUPS if g in set(figures["ethnic_group"])]
 chosen_ethnicities = ethnicity_column.multiselect("Ethnicity", ethnic_groups, key="f_ethnicity",
                                                   placeholder="Any", help="Pupils in any ethnic group chosen.")
-genders = sorted(g for g in everyone["Gender"].unique() if g)
+genders = sorted(g for g in everyone["gender"].unique() if g)
 chosen_genders = gender_column.multiselect("Gender", genders, key="f_gender", placeholder="Any")
 search = search_column.text_input("Name or UPN", key="f_search", placeholder="Search")
 
 shown = in_years
 if chosen_forms:
-    shown = shown[shown["Form"].isin(chosen_forms)]
-for group in chosen_groups:
-    if group in groups:
-        shown = shown[groups[group](figures.set_index("pupil_id").loc[shown["pupil_id"]]).to_numpy()]
+    shown = shown[shown["form"].isin(chosen_forms)]
+shown = pupil_groups.in_every_group(shown, chosen_groups, groups)
 if chosen_ethnicities:
-    shown = shown[shown["pupil_id"].map(figures.set_index("pupil_id")["ethnic_group"]).isin(chosen_ethnicities)
-                  .to_numpy()]
+    shown = shown[shown["ethnic_group"].isin(chosen_ethnicities)]
 if chosen_genders:
-    shown = shown[shown["Gender"].isin(chosen_genders)]
+    shown = shown[shown["gender"].isin(chosen_genders)]
 if search.strip():
     needle = search.strip().lower()
-    matching = figures[(figures["surname"].str.lower().str.contains(needle, regex=False))
-                       | (figures["forename"].str.lower().str.contains(needle, regex=False))
-                       | (figures["upn"].str.lower() == needle)]
-    shown = shown[shown["pupil_id"].isin(matching["pupil_id"])]
+    shown = shown[(shown["surname"].str.lower().str.contains(needle, regex=False))
+                  | (shown["forename"].str.lower().str.contains(needle, regex=False))
+                  | (shown["upn"].str.lower() == needle)]
 filtered_pupils = len(shown)
-shown = {
-    "pa": lambda f: f[f["Persistent"]],
-    "sa": lambda f: f[f["Severe"]],
-    "new": lambda f: f[f["Newly below 90%"]],
-    "triggers": lambda f: f[f["Triggers"].map(len) > 0],
-    "missing": lambda f: f[f["Missing marks"] > 0],
-}[show](shown).sort_values(["Attendance %", "Pupil"], ignore_index=True)
+shown = for_display(selections.selected(shown, show), sidebar.meeting_mode()).sort_values(
+    ["Attendance %", "Pupil"], ignore_index=True)
 
 # --- the list ------------------------------------------------------------------------
 
 headline = {
-    "pa": f"{len(shown)} of {filtered_pupils} pupils at or below 90% attendance",
-    "sa": f"{len(shown)} of {filtered_pupils} pupils at or below 50% attendance",
-    "new": f"{len(shown)} pupils newly at or below 90% since the upload of {uk(compare_with)}" if compare_with
-    else "No earlier upload to compare with yet — “newly below 90%” needs two weeks of uploads.",
+    "pa": f"{len(shown)} of {filtered_pupils} pupils at or below {PA} attendance",
+    "sa": f"{len(shown)} of {filtered_pupils} pupils at or below {SA} attendance",
+    "new": f"{len(shown)} pupils newly at or below {PA} since the upload of {uk(compare_with)}" if compare_with
+    else f"No earlier upload to compare with yet — “newly below {PA}” needs two weeks of uploads.",
     "triggers": f"{len(shown)} pupils reached a statutory trigger this academic year",
     "missing": f"{len(shown)} pupils with sessions still missing a mark",
 }[show]
@@ -182,14 +144,14 @@ if shown.empty:
         st.info("No pupils match these filters.")
         st.button("Clear filters", on_click=clear_filters, icon=":material/filter_alt_off:")
     elif show == "pa":
-        st.success("No pupil is at or below 90% attendance in this period.")
+        st.success(f"No pupil is at or below {PA} attendance in this period.")
     else:
         st.info("No pupils to list here.")
     st.stop()
 
 export_columns = ["UPN", "Pupil", "Form", "Year", "Section", "Attendance %", "Change (pts)", "Authorised",
                   "Unauthorised", "Top reason", "Worst day", "Triggers", "Last action", "Next check-in", "Groups",
-                  "Check-in overdue", "Missing marks", "Newly below 90%"]
+                  "Check-in overdue", "Missing marks", f"Newly below {PA}"]
 export = shown[export_columns].assign(Triggers=shown["Triggers"].map("; ".join),
                                       **{"Next check-in": shown["Next check-in"].map(uk)})
 with download_column:
@@ -207,7 +169,7 @@ def log_clicked() -> None:
 
 
 NEW_ROW_COLOUR = "background-color: #fff3cd"  # pupils newly below 90% since the previous upload
-hidden = ["pupil_id", "UPN", "Section", "Persistent", "Severe", "Newly below 90%", "Gender", "Check-in overdue"]
+hidden = ["pupil_id", "UPN", "Section", f"Newly below {PA}", "Check-in overdue"]
 table = shown.drop(columns=hidden + ([] if writer else ["Log action"]))
 overdue = shown["Check-in overdue"].to_numpy()
 highlighted = table.style.apply(
@@ -223,7 +185,7 @@ st.dataframe(
                                               width=60, pinned=True),
         "Log action": st.column_config.ButtonColumn("", type="tertiary", on_click=log_clicked, key="below_90_log",
                                                     width=90, pinned=True),
-        "New": st.column_config.TextColumn("New", width=60, help="Newly at or below 90% since the previous upload"),
+        "New": st.column_config.TextColumn("New", width=60, help=f"Newly at or below {PA} since the previous upload"),
         "Pupil": st.column_config.TextColumn("Pupil", width="medium", pinned=True),
         "Form": st.column_config.TextColumn("Form", width=60),
         "Year": st.column_config.TextColumn("Year", width=50),

@@ -13,17 +13,9 @@ import streamlit as st
 
 from app_pages import access, formatting, lists, queries, sidebar
 from app_pages.formatting import pupil_name, uk, uk_time
-from core import calendar, cases, letters, store, triggers
+from core import calendar, cases, letters, pupil_list, selections, store
 
-WHO = {
-    "new_pa": "Newly below 90%",
-    "pa": "Below 90%",
-    "penalty": "Penalty threshold",
-    "next_stage": "Due this stage",
-    "chosen": "Choose pupils",
-}
-WHO_HELP = ("Newly below 90%: crossed into persistent absence since the previous upload. Penalty threshold: reached "
-            "the penalty-notice threshold this year. Due this stage: below 90% and sent the stage before this one.")
+WHO_HELP = selections.help_text(("new", "penalty", "next_stage"))
 PDF_KEY = "letters_pdf"
 FIELD_HELP = "Fields you can use: " + ", ".join(f"{{{name}}} ({what})" for name, what in letters.FIELDS.items())
 
@@ -31,20 +23,9 @@ FIELD_HELP = "Fields you can use: " + ", ".join(f"{{{name}}} ({what})" for name,
 def candidates(who: str, kind: str, figures: pd.DataFrame, change: pd.DataFrame, reached: pd.DataFrame,
                stages: pd.DataFrame) -> pd.DataFrame:
     """The pupils a batch is for."""
-    counted = figures[figures["possible_sessions"] > 0]
-    if who == "new_pa":
-        return counted[counted["pupil_id"].isin(change.loc[change["newly_persistent"], "pupil_id"])]
-    if who == "pa":
-        return counted[counted["persistently_absent"]]
-    if who == "penalty":
-        return counted[counted["pupil_id"].isin(reached.loc[reached["trigger"] == triggers.PENALTY_NOTICE_THRESHOLD,
-                                                            "pupil_id"])]
-    if who == "next_stage":
-        stage = counted["pupil_id"].map(stages.set_index("pupil_id")["stage"]) if not stages.empty else None
-        due = (stage.fillna(0).astype(int) + 1) == letters.STAGES.get(kind, 0) if stage is not None else \
-            pd.Series(letters.STAGES.get(kind) == 1, index=counted.index)
-        return counted[counted["persistently_absent"] & due.to_numpy()]
-    return counted.iloc[0:0]
+    counted = pupil_list.with_next_letter_due(
+        pupil_list.joined(figures[figures["possible_sessions"] > 0], change, reached), stages, kind)
+    return selections.selected(counted, who)
 
 
 user = access.require("letters")
@@ -70,7 +51,8 @@ with make_tab:
     kind_column, who_column = st.columns([2, 3], vertical_alignment="bottom")
     kind = kind_column.selectbox("Letter", list(letters.KIND_LABELS), format_func=letters.KIND_LABELS.get,
                                  key="l_kind")
-    who = who_column.segmented_control("For", list(WHO), format_func=WHO.get, key="l_who", default="new_pa",
+    who = who_column.segmented_control("For", list(selections.LETTERS), format_func=lambda s: selections.BY_ID[s].label,
+                                       key="l_who", default="new",
                                        required=True, help=WHO_HELP)
     previous = queries.previous_as_at(path, version)
     compare_with = previous if previous and previous < period.as_of else None

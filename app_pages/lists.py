@@ -1,5 +1,5 @@
 """What the list screens share: the empty state, the user's pupils and figures, opening a pupil,
-downloads, trigger badges."""
+downloads."""
 
 from __future__ import annotations
 
@@ -11,13 +11,11 @@ import streamlit as st
 
 from app_pages import queries
 from app_pages.formatting import shown, uk
-from core import auth, exports, triggers
+from core import auth, exports
 
 OPEN_PUPIL_KEY = "pupil_id"  # the pupil the Pupil screen shows
 PUPIL_PAGE = "app_pages/pupil.py"
 UPLOAD_PAGE = "app_pages/upload.py"
-
-TRIGGER_BADGES = triggers.TRIGGER_BADGES
 
 
 def no_registers_yet(user: auth.User) -> None:

@@ -10,33 +10,10 @@ import streamlit as st
 
 from app_pages import access, lists, queries, sidebar
 from app_pages.formatting import md, pupil_name, uk, year_label, year_order
-from core import characteristics, charts, codes, metrics
+from core import charts, codes, metrics
+from core import groups as pupil_groups
 
 SCOPES = {"school": "Whole school", "section": "Section", "year": "Year", "form": "Form"}
-COMPARISONS = {
-    "pp": ("Pupil premium", {1: "PP", 0: "Not PP"}),
-    "fsm": ("Free school meals", {1: "FSM", 0: "Not FSM"}),
-    "sen": ("SEN", {"N": "No SEN", "K": "SEN support", "E": "EHCP"}),
-    "eal": ("English as an additional language", {1: "EAL", 0: "Not EAL"}),
-    "cla": ("Looked after", {1: "CLA", 0: "Not CLA"}),
-    "gender": ("Gender", {"F": "Female", "M": "Male"}),
-    "year_group": ("Year group", None),
-    "section": ("Section", None),
-    "ethnic_group": ("Ethnicity", None),
-    "gypsy_roma_traveller": ("Gypsy, Roma and Traveller", {True: "Gypsy, Roma or Traveller", False: "Not GRT"}),
-    "young_carer": ("Young carers", {1: "Young carer", 0: "Not a young carer"}),
-    "social_worker": ("Social worker (CIN/CP)", {"": "No social worker", "CIN": "Child in need plan",
-                                                 "CP": "Child protection plan", "SW": "Social worker"}),
-    "vulnerable": ("Vulnerable list", {1: "On the vulnerable list", 0: "Not on it"}),
-}
-
-
-def flag_comparisons(figures: pd.DataFrame) -> dict:
-    """The school's own flags, each compared with everyone else."""
-    return {metrics.flag_grouping(name): (f"Flag: {name}", {1: name, 0: f"Not {name}"})
-            for name in characteristics.custom_flags(figures["flags"])} if "flags" in figures else {}
-
-
 def lateness_chart(by_weekday: pd.DataFrame) -> alt.Chart:
     kinds = {"late_before_close": "Before registers closed (L)",
              "late_after_close": "After registers closed (U) — unauthorised absence"}
@@ -175,12 +152,12 @@ with left:
                    "attendance_pct": "Attendance %", "cumulative_attendance_pct": "Year to date %"})
 with right:
     st.subheader("Groups compared")
-    comparisons = {**COMPARISONS, **flag_comparisons(in_scope)}
+    comparisons = pupil_groups.compared(in_scope)
     options = [k for k in comparisons if not (k == column) and not (k == "section" and kind in ("year", "form"))]
-    grouping = st.selectbox("Compare by", options, key="p_grouping", format_func=lambda k: comparisons[k][0],
+    grouping = st.selectbox("Compare by", options, key="p_grouping", format_func=lambda k: comparisons[k].label,
                             label_visibility="collapsed")
     compared = metrics.by_group(in_scope, grouping)
-    labels = comparisons[grouping][1]
+    labels = comparisons[grouping].values
     names = compared[grouping].map(lambda v: (labels or {}).get(v, year_label(v) if grouping == "year_group" else v or "(none)"))
     groups = pd.DataFrame({
         "group": names, "pupils": compared["pupils"], "attendance_pct": 100 - compared["overall_absence_pct"],

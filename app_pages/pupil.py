@@ -13,7 +13,7 @@ import streamlit as st
 
 from app_pages import access, case_forms, lists, queries, sidebar
 from app_pages.formatting import flags, hidden, md, pct, pupil_name, today, uk, year_label
-from core import auth, cases, charts, chronology, codes, evidence_pack, intervention_types, store, triggers
+from core import auth, cases, charts, chronology, codes, evidence_pack, intervention_types, store, thresholds, triggers
 from core.calendar import uk_dates_in
 
 # Colours of the calendar, one per category (present green, absences amber and red).
@@ -267,8 +267,9 @@ me = mine.iloc[0]
 possible, attended = int(me["possible_sessions"]), int(me["attendance_sessions"])
 authorised, unauthorised = int(me["authorised_sessions"]), int(me["unauthorised_sessions"])
 absent = authorised + unauthorised
-status = "Severe absence (50% or below)" if me["severely_absent"] else (
-    "Persistent absence (90% or below)" if me["persistently_absent"] else "Above 90%")
+PA, SA = thresholds.PERSISTENT, thresholds.SEVERE
+status = f"{SA.label} ({SA.attendance_label} or below)" if me["severely_absent"] else (
+    f"{PA.label} ({PA.attendance_label} or below)" if me["persistently_absent"] else f"Above {PA.attendance_label}")
 
 columns = st.columns(5)
 columns[0].metric("Attendance", pct(me["attendance_pct"]), help=f"{attended} of {possible} possible sessions")
@@ -285,9 +286,9 @@ with st.expander("The sessions behind these percentages, and the rule applied"):
         f"- Absence **{pct(me['absence_pct'], 2)}** = ({authorised} authorised + {unauthorised} unauthorised) ÷ {possible}.\n"
         f"- Possible sessions = attendance + authorised absence + unauthorised absence. "
         f"Sessions marked “not possible” (e.g. X, Z, #) and missing marks count in no total.\n"
-        f"- Persistent absence when absence is at least 10% of possible sessions: 10 × {absent} = {10 * absent} "
-        f"{'≥' if 10 * absent >= possible else '<'} {possible}, so **{'yes' if me['persistently_absent'] else 'no'}**. "
-        f"Severe absence at 50%: 2 × {absent} = {2 * absent} {'≥' if 2 * absent >= possible else '<'} {possible}, "
+        f"- {PA.label} when absence is at least {PA.absence_label} of possible sessions: "
+        f"{PA.rule_text(absent, possible)}, so **{'yes' if me['persistently_absent'] else 'no'}**. "
+        f"{SA.label} at {SA.absence_label}: {SA.rule_text(absent, possible)}, "
         f"so **{'yes' if me['severely_absent'] else 'no'}**."
     )
     st.dataframe(behind.rename(columns={"code": "Code", "meaning": "Mark", "category": "Category",
@@ -366,9 +367,9 @@ if reached.empty:
 else:
     st.dataframe(pd.DataFrame({
         "Reached on": reached["reached_on"].map(uk),
-        "Trigger": reached["trigger"].map(triggers.TRIGGER_LABELS),
+        "Trigger": reached["trigger"].map(lambda t: triggers.BY_ID[t].label),
         "Detail": reached["detail"].map(uk_dates_in),
-        "What follows": reached["trigger"].map(triggers.TRIGGER_NEXT_STEPS),
+        "What follows": reached["trigger"].map(lambda t: triggers.BY_ID[t].next_step),
     }), hide_index=True, width="stretch")
 
 chronology_section(reached)

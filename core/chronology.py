@@ -52,12 +52,12 @@ def chronology(db, viewer: auth.Viewer, pupil_id: int, today: date, reached: pd.
         reached = triggers.reached(db)
     for row in reached[reached["pupil_id"] == pupil_id].itertuples():
         add(cases.as_date(row.reached_on, "reached on"), "trigger",
-            f"Trigger reached: {triggers.TRIGGER_LABELS.get(row.trigger, row.trigger)}",
-            triggers.TRIGGER_NEXT_STEPS.get(row.trigger, ""))
+            f"Trigger reached: {triggers.BY_ID[row.trigger].label if row.trigger in triggers.BY_ID else row.trigger}",
+            triggers.BY_ID[row.trigger].next_step if row.trigger in triggers.BY_ID else "")
     shown = triggers.history(db, [pupil_id])
     for row in shown[shown["withdrawn_at"].notna()].itertuples():
         add(calendar.local_date(row.withdrawn_at), "trigger_withdrawn",
-            f"Trigger withdrawn: {triggers.TRIGGER_LABELS.get(row.trigger, row.trigger)}",
+            f"Trigger withdrawn: {triggers.BY_ID[row.trigger].label if row.trigger in triggers.BY_ID else row.trigger}",
             f"shown from {calendar.uk_date(calendar.local_date(row.first_shown_at))} "
             f"as reached on {calendar.uk_date(row.reached_on)}; no longer reached once marks were corrected")
 

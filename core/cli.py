@@ -217,7 +217,7 @@ def run_triggers(db, args) -> int:
     elif not records:
         _emit("No triggers reached.")
     else:
-        _emit("\n".join(f"{uk_date(r.reached_on)}  {r.upn}  {triggers.TRIGGER_LABELS[r.trigger]}: {r.detail}"
+        _emit("\n".join(f"{uk_date(r.reached_on)}  {r.upn}  {triggers.BY_ID[r.trigger].label}: {r.detail}"
                         for r in found.itertuples(index=False)))
     return 0
 

@@ -57,9 +57,9 @@ def evidence_pack(db: sqlite_utils.Database, viewer: auth.Viewer, pupil_id: int,
     reached = reached[reached["pupil_id"] == pupil_id].sort_values("reached_on")
     history = chronology.evidence_pack_table(db, reader, pupil_id, today or date.today(), reached)
     reached = pd.DataFrame({"reached_on": reached["reached_on"].to_numpy(), "trigger": reached["trigger"].to_numpy(),
-                            "label": reached["trigger"].map(triggers.TRIGGER_LABELS).to_numpy(),
+                            "label": reached["trigger"].map(lambda t: triggers.BY_ID[t].label).to_numpy(),
                             "detail": reached["detail"].map(uk_dates_in).to_numpy(),
-                            "next_step": reached["trigger"].map(triggers.TRIGGER_NEXT_STEPS).to_numpy()})
+                            "next_step": reached["trigger"].map(lambda t: triggers.BY_ID[t].next_step).to_numpy()})
     runs = patterns.absence_runs(db, pupil_id, period)
     return EvidencePack(school=settings["school_name"], pupil={**pupil, "section": figures.get("section", "")},
                         period=period, figures=figures, weekly=weekly, reasons=reasons, triggers=reached, runs=runs,

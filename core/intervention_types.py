@@ -67,8 +67,8 @@ DETAIL_FIELDS: dict[str, DetailField] = {
     "agency": DetailField("Referred to", "text", help="The service, e.g. Early Help hub."),
     "recorded_in": DetailField("Where it is recorded", "text", required=True,
                                help="The school's safeguarding system, e.g. CPOMS or MyConcern — never the concern."),
-    "trigger": DetailField("Trigger", "choice", triggers.TRIGGER_IDS,
-                           tuple(triggers.TRIGGER_LABELS[t] for t in triggers.TRIGGER_IDS)),
+    "trigger": DetailField("Trigger", "choice", tuple(t.id for t in triggers.TRIGGERS),
+                           tuple(t.label for t in triggers.TRIGGERS)),
 }
 # A type recording this field is a safeguarding referral: where it is recorded, and no notes at all.
 WHERE_ONLY_FIELD = "recorded_in"

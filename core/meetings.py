@@ -158,7 +158,7 @@ def _triggers_since(db, as_of: date, since: date | None, figures: pd.DataFrame) 
     reached = reached[reached["pupil_id"].isin(figures["pupil_id"])]
     if since is not None:
         reached = reached[reached["reached_on"].map(lambda d: d > since).astype(bool)]
-    details = [f"{triggers.TRIGGER_LABELS[t]} on {uk_date(d)} — {triggers.TRIGGER_NEXT_STEPS[t]}"
+    details = [f"{triggers.BY_ID[t].label} on {uk_date(d)} — {triggers.BY_ID[t].next_step}"
                for t, d in zip(reached["trigger"], reached["reached_on"])]
     return _item(reached, TRIGGER, details, reached["reached_on"])
 

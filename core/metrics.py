@@ -14,38 +14,13 @@ import numpy as np
 import pandas as pd
 import sqlite_utils
 
-from core import calendar, characteristics, codes, store, thresholds
+from core import calendar, characteristics, codes, groups, store, thresholds
 from core import marks as marks_table
 
 PUPIL_FIGURE_COLUMNS = [
     "possible_sessions", "attendance_sessions", "authorised_sessions", "unauthorised_sessions",
     "missing_marks", "attendance_pct", "absence_pct", "persistently_absent", "severely_absent",
 ]
-
-# Characteristics a school compares groups by; each is a column of `pupil_figures`.
-GROUPINGS = {
-    "section": "Section",
-    "year_group": "Year group",
-    "form": "Form",
-    "pp": "Pupil premium",
-    "fsm": "Free school meals",
-    "sen": "SEN",
-    "eal": "EAL",
-    "cla": "Looked after",
-    "gender": "Gender",
-    "compulsory_school_age": "Compulsory school age",
-    "ethnic_group": "Ethnicity",
-    "gypsy_roma_traveller": "Gypsy, Roma and Traveller",
-    "young_carer": "Young carer",
-    "social_worker": "Social worker (CIN/CP)",
-    "vulnerable": "Vulnerable list",
-}
-# A school's own flag as a grouping: "flag:Breakfast club" (1 for pupils with the flag, 0 without).
-FLAG_GROUPING = "flag:"
-
-
-def flag_grouping(name: str) -> str:
-    return f"{FLAG_GROUPING}{name}"
 
 # National figures for state-funded schools in England (DOMAIN.md §3), by the academic year
 # they describe (its starting year). None: not published. Pupils of compulsory school age.
@@ -194,13 +169,13 @@ def summary(figures: pd.DataFrame) -> dict:
 
 
 def by_group(figures: pd.DataFrame, grouping: str) -> pd.DataFrame:
-    """Pooled figures for each value of one characteristic (section, year_group, pp…, or a
-    school's own flag as `flag:<name>`)."""
-    if grouping.startswith(FLAG_GROUPING):
-        members = characteristics.has_flag(figures["flags"], grouping[len(FLAG_GROUPING):])
+    """Pooled figures for each value of one characteristic (a column of core/groups.py
+    GROUPINGS: section, year_group, pp…, or a school's own flag as `flag:<name>`)."""
+    if grouping.startswith(groups.FLAG_GROUPING):
+        members = characteristics.has_flag(figures["flags"], grouping[len(groups.FLAG_GROUPING):])
         figures = figures.assign(**{grouping: members.astype(int).to_numpy()})
-    elif grouping not in GROUPINGS:
-        raise KeyError(f"Unknown grouping '{grouping}'; choose one of {', '.join(GROUPINGS)}.")
+    elif grouping not in groups.BY_COLUMN:
+        raise KeyError(f"Unknown grouping '{grouping}'; choose one of {', '.join(groups.BY_COLUMN)}.")
     rows = [
         {grouping: value, **group_figures(members)}
         for value, members in figures.groupby(grouping, sort=True, dropna=False)

@@ -115,7 +115,7 @@ def section_report(db: sqlite_utils.Database, viewer: auth.Viewer, period: metri
     pupil_patterns = patterns.pupil_patterns(db, period, ids) if ids else pd.DataFrame(columns=patterns.PUPIL_PATTERN_COLUMNS)
     reached = triggers.reached(db, period.as_of)
     badges = reached[reached["pupil_id"].isin(ids)].groupby("pupil_id")["trigger"].agg(
-        lambda t: "; ".join(triggers.TRIGGER_BADGES[x] for x in t))
+        lambda t: "; ".join(triggers.BY_ID[x].badge for x in t))
     latest = cases.latest_actions(db, ids, period.as_of) if ids else pd.DataFrame(
         columns=["pupil_id", "last_action", "last_action_on", "next_check_in", "check_in_overdue"])
     pa_list = (pa.merge(pupil_patterns[["pupil_id", "top_reason_label", "worst_weekday"]], on="pupil_id", how="left")

@@ -15,19 +15,10 @@ import numpy as np
 import pandas as pd
 import sqlite_utils
 
-from core import calendar, marks, metrics
+from core import calendar, groups, marks, metrics
 from core.calendar import uk_date
 from core.pdf import MUTED, Document
 
-STAT_GROUPINGS = {
-    "section": "Section", "year_group": "Year group", "pp": "Pupil premium", "fsm": "Free school meals",
-    "sen": "SEN", "cla": "Looked after (CLA)", "eal": "EAL", "gender": "Gender",
-}
-GROUP_VALUE_LABELS = {
-    "pp": {1: "PP", 0: "Not PP"}, "fsm": {1: "FSM", 0: "Not FSM"}, "cla": {1: "CLA", 0: "Not CLA"},
-    "eal": {1: "EAL", 0: "Not EAL"}, "sen": {"N": "No SEN", "K": "SEN support", "E": "EHCP"},
-    "gender": {"F": "Female", "M": "Male"},
-}
 MEASURES = {
     "attendance_pct": "Attendance %",
     "overall_absence_pct": "Absence %",
@@ -42,7 +33,8 @@ NATIONAL_MEASURES = ("attendance_pct", "overall_absence_pct", "persistent_absenc
 def group_value_label(grouping: str, value: Any) -> str:
     if grouping == "year_group":
         return f"Year {value}" if str(value).isdigit() else {"R": "Reception"}.get(str(value), str(value) or "(none)")
-    return GROUP_VALUE_LABELS.get(grouping, {}).get(value, str(value) if value not in ("", None) else "(none)")
+    named = getattr(groups.BY_COLUMN.get(grouping), "values", None) or {}
+    return named.get(value, str(value) if value not in ("", None) else "(none)")
 
 
 def with_attendance(group: dict) -> dict:
@@ -54,14 +46,14 @@ def _figures_by_group(figures: pd.DataFrame) -> pd.DataFrame:
     """Pooled figures (DOMAIN.md §3) for everyone and for each value of each grouping."""
     counted = figures[figures["possible_sessions"] > 0]
     rows = [{"grouping": "all", "group": "", **with_attendance(metrics.group_figures(counted))}]
-    for grouping in STAT_GROUPINGS:
+    for grouping in groups.STATISTICS:
         if counted.empty:
             continue
-        groups = counted.groupby(grouping, sort=True, dropna=False)
-        values = sorted(groups.groups, key=year_order) if grouping == "year_group" else list(groups.groups)
+        by_value = counted.groupby(grouping, sort=True, dropna=False)
+        values = sorted(by_value.groups, key=year_order) if grouping == "year_group" else list(by_value.groups)
         for value in values:
             rows.append({"grouping": grouping, "group": value,
-                         **with_attendance(metrics.group_figures(groups.get_group(value)))})
+                         **with_attendance(metrics.group_figures(by_value.get_group(value)))})
     return pd.DataFrame(rows)
 
 
@@ -92,7 +84,7 @@ def half_term_statistics(db: sqlite_utils.Database, term: calendar.HalfTerm, pre
     table = now[[*key, "pupils", *MEASURES]].merge(before, on=key, how="left", suffixes=("", "_previous"))
     columns: dict[str, Any] = {
         "grouping": table["grouping"],
-        "grouping_label": table["grouping"].map({"all": "All pupils", **STAT_GROUPINGS}),
+        "grouping_label": table["grouping"].map({"all": "All pupils", **{g: groups.statistics_label(g) for g in groups.STATISTICS}}),
         "group": table["group"],
         "group_label": [("All pupils" if g == "all" else group_value_label(g, _original(v)))
                         for g, v in zip(table["grouping"], table["group"])],
@@ -154,7 +146,7 @@ def statistics_pdf(statistics: pd.DataFrame, school: str, term: calendar.HalfTer
     doc.paragraph("Rates are pooled (sessions over possible sessions); PA and SA are pupils at or below 90% and 50% "
                   "attendance in the half term. National figures are for the full academic year "
                   "(state-funded schools, England).", size=8.5, colour=MUTED)
-    for grouping, label in [("all", "All pupils"), *STAT_GROUPINGS.items()]:
+    for grouping, label in [("all", "All pupils"), *((g, groups.statistics_label(g)) for g in groups.STATISTICS)]:
         part = statistics[statistics["grouping"] == grouping]
         if part.empty or grouping == "all":
             continue

@@ -39,10 +39,17 @@ class AbsenceLine:
         return bool(result) if not isinstance(result, pd.Series) else result
 
     def rule_text(self, absent: int, possible: int) -> str:
-        """The rule applied to one pupil's sessions, for a figure that explains itself."""
+        """The rule applied to one pupil's sessions, for a figure that explains itself:
+        '10 × 4 = 40 ≥ 20' (absent sessions times the share's denominator against possible ones)."""
         share = self.absence_share
         sign = "≥" if self.crossed(absent, possible) else "<"
-        return (f"{share.denominator} × {absent} absent {sign} {share.numerator} × {possible} possible")
+        whole = str(possible) if share.numerator == 1 else f"{share.numerator} × {possible} = {share.numerator * possible}"
+        return f"{share.denominator} × {absent} = {share.denominator * absent} {sign} {whole}"
+
+    @property
+    def absence_label(self) -> str:
+        """The share of possible sessions missed that crosses the line, as a percentage (10%, 50%)."""
+        return f"{float(self.absence_share * 100):g}%"
 
 
 PERSISTENT = AbsenceLine("persistently_absent", "Persistent absence", "PA", Fraction(1, 10))

@@ -4,11 +4,15 @@ A trigger is reached on the first date in the academic year that satisfies it, c
 only marks on or before that date; `reached_on` is the date of the session that
 completes it. Only pupils of compulsory school age are considered. Thresholds and the
 penalty-notice codes come from the settings. Everything is vectorised over sessions.
+
+Each trigger is one row of `TRIGGERS` (id, label, badge, next step, finder); `find_triggers`
+runs every row's finder. A new trigger is a new row and its finder.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -23,30 +27,6 @@ UNAUTHORISED_10_DAYS = "unauthorised_10_days"
 UNAUTHORISED_20_DAYS = "unauthorised_20_days"
 ILLNESS_15_DAYS = "illness_15_days"
 PENALTY_NOTICE_THRESHOLD = "penalty_notice_threshold"
-
-TRIGGER_IDS = (UNAUTHORISED_10_DAYS, UNAUTHORISED_20_DAYS, ILLNESS_15_DAYS, PENALTY_NOTICE_THRESHOLD)
-
-TRIGGER_LABELS = {
-    UNAUTHORISED_10_DAYS: "10 school days' unauthorised absence in a row",
-    UNAUTHORISED_20_DAYS: "20 school days' unauthorised absence in a row",
-    ILLNESS_15_DAYS: "15 days' (30 sessions) illness",
-    PENALTY_NOTICE_THRESHOLD: "Penalty-notice threshold",
-}
-
-# Short names for badges, lists and reports.
-TRIGGER_BADGES = {
-    UNAUTHORISED_10_DAYS: "10 days unauthorised",
-    UNAUTHORISED_20_DAYS: "20 days unauthorised",
-    ILLNESS_15_DAYS: "15 days illness",
-    PENALTY_NOTICE_THRESHOLD: "Penalty-notice threshold",
-}
-
-TRIGGER_NEXT_STEPS = {
-    UNAUTHORISED_10_DAYS: "Notify the local authority.",
-    UNAUTHORISED_20_DAYS: "Children-missing-education checks with the local authority.",
-    ILLNESS_15_DAYS: "Notify the local authority (section 19 duty to arrange education).",
-    PENALTY_NOTICE_THRESHOLD: "Consider a penalty notice under the national framework.",
-}
 
 COLUMNS = ["pupil_id", "upn", "trigger", "reached_on", "detail"]
 
@@ -148,24 +128,11 @@ def _find_in_scope(marks_read: scope.ScopeMarks, rules: TriggerRules, year_first
     """`find_triggers` from a scope read without its plain present marks (core/scope.py):
     every mark the illness and penalty-notice counts need is among those read, and the runs
     of unauthorised days come from `ScopeMarks.days_all`, which counts the days not read."""
-    marks = marks_read.marks.sort_values(["pupil_id", "day", "session"], ignore_index=True)
-    this_year = marks[marks["day"] >= year_first_day]
     runs = marks_read.days_all((codes.UNAUTHORISED,))
-    return _gathered([
-        *(_runs_reached(runs, trigger, days, year_first_day) for trigger, days in rules.unauthorised_run_days.items()),
-        _illness(this_year, rules.illness_sessions),
-        _penalty_threshold(marks, rules, year_first_day, school_days),
-    ])
-
-
-def _runs_reached(days: pd.DataFrame, trigger: str, run_days: int, year_first_day: int) -> pd.DataFrame:
-    """The first day of this academic year on which a run of unauthorised days (from
-    `ScopeMarks.days_all`: pupil_id, day, run, in pupil and day order) is `run_days` long."""
-    if days.empty:
-        return pd.DataFrame()
-    length = days.groupby("run").cumcount() + 1
-    start = days.groupby("run")["day"].transform("first")
-    return _first_long_runs(days, length, start, trigger, run_days, year_first_day)
+    runs = runs.assign(length=runs.groupby("run").cumcount() + 1,
+                       start=runs.groupby("run")["day"].transform("first"))
+    marks = marks_read.marks.sort_values(["pupil_id", "day", "session"], ignore_index=True)
+    return _found(Sessions(marks, runs[["pupil_id", "day", "length", "start"]], year_first_day, school_days), rules)
 
 
 def find_triggers(marks: pd.DataFrame, rules: TriggerRules, year_first_day: int, school_days: np.ndarray) -> pd.DataFrame:
@@ -177,48 +144,43 @@ def find_triggers(marks: pd.DataFrame, rules: TriggerRules, year_first_day: int,
     marks = marks.sort_values(["pupil_id", "day", "session"], ignore_index=True)
     category = codes.classify_by_era(marks["code"], codes.era_of(calendar.days_to_dates(marks["day"])))
     marks = marks.assign(category=category.astype(str).to_numpy())
-    this_year = marks[marks["day"] >= year_first_day]
-    return _gathered([
-        *(_unauthorised_runs(marks, trigger, days, year_first_day) for trigger, days in rules.unauthorised_run_days.items()),
-        _illness(this_year, rules.illness_sessions),
-        _penalty_threshold(marks, rules, year_first_day, school_days),
-    ])
+    return _found(Sessions(marks, _unauthorised_days(marks), year_first_day, school_days), rules)
 
 
-def _gathered(found: list[pd.DataFrame]) -> pd.DataFrame:
-    """Every trigger found, one row each (pupil_id, trigger, reached_on, detail)."""
-    found = [f for f in found if not f.empty]
+@dataclass(frozen=True)
+class Sessions:
+    """What a trigger's finder reads, however the marks were read."""
+
+    marks: pd.DataFrame  # pupil_id, day, session, code; in pupil, day and session order
+    # Each day a pupil had a possible session and all were unauthorised, in pupil and day order:
+    # pupil_id, day, length (the days of its run so far), start (the run's first day).
+    unauthorised_days: pd.DataFrame
+    year_first_day: int  # triggers are reached on this day or later
+    school_days: np.ndarray  # day numbers on which the school held a session
+
+    @property
+    def this_year(self) -> pd.DataFrame:
+        return self.marks[self.marks["day"] >= self.year_first_day]
+
+
+def _found(sessions: Sessions, rules: TriggerRules) -> pd.DataFrame:
+    """Every trigger of the table found, one row each (pupil_id, trigger, reached_on, detail)."""
+    found = [frame.assign(trigger=trigger.id) for trigger in TRIGGERS
+             if not (frame := trigger.finder(sessions, rules)).empty]
     if not found:
         return pd.DataFrame(columns=["pupil_id", "trigger", "reached_on", "detail"])
-    return pd.concat(found, ignore_index=True)
-
-
-def _first_long_runs(days: pd.DataFrame, length: pd.Series, start: pd.Series, trigger: str, run_days: int,
-                     year_first_day: int) -> pd.DataFrame:
-    """Each pupil's first day this academic year on which a run of unauthorised days
-    (`length` days long so far, begun on `start`) reaches `run_days`."""
-    hits = days[(length >= run_days) & (days["day"] >= year_first_day)].groupby("pupil_id", sort=False).head(1)
-    return pd.DataFrame({
-        "pupil_id": hits["pupil_id"].to_numpy(),
-        "trigger": trigger,
-        "reached_on": [calendar.from_day(d) for d in hits["day"]],
-        "detail": [
-            f"{length} consecutive school days of unauthorised absence, {_iso(first)} to {_iso(day)}"
-            for first, day, length in zip(start[hits.index].astype(int), hits["day"], length[hits.index])
-        ],
-    })
+    return pd.concat(found, ignore_index=True)[["pupil_id", "trigger", "reached_on", "detail"]]
 
 
 def _iso(day: int) -> str:
     return calendar.from_day(day).isoformat()
 
 
-def _unauthorised_runs(marks: pd.DataFrame, trigger: str, run_days: int, year_first_day: int) -> pd.DataFrame:
-    """`run_days` consecutive school days on which every possible session is unauthorised.
+def _unauthorised_days(marks: pd.DataFrame) -> pd.DataFrame:
+    """The days of `Sessions.unauthorised_days` from every mark (with its category).
 
-    Days with no possible session for the pupil neither count nor break the run, so the
-    summer holiday doesn't either: a run may begin in the previous academic year. It is
-    reached on the first day of this academic year on which the run is long enough.
+    Days with no possible session for the pupil neither count nor break a run, so the
+    summer holiday doesn't either: a run may begin in the previous academic year.
     """
     possible = marks[marks["category"].isin(codes.POSSIBLE_CATEGORIES)]
     days = (
@@ -226,24 +188,45 @@ def _unauthorised_runs(marks: pd.DataFrame, trigger: str, run_days: int, year_fi
         .groupby(["pupil_id", "day"], sort=True)["unauthorised"].all()
         .reset_index()
     )
-    if days.empty:
-        return pd.DataFrame()
     # A new run starts at each day that breaks the previous one, and at each new pupil.
     new_pupil = days["pupil_id"].ne(days["pupil_id"].shift())
     run_id = (~days["unauthorised"] | new_pupil).cumsum()
     length = days["unauthorised"].astype(int).groupby(run_id).cumsum()
     start = days["day"].where(days["unauthorised"]).groupby(run_id).transform("min")
-    return _first_long_runs(days, length, start, trigger, run_days, year_first_day)
+    unauthorised = days["unauthorised"].to_numpy(dtype=bool)
+    return pd.DataFrame({"pupil_id": days["pupil_id"], "day": days["day"], "length": length,
+                         "start": start})[unauthorised].reset_index(drop=True)
 
 
-def _illness(marks: pd.DataFrame, sessions: int) -> pd.DataFrame:
-    """`sessions` or more illness (`I`) sessions, consecutive or not."""
+def _unauthorised_run(setting_key: str):
+    """The finder of a run of unauthorised days as long as the setting `setting_key` says:
+    `days` consecutive school days on which every possible session is unauthorised, reached
+    on the first day of this academic year on which the run is long enough."""
+
+    def finder(sessions: Sessions, rules: TriggerRules) -> pd.DataFrame:
+        days, run_days = sessions.unauthorised_days, rules.unauthorised_run_days[setting_key]
+        hits = days[(days["length"] >= run_days) & (days["day"] >= sessions.year_first_day)]
+        hits = hits.groupby("pupil_id", sort=False).head(1)
+        return pd.DataFrame({
+            "pupil_id": hits["pupil_id"].to_numpy(),
+            "reached_on": [calendar.from_day(d) for d in hits["day"]],
+            "detail": [
+                f"{length} consecutive school days of unauthorised absence, {_iso(first)} to {_iso(day)}"
+                for first, day, length in zip(hits["start"].astype(int), hits["day"], hits["length"])
+            ],
+        })
+
+    return finder
+
+
+def _illness(found_in: Sessions, rules: TriggerRules) -> pd.DataFrame:
+    """`illness_sessions` or more illness (`I`) sessions this academic year, consecutive or not."""
+    sessions, marks = rules.illness_sessions, found_in.this_year
     ill = marks[marks["code"] == "I"]
     count = ill.groupby("pupil_id").cumcount() + 1
     hits = ill[count == sessions]
     return pd.DataFrame({
         "pupil_id": hits["pupil_id"].to_numpy(),
-        "trigger": ILLNESS_15_DAYS,
         "reached_on": [calendar.from_day(d) for d in hits["day"]],
         "detail": [f"{sessions} sessions of illness (I) this academic year, the {sessions}th on {_iso(d)}" for d in hits["day"]],
     })
@@ -282,7 +265,7 @@ def penalty_window(db: sqlite_utils.Database, as_of: date, pupil_ids: list[int] 
                          "window_from": calendar.from_day(window_from)}, columns=columns)
 
 
-def _penalty_threshold(marks: pd.DataFrame, rules: TriggerRules, year_first_day: int, school_days: np.ndarray) -> pd.DataFrame:
+def _penalty_threshold(sessions: Sessions, rules: TriggerRules) -> pd.DataFrame:
     """`penalty_sessions` unauthorised sessions (penalty codes) within a rolling window of school weeks.
 
     On a date, count the sessions on or before it in the school week of the date and the
@@ -290,7 +273,8 @@ def _penalty_threshold(marks: pd.DataFrame, rules: TriggerRules, year_first_day:
     threshold is first met on the date of one of them — or, when sessions carried over
     from before the academic year already meet it, on the year's first school day.
     """
-    counted = marks[marks["code"].isin(rules.penalty_codes)]
+    year_first_day, school_days = sessions.year_first_day, sessions.school_days
+    counted = sessions.marks[sessions.marks["code"].isin(rules.penalty_codes)]
     year_days = school_days[school_days >= year_first_day]
     if counted.empty or len(year_days) == 0:
         return pd.DataFrame()
@@ -317,7 +301,6 @@ def _penalty_threshold(marks: pd.DataFrame, rules: TriggerRules, year_first_day:
     ]).groupby("pupil_id", sort=False).head(1)
     return pd.DataFrame({
         "pupil_id": reached["pupil_id"].to_numpy(),
-        "trigger": PENALTY_NOTICE_THRESHOLD,
         "reached_on": [calendar.from_day(d) for d in reached["day"]],
         "detail": [
             f"{rules.penalty_sessions} sessions of unauthorised absence ({'/'.join(rules.penalty_codes)}) "
@@ -325,6 +308,34 @@ def _penalty_threshold(marks: pd.DataFrame, rules: TriggerRules, year_first_day:
             for first, d in zip(reached["first"], reached["day"])
         ],
     })
+
+
+# --- the trigger table ---------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Trigger:
+    """One statutory trigger: its id (the CLI's and the store's), how the screens name it,
+    what follows, and the finder that tells who reached it and when."""
+
+    id: str
+    label: str  # in full, for the pupil's page, the CLI and reports
+    badge: str  # short, for badges, lists and reports
+    next_step: str
+    # Sessions, rules → pupil_id, reached_on, detail: each pupil's first date this academic year.
+    finder: Callable[[Sessions, TriggerRules], pd.DataFrame]
+
+
+TRIGGERS = (
+    Trigger(UNAUTHORISED_10_DAYS, "10 school days' unauthorised absence in a row", "10 days unauthorised",
+            "Notify the local authority.", _unauthorised_run(UNAUTHORISED_10_DAYS)),
+    Trigger(UNAUTHORISED_20_DAYS, "20 school days' unauthorised absence in a row", "20 days unauthorised",
+            "Children-missing-education checks with the local authority.", _unauthorised_run(UNAUTHORISED_20_DAYS)),
+    Trigger(ILLNESS_15_DAYS, "15 days' (30 sessions) illness", "15 days illness",
+            "Notify the local authority (section 19 duty to arrange education).", _illness),
+    Trigger(PENALTY_NOTICE_THRESHOLD, "Penalty-notice threshold", "Penalty-notice threshold",
+            "Consider a penalty notice under the national framework.", _penalty_threshold),
+)
+BY_ID = {trigger.id: trigger for trigger in TRIGGERS}
 
 
 # --- the history of triggers shown ---------------------------------------------------

@@ -37,7 +37,7 @@ def test_the_demo_school_loads_week_by_week_with_corrections(demo):
 
 
 def test_the_demo_school_shows_every_statutory_trigger(demo):
-    assert set(triggers.reached(demo)["trigger"]) == set(triggers.TRIGGER_IDS)
+    assert set(triggers.reached(demo)["trigger"]) == {t.id for t in triggers.TRIGGERS}
 
 
 def test_the_demo_school_has_persistent_and_severe_absence_and_missing_marks(demo):

@@ -18,9 +18,10 @@ from datetime import date, timedelta
 
 import pytest
 
+import numpy as np
 import pandas as pd
 
-from core import auth, chronology, store, triggers
+from core import auth, calendar, chronology, store, triggers
 from tests.conftest import make_upn, marks_csv, roll_csv
 
 A, B, C = make_upn(1), make_upn(2), make_upn(3)
@@ -373,3 +374,26 @@ def test_the_penalty_codes_are_read_from_the_settings(db, load):
     school(load, register(A, scattered.format(c="G")) + register(B, scattered.format(c="N")), {}, {})
     assert reached_on(db, PENALTY, upn=A) == date(2025, 9, 19)
     assert reached_on(db, PENALTY, upn=B) is None
+
+
+# --- the trigger table -----------------------------------------------------------------------
+
+
+def test_each_trigger_is_one_row_with_its_id_label_badge_next_step_and_finder():
+    assert [t.id for t in triggers.TRIGGERS] == [UNAUTHORISED_10_DAYS, UNAUTHORISED_20_DAYS, ILLNESS_15_DAYS, PENALTY]
+    assert all(t.label and t.badge and t.next_step and callable(t.finder) for t in triggers.TRIGGERS)
+    assert triggers.BY_ID[UNAUTHORISED_10_DAYS].badge == "10 days unauthorised"
+    assert triggers.BY_ID[PENALTY].next_step == "Consider a penalty notice under the national framework."
+
+
+def test_find_triggers_runs_every_rows_finder_on_a_small_frame_of_sessions():
+    # One pupil, 3 school days Mon 8 – Wed 10 September 2025, every session unauthorised (O) or ill (I).
+    first = calendar.to_day(date(2025, 9, 8))
+    codes_by_day = {first: ("O", "O"), first + 1: ("O", "O"), first + 2: ("I", "I")}
+    marks = pd.DataFrame([(1, day, session, code) for day, pair in codes_by_day.items() for session, code in enumerate(pair)],
+                         columns=["pupil_id", "day", "session", "code"])
+    rules = triggers.TriggerRules({UNAUTHORISED_10_DAYS: 2, UNAUTHORISED_20_DAYS: 3}, illness_sessions=2,
+                                  penalty_sessions=4, penalty_school_weeks=1, penalty_codes=("O",))
+    found = triggers.find_triggers(marks, rules, first, np.array(list(codes_by_day)))
+    assert sorted(zip(found["trigger"], found["reached_on"])) == [
+        (ILLNESS_15_DAYS, date(2025, 9, 10)), (PENALTY, date(2025, 9, 9)), (UNAUTHORISED_10_DAYS, date(2025, 9, 9))]
