@@ -38,7 +38,7 @@ from fpdf.fonts import FontFace
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
-from core import calendar, cases, codes, meetings, metrics, patterns, privacy, store, triggers
+from core import calendar, cases, codes, meetings, metrics, patterns, privacy, reads, store, triggers
 from core.calendar import uk_date, uk_dates_in
 
 LONDON = calendar.LONDON
@@ -518,10 +518,13 @@ def half_term_statistics(db: sqlite_utils.Database, term: calendar.HalfTerm, pre
     measure M: M, M_previous, M_change (points), M_national (for NATIONAL_MEASURES).
     """
 
+    path = reads.path_of(db)
+    version = reads.version(path)
+
     def figures_for(half: calendar.HalfTerm | None) -> pd.DataFrame:
         if half is None:
             return pd.DataFrame(columns=["grouping", "group", "pupils", *MEASURES])
-        figures = metrics.pupil_figures(db, metrics.Period(half.first_day, half.last_day))
+        figures = reads.pupil_figures(path, version, half.first_day, half.last_day)
         if pupil_ids is not None:
             figures = figures[figures["pupil_id"].isin([int(p) for p in pupil_ids])]
         if compulsory_only:
@@ -679,7 +682,10 @@ def section_report(db: sqlite_utils.Database, viewer: cases.Viewer, period: metr
                    pupil_ids: list[int] | None = None) -> SectionReport:
     """A head of section's report on their pupils (`pupil_ids`; None: the whole school) for a period."""
     settings = store.get_settings(db)
-    everyone = metrics.pupil_figures(db, period)
+    path = reads.path_of(db)
+    version = reads.version(path)
+    scope_ids = None if pupil_ids is None else tuple(int(p) for p in pupil_ids)
+    everyone = reads.pupil_figures(path, version, period.date_from, period.as_of)
     everyone = everyone[everyone["possible_sessions"] > 0]
     figures = everyone if pupil_ids is None else everyone[everyone["pupil_id"].isin([int(p) for p in pupil_ids])]
     ids = figures["pupil_id"].tolist()
@@ -696,7 +702,7 @@ def section_report(db: sqlite_utils.Database, viewer: cases.Viewer, period: metr
         reason = f"the previous upload (data as at {uk_date(upload)})" if compared_with else "nothing earlier"
     before = newly = gone = None
     if compared_with is not None and compared_with >= period.date_from:
-        earlier = metrics.pupil_figures(db, metrics.Period(period.date_from, compared_with))
+        earlier = reads.pupil_figures(path, version, period.date_from, compared_with)
         earlier = earlier[earlier["pupil_id"].isin(ids) & (earlier["possible_sessions"] > 0)]
         earlier_counted = earlier[earlier["compulsory_school_age"]] if who.startswith("pupils of") else earlier
         before = _with_attendance(metrics.group_figures(earlier_counted))
@@ -717,8 +723,9 @@ def section_report(db: sqlite_utils.Database, viewer: cases.Viewer, period: metr
             "order": by_year["year_group"].map(_year_order)}).sort_values("order").drop(columns="order")
 
     pa = figures[figures["persistently_absent"]]
-    pupil_patterns = patterns.pupil_patterns(db, period, ids) if ids else pd.DataFrame(columns=patterns.PUPIL_PATTERN_COLUMNS)
-    reached = triggers.reached(db, period.as_of)
+    pupil_patterns = reads.pupil_patterns(path, version, period.date_from, period.as_of, scope_ids) if ids else \
+        pd.DataFrame(columns=patterns.PUPIL_PATTERN_COLUMNS)
+    reached = reads.triggers_reached(path, version, period.as_of)
     badges = reached[reached["pupil_id"].isin(ids)].groupby("pupil_id")["trigger"].agg(
         lambda t: "; ".join(triggers.TRIGGER_BADGES[x] for x in t))
     latest = cases.latest_actions(db, ids, period.as_of) if ids else pd.DataFrame(
@@ -736,8 +743,9 @@ def section_report(db: sqlite_utils.Database, viewer: cases.Viewer, period: metr
     in_period = impact[impact["opened_on"].map(lambda d: period.date_from <= d <= period.as_of).astype(bool)]
     actions = in_period.merge(figures[["pupil_id", "surname", "forename", "form"]], on="pupil_id", how="left")
     actions = actions.sort_values(["opened_on", "id"], ignore_index=True)
-    trend = patterns.weekly_trend(db, period, ids)
-    reasons = patterns.reasons(db, period, ids) if ids else pd.DataFrame(columns=patterns.REASON_COLUMNS)
+    trend = reads.weekly_trend(path, version, period.date_from, period.as_of, scope_ids)
+    reasons = reads.reasons(path, version, period.date_from, period.as_of, scope_ids) if ids else \
+        pd.DataFrame(columns=patterns.REASON_COLUMNS)
     return SectionReport(
         school=settings["school_name"], scope=scope, period=period, who=who, headline=headline,
         compared_with=compared_with, compared_reason=reason, before=before, by_year=by_year, pa_list=pa_list,
@@ -866,23 +874,25 @@ def evidence_pack(db: sqlite_utils.Database, viewer: cases.Viewer, pupil_id: int
         raise ValueError("That pupil is not in the store.")
     pupil = dict(zip(store.PUPIL_COLUMNS, row))
     settings = store.get_settings(db)
-    everyone = metrics.pupil_figures(db, period)
+    path = reads.path_of(db)
+    version = reads.version(path)
+    everyone = reads.pupil_figures(path, version, period.date_from, period.as_of)
     mine = everyone[everyone["pupil_id"] == pupil_id]
     figures = mine.iloc[0].to_dict() if len(mine) else {}
-    weekly = patterns.weekly_trend(db, period, [pupil_id])
+    weekly = reads.weekly_trend(path, version, period.date_from, period.as_of, (int(pupil_id),))
     weekly = weekly[weekly["possible_sessions"] > 0].reset_index(drop=True)
-    behind = patterns.sessions_behind(db, pupil_id, period)
+    behind = reads.sessions_behind(path, version, int(pupil_id), period.date_from, period.as_of)
     absence = behind[behind["category"].isin([codes.AUTHORISED, codes.UNAUTHORISED])]
     reasons = pd.DataFrame({"Reason": absence["meaning"], "Counts as": absence["counts_as"],
                             "Sessions": absence["sessions"]})
-    reached = triggers.reached(db, period.as_of)
+    reached = reads.triggers_reached(path, version, period.as_of)
     reached = reached[reached["pupil_id"] == pupil_id].sort_values("reached_on")
     history = chronology(db, reader, pupil_id, reached, today or date.today())
     reached = pd.DataFrame({"reached_on": reached["reached_on"].to_numpy(), "trigger": reached["trigger"].to_numpy(),
                             "label": reached["trigger"].map(triggers.TRIGGER_LABELS).to_numpy(),
                             "detail": reached["detail"].map(uk_dates_in).to_numpy(),
                             "next_step": reached["trigger"].map(triggers.TRIGGER_NEXT_STEPS).to_numpy()})
-    runs = patterns.absence_runs(db, pupil_id, period)
+    runs = reads.absence_runs(path, version, int(pupil_id), period.date_from, period.as_of)
     return EvidencePack(school=settings["school_name"], pupil={**pupil, "section": figures.get("section", "")},
                         period=period, figures=figures, weekly=weekly, reasons=reasons, triggers=reached, runs=runs,
                         chronology=history)
