@@ -9,7 +9,6 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-
 from app_pages.formatting import shown, uk
 from core import auth, reads, reports, store, triggers
 
