@@ -11,12 +11,12 @@ from datetime import timedelta
 import pandas as pd
 import streamlit as st
 
-from app_pages import access, lists, queries
+from app_pages import access, lists
 from app_pages.formatting import md, names, today, uk, uk_time, year_order
-from core import auth, cases, codes, intervention_types, store
+from core import auth, cases, codes, intervention_types, reads, store
 
 user = access.require("admin")
-path = queries.db_path()
+path = reads.db_path()
 
 st.title("Admin")
 users_tab, sections_tab, thresholds_tab, codes_tab, types_tab, year_tab, audit_tab = st.tabs(
@@ -115,10 +115,10 @@ with users_tab:
 # --- sections ----------------------------------------------------------------------
 
 with sections_tab:
-    version = queries.version()
-    settings = queries.settings(path, version)
+    version = reads.version()
+    settings = reads.settings(path, version)
     by_year = store.section_of_year_groups(settings)
-    years_on_roll = set(queries.pupils(path, version)["year_group"].dropna()) - {""}
+    years_on_roll = set(reads.pupils(path, version)["year_group"].dropna()) - {""}
     all_years = sorted(set(by_year) | years_on_roll, key=year_order)
     st.markdown("Which section each year group belongs to. A head of section sees the pupils of their section(s) "
                 "everywhere; the Overview and Patterns compare sections.")
@@ -144,7 +144,7 @@ with sections_tab:
 # --- thresholds and penalty codes --------------------------------------------------
 
 with thresholds_tab:
-    settings = queries.settings(path, queries.version())
+    settings = reads.settings(path, reads.version())
     st.markdown("The statutory triggers' defaults follow DfE guidance; your local authority may set others.")
     with st.form("thresholds"):
         school_name = st.text_input("School name", value=settings["school_name"])
@@ -283,7 +283,7 @@ with year_tab:
         "themselves — a day is a school day when the school held a session — so half terms, bank holidays and "
         "closures need no setting up. Choose the year and dates to look at in the sidebar."
     )
-    span = queries.mark_span(path, queries.version())
+    span = reads.mark_span(path, reads.version())
     if span:
         st.caption(f"Marks held: {uk(span[0])} to {uk(span[1])}.")
 
@@ -345,7 +345,7 @@ with audit_tab:
     if entries.empty:
         st.info("No audit entries for these dates and choices.")
     else:
-        pupils = queries.pupils(path, queries.version())
+        pupils = reads.pupils(path, reads.version())
         pupil_names = pd.Series(names(pupils).to_numpy(), index=pupils["id"].to_numpy())
         table = pd.DataFrame({
             "When": entries["at"].map(uk_time),

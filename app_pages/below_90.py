@@ -13,9 +13,9 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from app_pages import access, case_forms, lists, queries, sidebar
+from app_pages import access, case_forms, lists, sidebar
 from app_pages.formatting import flags, names, today, uk, year_label, year_order
-from core import cases, characteristics, pupil_list, selections, thresholds, triggers
+from core import cases, characteristics, pupil_list, reads, selections, thresholds, triggers
 from core import groups as pupil_groups
 
 FILTER_KEYS = ("f_section", "f_year", "f_form", "f_groups", "f_gender", "f_ethnicity", "f_search")
@@ -60,25 +60,25 @@ def for_display(table: pd.DataFrame, masked: bool) -> pd.DataFrame:
 
 
 user = access.require("below_90")
-path, version = queries.db_path(), queries.version()
+path, version = reads.db_path(), reads.version()
 period = sidebar.chosen_period()
 
 st.title("Below 90%")
 lists.require_registers(user, period)
 
-ids = queries.scoped_pupil_ids(user, path, version)
+ids = reads.scoped_pupil_ids(user, path, version)
 figures = lists.scoped_figures(user, path, version, period.date_from, period.as_of)
 lists.require_possible_sessions(user, period, figures)
 figures = figures[figures["possible_sessions"] > 0]
-previous = queries.previous_as_at(path, version)
+previous = reads.previous_as_at(path, version)
 compare_with = previous if previous and previous < period.as_of else None
-change = queries.change_since(path, version, period.date_from, period.as_of, compare_with, ids)
-patterns = queries.pupil_patterns(path, version, period.date_from, period.as_of, ids)
-weekly = queries.pupil_weekly(path, version, period.date_from, period.as_of, ids, 12)
-reached = queries.triggers_reached(path, version, period.as_of)
+change = reads.change_since(path, version, period.date_from, period.as_of, compare_with, ids)
+patterns = reads.pupil_patterns(path, version, period.date_from, period.as_of, ids)
+weekly = reads.pupil_weekly(path, version, period.date_from, period.as_of, ids, 12)
+reached = lists.triggers_shown(path, version, period.as_of)
 reached = reached[reached["pupil_id"].isin(figures["pupil_id"])]
 
-latest = queries.latest_actions(path, queries.case_version(path), today())
+latest = reads.latest_actions(path, reads.case_version(path), today())
 writer = case_forms.may_write(user)
 
 everyone = pupil_list.joined(figures, change, reached, patterns, lists.sparklines(weekly), latest)

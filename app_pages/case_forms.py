@@ -14,9 +14,9 @@ from datetime import date, timedelta
 import pandas as pd
 import streamlit as st
 
-from app_pages import formatting, queries, sidebar
+from app_pages import formatting, sidebar
 from app_pages.formatting import pupil_name, today, uk
-from core import auth, cases, families, intervention_types, penalty_notices, store
+from core import auth, cases, families, intervention_types, penalty_notices, reads, store
 
 FORM_KEY = "case_form"  # {"form": ..., "pupil_id" | "intervention_id" | "checkin_id": ...}
 SAVED_KEY = "case_form_saved"  # a message to show once the screen has redrawn
@@ -59,7 +59,7 @@ def _save(write, message: str) -> None:
     """Run a core write (`write(db)`): a refusal is shown in the form and nothing is saved;
     a success closes the form and is confirmed once the screen has redrawn."""
     try:
-        with store.opened(queries.db_path()) as db:
+        with store.opened(reads.db_path()) as db:
             write(db)
     except cases.CaseError as error:
         st.error(str(error))
@@ -129,7 +129,7 @@ def _type_label(types: pd.DataFrame):
 @st.dialog("Log an action", width="large", on_dismiss=_forget)
 def log_action(user: auth.User, wanted: dict) -> None:
     viewer = viewer_for(user)
-    with store.opened(queries.db_path()) as db:
+    with store.opened(reads.db_path()) as db:
         pupil = _pupil(db, wanted["pupil_id"])
         types = intervention_types.intervention_types(db)
         workers = case_workers(db)
@@ -157,7 +157,7 @@ def log_action(user: auth.User, wanted: dict) -> None:
     details = _detail_inputs(kind["details"], opened_on)
     parent = None
     if intervention_types.PENALTY_FIELD in kind["details"]:
-        with store.opened(queries.db_path()) as db:
+        with store.opened(reads.db_path()) as db:
             known = families.parents(db, viewer, [wanted["pupil_id"]])[wanted["pupil_id"]]
             parent = st.selectbox("Issued to", known, index=0 if len(known) == 1 else None, key="cf_parent",
                                   accept_new_options=True, placeholder="Choose or type the parent or carer…",
@@ -210,7 +210,7 @@ def log_action(user: auth.User, wanted: dict) -> None:
 @st.dialog("Log a contact", width="large", on_dismiss=_forget)
 def log_contact(user: auth.User, wanted: dict) -> None:
     viewer = viewer_for(user)
-    with store.opened(queries.db_path()) as db:
+    with store.opened(reads.db_path()) as db:
         pupil = _pupil(db, wanted["pupil_id"])
         open_actions = cases.interventions(db, viewer, [wanted["pupil_id"]], status="open")
     if pupil is None:
@@ -257,7 +257,7 @@ def _action_heading(action: dict) -> None:
 @st.dialog("Edit an action", width="large", on_dismiss=_forget)
 def edit_action(user: auth.User, wanted: dict) -> None:
     viewer = viewer_for(user)
-    with store.opened(queries.db_path()) as db:
+    with store.opened(reads.db_path()) as db:
         action, kind = _action(db, viewer, wanted["intervention_id"])
         workers = case_workers(db)
     if action is None:
@@ -301,7 +301,7 @@ def edit_action(user: auth.User, wanted: dict) -> None:
 @st.dialog("Close an action", width="large", on_dismiss=_forget)
 def close_action(user: auth.User, wanted: dict) -> None:
     viewer = viewer_for(user)
-    with store.opened(queries.db_path()) as db:
+    with store.opened(reads.db_path()) as db:
         action, _ = _action(db, viewer, wanted["intervention_id"])
     if action is None:
         st.error("That action is not one you can see.")
@@ -326,7 +326,7 @@ def close_action(user: auth.User, wanted: dict) -> None:
 @st.dialog("Complete a check-in", width="large", on_dismiss=_forget)
 def complete_checkin(user: auth.User, wanted: dict) -> None:
     viewer = viewer_for(user)
-    with store.opened(queries.db_path()) as db:
+    with store.opened(reads.db_path()) as db:
         due = cases.checkins(db, viewer, today(), outstanding_only=False)
     found = due[due["id"] == wanted["checkin_id"]]
     if found.empty:
@@ -360,7 +360,7 @@ def complete_checkin(user: auth.User, wanted: dict) -> None:
 @st.dialog("Key adult", on_dismiss=_forget)
 def key_adult(user: auth.User, wanted: dict) -> None:
     viewer = viewer_for(user)
-    with store.opened(queries.db_path()) as db:
+    with store.opened(reads.db_path()) as db:
         pupil = _pupil(db, wanted["pupil_id"])
         workers = {u.username: u.name for u in auth.list_users(db) if u.active}
         current = cases.key_adults(db, [wanted["pupil_id"]])

@@ -12,9 +12,9 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from app_pages import access, case_forms, formatting, lists, queries, sidebar
+from app_pages import access, case_forms, formatting, lists, sidebar
 from app_pages.formatting import names, pct, today, uk
-from core import auth, cases, impact, intervention_types, penalty_notices, store
+from core import auth, cases, impact, intervention_types, penalty_notices, reads, store
 
 SHOW_KEY = "cw_show"
 OPEN_KEY = "casework_open_pupil"
@@ -59,10 +59,10 @@ def download(shown: pd.DataFrame, stem: str, key: str, dates: tuple[str, ...] = 
 
 
 user = access.require("casework")
-path, version = queries.db_path(), queries.version()
-case_version = queries.case_version(path)
+path, version = reads.db_path(), reads.version()
+case_version = reads.case_version(path)
 period = sidebar.chosen_period()
-settings = queries.settings(path, version)
+settings = reads.settings(path, version)
 viewer = case_forms.viewer_for(user)
 writer = case_forms.may_write(user)
 masked = sidebar.meeting_mode()
@@ -86,7 +86,7 @@ with store.opened(path) as db:
         no_action = cases.without_recent_action(db, figures[figures["possible_sessions"] > 0], now, no_action_days)
 mine = outstanding[outstanding["owner"] == user.username]
 overdue = outstanding[outstanding["overdue"]].sort_values(["days_overdue", "due_on"], ascending=[False, True])
-per_action = queries.impact(path, version, case_version, school_days, viewer)
+per_action = reads.impact(path, version, case_version, school_days, viewer)
 by_type = impact.impact_by_type(per_action)
 
 VIEWS = {
@@ -268,7 +268,7 @@ elif show == "impact":
                    + (f" {recent} actions are too recent to measure (fewer than {school_days} school days since)."
                       if recent else ""))
         with st.expander("Each action"):
-            named = per_action.merge(queries.pupils(path, version)[["id", "surname", "forename", "form"]],
+            named = per_action.merge(reads.pupils(path, version)[["id", "surname", "forename", "form"]],
                                      left_on="pupil_id", right_on="id", suffixes=("", "_pupil"))
             st.dataframe(pd.DataFrame({
                 **pupil_columns(named), "Action": named["type"], "Started": named["opened_on"].map(uk),

@@ -8,25 +8,25 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from app_pages import access, lists, queries, sidebar
+from app_pages import access, lists, sidebar
 from app_pages.formatting import pupil_name, uk
-from core import codes, data_quality
+from core import codes, data_quality, reads
 
 CHECK_KEY = "dq_check"
 
 user = access.require("data_quality")
-path, version = queries.db_path(), queries.version()
+path, version = reads.db_path(), reads.version()
 period = sidebar.chosen_period()
-settings = queries.settings(path, version)
+settings = reads.settings(path, version)
 masked = sidebar.meeting_mode()
 
 st.title("Data quality")
 lists.require_registers(user, period)
 
-ids = queries.scoped_pupil_ids(user, path, version)
-found = queries.data_quality(path, version, period.date_from, period.as_of, ids)
+ids = reads.scoped_pupil_ids(user, path, version)
+found = reads.data_quality(path, version, period.date_from, period.as_of, ids)
 counts = data_quality.counts(found)
-pupils = queries.pupils(path, version).set_index("id")
+pupils = reads.pupils(path, version).set_index("id")
 st.caption(f"{uk(period.date_from)} to {uk(period.as_of)}" + ("" if user.sees_all_pupils else
                                                              f" · {user.scope_label()} only")
            + " · every figure counts only the marks as stored; fix these in the MIS and upload again.")

@@ -9,9 +9,9 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from app_pages import access, formatting, lists, queries, sidebar
+from app_pages import access, formatting, lists, sidebar
 from app_pages.formatting import pupil_name, uk, year_label
-from core import calendar, cases, families, letters, penalty_notices, store
+from core import calendar, cases, families, letters, penalty_notices, reads, store
 
 FAMILY_KEY = "fam_pupil"
 MESSAGE_KEY = "fam_message"
@@ -20,7 +20,7 @@ MOST_SUGGESTIONS = 12
 
 def decide(pupil_id: int, sibling_id: int, confirmed: bool) -> None:
     try:
-        with store.opened(queries.db_path()) as db:
+        with store.opened(reads.db_path()) as db:
             families.decide(db, viewer, pupil_id, sibling_id, confirmed)
         st.session_state[MESSAGE_KEY] = ("success", "Linked as siblings." if confirmed else "Noted: not siblings.")
     except cases.CaseError as error:
@@ -31,7 +31,7 @@ def first_to_look_at(linked: pd.Series, options: list[int]) -> int:
     """The family shown first: the one with the most children below 90%, then the lowest attendance."""
     if linked.empty or period is None:
         return options[0]
-    figures = queries.pupil_figures(path, version, period.date_from, period.as_of).set_index("pupil_id")
+    figures = reads.pupil_figures(path, version, period.date_from, period.as_of).set_index("pupil_id")
     members = linked.rename("family").to_frame().join(figures[["persistently_absent", "attendance_pct"]], how="left")
     ranked = members.groupby("family").agg(below=("persistently_absent", "sum"), lowest=("attendance_pct", "min"))
     best = ranked.sort_values(["below", "lowest"], ascending=[False, True]).index[0]
@@ -40,7 +40,7 @@ def first_to_look_at(linked: pd.Series, options: list[int]) -> int:
 
 user = access.require("families")
 viewer = formatting.viewer(user)
-path, version = queries.db_path(), queries.version()
+path, version = reads.db_path(), reads.version()
 period = sidebar.chosen_period()
 masked = sidebar.meeting_mode()
 
@@ -101,7 +101,7 @@ with family_column:
     hidden = len(whole_family) - len(members)
 
     lists.require_registers(user, period)
-    figures = queries.pupil_figures(path, version, period.date_from, period.as_of).set_index("pupil_id")
+    figures = reads.pupil_figures(path, version, period.date_from, period.as_of).set_index("pupil_id")
     stage_of = stages.set_index("pupil_id")["stage"] if not stages.empty else pd.Series(dtype="int64")
     children = pd.DataFrame({
         "Child": [pupil_name(by_id.at[m, "surname"], by_id.at[m, "forename"], masked) for m in members],

@@ -11,9 +11,9 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
-from app_pages import access, formatting, lists, queries, sidebar
+from app_pages import access, formatting, lists, sidebar
 from app_pages.formatting import pupil_name, uk, uk_time
-from core import calendar, cases, letters, pupil_list, selections, store
+from core import calendar, cases, letters, pupil_list, reads, selections, store
 
 WHO_HELP = selections.help_text(("new", "penalty", "next_stage"))
 PDF_KEY = "letters_pdf"
@@ -30,9 +30,9 @@ def candidates(who: str, kind: str, figures: pd.DataFrame, change: pd.DataFrame,
 
 user = access.require("letters")
 viewer = formatting.viewer(user)
-path, version = queries.db_path(), queries.version()
+path, version = reads.db_path(), reads.version()
 period = sidebar.chosen_period()
-settings = queries.settings(path, version)
+settings = reads.settings(path, version)
 
 st.title("Letters")
 lists.require_registers(user, period)
@@ -41,7 +41,7 @@ make_tab, templates_tab, sent_tab = st.tabs(["Make letters", "Templates", "Lette
 with store.opened(path) as db:
     templates = letters.templates(db)
 
-ids = queries.scoped_pupil_ids(user, path, version)
+ids = reads.scoped_pupil_ids(user, path, version)
 figures = lists.scoped_figures(user, path, version, period.date_from, period.as_of)
 with store.opened(path) as db:
     stages = letters.stages(db, viewer, None if ids is None else list(ids),
@@ -54,10 +54,10 @@ with make_tab:
     who = who_column.segmented_control("For", list(selections.LETTERS), format_func=lambda s: selections.BY_ID[s].label,
                                        key="l_who", default="new",
                                        required=True, help=WHO_HELP)
-    previous = queries.previous_as_at(path, version)
+    previous = reads.previous_as_at(path, version)
     compare_with = previous if previous and previous < period.as_of else None
-    change = queries.change_since(path, version, period.date_from, period.as_of, compare_with, ids)
-    reached = queries.triggers_reached(path, version, period.as_of)
+    change = reads.change_since(path, version, period.date_from, period.as_of, compare_with, ids)
+    reached = lists.triggers_shown(path, version, period.as_of)
     chosen = candidates(who, kind, figures, change, reached, stages)
     if who == "chosen":
         named = figures[figures["possible_sessions"] > 0].sort_values(["surname", "forename"])
@@ -186,7 +186,7 @@ with sent_tab:
     if sent.empty:
         st.caption("No letters recorded yet.")
     else:
-        names = queries.pupils(path, version).set_index("id")
+        names = reads.pupils(path, version).set_index("id")
         st.dataframe(pd.DataFrame({
             "Date": sent["contact_on"].map(uk),
             "Pupil": [pupil_name(names.at[p, "surname"], names.at[p, "forename"], sidebar.meeting_mode())

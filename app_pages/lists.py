@@ -1,5 +1,5 @@
-"""What the list screens share: the empty state, the user's pupils and figures, opening a pupil,
-downloads."""
+"""What the list screens share: the empty state, the user's pupils and figures, the triggers
+shown (and their history kept), opening a pupil, downloads, trigger badges."""
 
 from __future__ import annotations
 
@@ -9,9 +9,8 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from app_pages import queries
 from app_pages.formatting import shown, uk
-from core import auth, exports
+from core import auth, exports, reads, store, triggers
 
 OPEN_PUPIL_KEY = "pupil_id"  # the pupil the Pupil screen shows
 PUPIL_PAGE = "app_pages/pupil.py"
@@ -39,12 +38,25 @@ def require_registers(user: auth.User, period):
 
 def scoped_pupils(user: auth.User, path: str, version) -> pd.DataFrame:
     """Every stored pupil this user may see (a head of section: their sections)."""
-    return queries.scoped(queries.pupils(path, version), user, path, version)
+    return reads.scoped(reads.pupils(path, version), user, path, version)
 
 
 def scoped_figures(user: auth.User, path: str, version, date_from: date, as_of: date) -> pd.DataFrame:
     """The figures of the pupils this user may see, over `date_from` to `as_of`."""
-    return queries.scoped(queries.pupil_figures(path, version, date_from, as_of), user, path, version)
+    return reads.scoped(reads.pupil_figures(path, version, date_from, as_of), user, path, version)
+
+
+def triggers_shown(path: str, version, as_of: date) -> pd.DataFrame:
+    """The triggers reached by `as_of` (reads.triggers_reached), as a screen shows them. Those
+    standing at the last date with marks go into the history of triggers shown here, on the
+    screen's side of the cached read (which never writes); recording the same triggers
+    again changes nothing."""
+    found = reads.triggers_reached(path, version, as_of)
+    span = reads.mark_span(path, version)
+    if span is not None and as_of == span[1]:
+        with store.opened(path) as db:
+            triggers.record_shown(db, found, as_of)
+    return found
 
 
 def require_possible_sessions(user: auth.User, period, figures: pd.DataFrame) -> None:
@@ -87,7 +99,7 @@ def download_buttons(frame: pd.DataFrame, stem: str, as_of: date, key: str) -> N
     """CSV and Excel downloads of exactly this table: named for the school and the date,
     formulas neutralised (core/exports.py), masked like the screen in meeting mode, and made
     when the button is clicked (not on every rerun)."""
-    school = queries.settings(queries.db_path(), queries.version())["school_name"]
+    school = reads.settings(reads.db_path(), reads.version())["school_name"]
     table = shown(frame)
     left, right = st.columns(2)
     left.download_button("CSV", lambda: exports.csv_bytes(table), exports.file_name(school, stem, as_of, "csv"), "text/csv",

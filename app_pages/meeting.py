@@ -13,10 +13,10 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
-from app_pages import access, lists, queries, sidebar
+from app_pages import access, lists, sidebar
 from app_pages.formatting import md, meeting_mode, names, pct, pupil_label, shown, uk, viewer
 from app_pages.guard import friendly_errors
-from core import auth, cases, charts, exports, intervention_types, meetings, store
+from core import auth, cases, charts, exports, intervention_types, meetings, reads, store
 
 WHOLE_SCHOOL = "Whole school"
 AGENDA_KEY = "meeting_agenda"  # (meeting date, scope, data version) → the agenda, frozen while the meeting runs
@@ -28,10 +28,10 @@ def agenda_for(meeting_on: date, scope: str, ids: tuple[int, ...] | None, reader
                refresh: bool = False) -> meetings.Agenda:
     """The agenda, computed once per date, scope and upload: decisions taken during the
     meeting do not reshuffle the pupils still to discuss."""
-    key = (meeting_on, scope, queries.version(), reader.shared_screen)
+    key = (meeting_on, scope, reads.version(), reader.shared_screen)
     kept = st.session_state.get(AGENDA_KEY)
     if refresh or not kept or kept[0] != key:
-        with store.opened(queries.db_path()) as db:
+        with store.opened(reads.db_path()) as db:
             built = meetings.agenda(db, reader, meeting_on, list(ids) if ids is not None else None, [scope])
         st.session_state[AGENDA_KEY] = (key, built)
         st.session_state[POSITION_KEY] = 0
@@ -54,7 +54,7 @@ def decide(reader: auth.Viewer, owners: dict[str, str], meeting_id: int, pupil_i
     check_in = st.session_state.get("meeting_check_in")
     note = st.session_state.get("meeting_note", "")
     try:
-        with store.opened(queries.db_path()) as db:
+        with store.opened(reads.db_path()) as db:
             meetings.record_decision(db, reader, meeting_id, pupil_id, decision, owner, check_in, kinds,
                                      action_type=action_type, note=note)
     except meetings.MeetingError as error:
@@ -68,7 +68,7 @@ def decide(reader: auth.Viewer, owners: dict[str, str], meeting_id: int, pupil_i
 
 
 user = access.require("meeting")
-path, version = queries.db_path(), queries.version()
+path, version = reads.db_path(), reads.version()
 period = sidebar.chosen_period()
 masked = meeting_mode()
 reader = viewer(user)
@@ -76,7 +76,7 @@ reader = viewer(user)
 st.title("Meeting")
 lists.require_registers(user, period)
 
-settings = queries.settings(path, version)
+settings = reads.settings(path, version)
 sections = list(settings["sections"]) if user.sees_all_pupils else list(user.sections)
 with store.opened(path) as db:
     owners = staff(db)
@@ -168,7 +168,7 @@ with st.container(border=True):
         second.metric("Authorised", f"{int(pupil['authorised_sessions'])}", help="Authorised absence sessions")
         third.metric("Unauthorised", f"{int(pupil['unauthorised_sessions'])}", help="Unauthorised absence sessions")
     with trend_column:
-        weekly = queries.pupil_weekly(path, version, period.date_from, agenda.as_of or period.as_of, (pupil_id,), 12)
+        weekly = reads.pupil_weekly(path, version, period.date_from, agenda.as_of or period.as_of, (pupil_id,), 12)
         weekly = weekly[weekly["possible_sessions"] > 0]
         if weekly.empty:
             st.caption("No school weeks to chart yet.")

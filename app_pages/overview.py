@@ -8,9 +8,9 @@ from datetime import timedelta
 import pandas as pd
 import streamlit as st
 
-from app_pages import access, case_forms, lists, queries, sidebar
+from app_pages import access, case_forms, lists, sidebar
 from app_pages.formatting import pct, today, uk, year_label, year_order
-from core import cases, charts, data_quality, metrics, store
+from core import cases, charts, data_quality, metrics, reads, store
 
 national = metrics.national  # DOMAIN.md §3's national figures, kept in core as data
 
@@ -58,9 +58,9 @@ def group_table(figures: pd.DataFrame, grouping: str) -> pd.DataFrame:
 
 
 user = access.require("overview")
-path, version = queries.db_path(), queries.version()
+path, version = reads.db_path(), reads.version()
 period = sidebar.chosen_period()
-settings = queries.settings(path, version)
+settings = reads.settings(path, version)
 
 st.title("Overview")
 lists.require_registers(user, period)
@@ -69,11 +69,11 @@ if st.session_state.pop("overview_go", False):
 if st.session_state.pop("overview_go_casework", False):
     st.switch_page("app_pages/casework.py")
 
-ids = queries.scoped_pupil_ids(user, path, version)
+ids = reads.scoped_pupil_ids(user, path, version)
 figures = lists.scoped_figures(user, path, version, period.date_from, period.as_of)
 lists.require_possible_sessions(user, period, figures)
 headline = metrics.summary(figures)
-previous = queries.previous_as_at(path, version)
+previous = reads.previous_as_at(path, version)
 compare_with = previous if previous and previous < period.as_of else None
 before = None
 if compare_with:
@@ -111,8 +111,8 @@ for column, (label, value, earlier_value, colour, national_figure, as_attendance
         else:
             st.caption("No national figure published")
 
-change = queries.change_since(path, version, period.date_from, period.as_of, compare_with, ids)
-reached = queries.triggers_reached(path, version, period.as_of)
+change = reads.change_since(path, version, period.date_from, period.as_of, compare_with, ids)
+reached = lists.triggers_shown(path, version, period.as_of)
 reached = reached[reached["pupil_id"].isin(figures["pupil_id"])]
 since = compare_with or period.as_of - timedelta(days=7)
 recent_triggers = reached[pd.to_datetime(reached["reached_on"]) > pd.Timestamp(since)]
@@ -137,7 +137,7 @@ for column, (label, value, show) in zip(st.columns(4), counts):
             st.caption("Needs two uploads to compare")
 
 # One compact row: the data-quality counts, linked to their lists, so the figures can be trusted.
-quality = data_quality.counts(queries.data_quality(path, version, period.date_from, period.as_of, ids))
+quality = data_quality.counts(reads.data_quality(path, version, period.date_from, period.as_of, ids))
 with st.container(border=True, key="overview_data_quality"):
     linked = user.may_open("data_quality")
     text_column, link_column = st.columns([6, 1.2] if linked else [1, 0.001], vertical_alignment="center")
@@ -150,7 +150,7 @@ with st.container(border=True, key="overview_data_quality"):
 trend_column, table_column = st.columns([3, 2], gap="large")
 with trend_column:
     st.subheader("Weekly attendance")
-    trend = queries.weekly_trend(path, version, period.date_from, period.as_of, ids)
+    trend = reads.weekly_trend(path, version, period.date_from, period.as_of, ids)
     trend = trend[trend["possible_sessions"] > 0]
     if trend.empty:
         st.info("No school weeks in this period yet.")

@@ -8,9 +8,9 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from app_pages import access, lists, queries, sidebar
+from app_pages import access, lists, sidebar
 from app_pages.formatting import md, pupil_name, uk, year_label, year_order
-from core import charts, codes, metrics
+from core import charts, codes, metrics, reads
 from core import groups as pupil_groups
 
 SCOPES = {"school": "Whole school", "section": "Section", "year": "Year", "form": "Form"}
@@ -71,7 +71,7 @@ def groups_chart(groups: pd.DataFrame) -> alt.Chart:
 
 
 user = access.require("patterns")
-path, version = queries.db_path(), queries.version()
+path, version = reads.db_path(), reads.version()
 period = sidebar.chosen_period()
 
 st.title("Patterns")
@@ -103,7 +103,7 @@ if column:
 else:
     in_scope = figures
     scope_name = "Whole school" if user.sees_all_pupils else user.scope_label()
-    ids = queries.scoped_pupil_ids(user, path, version)
+    ids = reads.scoped_pupil_ids(user, path, version)
 
 if in_scope.empty:
     st.info("No pupils with possible sessions in this scope and period.")
@@ -115,7 +115,7 @@ st.caption(f"{md(scope_name)} · {group['pupils']:,} pupils · {uk(period.date_f
 left, right = st.columns(2, gap="large")
 with left:
     st.subheader("Absence by day and session")
-    weekdays = queries.weekday_absence(path, version, period.date_from, period.as_of, ids)
+    weekdays = reads.weekday_absence(path, version, period.date_from, period.as_of, ids)
     if weekdays.empty:
         st.caption("No possible sessions yet.")
     else:
@@ -127,7 +127,7 @@ with left:
                    "absence_pct": "Absence %"})
 with right:
     st.subheader("Reasons for absence")
-    reasons = queries.reasons(path, version, period.date_from, period.as_of, ids)
+    reasons = reads.reasons(path, version, period.date_from, period.as_of, ids)
     if reasons.empty:
         st.caption("No absence in this scope and period.")
     else:
@@ -140,7 +140,7 @@ with right:
 left, right = st.columns(2, gap="large")
 with left:
     st.subheader("Weekly attendance")
-    trend = queries.weekly_trend(path, version, period.date_from, period.as_of, ids)
+    trend = reads.weekly_trend(path, version, period.date_from, period.as_of, ids)
     trend = trend[trend["possible_sessions"] > 0]
     if trend.empty:
         st.caption("No school weeks yet.")
@@ -178,7 +178,7 @@ with right:
                        "persistent_absence_pct": "Persistent absence %", "unauthorised_absence_pct": "Unauthorised %"})
 
 st.subheader("Lateness")
-late_pupils = queries.lateness_by_pupil(path, version, period.date_from, period.as_of, ids)
+late_pupils = reads.lateness_by_pupil(path, version, period.date_from, period.as_of, ids)
 if late_pupils.empty:
     st.caption("No late arrivals in this scope and period.")
 else:
@@ -188,14 +188,14 @@ else:
                f"{int(late_pupils['minutes_late'].sum()):,} minutes late in all")
     left, right = st.columns(2, gap="large")
     with left:
-        by_weekday = queries.lateness_by_weekday(path, version, period.date_from, period.as_of, ids)
+        by_weekday = reads.lateness_by_weekday(path, version, period.date_from, period.as_of, ids)
         st.altair_chart(lateness_chart(by_weekday), width="stretch")
         show_data(by_weekday[["weekday_name", "session", "late_before_close", "late_after_close", "minutes_late"]],
                   {"weekday_name": "Day", "session": "Session", "late_before_close": "Late before close (L)",
                    "late_after_close": "Late after close (U)", "minutes_late": "Minutes late"})
     with right:
-        threshold = queries.settings(path, version)["persistent_late_arrivals"]
-        persistent = queries.persistent_late(path, version, period.date_from, period.as_of, ids)
+        threshold = reads.settings(path, version)["persistent_late_arrivals"]
+        persistent = reads.persistent_late(path, version, period.date_from, period.as_of, ids)
         st.markdown(f"**Persistently late** — {threshold} or more late arrivals in a half term: "
                     f"**{persistent['pupil_id'].nunique():,}** pupils")
         names = figures.set_index("pupil_id")

@@ -11,9 +11,9 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from app_pages import access, case_forms, lists, queries, sidebar
+from app_pages import access, case_forms, lists, sidebar
 from app_pages.formatting import flags, hidden, md, pct, pupil_name, today, uk, year_label
-from core import auth, cases, charts, chronology, codes, evidence_pack, intervention_types, store, thresholds, triggers
+from core import auth, cases, charts, chronology, codes, evidence_pack, intervention_types, reads, store, thresholds, triggers
 from core.calendar import uk_dates_in
 
 # Colours of the calendar, one per category (present green, absences amber and red).
@@ -159,7 +159,7 @@ def chronology_section(reached: pd.DataFrame) -> None:
 
 
 user = access.require("pupil")
-path, version = queries.db_path(), queries.version()
+path, version = reads.db_path(), reads.version()
 period = sidebar.chosen_period()
 masked = sidebar.meeting_mode()
 
@@ -245,7 +245,7 @@ if period is None:
     st.stop()
 
 if user.may("case_work"):
-    school = queries.settings(path, version)["school_name"]
+    school = reads.settings(path, version)["school_name"]
     st.download_button(
         "Download evidence pack", lambda r=viewer, p=period, m=masked, i=int(pupil_id):
         evidence_pack.evidence_pack_pdf_for(path, r, i, p, m),
@@ -254,9 +254,9 @@ if user.may("case_work"):
         help="A PDF for a referral to the local authority: figures, attendance by week, reasons, triggers and the "
              "chronology (CSV on the Reports screen).")
 
-figures = queries.pupil_figures(path, version, period.date_from, period.as_of)
+figures = reads.pupil_figures(path, version, period.date_from, period.as_of)
 mine = figures[figures["pupil_id"] == pupil_id]
-reached = queries.triggers_reached(path, version, period.as_of)
+reached = lists.triggers_shown(path, version, period.as_of)
 reached = reached[reached["pupil_id"] == pupil_id].sort_values("reached_on")
 if mine.empty or int(mine.iloc[0]["possible_sessions"]) == 0:
     st.info(f"No possible sessions for this pupil between {uk(period.date_from)} and {uk(period.as_of)}.")
@@ -280,7 +280,7 @@ columns[4].metric("Missing marks", f"{int(me['missing_marks'])}", help="Sessions
 st.markdown(f"**{status}** · {uk(period.date_from)} to {uk(period.as_of)}")
 
 with st.expander("The sessions behind these percentages, and the rule applied"):
-    behind = queries.sessions_behind(path, version, pupil_id, period.date_from, period.as_of)
+    behind = reads.sessions_behind(path, version, pupil_id, period.date_from, period.as_of)
     st.markdown(
         f"- Attendance **{pct(me['attendance_pct'], 2)}** = {attended} attendance sessions ÷ {possible} possible sessions.\n"
         f"- Absence **{pct(me['absence_pct'], 2)}** = ({authorised} authorised + {unauthorised} unauthorised) ÷ {possible}.\n"
@@ -299,11 +299,11 @@ with st.expander("The sessions behind these percentages, and the rule applied"):
 
 case_work_now()
 
-school_days = int(queries.settings(path, version)["impact_school_days"])
+school_days = int(reads.settings(path, version)["impact_school_days"])
 st.subheader("Week by week, and what was done")
-weekly = queries.pupil_weekly(path, version, period.date_from, period.as_of, (int(pupil_id),), 60)
+weekly = reads.pupil_weekly(path, version, period.date_from, period.as_of, (int(pupil_id),), 60)
 weekly = weekly[weekly["possible_sessions"] > 0]
-actions = queries.impact(path, version, queries.case_version(path), school_days, viewer, (int(pupil_id),))
+actions = reads.impact(path, version, reads.case_version(path), school_days, viewer, (int(pupil_id),))
 actions = actions[pd.to_datetime(actions["opened_on"]) <= pd.Timestamp(period.as_of)]
 if weekly.empty:
     st.caption("No school weeks with possible sessions in this period.")
@@ -327,7 +327,7 @@ else:
 # --- calendar ----------------------------------------------------------------------
 
 st.subheader("Marks, session by session")
-marks = queries.pupil_calendar(path, version, pupil_id, period.date_from, period.as_of)
+marks = reads.pupil_calendar(path, version, pupil_id, period.date_from, period.as_of)
 if marks.empty:
     st.info("No marks stored for this pupil in this period.")
 else:
@@ -352,7 +352,7 @@ with reasons_column:
             hide_index=True, width="stretch")
 with runs_column:
     st.subheader("Runs of absence")
-    runs = queries.absence_runs(path, version, pupil_id, period.date_from, period.as_of)
+    runs = reads.absence_runs(path, version, pupil_id, period.date_from, period.as_of)
     if runs.empty:
         st.caption("No run of two or more whole school days absent.")
     else:

@@ -10,9 +10,9 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from app_pages import access, lists, queries, sidebar
+from app_pages import access, lists, sidebar
 from app_pages.formatting import meeting_mode, pct, pupil_label, shown, uk, viewer
-from core import charts, evidence_pack, exports, metrics, section_report, statistics, store
+from core import charts, evidence_pack, exports, metrics, reads, section_report, statistics, store
 
 KINDS = {"statistics": "Half-termly statistics", "section": "Head of section report", "pack": "Evidence pack"}
 WHOLE_SCHOOL = "Whole school"
@@ -28,7 +28,7 @@ def pdf_button(label: str, build, name: str, key: str) -> None:
 def issue_section_report(report: section_report.SectionReport, username: str, masked: bool) -> bytes:
     """The PDF, and a note in the store that it was issued (the next report compares with it)."""
     pdf = section_report.section_report_pdf(report, masked)
-    with store.opened(queries.db_path()) as db:
+    with store.opened(reads.db_path()) as db:
         section_report.record_report(db, username, report)
     return pdf
 
@@ -55,10 +55,10 @@ def half_term_choice(terms, key: str, allow_dates: bool):
 
 
 user = access.require("reports")
-path, version = queries.db_path(), queries.version()
+path, version = reads.db_path(), reads.version()
 period = sidebar.chosen_period()
 masked = meeting_mode()
-settings = queries.settings(path, version)
+settings = reads.settings(path, version)
 school = settings["school_name"]
 
 st.title("Reports")

@@ -11,9 +11,9 @@ from datetime import date
 
 import streamlit as st
 
-from app_pages import access, queries
+from app_pages import access
 from app_pages.formatting import MEETING_KEY, md, meeting_mode, uk, uk_time
-from core import auth, calendar, metrics
+from core import auth, calendar, metrics, reads
 
 YEAR_KEY = "academic_year"
 DATES_KEY = "date_range"
@@ -57,16 +57,16 @@ def _reset_dates() -> None:
 
 
 def draw(user: auth.User) -> None:
-    path, version = queries.db_path(), queries.version()
-    settings = queries.settings(path, version)
-    span = queries.mark_span(path, version)
+    path, version = reads.db_path(), reads.version()
+    settings = reads.settings(path, version)
+    span = reads.mark_span(path, version)
     with st.sidebar:
         st.markdown(f"**{md(settings['school_name'])}**")
         if span is None:
             st.caption("No registers uploaded yet.")
             st.session_state[PERIOD_KEY] = None
         else:
-            upload = queries.last_upload(path, version)
+            upload = reads.last_upload(path, version)
             last = f" (last upload: {md(upload['imported_by'])}, {uk_time(upload['imported_at'])})" if upload else ""
             st.caption(f"**Data as at {uk(span[1])}**{last}")
             _period_picker(span)

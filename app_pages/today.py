@@ -11,10 +11,10 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
-from app_pages import access, formatting, lists, queries, sidebar
+from app_pages import access, formatting, lists, sidebar
 from app_pages.formatting import pupil_name, uk, uk_time, year_label
 from app_pages.guard import friendly_errors
-from core import calendar, cases, codes, families, first_day, importers, letters, marks, store
+from core import calendar, cases, codes, families, first_day, importers, letters, marks, reads, store
 
 DAY_KEY, SESSION_KEY, SHOW_KEY = "t_day", "t_session", "t_show"
 MESSAGE_KEY = "today_message"
@@ -31,7 +31,7 @@ STATUS_BADGES = {
 def log(pupil_id: int, on: date, session: int, outcome: str, mark: str = "", with_whom: str = "") -> None:
     """A call's outcome, from a button (the page reruns and the list updates)."""
     try:
-        with store.opened(queries.db_path()) as db:
+        with store.opened(reads.db_path()) as db:
             first_day.log_call(db, viewer, pupil_id, on, session, outcome, mark, with_whom)
         st.session_state[MESSAGE_KEY] = ("success", f"Logged: {first_day.OUTCOMES[outcome].lower()}"
                                          + (f" — enter {mark} in the MIS." if mark else "."))
@@ -61,7 +61,7 @@ def upload_today(user) -> None:
         results = []
         with friendly_errors("importing today's register"):
             for name, content in sources:
-                with store.opened(queries.db_path()) as db:
+                with store.opened(reads.db_path()) as db:
                     outcome = importers.import_bytes(db, content, name, user.username)
                 problems = [p.message for p in outcome.problems if p.severity == "error"][:3]
                 warnings = [p.message for p in outcome.problems if p.severity == "warning"][:3]
@@ -87,7 +87,7 @@ def show_upload_results() -> None:
 
 user = access.require("today")
 viewer = formatting.viewer(user)
-path, version = queries.db_path(), queries.version()
+path, version = reads.db_path(), reads.version()
 masked = sidebar.meeting_mode()
 
 st.title("Today")
@@ -122,7 +122,7 @@ chosen_session = session_column.segmented_control("Session", [0, 1], key=SESSION
 st.session_state.setdefault(SHOW_KEY, "to_call")
 show = show_column.segmented_control("Show", list(SHOWN), key=SHOW_KEY, required=True, format_func=SHOWN.get)
 
-ids = queries.scoped_pupil_ids(user, path, version)
+ids = reads.scoped_pupil_ids(user, path, version)
 scope = None if ids is None else list(ids)
 with store.opened(path) as db:
     found = first_day.call_list(db, chosen_day, chosen_session, scope)
@@ -166,7 +166,7 @@ if table.empty:
 if shown.empty:
     st.success("Everyone has been called. Switch to “Everyone” to see the calls made.")
 
-reason_marks = queries.settings(path, version)["first_day_call_marks"]
+reason_marks = reads.settings(path, version)["first_day_call_marks"]
 siblings_of = sibling_pairs.groupby("pupil_id")["sibling_id"].agg(list).to_dict()
 cases_of = open_cases.groupby("pupil_id")["type"].agg(list).to_dict() if not open_cases.empty else {}
 

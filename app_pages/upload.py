@@ -11,10 +11,10 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
-from app_pages import access, queries
+from app_pages import access
 from app_pages.formatting import md, meeting_mode, uk, uk_time
 from app_pages.guard import friendly_errors
-from core import importers, store
+from core import importers, reads, store
 from core import marks as marks_table
 from core.calendar import to_day
 from core.importers.headers import LABELS, header_at
@@ -38,13 +38,13 @@ def chosen_mapping(file) -> importers.ColumnMapping | None:
     return st.session_state.setdefault(MAPPINGS_KEY, {}).get(file.file_id)
 
 
-def check(file, mapping, username: str, version: queries.Version):
+def check(file, mapping, username: str, version: reads.Version):
     """Detect, read and dry-run one file; remembered per file, mapping and data version."""
     checks = st.session_state.setdefault(CHECKS_KEY, {})
     key = (file.file_id, repr(mapping.as_json()) if mapping else None, version)
     if key not in checks:
         content = file.getvalue()
-        with store.opened(queries.db_path()) as db:
+        with store.opened(reads.db_path()) as db:
             detection = importers.detect(content, file.name)
             read = importers.read_with_mapping(content, file.name, mapping)
             outcome = importers.import_bytes(db, content, file.name, username, dry_run=True, mapping=mapping)
@@ -152,7 +152,7 @@ def mapping_editor(file, detection, profiles: list[dict], user) -> None:
     saved = st.selectbox("Read with a saved mapping", names, key=f"{key}_profile",
                          help="Mappings saved from earlier uploads, by name.")
     if saved != AS_DETECTED and st.button("Use this saved mapping", key=f"{key}_use"):
-        with store.opened(queries.db_path()) as db:
+        with store.opened(reads.db_path()) as db:
             st.session_state[MAPPINGS_KEY][file.file_id] = importers.load_mapping_profile(db, saved)
         st.rerun()
 
@@ -196,7 +196,7 @@ def mapping_editor(file, detection, profiles: list[dict], user) -> None:
     profile_name = name.text_input("Save as", key=f"{key}_name", placeholder="e.g. SIMS weekly marks")
     if save.button("Save mapping", key=f"{key}_save", disabled=not profile_name.strip()):
         try:
-            with store.opened(queries.db_path()) as db:
+            with store.opened(reads.db_path()) as db:
                 importers.save_mapping_profile(db, profile_name, mapping, user.username)
             st.session_state[MAPPINGS_KEY][file.file_id] = mapping
             st.toast(f"Saved “{md(profile_name)}” for next time.", icon=":material/check:")
@@ -251,7 +251,7 @@ def import_files(ready: list, user) -> None:
     with friendly_errors("importing"):
         for number, (file, mapping, _) in enumerate(ready, start=1):
             progress.progress((number - 1) / len(ready), text=f"Importing {file.name} ({number} of {len(ready)})…")
-            with store.opened(queries.db_path()) as db:
+            with store.opened(reads.db_path()) as db:
                 outcome = importers.import_bytes(db, file.getvalue(), file.name, user.username, mapping=mapping)
             results.append((file.name, outcome.status, what_changed(outcome)))
         progress.progress(1.0, text="Done.")
@@ -264,7 +264,7 @@ def import_files(ready: list, user) -> None:
 
 def undo_last(last: pd.Series, user) -> None:
     try:
-        with store.opened(queries.db_path()) as db:
+        with store.opened(reads.db_path()) as db:
             undone = importers.undo_last_import(db, user.username, import_id=int(last["id"]))
         st.session_state[RESULTS_KEY] = [(last["file_name"], "undone",
             f"undone: {undone.marks_removed:,} sessions removed, {undone.marks_restored:,} marks put back, "
@@ -278,11 +278,11 @@ user = access.require("upload")
 if not user.may("import"):
     st.error("Your role cannot upload registers.")
     st.stop()
-path, version = queries.db_path(), queries.version()
-limit_mb = int(queries.settings(path, version)["max_upload_mb"])
+path, version = reads.db_path(), reads.version()
+limit_mb = int(reads.settings(path, version)["max_upload_mb"])
 
 st.title("Upload")
-history = queries.imports(path, version)
+history = reads.imports(path, version)
 if meeting_mode():
     # File previews and problems name pupils as the export spells them: not for a shared screen.
     st.info("**Meeting mode is on**, so uploads are paused here: previews and problems would show pupils' names. "

@@ -22,11 +22,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-import streamlit as st  # noqa: E402
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
 from bench_pupils import build  # noqa: E402
-from core import auth, store  # noqa: E402
+from core import auth, reads, store  # noqa: E402
 from core.importers import import_file  # noqa: E402
 from data.demo_cases import add_case_work  # noqa: E402
 
@@ -103,8 +102,7 @@ def main() -> int:
             app = signed_in_app()
             app.session_state["pupil_id"] = 1  # the Pupil screen shows someone
             app.run()
-            st.cache_data.clear()
-            st.cache_resource.clear()
+            reads.clear()
             cold = timed(lambda: app.switch_page(page).run())
             warm = timed(lambda: app.run())
             if app.exception:

@@ -13,7 +13,7 @@ from datetime import date
 import pandas as pd
 import sqlite_utils
 
-from core import auth, charts, chronology, codes, metrics, patterns, privacy, store, triggers
+from core import auth, charts, chronology, codes, metrics, privacy, reads, store, triggers
 from core.calendar import uk_date, uk_dates_in
 from core.exports import file_name
 from core.pdf import MUTED, PRINT_WIDTH, Document
@@ -44,23 +44,25 @@ def evidence_pack(db: sqlite_utils.Database, viewer: auth.Viewer, pupil_id: int,
         raise ValueError("That pupil is not in the store.")
     pupil = dict(zip(store.PUPIL_COLUMNS, row))
     settings = store.get_settings(db)
-    everyone = metrics.pupil_figures(db, period)
+    path = reads.path_of(db)
+    version = reads.version(path)
+    everyone = reads.pupil_figures(path, version, period.date_from, period.as_of)
     mine = everyone[everyone["pupil_id"] == pupil_id]
     figures = mine.iloc[0].to_dict() if len(mine) else {}
-    weekly = patterns.weekly_trend(db, period, [pupil_id])
+    weekly = reads.weekly_trend(path, version, period.date_from, period.as_of, (int(pupil_id),))
     weekly = weekly[weekly["possible_sessions"] > 0].reset_index(drop=True)
-    behind = patterns.sessions_behind(db, pupil_id, period)
+    behind = reads.sessions_behind(path, version, int(pupil_id), period.date_from, period.as_of)
     absence = behind[behind["category"].isin([codes.AUTHORISED, codes.UNAUTHORISED])]
     reasons = pd.DataFrame({"Reason": absence["meaning"], "Counts as": absence["counts_as"],
                             "Sessions": absence["sessions"]})
-    reached = triggers.reached(db, period.as_of)
+    reached = reads.triggers_reached(path, version, period.as_of)
     reached = reached[reached["pupil_id"] == pupil_id].sort_values("reached_on")
     history = chronology.evidence_pack_table(db, reader, pupil_id, today or date.today(), reached)
     reached = pd.DataFrame({"reached_on": reached["reached_on"].to_numpy(), "trigger": reached["trigger"].to_numpy(),
                             "label": reached["trigger"].map(lambda t: triggers.BY_ID[t].label).to_numpy(),
                             "detail": reached["detail"].map(uk_dates_in).to_numpy(),
                             "next_step": reached["trigger"].map(lambda t: triggers.BY_ID[t].next_step).to_numpy()})
-    runs = patterns.absence_runs(db, pupil_id, period)
+    runs = reads.absence_runs(path, version, int(pupil_id), period.date_from, period.as_of)
     return EvidencePack(school=settings["school_name"], pupil={**pupil, "section": figures.get("section", "")},
                         period=period, figures=figures, weekly=weekly, reasons=reasons, triggers=reached, runs=runs,
                         chronology=history)

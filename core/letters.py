@@ -24,7 +24,7 @@ from datetime import date
 import pandas as pd
 import sqlite_utils
 
-from core import auth, cases, metrics, pdf, store, triggers
+from core import auth, cases, metrics, pdf, reads, store, triggers
 from core.calendar import uk_date
 
 # Fields a template can use, and what each holds.
@@ -228,7 +228,9 @@ def field_values(db: sqlite_utils.Database, period: metrics.Period, pupil_ids: l
     """One row per pupil: every field's value as text ('' where the store has none)."""
     settings = store.get_settings(db)
     pupils = store.pupils_frame(db, contacts=True).set_index("id").reindex([int(p) for p in pupil_ids])
-    figures = metrics.pupil_figures(db, period).set_index("pupil_id").reindex(pupils.index)
+    path = reads.path_of(db)
+    figures = reads.pupil_figures(path, reads.version(path), period.date_from, period.as_of)
+    figures = figures.set_index("pupil_id").reindex(pupils.index)
     window = triggers.penalty_window(db, period.as_of, list(pupils.index)).set_index("pupil_id").reindex(pupils.index)
     address = (pupils["address"].fillna("").str.strip() + "\n" + pupils["postcode"].fillna("").str.strip()).str.strip()
     possible = figures["possible_sessions"].fillna(0).astype(int)

@@ -20,7 +20,7 @@ from typing import Any
 import pandas as pd
 import sqlite_utils
 
-from core import auth, calendar, cases, intervention_types, marks, metrics, patterns, privacy, store, triggers
+from core import auth, calendar, cases, intervention_types, marks, metrics, patterns, privacy, reads, store, triggers
 from core.calendar import uk_date
 from core.exports import csv_bytes
 from core.pdf import Document
@@ -130,15 +130,17 @@ def agenda(db: sqlite_utils.Database, viewer: auth.Viewer, meeting_on: date, pup
     as_of = min(meeting_on, span[1])
     period = metrics.Period(calendar.academic_year_start(as_of), as_of)
     settings = store.get_settings(db)
-    figures = metrics.pupil_figures(db, period)
+    path = reads.path_of(db)
+    version = reads.version(path)
+    figures = reads.pupil_figures(path, version, period.date_from, period.as_of)
     figures = figures[figures["possible_sessions"] > 0]
-    if pupil_ids is not None:
-        figures = figures[figures["pupil_id"].isin([int(p) for p in pupil_ids])]
-    ids = figures["pupil_id"].tolist() if pupil_ids is not None else None
+    scope = None if pupil_ids is None else tuple(int(p) for p in pupil_ids)
+    if scope is not None:
+        figures = figures[figures["pupil_id"].isin(scope)]
 
     found = [
-        _triggers_since(db, as_of, since, figures),
-        _newly_absent(db, period, since, ids, figures),
+        _triggers_since(path, version, as_of, since, figures),
+        _newly_absent(path, version, period, since, scope, figures),
         _reviews_due(db, viewer, meeting_on, int(settings["review_due_within_days"]), pupil_ids),
         _overdue_checkins(db, viewer, meeting_on, pupil_ids),
         _without_action(db, figures, meeting_on, int(settings["no_action_days"])),
@@ -153,8 +155,9 @@ def _item(frame: pd.DataFrame, kind: str, detail: pd.Series | list, on: pd.Serie
                          "label": AGENDA_KINDS[kind], "detail": list(detail), "on": list(on)}, columns=ITEM_COLUMNS)
 
 
-def _triggers_since(db, as_of: date, since: date | None, figures: pd.DataFrame) -> pd.DataFrame:
-    reached = triggers.reached(db, as_of)
+def _triggers_since(path: str, version: reads.Version, as_of: date, since: date | None,
+                    figures: pd.DataFrame) -> pd.DataFrame:
+    reached = reads.triggers_reached(path, version, as_of)
     reached = reached[reached["pupil_id"].isin(figures["pupil_id"])]
     if since is not None:
         reached = reached[reached["reached_on"].map(lambda d: d > since).astype(bool)]
@@ -163,11 +166,11 @@ def _triggers_since(db, as_of: date, since: date | None, figures: pd.DataFrame) 
     return _item(reached, TRIGGER, details, reached["reached_on"])
 
 
-def _newly_absent(db, period: metrics.Period, since: date | None, ids: list[int] | None,
-                  figures: pd.DataFrame) -> pd.DataFrame:
+def _newly_absent(path: str, version: reads.Version, period: metrics.Period, since: date | None,
+                  scope: tuple[int, ...] | None, figures: pd.DataFrame) -> pd.DataFrame:
     if since is None or since >= period.as_of:
         return pd.DataFrame(columns=ITEM_COLUMNS)
-    change = patterns.change_since(db, period, since, ids)
+    change = reads.change_since(path, version, period.date_from, period.as_of, since, scope)
     change = change[change["pupil_id"].isin(figures["pupil_id"])].merge(
         figures[["pupil_id", "attendance_pct"]], on="pupil_id")
     severe = change[change["newly_severe"]]

@@ -15,7 +15,7 @@ from datetime import date
 import pandas as pd
 import sqlite_utils
 
-from core import auth, cases, charts, impact, metrics, patterns, privacy, store, triggers
+from core import auth, cases, charts, impact, metrics, patterns, privacy, reads, store, triggers
 from core.calendar import uk_date
 from core.pdf import MUTED, PRINT_WIDTH, Document
 from core.statistics import comparison, group_value_label, percent, with_attendance, year_order
@@ -74,7 +74,10 @@ def section_report(db: sqlite_utils.Database, viewer: auth.Viewer, period: metri
                    pupil_ids: list[int] | None = None) -> SectionReport:
     """A head of section's report on their pupils (`pupil_ids`; None: the whole school) for a period."""
     settings = store.get_settings(db)
-    everyone = metrics.pupil_figures(db, period)
+    path = reads.path_of(db)
+    version = reads.version(path)
+    scope_ids = None if pupil_ids is None else tuple(int(p) for p in pupil_ids)
+    everyone = reads.pupil_figures(path, version, period.date_from, period.as_of)
     everyone = everyone[everyone["possible_sessions"] > 0]
     figures = everyone if pupil_ids is None else everyone[everyone["pupil_id"].isin([int(p) for p in pupil_ids])]
     ids = figures["pupil_id"].tolist()
@@ -91,7 +94,7 @@ def section_report(db: sqlite_utils.Database, viewer: auth.Viewer, period: metri
         reason = f"the previous upload (data as at {uk_date(upload)})" if compared_with else "nothing earlier"
     before = newly = gone = None
     if compared_with is not None and compared_with >= period.date_from:
-        earlier = metrics.pupil_figures(db, metrics.Period(period.date_from, compared_with))
+        earlier = reads.pupil_figures(path, version, period.date_from, compared_with)
         earlier = earlier[earlier["pupil_id"].isin(ids) & (earlier["possible_sessions"] > 0)]
         earlier_counted = earlier[earlier["compulsory_school_age"]] if who.startswith("pupils of") else earlier
         before = with_attendance(metrics.group_figures(earlier_counted))
@@ -112,8 +115,9 @@ def section_report(db: sqlite_utils.Database, viewer: auth.Viewer, period: metri
             "order": by_year["year_group"].map(year_order)}).sort_values("order").drop(columns="order")
 
     pa = figures[figures["persistently_absent"]]
-    pupil_patterns = patterns.pupil_patterns(db, period, ids) if ids else pd.DataFrame(columns=patterns.PUPIL_PATTERN_COLUMNS)
-    reached = triggers.reached(db, period.as_of)
+    pupil_patterns = reads.pupil_patterns(path, version, period.date_from, period.as_of, scope_ids) if ids else \
+        pd.DataFrame(columns=patterns.PUPIL_PATTERN_COLUMNS)
+    reached = reads.triggers_reached(path, version, period.as_of)
     badges = reached[reached["pupil_id"].isin(ids)].groupby("pupil_id")["trigger"].agg(
         lambda t: "; ".join(triggers.BY_ID[x].badge for x in t))
     latest = cases.latest_actions(db, ids, period.as_of) if ids else pd.DataFrame(
@@ -131,8 +135,9 @@ def section_report(db: sqlite_utils.Database, viewer: auth.Viewer, period: metri
     in_period = per_action[per_action["opened_on"].map(lambda d: period.date_from <= d <= period.as_of).astype(bool)]
     actions = in_period.merge(figures[["pupil_id", "surname", "forename", "form"]], on="pupil_id", how="left")
     actions = actions.sort_values(["opened_on", "id"], ignore_index=True)
-    trend = patterns.weekly_trend(db, period, ids)
-    reasons = patterns.reasons(db, period, ids) if ids else pd.DataFrame(columns=patterns.REASON_COLUMNS)
+    trend = reads.weekly_trend(path, version, period.date_from, period.as_of, scope_ids)
+    reasons = reads.reasons(path, version, period.date_from, period.as_of, scope_ids) if ids else \
+        pd.DataFrame(columns=patterns.REASON_COLUMNS)
     return SectionReport(
         school=settings["school_name"], scope=scope, period=period, who=who, headline=headline,
         compared_with=compared_with, compared_reason=reason, before=before, by_year=by_year, pa_list=pa_list,

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import sqlite_utils
 
-from core import calendar, groups, marks, metrics
+from core import calendar, groups, marks, metrics, reads
 from core.calendar import uk_date
 from core.pdf import MUTED, Document
 
@@ -66,10 +66,13 @@ def half_term_statistics(db: sqlite_utils.Database, term: calendar.HalfTerm, pre
     measure M: M, M_previous, M_change (points), M_national (for NATIONAL_MEASURES).
     """
 
+    path = reads.path_of(db)
+    version = reads.version(path)
+
     def figures_for(half: calendar.HalfTerm | None) -> pd.DataFrame:
         if half is None:
             return pd.DataFrame(columns=["grouping", "group", "pupils", *MEASURES])
-        figures = metrics.pupil_figures(db, metrics.Period(half.first_day, half.last_day))
+        figures = reads.pupil_figures(path, version, half.first_day, half.last_day)
         if pupil_ids is not None:
             figures = figures[figures["pupil_id"].isin([int(p) for p in pupil_ids])]
         if compulsory_only:

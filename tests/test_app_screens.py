@@ -10,8 +10,8 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from app_pages import lists, queries
-from core import auth, cases, store, triggers
+from app_pages import lists
+from core import auth, cases, reads, store, triggers
 from tests.app_school import (  # noqa: F401 (fixtures)
     PUPIL_NAMES, all_text, empty_school, quick_hashes, school, signed_in, titles,
 )
@@ -425,7 +425,7 @@ def test_an_unexpected_error_becomes_a_message_not_a_stack_trace(school, monkeyp
     def broken(*args, **kwargs):
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(queries, "pupil_patterns", broken)
+    monkeypatch.setattr(reads, "pupil_patterns", broken)
     app = signed_in("viewer", "below_90")
     assert "Something went wrong while showing this page" in app.error[0].value
     assert not app.exception and "disk on fire" not in all_text(app)

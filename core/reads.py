@@ -1,0 +1,378 @@
+"""The one road from the store to a screen, a meeting, a report or a letter: cached reads.
+
+Every cached read takes the database path and `version` (the last import id plus the
+settings and code-map stamps), so an upload, an undo or a settings change gives fresh
+figures and nothing else recomputes. Reads of case work are keyed on `case_version` as
+well (case writes do not change `version`). A connection is opened per call and closed;
+connections are never cached. Scoping to a head of section's pupils happens after the
+cache (cheap, and one cached frame serves every user).
+
+A cached read never writes: the history of triggers shown is kept by its callers
+(`triggers.record_shown`), outside the cache.
+
+Each cache holds a few recent results (least recently used goes first) and is safe to use
+from the app's threads: one thread computes a result while others asking for the same wait
+for it. A frame handed out is a shallow copy (pandas copy-on-write: a caller changing it
+changes only its own copy); `scope_marks` is the exception, one shared object, because a
+trust's read holds millions of marks. `clear()` empties every cache (tests, benches).
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import os
+import threading
+from collections import OrderedDict
+from datetime import date
+
+import pandas as pd
+import sqlite_utils
+
+from core import auth, calendar, cases, codes, lateness, metrics, patterns, scope, store, triggers
+from core import marks as marks_table
+from core import impact as action_impact  # `impact` below is the cached read of it
+from core import data_quality as data_quality_lists
+
+Version = tuple
+
+_CACHES: list["_Cache"] = []
+
+
+class _Cache:
+    """A function's recent results, keyed on its arguments (defaults filled in)."""
+
+    def __init__(self, function, max_entries: int, shared: bool):
+        self.function = function
+        self.signature = inspect.signature(function)
+        self.max_entries = max_entries
+        self.shared = shared
+        self.entries: OrderedDict = OrderedDict()
+        self.lock = threading.Lock()
+        self.computing: dict = {}  # key → the lock held while one thread computes it
+        functools.update_wrapper(self, function)
+
+    def __call__(self, *args, **kwargs):
+        bound = self.signature.bind(*args, **kwargs)
+        bound.apply_defaults()
+        key = tuple(bound.arguments.values())
+        found, value = self._get(key)
+        if not found:
+            with self.lock:
+                computing = self.computing.setdefault(key, threading.Lock())
+            with computing:
+                found, value = self._get(key)
+                if not found:
+                    try:
+                        value = self.function(*bound.args, **bound.kwargs)
+                        self._put(key, value)
+                    finally:
+                        with self.lock:
+                            self.computing.pop(key, None)
+        return value if self.shared else _handed_out(value)
+
+    def _get(self, key):
+        with self.lock:
+            if key in self.entries:
+                self.entries.move_to_end(key)
+                return True, self.entries[key]
+        return False, None
+
+    def _put(self, key, value) -> None:
+        with self.lock:
+            self.entries[key] = value
+            while len(self.entries) > self.max_entries:
+                self.entries.popitem(last=False)
+
+    def clear(self) -> None:
+        with self.lock:
+            self.entries.clear()
+
+
+def _cached(max_entries: int, shared: bool = False):
+    def wrap(function):
+        cache = _Cache(function, max_entries, shared)
+        _CACHES.append(cache)
+        return cache
+    return wrap
+
+
+def _handed_out(value):
+    """What a caller gets: frames as shallow copies, dicts and lists as new containers."""
+    if isinstance(value, pd.DataFrame):
+        return value.copy(deep=False)
+    if isinstance(value, dict):
+        return {k: _handed_out(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_handed_out(v) for v in value]
+    return value
+
+
+def clear() -> None:
+    """Forget every cached read (tests and benches measuring a cold read)."""
+    for cache in _CACHES:
+        cache.clear()
+
+
+# --- where the store is, and which version of its data ----------------------------------------
+
+
+def db_path() -> str:
+    """The app's store ($PASTORAL_DB, else var/pastoral.db), as a full path: the key of its
+    cached reads, the same whether a screen or a core function given a connection asks."""
+    return os.path.realpath(store.default_path())
+
+
+def path_of(db: sqlite_utils.Database) -> str:
+    """The file of an open store (full path), for core functions given a connection."""
+    for _, name, file in db.execute("PRAGMA database_list").fetchall():
+        if name == "main" and file:
+            return os.path.realpath(file)
+    raise ValueError("The store is not a file, so its reads cannot be cached.")
+
+
+def version(path: str | None = None) -> Version:
+    """Changes whenever the figures, patterns or triggers could change."""
+    with store.opened(path or db_path()) as db:
+        settings_stamp = db.execute("SELECT COUNT(*), MAX(updated_at) FROM settings").fetchone()
+        codes_stamp = db.execute("SELECT COUNT(*), MAX(updated_at) FROM code_map").fetchone()
+        return (store.last_import_id(db), *settings_stamp, *codes_stamp)
+
+
+def case_version(path: str | None = None) -> int:
+    """Changes whenever case work is written (the newest audit entry of case work)."""
+    with store.opened(path or db_path()) as db:
+        return cases.stamp(db)
+
+
+def _ids(pupil_ids: tuple[int, ...] | None) -> list[int] | None:
+    return None if pupil_ids is None else list(pupil_ids)
+
+
+# --- the store's settings, pupils and imports ----------------------------------------------------
+
+
+@_cached(max_entries=8)
+def settings(path: str, version: Version) -> dict:
+    with store.opened(path) as db:
+        return store.get_settings(db)
+
+
+@_cached(max_entries=8)
+def mark_span(path: str, version: Version) -> tuple[date, date] | None:
+    with store.opened(path) as db:
+        return marks_table.mark_date_range(db)
+
+
+@_cached(max_entries=8)
+def pupils(path: str, version: Version) -> pd.DataFrame:
+    """Every stored pupil (for search), with their section."""
+    with store.opened(path) as db:
+        frame = store.pupils_frame(db)
+        sections = store.section_of_year_groups(store.get_settings(db))
+    return frame.assign(section=frame["year_group"].map(sections).fillna(""))
+
+
+@_cached(max_entries=8)
+def imports(path: str, version: Version) -> pd.DataFrame:
+    """The imports history, newest first."""
+    with store.opened(path) as db:
+        rows = db.execute(
+            "SELECT id, file_name, shape, rows, pupils, pupils_added, pupils_updated, marks_added, marks_changed, "
+            "date_from, date_to, data_as_at, imported_by, imported_at, status FROM imports ORDER BY id DESC"
+        ).fetchall()
+    columns = ["id", "file_name", "shape", "rows", "pupils", "pupils_added", "pupils_updated", "marks_added",
+               "marks_changed", "date_from", "date_to", "data_as_at", "imported_by", "imported_at", "status"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def last_upload(path: str, version: Version) -> dict | None:
+    """The newest import still in force: file, who, when, data as at."""
+    history = imports(path, version)
+    live = history[history["status"] == "imported"]
+    return None if live.empty else live.iloc[0].to_dict()
+
+
+def scoped(frame: pd.DataFrame, user: auth.User, path: str, version: Version) -> pd.DataFrame:
+    """Only the pupils this user may see (a head of section: their sections)."""
+    return auth.scope_pupils(frame, user, settings(path, version))
+
+
+def scoped_pupil_ids(user: auth.User, path: str, version: Version) -> tuple[int, ...] | None:
+    """Pupil ids a head of section may see; None means every pupil."""
+    if user.sees_all_pupils:
+        return None
+    return tuple(int(i) for i in scoped(pupils(path, version), user, path, version)["id"])
+
+
+# --- figures and triggers ------------------------------------------------------------------------
+
+
+@_cached(max_entries=32)
+def pupil_figures(path: str, version: Version, date_from: date, as_of: date) -> pd.DataFrame:
+    """Every pupil with a mark in the period, with their figures (metrics.pupil_figures)."""
+    with store.opened(path) as db:
+        return metrics.pupil_figures(db, metrics.Period(date_from, as_of))
+
+
+@_cached(max_entries=16)
+def triggers_reached(path: str, version: Version, as_of: date) -> pd.DataFrame:
+    """triggers.reached, from the cached read of every pupil's marks (shared with the year's
+    per-pupil patterns when the look-back holds no earlier marks). Writes nothing: the
+    screens record the triggers they show (triggers.record_shown) themselves."""
+    with store.opened(path) as db:
+        first_day, last_day = triggers.marks_needed(db, as_of)
+    read = scope_marks(path, version, first_day, last_day, None)
+    with store.opened(path) as db:
+        return triggers.reached_from(db, as_of, read)
+
+
+@_cached(max_entries=4, shared=True)
+def scope_marks(path: str, version: Version, first_day: int, last_day: int,
+                pupil_ids: tuple[int, ...] | None) -> scope.ScopeMarks:
+    """What per-pupil views read of a scope's marks (core/scope.py), read once for every
+    view of the same days and pupils. Each pupil's marks in the range are counted already in
+    their figures (one mark, one category), so the read need not count them again.
+
+    Kept as one shared object rather than copied to each caller (a trust's read holds
+    millions of marks): the views only read it (ScopeMarks is never changed in place)."""
+    figures = pupil_figures(path, version, calendar.from_day(first_day), calendar.from_day(last_day))
+    marks_per_pupil = figures.set_index("pupil_id")[list(codes.CATEGORIES)].sum(axis=1)
+    with store.opened(path) as db:
+        return scope.read_scope(db, first_day, last_day, _ids(pupil_ids), marks_per_pupil)
+
+
+# --- patterns (core/patterns.py), for a scope given as pupil ids (None = every pupil) -------------
+
+
+@_cached(max_entries=16)
+def day_tally(path: str, version: Version, date_from: date, as_of: date,
+              pupil_ids: tuple[int, ...] | None) -> pd.DataFrame:
+    """The scope's sessions by day and code (patterns.day_tally), counted once for every
+    school-wide view of the same dates."""
+    with store.opened(path) as db:
+        return patterns.day_tally(db, metrics.Period(date_from, as_of), _ids(pupil_ids))
+
+
+@_cached(max_entries=16)
+def weekday_absence(path: str, version: Version, date_from: date, as_of: date,
+                    pupil_ids: tuple[int, ...] | None) -> pd.DataFrame:
+    return patterns.weekday_session_absence_of(day_tally(path, version, date_from, as_of, pupil_ids))
+
+
+@_cached(max_entries=16)
+def reasons(path: str, version: Version, date_from: date, as_of: date, pupil_ids: tuple[int, ...] | None) -> pd.DataFrame:
+    return patterns.reasons_of(day_tally(path, version, date_from, as_of, pupil_ids))
+
+
+@_cached(max_entries=16)
+def weekly_trend(path: str, version: Version, date_from: date, as_of: date,
+                 pupil_ids: tuple[int, ...] | None) -> pd.DataFrame:
+    with store.opened(path) as db:
+        weeks = patterns.school_weeks(db, metrics.Period(date_from, as_of))
+    return patterns.weekly_trend_of(day_tally(path, version, date_from, as_of, pupil_ids), weeks)
+
+
+@_cached(max_entries=8)
+def pupil_weekly(path: str, version: Version, date_from: date, as_of: date,
+                 pupil_ids: tuple[int, ...] | None, weeks: int = 12) -> pd.DataFrame:
+    """patterns.pupil_weekly, from the cached read of the period."""
+    with store.opened(path) as db:
+        shown = patterns.last_school_weeks(db, metrics.Period(date_from, as_of), weeks)
+    read = scope_marks(path, version, calendar.to_day(date_from), calendar.to_day(as_of), pupil_ids)
+    return patterns.pupil_weekly_of(read, shown)
+
+
+@_cached(max_entries=8)
+def pupil_patterns(path: str, version: Version, date_from: date, as_of: date,
+                   pupil_ids: tuple[int, ...] | None) -> pd.DataFrame:
+    """patterns.pupil_patterns, from the cached read of the period."""
+    read = scope_marks(path, version, calendar.to_day(date_from), calendar.to_day(as_of), pupil_ids)
+    return patterns.pupil_patterns_of(read)
+
+
+@_cached(max_entries=8)
+def previous_as_at(path: str, version: Version) -> date | None:
+    with store.opened(path) as db:
+        return patterns.previous_data_as_at(db)
+
+
+@_cached(max_entries=8)
+def change_since(path: str, version: Version, date_from: date, as_of: date, previous: date | None,
+                 pupil_ids: tuple[int, ...] | None) -> pd.DataFrame:
+    """patterns.change_since, from the cached pupil figures now and as at `previous`."""
+    before = None if previous is None else pupil_figures(path, version, date_from, min(previous, as_of))
+    return patterns.change_between(pupil_figures(path, version, date_from, as_of), before, _ids(pupil_ids))
+
+
+@_cached(max_entries=64)
+def pupil_calendar(path: str, version: Version, pupil_id: int, date_from: date, as_of: date) -> pd.DataFrame:
+    with store.opened(path) as db:
+        return patterns.pupil_calendar(db, pupil_id, metrics.Period(date_from, as_of))
+
+
+@_cached(max_entries=64)
+def absence_runs(path: str, version: Version, pupil_id: int, date_from: date, as_of: date) -> pd.DataFrame:
+    with store.opened(path) as db:
+        return patterns.absence_runs(db, pupil_id, metrics.Period(date_from, as_of))
+
+
+@_cached(max_entries=64)
+def sessions_behind(path: str, version: Version, pupil_id: int, date_from: date, as_of: date) -> pd.DataFrame:
+    with store.opened(path) as db:
+        return patterns.sessions_behind(db, pupil_id, metrics.Period(date_from, as_of))
+
+
+@_cached(max_entries=64)
+def mark_history(path: str, version: Version, pupil_id: int) -> pd.DataFrame:
+    with store.opened(path) as db:
+        return patterns.mark_history(db, pupil_id)
+
+
+# --- case work (core/cases.py), keyed on case_version as well --------------------------------------
+
+
+@_cached(max_entries=8)
+def latest_actions(path: str, case_version: int, today: date) -> pd.DataFrame:
+    """Every pupil's last action and next check-in (no notes: scope by merging with scoped rows)."""
+    with store.opened(path) as db:
+        return cases.latest_actions(db, None, today)
+
+
+@_cached(max_entries=32)
+def impact(path: str, version: Version, case_version: int, school_days: int, viewer: auth.Viewer,
+           pupil_ids: tuple[int, ...] | None = None) -> pd.DataFrame:
+    """Attendance before and after each action the viewer may see (core/impact.py)."""
+    with store.opened(path) as db:
+        return action_impact.impact(db, viewer, school_days, _ids(pupil_ids))
+
+
+# --- the attendance officer's lists (core/data_quality.py, core/lateness.py) ---------------------
+
+
+@_cached(max_entries=8)
+def data_quality(path: str, version: Version, date_from: date, as_of: date,
+                 pupil_ids: tuple[int, ...] | None) -> dict[str, pd.DataFrame]:
+    with store.opened(path) as db:
+        return data_quality_lists.lists(db, metrics.Period(date_from, as_of), _ids(pupil_ids))
+
+
+@_cached(max_entries=16)
+def lateness_by_pupil(path: str, version: Version, date_from: date, as_of: date,
+                      pupil_ids: tuple[int, ...] | None) -> pd.DataFrame:
+    with store.opened(path) as db:
+        return lateness.per_pupil(db, metrics.Period(date_from, as_of), _ids(pupil_ids))
+
+
+@_cached(max_entries=16)
+def lateness_by_weekday(path: str, version: Version, date_from: date, as_of: date,
+                        pupil_ids: tuple[int, ...] | None) -> pd.DataFrame:
+    with store.opened(path) as db:
+        return lateness.by_weekday(db, metrics.Period(date_from, as_of), _ids(pupil_ids))
+
+
+@_cached(max_entries=16)
+def persistent_late(path: str, version: Version, date_from: date, as_of: date,
+                    pupil_ids: tuple[int, ...] | None) -> pd.DataFrame:
+    with store.opened(path) as db:
+        return lateness.persistent_late(db, metrics.Period(date_from, as_of), _ids(pupil_ids))
