@@ -11,8 +11,8 @@ from datetime import timedelta
 import pandas as pd
 import streamlit as st
 
-from app_pages import access, lists
-from app_pages.formatting import md, names, today, uk, uk_time, year_order
+from app_pages.ui import access, lists
+from app_pages.ui.formatting import md, names, today, uk, uk_time, year_order
 from core import auth, cases, codes, intervention_types, reads, store
 
 user = access.require("admin")

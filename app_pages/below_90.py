@@ -13,8 +13,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from app_pages import access, case_forms, lists, sidebar
-from app_pages.formatting import flags, names, today, uk, year_label, year_order
+from app_pages.ui import access, case_forms, lists, sidebar
+from app_pages.ui.formatting import flags, names, today, uk, year_label, year_order
 from core import cases, characteristics, pupil_list, reads, selections, thresholds, triggers
 from core import groups as pupil_groups
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from app_pages import access, case_forms, formatting, lists, sidebar
-from app_pages.formatting import names, pct, today, uk
+from app_pages.ui import access, case_forms, formatting, lists, sidebar
+from app_pages.ui.formatting import names, pct, today, uk
 from core import auth, cases, impact, intervention_types, penalty_notices, reads, store
 
 SHOW_KEY = "cw_show"

@@ -8,8 +8,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from app_pages import access, lists, sidebar
-from app_pages.formatting import pupil_name, uk
+from app_pages.ui import access, lists, sidebar
+from app_pages.ui.formatting import pupil_name, uk
 from core import codes, data_quality, reads
 
 CHECK_KEY = "dq_check"

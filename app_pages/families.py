@@ -9,8 +9,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from app_pages import access, formatting, lists, sidebar
-from app_pages.formatting import pupil_name, uk, year_label
+from app_pages.ui import access, formatting, lists, sidebar
+from app_pages.ui.formatting import pupil_name, uk, year_label
 from core import calendar, cases, families, letters, penalty_notices, reads, store
 
 FAMILY_KEY = "fam_pupil"

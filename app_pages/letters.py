@@ -11,8 +11,8 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
-from app_pages import access, formatting, lists, sidebar
-from app_pages.formatting import pupil_name, uk, uk_time
+from app_pages.ui import access, formatting, lists, sidebar
+from app_pages.ui.formatting import pupil_name, uk, uk_time
 from core import calendar, cases, letters, pupil_list, reads, selections, store
 
 WHO_HELP = selections.help_text(("new", "penalty", "next_stage"))

@@ -13,9 +13,9 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
-from app_pages import access, lists, sidebar
-from app_pages.formatting import md, meeting_mode, names, pct, pupil_label, shown, uk, viewer
-from app_pages.guard import friendly_errors
+from app_pages.ui import access, lists, sidebar
+from app_pages.ui.formatting import md, meeting_mode, names, pct, pupil_label, shown, uk, viewer
+from app_pages.ui.guard import friendly_errors
 from core import auth, cases, charts, exports, intervention_types, meetings, reads, store
 
 WHOLE_SCHOOL = "Whole school"

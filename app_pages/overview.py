@@ -8,9 +8,9 @@ from datetime import timedelta
 import pandas as pd
 import streamlit as st
 
-from app_pages import access, case_forms, lists, sidebar
-from app_pages.formatting import pct, today, uk, year_label, year_order
-from core import cases, charts, data_quality, metrics, reads, store
+from app_pages.ui import access, case_forms, lists, sidebar
+from app_pages.ui.formatting import pct, today, uk, year_label, year_order
+from core import cases, charts, data_quality, menu, metrics, reads, store
 
 national = metrics.national  # DOMAIN.md §3's national figures, kept in core as data
 
@@ -65,9 +65,9 @@ settings = reads.settings(path, version)
 st.title("Overview")
 lists.require_registers(user, period)
 if st.session_state.pop("overview_go", False):
-    st.switch_page("app_pages/below_90.py")
+    st.switch_page(menu.BY_ID["below_90"].file)
 if st.session_state.pop("overview_go_casework", False):
-    st.switch_page("app_pages/casework.py")
+    st.switch_page(menu.BY_ID["casework"].file)
 
 ids = reads.scoped_pupil_ids(user, path, version)
 figures = lists.scoped_figures(user, path, version, period.date_from, period.as_of)
@@ -139,13 +139,13 @@ for column, (label, value, show) in zip(st.columns(4), counts):
 # One compact row: the data-quality counts, linked to their lists, so the figures can be trusted.
 quality = data_quality.counts(reads.data_quality(path, version, period.date_from, period.as_of, ids))
 with st.container(border=True, key="overview_data_quality"):
-    linked = user.may_open("data_quality")
+    linked = menu.may_open(user.role, "data_quality")
     text_column, link_column = st.columns([6, 1.2] if linked else [1, 0.001], vertical_alignment="center")
     parts = [(f":red[**{n:,}**]" if n else f":gray[{n}]") + f" {data_quality.title(check, settings, short=True)}"
              for check, n in quality.items()]
     text_column.markdown("**Data quality** · " + " · ".join(parts))
     if linked:
-        link_column.page_link("app_pages/data_quality.py", label="See the lists", icon=":material/arrow_forward:")
+        link_column.page_link(menu.BY_ID["data_quality"].file, label="See the lists", icon=":material/arrow_forward:")
 
 trend_column, table_column = st.columns([3, 2], gap="large")
 with trend_column:

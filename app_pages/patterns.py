@@ -8,8 +8,8 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from app_pages import access, lists, sidebar
-from app_pages.formatting import md, pupil_name, uk, year_label, year_order
+from app_pages.ui import access, lists, sidebar
+from app_pages.ui.formatting import md, pupil_name, uk, year_label, year_order
 from core import charts, codes, metrics, reads
 from core import groups as pupil_groups
 

@@ -11,8 +11,8 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from app_pages import access, case_forms, lists, sidebar
-from app_pages.formatting import flags, hidden, md, pct, pupil_name, today, uk, year_label
+from app_pages.ui import access, case_forms, lists, sidebar
+from app_pages.ui.formatting import flags, hidden, md, pct, pupil_name, today, uk, year_label
 from core import auth, cases, charts, chronology, codes, evidence_pack, intervention_types, reads, store, thresholds, triggers
 from core.calendar import uk_dates_in
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from app_pages import access, lists, sidebar
-from app_pages.formatting import meeting_mode, pct, pupil_label, shown, uk, viewer
+from app_pages.ui import access, lists, sidebar
+from app_pages.ui.formatting import meeting_mode, pct, pupil_label, shown, uk, viewer
 from core import charts, evidence_pack, exports, metrics, reads, section_report, statistics, store
 
 KINDS = {"statistics": "Half-termly statistics", "section": "Head of section report", "pack": "Evidence pack"}

@@ -11,9 +11,9 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
-from app_pages import access, formatting, lists, sidebar
-from app_pages.formatting import pupil_name, uk, uk_time, year_label
-from app_pages.guard import friendly_errors
+from app_pages.ui import access, formatting, lists, sidebar
+from app_pages.ui.formatting import pupil_name, uk, uk_time, year_label
+from app_pages.ui.guard import friendly_errors
 from core import calendar, cases, codes, families, first_day, importers, letters, marks, reads, store
 
 DAY_KEY, SESSION_KEY, SHOW_KEY = "t_day", "t_session", "t_show"

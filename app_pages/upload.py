@@ -11,9 +11,9 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
-from app_pages import access
-from app_pages.formatting import md, meeting_mode, uk, uk_time
-from app_pages.guard import friendly_errors
+from app_pages.ui import access
+from app_pages.ui.formatting import md, meeting_mode, uk, uk_time
+from app_pages.ui.guard import friendly_errors
 from core import importers, reads, store
 from core import marks as marks_table
 from core.calendar import to_day

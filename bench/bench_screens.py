@@ -25,23 +25,11 @@ sys.path.insert(0, str(ROOT / "bench"))
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
 from bench_pupils import build  # noqa: E402
-from core import auth, reads, store  # noqa: E402
+from core import auth, menu, reads, store  # noqa: E402
 from core.importers import import_file  # noqa: E402
 from data.demo_cases import add_case_work  # noqa: E402
 
-SCREENS = {
-    "Overview": "app_pages/overview.py",
-    "Below 90%": "app_pages/below_90.py",
-    "Patterns": "app_pages/patterns.py",
-    "Pupil": "app_pages/pupil.py",
-    "Casework": "app_pages/casework.py",
-    "Upload": "app_pages/upload.py",
-    "Admin": "app_pages/admin.py",
-    "Today": "app_pages/today.py",
-    "Families": "app_pages/families.py",
-    "Letters": "app_pages/letters.py",
-    "Data quality": "app_pages/data_quality.py",
-}
+SCREENS = {screen.title: screen.file for screen in menu.SCREENS}  # every screen, in menu order
 FIRST_RENDER_TARGET = 1.5
 FILTER_TARGET = 0.3
 

@@ -1,8 +1,8 @@
-"""Users, roles and scopes: who may sign in, which screens a role opens, which pupils it sees.
+"""Users, roles and scopes: who may sign in, what a role may do, which pupils it sees.
 
 Plain functions over the store (never Streamlit). The one table of who may do what:
-SCREEN_ROLES (which screens a role opens), ACTION_ROLES (what it may change or read, case
-notes included) and SECTION_SCOPED; `User` (a login) and `Viewer` (who is reading or writing
+ACTION_ROLES (what it may change or read, case notes included) and SECTION_SCOPED (which
+screens a role opens is each screen's row in core/menu.py); `User` (a login) and `Viewer` (who is reading or writing
 case work) answer from them. Passwords are bcrypt hashes; a user is never deleted (the
 audit log names them), only deactivated. Repeated failed logins lock an account for a while.
 A head of section sees only the pupils of their section(s) — `scope_pupils` is the one
@@ -46,25 +46,6 @@ EVERYONE = frozenset(ROLES)
 
 # The roles that do case work (DESIGN.md "Roles"): a head of section for their sections' pupils.
 CASE_ROLES = frozenset({ADMIN, ATTENDANCE_OFFICER, PASTORAL_LEAD, HEAD_OF_SECTION})
-
-# Which screens each role may open, in menu order. A screen a role may not open is not
-# registered in its navigation at all, and the screen checks again before drawing.
-SCREEN_ROLES: dict[str, frozenset[str]] = {
-    "overview": EVERYONE,
-    "below_90": EVERYONE,
-    "patterns": EVERYONE,
-    "pupil": EVERYONE,
-    "today": CASE_ROLES,  # first-day calling
-    # Viewers see the case lists without notes and record nothing.
-    "casework": EVERYONE,
-    "families": CASE_ROLES,
-    "letters": CASE_ROLES,
-    "meeting": CASE_ROLES,
-    "reports": EVERYONE,  # the evidence pack needs case_work
-    "data_quality": CASE_ROLES,
-    "upload": frozenset({ADMIN, ATTENDANCE_OFFICER}),
-    "admin": frozenset({ADMIN}),
-}
 
 # What each role may change.
 ACTION_ROLES: dict[str, frozenset[str]] = {
@@ -134,9 +115,6 @@ class User:
             return False
         return datetime.fromisoformat(self.locked_until) > (at or _utc_now())
 
-    def may_open(self, screen: str) -> bool:
-        return may_open(self.role, screen)
-
     def may(self, action: str) -> bool:
         return may(self.role, action)
 
@@ -192,17 +170,8 @@ class Viewer:
 # --- roles and scopes --------------------------------------------------------------
 
 
-def may_open(role: str, screen: str) -> bool:
-    return role in SCREEN_ROLES.get(screen, frozenset())
-
-
 def may(role: str, action: str) -> bool:
     return role in ACTION_ROLES.get(action, frozenset())
-
-
-def screens_for(role: str) -> list[str]:
-    """The screens a role may open, in menu order."""
-    return [screen for screen, roles in SCREEN_ROLES.items() if role in roles]
 
 
 def scope_pupils(frame: pd.DataFrame, user: User, settings: dict[str, Any] | None = None) -> pd.DataFrame:

@@ -5,7 +5,7 @@ never a full name; identifiers (UPN, admission number, date of birth), sensitive
 contact details are not shown at all. Everything a screen draws about pupils passes through
 `pupil_name` / `names` (a name) or `for_screen` (a table, before it is drawn or downloaded),
 so a column added later is hidden everywhere by adding it to a list here — parent contact
-details (issue 9) go in CONTACT_COLUMNS. The Streamlit side (`app_pages/formatting.py`)
+details (issue 9) go in CONTACT_COLUMNS. The Streamlit side (`app_pages/ui/formatting.py`)
 reads the meeting-mode toggle and calls these; nothing here knows about Streamlit.
 """
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from pathlib import Path
 
-from core import auth, store
+from core import auth, menu, store
 from core.importers import import_file
 from tests.conftest import copy_store, make_upn, marks_csv, roll_csv
 
@@ -127,21 +127,7 @@ def password_of(username: str) -> str:
 import pytest  # noqa: E402
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
-SCREEN_FILES = {
-    "overview": "app_pages/overview.py",
-    "below_90": "app_pages/below_90.py",
-    "patterns": "app_pages/patterns.py",
-    "pupil": "app_pages/pupil.py",
-    "casework": "app_pages/casework.py",
-    "meeting": "app_pages/meeting.py",
-    "reports": "app_pages/reports.py",
-    "upload": "app_pages/upload.py",
-    "admin": "app_pages/admin.py",
-    "today": "app_pages/today.py",
-    "families": "app_pages/families.py",
-    "letters": "app_pages/letters.py",
-    "data_quality": "app_pages/data_quality.py",
-}
+SCREEN_FILES = {screen.id: screen.file for screen in menu.SCREENS}
 PUPIL_NAMES = ("Ahmed", "Brown", "Clarke", "Dunn", "Evans")
 FORENAMES = ("Amir", "Bella", "Cody", "Dara", "Eli")
 SENSITIVE_NOTE = "Disclosed a worry at home"  # only the DSL and admins may read it, never on a shared screen
@@ -228,19 +214,7 @@ def empty_school(tmp_path, monkeypatch, quick_hashes) -> Path:
     return the_apps_store(tmp_path / "empty.db", monkeypatch)
 
 
-def _screen_addresses() -> dict[str, str]:
-    """screen id → the address app.py's MENU gives it (read from its source, not run)."""
-    import ast
-
-    tree = ast.parse((ROOT / "app.py").read_text())
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "MENU" for t in node.targets):
-            return {screen: entry[3] for section in ast.literal_eval(node.value).values()
-                    for screen, entry in section.items()}
-    raise AssertionError("app.py has no MENU")
-
-
-SCREEN_ADDRESSES = _screen_addresses()
+SCREEN_ADDRESSES = {screen.id: screen.url_path for screen in menu.SCREENS}
 
 
 def signed_in(username: str | None, screen: str | None = None, **state) -> AppTest:

@@ -1,8 +1,8 @@
 """Every screen, for every role, shows only what the role may see — on the page and in every
 download (DESIGN.md "Roles"; UK GDPR: children's data on a need-to-know basis).
 
-The screens are read from app.py's SCREENS and the roles from auth.SCREEN_ROLES, so a
-screen added later is checked the moment it is registered. For each demo login and each
+The screens and their roles are read from core/menu.py, so a screen added later is
+checked the moment it is registered. For each demo login and each
 screen it may open, the screen is drawn with a pupil outside the head of section's
 sections open, and everything the app sent — every element (text, tables, charts, widget
 options), and the bytes of every download (made by calling it) — is searched:
@@ -15,7 +15,6 @@ directly.
 
 from __future__ import annotations
 
-import ast
 import io
 import re
 import zlib
@@ -23,30 +22,16 @@ from datetime import date
 
 import openpyxl
 import pytest
-import streamlit as st
-from streamlit.delta_generator import DeltaGenerator
 from streamlit.testing.v1 import AppTest
 
-from core import auth, cases, store
+from core import auth, cases, menu, store
 from tests.app_school import PUPILS, ROOT, quick_hashes, school, signed_in, upn  # noqa: F401 (fixtures)
 
 # Marker text written into the case records of every pupil, so a leak can be searched for.
 NOTE, SENSITIVE = "CASE-NOTE", "SENSITIVE-NOTE"
 
 
-def registered_screens(with_addresses: bool = False) -> dict:
-    """screen id → page file (or, `with_addresses`, app.py's whole entry: file, title, icon,
-    address), as app.py's MENU registers them, every section (read from its source, not run)."""
-    tree = ast.parse((ROOT / "app.py").read_text())
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "MENU" for t in node.targets):
-            screens = {screen: entry for section in ast.literal_eval(node.value).values()
-                       for screen, entry in section.items()}
-            return screens if with_addresses else {screen: entry[0] for screen, entry in screens.items()}
-    raise AssertionError("app.py has no MENU")
-
-
-SCREENS = registered_screens()
+SCREENS = {screen.id: screen.file for screen in menu.SCREENS}
 LOGINS = {username: (role, sections) for username, _, _, role, sections in auth.DEMO_LOGINS}
 SECTION_OF = store.section_of_year_groups(store.DEFAULT_SETTINGS)
 
@@ -115,7 +100,7 @@ def pupil_id_of(school_path, surname: str) -> int:
 
 
 ROLE_SCREENS = [(username, screen) for username, (role, _) in LOGINS.items() for screen in SCREENS
-                if auth.may_open(role, screen)]
+                if menu.may_open(role, screen)]
 
 
 @pytest.mark.parametrize(("username", "screen"), ROLE_SCREENS)
@@ -144,7 +129,7 @@ def test_the_checks_above_would_see_a_leak(case_school, downloads):
 
 
 @pytest.mark.parametrize(("username", "screen"), [(u, s) for u, (role, _) in LOGINS.items() for s in SCREENS
-                                                  if not auth.may_open(role, s)])
+                                                  if not menu.may_open(role, s)])
 def test_a_screen_a_role_may_not_open_is_not_in_its_navigation_and_refuses_when_run(case_school, username, screen):
     app = signed_in(username)
     with pytest.raises(ValueError, match="Could not find a navigation page"):

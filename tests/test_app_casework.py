@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 
-from app_pages.formatting import today, uk
+from app_pages.ui.formatting import today, uk
 from core import auth, cases, store
 from tests.app_school import all_text, quick_hashes, school, signed_in, titles  # noqa: F401 (fixtures)
 
@@ -312,7 +312,7 @@ def test_reduced_timetables_due_for_review_are_listed(school):
 
 
 def test_penalty_notices_this_academic_year_show_the_frameworks_next_step_per_pupil(school, monkeypatch):
-    monkeypatch.setattr("app_pages.formatting.today", lambda: date(2025, 12, 1))
+    monkeypatch.setattr("app_pages.ui.formatting.today", lambda: date(2025, 12, 1))
     with store.opened(school) as db:
         for issued in (date(2024, 6, 3), date(2025, 9, 17)):  # last year's, and this year's (the sidebar's year)
             cases.open_intervention(db, OFFICER, pupil_id(school, "Clarke"), "Penalty notice", "officer", issued,

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from app_pages import access
+from app_pages.ui import access
 from core import auth, store
 from tests.app_school import (  # noqa: F401 (fixtures)
     PUPIL_NAMES, ROOT, SCREEN_FILES, all_text, empty_school, password_of, quick_hashes, school, signed_in, titles,

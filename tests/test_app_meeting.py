@@ -9,7 +9,7 @@ import pytest
 
 import pandas as pd
 
-from app_pages.formatting import shown
+from app_pages.ui.formatting import shown
 from core import auth, cases, exports, meetings, store
 from tests.conftest import make_upn
 from tests.app_school import (  # noqa: F401 (fixtures)

@@ -135,7 +135,7 @@ def test_the_date_of_a_penalty_notice_in_the_family_view_uses_the_framework(call
 
 def test_casework_and_families_show_the_same_next_step_for_the_parent_of_the_latest_notice(calling_school,
                                                                                            monkeypatch):
-    monkeypatch.setattr("app_pages.formatting.today", lambda: date(2025, 10, 1))
+    monkeypatch.setattr("app_pages.ui.formatting.today", lambda: date(2025, 10, 1))
     ids = pupil_ids(calling_school)
     with store.opened(calling_school) as db:
         for issued in (date(2025, 9, 12), date(2025, 9, 19)):

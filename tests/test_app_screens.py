@@ -10,7 +10,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from app_pages import lists
+from app_pages.ui import lists
 from core import auth, cases, reads, store, triggers
 from tests.app_school import (  # noqa: F401 (fixtures)
     PUPIL_NAMES, all_text, empty_school, quick_hashes, school, signed_in, titles,

@@ -14,8 +14,8 @@ from datetime import date
 import openpyxl
 import pytest
 
-from app_pages import lists
-from app_pages.formatting import md
+from app_pages.ui import lists
+from app_pages.ui.formatting import md
 from core import auth, cases, exports, metrics, store
 from core.importers import import_bytes
 from tests.app_school import ROOT, quick_hashes, signed_in  # noqa: F401 (fixtures)
@@ -172,7 +172,7 @@ def _calls(path):
     return [node for node in ast.walk(tree) if isinstance(node, ast.Call)]
 
 
-PAGE_FILES = sorted([ROOT / "app.py", *(ROOT / "app_pages").glob("*.py")])
+PAGE_FILES = sorted([ROOT / "app.py", *(ROOT / "app_pages").rglob("*.py")])
 
 
 @pytest.mark.parametrize("path", PAGE_FILES, ids=lambda p: p.name)

@@ -76,7 +76,7 @@ def cookie(browser_school, username: str, issued_ago_s: float, key: str | None =
 
     import jwt
 
-    from app_pages.access import COOKIE_EXPIRY_DAYS
+    from app_pages.ui.access import COOKIE_EXPIRY_DAYS
 
     key = key or tomllib.loads((browser_school["folder"] / "secrets.toml").read_text())["auth"]["cookie_key"]
     expires = time.time() - issued_ago_s + COOKIE_EXPIRY_DAYS * 86400

@@ -13,7 +13,7 @@ from datetime import timedelta
 import pytest
 from playwright.sync_api import Page, expect
 
-from app_pages.formatting import today
+from app_pages.ui.formatting import today
 from core import auth, cases, store
 from tests.app_school import make_school
 from tests.browser.conftest import find_pupil, open_screen, school_app, sign_in

@@ -9,7 +9,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from app_pages.sidebar import MEETING_ROOT_FONT_PX
+from app_pages.ui.sidebar import MEETING_ROOT_FONT_PX
 from core import meetings
 from tests.app_school import FORENAMES, PUPIL_NAMES, SENSITIVE_NOTE, add_cases, make_school
 from tests.browser import conftest

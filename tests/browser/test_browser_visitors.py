@@ -7,12 +7,12 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import expect_login_form_only, listen
-from tests.test_access import registered_screens
+from core import menu
 
 pytestmark = pytest.mark.browser
 
 # Every screen's address as app.py registers it (new screens are picked up), and one that is none.
-ADDRESSES = ["", *[url for _, _, _, url in registered_screens(with_addresses=True).values()], "no-such-page"]
+ADDRESSES = ["", *[screen.url_path for screen in menu.SCREENS], "no-such-page"]
 
 
 # --- visitors ----------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """The sidebar on every screen: school, data as at, academic year and dates, who is signed in.
 
 The chosen period lives in session state, so every screen reads the same one and it stays
-put when moving between screens. Filters on the screens (listed in KEPT_KEYS) are kept
+put when moving between screens. Filters on the screens (each screen's kept_keys in core/menu.py) are kept
 across screens the same way.
 """
 
@@ -11,9 +11,9 @@ from datetime import date
 
 import streamlit as st
 
-from app_pages import access
-from app_pages.formatting import MEETING_KEY, md, meeting_mode, uk, uk_time
-from core import auth, calendar, metrics, reads
+from app_pages.ui import access
+from app_pages.ui.formatting import MEETING_KEY, md, meeting_mode, uk, uk_time
+from core import auth, calendar, menu, metrics, reads
 
 YEAR_KEY = "academic_year"
 DATES_KEY = "date_range"
@@ -29,20 +29,9 @@ MEETING_STYLE = (f"<style>html {{ font-size: {MEETING_ROOT_FONT_PX}px; }} "
                  "[data-testid='stMainBlockContainer'] { max-width: 100%; padding-left: 3rem; padding-right: 3rem; }"
                  "</style>")
 
-# Widget state that must survive moving to a screen that does not draw the widget.
-KEPT_KEYS = (
-    "f_section", "f_year", "f_form", "f_groups", "f_gender", "f_only", "f_search", "f_ethnicity",
-    "p_scope_kind", "p_scope_value", "p_grouping", "pupil_query",
-    "cw_show",
-    # the Meeting and Reports screens: a meeting goes on while someone looks up a pupil
-    "meeting_date", "meeting_scope", "meeting_kinds", "meeting_owner", "meeting_check_in",
-    "report_kind", "report_scope", "statistics_term", "section_term", "pack_pupil",
-)
-
-
 def keep_filters() -> None:
     """Re-assign kept widget values so Streamlit does not drop them on another screen."""
-    for key in KEPT_KEYS:
+    for key in menu.KEPT_KEYS:
         if key in st.session_state:
             st.session_state[key] = st.session_state[key]
 

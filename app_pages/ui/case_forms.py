@@ -14,8 +14,8 @@ from datetime import date, timedelta
 import pandas as pd
 import streamlit as st
 
-from app_pages import formatting, sidebar
-from app_pages.formatting import pupil_name, today, uk
+from app_pages.ui import formatting, sidebar
+from app_pages.ui.formatting import pupil_name, today, uk
 from core import auth, cases, families, intervention_types, penalty_notices, reads, store
 
 FORM_KEY = "case_form"  # {"form": ..., "pupil_id" | "intervention_id" | "checkin_id": ...}

@@ -18,7 +18,7 @@ from pathlib import Path
 import streamlit as st
 import streamlit_authenticator as stauth
 
-from core import auth, store
+from core import auth, menu, store
 
 APP_DIR = Path(__file__).resolve().parent.parent
 COOKIE_NAME = "pastoral_login"
@@ -242,7 +242,7 @@ def require(screen: str) -> auth.User:
     if user is None:
         st.warning("Please sign in to see this page.")
         st.stop()
-    if not user.may_open(screen):
+    if not menu.may_open(user.role, screen):
         st.error(f"Your role ({user.role_label}) cannot open this page. Ask your Pastoral administrator if you need it.")
         st.stop()
     return user

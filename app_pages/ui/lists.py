@@ -9,19 +9,19 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from app_pages.formatting import shown, uk
-from core import auth, exports, reads, store, triggers
+from app_pages.ui.formatting import shown, uk
+from core import auth, exports, menu, reads, store, triggers
 
 OPEN_PUPIL_KEY = "pupil_id"  # the pupil the Pupil screen shows
-PUPIL_PAGE = "app_pages/pupil.py"
-UPLOAD_PAGE = "app_pages/upload.py"
+PUPIL_PAGE = menu.BY_ID["pupil"].file
+UPLOAD_PAGE = menu.BY_ID["upload"].file
 
 
 def no_registers_yet(user: auth.User) -> None:
     """The first thing a new school sees, on every screen that needs marks."""
     st.info("**No registers uploaded yet** — drag this week's export from SIMS, Arbor or Bromcom into the Upload "
             "screen. Sample exports to try are in the `data/samples` folder.", icon=":material/upload_file:")
-    if user.may_open("upload"):
+    if menu.may_open(user.role, "upload"):
         st.page_link(UPLOAD_PAGE, label="Go to Upload", icon=":material/upload_file:")
     else:
         st.caption("Your attendance officer or administrator uploads the registers.")
