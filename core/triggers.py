@@ -354,18 +354,25 @@ def record_shown(db: sqlite_utils.Database, found: pd.DataFrame, as_of: date) ->
     Returns how many were recorded, withdrawn and moved.
     """
     year = calendar.academic_year(as_of)
-    standing = {(int(p), t): (r, d) for p, t, r, d in db.execute(
-        "SELECT pupil_id, trigger, reached_on, detail FROM trigger_history "
-        "WHERE academic_year = ? AND withdrawn_at IS NULL", (year,)).fetchall()}
     now = {(int(p), t): (r.isoformat(), d) for p, t, r, d in
            found[["pupil_id", "trigger", "reached_on", "detail"]].itertuples(index=False)}
-    new = [key for key in now if key not in standing]
-    gone = [key for key in standing if key not in now]
-    moved = [key for key in now if key in standing and standing[key] != now[key]]
-    if not (new or gone or moved):
+
+    def changes(conn) -> tuple[list, list, list]:
+        standing = {(int(p), t): (r, d) for p, t, r, d in conn.execute(
+            "SELECT pupil_id, trigger, reached_on, detail FROM trigger_history "
+            "WHERE academic_year = ? AND withdrawn_at IS NULL", (year,)).fetchall()}
+        return ([key for key in now if key not in standing], [key for key in standing if key not in now],
+                [key for key in now if key in standing and standing[key] != now[key]])
+
+    if not any(changes(db.conn)):  # the everyday case: read only, no write lock taken
         return {"recorded": 0, "withdrawn": 0, "moved": 0}
     at = store.now()
     with store.transaction(db) as conn:
+        # Decided again under the write lock: two screens drawn at once (a sign-in and the
+        # page it opens) both find the same triggers new, and only the first records them.
+        new, gone, moved = changes(conn)
+        if not (new or gone or moved):
+            return {"recorded": 0, "withdrawn": 0, "moved": 0}
         conn.executemany(
             "INSERT INTO trigger_history (pupil_id, trigger, academic_year, reached_on, detail, first_shown_at) "
             "VALUES (?, ?, ?, ?, ?, ?)", [(p, t, year, *now[(p, t)], at) for p, t in new])

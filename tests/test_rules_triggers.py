@@ -305,6 +305,25 @@ def test_showing_the_same_triggers_again_writes_nothing(db, load):
     assert db.execute("SELECT COUNT(*) FROM audit WHERE action = 'triggers.shown'").fetchone()[0] == audited == 1
 
 
+def test_two_screens_showing_the_same_new_triggers_at_once_record_them_once(db, load, monkeypatch):
+    """A sign-in and the page it opens are drawn at the same moment: both find the triggers
+    new, and the second must neither fail on the history's unique index nor record twice."""
+    school(load, register(A, TEN_DAYS))
+    other = store.connect(db.conn.execute("PRAGMA database_list").fetchone()[2])
+    now = store.now
+
+    def the_other_screen_records_first():  # runs after the first screen's read, before its write
+        monkeypatch.setattr(store, "now", now)
+        assert shown(other)["recorded"] == 2
+        return now()
+
+    monkeypatch.setattr(store, "now", the_other_screen_records_first)
+    assert shown(db) == {"recorded": 0, "withdrawn": 0, "moved": 0}
+    assert len(triggers.history(db)) == 2
+    assert db.execute("SELECT COUNT(*) FROM audit WHERE action = 'triggers.shown'").fetchone()[0] == 1
+    other.conn.close()
+
+
 def test_a_trigger_a_corrected_mark_removes_stays_in_the_history_as_withdrawn(db, load):
     school(load, register(A, TEN_DAYS))
     shown(db)
