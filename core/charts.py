@@ -78,7 +78,7 @@ def attendance_trend(weekly: pd.DataFrame, *, height: int = 240, width: int | No
         layers.append(alt.Chart(line).mark_rule(color=line_colour, strokeDash=DASH).encode(
             y="attendance_pct:Q", tooltip=alt.Tooltip("name:N", title="Line")))
         if label:
-            layers.append(alt.Chart(line).mark_text(align="left", dx=4, dy=-7, color=line_colour,
+            layers.append(alt.Chart(line).mark_text(align="left", dx=4, dy=9, color=line_colour,
                                                     **({"fontSize": font_size} if font_size else {})).encode(
                 y="attendance_pct:Q", text="name:N", x=alt.value(0)))
 
