@@ -1,7 +1,9 @@
 """Spreadsheet exports: CSV and XLSX of any table, and the names the files are saved under.
 
 Every cell that a spreadsheet would read as a formula (starting `=`, `+`, `-`, `@`, tab or
-carriage return) is neutralised; numbers stay numbers. File names carry the school and the
+carriage return) is neutralised; numbers stay numbers, yes/no flags read Yes or No, and in a
+workbook dates (a date, or a dd/mm/yyyy or ISO date a screen wrote as text) are real dates
+shown dd/mm/yyyy, under a frozen header row with filters. File names carry the school and the
 date (`file_name`). Every CSV or Excel download in the app is written here.
 """
 
@@ -24,6 +26,9 @@ from core.calendar import uk_date
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 PLAIN_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+UK_DATE = re.compile(r"^(\d{2})/(\d{2})/(\d{4})$")
+ISO_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
+YES_NO = {True: "Yes", False: "No"}
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -52,13 +57,32 @@ def cell_value(value: Any) -> Any:
     if value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and np.isnan(value)):
         return None
     if isinstance(value, np.generic):
-        return value.item()
+        value = value.item()
+    if isinstance(value, bool):
+        return YES_NO[value]
     return value
 
 
+def _as_date(value: str) -> date | None:
+    """A date a screen wrote as text (dd/mm/yyyy or ISO), as a date; None for any other text."""
+    found = UK_DATE.match(value)
+    if found:
+        day, month, year = (int(part) for part in found.groups())
+    else:
+        found = ISO_DATE.match(value)
+        if not found:
+            return None
+        year, month, day = (int(part) for part in found.groups())
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return None
+
+
 def _text_columns(frame: pd.DataFrame) -> list:
-    return [c for c in frame.columns if not (pd.api.types.is_numeric_dtype(frame[c])
-                                             or pd.api.types.is_bool_dtype(frame[c]))]
+    """Every column but the numeric ones (yes/no flags are text: Yes or No)."""
+    return [c for c in frame.columns if pd.api.types.is_bool_dtype(frame[c])
+            or not pd.api.types.is_numeric_dtype(frame[c])]
 
 
 def neutralised(frame: pd.DataFrame) -> pd.DataFrame:
@@ -89,6 +113,8 @@ def xlsx_bytes(frame: pd.DataFrame, sheet: str) -> bytes:
         for column, value in enumerate(row, start=1):
             cell = table.cell(row=table.max_row, column=column)
             value = cell_value(value)
+            if isinstance(value, str) and (written_date := _as_date(value)) is not None:
+                value = written_date
             if isinstance(value, str):
                 cell.value = value
                 cell.data_type = "s"  # never a formula, whatever it starts with
@@ -101,6 +127,9 @@ def xlsx_bytes(frame: pd.DataFrame, sheet: str) -> bytes:
     for index, column in enumerate(frame.columns, start=1):
         width = max([len(str(column))] + [len(str(v)) for v in frame[column].head(200)])
         table.column_dimensions[get_column_letter(index)].width = min(max(width + 2, 8), 50)
+    table.freeze_panes = "A2"  # the header row stays in view
+    if len(frame.columns):
+        table.auto_filter.ref = f"A1:{get_column_letter(len(frame.columns))}{max(table.max_row, 1)}"
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()

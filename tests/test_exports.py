@@ -51,6 +51,24 @@ def test_xlsx_keeps_numbers_negative_numbers_and_dates_as_such():
     assert row[2].value.date() == date(2025, 9, 3) and row[2].number_format == "DD/MM/YYYY"
 
 
+def test_xlsx_reads_like_a_school_spreadsheet_real_dates_yes_no_flags_a_frozen_filtered_header():
+    frame = pd.DataFrame({"Pupil": ["Ahmed, Amir", "Brown, Bella"], "Last action": ["03/09/2025", ""],
+                          "Opened": ["2025-09-08", "not a date"], "Check-in": [date(2025, 10, 1), None],
+                          "PP": [True, False], "FSM": np.array([False, True]), "Sessions": [3, 4]})
+    sheet = openpyxl.load_workbook(io.BytesIO(exports.xlsx_bytes(frame, "list"))).active
+    rows = list(sheet.iter_rows(min_row=2, values_only=True))
+    assert rows[0][1].date() == date(2025, 9, 3) and rows[0][2].date() == date(2025, 9, 8)
+    assert rows[1][2] == "not a date" and rows[0][3].date() == date(2025, 10, 1)
+    assert sheet["B2"].number_format == "DD/MM/YYYY"
+    assert [r[4:6] for r in rows] == [("Yes", "No"), ("No", "Yes")] and [r[6] for r in rows] == [3, 4]
+    assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref == "A1:G3"
+
+
+def test_csv_flags_read_yes_or_no():
+    text = exports.csv_bytes(pd.DataFrame({"PP": [True, False], "SEN": ["K", ""]})).decode("utf-8-sig")
+    assert list(csv.reader(io.StringIO(text)))[1:] == [["Yes", "K"], ["No", ""]]
+
+
 def test_file_names_carry_the_school_and_the_date():
     assert exports.file_name("St Mary’s C of E Primary", "below 90", date(2025, 9, 19), "csv") == \
         "St-Marys-C-of-E-Primary_below-90_19-09-2025.csv"
