@@ -169,3 +169,10 @@ def test_the_agent_api_stays_off_and_no_pages_folder_bypasses_the_login():
 
 def test_secrets_are_never_committed():
     assert ".streamlit/secrets.toml" in (ROOT / ".gitignore").read_text().splitlines()
+
+
+def test_the_login_cookie_key_is_kept_beside_app_py(monkeypatch):
+    """secrets.toml lives in the app's own .streamlit folder (ignored by git), wherever the
+    module that reads it sits."""
+    monkeypatch.delenv("PASTORAL_SECRETS", raising=False)
+    assert access.secrets_path() == ROOT / ".streamlit" / "secrets.toml"

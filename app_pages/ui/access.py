@@ -20,7 +20,7 @@ import streamlit_authenticator as stauth
 
 from core import auth, menu, store
 
-APP_DIR = Path(__file__).resolve().parent.parent
+APP_DIR = Path(__file__).resolve().parents[2]  # the folder of app.py (this file is app_pages/ui/access.py)
 COOKIE_NAME = "pastoral_login"
 COOKIE_EXPIRY_DAYS = 0.5  # a school day; a shared laptop does not stay signed in overnight
 SESSION_FAILURES_BEFORE_PAUSE = 5  # wrong passwords in one browser session before the form pauses
