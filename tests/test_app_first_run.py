@@ -11,7 +11,7 @@ import sys
 import pytest
 
 from core import auth, cli, menu, store
-from tests.app_school import all_text, quick_hashes, signed_in, the_apps_store, titles  # noqa: F401
+from tests.app_school import all_text, signed_in, the_apps_store, titles
 
 ADMIN = "head"
 PASSWORD = "correct-horse-9"
@@ -19,8 +19,9 @@ NO_REGISTERS = "No registers uploaded yet"
 
 
 @pytest.fixture
-def new_school(tmp_path, monkeypatch, quick_hashes):  # noqa: F811
+def new_school(tmp_path, monkeypatch):
     """The store `pastoral init --school "Hillside Academy" --admin head` makes, served by the app."""
+    monkeypatch.setattr(auth, "HASH_ROUNDS", 4)
     db_path = tmp_path / "new.db"
     monkeypatch.setattr(sys, "stdin", io.StringIO(PASSWORD + "\n"))
     assert cli.main(["--db", str(db_path), "init", "--school", "Hillside Academy", "--admin", ADMIN,
