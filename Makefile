@@ -7,7 +7,7 @@ PORT   ?= 8501
 PYTHON ?= python3
 WORKERS ?= auto
 
-.PHONY: install run demo test test-fast fuzz bench bench-trust clean
+.PHONY: install run init demo test test-fast fuzz bench bench-trust clean
 
 install: $(STAMP)
 
@@ -26,8 +26,17 @@ run: install
 	@echo "Pastoral is starting at http://localhost:$(PORT)  (Ctrl+C to stop)"
 	PASTORAL_DB=$(DB) $(VENV)/bin/streamlit run app.py --server.address localhost --server.port $(PORT) --server.headless true
 
-# Rebuild the demo school from scratch.
+# A real school instead of the demo: an empty store with its name and first administrator
+# (asks for their password), then `make run` serves it.  make init SCHOOL="Hillside Academy" ADMIN=j.smith
+init: install
+	@test -n "$(SCHOOL)" -a -n "$(ADMIN)" || { echo 'Usage: make init SCHOOL="Hillside Academy" ADMIN=username'; exit 2; }
+	@mkdir -p var
+	@PASTORAL_DB=$(DB) $(VENV)/bin/pastoral init --school "$(SCHOOL)" --admin "$(ADMIN)"
+
+# Rebuild the demo school from scratch (never over a real school's store).
 demo: install
+	@! test -f $(DB) || PASTORAL_DB=$(DB) $(PY) -c 'import sys; from core import store; from data.demo import real_school; \
+	  sys.exit(real_school(store.connect()))' || { echo "$(DB) holds a real school; it was not removed. Try: make demo DB=var/demo.db"; exit 1; }
 	rm -f $(DB) $(DB)-wal $(DB)-shm
 	PASTORAL_DB=$(DB) $(VENV)/bin/pastoral demo
 

@@ -19,6 +19,9 @@ user = access.require("admin")
 path = reads.db_path()
 
 st.title("Admin")
+if reads.mark_span(path, reads.version()) is None:  # a new school: the first upload, and colleagues to add
+    lists.no_registers_yet(user)
+    st.caption("Before or after it: add your colleagues under Users, and check the sections and thresholds.")
 users_tab, sections_tab, thresholds_tab, codes_tab, types_tab, year_tab, audit_tab = st.tabs(
     ["Users", "Sections", "Thresholds and penalty codes", "Local codes", "Intervention types", "Academic year",
      "Audit log"]
@@ -292,8 +295,9 @@ with year_tab:
 AUDIT_ACTIONS = {
     "login": "Signed in", "logout": "Signed out", "login.failed": "Sign-in refused", "user.locked": "Account locked",
     "user.add": "User added", "user.change": "User changed", "user.password": "Password changed",
-    "user.unlock": "Account unlocked", "import": "Upload imported", "import.rejected": "Upload rejected",
-    "import.unchanged": "Upload changed nothing", "import.undo": "Upload undone", "setting.change": "Setting changed",
+    "user.unlock": "Account unlocked", "school.init": "School set up", "import": "Upload imported",
+    "import.rejected": "Upload rejected", "import.unchanged": "Upload changed nothing", "import.undo": "Upload undone",
+    "setting.change": "Setting changed",
     "code_map.set": "Local code mapped", "mapping.save": "Column mapping saved",
     "mapping.replace": "Column mapping replaced", "mapping.delete": "Column mapping deleted",
     "intervention.open": "Action logged", "intervention.edit": "Action edited", "intervention.close": "Action closed",
@@ -351,7 +355,8 @@ with audit_tab:
             "When": entries["at"].map(uk_time),
             "Who": entries["username"],
             "What": entries["action"].map(lambda a: AUDIT_ACTIONS.get(a, a)),
-            "Pupil": entries["pupil_id"].map(pupil_names).fillna(""),  # none, or a pupil since purged
+            # none, or a pupil since purged; as text (with no pupils yet the ids stay Int64, which cannot hold "")
+            "Pupil": entries["pupil_id"].map(pupil_names).astype(object).fillna(""),
             "Record": entries["entity"].str.replace("_", " ") + " " + entries["entity_id"],
             "Detail": entries["detail"].map(audit_detail),
         })

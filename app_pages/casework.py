@@ -71,6 +71,8 @@ no_action_days = int(settings["no_action_days"])
 school_days = int(settings["impact_school_days"])
 
 st.title("Casework")
+if period is None:  # no registers yet: nothing is below 90%, and the way to the first upload
+    lists.no_registers_yet(user)
 
 with store.opened(path) as db:
     staff = {u.username: u.name for u in auth.list_users(db)}

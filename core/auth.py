@@ -12,11 +12,8 @@ Every change and every login is audited through `store.audit`.
 
 from __future__ import annotations
 
-import argparse
-import getpass
 import json
 import re
-import sys
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -85,6 +82,8 @@ DEMO_LOGINS: tuple[tuple[str, str, str, str, tuple[str, ...]], ...] = (
     ("secondary", "secondary-demo-1", "Sam Secondary", HEAD_OF_SECTION, ("Secondary",)),
     ("viewer", "viewer-demo-1", "Vic Viewer", VIEWER, ()),
 )
+# Published in the README: never a real school's password (only the demo school gets them).
+DEMO_PASSWORDS = frozenset(password for _username, password, *_ in DEMO_LOGINS)
 
 
 class UserError(ValueError):
@@ -204,14 +203,19 @@ def check_password(password: str, password_hash: str) -> bool:
         return False
 
 
-def password_problem(password: str) -> str | None:
-    """Why a new password is not acceptable, or None."""
+def password_problem(password: str, allow_demo: bool = False) -> str | None:
+    """Why a new password is not acceptable, or None. The demo school's published passwords
+    are refused unless `allow_demo` (only the demo school's own logins are made with them)."""
+    if not password:
+        return f"No password was given; a password needs at least {MIN_PASSWORD_LENGTH} characters."
     if len(password) < MIN_PASSWORD_LENGTH:
         return f"A password needs at least {MIN_PASSWORD_LENGTH} characters."
     if password.strip() != password:
         return "A password cannot start or end with a space."
     if len(set(password)) < 4:
         return "That password is too easy to guess; use a mix of letters, numbers and symbols."
+    if password in DEMO_PASSWORDS and not allow_demo:
+        return "That is one of the demo school's published passwords; choose another."
     return None
 
 
@@ -264,6 +268,19 @@ def normalise_username(username: str) -> str:
     return username.strip().lower()
 
 
+def username_problem(username: str) -> str | None:
+    """Why a (normalised) username cannot be used, or None."""
+    if not USERNAME_PATTERN.match(username):
+        return "A username is 2–40 characters: letters, digits, '.', '_' or '-', starting with a letter or digit."
+    return None
+
+
+def as_json(user: User) -> dict[str, Any]:
+    """A user as the `pastoral users` command prints it: never the password hash."""
+    return {"username": user.username, "name": user.name, "email": user.email, "role": user.role,
+            "sections": list(user.sections), "active": user.active, "locked": user.locked()}
+
+
 def _check_role_and_sections(db, role: str, sections: tuple[str, ...]) -> None:
     if role not in ROLES:
         raise UserError(f"'{role}' is not a role; choose one of {', '.join(ROLES)}.")
@@ -276,6 +293,20 @@ def _check_role_and_sections(db, role: str, sections: tuple[str, ...]) -> None:
             raise UserError(f"Unknown section(s): {', '.join(unknown)}. The sections are: {', '.join(known)}.")
 
 
+def check_new_user(db: sqlite_utils.Database, username: str, name: str, role: str,
+                   sections: tuple[str, ...] | list[str] = ()) -> None:
+    """Raise UserError if a user with these details cannot be added (the password aside)."""
+    username = normalise_username(username)
+    problem = username_problem(username)
+    if problem:
+        raise UserError(problem)
+    if not name.strip():
+        raise UserError("Give the user's name, as colleagues know them.")
+    _check_role_and_sections(db, role, tuple(sections or ()) if role == HEAD_OF_SECTION else ())
+    if get_user(db, username):
+        raise UserError(f"There is already a user '{username}'.")
+
+
 def add_user(
     db: sqlite_utils.Database,
     username: str,
@@ -285,19 +316,14 @@ def add_user(
     sections: tuple[str, ...] | list[str] = (),
     email: str = "",
     by: str = "cli",
+    allow_demo_password: bool = False,
 ) -> User:
     username = normalise_username(username)
-    if not USERNAME_PATTERN.match(username):
-        raise UserError("A username is 2–40 characters: letters, digits, '.', '_' or '-', starting with a letter or digit.")
-    if not name.strip():
-        raise UserError("Give the user's name, as colleagues know them.")
-    problem = password_problem(password)
+    check_new_user(db, username, name, role, sections)
+    problem = password_problem(password, allow_demo=allow_demo_password)
     if problem:
         raise UserError(problem)
     sections = tuple(sections) if role == HEAD_OF_SECTION else ()
-    _check_role_and_sections(db, role, sections)
-    if get_user(db, username):
-        raise UserError(f"There is already a user '{username}'.")
     with store.transaction(db) as conn:
         conn.execute(
             "INSERT INTO users (username, name, email, password_hash, role, sections, active, created_at) "
@@ -456,7 +482,7 @@ def create_demo_users(db: sqlite_utils.Database) -> list[tuple[str, str, str, li
     created = []
     for username, password, name, role, sections in DEMO_LOGINS:
         if get_user(db, username) is None:
-            add_user(db, username, name, password, role, sections, by="demo")
+            add_user(db, username, name, password, role, sections, by="demo", allow_demo_password=True)
         created.append((username, password, role, list(sections)))
     return created
 
@@ -469,109 +495,3 @@ def demo_logins_in(db: sqlite_utils.Database) -> list[tuple[str, str, str, list[
         if row and row[1] and check_password(password, row[0]):
             found.append((username, password, role, list(sections)))
     return found
-
-
-# --- the `pastoral users` command ----------------------------------------------------
-
-
-def add_users_parser(commands) -> argparse.ArgumentParser:
-    """Add `users` and its subcommands to the `pastoral` command's subparsers."""
-    users = commands.add_parser("users", help="manage who can sign in to the app")
-    users.add_argument("--user", default="cli", help="who is making the change (for the audit log)")
-    actions = users.add_subparsers(dest="users_command", required=True, metavar="ACTION")
-
-    listing = actions.add_parser("list", help="list users and their roles")
-    listing.add_argument("--format", choices=["text", "json"], default="text")
-
-    adding = actions.add_parser("add", help="add a user")
-    adding.add_argument("username")
-    adding.add_argument("--name", required=True, help="the name colleagues know them by")
-    adding.add_argument("--role", required=True, choices=ROLES)
-    adding.add_argument("--section", action="append", help="a head of section's section (repeat for several)")
-    adding.add_argument("--email", default="")
-    _password_arguments(adding)
-
-    changing = actions.add_parser("set", help="change a user's name, email, role or sections")
-    changing.add_argument("username")
-    changing.add_argument("--name")
-    changing.add_argument("--email")
-    changing.add_argument("--role", choices=ROLES)
-    changing.add_argument("--section", action="append", help="replaces the sections (repeat for several)")
-
-    password = actions.add_parser("password", help="set a new password (also unlocks the account)")
-    password.add_argument("username")
-    _password_arguments(password)
-
-    for action, text in (("deactivate", "stop a user signing in (kept for the audit log)"),
-                         ("activate", "let a deactivated user sign in again"),
-                         ("unlock", "clear a lock after too many failed logins")):
-        actions.add_parser(action, help=text).add_argument("username")
-    return users
-
-
-def _password_arguments(parser: argparse.ArgumentParser) -> None:
-    given = parser.add_mutually_exclusive_group()
-    given.add_argument("--password", help="the password (visible in shell history; omit to be asked)")
-    given.add_argument("--password-stdin", action="store_true", help="read the password from the first line of stdin")
-
-
-
-def run_users_command(db: sqlite_utils.Database, args: argparse.Namespace) -> int:
-    """`pastoral users add|list|set|password|deactivate|activate|unlock` (see core/cli.py)."""
-    by = getattr(args, "user", None) or "cli"
-    try:
-        if args.users_command == "list":
-            users = list_users(db)
-            if args.format == "json":
-                print(json.dumps([
-                    {"username": u.username, "name": u.name, "email": u.email, "role": u.role,
-                     "sections": list(u.sections), "active": u.active, "locked": u.locked()} for u in users
-                ], indent=1))
-            elif not users:
-                print("No users yet. Add one with: pastoral users add USERNAME --name NAME --role admin")
-            else:
-                for u in users:
-                    flags = "" if u.active else "  (deactivated)"
-                    flags += "  (locked)" if u.locked() else ""
-                    scope = f" — {', '.join(u.sections)}" if u.sections else ""
-                    print(f"{u.username:<16} {u.name:<24} {u.role_label}{scope}{flags}")
-            return 0
-        if args.users_command == "add":
-            password = _password_from(args)
-            user = add_user(db, args.username, args.name, password, args.role, args.section or (), args.email or "", by)
-            print(f"Added {user.username} ({user.role_label}{', ' + ', '.join(user.sections) if user.sections else ''}).")
-            return 0
-        if args.users_command == "set":
-            user = update_user(db, args.username, by, name=args.name, email=args.email, role=args.role,
-                               sections=args.section)
-            print(f"Updated {user.username}: {user.role_label}{', ' + ', '.join(user.sections) if user.sections else ''}.")
-            return 0
-        if args.users_command == "password":
-            set_password(db, args.username, _password_from(args), by)
-            print(f"Password changed for {normalise_username(args.username)}; the account is unlocked.")
-            return 0
-        if args.users_command in ("deactivate", "activate"):
-            user = update_user(db, args.username, by, active=args.users_command == "activate")
-            print(f"{user.username} can {'now' if user.active else 'no longer'} sign in.")
-            return 0
-        if args.users_command == "unlock":
-            unlock(db, args.username, by)
-            print(f"{normalise_username(args.username)} is unlocked.")
-            return 0
-    except UserError as error:
-        print(f"pastoral: {error}", file=sys.stderr)
-        return 2
-    print(f"pastoral: unknown users command '{args.users_command}'.", file=sys.stderr)
-    return 2
-
-
-def _password_from(args: argparse.Namespace) -> str:
-    """--password, else --password-stdin (first line), else ask twice without echo."""
-    if getattr(args, "password", None):
-        return args.password
-    if getattr(args, "password_stdin", False):
-        return sys.stdin.readline().rstrip("\n")
-    first = getpass.getpass("New password: ")
-    if first != getpass.getpass("Repeat it: "):
-        raise UserError("The two passwords differ; nothing was changed.")
-    return first

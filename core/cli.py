@@ -1,23 +1,25 @@
 """The `pastoral` command: a stable contract other tools script against (DESIGN.md).
 
 JSON output is for machines (ISO dates, unrounded percentages); text is for people.
-Exit codes: 0 success, 1 a file was rejected (import) or the database cannot be used,
-2 a usage error.
+Exit codes: 0 success, 1 a file was rejected (import) or the database cannot be used
+(`init` on a store that already holds a school), 2 a usage error.
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import getpass
 import io
 import json
+import sqlite3
 import sys
 from datetime import date
 from pathlib import Path
 
 import pandas as pd
 
-from core import metrics, store, triggers
+from core import auth, metrics, store, triggers
 from core.calendar import uk_date
 
 PUPIL_JSON_FIELDS = [
@@ -72,6 +74,15 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--export", type=Path, metavar="DIR", help="also write the generated CSV exports to DIR")
     demo.add_argument("--logins", action="store_true", help="only print the demo logins")
 
+    init = commands.add_parser("init", help="set up a new, empty store for a real school with its first administrator")
+    init.add_argument("--school", required=True, help="the school's name, as letters and reports show it")
+    init.add_argument("--admin", required=True, metavar="USERNAME", help="the first administrator's username")
+    init.add_argument("--name", help="the administrator's name as colleagues know them (default: the username)")
+    init.add_argument("--email", default="")
+    init.add_argument("--user", default=CLI_USER, help="who is doing this (for the audit log)")
+
+    _users_parser(commands)
+
     backup = commands.add_parser("backup", help="copy the database to a new file (safe while the app runs)")
     backup.add_argument("destination", type=Path, metavar="FILE")
     restore = commands.add_parser("restore", help="replace the database's contents with a backup")
@@ -90,8 +101,53 @@ def _period_arguments(parser: argparse.ArgumentParser) -> None:
                         help="default: 1 September of the academic year containing --as-of")
 
 
+def _users_parser(commands) -> None:
+    """`pastoral users ACTION`: who may sign in. Passwords are never arguments: they are asked
+    for (without echo) at a terminal, else read as the first line of stdin."""
+    users = commands.add_parser("users", help="manage who can sign in to the app")
+    actions = users.add_subparsers(dest="users_command", required=True, metavar="ACTION")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--format", choices=["json", "text"], default="json")
+    common.add_argument("--user", default=CLI_USER, help="who is making the change (for the audit log)")
+    roles = ", ".join(auth.ROLES)
+
+    actions.add_parser("list", parents=[common], help="every user, their role, sections and whether they may sign in")
+    adding = actions.add_parser("add", parents=[common], help="add a user (asks for their first password)")
+    adding.add_argument("username")
+    adding.add_argument("--name", required=True, help="the name colleagues know them by")
+    adding.add_argument("--role", required=True, metavar="ROLE", help=f"one of {roles}")
+    adding.add_argument("--section", action="append", default=[], help="a head of section's section (repeat for several)")
+    adding.add_argument("--email", default="")
+    set_role = actions.add_parser("set-role", parents=[common], help="change a user's role")
+    set_role.add_argument("username")
+    set_role.add_argument("role", metavar="ROLE", help=f"one of {roles}")
+    set_role.add_argument("--section", action="append", default=None, help="a head of section's section (repeat)")
+    set_sections = actions.add_parser("set-sections", parents=[common], help="change a head of section's sections")
+    set_sections.add_argument("username")
+    set_sections.add_argument("sections", nargs="+", metavar="SECTION")
+    for action, text in (("disable", "stop a user signing in (kept for the audit log)"),
+                         ("enable", "let a disabled user sign in again"),
+                         ("reset-password", "set a new password (asked for) and unlock the account"),
+                         ("unlock", "clear a lock after too many failed sign-ins")):
+        actions.add_parser(action, parents=[common], help=text).add_argument("username")
+
+
+def read_password(username: str) -> str:
+    """A new password for `username`: asked twice without echo at a terminal, else the first
+    line of stdin. Never an argument (it would stay in the shell's history)."""
+    if sys.stdin is not None and sys.stdin.isatty():
+        first = getpass.getpass(f"New password for {username}: ")
+        if first != getpass.getpass("Type it again: "):
+            raise UsageError("The two passwords differ; nothing was changed.")
+        return first
+    line = sys.stdin.readline() if sys.stdin is not None else ""
+    return line.rstrip("\r\n")
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command == "init":  # before opening: init must not create or change a store it refuses
+        return _reported(run_init, args)
     try:
         db = store.connect(args.db)
     except store.StoreError as error:
@@ -107,6 +163,17 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     finally:
         db.conn.close()  # closing twice is harmless (restore closes it early)
+
+
+def _reported(command, args) -> int:
+    try:
+        return command(args)
+    except UsageError as error:
+        print(f"pastoral: {error}", file=sys.stderr)
+        return 2
+    except store.StoreError as error:
+        print(f"pastoral: {error}", file=sys.stderr)
+        return 1
 
 
 def _emit(text: str) -> None:
@@ -233,6 +300,127 @@ def run_demo(db, args) -> int:
     return 0
 
 
+def existing_school(path: Path) -> str | None:
+    """Why `init` must leave this file alone (what it already holds, and what to do instead), or
+    None when it is absent or an empty Pastoral store (schema and nothing else). Reads the
+    file without changing it."""
+    elsewhere = "`pastoral init` changed nothing. Give init a new file with --db."
+    if not path.exists():
+        return None
+    if path.is_dir():
+        return f"{path} is a folder, not a database file; {elsewhere}"
+    if path.stat().st_size == 0:
+        return None
+    try:
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    except sqlite3.Error as error:
+        return f"{path} cannot be read ({error}); {elsewhere}"
+    try:
+        tables = {name for name, in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if not tables:
+            return None
+        held = []
+        for table, what in (("users", "user"), ("pupils", "pupil"), ("imports", "upload"), ("settings", "setting")):
+            count = conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0] if table in tables else 0
+            if count:
+                held.append(f"{count:,} {what}{'' if count == 1 else 's'}")
+        if not {"users", "settings"} <= tables:
+            return f"{path} is not a Pastoral database; {elsewhere}"
+    except sqlite3.DatabaseError as error:
+        return f"{path} is not a Pastoral database ({error}); {elsewhere}"
+    finally:
+        conn.close()
+    if not held:
+        return None
+    return (f"{path} already holds a school ({', '.join(held)}); `pastoral init` changed nothing. Manage its "
+            "logins with `pastoral users`, or give init a new file with --db.")
+
+
+def run_init(args) -> int:
+    """A new school: an empty store with its name and one administrator, all or nothing."""
+    path = _db_path(args)
+    found = existing_school(path)
+    if found:
+        raise store.StoreError(found)
+    school = " ".join((args.school or "").split())
+    if not school or len(school) > 200:
+        raise UsageError("Give the school's name (up to 200 characters), e.g. --school \"Hillside Academy\".")
+    username = auth.normalise_username(args.admin)
+    name = " ".join((args.name or username).split())
+    problem = auth.username_problem(username)
+    if problem:
+        raise UsageError(problem)
+    password = read_password(username)
+    problem = auth.password_problem(password)
+    if problem:
+        raise UsageError(f"{problem} Nothing was created.")
+    db = store.connect(path)
+    try:
+        with store.transaction(db) as conn:
+            store.set_setting(db, "school_name", school, args.user)
+            admin = auth.add_user(db, username, name, password, auth.ADMIN, email=args.email, by=args.user)
+            store.audit(conn, args.user, "school.init", "settings", "school_name",
+                        {"school_name": school, "admin": admin.username})
+    except auth.UserError as error:
+        raise UsageError(f"{error} Nothing was created.") from None
+    finally:
+        db.conn.close()
+    _emit(json.dumps({"database": str(path), "school_name": school, "admin": auth.as_json(admin)}, indent=2))
+    return 0
+
+
+def run_users(db, args) -> int:
+    """`pastoral users list|add|set-role|set-sections|disable|enable|reset-password|unlock`: JSON
+    on stdout (`--format text` for people); a request that cannot be done exits 2, nothing changed."""
+    action, by = args.users_command, args.user
+    try:
+        if action == "list":
+            users = auth.list_users(db)
+            if args.format == "json":
+                _emit(json.dumps([auth.as_json(u) for u in users], indent=1))
+            elif not users:
+                _emit("No users yet. Add one with: pastoral users add USERNAME --name NAME --role admin")
+            else:
+                _emit("\n".join(_user_line(u) for u in users))
+            return 0
+        if action == "add":
+            auth.check_new_user(db, args.username, args.name, args.role, args.section)  # before asking a password
+            user = auth.add_user(db, args.username, args.name, read_password(auth.normalise_username(args.username)),
+                                 args.role, args.section, args.email, by)
+        elif action == "set-role":
+            user = auth.update_user(db, args.username, by, role=args.role, sections=args.section)
+        elif action == "set-sections":
+            current = auth.get_user(db, args.username)
+            if current is not None and current.role != auth.HEAD_OF_SECTION:
+                raise auth.UserError(f"Only a head of section has sections; {current.username} is a "
+                                     f"{current.role_label.lower()} and sees every pupil. To change that: "
+                                     f"pastoral users set-role {current.username} head_of_section --section SECTION")
+            user = auth.update_user(db, args.username, by, sections=args.sections)
+        elif action in ("disable", "enable"):
+            user = auth.update_user(db, args.username, by, active=action == "enable")
+        elif action == "reset-password":
+            target = auth.get_user(db, args.username)
+            if target is None:
+                raise auth.UserError(f"There is no user '{auth.normalise_username(args.username)}'.")
+            auth.set_password(db, target.username, read_password(target.username), by)
+            user = auth.get_user(db, target.username)
+        elif action == "unlock":
+            auth.unlock(db, args.username, by)
+            user = auth.get_user(db, args.username)
+        else:  # argparse allows only the actions above
+            raise UsageError(f"unknown users action '{action}'.")
+    except auth.UserError as error:
+        raise UsageError(f"{error}") from None
+    _emit(json.dumps(auth.as_json(user), indent=2) if args.format == "json" else _user_line(user))
+    return 0
+
+
+def _user_line(user: auth.User) -> str:
+    scope = f" — {', '.join(user.sections)}" if user.sections else ""
+    flags = ("" if user.active else "  (disabled)") + ("  (locked)" if user.locked() else "")
+    return f"{user.username:<16} {user.name:<24} {user.role_label}{scope}{flags}"
+
+
 def run_backup(db, args) -> int:
     from core import safekeeping
 
@@ -271,6 +459,7 @@ COMMANDS = {
     "summary": run_summary,
     "triggers": run_triggers,
     "demo": run_demo,
+    "users": run_users,
     "backup": run_backup,
     "restore": run_restore,
     "purge": run_purge,

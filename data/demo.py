@@ -38,6 +38,9 @@ def load_demo(
 
     if marks_table.mark_date_range(db) is not None:
         return "The database already holds register data; the demo school was not loaded. Use `make demo` to start again."
+    if real_school(db):
+        return ("This database was set up for a real school (`pastoral init`); the demo school was not loaded, so "
+                "no demo logins were added to it. Give the demo a database of its own: pastoral --db var/demo.db demo")
     school = generate(seed=seed, academic_year=academic_year, until=until, size=size)
     store.set_setting(db, "school_name", school.name, DEMO_USER)
     store.set_setting(db, "sections", {s.name: list(s.year_groups) for s in DEFAULT_SECTIONS}, DEMO_USER)
@@ -117,9 +120,25 @@ def existing_logins(db: sqlite_utils.Database) -> list[tuple]:
     return auth.demo_logins_in(db)
 
 
+def real_school(db: sqlite_utils.Database) -> bool:
+    """Whether this store belongs to a real school — set up by `pastoral init`, or with logins other
+    than the demo's — so the demo (and its published passwords) is never loaded into it."""
+    if db.execute("SELECT 1 FROM audit WHERE action = 'school.init' LIMIT 1").fetchone():
+        return True
+    demo_usernames = [username for username, *_ in auth.DEMO_LOGINS]
+    placeholders = ", ".join("?" * len(demo_usernames))
+    return db.execute(f"SELECT 1 FROM users WHERE username NOT IN ({placeholders}) LIMIT 1",
+                      demo_usernames).fetchone() is not None
+
+
+NO_DEMO_LOGINS = ("No demo logins work in this database: it is not the demo school, or their passwords were changed.\n"
+                  "Sign in with a login your administrator gave you; `pastoral users list` shows who can sign in and "
+                  "`pastoral users add` adds someone.")
+
+
 def logins_text(logins: list[tuple]) -> str:
     if not logins:
-        return ""
+        return NO_DEMO_LOGINS
     lines = ["Demo logins (username / password — role):"]
     for username, password, role, *sections in logins:
         scope = f" ({', '.join(sections[0])})" if sections and sections[0] else ""

@@ -1,8 +1,7 @@
-"""Users, roles and scopes (core/auth.py) and the `pastoral users` command."""
+"""Users, roles and scopes (core/auth.py); the `pastoral users` command is in test_cli_init.py."""
 
 from __future__ import annotations
 
-import argparse
 import json
 from datetime import datetime, timedelta, timezone
 
@@ -51,6 +50,16 @@ def test_a_username_must_be_plain(db, username):
 def test_a_weak_password_is_refused(db, password):
     with pytest.raises(auth.UserError):
         auth.add_user(db, "someone", "Some One", password, auth.VIEWER)
+
+
+@pytest.mark.parametrize("password", [password for _username, password, *_ in auth.DEMO_LOGINS])
+def test_the_demo_schools_published_passwords_are_refused_for_a_real_user(db, admin, password):
+    with pytest.raises(auth.UserError, match="demo school's published passwords"):
+        auth.add_user(db, "someone", "Some One", password, auth.VIEWER)
+    with pytest.raises(auth.UserError, match="demo school's published passwords"):
+        auth.set_password(db, "head.admin", password, "setup")
+    assert auth.get_user(db, "someone") is None and auth.check_password(
+        "long-enough-1", db.execute("SELECT password_hash FROM users WHERE username = 'head.admin'").fetchone()[0])
 
 
 def test_a_username_can_be_added_only_once(db, admin):
@@ -214,56 +223,6 @@ def test_a_demo_login_whose_password_was_changed_is_no_longer_printed(db):
     auth.set_password(db, "viewer", "changed-password-9", "admin")
     assert "viewer" not in [username for username, *_ in auth.demo_logins_in(db)]
     assert "admin" in [username for username, *_ in auth.demo_logins_in(db)]
-
-
-# --- the `pastoral users` command --------------------------------------------------
-
-
-def run_users(db, *argv: str) -> int:
-    parser = argparse.ArgumentParser(prog="pastoral")
-    auth.add_users_parser(parser.add_subparsers(dest="command", required=True))
-    return auth.run_users_command(db, parser.parse_args(["users", *argv]))
-
-
-def test_users_add_creates_a_head_of_section_with_sections(db, capsys):
-    code = run_users(db, "add", "Jo", "--name", "Jo Bloggs", "--role", "head_of_section",
-                     "--section", "Primary", "--section", "Early Years", "--password", "secret-pass-1")
-    assert code == 0 and "Added jo" in capsys.readouterr().out
-    assert auth.get_user(db, "jo").sections == ("Primary", "Early Years")
-
-
-def test_users_add_reads_the_password_from_stdin(db, monkeypatch):
-    import io
-
-    monkeypatch.setattr("sys.stdin", io.StringIO("from-stdin-pass\n"))
-    assert run_users(db, "add", "kim", "--name", "Kim", "--role", "viewer", "--password-stdin") == 0
-    stored = db.execute("SELECT password_hash FROM users WHERE username = 'kim'").fetchone()[0]
-    assert auth.check_password("from-stdin-pass", stored)
-
-
-def test_users_add_refuses_a_bad_request_with_exit_code_2(db, capsys):
-    code = run_users(db, "add", "jo", "--name", "Jo", "--role", "head_of_section", "--password", "secret-pass-1")
-    assert code == 2 and "needs at least one section" in capsys.readouterr().err
-    assert auth.get_user(db, "jo") is None
-
-
-def test_users_list_set_password_deactivate_and_unlock(db, capsys):
-    run_users(db, "add", "jo", "--name", "Jo", "--role", "viewer", "--password", "secret-pass-1")
-    run_users(db, "add", "boss", "--name", "Boss", "--role", "admin", "--password", "secret-pass-1")
-    assert run_users(db, "set", "jo", "--role", "pastoral_lead") == 0
-    assert run_users(db, "password", "jo", "--password", "new-secret-2") == 0
-    assert run_users(db, "deactivate", "jo") == 0
-    assert run_users(db, "unlock", "boss") == 0
-    capsys.readouterr()
-    assert run_users(db, "list", "--format", "json") == 0
-    listed = {u["username"]: u for u in json.loads(capsys.readouterr().out)}
-    assert listed["jo"]["role"] == "pastoral_lead" and listed["jo"]["active"] is False
-    assert run_users(db, "activate", "jo") == 0 and auth.get_user(db, "jo").active
-
-
-def test_users_commands_name_the_unknown_user(db, capsys):
-    assert run_users(db, "deactivate", "ghost") == 2
-    assert "no user 'ghost'" in capsys.readouterr().err
 
 
 def test_a_remember_me_cookie_issued_before_a_logout_or_password_change_no_longer_counts(db, admin):

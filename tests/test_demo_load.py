@@ -73,6 +73,29 @@ def test_pastoral_demo_logins_prints_the_logins_that_still_work(db, db_path, cap
     assert "viewer /" not in printed
 
 
+def test_pastoral_demo_logins_on_a_store_without_them_says_so_and_how_to_sign_in(db, db_path, capsys):
+    assert main(["--db", str(db_path), "demo", "--logins"]) == 0
+    printed = capsys.readouterr().out
+    assert "No demo logins work in this database" in printed
+    assert "pastoral users list" in printed and "pastoral users add" in printed
+
+
+def test_the_demo_is_never_loaded_into_a_real_schools_store(db_path, capsys, monkeypatch):
+    import io
+    import sys
+
+    monkeypatch.setattr(auth, "HASH_ROUNDS", 4)
+    monkeypatch.setattr(sys, "stdin", io.StringIO("correct-horse-9\n"))
+    assert main(["--db", str(db_path), "init", "--school", "Hillside", "--admin", "head"]) == 0
+    capsys.readouterr()
+    assert main(["--db", str(db_path), "demo", "--size", "0.1"]) == 0
+    assert "set up for a real school" in capsys.readouterr().out
+    with store.opened(db_path) as real:
+        assert [u.username for u in auth.list_users(real)] == ["head"]
+        assert store.get_settings(real)["school_name"] == "Hillside"
+        assert real.execute("SELECT COUNT(*) FROM pupils").fetchone()[0] == 0
+
+
 def test_the_demo_school_has_a_calling_list_for_its_last_session_and_siblings_to_confirm(demo):
     from core import families, first_day
 

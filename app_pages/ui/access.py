@@ -155,6 +155,12 @@ def login_form(authenticator: stauth.Authenticate) -> None:
     with middle:
         st.title("Pastoral")
         st.caption("School attendance — sign in with the login your school gave you.")
+        with store.opened(database_path()) as db:
+            nobody = not auth.list_users(db)
+        if nobody:
+            st.info("Nobody can sign in yet: this school has no users. Whoever runs Pastoral sets it up with "
+                    "`pastoral init --school NAME --admin USERNAME` (the README says how), or starts the demo "
+                    "school with `make run`.", icon=":material/person_add:")
         failures = st.session_state.get(FAILURES_KEY, 0)
         if failures >= SESSION_FAILURES_BEFORE_PAUSE:
             st.error("Too many wrong passwords from this browser. Close the tab and try again later, "
