@@ -177,17 +177,23 @@ highlighted = table.style.apply(
 ).apply(
     lambda column: [lists.OVERDUE_STYLE if late else "" for late in overdue], subset=["Next check-in"]
 ).format({"Attendance %": "{:.1f}%", "Change (pts)": "{:+.1f}", "Next check-in": uk}, na_rep="")
+# What a head of section reads first — who, how low, and why (reason, day, triggers) — fits
+# at 1366 px without scrolling sideways; the counts and the rest follow.
+FIRST_READ = ["Open", "Log action", "Pupil", "Form", "Attendance %", "Top reason", "Worst day", "Triggers",
+              "Change (pts)", "Last 12 weeks", "Last action", "Next check-in", "Authorised", "Unauthorised", "Year",
+              "New", "Groups", "Missing marks"]
 st.dataframe(
     highlighted,
     hide_index=True, width="stretch", height=min(38 + 35 * len(shown), 620),
+    column_order=[column for column in FIRST_READ if column in table.columns],
     column_config={
         "Open": st.column_config.ButtonColumn("", type="tertiary", on_click=open_clicked, key="below_90_open",
                                               width=60, pinned=True),
         "Log action": st.column_config.ButtonColumn("", type="tertiary", on_click=log_clicked, key="below_90_log",
                                                     width=90, pinned=True),
         "New": st.column_config.TextColumn("New", width=60, help=f"Newly at or below {PA} since the previous upload"),
-        "Pupil": st.column_config.TextColumn("Pupil", width="medium", pinned=True),
-        "Form": st.column_config.TextColumn("Form", width=60),
+        "Pupil": st.column_config.TextColumn("Pupil", width=170, pinned=True),
+        "Form": st.column_config.TextColumn("Form", width=50),
         "Year": st.column_config.TextColumn("Year", width=50),
         "Attendance %": st.column_config.NumberColumn("Attendance", format="%.1f%%", width=90),
         "Last 12 weeks": st.column_config.LineChartColumn("Last 12 weeks", y_min=0, y_max=100, width=120),
@@ -195,9 +201,9 @@ st.dataframe(
                                                       help="Points of attendance since the previous upload"),
         "Authorised": st.column_config.NumberColumn("Auth.", width=60, help="Authorised absence sessions"),
         "Unauthorised": st.column_config.NumberColumn("Unauth.", width=65, help="Unauthorised absence sessions"),
-        "Top reason": st.column_config.TextColumn("Top reason", width="medium"),
-        "Worst day": st.column_config.TextColumn("Worst day", width=90),
-        "Triggers": st.column_config.ListColumn("Triggers", width="medium"),
+        "Top reason": st.column_config.TextColumn("Top reason", width=150),
+        "Worst day": st.column_config.TextColumn("Worst day", width=85),
+        "Triggers": st.column_config.ListColumn("Triggers", width=170),
         "Last action": st.column_config.TextColumn("Last action", width="medium",
                                                    help="The latest action or contact, and its date"),
         "Next check-in": st.column_config.Column("Next check-in", width=100,

@@ -109,6 +109,15 @@ def test_the_list_holds_everyone_at_or_below_90_percent_lowest_first(school):
     assert (table["Last action"] == "no action yet").all()
 
 
+def test_the_list_shows_who_how_low_and_why_first(school):
+    """At 1366 px a head of section reads the pupil, their attendance and why (reason, worst
+    day, triggers) without scrolling sideways: those columns come first."""
+    app = signed_in("viewer", "below_90")
+    order = list(app.dataframe[0].proto.column_order)
+    assert order[:6] == ["Open", "Pupil", "Form", "Attendance %", "Top reason", "Worst day"]
+    assert order[6] == "Triggers" and order.index("Authorised") > order.index("Triggers")
+
+
 def test_newly_below_90_percent_since_the_previous_upload_is_marked(school):
     table = signed_in("viewer", "below_90").dataframe[0].value.set_index("Pupil")
     assert table.loc["Ahmed, Amir", "New"] == "● new"
