@@ -172,11 +172,23 @@ if everyone.empty:
         st.info("There are no pupils in your sections yet.")
     st.stop()
 
+# The pupil's address: /pupil?pupil=<internal id> (never a UPN or a name) opens them, for a
+# bookmark or a link; an address already followed does not win over a pupil opened since.
+from_address = st.query_params.get(lists.PUPIL_PARAM)
+if from_address and from_address != st.session_state.get("pupil_address_seen"):
+    st.session_state["pupil_address_seen"] = from_address
+    if from_address.isdigit():
+        st.session_state[lists.OPEN_PUPIL_KEY] = int(from_address)
+
 query = st.text_input("Find a pupil", key="pupil_query", placeholder="Name, UPN or admission number",
                       help="Type part of a name (e.g. “amir kh”), a UPN, or an admission number.")
 if query.strip():
     matches = find_pupils(everyone, query)
     if matches.empty:
+        # Nobody is open after a search that finds nobody: an action must never go on the
+        # pupil who happened to be open before.
+        st.session_state.pop(lists.OPEN_PUPIL_KEY, None)
+        st.query_params.pop(lists.PUPIL_PARAM, None)
         st.info(f"No pupil{' in your sections' if not user.sees_all_pupils else ''} matches “{md(query)}”. "
                 "Check the spelling, or try the UPN or admission number.")
     else:
@@ -203,6 +215,7 @@ if found.empty:
     st.warning("That pupil is not in your sections, so their record is not shown.")
     st.stop()
 pupil = found.iloc[0]
+st.query_params[lists.PUPIL_PARAM] = st.session_state["pupil_address_seen"] = str(int(pupil_id))
 
 # --- header ------------------------------------------------------------------------
 

@@ -234,6 +234,30 @@ def test_a_head_of_section_cannot_find_or_open_a_pupil_outside_their_sections(sc
     assert "Clarke" not in all_text(app)
 
 
+def test_a_search_that_finds_nobody_leaves_no_pupil_open(school):
+    """The pupil open before must not stay on screen under "No pupil matches": an action
+    logged there would go on the wrong child."""
+    app = signed_in("pastoral", "pupil", pupil_id=pupil_id(school, "Ahmed"))
+    assert [h.value for h in app.header] == ["Ahmed, Amir"]
+    app.text_input(key="pupil_query").input("Nobody-of-that-name").run()
+    assert "No pupil matches" in app.info[0].value
+    assert not app.header and "Ahmed" not in all_text(app)
+    assert not [b for b in app.button if b.label in ("Log action", "Log contact")]
+
+
+def test_a_pupil_has_an_address_by_internal_id_that_opens_them(school):
+    app = signed_in("viewer", "pupil", pupil_id=pupil_id(school, "Ahmed"))
+    assert app.query_params["pupil"] == str(pupil_id(school, "Ahmed"))  # the address to bookmark: no UPN, no name
+    app = signed_in("viewer", "pupil")
+    app.query_params["pupil"] = str(pupil_id(school, "Evans"))
+    app.run()
+    assert [h.value for h in app.header] == ["Evans, Eli"]
+    app = signed_in("secondary", "pupil")  # the address opens nobody outside the user's sections
+    app.query_params["pupil"] = str(pupil_id(school, "Clarke"))
+    app.run()
+    assert "not in your sections" in app.warning[0].value and "Clarke" not in all_text(app)
+
+
 # --- Patterns ------------------------------------------------------------------------
 
 

@@ -13,6 +13,7 @@ from app_pages.ui.formatting import shown, uk
 from core import auth, exports, menu, reads, store, triggers
 
 OPEN_PUPIL_KEY = "pupil_id"  # the pupil the Pupil screen shows
+PUPIL_PARAM = "pupil"  # the Pupil screen's address names the pupil by internal id: /pupil?pupil=12
 PUPIL_PAGE = menu.BY_ID["pupil"].file
 UPLOAD_PAGE = menu.BY_ID["upload"].file
 
@@ -70,7 +71,7 @@ def require_possible_sessions(user: auth.User, period, figures: pd.DataFrame) ->
 
 def open_pupil(pupil_id: int) -> None:
     st.session_state[OPEN_PUPIL_KEY] = int(pupil_id)
-    st.switch_page(PUPIL_PAGE)
+    st.switch_page(PUPIL_PAGE, query_params={PUPIL_PARAM: str(int(pupil_id))})
 
 
 def row_clicked(key: str, frame: pd.DataFrame, act) -> None:
