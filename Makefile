@@ -20,8 +20,8 @@ $(STAMP): pyproject.toml
 # First run: generate the demo school. Every run: start the app and say where it is.
 run: install
 	@mkdir -p var
-	@test -f $(DB) || PASTORAL_DB=$(DB) $(VENV)/bin/pastoral demo
-	@PASTORAL_DB=$(DB) $(VENV)/bin/pastoral demo --logins
+	@if test -f $(DB); then PASTORAL_DB=$(DB) $(VENV)/bin/pastoral demo --logins; \
+	 else PASTORAL_DB=$(DB) $(VENV)/bin/pastoral demo; fi  # the demo prints its logins as it is made: once
 	@echo ""
 	@echo "Pastoral is starting at http://localhost:$(PORT)  (Ctrl+C to stop)"
 	PASTORAL_DB=$(DB) $(VENV)/bin/streamlit run app.py --server.address localhost --server.port $(PORT) --server.headless true
