@@ -12,14 +12,15 @@ import pandas as pd
 import streamlit as st
 
 from app_pages.ui import access, formatting, lists, sidebar
-from app_pages.ui.formatting import pupil_name, uk, uk_time, year_label
+from app_pages.ui.formatting import md, pupil_name, uk, uk_time, year_label
 from app_pages.ui.guard import friendly_errors
 from core import calendar, cases, codes, families, first_day, importers, letters, marks, reads, store
 
 DAY_KEY, SESSION_KEY, SHOW_KEY = "t_day", "t_session", "t_show"
 MESSAGE_KEY = "today_message"
 UPLOAD_ROUND_KEY = "today_upload_round"
-SHOWN = {"to_call": "Still to call", "all": "Everyone"}
+SHOWN = {"to_call": "Still to call", "call_back": "Call back", "all": "Everyone"}
+SHOWN_STATUSES = {"to_call": first_day.STILL_TO_CALL, "call_back": (first_day.AWAITING,)}  # "all": every status
 STATUS_BADGES = {
     first_day.TO_CALL: ("Not called yet", "red"),
     first_day.TRY_AGAIN: ("No answer — try again", "orange"),
@@ -28,21 +29,22 @@ STATUS_BADGES = {
 }
 
 
-def log(pupil_id: int, on: date, session: int, outcome: str, mark: str = "", with_whom: str = "") -> None:
-    """A call's outcome, from a button (the page reruns and the list updates)."""
+def log(pupil_id: int, name: str, on: date, session: int, outcome: str, mark: str = "", with_whom: str = "") -> None:
+    """A call's outcome, from a button (the page reruns and the list updates); the message
+    names the pupil (as the screen shows them), so a call logged on the wrong card is seen."""
     try:
         with store.opened(reads.db_path()) as db:
             first_day.log_call(db, viewer, pupil_id, on, session, outcome, mark, with_whom)
-        st.session_state[MESSAGE_KEY] = ("success", f"Logged: {first_day.OUTCOMES[outcome].lower()}"
+        st.session_state[MESSAGE_KEY] = ("success", f"{md(name)}: logged {first_day.OUTCOMES[outcome].lower()}"
                                          + (f" — enter {mark} in the MIS." if mark else "."))
     except cases.CaseError as error:
-        st.session_state[MESSAGE_KEY] = ("error", str(error))
+        st.session_state[MESSAGE_KEY] = ("error", f"{md(name)}: {md(error)}")
 
 
-def log_reason(pupil_id: int, on: date, session: int, with_whom: str) -> None:
+def log_reason(pupil_id: int, name: str, on: date, session: int, with_whom: str) -> None:
     mark = st.session_state.get(f"reason_{pupil_id}")
     if mark:
-        log(pupil_id, on, session, "reason_given", mark, with_whom)
+        log(pupil_id, name, on, session, "reason_given", mark, with_whom)
 
 
 def upload_today(user) -> None:
@@ -149,7 +151,8 @@ table = found.pupils
 counts = table["status"].value_counts()
 with summary_column:
     st.markdown(f"#### {found.still_to_call:,} still to call")
-    st.caption(f"{int(counts.get(first_day.AWAITING, 0)):,} message left · {int(counts.get(first_day.DONE, 0)):,} done "
+    st.caption(f"{int(counts.get(first_day.AWAITING, 0)):,} to call back (message left) · "
+               f"{int(counts.get(first_day.DONE, 0)):,} done "
                f"· {len(table):,} unexplained absences")
 st.caption(f"Register of {found.label} · unexplained absence: N (no reason yet), or no mark yet · "
            "social worker, looked after and vulnerable pupils first"
@@ -159,12 +162,15 @@ if not found.registers_not_taken.empty:
     st.warning(f"Registers not taken yet: {forms}. Their pupils are not listed — ask the form tutor to take the "
                "register, then upload again.", icon=":material/assignment_late:")
 
-shown = table[table["status"].isin(first_day.STILL_TO_CALL)] if show == "to_call" else table
+shown = table[table["status"].isin(SHOWN_STATUSES[show])] if show in SHOWN_STATUSES else table
 if table.empty:
     st.success(f"No unexplained absences in the {found.label} register.")
     st.stop()
 if shown.empty:
-    st.success("Everyone has been called. Switch to “Everyone” to see the calls made.")
+    st.success("Nobody is waiting for a call back." if show == "call_back" else
+               "Everyone has been called. Switch to “Everyone” to see the calls made.")
+elif show == "call_back":
+    st.caption("A message was left for these families: when they ring back, log what they say here.")
 
 reason_marks = reads.settings(path, version)["first_day_call_marks"]
 siblings_of = sibling_pairs.groupby("pupil_id")["sibling_id"].agg(list).to_dict()
@@ -187,11 +193,12 @@ if more > 0 and not st.session_state.get("t_all"):
 
 for row in shown.itertuples():
     pupil_id = int(row.pupil_id)
+    name = pupil_name(row.surname, row.forename, masked)
     person = contacts.loc[pupil_id].to_dict() if pupil_id in contacts.index else {}
     with st.container(border=True, key=f"pupil_{pupil_id}"):
         who, details, actions = st.columns([2.4, 2.9, 3.9], gap="medium")
         with who:
-            st.markdown(f"**{pupil_name(row.surname, row.forename, masked)}** · {row.form or '—'} · "
+            st.markdown(f"**{md(name)}** · {md(row.form) or '—'} · "
                         f"{year_label(row.year_group)}")
             label, colour = STATUS_BADGES[row.status]
             badges = [f":{colour}-badge[{label}]", f":gray-badge[{row.absence}]"]
@@ -230,11 +237,16 @@ for row in shown.itertuples():
                                                  label_visibility="collapsed") or with_whom
             for column, (outcome, label) in zip(st.columns(3, gap="small"), OUTCOME_BUTTONS):
                 column.button(label, key=f"call_{pupil_id}_{outcome}", on_click=log, width="stretch",
-                              args=(pupil_id, chosen_day, chosen_session, outcome, "", with_whom))
-            st.selectbox("Reason given → mark to enter in the MIS", reason_marks, index=None, key=f"reason_{pupil_id}",
-                         placeholder="Reason given → mark to enter in the MIS…", label_visibility="collapsed",
-                         format_func=lambda c: f"Reason given: {codes.meaning(c)}", on_change=log_reason,
-                         args=(pupil_id, chosen_day, chosen_session, with_whom))
+                              args=(pupil_id, name, chosen_day, chosen_session, outcome, "", with_whom))
+            # A reason is picked, then logged with its own button: a slip in the list logs nothing.
+            reason_column, log_column = st.columns([3, 1], gap="small", vertical_alignment="bottom")
+            reason = reason_column.selectbox(
+                "Reason given → mark to enter in the MIS", reason_marks, index=None, key=f"reason_{pupil_id}",
+                placeholder="Reason given → mark to enter in the MIS…", label_visibility="collapsed",
+                format_func=lambda c: f"Reason given: {codes.meaning(c)}")
+            log_column.button("Log reason", key=f"log_reason_{pupil_id}", on_click=log_reason, width="stretch",
+                              type="primary" if reason else "secondary", disabled=not reason,
+                              args=(pupil_id, name, chosen_day, chosen_session, with_whom))
 
 if more > 0:
     if st.session_state.get("t_all"):

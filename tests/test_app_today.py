@@ -45,8 +45,31 @@ def test_a_reason_given_is_logged_from_the_mark_to_enter(calling_school):
     ids = pupil_ids(calling_school)
     app = signed_in("officer", "today")
     app.selectbox(key=f"reason_{ids['Ahmed']}").set_value("I").run()
+    assert cards(app) == ["Clarke, Cody", "Ahmed, Amir", "Brown, Bella", "Evans, Eli"]  # picked, not logged yet
+    app.button(key=f"log_reason_{ids['Ahmed']}").click().run()
     assert cards(app) == ["Clarke, Cody", "Brown, Bella", "Evans, Eli"]
-    assert "enter I in the MIS" in all_text(app)
+    assert "Ahmed, Amir: logged reason given — enter I in the MIS." in [s.value for s in app.success]
+
+
+def test_a_reason_picked_by_mistake_logs_nothing(calling_school):
+    ids = pupil_ids(calling_school)
+    app = signed_in("officer", "today")
+    assert app.button(key=f"log_reason_{ids['Ahmed']}").disabled  # nothing picked: nothing to log
+    app.selectbox(key=f"reason_{ids['Ahmed']}").set_value("I").run()
+    app.selectbox(key=f"reason_{ids['Ahmed']}").set_value("M").run()  # the slip corrected before logging
+    with store.opened(calling_school) as db:
+        assert cases.contacts(db, auth.Viewer("officer", "attendance_officer"), [ids["Ahmed"]]).empty
+
+
+def test_a_message_left_goes_on_the_call_back_list_and_the_confirmation_names_the_pupil(calling_school):
+    ids = pupil_ids(calling_school)
+    app = signed_in("officer", "today")
+    app.button(key=f"call_{ids['Clarke']}_message_left").click().run()
+    assert "Clarke, Cody: logged message left." in [s.value for s in app.success]
+    assert "Clarke, Cody" not in cards(app)
+    app.segmented_control(key="t_show").set_value("call_back").run()
+    assert cards(app) == ["Clarke, Cody"]
+    assert "1 to call back (message left)" in all_text(app)
 
 
 def test_no_answer_keeps_the_pupil_on_the_list_to_try_again(calling_school):

@@ -55,6 +55,7 @@ def test_upload_this_morning_call_two_parents_and_the_list_shrinks(calling_app, 
     ahmed = page.locator(f".st-key-pupil_{ids['Ahmed']}")
     ahmed.get_by_role("combobox").click()
     page.get_by_role("option", name="Reason given: Illness (I)").click()
+    ahmed.get_by_role("button", name="Log reason").click()
     expect(page.get_by_text("2 still to call")).to_be_visible()
     expect(cards).to_have_count(2)
 
