@@ -192,6 +192,8 @@ with thresholds_tab:
     with st.form("officer_settings"):
         address = st.text_area("School address (on every letter)", value=settings["school_address"], height=100)
         left, right = st.columns(2)
+        phone = left.text_input("School telephone (on every letter)", value=settings["school_phone"])
+        right.empty()
         signatory = left.text_input("Letters signed by (blank: whoever makes them)", value=settings["letter_signatory"])
         signatory_role = right.text_input("Their role", value=settings["letter_signatory_role"])
         late = left.number_input("Persistently late: late arrivals in one half term", 1, 100,
@@ -202,7 +204,8 @@ with thresholds_tab:
                                     codes.current_codes(), default=settings["first_day_call_marks"],
                                     format_func=codes.meaning)
         if st.form_submit_button("Save", type="primary"):
-            wanted = {"school_address": address.strip(), "letter_signatory": signatory.strip(),
+            wanted = {"school_address": address.strip(), "school_phone": phone.strip(),
+                      "letter_signatory": signatory.strip(),
                       "letter_signatory_role": signatory_role.strip(), "persistent_late_arrivals": int(late),
                       "unresolved_n_school_days": int(n_days), "first_day_call_marks": call_marks}
             if not call_marks:

@@ -13,7 +13,7 @@ import streamlit as st
 
 from app_pages.ui import access, formatting, lists, sidebar
 from app_pages.ui.formatting import pupil_name, uk, uk_time
-from core import calendar, cases, letters, pupil_list, reads, selections, store
+from core import calendar, cases, exports, letters, pupil_list, reads, selections, store
 
 WHO_HELP = selections.help_text(("new", "penalty", "next_stage"))
 PDF_KEY = "letters_pdf"
@@ -48,10 +48,10 @@ with store.opened(path) as db:
                             since=calendar.academic_year_start(period.as_of))
 
 with make_tab:
-    kind_column, who_column = st.columns([2, 3], vertical_alignment="bottom")
-    kind = kind_column.selectbox("Letter", list(letters.KIND_LABELS), format_func=letters.KIND_LABELS.get,
-                                 key="l_kind")
-    who = who_column.segmented_control("For", list(selections.LETTERS), format_func=lambda s: selections.BY_ID[s].label,
+    # The letter on its own line and who it is for under it: the choices fit at 1366 px.
+    kind = st.selectbox("Letter", list(letters.KIND_LABELS), format_func=letters.KIND_LABELS.get, key="l_kind",
+                        width=420)
+    who = st.segmented_control("For", list(selections.LETTERS), format_func=lambda s: selections.BY_ID[s].label,
                                        key="l_who", default="new",
                                        required=True, help=WHO_HELP)
     previous = reads.previous_as_at(path, version)
@@ -68,8 +68,12 @@ with make_tab:
         chosen = named[named["pupil_id"].isin(picked)]
 
     stage_of = stages.set_index("pupil_id")["stage"] if not stages.empty else pd.Series(dtype="int64")
+    # Ticked: the pupils this letter is the next stage for (every pupil, for a letter that is
+    # not a stage). A pupil already sent this stage or a later one is listed, unticked.
+    due = (pupil_list.with_next_letter_due(chosen, stages, kind)["next_letter_due"].to_numpy()
+           if kind in letters.STAGES else True)
     table = pd.DataFrame({
-        "Send": True,
+        "Send": due,
         "pupil_id": chosen["pupil_id"].to_numpy(),
         "Pupil": [pupil_name(s, f, sidebar.meeting_mode()) for s, f in zip(chosen["surname"], chosen["forename"])],
         "Form": chosen["form"].to_numpy(),
@@ -124,16 +128,18 @@ with make_tab:
             preview, send = st.columns(2)
 
             def make_pdf(made=batch.letters, on=letter_date) -> bytes:
-                return letters.pdf_bytes(made, settings["school_name"], settings["school_address"], on)
+                return letters.pdf_bytes(made, settings["school_name"], settings["school_address"], on,
+                                         settings["school_phone"])
 
-            preview.download_button("Download the PDF without recording", make_pdf, f"letters_{kind}_{letter_date}.pdf",
+            pdf_name = exports.file_name(settings["school_name"], f"letters-{kind.replace('_', '-')}", letter_date, "pdf")
+            preview.download_button("Download the PDF without recording", make_pdf, pdf_name,
                                     "application/pdf", icon=":material/draft:", width="stretch", key="l_preview")
             if send.button(f"Record {len(batch.letters)} as sent and get the PDF", type="primary", width="stretch",
                            icon=":material/send:", key="l_send"):
                 try:
                     with store.opened(path) as db:
                         count = letters.record_sent(db, viewer, templates[kind], batch.letters, letter_date)
-                    st.session_state[PDF_KEY] = (make_pdf(), f"letters_{kind}_{letter_date}.pdf", count)
+                    st.session_state[PDF_KEY] = (make_pdf(), pdf_name, count)
                     st.rerun()
                 except cases.CaseError as error:
                     st.error(str(error))

@@ -24,7 +24,7 @@ from datetime import date
 import pandas as pd
 import sqlite_utils
 
-from core import auth, cases, metrics, pdf, reads, store, triggers
+from core import auth, calendar, cases, marks, metrics, pdf, reads, store, triggers
 from core.calendar import uk_date
 
 # Fields a template can use, and what each holds.
@@ -32,6 +32,7 @@ FIELDS: dict[str, str] = {
     "date": "the date of the letter (e.g. 19 December 2025)",
     "school_name": "the school's name",
     "school_address": "the school's address (Admin → letters)",
+    "school_phone": "the school's telephone number (Admin → letters)",
     "signatory": "who signs the letter",
     "signatory_role": "their role",
     "parent_name": "the first parent/carer contact in the roll",
@@ -45,8 +46,8 @@ FIELDS: dict[str, str] = {
     "possible_sessions": "possible sessions over the dates chosen",
     "authorised_sessions": "authorised absence sessions over the dates chosen",
     "unauthorised_sessions": "unauthorised absence sessions over the dates chosen",
-    "period_from": "the first date counted",
-    "period_to": "the last date counted",
+    "period_from": "the first date counted: the start of the dates chosen, or the pupil's first register in them",
+    "period_to": "the last date counted: the end of the dates chosen, or the pupil's last register in them",
     "penalty_window_sessions": "unauthorised sessions in the rolling penalty-notice window",
     "penalty_window_weeks": "the school weeks that window covers (10 by default)",
     "penalty_window_from": "the first day of that window",
@@ -236,10 +237,19 @@ def field_values(db: sqlite_utils.Database, period: metrics.Period, pupil_ids: l
     possible = figures["possible_sessions"].fillna(0).astype(int)
     counted = lambda column: figures[column].fillna(0).astype(int).astype(str).where(possible > 0, "")  # noqa: E731
     window_from = window["window_from"].map(lambda d: uk_date(d) if isinstance(d, date) else "")
+    # The period each pupil was on roll within the dates chosen: a pupil who joined last week
+    # is told about their weeks with us, not the whole term.
+    on_roll = marks.first_and_last_days(db, calendar.to_day(period.date_from), calendar.to_day(period.as_of),
+                                        list(pupils.index)).set_index("pupil_id").reindex(pupils.index)
+    on_roll_from = on_roll["first"].map(lambda d: uk_date(calendar.from_day(int(d))) if pd.notna(d)
+                                        else uk_date(period.date_from))
+    on_roll_to = on_roll["last"].map(lambda d: uk_date(calendar.from_day(int(d))) if pd.notna(d)
+                                     else uk_date(period.as_of))
     values = pd.DataFrame({
         "date": long_date(letter_date),
         "school_name": settings["school_name"],
         "school_address": settings["school_address"],
+        "school_phone": settings["school_phone"],
         "signatory": signatory,
         "signatory_role": settings["letter_signatory_role"],
         "parent_name": pupils["contact1_name"].fillna(""),
@@ -254,8 +264,8 @@ def field_values(db: sqlite_utils.Database, period: metrics.Period, pupil_ids: l
         "possible_sessions": counted("possible_sessions"),
         "authorised_sessions": counted("authorised_sessions"),
         "unauthorised_sessions": counted("unauthorised_sessions"),
-        "period_from": uk_date(period.date_from),
-        "period_to": uk_date(period.as_of),
+        "period_from": on_roll_from,
+        "period_to": on_roll_to,
         "penalty_window_sessions": window["unauthorised_sessions"].fillna(0).astype(int).astype(str)
         .where(window_from != "", ""),
         "penalty_window_weeks": str(settings["penalty_school_weeks"]),
@@ -326,10 +336,14 @@ def compose(template: Template, values: pd.DataFrame) -> Batch:
 # --- the PDF -----------------------------------------------------------------------------------
 
 
-def pdf_bytes(letters: list[Letter], school_name: str, school_address: str, letter_date: date) -> bytes:
-    """One PDF, each letter from a new page (a letter may run on): letterhead, addressee,
-    date, title, body — the shared A4 document of core/pdf.py, with its fonts."""
-    document = pdf.LetterDocument(school_name, school_address)
+def pdf_bytes(letters: list[Letter], school_name: str, school_address: str, letter_date: date,
+              school_phone: str = "") -> bytes:
+    """One PDF, each letter from a new page (a letter may run on): letterhead (the school's
+    name, address and telephone), addressee, date, title, body — the shared A4 document of
+    core/pdf.py, with its fonts."""
+    contact = "\n".join(part for part in (school_address.strip(), f"Tel. {school_phone.strip()}"
+                                          if school_phone.strip() else "") if part)
+    document = pdf.LetterDocument(school_name, contact)
     for letter in letters:
         document.letter([letter.parent, letter.address], long_date(letter_date), letter.title, letter.body)
     return document.pdf_bytes()

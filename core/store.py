@@ -66,6 +66,7 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "penalty_notices_per_parent_child": 2,
     # Letters: the school's address and who signs them.
     "school_address": "",
+    "school_phone": "",
     "letter_signatory": "",
     "letter_signatory_role": "Attendance Officer",
 }

@@ -43,6 +43,10 @@ def load_demo(
                 "no demo logins were added to it. Give the demo a database of its own: pastoral --db var/demo.db demo")
     school = generate(seed=seed, academic_year=academic_year, until=until, size=size)
     store.set_setting(db, "school_name", school.name, DEMO_USER)
+    # A made-up address and a number from Ofcom's drama range (01632 960xxx), so the demo's
+    # letters look like a school's.
+    store.set_setting(db, "school_address", "Riverside Lane\nExampletown\nEX1 2MP", DEMO_USER)
+    store.set_setting(db, "school_phone", "01632 960000", DEMO_USER)
     store.set_setting(db, "sections", {s.name: list(s.year_groups) for s in DEFAULT_SECTIONS}, DEMO_USER)
 
     with tempfile.TemporaryDirectory() as scratch:

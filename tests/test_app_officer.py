@@ -4,6 +4,8 @@ groups on Patterns and Below 90%."""
 
 from __future__ import annotations
 
+import re
+
 from datetime import date
 
 from core import auth, cases, families, penalty_notices, store
@@ -34,6 +36,35 @@ def test_stage_1_letters_for_pupils_below_90_percent_are_recorded_on_their_recor
         actions = cases.interventions(db, OFFICER)
     assert set(sent["kind"]) == {"letter"} and len(sent) == len(actions) >= 2
     assert set(actions["type"]) == {"Attendance letter (stage 1)"}
+
+
+def test_a_stage_letter_is_ticked_only_for_pupils_it_is_the_next_stage_for(calling_school):
+    """After stage 1 went to everyone below 90%, a second stage-1 batch lists them unticked:
+    letters go only to the pupils the rule selects."""
+    app = signed_in("officer", "letters")
+    app.segmented_control(key="l_who").set_value("pa").run()
+    app.button(key="l_send").click().run()
+    with store.opened(calling_school) as db:
+        sent = len(cases.contacts(db, OFFICER))
+    again = signed_in("officer", "letters")
+    again.segmented_control(key="l_who").set_value("pa").run()
+    assert "0 letters ready" in all_text(again) and sent >= 2
+
+
+def test_letters_pdf_is_named_for_the_school_what_and_date(calling_school, monkeypatch):
+    from streamlit.delta_generator import DeltaGenerator
+
+    names, original = [], DeltaGenerator.download_button
+
+    def recording(self, label, data, file_name=None, *args, **kwargs):
+        names.append((label, file_name))
+        return original(self, label, data, file_name, *args, **kwargs)
+
+    monkeypatch.setattr(DeltaGenerator, "download_button", recording)
+    app = signed_in("officer", "letters")
+    app.segmented_control(key="l_who").set_value("pa").run()
+    [name] = [n for label, n in names if label == "Download the PDF without recording"][-1:]
+    assert re.fullmatch(r"[A-Za-z0-9-]+_letters-stage-1_\d{2}-\d{2}-\d{4}\.pdf", name), name
 
 
 def test_in_meeting_mode_letters_are_neither_previewed_nor_made(calling_school):

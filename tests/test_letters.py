@@ -136,6 +136,28 @@ def test_each_letter_has_the_letterhead_the_addressee_and_the_date(db):
 
 
 @needs_pdftotext
+def test_the_letterhead_carries_the_schools_telephone(db):
+    [page] = pdf_pages(letters.pdf_bytes([a_letter()], "Our School", "1 School Road\nTown", LETTER_DAY,
+                                         "01632 960000"))
+    lines = [line for line in page.splitlines() if line.strip()]
+    assert lines[:4] == ["Our School", "1 School Road", "Town", "Tel. 01632 960000"]
+
+
+def test_a_pupil_who_joined_in_the_period_is_written_to_about_their_time_on_roll(db, pupils, load):
+    """A pupil whose first register is on the Thursday is told about Thursday to Friday, not
+    the whole week (10 possible sessions are not 'the term')."""
+    load("joiner.csv", "\n".join(["UPN,Surname,Forename,Year,Reg Group,Primary Contact Name,Address,Postcode",
+                                   f"{make_upn(3)},Khan,Ali,7,7A,Sara Khan,1 New Road,AB1 2CD"]))
+    thursday = MONDAY + timedelta(days=3)
+    load("joiner_marks.csv", marks_csv([(make_upn(3), (thursday + timedelta(days=i // 2)).isoformat(), ("AM", "PM")[i % 2],
+                                         "O" if i == 0 else ("/", "\\")[i % 2]) for i in range(4)]))
+    joiner = db.execute("SELECT id FROM pupils WHERE upn = ?", (make_upn(3),)).fetchone()[0]
+    values = letters.field_values(db, PERIOD, [pupils[0], joiner], LETTER_DAY, "Olu Officer")
+    assert (values.loc[joiner, "period_from"], values.loc[joiner, "period_to"]) == ("11/09/2025", "12/09/2025")
+    assert (values.loc[pupils[0], "period_from"], values.loc[pupils[0], "period_to"]) == ("08/09/2025", "12/09/2025")
+
+
+@needs_pdftotext
 def test_a_letter_that_runs_on_is_headed_with_its_title_on_the_next_page(db):
     long = a_letter(body="Dear Ms Nowak,\n\n" + "Every day in school matters. " * 400)
     pages = pdf_pages(letters.pdf_bytes([long, a_letter("Tom's attendance")], "Our School", "", LETTER_DAY))
