@@ -101,6 +101,7 @@ class User:
     active: bool
     failed_logins: int
     locked_until: str | None
+    meeting_mode: bool = False  # names hidden on every screen until this user turns it off
 
     @property
     def role_label(self) -> str:
@@ -149,6 +150,12 @@ class Viewer:
     @property
     def sees_sensitive(self) -> bool:
         return may(self.role, "read_sensitive") and not self.shared_screen
+
+    @property
+    def sees_contacts(self) -> bool:
+        """Whether parents' and carers' identities (names, who a contact was with) may be shown:
+        the roles doing case work, and never on a shared screen."""
+        return may(self.role, "see_contacts") and not self.shared_screen
 
     @property
     def may_write(self) -> bool:
@@ -217,12 +224,13 @@ def password_problem(password: str) -> str | None:
 
 # --- reading users -------------------------------------------------------------------
 
-_USER_COLUMNS = "username, name, email, role, sections, active, failed_logins, locked_until"
+_USER_COLUMNS = "username, name, email, role, sections, active, failed_logins, locked_until, meeting_mode"
 
 
 def _user(row) -> User:
-    username, name, email, role, sections, active, failed, locked = row
-    return User(username, name, email, role, tuple(json.loads(sections or "[]")), bool(active), int(failed), locked)
+    username, name, email, role, sections, active, failed, locked, meeting = row
+    return User(username, name, email, role, tuple(json.loads(sections or "[]")), bool(active), int(failed), locked,
+                bool(meeting))
 
 
 def get_user(db: sqlite_utils.Database, username: str | None) -> User | None:
@@ -361,6 +369,18 @@ def set_password(db: sqlite_utils.Database, username: str, password: str, by: st
             (hash_password(password), user.username),
         )
         store.audit(conn, by, "user.password", "users", user.username)
+
+
+def set_meeting_mode(db: sqlite_utils.Database, username: str, on: bool, by: str | None = None) -> None:
+    """Turn a user's meeting mode on or off (audited as a setting of theirs); it stays as set
+    across reloads, tabs and sign-ins until someone turns it off."""
+    user = _existing(db, username)
+    if user.meeting_mode == bool(on):
+        return
+    with store.transaction(db) as conn:
+        conn.execute("UPDATE users SET meeting_mode = ? WHERE username = ?", (int(bool(on)), user.username))
+        store.audit(conn, by or user.username, "user.meeting_mode", "users", user.username,
+                    {"old": user.meeting_mode, "new": bool(on)})
 
 
 def unlock(db: sqlite_utils.Database, username: str, by: str) -> None:
