@@ -130,13 +130,16 @@ class Viewer:
     """Who is reading or writing case work: their username, role and (a head of section's)
     sections. Every question it answers is read from ACTION_ROLES and SECTION_SCOPED.
 
-    `shared_screen` is set in meeting mode: sensitive notes are never shown on a projector.
+    `shared_screen` is set in meeting mode: sensitive notes and parents' and carers' names are
+    never shown on a projector. `leaves_school` is set for what is sent out (the evidence
+    pack): no sensitive notes, whoever makes it.
     """
 
     username: str
     role: str
     sections: tuple[str, ...] = ()
     shared_screen: bool = False
+    leaves_school: bool = False
 
     @classmethod
     def of(cls, user: Any, shared_screen: bool = False) -> "Viewer":
@@ -149,7 +152,7 @@ class Viewer:
 
     @property
     def sees_sensitive(self) -> bool:
-        return may(self.role, "read_sensitive") and not self.shared_screen
+        return may(self.role, "read_sensitive") and not self.shared_screen and not self.leaves_school
 
     @property
     def sees_contacts(self) -> bool:

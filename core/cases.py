@@ -24,7 +24,7 @@ from typing import Any
 import pandas as pd
 import sqlite_utils
 
-from core import auth, intervention_types, penalty_notices, store
+from core import auth, intervention_types, penalty_notices, privacy, store
 
 CONTACT_KINDS = {
     "call": "Phone call",
@@ -441,10 +441,13 @@ def _in_scope(sql: str, pupil_ids: list[int] | None, params: list, column: str =
 
 
 def redact(frame: pd.DataFrame, viewer: auth.Viewer) -> pd.DataFrame:
-    """Hide what the viewer may not read: every note for viewers, sensitive notes for most."""
+    """Hide what the viewer may not read: every note for viewers, sensitive notes for most,
+    and who a contact was with (often a parent's name) for viewers and on a shared screen."""
     hidden = [] if viewer.sees_notes else list(NOTE_COLUMNS)
     if not viewer.sees_sensitive:
         hidden += list(SENSITIVE_COLUMNS)
+    if not viewer.sees_contacts:
+        hidden += ["with_whom"]
     return frame.drop(columns=[c for c in hidden if c in frame.columns])
 
 
@@ -468,7 +471,21 @@ def interventions(db, viewer: auth.Viewer, pupil_ids: list[int] | None = None, s
     frame = frame.assign(
         opened_on=_dates(frame["opened_on"]), review_on=_dates(frame["review_on"]), closed_on=_dates(frame["closed_on"]),
         details=frame["details"].map(json.loads), tier_name=frame["tier"].map(intervention_types.TIERS))
-    return redact(frame, viewer)
+    return redact(_without_parents_in_summaries(db, frame, viewer), viewer)
+
+
+def _without_parents_in_summaries(db, frame: pd.DataFrame, viewer: auth.Viewer) -> pd.DataFrame:
+    """A penalty notice's summary names the parent it went to ("Issued to Jane Smith: ..."): a
+    reader who may read notes but not parents' names (a shared screen) reads "the parent/carer"."""
+    if viewer.sees_contacts or not viewer.sees_notes or frame.empty:
+        return frame
+    parents = dict(db.execute(
+        "SELECT intervention_id, parent FROM penalty_notice_parents WHERE intervention_id IN "
+        "(SELECT value FROM json_each(?))", (json.dumps([int(i) for i in frame["id"]]),)).fetchall())
+    if not parents:
+        return frame
+    return frame.assign(summary=[privacy.without_names(text, [parents[i]], "the parent/carer") if i in parents else text
+                                 for i, text in zip(frame["id"], frame["summary"])])
 
 
 def checkins(db, viewer: auth.Viewer, today: date, pupil_ids: list[int] | None = None, owner: str | None = None,

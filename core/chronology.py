@@ -72,7 +72,8 @@ def chronology(db, viewer: auth.Viewer, pupil_id: int, today: date, reached: pd.
                 by=row["updated_by"], action=row["id"])
 
     for row in cases.contacts(db, viewer, [pupil_id]).to_dict("records"):
-        add(row["contact_on"], "contact", f"{row['kind_label']} with {row['with_whom']}", "",
+        with_whom = f" with {row['with_whom']}" if row.get("with_whom") else ""  # not for every reader
+        add(row["contact_on"], "contact", f"{row['kind_label']}{with_whom}", "",
             row.get("summary"), row.get("sensitive_note"), row["created_by"], action=row["intervention_id"])
 
     for row in cases.checkins(db, viewer, today, [pupil_id], outstanding_only=False).to_dict("records"):

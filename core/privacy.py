@@ -27,6 +27,7 @@ CONTACT_COLUMNS = (
     *characteristics.CONTACT_FIELDS,  # as the roll stores them (contact1_phone, address, ...)
     "contact_name", "contact_phone", "contact_email", "contact_address",
     "parent_name", "parent_phone", "parent_email", "phone", "email", "parent", "parents", "contacts",
+    "with_whom",  # who a contact was with: often a parent's name ("Mother (Jane Smith)")
 )
 HIDDEN_COLUMNS = IDENTIFIER_COLUMNS + SENSITIVE_COLUMNS + CONTACT_COLUMNS
 NO_NAME = "(no name — upload the roll)"
@@ -74,19 +75,37 @@ def names(frame: pd.DataFrame, masked: bool) -> pd.Series:
     )
 
 
-def is_hidden(column: object, masked: bool) -> bool:
-    """Whether a column (in any spelling) is left out of a shared screen."""
-    return masked and _normal(column) in _HIDDEN
+_CONTACTS = {_normal(c) for c in CONTACT_COLUMNS}
 
 
-def for_screen(frame: pd.DataFrame, masked: bool) -> pd.DataFrame:
-    """The frame as a shared screen may show it: unchanged outside meeting mode; in meeting
-    mode without identifier, sensitive-note and contact columns, and with surname and
-    forename cut to initials."""
+def is_hidden(column: object, masked: bool, contacts: bool | None = None) -> bool:
+    """Whether a column (in any spelling) is left out: in meeting mode every identifier,
+    sensitive note and contact column; for a reader who may not see parents and carers
+    (`contacts` False: a viewer) the contact columns, meeting mode or not."""
+    name = _normal(column)
+    return (masked and name in _HIDDEN) or (contacts is False and name in _CONTACTS)
+
+
+def for_screen(frame: pd.DataFrame, masked: bool, contacts: bool | None = None) -> pd.DataFrame:
+    """The frame as this screen may show or download it: in meeting mode without identifier,
+    sensitive-note and contact columns, and with surname and forename cut to initials; for a
+    reader who may not see parents and carers (`contacts` False) without the contact columns.
+    Unchanged otherwise."""
+    dropped = [c for c in frame.columns if is_hidden(c, masked, contacts)]
+    kept = frame.drop(columns=dropped) if dropped else frame
     if not masked:
-        return frame
-    kept = frame.drop(columns=[c for c in frame.columns if is_hidden(c, True)])
+        return kept
     return kept.assign(**{c: kept[c].map(_initial) for c in kept.columns if _normal(c) in _NAMES})
+
+
+def without_names(text: str | None, names: list[str] | tuple[str, ...], instead: str) -> str | None:
+    """`text` with each of `names` (a parent's name the app itself wrote into it, e.g. "Issued
+    to Jane Smith") replaced by `instead`, for a reader who may not see parents' names."""
+    if not text:
+        return text
+    for name in sorted((n for n in names if n and n.strip()), key=len, reverse=True):
+        text = re.sub(re.escape(name.strip()), instead, text, flags=re.IGNORECASE)
+    return text
 
 
 def _initial(value: object) -> str:

@@ -12,7 +12,7 @@ from datetime import date
 import streamlit as st
 
 from app_pages.ui import access
-from app_pages.ui.formatting import MEETING_KEY, md, meeting_mode, uk, uk_time
+from app_pages.ui.formatting import MEETING_KEY, md, meeting_mode, remember_reader, uk, uk_time
 from core import auth, calendar, menu, metrics, reads, store
 
 YEAR_KEY = "academic_year"
@@ -70,6 +70,7 @@ def draw(user: auth.User) -> None:
         # of the same user starts with it as they left it, and another tab's change shows here
         # at its next rerun. The toggle mirrors the store and writes to it (audited).
         st.session_state[MEETING_KEY] = user.meeting_mode
+        remember_reader(user)
         st.toggle("Meeting mode", key=MEETING_KEY, on_change=_meeting_mode_changed, args=(user.username,),
                   help="Larger type and pupils' initials instead of names, for a shared screen. "
                        "It stays on — after a reload, in a new tab, at the next sign-in — until you turn it off.")
