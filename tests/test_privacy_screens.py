@@ -225,3 +225,23 @@ def test_the_sidebar_toggle_turns_meeting_mode_on_for_the_user_in_the_store(priv
     fresh = drawn("pastoral", "below_90")  # a new session of the same user: a reload, a new tab
     assert fresh.toggle(key="meeting_mode").value is True
     assert "A. A." in fresh.dataframe[0].value.to_string() and "Ahmed" not in fresh.dataframe[0].value.to_string()
+
+
+def test_in_meeting_mode_the_penalty_notice_form_names_no_parent(privacy_school):
+    app = drawn("officer", "pupil", meeting_mode=True, pupil_id=pupil_id(privacy_school, "Clarke"))
+    app.button(key="pupil_log_action").click().run()
+    app.selectbox(key="cf_type").set_value("Penalty notice").run()
+    assert any("recorded outside meeting mode" in i.value for i in app.info)
+    assert private_in(everything_shown(app, []), parents_only=True) == []
+    set_meeting_mode("officer", False)
+    app.run()  # the same dialog outside meeting mode offers the parents from the roll
+    assert "Carla Quince" in app.selectbox(key="cf_parent").options
+
+
+def test_the_officers_evidence_pack_names_who_each_contact_was_with(privacy_school):
+    """The pack leaves the school without sensitive notes, but with the contacts the LA needs."""
+    pupil = pupil_id(privacy_school, "Clarke")
+    period = metrics.Period(date(2025, 9, 1), date(2025, 9, 22))
+    with store.opened(privacy_school) as db:
+        pack = evidence_pack.evidence_pack(db, auth.Viewer("pastoral", auth.PASTORAL_LEAD), pupil, period)
+    assert "Phone call with Carla Quince (mother)" in pack.chronology["entry"].tolist()

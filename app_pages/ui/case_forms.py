@@ -148,6 +148,11 @@ def log_action(user: auth.User, wanted: dict) -> None:
     kind = types.set_index("name").loc[type_name]
     if kind["help"]:
         st.caption(kind["help"])
+    if intervention_types.PENALTY_FIELD in kind["details"] and not viewer.sees_contacts:
+        # The form names the parents and counts each one's notices: not on a shared screen.
+        st.info("Penalty notices are recorded outside meeting mode: the form names the parents and carers. "
+                "Turn meeting mode off in the sidebar to record one.", icon=":material/gavel:")
+        return
     where_only = intervention_types.WHERE_ONLY_FIELD in kind["details"]
 
     left, right = st.columns(2)
