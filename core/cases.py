@@ -471,21 +471,38 @@ def interventions(db, viewer: auth.Viewer, pupil_ids: list[int] | None = None, s
     frame = frame.assign(
         opened_on=_dates(frame["opened_on"]), review_on=_dates(frame["review_on"]), closed_on=_dates(frame["closed_on"]),
         details=frame["details"].map(json.loads), tier_name=frame["tier"].map(intervention_types.TIERS))
-    return redact(_without_parents_in_summaries(db, frame, viewer), viewer)
+    return redact(names_off_shared_screen(db, frame, viewer), viewer)
 
 
-def _without_parents_in_summaries(db, frame: pd.DataFrame, viewer: auth.Viewer) -> pd.DataFrame:
-    """A penalty notice's summary names the parent it went to ("Issued to Jane Smith: ..."): a
-    reader who may read notes but not parents' names (a shared screen) reads "the parent/carer"."""
-    if viewer.sees_contacts or not viewer.sees_notes or frame.empty:
+def names_known(db, pupil_ids) -> dict[int, list[tuple[str, str]]]:
+    """For each pupil, the names a note about them may not show on a shared screen and what
+    shows instead (privacy.name_replacements): theirs, their parents' and carers' from the
+    roll, and whoever a penalty notice for them went to (a summary the app wrote names them)."""
+    wanted = json.dumps(sorted({int(p) for p in pupil_ids}))
+    rows = db.execute("SELECT id, surname, forename, contact1_name, contact2_name FROM pupils "
+                      "WHERE id IN (SELECT value FROM json_each(?))", (wanted,)).fetchall()
+    notices: dict[int, list[str]] = {}
+    for pupil_id, parent in db.execute(
+            "SELECT i.pupil_id, n.parent FROM penalty_notice_parents n JOIN interventions i ON i.id = n.intervention_id "
+            "WHERE i.pupil_id IN (SELECT value FROM json_each(?))", (wanted,)).fetchall():
+        notices.setdefault(pupil_id, []).append(parent)
+    return {pupil_id: privacy.name_replacements(surname, forename, [c for c in (first, second) if c]
+                                                + notices.get(pupil_id, []))
+            for pupil_id, surname, forename, first, second in rows}
+
+
+def names_off_shared_screen(db, frame: pd.DataFrame, viewer: auth.Viewer,
+                            columns: tuple[str, ...] = NOTE_COLUMNS) -> pd.DataFrame:
+    """The notes of `frame` (one pupil per row, `pupil_id`) as a shared screen shows them: the
+    pupil's names as initials and their parents' and carers' names as "the parent/carer" —
+    a summary the app wrote ("Issued to Jane Smith: ...") or a note someone typed. Unchanged
+    for a reader at their own screen."""
+    notes = [c for c in columns if c in frame.columns]
+    if not viewer.shared_screen or frame.empty or not notes:
         return frame
-    parents = dict(db.execute(
-        "SELECT intervention_id, parent FROM penalty_notice_parents WHERE intervention_id IN "
-        "(SELECT value FROM json_each(?))", (json.dumps([int(i) for i in frame["id"]]),)).fetchall())
-    if not parents:
-        return frame
-    return frame.assign(summary=[privacy.without_names(text, [parents[i]], "the parent/carer") if i in parents else text
-                                 for i, text in zip(frame["id"], frame["summary"])])
+    known = names_known(db, frame["pupil_id"])
+    return frame.assign(**{column: [privacy.without_names(text, known.get(int(p), [])) if isinstance(text, str) else text
+                                    for p, text in zip(frame["pupil_id"], frame[column])] for column in notes})
 
 
 def checkins(db, viewer: auth.Viewer, today: date, pupil_ids: list[int] | None = None, owner: str | None = None,
@@ -510,7 +527,7 @@ def checkins(db, viewer: auth.Viewer, today: date, pupil_ids: list[int] | None =
     overdue = frame["done_on"].isna() & (late > 0)
     frame = frame.assign(due_on=_dates(frame["due_on"]), done_on=_dates(frame["done_on"]),
                          overdue=overdue.astype(bool), days_overdue=late.where(overdue, 0).fillna(0).astype("int64"))
-    return redact(frame, viewer)
+    return redact(names_off_shared_screen(db, frame, viewer), viewer)
 
 
 def contacts(db, viewer: auth.Viewer, pupil_ids: list[int] | None = None) -> pd.DataFrame:
@@ -521,7 +538,7 @@ def contacts(db, viewer: auth.Viewer, pupil_ids: list[int] | None = None) -> pd.
         "i.sensitive_note, i.created_by FROM contacts i WHERE 1 = 1", visible_pupil_ids(db, viewer, pupil_ids), params)
     frame = _frame(db, sql + " ORDER BY i.contact_on DESC, i.id DESC", params)
     frame = frame.assign(contact_on=_dates(frame["contact_on"]), kind_label=frame["kind"].map(CONTACT_KINDS))
-    return redact(frame, viewer)
+    return redact(names_off_shared_screen(db, frame, viewer), viewer)
 
 
 def staff_names(db) -> dict[str, str]:

@@ -10,7 +10,7 @@ from datetime import date
 
 import pandas as pd
 
-from core import auth, calendar, cases, intervention_types, patterns, triggers
+from core import auth, calendar, cases, intervention_types, patterns, privacy, triggers
 
 CHRONOLOGY_COLUMNS = ["on", "kind", "what", "detail", "note", "sensitive_note", "by", "overdue",
                       "intervention_id", "checkin_id"]
@@ -120,8 +120,9 @@ def evidence_pack_table(db, viewer: auth.Viewer, pupil_id: int, today: date, rea
     decisions = db.execute(
         "SELECT m.held_on, i.decision, i.note, i.created_by FROM meeting_items i JOIN meetings m ON m.id = i.meeting_id "
         "WHERE i.pupil_id = ?", (int(pupil_id),)).fetchall()
+    known = cases.names_known(db, [pupil_id]).get(int(pupil_id), []) if viewer.shared_screen else []
     made = pd.DataFrame([{"on": date.fromisoformat(held_on), "kind": "Meeting decision", "entry": decision,
-                          "detail": (note or "") if viewer.sees_notes else "", "by": by}
+                          "detail": privacy.without_names(note or "", known) if viewer.sees_notes else "", "by": by}
                          for held_on, decision, note, by in decisions], columns=EVIDENCE_PACK_COLUMNS)
     # The chronology is newest first; the pack reads oldest first.
     return (pd.concat([frame.iloc[::-1], made], ignore_index=True) if len(made) else frame.iloc[::-1]) \

@@ -98,14 +98,38 @@ def for_screen(frame: pd.DataFrame, masked: bool, contacts: bool | None = None) 
     return kept.assign(**{c: kept[c].map(_initial) for c in kept.columns if _normal(c) in _NAMES})
 
 
-def without_names(text: str | None, names: list[str] | tuple[str, ...], instead: str) -> str | None:
-    """`text` with each of `names` (a parent's name the app itself wrote into it, e.g. "Issued
-    to Jane Smith") replaced by `instead`, for a reader who may not see parents' names."""
-    if not text:
+PARENT_INSTEAD = "the parent/carer"
+
+
+def name_replacements(surname: str | None, forename: str | None, parents: list[str] | tuple[str, ...] = ()
+                      ) -> list[tuple[str, str]]:
+    """What a note about one pupil may not say on a shared screen, and what it says instead:
+    the pupil's names (in any order, or either alone) become their initials; each parent's or
+    carer's name, whole or any word of it, becomes PARENT_INSTEAD. Longest first, the pupil's
+    own before a parent's that is spelt the same (a shared surname)."""
+    surname, forename = (surname or "").strip(), (forename or "").strip()
+    pupil = initials(surname, forename)
+    pairs = [(f"{forename} {surname}", pupil), (f"{surname}, {forename}", pupil), (f"{surname} {forename}", pupil),
+             (surname, f"{surname[:1].upper()}."), (forename, f"{forename[:1].upper()}.")]
+    for parent in parents:
+        words = " ".join(str(parent or "").split())
+        pairs += [(words, PARENT_INSTEAD)] + [(word, PARENT_INSTEAD) for word in words.split(" ")]
+    chosen: dict[str, tuple[str, str]] = {}
+    for name, instead in pairs:
+        name = name.strip(" ,")
+        if len(name) >= 2:
+            chosen.setdefault(name.lower(), (name, instead))
+    return sorted(chosen.values(), key=lambda pair: len(pair[0]), reverse=True)
+
+
+def without_names(text: str | None, replacements: list[tuple[str, str]]) -> str | None:
+    """`text` (a note) with every name of `replacements` (name_replacements) replaced, as whole
+    words and in any case: what a shared screen shows of a note."""
+    if not text or not replacements:
         return text
-    for name in sorted((n for n in names if n and n.strip()), key=len, reverse=True):
-        text = re.sub(re.escape(name.strip()), instead, text, flags=re.IGNORECASE)
-    return text
+    pattern = re.compile("|".join(rf"(?<!\w){re.escape(name)}(?!\w)" for name, _ in replacements), re.IGNORECASE)
+    instead = {name.lower(): replacement for name, replacement in replacements}
+    return pattern.sub(lambda found: instead.get(found[0].lower(), found[0]), text)
 
 
 def _initial(value: object) -> str:

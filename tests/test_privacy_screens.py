@@ -16,7 +16,7 @@ from datetime import date
 
 import pytest
 
-from core import auth, cases, chronology, data_quality, evidence_pack, metrics, penalty_notices, store
+from core import auth, cases, chronology, data_quality, evidence_pack, meetings, metrics, penalty_notices, privacy, store
 from core.importers import import_file
 from tests.app_school import (  # noqa: F401 (fixtures)
     FORENAMES, PUPIL_NAMES, add_cases, copied_school, make_calling_school, quick_hashes, set_meeting_mode, signed_in,
@@ -47,10 +47,14 @@ def privacy_school_build(db_path, exports) -> None:
         import_file(db, second, "officer")
         ids = dict(db.execute("SELECT surname, id FROM pupils").fetchall())
         cases.log_contact(db, officer, ids["Clarke"], "call", date(2025, 9, 17), "Carla Quince (mother)",
-                          summary="Spoke about mornings")
+                          summary="Carla says Cody Clarke is unwell")  # names typed into a note
         cases.log_contact(db, officer, ids["Ahmed"], "meeting", date(2025, 9, 18), "Fatima Ahmed",
                           summary="Met at school")
         penalty_notices.record_penalty_notice(db, officer, ids["Clarke"], "Carla Quince", date(2025, 9, 17))
+        lead = auth.Viewer("pastoral", auth.PASTORAL_LEAD)  # a meeting with minutes (and their downloads)
+        meeting = meetings.start_meeting(db, lead, FRIDAY, ["Priya Pastoral"])
+        meetings.record_decision(db, lead, meeting, ids["Clarke"], "family_meeting", "officer", date(2025, 10, 3),
+                                 note="Invite Carla Quince")
 
 
 @pytest.fixture
@@ -119,6 +123,10 @@ def test_the_meeting_mode_check_would_see_a_leak(privacy_school, downloads):
     assert upn(2) in everything_shown(app, downloads)
     app = drawn("admin", "pupil", pupil_id=pupil_id(privacy_school, "Clarke"))
     assert "Carla Quince" in everything_shown(app, [])
+    downloads.clear()
+    app = drawn("admin", "meeting", meeting_date=FRIDAY)
+    assert [b.proto.label for b in app.get("download_button")][:2] == ["Minutes (PDF)", "Minutes (CSV)"]
+    assert "Clarke" in download_text(downloads[1])
     assert "Meeting mode is on" not in everything_shown(app, [])
 
 
@@ -180,7 +188,8 @@ def test_on_a_shared_screen_the_chronology_names_no_parent_even_in_notes(privacy
     with store.opened(privacy_school) as db:
         events = chronology.chronology(db, shared, pupil, FRIDAY)
     assert any(note.startswith("Issued to the parent/carer:") for note in events["note"].fillna(""))
-    assert private_in(events.to_string(), parents_only=True) == []
+    assert "the parent/carer says C. C. is unwell" in events["note"].tolist()
+    assert private_in(events.to_string()) == []
 
 
 def test_a_viewers_evidence_pack_names_no_parent(privacy_school):
@@ -245,3 +254,10 @@ def test_the_officers_evidence_pack_names_who_each_contact_was_with(privacy_scho
     with store.opened(privacy_school) as db:
         pack = evidence_pack.evidence_pack(db, auth.Viewer("pastoral", auth.PASTORAL_LEAD), pupil, period)
     assert "Phone call with Carla Quince (mother)" in pack.chronology["entry"].tolist()
+
+
+def test_a_note_on_a_shared_screen_shows_initials_for_the_pupil_and_no_parent():
+    known = privacy.name_replacements("Ahmed", "Amir", ["Fatima Ahmed", "Omar"])
+    assert privacy.without_names("Amir Ahmed's mother Fatima Ahmed rang; OMAR will call. Amirah is fine.", known) \
+        == "A. A.'s mother the parent/carer rang; the parent/carer will call. Amirah is fine."
+    assert privacy.without_names("Spoke to Ahmed, Amir and to Fatima", known) == "Spoke to A. A. and to the parent/carer"

@@ -285,7 +285,11 @@ def edit_action(user: auth.User, wanted: dict) -> None:
     entered = {k: (v.isoformat() if isinstance(v, date) else v) for k, v in details.items() if v not in (None, "")}
     if entered != action["details"]:
         changes["details"] = details
-    if intervention_types.WHERE_ONLY_FIELD not in kind["details"]:
+    if intervention_types.WHERE_ONLY_FIELD not in kind["details"] and viewer.shared_screen:
+        # On a shared screen the summary shows without names (cases.names_off_shared_screen):
+        # edited from there, the names would be lost.
+        st.caption("The summary and notes are edited outside meeting mode.")
+    elif intervention_types.WHERE_ONLY_FIELD not in kind["details"]:
         summary = st.text_area("Summary", action.get("summary", ""), key="cf_summary", height=90)
         if summary.strip() != action.get("summary", ""):
             changes["summary"] = summary
