@@ -261,3 +261,15 @@ def test_a_note_on_a_shared_screen_shows_initials_for_the_pupil_and_no_parent():
     assert privacy.without_names("Amir Ahmed's mother Fatima Ahmed rang; OMAR will call. Amirah is fine.", known) \
         == "A. A.'s mother the parent/carer rang; the parent/carer will call. Amirah is fine."
     assert privacy.without_names("Spoke to Ahmed, Amir and to Fatima", known) == "Spoke to A. A. and to the parent/carer"
+
+
+def test_when_the_store_refuses_the_toggle_says_so_and_meeting_mode_stays_as_stored(privacy_school, monkeypatch):
+    def refuse(*args, **kwargs):
+        raise store.StoreError("the database is busy")
+
+    app = drawn("pastoral", "below_90")
+    monkeypatch.setattr(auth, "set_meeting_mode", refuse)
+    app.toggle(key="meeting_mode").set_value(True).run()
+    assert not app.exception
+    assert any("Meeting mode could not be changed" in e.value for e in app.error)
+    assert app.toggle(key="meeting_mode").value is False  # as the store still holds it
