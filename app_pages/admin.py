@@ -12,7 +12,7 @@ import pandas as pd
 import streamlit as st
 
 from app_pages.ui import access, lists
-from app_pages.ui.formatting import md, names, today, uk, uk_time, year_order
+from app_pages.ui.formatting import hidden, md, names, today, uk, uk_time, year_order
 from core import auth, cases, codes, intervention_types, reads, store
 
 user = access.require("admin")
@@ -320,7 +320,7 @@ def audit_detail(detail: dict) -> str:
     if not isinstance(detail, dict):
         return ""
     return "; ".join(f"{key.replace('_', ' ')}: {', '.join(map(str, value)) if isinstance(value, list) else value}"
-                     for key, value in detail.items() if key != "pupil_id")
+                     for key, value in detail.items() if key != "pupil_id" and not hidden(key))
 
 
 def audit_choice(action: str, actions: list[str]) -> str:

@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from app_pages.ui import access, lists, sidebar
-from app_pages.ui.formatting import pupil_name, uk
+from app_pages.ui.formatting import pupil_name, shown, uk
 from core import codes, data_quality, reads
 
 CHECK_KEY = "dq_check"
@@ -70,6 +70,7 @@ if "Date" in table.columns:
 left, right = st.columns([4, 1.3], vertical_alignment="bottom")
 with right:
     lists.download_buttons(table.drop(columns="pupil_id"), f"data_quality_{chosen}", period.as_of, "dq")
+on_screen = shown(table, masked)  # the UPN is an identifier: not in meeting mode
 
 
 def open_clicked() -> None:
@@ -78,8 +79,8 @@ def open_clicked() -> None:
         st.session_state["dq_open_pupil"] = int(table.iloc[click["row"]]["pupil_id"])
 
 
-st.dataframe(table.assign(Open="Open")[["Open", *[c for c in table.columns if c != "pupil_id"]]], hide_index=True,
-             width="stretch", height=min(38 + 35 * len(table), 560),
+st.dataframe(on_screen.assign(Open="Open")[["Open", *[c for c in on_screen.columns if c != "pupil_id"]]],
+             hide_index=True, width="stretch", height=min(38 + 35 * len(table), 560),
              column_config={"Open": st.column_config.ButtonColumn("", type="tertiary", on_click=open_clicked,
                                                                   key="dq_open", width=60, pinned=True)})
 if st.session_state.get("dq_open_pupil"):

@@ -156,7 +156,9 @@ with family_column:
         in_window: st.column_config.NumberColumn(
             width="small", help=f"Notices to this parent for this child in the last {framework.window_years} years")})
     st.caption(framework.describe())
-    if viewer.may_write:
+    if viewer.may_write and masked:
+        st.caption("Penalty notices are recorded outside meeting mode: the form names the parents.")
+    elif viewer.may_write:
         with st.popover("Record a penalty notice", icon=":material/gavel:"):
             with st.form("penalty_notice", border=False):
                 child = st.selectbox("Child", members, format_func=labels.get)

@@ -197,7 +197,7 @@ with sent_tab:
             "Date": sent["contact_on"].map(uk),
             "Pupil": [pupil_name(names.at[p, "surname"], names.at[p, "forename"], sidebar.meeting_mode())
                       for p in sent["pupil_id"]],
-            "To": sent["with_whom"],
+            "To": sent.get("with_whom", ""),
             "Letter": sent.get("summary", ""),
             "By": sent["created_by"],
         }).drop(columns=["To"] if sidebar.meeting_mode() else []), hide_index=True, width="stretch")

@@ -230,8 +230,10 @@ for row in shown.itertuples():
             if person.get("contact2_name"):
                 second = first_day.who_to_ask_for({"contact1_name": person["contact2_name"],
                                                    "contact1_relationship": person["contact2_relationship"]})
-                short = {with_whom: person.get("contact1_relationship") or with_whom,
-                         second: person.get("contact2_relationship") or second}
+                # Each contact by relationship; without one, by name — or, where names are
+                # hidden (meeting mode), as the first or second contact.
+                short = {with_whom: person.get("contact1_relationship") or (with_whom if not masked else "contact 1"),
+                         second: person.get("contact2_relationship") or (second if not masked else "contact 2")}
                 with_whom = st.segmented_control("Calling", [with_whom, second], default=with_whom,
                                                  key=f"whom_{pupil_id}", format_func=lambda w: f"Calling {short[w]}",
                                                  label_visibility="collapsed") or with_whom

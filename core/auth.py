@@ -100,6 +100,7 @@ class User:
     active: bool
     failed_logins: int
     locked_until: str | None
+    meeting_mode: bool = False  # names hidden on every screen until this user turns it off
 
     @property
     def role_label(self) -> str:
@@ -128,13 +129,16 @@ class Viewer:
     """Who is reading or writing case work: their username, role and (a head of section's)
     sections. Every question it answers is read from ACTION_ROLES and SECTION_SCOPED.
 
-    `shared_screen` is set in meeting mode: sensitive notes are never shown on a projector.
+    `shared_screen` is set in meeting mode: sensitive notes and parents' and carers' names are
+    never shown on a projector. `leaves_school` is set for what is sent out (the evidence
+    pack): no sensitive notes, whoever makes it.
     """
 
     username: str
     role: str
     sections: tuple[str, ...] = ()
     shared_screen: bool = False
+    leaves_school: bool = False
 
     @classmethod
     def of(cls, user: Any, shared_screen: bool = False) -> "Viewer":
@@ -147,7 +151,13 @@ class Viewer:
 
     @property
     def sees_sensitive(self) -> bool:
-        return may(self.role, "read_sensitive") and not self.shared_screen
+        return may(self.role, "read_sensitive") and not self.shared_screen and not self.leaves_school
+
+    @property
+    def sees_contacts(self) -> bool:
+        """Whether parents' and carers' identities (names, who a contact was with) may be shown:
+        the roles doing case work, and never on a shared screen."""
+        return may(self.role, "see_contacts") and not self.shared_screen
 
     @property
     def may_write(self) -> bool:
@@ -221,12 +231,13 @@ def password_problem(password: str, allow_demo: bool = False) -> str | None:
 
 # --- reading users -------------------------------------------------------------------
 
-_USER_COLUMNS = "username, name, email, role, sections, active, failed_logins, locked_until"
+_USER_COLUMNS = "username, name, email, role, sections, active, failed_logins, locked_until, meeting_mode"
 
 
 def _user(row) -> User:
-    username, name, email, role, sections, active, failed, locked = row
-    return User(username, name, email, role, tuple(json.loads(sections or "[]")), bool(active), int(failed), locked)
+    username, name, email, role, sections, active, failed, locked, meeting = row
+    return User(username, name, email, role, tuple(json.loads(sections or "[]")), bool(active), int(failed), locked,
+                bool(meeting))
 
 
 def get_user(db: sqlite_utils.Database, username: str | None) -> User | None:
@@ -387,6 +398,18 @@ def set_password(db: sqlite_utils.Database, username: str, password: str, by: st
             (hash_password(password), user.username),
         )
         store.audit(conn, by, "user.password", "users", user.username)
+
+
+def set_meeting_mode(db: sqlite_utils.Database, username: str, on: bool, by: str | None = None) -> None:
+    """Turn a user's meeting mode on or off (audited as a setting of theirs); it stays as set
+    across reloads, tabs and sign-ins until someone turns it off."""
+    user = _existing(db, username)
+    if user.meeting_mode == bool(on):
+        return
+    with store.transaction(db) as conn:
+        conn.execute("UPDATE users SET meeting_mode = ? WHERE username = ?", (int(bool(on)), user.username))
+        store.audit(conn, by or user.username, "user.meeting_mode", "users", user.username,
+                    {"old": user.meeting_mode, "new": bool(on)})
 
 
 def unlock(db: sqlite_utils.Database, username: str, by: str) -> None:

@@ -24,7 +24,7 @@ from typing import Any
 import pandas as pd
 import sqlite_utils
 
-from core import auth, intervention_types, penalty_notices, store
+from core import auth, intervention_types, penalty_notices, privacy, store
 
 CONTACT_KINDS = {
     "call": "Phone call",
@@ -441,10 +441,13 @@ def _in_scope(sql: str, pupil_ids: list[int] | None, params: list, column: str =
 
 
 def redact(frame: pd.DataFrame, viewer: auth.Viewer) -> pd.DataFrame:
-    """Hide what the viewer may not read: every note for viewers, sensitive notes for most."""
+    """Hide what the viewer may not read: every note for viewers, sensitive notes for most,
+    and who a contact was with (often a parent's name) for viewers and on a shared screen."""
     hidden = [] if viewer.sees_notes else list(NOTE_COLUMNS)
     if not viewer.sees_sensitive:
         hidden += list(SENSITIVE_COLUMNS)
+    if not viewer.sees_contacts:
+        hidden += ["with_whom"]
     return frame.drop(columns=[c for c in hidden if c in frame.columns])
 
 
@@ -468,7 +471,38 @@ def interventions(db, viewer: auth.Viewer, pupil_ids: list[int] | None = None, s
     frame = frame.assign(
         opened_on=_dates(frame["opened_on"]), review_on=_dates(frame["review_on"]), closed_on=_dates(frame["closed_on"]),
         details=frame["details"].map(json.loads), tier_name=frame["tier"].map(intervention_types.TIERS))
-    return redact(frame, viewer)
+    return redact(names_off_shared_screen(db, frame, viewer), viewer)
+
+
+def names_known(db, pupil_ids) -> dict[int, list[tuple[str, str]]]:
+    """For each pupil, the names a note about them may not show on a shared screen and what
+    shows instead (privacy.name_replacements): theirs, their parents' and carers' from the
+    roll, and whoever a penalty notice for them went to (a summary the app wrote names them)."""
+    wanted = json.dumps(sorted({int(p) for p in pupil_ids}))
+    rows = db.execute("SELECT id, surname, forename, contact1_name, contact2_name FROM pupils "
+                      "WHERE id IN (SELECT value FROM json_each(?))", (wanted,)).fetchall()
+    notices: dict[int, list[str]] = {}
+    for pupil_id, parent in db.execute(
+            "SELECT i.pupil_id, n.parent FROM penalty_notice_parents n JOIN interventions i ON i.id = n.intervention_id "
+            "WHERE i.pupil_id IN (SELECT value FROM json_each(?))", (wanted,)).fetchall():
+        notices.setdefault(pupil_id, []).append(parent)
+    return {pupil_id: privacy.name_replacements(surname, forename, [c for c in (first, second) if c]
+                                                + notices.get(pupil_id, []))
+            for pupil_id, surname, forename, first, second in rows}
+
+
+def names_off_shared_screen(db, frame: pd.DataFrame, viewer: auth.Viewer,
+                            columns: tuple[str, ...] = NOTE_COLUMNS) -> pd.DataFrame:
+    """The notes of `frame` (one pupil per row, `pupil_id`) as a shared screen shows them: the
+    pupil's names as initials and their parents' and carers' names as "the parent/carer" —
+    a summary the app wrote ("Issued to Jane Smith: ...") or a note someone typed. Unchanged
+    for a reader at their own screen."""
+    notes = [c for c in columns if c in frame.columns]
+    if not viewer.shared_screen or frame.empty or not notes:
+        return frame
+    known = names_known(db, frame["pupil_id"])
+    return frame.assign(**{column: [privacy.without_names(text, known.get(int(p), [])) if isinstance(text, str) else text
+                                    for p, text in zip(frame["pupil_id"], frame[column])] for column in notes})
 
 
 def checkins(db, viewer: auth.Viewer, today: date, pupil_ids: list[int] | None = None, owner: str | None = None,
@@ -493,7 +527,7 @@ def checkins(db, viewer: auth.Viewer, today: date, pupil_ids: list[int] | None =
     overdue = frame["done_on"].isna() & (late > 0)
     frame = frame.assign(due_on=_dates(frame["due_on"]), done_on=_dates(frame["done_on"]),
                          overdue=overdue.astype(bool), days_overdue=late.where(overdue, 0).fillna(0).astype("int64"))
-    return redact(frame, viewer)
+    return redact(names_off_shared_screen(db, frame, viewer), viewer)
 
 
 def contacts(db, viewer: auth.Viewer, pupil_ids: list[int] | None = None) -> pd.DataFrame:
@@ -504,7 +538,7 @@ def contacts(db, viewer: auth.Viewer, pupil_ids: list[int] | None = None) -> pd.
         "i.sensitive_note, i.created_by FROM contacts i WHERE 1 = 1", visible_pupil_ids(db, viewer, pupil_ids), params)
     frame = _frame(db, sql + " ORDER BY i.contact_on DESC, i.id DESC", params)
     frame = frame.assign(contact_on=_dates(frame["contact_on"]), kind_label=frame["kind"].map(CONTACT_KINDS))
-    return redact(frame, viewer)
+    return redact(names_off_shared_screen(db, frame, viewer), viewer)
 
 
 def staff_names(db) -> dict[str, str]:

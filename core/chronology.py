@@ -10,7 +10,7 @@ from datetime import date
 
 import pandas as pd
 
-from core import auth, calendar, cases, intervention_types, patterns, triggers
+from core import auth, calendar, cases, intervention_types, patterns, privacy, triggers
 
 CHRONOLOGY_COLUMNS = ["on", "kind", "what", "detail", "note", "sensitive_note", "by", "overdue",
                       "intervention_id", "checkin_id"]
@@ -72,7 +72,8 @@ def chronology(db, viewer: auth.Viewer, pupil_id: int, today: date, reached: pd.
                 by=row["updated_by"], action=row["id"])
 
     for row in cases.contacts(db, viewer, [pupil_id]).to_dict("records"):
-        add(row["contact_on"], "contact", f"{row['kind_label']} with {row['with_whom']}", "",
+        with_whom = f" with {row['with_whom']}" if row.get("with_whom") else ""  # not for every reader
+        add(row["contact_on"], "contact", f"{row['kind_label']}{with_whom}", "",
             row.get("summary"), row.get("sensitive_note"), row["created_by"], action=row["intervention_id"])
 
     for row in cases.checkins(db, viewer, today, [pupil_id], outstanding_only=False).to_dict("records"):
@@ -119,8 +120,9 @@ def evidence_pack_table(db, viewer: auth.Viewer, pupil_id: int, today: date, rea
     decisions = db.execute(
         "SELECT m.held_on, i.decision, i.note, i.created_by FROM meeting_items i JOIN meetings m ON m.id = i.meeting_id "
         "WHERE i.pupil_id = ?", (int(pupil_id),)).fetchall()
+    known = cases.names_known(db, [pupil_id]).get(int(pupil_id), []) if viewer.shared_screen else []
     made = pd.DataFrame([{"on": date.fromisoformat(held_on), "kind": "Meeting decision", "entry": decision,
-                          "detail": (note or "") if viewer.sees_notes else "", "by": by}
+                          "detail": privacy.without_names(note or "", known) if viewer.sees_notes else "", "by": by}
                          for held_on, decision, note, by in decisions], columns=EVIDENCE_PACK_COLUMNS)
     # The chronology is newest first; the pack reads oldest first.
     return (pd.concat([frame.iloc[::-1], made], ignore_index=True) if len(made) else frame.iloc[::-1]) \

@@ -38,7 +38,7 @@ def evidence_pack(db: sqlite_utils.Database, viewer: auth.Viewer, pupil_id: int,
     pupil, their figures, attendance week by week, reasons, triggers reached with dates, runs
     of absence, and the chronology (marks corrected, actions, contacts, check-ins, meeting
     decisions, triggers). Sensitive notes are never in a pack: it leaves the school."""
-    reader = replace(viewer, shared_screen=True)  # the pack never carries sensitive notes
+    reader = replace(viewer, leaves_school=True)  # the pack never carries sensitive notes
     row = db.execute(f"SELECT {', '.join(store.PUPIL_COLUMNS)} FROM pupils WHERE id = ?", (int(pupil_id),)).fetchone()
     if row is None:
         raise ValueError("That pupil is not in the store.")

@@ -234,6 +234,8 @@ class Minutes:
     status: str
     created_by: str
     items: pd.DataFrame = field(repr=False)  # ITEMS_COLUMNS, in the order decided
+    # Per pupil discussed, the names their notes may not show on a shared screen (cases.names_known).
+    names: dict = field(default_factory=dict, repr=False)
 
     @property
     def actions_created(self) -> int:
@@ -402,7 +404,18 @@ def minutes(db: sqlite_utils.Database, meeting_id: int, pupil_ids: list[int] | N
         intervention_id=items["intervention_id"].astype("Int64"), checkin_id=items["checkin_id"].astype("Int64"))
     return Minutes(id=row[0], held_on=date.fromisoformat(row[1]), scope=row[2],
                    since=date.fromisoformat(row[3]) if row[3] else None, attendees=json.loads(row[4]),
-                   notes=row[5], status=row[6], created_by=row[7], items=items[ITEMS_COLUMNS])
+                   notes=row[5], status=row[6], created_by=row[7], items=items[ITEMS_COLUMNS],
+                   names=cases.names_known(db, items["pupil_id"]))
+
+
+def _masked_notes(minutes: Minutes, text: str | None, pupil_id: int | None, masked: bool) -> str | None:
+    """A note of the minutes as it may be shown: in meeting mode without the pupil's names or
+    their parents' (a note about the whole meeting: without any discussed pupil's)."""
+    if not masked:
+        return text
+    if pupil_id is not None:
+        return privacy.without_names(text, minutes.names.get(int(pupil_id), []))
+    return privacy.without_names(text, [pair for pairs in minutes.names.values() for pair in pairs])
 
 
 def default_check_in(held_on: date) -> date:
@@ -419,7 +432,8 @@ def minutes_table(minutes: Minutes, masked: bool) -> pd.DataFrame:
         "Pupil": privacy.names(items, masked), "Form": items["form"],
         "On the agenda for": items["agenda"].map(lambda kinds: "; ".join(AGENDA_KINDS.get(k, k) for k in kinds)),
         "Decision": items["decision"], "Action opened": items["action"].fillna(""), "Owner": items["owner_name"],
-        "Check-in": items["check_in_on"].map(lambda d: uk_date(d) if d else ""), "Note": items["note"],
+        "Check-in": items["check_in_on"].map(lambda d: uk_date(d) if d else ""),
+        "Note": [_masked_notes(minutes, note, p, masked) for p, note in zip(items["pupil_id"], items["note"])],
     })
 
 
@@ -427,7 +441,7 @@ def minutes_csv(minutes: Minutes, masked: bool) -> bytes:
     header = pd.DataFrame({
         "Pupil": ["(meeting)"], "Form": [""], "On the agenda for": [f"Held {uk_date(minutes.held_on)}"],
         "Decision": ["Attendees: " + ", ".join(minutes.attendees)], "Action opened": [""], "Owner": [""],
-        "Check-in": [""], "Note": [minutes.notes]})
+        "Check-in": [""], "Note": [_masked_notes(minutes, minutes.notes, None, masked)]})
     return csv_bytes(pd.concat([header, minutes_table(minutes, masked)], ignore_index=True))
 
 
@@ -444,5 +458,5 @@ def minutes_pdf(minutes: Minutes, school: str, masked: bool) -> bytes:
     doc.heading("Decisions and actions", size=11)
     doc.table(minutes_table(minutes, masked), widths=[30, 13, 50, 34, 52, 25, 20, doc.epw - 224], size=8)
     doc.heading("Notes", size=11)
-    doc.paragraph(minutes.notes or "No notes.")
+    doc.paragraph(_masked_notes(minutes, minutes.notes, None, masked) or "No notes.")
     return doc.pdf_bytes()

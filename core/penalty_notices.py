@@ -189,7 +189,7 @@ def check_penalty_allowed(db, viewer: auth.Viewer, pupil_id: int, parent: str | 
     being changed (not counted against itself). The writer may record for the pupil, so
     their view of the pupil's notices is the whole history."""
     framework = framework or PenaltyFramework.of(db)
-    history = penalty_notice_history(db, viewer, [pupil_id], framework)
+    history = _notice_history(db, viewer, [pupil_id], framework)
     if leaving_out is not None:
         history = history[history["id"] != int(leaving_out)]
     refusal = _penalty_refusal(history, pupil_id, parent, issued, framework)
@@ -215,7 +215,35 @@ def penalty_notice_history(db, viewer: auth.Viewer, pupil_ids: list[int] | None 
     the same child in the `window_years` up to its date, the amount and dates to pay (£80
     within 21 days or £160 within 28 for a first; £160 within 28 for a second), and
     `beyond_framework` for one past the limit (recorded before the rule refused it, or the
-    settings changed since)."""
+    settings changed since). A role that may not see parents (a viewer) gets every figure
+    but not the parent's name (`without_parents`)."""
+    return without_parents(_notice_history(db, viewer, pupil_ids, framework), viewer)
+
+
+PARENT_NOT_SHOWN = "(a parent or carer — not shown to your role)"
+
+
+def without_parents(frame: pd.DataFrame, viewer: auth.Viewer) -> pd.DataFrame:
+    """The notices (or their summary) as `viewer`'s role may read them: for a role that may not
+    see parents and carers, each named parent becomes PARENT_NOT_SHOWN and `parent_key` an
+    opaque 'p1', 'p2' per child (so notices to the same parent still group together). A
+    shared screen is left to the screens (core/privacy.py drops the column), so the
+    framework's checks, which read this, are the same in meeting mode."""
+    if auth.may(viewer.role, "see_contacts") or frame.empty:
+        return frame
+    named = frame["parent"] != PARENT_NOT_RECORDED
+    frame = frame.assign(parent=frame["parent"].where(~named, PARENT_NOT_SHOWN))
+    if "parent_key" in frame.columns:
+        opaque = [{key: f"p{n}" for n, key in enumerate(dict.fromkeys(keys), start=1) if key}
+                  for keys in frame.groupby("pupil_id")["parent_key"].agg(list)]
+        by_pupil = dict(zip(frame.groupby("pupil_id").groups, opaque))
+        frame = frame.assign(parent_key=[by_pupil[p].get(k, "") for p, k in zip(frame["pupil_id"], frame["parent_key"])])
+    return frame
+
+
+def _notice_history(db, viewer: auth.Viewer, pupil_ids: list[int] | None = None,
+                    framework: PenaltyFramework | None = None) -> pd.DataFrame:
+    """penalty_notice_history with the parents' names, whoever asks (for the framework's checks)."""
     framework = framework or PenaltyFramework.of(db)
     actions = cases.interventions(db, viewer, pupil_ids)
     notices = actions[actions["type"].isin(_penalty_type_names(db))]
@@ -260,7 +288,7 @@ def penalty_notices(db, viewer: auth.Viewer, today: date, pupil_ids: list[int] |
     for this child within the window and the framework's next step as of `today`. A
     family view shows the same terms for each parent (`penalty_terms`)."""
     framework = framework or PenaltyFramework.of(db)
-    history = penalty_notice_history(db, viewer, pupil_ids, framework)
+    history = _notice_history(db, viewer, pupil_ids, framework)
     year_start = calendar.academic_year_start(year_of or today)
     year_end = calendar.academic_year_end(year_of or today)
     issued = pd.to_datetime(history["date_issued"])
@@ -286,7 +314,8 @@ def penalty_notices(db, viewer: auth.Viewer, today: date, pupil_ids: list[int] |
         next_step=[t.next_step for t in terms],
         next_notice_amount=[t.amount for t in terms],
         no_further_notice_until=pd.Series([t.until for t in terms], index=summary.index, dtype=object),
-    )[PENALTY_SUMMARY_COLUMNS].sort_values(["last_issued", "surname"], ascending=[False, True], ignore_index=True)
+    )[PENALTY_SUMMARY_COLUMNS].sort_values(["last_issued", "surname"], ascending=[False, True], ignore_index=True) \
+        .pipe(without_parents, viewer)
 
 
 def penalty_next_step(db, viewer: auth.Viewer, pupil_id: int, on: date, parent: str | None = None,
@@ -294,7 +323,7 @@ def penalty_next_step(db, viewer: auth.Viewer, pupil_id: int, on: date, parent: 
     """What the framework says about another notice to `parent` (None: not recorded) for
     this child on `on` (for the form): the notices counted, then the next step."""
     framework = framework or PenaltyFramework.of(db)
-    terms = penalty_terms(penalty_notice_history(db, viewer, [pupil_id], framework), pupil_id, parent, on, framework)
+    terms = penalty_terms(_notice_history(db, viewer, [pupil_id], framework), pupil_id, parent, on, framework)
     return f"{terms.counted} {terms.next_step}"
 
 
@@ -333,7 +362,7 @@ def record_penalty_notice(db: sqlite_utils.Database, viewer: auth.Viewer, pupil_
     if not parent:
         raise cases.CaseError("Say which parent or carer the notice was issued to.")
     framework = PenaltyFramework.of(db)
-    history = penalty_notice_history(db, viewer, [pupil_id], framework)
+    history = _notice_history(db, viewer, [pupil_id], framework)
     terms = penalty_terms(history, pupil_id, parent, issued_on, framework)
     issued = terms.issued_text(framework) if terms.allowed else ""
     summary = f"Issued to {parent}: {issued}." + (f" {note.strip()}" if note.strip() else "")

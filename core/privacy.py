@@ -27,6 +27,7 @@ CONTACT_COLUMNS = (
     *characteristics.CONTACT_FIELDS,  # as the roll stores them (contact1_phone, address, ...)
     "contact_name", "contact_phone", "contact_email", "contact_address",
     "parent_name", "parent_phone", "parent_email", "phone", "email", "parent", "parents", "contacts",
+    "with_whom",  # who a contact was with: often a parent's name ("Mother (Jane Smith)")
 )
 HIDDEN_COLUMNS = IDENTIFIER_COLUMNS + SENSITIVE_COLUMNS + CONTACT_COLUMNS
 NO_NAME = "(no name — upload the roll)"
@@ -74,19 +75,61 @@ def names(frame: pd.DataFrame, masked: bool) -> pd.Series:
     )
 
 
-def is_hidden(column: object, masked: bool) -> bool:
-    """Whether a column (in any spelling) is left out of a shared screen."""
-    return masked and _normal(column) in _HIDDEN
+_CONTACTS = {_normal(c) for c in CONTACT_COLUMNS}
 
 
-def for_screen(frame: pd.DataFrame, masked: bool) -> pd.DataFrame:
-    """The frame as a shared screen may show it: unchanged outside meeting mode; in meeting
-    mode without identifier, sensitive-note and contact columns, and with surname and
-    forename cut to initials."""
+def is_hidden(column: object, masked: bool, contacts: bool | None = None) -> bool:
+    """Whether a column (in any spelling) is left out: in meeting mode every identifier,
+    sensitive note and contact column; for a reader who may not see parents and carers
+    (`contacts` False: a viewer) the contact columns, meeting mode or not."""
+    name = _normal(column)
+    return (masked and name in _HIDDEN) or (contacts is False and name in _CONTACTS)
+
+
+def for_screen(frame: pd.DataFrame, masked: bool, contacts: bool | None = None) -> pd.DataFrame:
+    """The frame as this screen may show or download it: in meeting mode without identifier,
+    sensitive-note and contact columns, and with surname and forename cut to initials; for a
+    reader who may not see parents and carers (`contacts` False) without the contact columns.
+    Unchanged otherwise."""
+    dropped = [c for c in frame.columns if is_hidden(c, masked, contacts)]
+    kept = frame.drop(columns=dropped) if dropped else frame
     if not masked:
-        return frame
-    kept = frame.drop(columns=[c for c in frame.columns if is_hidden(c, True)])
+        return kept
     return kept.assign(**{c: kept[c].map(_initial) for c in kept.columns if _normal(c) in _NAMES})
+
+
+PARENT_INSTEAD = "the parent/carer"
+
+
+def name_replacements(surname: str | None, forename: str | None, parents: list[str] | tuple[str, ...] = ()
+                      ) -> list[tuple[str, str]]:
+    """What a note about one pupil may not say on a shared screen, and what it says instead:
+    the pupil's names (in any order, or either alone) become their initials; each parent's or
+    carer's name, whole or any word of it, becomes PARENT_INSTEAD. Longest first, the pupil's
+    own before a parent's that is spelt the same (a shared surname)."""
+    surname, forename = (surname or "").strip(), (forename or "").strip()
+    pupil = initials(surname, forename)
+    pairs = [(f"{forename} {surname}", pupil), (f"{surname}, {forename}", pupil), (f"{surname} {forename}", pupil),
+             (surname, f"{surname[:1].upper()}."), (forename, f"{forename[:1].upper()}.")]
+    for parent in parents:
+        words = " ".join(str(parent or "").split())
+        pairs += [(words, PARENT_INSTEAD)] + [(word, PARENT_INSTEAD) for word in words.split(" ")]
+    chosen: dict[str, tuple[str, str]] = {}
+    for name, instead in pairs:
+        name = name.strip(" ,")
+        if len(name) >= 2:
+            chosen.setdefault(name.lower(), (name, instead))
+    return sorted(chosen.values(), key=lambda pair: len(pair[0]), reverse=True)
+
+
+def without_names(text: str | None, replacements: list[tuple[str, str]]) -> str | None:
+    """`text` (a note) with every name of `replacements` (name_replacements) replaced, as whole
+    words and in any case: what a shared screen shows of a note."""
+    if not text or not replacements:
+        return text
+    pattern = re.compile("|".join(rf"(?<!\w){re.escape(name)}(?!\w)" for name, _ in replacements), re.IGNORECASE)
+    instead = {name.lower(): replacement for name, replacement in replacements}
+    return pattern.sub(lambda found: instead.get(found[0].lower(), found[0]), text)
 
 
 def _initial(value: object) -> str:

@@ -457,6 +457,12 @@ MIGRATIONS.append([
         help TEXT NOT NULL)""",
 ])
 
+MIGRATIONS.append([
+    # 9: meeting mode held per user (issue 14): on until that user turns it off, so a reload,
+    # a new tab or a new sign-in of the same user on the projector shows no names.
+    "ALTER TABLE users ADD COLUMN meeting_mode INTEGER NOT NULL DEFAULT 0",
+])
+
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

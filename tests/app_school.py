@@ -226,6 +226,10 @@ def signed_in(username: str | None, screen: str | None = None, **state) -> AppTe
     from streamlit.util import calc_hash
 
     app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30)
+    if "meeting_mode" in state:
+        # Meeting mode is the user's, held in the store (the sidebar reads it on every run).
+        assert username, "meeting mode belongs to a signed-in user"
+        set_meeting_mode(username, state.pop("meeting_mode"))
     if username:
         app.session_state["authentication_status"] = True
         app.session_state["username"] = username
@@ -241,6 +245,12 @@ def signed_in(username: str | None, screen: str | None = None, **state) -> AppTe
         assert app._finished_page_script_hash == calc_hash(SCREEN_ADDRESSES[screen]), \
             f"{username} did not land on {screen}"
     return app
+
+
+def set_meeting_mode(username: str, on: bool) -> None:
+    """Turn `username`'s meeting mode on or off in the app's store (PASTORAL_DB), as the toggle does."""
+    with store.opened(store.default_path()) as db:
+        auth.set_meeting_mode(db, username, on)
 
 
 def all_text(app: AppTest) -> str:

@@ -148,6 +148,11 @@ def log_action(user: auth.User, wanted: dict) -> None:
     kind = types.set_index("name").loc[type_name]
     if kind["help"]:
         st.caption(kind["help"])
+    if intervention_types.PENALTY_FIELD in kind["details"] and not viewer.sees_contacts:
+        # The form names the parents and counts each one's notices: not on a shared screen.
+        st.info("Penalty notices are recorded outside meeting mode: the form names the parents and carers. "
+                "Turn meeting mode off in the sidebar to record one.", icon=":material/gavel:")
+        return
     where_only = intervention_types.WHERE_ONLY_FIELD in kind["details"]
 
     left, right = st.columns(2)
@@ -280,7 +285,11 @@ def edit_action(user: auth.User, wanted: dict) -> None:
     entered = {k: (v.isoformat() if isinstance(v, date) else v) for k, v in details.items() if v not in (None, "")}
     if entered != action["details"]:
         changes["details"] = details
-    if intervention_types.WHERE_ONLY_FIELD not in kind["details"]:
+    if intervention_types.WHERE_ONLY_FIELD not in kind["details"] and viewer.shared_screen:
+        # On a shared screen the summary shows without names (cases.names_off_shared_screen):
+        # edited from there, the names would be lost.
+        st.caption("The summary and notes are edited outside meeting mode.")
+    elif intervention_types.WHERE_ONLY_FIELD not in kind["details"]:
         summary = st.text_area("Summary", action.get("summary", ""), key="cf_summary", height=90)
         if summary.strip() != action.get("summary", ""):
             changes["summary"] = summary

@@ -18,7 +18,8 @@ import streamlit as st
 from core import auth, privacy
 from core.calendar import LONDON, uk_date
 
-MEETING_KEY = "meeting_mode"  # the sidebar's toggle
+MEETING_KEY = "meeting_mode"  # the sidebar's toggle (mirrors the user's setting in the store)
+CONTACTS_KEY = "reader_sees_contacts"  # whether the signed-in user's role may see parents and carers
 
 # Characteristics shown as flags, in the school's words.
 FLAG_LABELS = {"pp": "PP", "fsm": "FSM", "eal": "EAL", "cla": "CLA", "young_carer": "Young carer",
@@ -88,6 +89,18 @@ def _masked(masked: bool | None) -> bool:
     return meeting_mode() if masked is None else masked
 
 
+def remember_reader(user: auth.User) -> None:
+    """Note, for `shown` and `hidden`, whether this user's role may see parents' and carers'
+    identities (set on every run before the screen draws; unknown counts as no)."""
+    st.session_state[CONTACTS_KEY] = user.may("see_contacts")
+
+
+def sees_contacts() -> bool:
+    """Whether parents' and carers' names and details may be shown now: a role doing case work,
+    outside meeting mode."""
+    return bool(st.session_state.get(CONTACTS_KEY, False)) and not meeting_mode()
+
+
 def pupil_name(surname: str, forename: str, masked: bool | None = None) -> str:
     """'Surname, Forename' (initials in meeting mode)."""
     return privacy.pupil_name(surname, forename, _masked(masked))
@@ -104,13 +117,14 @@ def names(frame: pd.DataFrame, masked: bool | None = None) -> pd.Series:
 
 
 def shown(frame: pd.DataFrame, masked: bool | None = None) -> pd.DataFrame:
-    """A table as this screen may show or download it (core/privacy.for_screen)."""
-    return privacy.for_screen(frame, _masked(masked))
+    """A table as this screen may show or download it (core/privacy.for_screen): masked in
+    meeting mode, and without parents' and carers' columns for a role that may not see them."""
+    return privacy.for_screen(frame, _masked(masked), bool(st.session_state.get(CONTACTS_KEY, False)))
 
 
 def hidden(column: str, masked: bool | None = None) -> bool:
     """Whether one field (e.g. a parent's phone number) is kept off the screen now."""
-    return privacy.is_hidden(column, _masked(masked))
+    return privacy.is_hidden(column, _masked(masked), bool(st.session_state.get(CONTACTS_KEY, False)))
 
 
 def viewer(user, masked: bool | None = None) -> auth.Viewer:

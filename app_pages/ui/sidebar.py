@@ -2,18 +2,21 @@
 
 The chosen period lives in session state, so every screen reads the same one and it stays
 put when moving between screens. Filters on the screens (each screen's kept_keys in core/menu.py) are kept
-across screens the same way.
+across screens the same way. Meeting mode is the user's own setting in the store (so a reload,
+a new tab or the next sign-in keeps it): the toggle mirrors it on every run and writes it when
+switched, and while it is on a banner at the top of every screen says so.
 """
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import date
 
 import streamlit as st
 
 from app_pages.ui import access
-from app_pages.ui.formatting import MEETING_KEY, md, meeting_mode, uk, uk_time
-from core import auth, calendar, menu, metrics, reads
+from app_pages.ui.formatting import MEETING_KEY, md, meeting_mode, remember_reader, uk, uk_time
+from core import auth, calendar, menu, metrics, reads, store
 
 YEAR_KEY = "academic_year"
 DATES_KEY = "date_range"
@@ -28,6 +31,14 @@ MEETING_ROOT_FONT_PX = 21
 MEETING_STYLE = (f"<style>html {{ font-size: {MEETING_ROOT_FONT_PX}px; }} "
                  "[data-testid='stMainBlockContainer'] { max-width: 100%; padding-left: 3rem; padding-right: 3rem; }"
                  "</style>")
+
+# Said at the top of every screen while meeting mode is on (fixed text, no user data).
+BANNER_KEY = "meeting_mode_banner"
+MEETING_ERROR_KEY = "meeting_mode_error"
+MEETING_BANNER = ("**Meeting mode is on** — pupils are shown by initials and form; UPNs, dates of birth, "
+                  "parents' and carers' details and sensitive notes are hidden. It stays on until someone turns it "
+                  "off in the sidebar.")
+
 
 def keep_filters() -> None:
     """Re-assign kept widget values so Streamlit does not drop them on another screen."""
@@ -59,12 +70,33 @@ def draw(user: auth.User) -> None:
             last = f" (last upload: {md(upload['imported_by'])}, {uk_time(upload['imported_at'])})" if upload else ""
             st.caption(f"**Data as at {uk(span[1])}**{last}")
             _period_picker(span)
-        st.toggle("Meeting mode", key=MEETING_KEY, help="Larger type and pupils' initials instead of names, for a shared screen.")
+        # Meeting mode is the user's, held in the store: a reload, a new tab or a new sign-in
+        # of the same user starts with it as they left it, and another tab's change shows here
+        # at its next rerun. The toggle mirrors the store and writes to it (audited).
+        st.session_state[MEETING_KEY] = user.meeting_mode
+        remember_reader(user)
+        st.toggle("Meeting mode", key=MEETING_KEY, on_change=_meeting_mode_changed, args=(user.username,),
+                  help="Larger type and pupils' initials instead of names, for a shared screen. "
+                       "It stays on — after a reload, in a new tab, at the next sign-in — until you turn it off.")
+        if st.session_state.get(MEETING_ERROR_KEY):
+            st.error(st.session_state.pop(MEETING_ERROR_KEY))
         st.caption(f"Signed in as **{md(user.name)}** · {user.role_label}"
                    + ("" if user.sees_all_pupils else f" ({md(user.scope_label())})"))
         access.sign_out_button()
     if meeting_mode():
         st.html(MEETING_STYLE)
+        with st.container(key=BANNER_KEY):
+            st.warning(MEETING_BANNER, icon=":material/co_present:")
+
+
+def _meeting_mode_changed(username: str) -> None:
+    """The toggle was switched: keep the new state as this user's (the store is the truth).
+    Should the store refuse, the toggle goes back to what the store holds and says why."""
+    try:
+        with store.opened(reads.db_path()) as db:
+            auth.set_meeting_mode(db, username, bool(st.session_state.get(MEETING_KEY)))
+    except (store.StoreError, sqlite3.Error, auth.UserError) as error:
+        st.session_state[MEETING_ERROR_KEY] = f"Meeting mode could not be changed ({error}). Try again in a moment."
 
 
 def _period_picker(span: tuple[date, date]) -> None:

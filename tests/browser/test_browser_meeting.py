@@ -9,8 +9,8 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from app_pages.ui.sidebar import MEETING_ROOT_FONT_PX
-from core import meetings
+from app_pages.ui.sidebar import BANNER_KEY, MEETING_ROOT_FONT_PX
+from core import auth, meetings, store
 from tests.app_school import FORENAMES, PUPIL_NAMES, SENSITIVE_NOTE, add_cases, make_school
 from tests.browser import conftest
 from tests.browser.conftest import find_pupil, school_app, sign_in
@@ -27,9 +27,19 @@ def meeting_school(db_path, exports) -> None:
 
 
 @pytest.fixture(scope="module")
-def meeting_server(tmp_path_factory):
-    with school_app(tmp_path_factory, "meeting_school", meeting_school) as (server, _):
-        yield server
+def meeting_school_app(tmp_path_factory):
+    with school_app(tmp_path_factory, "meeting_school", meeting_school) as (server, school):
+        yield server, school
+
+
+@pytest.fixture
+def meeting_server(meeting_school_app):
+    """The server, with every user's meeting mode off to begin with (it is kept per user)."""
+    server, school = meeting_school_app
+    with store.opened(school.db) as db:
+        for user in auth.list_users(db):
+            auth.set_meeting_mode(db, user.username, False, by="test")
+    return server
 
 
 def open_screen(page: Page, name: str) -> None:
@@ -44,7 +54,7 @@ def leaks(page: Page) -> list[str]:
 
 def turn_on_meeting_mode(page: Page) -> None:
     """Click the sidebar toggle; meeting mode is on once the type has grown for the projector."""
-    page.get_by_text("Meeting mode").click()
+    page.get_by_text("Meeting mode", exact=True).click()
     page.wait_for_function(f"getComputedStyle(document.documentElement).fontSize === '{MEETING_ROOT_FONT_PX}px'")
     # and the rerun has finished: until then the browser may still hold elements of the run before
     conftest.settled(page)
@@ -107,3 +117,48 @@ def test_without_meeting_mode_the_same_page_shows_the_name_and_the_dsl_reads_the
     turn_on_meeting_mode(page)
     expect(page.get_by_role("heading", name="A. A. (7A)")).to_be_visible()
     assert leaks(page) == []
+
+
+def expect_meeting_mode_on(page: Page) -> None:
+    """The page says meeting mode is on, the type is the projector's and no name or UPN is shown."""
+    expect(page.locator(f".st-key-{BANNER_KEY}")).to_contain_text("Meeting mode is on")
+    page.wait_for_function(f"getComputedStyle(document.documentElement).fontSize === '{MEETING_ROOT_FONT_PX}px'")
+    expect(page.get_by_role("switch", name="Meeting mode")).to_be_checked()
+    conftest.settled(page)
+    expect(page.locator("[data-testid='stDataFrame']").first).to_contain_text("A. A.")
+    assert leaks(page) == []
+
+
+def test_meeting_mode_stays_on_after_a_reload_a_new_tab_and_a_new_browser_session(meeting_server, page, browser):
+    sign_in(page, meeting_server.url, "admin")
+    page.wait_for_function("document.cookie.includes('pastoral_login')", timeout=15_000)
+    open_screen(page, "Below 90%")
+    turn_on_meeting_mode(page)
+    expect_meeting_mode_on(page)
+
+    page.reload()  # F5 on the projector
+    expect(page.get_by_role("button", name="Log out")).to_be_visible(timeout=30_000)
+    expect_meeting_mode_on(page)
+
+    second_tab = page.context.new_page()  # a new tab of the same browser, signed in by its cookie
+    second_tab.goto(f"{meeting_server.url}/below-90")
+    expect(second_tab.get_by_role("button", name="Log out")).to_be_visible(timeout=30_000)
+    expect_meeting_mode_on(second_tab)
+
+    # A new browser session (the browser restarted with its cookies): still on.
+    restarted = browser.new_context(viewport={"width": 1366, "height": 768}, storage_state=page.context.storage_state())
+    try:
+        again = restarted.new_page()
+        again.goto(f"{meeting_server.url}/below-90")
+        expect(again.get_by_role("button", name="Log out")).to_be_visible(timeout=30_000)
+        expect_meeting_mode_on(again)
+        # Turned off there, it is off everywhere for this user from their next rerun (the store holds it).
+        again.get_by_text("Meeting mode", exact=True).click()
+        expect(again.locator(f".st-key-{BANNER_KEY}")).to_have_count(0)
+        expect(again.locator("[data-testid='stDataFrame']").first).to_contain_text("Ahmed, Amir")
+    finally:
+        restarted.close()
+    page.reload()
+    expect(page.get_by_role("button", name="Log out")).to_be_visible(timeout=30_000)
+    conftest.settled(page)
+    expect(page.locator(f".st-key-{BANNER_KEY}")).to_have_count(0)
