@@ -41,7 +41,7 @@ _KEY = re.compile(r"^\s*(key|legend|codes?\s+key)\s*(:|=|-|$)", re.I)
 _FORMULA = re.compile(r"^\s*[=+@]\s*[A-Za-z_]+\s*\(")
 
 MARK_FIELDS = ["row", "column", "pupil", "date", "session", "mark", "minutes_late"]
-PUPIL_FIELDS = ["row", "upn", "adno", "surname", "forename", "dob", "gender", "year_group", "nc_year", "form"]
+PUPIL_FIELDS = ["row", "upn", "adno", "mis_id", "surname", "forename", "dob", "gender", "year_group", "nc_year", "form"]
 IDENTITY_MEANINGS = ("upn", "adno", "mis_id", "surname", "forename", "name", "dob")
 
 
@@ -132,15 +132,19 @@ def read_pupils(body: Body, result: ReadResult) -> pd.Series:
         codes_, text = body.distinct("mis_id")
         named = values.normalise_upns(pd.Series(text))
         if values.looks_like_upns(named[named != ""]).mean() >= 0.9:  # an MIS id column holding UPNs
-            upn_meaning = "mis_id"
-    has = {"upn": body.has(upn_meaning), "adno": body.has("adno"),
+            upn_meaning = "upn_in_mis_id"
+    has = {"upn": upn_meaning == "upn_in_mis_id" or body.has("upn"), "adno": body.has("adno"),
+           "mis_id": body.has("mis_id") and upn_meaning == "upn",
            "name": body.has("surname") or body.has("forename") or body.has("name"), "dob": body.has("dob")}
+    if upn_meaning == "upn_in_mis_id":
+        upn_meaning = "mis_id"
     result.identity = tuple(k for k, present in has.items() if present)
     result.identity_columns = {"upn": body.name(upn_meaning), "adno": body.name("adno"), "dob": body.name("dob"),
+                               "mis_id": body.name("mis_id"),
                                "name": body.name("surname") if body.has("surname") else body.name("name")}
-    if not (has["upn"] or has["adno"] or (has["name"] and has["dob"])):
+    if not (has["upn"] or has["adno"] or has["mis_id"] or (has["name"] and has["dob"])):
         result.add(body.header.last_row, None, "The file has no column naming the pupil: it needs a UPN, an admission "
-                   "number, or names and dates of birth.")
+                   "number, the MIS's pupil id, or names and dates of birth.")
         result.pupils = pd.DataFrame(columns=PUPIL_FIELDS)
         return pd.Series(-1, index=rows.index, dtype="int64")
 
@@ -156,6 +160,10 @@ def read_pupils(body: Body, result: ReadResult) -> pd.Series:
         adno_key = values.by_distinct(body.text("adno")[need], values.admission_number_key)
         key[need] = np.where(adno_key != "", "adno:" + adno_key, "")
         need = key == ""
+    if has["mis_id"] and need.any():
+        mis_key = values.by_distinct(body.text("mis_id")[need], values.mis_id_key)
+        key[need] = np.where(mis_key != "", "mis:" + mis_key, "")
+        need = key == ""
     dob = values.parse_dates(body.text("dob")) if has["dob"] else pd.Series(pd.NaT, index=rows.index)
     if has["name"] and has["dob"] and need.any():
         names = _name_keys(*_names(body, need))
@@ -168,12 +176,14 @@ def read_pupils(body: Body, result: ReadResult) -> pd.Series:
     else:
         key[blank] = None  # no position: factorize gives -1, and the pupils' positions stay 0, 1, 2…
         position = pd.Series(pd.factorize(key)[0], index=rows.index, dtype="int64")
-    result.add_rows(rows[blank], body.name(upn_meaning if has["upn"] else "adno" if has["adno"] else "name"),
-                    "This row names no pupil: it needs a UPN, an admission number, or a name and date of birth.")
+    result.add_rows(rows[blank], body.name(upn_meaning if has["upn"] else "adno" if has["adno"] else
+                                           "mis_id" if has["mis_id"] else "name"),
+                    "This row names no pupil: it needs a UPN, an admission number, the MIS's pupil id, or a name "
+                    "and date of birth.")
 
     first = (position >= 0).to_numpy() & ~position.duplicated().to_numpy()
     order = np.flatnonzero(first)[np.argsort(position.to_numpy()[first], kind="stable")]
-    pupils = _pupil_details(body, order, upn, dob)
+    pupils = _pupil_details(body, order, upn, dob, upn_meaning)
     result.pupils = pupils
     _pupil_warnings(body, result, pupils, dob, upn_meaning)
     return position
@@ -189,7 +199,7 @@ def _names(body: Body, where: np.ndarray | None = None) -> tuple[pd.Series, pd.S
     return values.split_full_names(column("name"))
 
 
-def _pupil_details(body: Body, order: np.ndarray, upn: np.ndarray, dob: pd.Series) -> pd.DataFrame:
+def _pupil_details(body: Body, order: np.ndarray, upn: np.ndarray, dob: pd.Series, upn_meaning: str) -> pd.DataFrame:
     """What the file says about each pupil, from the first row naming them."""
     first = body.cells.iloc[order]
     sub = Body(first, body.header, body.title, body.mapping)
@@ -200,6 +210,9 @@ def _pupil_details(body: Body, order: np.ndarray, upn: np.ndarray, dob: pd.Serie
         "row": first.index.to_numpy(dtype=np.int64),
         "upn": upn[order],
         "adno": sub.text("adno").to_numpy(dtype=object),
+        # The MIS's own id, unless its column holds the UPNs.
+        "mis_id": values.mis_id_key(sub.text("mis_id") if upn_meaning != "mis_id" else sub.text("upn_only"))
+        .to_numpy(dtype=object),
         "surname": surname.to_numpy(dtype=object),
         "forename": forename.to_numpy(dtype=object),
         "dob": dob.iloc[order].dt.strftime("%Y-%m-%d").astype("string").to_numpy(),
@@ -479,7 +492,7 @@ def check_academic_years(result: ReadResult) -> None:
 
 ROLL_FLAGS = ("pp", "fsm", "eal", "cla")
 ROLL_DATES = ("dob", "entry_date", "leave_date")
-ROLL_FIELDS = ("adno", "surname", "forename", "dob", "gender", "year_group", "nc_year", "form",
+ROLL_FIELDS = ("adno", "mis_id", "surname", "forename", "dob", "gender", "year_group", "nc_year", "form",
                "pp", "fsm", "sen", "eal", "cla", "entry_date", "leave_date", *characteristics.ROLL_DETAIL_FIELDS)
 
 
@@ -497,10 +510,11 @@ def read_roll(body: Body, result: ReadResult) -> None:
     else:
         surname, forename = values.split_full_names(body.text("name"))
 
-    frame: dict[str, pd.Series] = {"row": rows, "upn": upn, "adno": body.text("adno"), "surname": surname,
+    frame: dict[str, pd.Series] = {"row": rows, "upn": upn, "adno": body.text("adno"),
+                                   "mis_id": values.mis_id_key(body.text("mis_id")), "surname": surname,
                                    "forename": forename, "gender": body.text("gender").str.upper().str.slice(0, 1),
                                    "form": body.text("form")}
-    fields = ["surname", "forename"] + [m for m in ("adno", "gender", "form") if body.has(m)]
+    fields = ["surname", "forename"] + [m for m in ("adno", "mis_id", "gender", "form") if body.has(m)]
 
     if body.has("year_group"):
         raw = body.text("year_group")
