@@ -55,7 +55,7 @@ def _count_dates(header: Header, title: TitleFacts, mapping) -> bool:
 
 def _no_marks(header: Header, title: TitleFacts, mapping) -> bool:
     """Neither the headers nor the data of unrecognised columns hold marks or counts."""
-    marks = ("mark", "week_marks", "date", "session", "possible", "authorised", "unauthorised")
+    marks = ("mark", "week_marks", "date", "session", "possible", "authorised", "unauthorised", "marks_start")
     return not header.sessions and not any(m in header.meanings or m in header.guessed for m in marks)
 
 
@@ -75,6 +75,9 @@ NEEDS: dict[str, Need] = {
     "counts": Need("three of Possible, Present, Authorised and Unauthorised sessions", _counts),
     "count_dates": Need("the dates the counts cover ('From' and 'To' columns, or a title row)", _count_dates),
     "no_marks": Need("no marks or counts", _no_marks),
+    "marks_start": Need("the date the marks start from (AttendanceStartDate)", _has("marks_start")),
+    "sims_xml": Need("a SIMS session attendance XML export", lambda h, t, m: h.source == "sims_xml"),
+    "wonde_json": Need("a Wonde-style session JSON export", lambda h, t, m: h.source == "wonde_json"),
 }
 
 

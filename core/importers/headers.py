@@ -242,6 +242,7 @@ class Header:
     title: list[str] = field(default_factory=list)  # text of the rows above the header
     guessed: dict[str, int] = field(default_factory=dict)  # meaning → column, guessed from the data (not used to read)
     flags: dict[int, str] = field(default_factory=dict)  # column position → the school's flag it holds (Y/N)
+    source: str = ""  # the XML or JSON layout the cells came from (mis_formats.KINDS); "" for a sheet
 
     @property
     def last_row(self) -> int:

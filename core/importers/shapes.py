@@ -330,8 +330,18 @@ def read_long_marks(body: Body, result: ReadResult) -> None:
     mark_meaning = "mark" if body.has("mark") else "week_marks"
     minutes = _minutes_late(body, result)
     result.marks = _marks_frame(rows, body.name(mark_meaning), pupil, dates, sessions,
-                                normalise_marks(body.cells[body.header.meanings[mark_meaning]]), minutes)
+                                _marks_with_sub_codes(body, mark_meaning), minutes)
     _report_repeats(result, session_column=body.name("session"))
+
+
+def _marks_with_sub_codes(body: Body, mark_meaning: str) -> np.ndarray:
+    """The marks, normalised; where a sub-code column (SIMS's extended form: mark C, sub-code
+    C1) gives a DfE code, that more precise code is the mark."""
+    marks = normalise_marks(body.cells[body.header.meanings[mark_meaning]])
+    if not body.has("sub_code"):
+        return marks
+    sub = normalise_marks(body.cells[body.header.meanings["sub_code"]])
+    return np.where(pd.Series(sub).isin(list(codes.CODES)).to_numpy(), sub, marks)
 
 
 def _minutes_late(body: Body, result: ReadResult) -> pd.Series | None:
@@ -440,6 +450,37 @@ def read_marks_strings(body: Body, result: ReadResult) -> None:
         rows=np.repeat(body.cells.index.to_numpy(), covered), column=column,
         pupil=np.repeat(pupil.to_numpy(), covered), dates=dates.astype("datetime64[ns]"),
         sessions=np.tile(position % 2, n), marks=normalise_marks(chars.ravel()))
+    _report_repeats(result, session_column=column)
+
+
+NO_SESSION = "#"  # in a CTF's marks string: no session that half-day (weekends, holidays, closures)
+
+
+def read_marks_from_start(body: Body, result: ReadResult) -> None:
+    """One row per pupil (and year): a start date and the marks from it, one character per
+    session, AM then PM of each date in turn (the DfE Common Transfer File's AttendSessions).
+    '#' is no session and stores nothing; a space or '-' is a missing mark."""
+    pupil = read_pupils(body, result)
+    text = body.text("marks_start")
+    starts = values.parse_dates(text)
+    bad = starts.isna() & (text != "")
+    _date_problems(result, body.rows[bad], text[bad], body.name("marks_start"))
+    result.add_rows(body.rows[text == ""], body.name("marks_start"), "The date the marks start from is empty.")
+    column = body.name("week_marks")
+    strings = body.cells[body.header.meanings["week_marks"]].astype("string").fillna("").str.rstrip("\r\n")
+    usable = starts.notna().to_numpy()
+    lengths = np.where(usable, strings.str.len().to_numpy(dtype=np.int64), 0)
+    joined = "".join(strings[usable].tolist())
+    chars = np.array(list(joined), dtype=object) if joined else np.empty(0, dtype=object)
+    owner = np.repeat(np.arange(len(strings)), lengths)
+    position = np.arange(len(chars)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    start_days = starts.to_numpy(dtype="datetime64[D]")
+    dates = start_days[owner] + (position // 2).astype("timedelta64[D]")
+    session = chars != NO_SESSION
+    result.marks = _marks_frame(
+        rows=body.cells.index.to_numpy()[owner][session], column=column, pupil=pupil.to_numpy()[owner][session],
+        dates=dates[session].astype("datetime64[ns]"), sessions=(position % 2)[session],
+        marks=normalise_marks(chars[session]))
     _report_repeats(result, session_column=column)
 
 
@@ -665,10 +706,25 @@ SHAPES: dict[str, Shape] = {shape.id: shape for shape in (
           needs=("pupil", "week_marks", "week_start"), tried=5,
           columns=PUPIL_ID_COLUMNS + ("week_start", "week_marks"),
           reader=read_marks_strings, stores="marks", skips_unmarked_rows=True, given_dates=("week_start",)),
+    Shape("sims_session_xml", "SIMS session attendance (partner-API XML)",
+          "SIMS session attendance XML file",
+          needs=("sims_xml", "pupil", "date", "session", "mark"), tried=0,
+          columns=("mis_id", "upn", "adno", "date", "session", "mark", "sub_code", "minutes_late", "comment"),
+          reader=read_long_marks, stores="marks"),
+    Shape("ctf_attendance", "Common Transfer File attendance (marks from a start date)",
+          "file of marks from a start date, one character a session (CTF AttendSessions)",
+          needs=("pupil", "marks_start", "week_marks"), tried=0,
+          columns=PUPIL_ID_COLUMNS + ("marks_start", "week_marks"),
+          reader=read_marks_from_start, stores="marks"),
+    Shape("wonde_session_json", "Wonde-style session attendance (JSON)",
+          "Wonde-style session JSON file",
+          needs=("wonde_json", "pupil", "date", "session", "mark"), tried=0,
+          columns=("mis_id", "upn", "date", "session", "mark", "minutes_late", "comment"),
+          reader=read_long_marks, stores="marks"),
     Shape("pupil_roll", "Pupil roll, one row per pupil",
           "pupil roll",
           needs=("upn", "names", "no_marks"), tried=6,
-          columns=("upn", "adno", "surname", "forename", "name", "dob", "gender", "year_group", "form",
+          columns=("upn", "adno", "mis_id", "surname", "forename", "name", "dob", "gender", "year_group", "form",
                    "pp", "fsm", "sen", "eal", "cla", "entry_date", "leave_date",
                    "contact1_name", "contact1_relationship", "contact1_phone", "contact1_email",
                    "contact2_name", "contact2_relationship", "contact2_phone", "contact2_email",
