@@ -139,7 +139,8 @@ def _week_marks_like(text: pd.Series) -> pd.Series:
 
 _GUESSES = (
     ("upn", lambda text: values.looks_like_upns(values.normalise_upns(text))),
-    ("date", lambda text: values.parse_dates(text).notna()),
+    # Plain numbers are ids (a Person ID of 20000-80000 reads as an Excel serial date), never guessed as dates.
+    ("date", lambda text: values.parse_dates(text).notna() & ~text.str.fullmatch(r"\d+(\.0+)?").fillna(False)),
     ("session", lambda text: values.parse_sessions(text).notna() & (text.str.len() <= 16)),
     ("mark", _marks_like),
     ("week_marks", _week_marks_like),

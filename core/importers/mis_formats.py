@@ -38,6 +38,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from core.importers import headers
 from core.importers.sheets import Sheet, UnreadableFile
 
 SIMS_XML, CTF_XML, WONDE_JSON = "sims_xml", "ctf_xml", "wonde_json"
@@ -172,25 +173,19 @@ def _sims_rows_fast(content: bytes) -> pd.DataFrame | None:
         "".encode(encoding)
     except LookupError:
         return None
-    whole = pa.LargeBinaryArray.from_buffers(  # the file as one value, without copying it
-        pa.large_binary(), 1, [None, pa.py_buffer(np.array([0, len(content)], dtype=np.int64)), pa.py_buffer(content)])
-    records = pc.list_flatten(pc.split_pattern(whole, b"</SessionAttendance>"))
-    records = records.slice(0, len(records) - 1)  # what follows the last record is the root's end
+    records = _records(content, b"</SessionAttendance>")
     sample = b"".join(records.slice(0, 200).to_pylist()).decode(encoding, errors="replace")
     found = list(dict.fromkeys(t for t in _TAG.findall(sample) if t not in ("SessionAttendance", "SessionAttendances")))
-    if not found:
+    # Only the elements a register's reader uses (a comment or base group is not stored).
+    read = [n for n in SIMS_COLUMNS if n in found] + [n for n in found if n not in SIMS_COLUMNS]
+    read = [n for n in read if headers.meaning_of(n) in _READ_MEANINGS]
+    if not read:
         return None
-    # One pass over the records: the elements in the order the file writes them, each optional.
-    pattern = "".join(rf"(?:<{re.escape(n)}\s*>(?P<c{i}>[^<]*)</{re.escape(n)}\s*>|<{re.escape(n)}\s*/>)?\s*"
-                      for i, n in enumerate(found))
-    extracted = pc.extract_regex(records, (r"<SessionAttendance\s*>\s*" + pattern + "$").encode())
-    del records
-    if extracted.null_count:  # elements in another order somewhere: the XML parser reads it
-        return None
-    order = [n for n in SIMS_COLUMNS if n in found] + [n for n in found if n not in SIMS_COLUMNS]
     columns = {}
-    for name in order:
-        value = pc.struct_field(extracted, [found.index(name)]).dictionary_encode()
+    for name in read:
+        tag = re.escape(name)
+        value = pc.struct_field(pc.extract_regex(records, rf"<{tag}\s*>(?P<v>[^<]*)</{tag}\s*>".encode()), [0])
+        value = value.dictionary_encode()
         try:  # each distinct value decoded once, entities (&amp;) resolved
             distinct = [html.unescape(v.decode(encoding)) if v is not None else "" for v in value.dictionary.to_pylist()]
         except UnicodeDecodeError:
@@ -201,6 +196,23 @@ def _sims_rows_fast(content: bytes) -> pd.DataFrame | None:
         codes = remap[np.concatenate([[0], indices.astype(np.int64) + 1])]
         columns[name] = pd.Categorical.from_codes(codes, categories=pd.Index(categories, dtype=object))
     return pd.DataFrame({i: column for i, column in enumerate(columns.values())})
+
+
+_READ_MEANINGS = {"upn", "adno", "mis_id", "surname", "forename", "name", "dob", "date", "session", "mark", "sub_code",
+                  "minutes_late"}
+
+
+def _records(content: bytes, closing: bytes) -> pa.Array:
+    """The file cut before each `closing` tag, as Arrow values over the file's own bytes (no
+    copy): value i runs from the end of record i-1 to the end tag of record i."""
+    ends = []
+    position = content.find(closing)
+    while position != -1:
+        ends.append(position)
+        position = content.find(closing, position + len(closing))
+    offsets = np.array([0, *ends], dtype=np.int64)
+    return pa.LargeBinaryArray.from_buffers(pa.large_binary(), len(ends), [None, pa.py_buffer(offsets),
+                                                                           pa.py_buffer(content)])
 
 
 def _text(element, name: str) -> str | None:
@@ -303,8 +315,10 @@ def _inner(value, key: str, keep: bool = False):
 
 
 def _wonde_student(value) -> tuple[str | None, str | None]:
-    """(the intermediary's student id, the UPN when the record includes the student)."""
+    """(the student's id, the UPN when the record includes the student). A plain `student` is
+    the intermediary's own id; an included student gives the MIS's own id (`mis_id`, what a
+    roll exported from the MIS carries) in preference to the intermediary's."""
     if isinstance(value, dict):
         data = value.get("data") if isinstance(value.get("data"), dict) else value
-        return _scalar(data.get("id")), _scalar(data.get("upn"))
+        return _scalar(data.get("mis_id")) or _scalar(data.get("id")), _scalar(data.get("upn"))
     return _scalar(value), None

@@ -107,7 +107,8 @@ def _refuse_unknown_ids(result: PupilMatch, pupils: pd.DataFrame, upn: pd.Series
             first = int(pupils["row"].iloc[int(np.flatnonzero(unknown)[0])])
             column = columns.get("mis_id") or "MIS ID"
             result.problems.append(Problem(first, column,
-                f"{len(ids)} pupil id{'s' if len(ids) != 1 else ''} in the {column} column match no pupil on the roll "
+                f"{len(ids)} pupil id{'s' if len(ids) != 1 else ''} in the {column} column "
+                f"match{'' if len(ids) != 1 else 'es'} no pupil on the roll "
                 f"(e.g. {', '.join(ids[:EXAMPLES])}). Nothing was imported and no pupils were created: upload the "
                 f"pupil roll with its {column} column first, or export the register with the UPN."))
             result.ids = np.where(unknown, -1, result.ids)  # reported here, not again as unmatched rows
