@@ -16,19 +16,13 @@ from core import cli, store
 from core.importers import detect, import_bytes, import_file, mis_formats, read_export
 from core.importers.values import parse_date_text
 from tests.conftest import make_upn
-from tests.test_import_shapes import SAMPLES, csv_bytes, load_samples_module, stored
+from tests.test_import_shapes import SAMPLES, SUPPLIER_SAMPLES, csv_bytes, load_samples_module, stored
 
 A, B, C = make_upn(1), make_upn(2), make_upn(3)
 MONDAY = date(2026, 11, 9)
 SHORT = 300  # no refusal of an unreadable XML or JSON file is longer than this
 
-NEW_SAMPLES = {
-    "sims_sessions.xml": ("sims_session_xml", 60),
-    "sims_sessions_2024.xml": ("sims_session_xml", 60),
-    "ctf_attendance.xml": ("ctf_attendance", 6),
-    "wonde_sessions.json": ("wonde_session_json", 60),
-    "census_counts.csv": ("summary_counts", 6),
-}
+NEW_SAMPLES = SUPPLIER_SAMPLES
 
 
 def marks_count(db) -> int:
