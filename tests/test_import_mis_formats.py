@@ -391,3 +391,12 @@ def test_a_pupil_named_only_by_an_unknown_mis_id_is_refused_even_beside_known_on
     assert [p.message.split(" (e.g.")[0] for p in outcome.problems if "no pupil on the roll" in p.message] == [
         "1 pupil id in the Person ID column matches no pupil on the roll"]
     assert marks_count(roll) == 0
+
+
+def test_an_la_extract_with_a_column_per_absence_code_is_read_as_summary_counts(db):
+    text = (f"upn,surname,possible,I,M,N,O,G,startdate,enddate\n"
+            f"{A},Surname1,120,3,1,2,,1,2026-Jan-05 00:00:00,2026-Mar-27 00:00:00\n")
+    read = read_export(text.encode(), "la_extract.csv")
+    assert (read.shape, read.problems) == ("summary_counts", [])
+    row = read.counts.iloc[0]
+    assert (row["possible"], row["authorised"], row["unauthorised"], row["attendance"]) == (120, 4, 3, 113)

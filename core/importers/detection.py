@@ -18,7 +18,7 @@ from core.importers import values
 
 from core.importers.headers import Header, TitleFacts
 from core.importers.results import ColumnMapping
-from core.importers.shapes import SHAPES, Shape
+from core.importers.shapes import SHAPES, Shape, count_columns_by_category
 
 
 @dataclass(frozen=True)
@@ -42,6 +42,7 @@ def _week_start(header: Header, title: TitleFacts, mapping) -> bool:
 
 def _counts(header: Header, title: TitleFacts, mapping) -> bool:
     present = {m for m in ("possible", "attendance", "authorised", "unauthorised") if m in header.meanings}
+    present |= set(count_columns_by_category(header))  # an LA extract's column per absence code
     if "approved_activity" in header.meanings:
         present.add("attendance")
     return len(present) >= 3

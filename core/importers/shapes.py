@@ -611,18 +611,26 @@ def read_summary(body: Body, result: ReadResult) -> None:
     pupil = read_pupils(body, result)
     rows = body.rows
     counts: dict[str, pd.Series] = {}
-    if sum(body.has(m) for m in COUNT_MEANINGS) + (body.has("approved_activity") and not body.has("attendance")) < 3:
+    by_code = count_columns_by_category(body.header)
+    if sum(body.has(m) or m in by_code for m in COUNT_MEANINGS) + (
+            body.has("approved_activity") and not body.has("attendance")) < 3:
         result.add(body.header.last_row, None, "Summary counts need at least three of: Possible, Present, "
                    "Authorised and Unauthorised sessions.")
         return
-    for meaning in COUNT_MEANINGS + ("approved_activity",):
-        if not body.has(meaning):
-            continue
-        raw = body.text(meaning)
-        number = pd.to_numeric(raw.where(raw != ""), errors="coerce")
+
+    def whole_numbers(text: pd.Series, column: str) -> pd.Series:
+        number = pd.to_numeric(text.where(text != ""), errors="coerce")
         bad = number.isna() | (number < 0) | (number % 1 != 0)
-        result.add_rows(rows[bad], body.name(meaning), "The count must be a whole number of sessions.")
-        counts[meaning] = number.where(~bad).fillna(0).astype("int64")
+        result.add_rows(rows[bad], column, "The count must be a whole number of sessions.")
+        return number.where(~bad).fillna(0).astype("int64")
+
+    for meaning in COUNT_MEANINGS + ("approved_activity",):
+        if body.has(meaning):
+            counts[meaning] = whole_numbers(body.text(meaning), body.name(meaning))
+        elif meaning in by_code:  # an LA extract's column per code, summed by what each code counts as
+            cells = (body.cells[p].astype("string").fillna("").str.strip() for p in by_code[meaning])
+            counts[meaning] = sum(whole_numbers(text.where(text != "", "0"), body.header.names[p])  # blank: none
+                                  for text, p in zip(cells, by_code[meaning]))
     if "approved_activity" in counts:
         counts["attendance"] = counts.get("attendance", 0) + counts.pop("approved_activity")
     if "possible" not in counts:
@@ -649,6 +657,23 @@ def read_summary(body: Body, result: ReadResult) -> None:
     repeat = frame.duplicated(["pupil", "date_from", "date_to"])
     result.add_rows(frame.loc[repeat, "row"], body.name("possible"),
                     "The same pupil and dates appear on an earlier row.")
+
+
+_CATEGORY_COUNTS = {codes.AUTHORISED: "authorised", codes.UNAUTHORISED: "unauthorised"}
+
+
+def count_columns_by_category(header: Header) -> dict[str, list[int]]:
+    """Columns of counts headed by a DfE absence code (LA extracts: `I`, `M`, `N`, `O`…), by what
+    the code counts as: {"authorised": [positions], "unauthorised": [...]}. Only absence codes:
+    present and not-possible sessions are what Possible leaves."""
+    found: dict[str, list[int]] = {}
+    for position, name in header.names.items():
+        if position in header.meanings.values() or position in header.sessions:
+            continue
+        code = codes.CODES.get(str(name).strip().upper())
+        if code is not None and code.category in _CATEGORY_COUNTS:
+            found.setdefault(_CATEGORY_COUNTS[code.category], []).append(position)
+    return found
 
 
 def _count_dates(body: Body, result: ReadResult, meaning: str) -> pd.Series | None:
