@@ -217,7 +217,8 @@ def test_a_sims_record_with_an_unreadable_date_or_session_names_the_record_and_e
      b"&lol3;</PersonID></SessionAttendance></SessionAttendances>", "document type (DTD)"),
     (b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY secret SYSTEM "file:///etc/passwd">]><SessionAttendances>'
      b"<SessionAttendance><PersonID>&secret;</PersonID></SessionAttendance></SessionAttendances>", "document type (DTD)"),
-], ids=["truncated", "wrong root", "html page", "entity bomb", "external entity"])
+    (sims_xml([session()]).replace(b"</SessionAttendance>", b"") + b"", "not complete, well-formed XML"),
+], ids=["truncated", "wrong root", "html page", "entity bomb", "external entity", "record never closed"])
 def test_xml_pastoral_cannot_read_is_refused_shortly_and_nothing_is_stored(roll, content, words):
     outcome = import_bytes(roll, content, "register.xml", "t")
     assert outcome.status == "rejected"

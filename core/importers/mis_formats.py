@@ -165,9 +165,6 @@ def _sims_rows_fast(content: bytes) -> pd.DataFrame | None:
         return None
     if b"<![CDATA[" in content or b"xmlns" in head or re.search(rb"<[A-Za-z_][\w.-]*:", head):
         return None
-    opened = content.count(b"<SessionAttendance>") + content.count(b"<SessionAttendance ")
-    if opened != content.count(b"</SessionAttendance>") or b"<SessionAttendance/>" in content:
-        return None
     declared = _DECLARED_ENCODING.match(head)
     encoding = declared[1].decode("ascii") if declared else "utf-8"
     try:
@@ -175,6 +172,9 @@ def _sims_rows_fast(content: bytes) -> pd.DataFrame | None:
     except LookupError:
         return None
     records = _records(content, b"</SessionAttendance>")
+    # Each record opened once and closed once (the root's start shares the records' prefix).
+    if content.count(b"<SessionAttendance") != len(records) + 1:
+        return None
     sample = b"".join(records.slice(0, 200).to_pylist()).decode(encoding, errors="replace")
     found = list(dict.fromkeys(t for t in _TAG.findall(sample) if t not in ("SessionAttendance", "SessionAttendances")))
     # Only the elements a register's reader uses (a comment or base group is not stored).
@@ -210,11 +210,7 @@ _READ_MEANINGS = {"upn", "adno", "mis_id", "surname", "forename", "name", "dob",
 def _records(content: bytes, closing: bytes) -> pa.Array:
     """The file cut before each `closing` tag, as Arrow values over the file's own bytes (no
     copy): value i runs from the end of record i-1 to the end tag of record i."""
-    ends = []
-    position = content.find(closing)
-    while position != -1:
-        ends.append(position)
-        position = content.find(closing, position + len(closing))
+    ends = [found.start() for found in re.finditer(re.escape(closing), content)]
     offsets = np.array([0, *ends], dtype=np.int64)
     return pa.LargeBinaryArray.from_buffers(pa.large_binary(), len(ends), [None, pa.py_buffer(offsets),
                                                                            pa.py_buffer(content)])

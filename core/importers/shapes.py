@@ -148,34 +148,42 @@ def read_pupils(body: Body, result: ReadResult) -> pd.Series:
         result.pupils = pd.DataFrame(columns=PUPIL_FIELDS)
         return pd.Series(-1, index=rows.index, dtype="int64")
 
-    if has["upn"]:
-        codes_, text = body.distinct(upn_meaning)
-        distinct_upns = values.normalise_upns(pd.Series(text, dtype=object)).to_numpy(dtype=object)
-        upn = distinct_upns[codes_]
-    else:
-        upn = np.full(n, "", dtype=object)
-    key = upn.copy()
-    need = key == ""
-    if has["adno"] and need.any():
-        adno_key = values.by_distinct(body.text("adno")[need], values.admission_number_key)
-        key[need] = np.where(adno_key != "", "adno:" + adno_key, "")
-        need = key == ""
-    if has["mis_id"] and need.any():
-        mis_key = values.by_distinct(body.text("mis_id")[need], values.mis_id_key)
-        key[need] = np.where(mis_key != "", "mis:" + mis_key, "")
-        need = key == ""
     dob = values.parse_dates(body.text("dob")) if has["dob"] else pd.Series(pd.NaT, index=rows.index)
-    if has["name"] and has["dob"] and need.any():
-        names = _name_keys(*_names(body, need))
-        dob_text = dob[need].dt.strftime("%Y-%m-%d").fillna("").to_numpy(dtype=object)
-        key[need] = np.where((names != "") & (dob_text != ""), "name:" + names + "|" + dob_text, "")
-    blank = key == ""
-    if has["upn"] and not blank.any() and (upn != "").all():
-        # Every row names its pupil by UPN: positions from the distinct UPNs, in order of first appearance.
-        position = pd.Series(pd.factorize(distinct_upns)[0][codes_], index=rows.index, dtype="int64")
+    if has["mis_id"] and not (has["upn"] or has["adno"] or (has["name"] and has["dob"])):
+        # Every row names its pupil by the MIS's id (SIMS XML, Wonde JSON): positions from the distinct ids.
+        upn = np.full(n, "", dtype=object)
+        codes_, text = body.distinct("mis_id")
+        keys = values.mis_id_key(pd.Series(text, dtype=object)).to_numpy(dtype=object)
+        position = pd.Series(pd.factorize(np.where(keys != "", keys, None))[0][codes_], index=rows.index, dtype="int64")
+        blank = (position < 0).to_numpy()
     else:
-        key[blank] = None  # no position: factorize gives -1, and the pupils' positions stay 0, 1, 2…
-        position = pd.Series(pd.factorize(key)[0], index=rows.index, dtype="int64")
+        if has["upn"]:
+            codes_, text = body.distinct(upn_meaning)
+            distinct_upns = values.normalise_upns(pd.Series(text, dtype=object)).to_numpy(dtype=object)
+            upn = distinct_upns[codes_]
+        else:
+            upn = np.full(n, "", dtype=object)
+        key = upn.copy()
+        need = key == ""
+        if has["adno"] and need.any():
+            adno_key = values.by_distinct(body.text("adno")[need], values.admission_number_key)
+            key[need] = np.where(adno_key != "", "adno:" + adno_key, "")
+            need = key == ""
+        if has["mis_id"] and need.any():
+            mis_key = values.by_distinct(body.text("mis_id")[need], values.mis_id_key)
+            key[need] = np.where(mis_key != "", "mis:" + mis_key, "")
+            need = key == ""
+        if has["name"] and has["dob"] and need.any():
+            names = _name_keys(*_names(body, need))
+            dob_text = dob[need].dt.strftime("%Y-%m-%d").fillna("").to_numpy(dtype=object)
+            key[need] = np.where((names != "") & (dob_text != ""), "name:" + names + "|" + dob_text, "")
+        blank = key == ""
+        if has["upn"] and not blank.any() and (upn != "").all():
+            # Every row names its pupil by UPN: positions from the distinct UPNs, in order of first appearance.
+            position = pd.Series(pd.factorize(distinct_upns)[0][codes_], index=rows.index, dtype="int64")
+        else:
+            key[blank] = None  # no position: factorize gives -1, and the pupils' positions stay 0, 1, 2…
+            position = pd.Series(pd.factorize(key)[0], index=rows.index, dtype="int64")
     result.add_rows(rows[blank], body.name(upn_meaning if has["upn"] else "adno" if has["adno"] else
                                            "mis_id" if has["mis_id"] else "name"),
                     "This row names no pupil: it needs a UPN, an admission number, the MIS's pupil id, or a name "
