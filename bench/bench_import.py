@@ -226,8 +226,8 @@ def main() -> None:
             status, added, _ = other["outcomes"][0]
             size = built[key].stat().st_size / 1e6
             print(f"  {label:<44} {other['times'][0]:7.3f} s  (CPU {other['cpu'][0]:6.3f} s)   target ≤ 2× long CSV"
-                  f"   (×{other['times'][0] / long['times'][0]:4.2f}; {size:.0f} MB; {status}, {added:,} marks;"
-                  f" peak {other['peak_mb']:.0f} MB)")
+                  f"   (×{other['times'][0] / long['times'][0]:4.2f}, CPU ×{other['cpu'][0] / long['cpu'][0]:4.2f};"
+                  f" {size:.0f} MB; {status}, {added:,} marks; peak {other['peak_mb']:.0f} MB)")
 
         if args.xml_only:
             print(f"  (load average while measuring: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")

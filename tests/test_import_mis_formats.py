@@ -15,6 +15,7 @@ import pytest
 from core import cli, store
 from core.importers import detect, import_bytes, import_file, mis_formats, read_export
 from core.importers.values import parse_date_text
+from tests.app_school import quick_hashes, school, signed_in  # noqa: F401 (fixtures)
 from tests.conftest import make_upn
 from tests.test_import_shapes import SAMPLES, SUPPLIER_SAMPLES, csv_bytes, load_samples_module, stored
 
@@ -401,3 +402,22 @@ def test_an_la_extract_with_a_column_per_absence_code_is_read_as_summary_counts(
     assert (read.shape, read.problems) == ("summary_counts", [])
     row = read.counts.iloc[0]
     assert (row["possible"], row["authorised"], row["unauthorised"], row["attendance"]) == (120, 4, 3, 113)
+
+
+# --- Admin → Codes ------------------------------------------------------------------------
+
+
+def test_admin_codes_lists_the_default_sub_codes_until_the_school_maps_one(school):
+    def defaults_caption(app) -> str:
+        return next(c.value for c in app.caption if "sub-codes read by default" in c.value)
+
+    app = signed_in("admin", "admin")
+    assert "I01 → I" in defaults_caption(app) and "X07 → X" in defaults_caption(app)
+    form = app.form(key="local_code")
+    form.text_input[0].input("I01")
+    form.selectbox[0].set_value("M")
+    form.button[0].click()
+    app.run()
+    with store.opened(school) as db:
+        assert store.code_mappings(db)["I01"] == "M"
+    assert "I01 →" not in defaults_caption(signed_in("admin", "admin"))
