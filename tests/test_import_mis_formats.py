@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import json
 from datetime import date, timedelta
-from pathlib import Path
 
 import pytest
 
 from core import cli, store
-from core.importers import detect, import_bytes, import_file, mis_formats, read_export
+from core.importers import detect, import_bytes, import_file, read_export
 from core.importers.values import parse_date_text
 from tests.app_school import quick_hashes, school, signed_in  # noqa: F401 (fixtures)
 from tests.conftest import make_upn
@@ -217,7 +216,8 @@ def test_a_sims_record_with_an_unreadable_date_or_session_names_the_record_and_e
      b'<!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">]><SessionAttendances><SessionAttendance><PersonID>'
      b"&lol3;</PersonID></SessionAttendance></SessionAttendances>", "document type (DTD)"),
     (b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY secret SYSTEM "file:///etc/passwd">]><SessionAttendances>'
-     b"<SessionAttendance><PersonID>&secret;</PersonID></SessionAttendance></SessionAttendances>", "document type (DTD)"),
+     b"<SessionAttendance><PersonID>&secret;</PersonID></SessionAttendance></SessionAttendances>",
+     "document type (DTD)"),
     (sims_xml([session()]).replace(b"</SessionAttendance>", b"") + b"", "not complete, well-formed XML"),
 ], ids=["truncated", "wrong root", "html page", "entity bomb", "external entity", "record never closed"])
 def test_xml_pastoral_cannot_read_is_refused_shortly_and_nothing_is_stored(roll, content, words):
@@ -421,3 +421,10 @@ def test_admin_codes_lists_the_default_sub_codes_until_the_school_maps_one(schoo
     with store.opened(school) as db:
         assert store.code_mappings(db)["I01"] == "M"
     assert "I01 →" not in defaults_caption(signed_in("admin", "admin"))
+
+
+def test_sims_xml_saved_as_utf_16_is_read_by_the_xml_parser(roll):
+    content = sims_xml([session("6420"), session("6421", name="PM", mark="I")], encoding="utf-16")
+    assert content[:2] in (b"\xff\xfe", b"\xfe\xff")
+    outcome = import_bytes(roll, content, "sims.xml", "t")
+    assert (outcome.status, outcome.shape, outcome.marks_added) == ("imported", "sims_session_xml", 2)

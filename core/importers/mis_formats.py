@@ -192,7 +192,8 @@ def _sims_rows_fast(content: bytes) -> pd.DataFrame | None:
     columns = {}
     for name, value in extracted.items():
         try:  # each distinct value decoded once, entities (&amp;) resolved
-            distinct = [html.unescape(v.decode(encoding)) if v is not None else "" for v in value.dictionary.to_pylist()]
+            distinct = [html.unescape(v.decode(encoding)) if v is not None else ""
+                        for v in value.dictionary.to_pylist()]
         except UnicodeDecodeError:
             return None
         indices = value.indices.fill_null(len(distinct)).to_numpy(zero_copy_only=False)
@@ -262,7 +263,8 @@ def _academic_year_dates(year: str | None) -> dict:
 
 # --- JSON --------------------------------------------------------------------------
 
-NOT_WONDE = "JSON that is not Wonde-style session attendance (a \"data\" list of sessions with student, date, session and attendance_code)"
+NOT_WONDE = ("JSON that is not Wonde-style session attendance (a \"data\" list of sessions with student, date, "
+             "session and attendance_code)")
 
 
 def _read_json(content: bytes, file_name: str, certain: bool) -> Sheet | None:

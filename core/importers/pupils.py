@@ -119,7 +119,8 @@ def _refuse_unknown_ids(result: PupilMatch, pupils: pd.DataFrame, upn: pd.Series
         column = columns.get("upn") or "UPN"
         result.problems.append(Problem(first, column,
             f"{len(ids)} value{'s' if len(ids) != 1 else ''} in the {column} column {'are' if len(ids) != 1 else 'is'} "
-            f"not a UPN and match{'' if len(ids) != 1 else 'es'} no pupil on the roll (e.g. {', '.join(ids[:EXAMPLES])}). "
+            f"not a UPN and match{'' if len(ids) != 1 else 'es'} no pupil on the roll "
+            f"(e.g. {', '.join(ids[:EXAMPLES])}). "
             "Nothing was imported and no pupils were created: if this column is the MIS's own pupil id, map it as "
             "MIS ID and upload a roll that carries it."))
         result.new = result.new[values.looks_like_upns(result.new["upn"].astype("string")).to_numpy()]
