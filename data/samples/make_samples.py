@@ -4,7 +4,9 @@ Six synthetic pupils (UPNs with local-authority number 999, so never a real chil
 in a small secondary school, and five consecutive school weeks of the autumn term 2026,
 each week in a different shape, the way SIMS, Arbor, Bromcom and friends lay them out.
 Imported in order — roll, then the weeks, then the summer-term counts — they make a
-coherent school. Regenerate with:
+coherent school. The layouts the MIS suppliers document (SIMS session attendance XML and its
+2024 form, the DfE CTF, Wonde-style JSON, census counts) follow for later weeks of the term;
+README.md beside this file says where each layout comes from. Regenerate with:
 
     .venv/bin/python data/samples/make_samples.py [folder]
 """
