@@ -228,6 +228,10 @@ with codes_tab:
         )
     else:
         st.info("No local codes mapped yet.")
+    defaults = {k: v for k, v in codes.MIS_SUB_CODES.items() if k not in {r[0] for r in rows}}
+    if defaults:
+        st.caption("MIS sub-codes read by default (map one below to read it differently): "
+                   + ", ".join(f"{k} → {v}" for k, v in defaults.items()) + ".")
     with st.form("local_code", clear_on_submit=True):
         left, middle, right = st.columns([1, 2, 2])
         local = left.text_input("Local code")

@@ -51,7 +51,7 @@ def upload_today(user) -> None:
     """A register export dropped or pasted here goes straight in (each file all-or-nothing)."""
     round_ = st.session_state.get(UPLOAD_ROUND_KEY, 0)
     left, right = st.columns(2, gap="medium")
-    files = left.file_uploader("Drop the register export", type=["csv", "xlsx", "txt"], accept_multiple_files=True,
+    files = left.file_uploader("Drop the register export", type=["csv", "xlsx", "txt", "xml", "json"], accept_multiple_files=True,
                                key=f"today_files_{round_}")
     pasted = right.text_area("…or paste it (copied from the MIS report, with its header row)", height=110,
                              key=f"today_paste_{round_}")

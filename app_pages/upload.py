@@ -288,8 +288,9 @@ if meeting_mode():
     st.info("**Meeting mode is on**, so uploads are paused here: previews and problems would show pupils' names. "
             "Turn meeting mode off in the sidebar to upload.", icon=":material/groups:")
 files = None if meeting_mode() else st.file_uploader(
-    "Drag this week's export here — one or more CSV or Excel files from SIMS, Arbor, Bromcom, iSAMS or ScholarPack",
-    type=["csv", "xlsx", "txt"], accept_multiple_files=True, key=f"upload_files_{st.session_state.get(ROUND_KEY, 0)}",
+    "Drag this week's export here — one or more CSV, Excel, XML or JSON files from SIMS, Arbor, Bromcom, iSAMS, "
+    "ScholarPack, a Common Transfer File or Wonde",
+    type=["csv", "xlsx", "txt", "xml", "json"], accept_multiple_files=True, key=f"upload_files_{st.session_state.get(ROUND_KEY, 0)}",
     max_upload_size=limit_mb,
     help=f"Register marks, pupil rolls and summary counts; up to {limit_mb} MB each. Nothing is stored until you "
          "press Import.",

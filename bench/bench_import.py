@@ -47,7 +47,7 @@ def school_days(year: int) -> list[date]:
     return days
 
 
-def build(folder: Path, pupils: int, year: int = 2025) -> dict:
+def build(folder: Path, pupils: int, year: int = 2025, grids_too: bool = True) -> dict:
     """The roll, the long CSV and the weekly XLSX grids; returns their paths."""
     from openpyxl import Workbook
 
@@ -77,7 +77,7 @@ def build(folder: Path, pupils: int, year: int = 2025) -> dict:
     for i, d in enumerate(days):
         weeks.setdefault(d - timedelta(days=d.weekday()), []).append(i)
     grids = []
-    for number, (monday, indices) in enumerate(sorted(weeks.items()), start=1):
+    for number, (monday, indices) in enumerate(sorted(weeks.items()) if grids_too else (), start=1):
         book = Workbook(write_only=True)
         sheet = book.create_sheet("Attendance Marks")
         sheet.append([f"Attendance marks, week beginning {monday:%d/%m/%Y}"])
@@ -91,8 +91,49 @@ def build(folder: Path, pupils: int, year: int = 2025) -> dict:
         path = folder / f"week_{number:02d}.xlsx"
         book.save(path)
         grids.append(path)
+    _sims_year(folder / "year_sims.xml", rng, pupils, days, grid)
+    _ctf_year(folder / "year_ctf.xml", upns, roll, days, grid)
+    roll.assign(person_id=[str(6000 + p) for p in range(pupils)]).rename(columns={"person_id": "Person ID"}).to_csv(
+        folder / "roll_sims.csv", index=False)
     return {"roll": folder / "roll.csv", "year": folder / "year.csv", "grids": grids,
+            "sims": folder / "year_sims.xml", "ctf": folder / "year_ctf.xml", "roll_sims": folder / "roll_sims.csv",
             "marks": len(marks), "days": len(days)}
+
+
+def _sims_year(path: Path, rng, pupils: int, days: list[date], grid: np.ndarray) -> None:
+    """The same year as SIMS partner-API session attendance XML (iso-8859-1, one
+    SessionAttendance per session, keyed by SIMS's Person ID), as SIMS indents it."""
+    with open(path, "w", encoding="iso-8859-1") as out:
+        out.write('<?xml version="1.0" encoding="iso-8859-1" standalone="yes"?>\n<SessionAttendances>\n')
+        for p in range(pupils):
+            person = 6000 + p
+            out.write("".join(
+                f"  <SessionAttendance>\n    <PersonID>{person}</PersonID>\n    <BaseGroupID>0</BaseGroupID>\n"
+                f"    <AttendanceDate>{day.isoformat()}T{('09', '13')[s]}:00:00</AttendanceDate>\n"
+                f"    <SessionName>{('AM', 'PM')[s]}</SessionName>\n    <AttendanceMark>{grid[p, 2 * d + s] or '-'}"
+                f"</AttendanceMark>\n    <MinsLate>{12 if grid[p, 2 * d + s] == 'L' else 0}</MinsLate>\n"
+                "    <Comments />\n  </SessionAttendance>\n"
+                for d, day in enumerate(days) for s in (0, 1)))
+        out.write("</SessionAttendances>\n")
+
+
+def _ctf_year(path: Path, upns: list[str], roll: pd.DataFrame, days: list[date], grid: np.ndarray) -> None:
+    """The same year as a DfE Common Transfer File: per pupil, AttendSessions with the start
+    date and one character per session ('#' on weekends and holidays)."""
+    first, last = days[0], days[-1]
+    position = {day: i for i, day in enumerate(days)}
+    calendar = [first + timedelta(days=i) for i in range((last - first).days + 1)]
+    with open(path, "w", encoding="utf-8") as out:
+        out.write('<?xml version="1.0" encoding="UTF-8"?>\n<CTfile><Header><DocumentName>Common Transfer File'
+                  "</DocumentName><CTFversion>26.0</CTFversion></Header><CTFpupilData>\n")
+        for p, upn in enumerate(upns):
+            marks = "".join((grid[p, 2 * position[d]] or " ") + (grid[p, 2 * position[d] + 1] or " ")
+                            if d in position else "##" for d in calendar)
+            out.write(f"<Pupil><UPN>{upn}</UPN><Surname>{roll.at[p, 'surname']}</Surname><Forename>Pat</Forename>"
+                      f"<DOB>{roll.at[p, 'dob']}</DOB><Gender>F</Gender><Attendance><YearData><Year>{first.year}</Year>"
+                      f"<AttendSessions><AttendanceStartDate>{first.isoformat()}</AttendanceStartDate>"
+                      f"<AttendanceMarks>{marks}</AttendanceMarks></AttendSessions></YearData></Attendance></Pupil>\n")
+        out.write("</CTFpupilData></CTfile>\n")
 
 
 # --- measuring in a fresh process -----------------------------------------------------
@@ -116,6 +157,7 @@ def measure(db_path: str, roll: str, files: list[str]) -> dict:
     from core.importers import import_file
 
     db = store.connect(db_path)
+    store.set_setting(db, "max_upload_mb", 500, "bench")  # a year of SIMS XML is ~160 MB
     import_file(db, roll, "bench")
     before = peak_memory_mb()
     times, cpu, outcomes = [], [], []
@@ -154,6 +196,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--pupils", type=int, default=1500)
     parser.add_argument("--measure", nargs="+", help=argparse.SUPPRESS)
+    parser.add_argument("--xml-only", action="store_true", help="only the long CSV, SIMS XML and CTF year imports")
     args = parser.parse_args()
     if args.measure:
         db_path, roll, *files = args.measure
@@ -163,7 +206,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as scratch:
         folder = Path(scratch)
         start = time.perf_counter()
-        built = build(folder, args.pupils)
+        built = build(folder, args.pupils, grids_too=not args.xml_only)
         print(f"{args.pupils:,} pupils, {built['days']} school days, {built['marks']:,} marks, "
               f"{len(built['grids'])} weekly grids (generated in {time.perf_counter() - start:.0f} s)")
 
@@ -177,6 +220,18 @@ def main() -> None:
               f"   (Python, pandas and the store open before it: {long['before_mb']:.0f} MB)")
         print(f"  {'  ' + status + ',':<44} {added:,} marks added")
 
+        for label, key, roll in (("full year, SIMS session XML", "sims", built["roll_sims"]),
+                                 ("full year, CTF AttendSessions XML", "ctf", built["roll"])):
+            other = measure_in_child(folder, key, roll, [built[key]])
+            status, added, _ = other["outcomes"][0]
+            size = built[key].stat().st_size / 1e6
+            print(f"  {label:<44} {other['times'][0]:7.3f} s  (CPU {other['cpu'][0]:6.3f} s)   target ≤ 2× long CSV"
+                  f"   (×{other['times'][0] / long['times'][0]:4.2f}, CPU ×{other['cpu'][0] / long['cpu'][0]:4.2f};"
+                  f" {size:.0f} MB; {status}, {added:,} marks; peak {other['peak_mb']:.0f} MB)")
+
+        if args.xml_only:
+            print(f"  (load average while measuring: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")
+            return
         again = measure_in_child(folder, "again", built["roll"], [built["year"], built["year"]])
         line("the same year imported again (unchanged)", again["times"][1], "—", cpu=again["cpu"][1])
 

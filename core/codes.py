@@ -118,6 +118,17 @@ CODE_TABLE: tuple[Code, ...] = (
 
 CODES: dict[str, Code] = {c.code: c for c in CODE_TABLE}
 
+# MIS sub-codes shown in place of the DfE code, and the DfE code each is read as by default.
+# Arbor and SIMS 8 show I01/I02 (illness) and X01-X07 (not required to attend: non-compulsory
+# school age, and the former Covid-19 reasons), all mapped to I and X in statutory returns
+# (support.arbor-education.com "Why is X showing on the Attendance Certificate?";
+# sims-partners.com "SIMS 8 - Attendance DfE Subcodes"). A school's own mapping of the same
+# code under Admin → Codes takes its place.
+MIS_SUB_CODES: dict[str, str] = {
+    "I01": "I", "I02": "I",
+    **{f"X0{n}": "X" for n in range(1, 8)},
+}
+
 
 def meaning(code: str) -> str:
     """A code in words, e.g. "Illness (I)"; missing marks read as "Missing mark"."""

@@ -463,6 +463,13 @@ MIGRATIONS.append([
     "ALTER TABLE users ADD COLUMN meeting_mode INTEGER NOT NULL DEFAULT 0",
 ])
 
+MIGRATIONS.append([
+    # 10: the MIS's own pupil id (SIMS Person ID, Arbor/Bromcom/Wonde id) as the
+    # roll carries it, so registers keyed by that id are matched through it (FORMATS.md).
+    "ALTER TABLE pupils ADD COLUMN mis_id TEXT NOT NULL DEFAULT ''",
+    "CREATE INDEX pupils_mis_id ON pupils(mis_id) WHERE mis_id != ''",
+])
+
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -691,6 +698,12 @@ def local_codes(db: sqlite_utils.Database) -> dict[str, str]:
     return dict(db.execute("SELECT local_code, dfe_code FROM code_map").fetchall())
 
 
+def code_mappings(db: sqlite_utils.Database) -> dict[str, str]:
+    """What an import reads each non-DfE mark as: the MIS sub-codes' defaults
+    (codes.MIS_SUB_CODES), overridden by the school's own mappings (Admin → Codes)."""
+    return {**codes.MIS_SUB_CODES, **local_codes(db)}
+
+
 def set_local_code(db: sqlite_utils.Database, local_code: str, dfe_code: str, username: str, note: str = "") -> None:
     problem = codes.check_local_mapping(local_code, dfe_code)
     if problem:
@@ -714,7 +727,7 @@ def section_of_year_groups(settings: dict[str, Any]) -> dict[str, str]:
 # --- reading ---------------------------------------------------------------------
 
 PUPIL_COLUMNS = (
-    "id", "upn", "adno", "surname", "forename", "dob", "gender", "year_group", "nc_year",
+    "id", "upn", "adno", "mis_id", "surname", "forename", "dob", "gender", "year_group", "nc_year",
     "form", "pp", "fsm", "sen", "eal", "cla", "entry_date", "leave_date", "on_roll",
     *characteristics.GROUP_FIELDS,
 )

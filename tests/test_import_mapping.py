@@ -142,4 +142,5 @@ def test_a_mapping_may_name_any_shape_in_the_table_of_shapes_and_is_refused_nami
     assert (read.shape, read.errors, len(read.marks)) == ("test_marks", [], 3)
     refused = read_with_mapping(OWN_REPORT, "own.csv", ColumnMapping("register", OWN_MAPPING.columns))
     assert refused.errors[0].message == ("'register' is not a shape Pastoral reads; choose one of: long_marks, "
-                                         "weekly_grid, weekday_grid, marks_string, pupil_roll, summary_counts, test_marks.")
+                                         "weekly_grid, weekday_grid, marks_string, sims_session_xml, ctf_attendance, "
+                                             "wonde_session_json, pupil_roll, summary_counts, test_marks.")

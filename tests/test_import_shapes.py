@@ -71,6 +71,14 @@ SAMPLE_SHAPES = {
     "marks_string.csv": "marks_string",
     "summary_counts.csv": "summary_counts",
 }
+# The layouts the MIS suppliers document (read in tests/test_import_mis_formats.py): (shape, rows).
+SUPPLIER_SAMPLES = {
+    "sims_sessions.xml": ("sims_session_xml", 60),
+    "sims_sessions_2024.xml": ("sims_session_xml", 60),
+    "ctf_attendance.xml": ("ctf_attendance", 6),
+    "wonde_sessions.json": ("wonde_session_json", 60),
+    "census_counts.csv": ("summary_counts", 6),
+}
 
 
 @pytest.mark.parametrize("name, shape", SAMPLE_SHAPES.items())
@@ -371,7 +379,8 @@ def test_every_shape_row_names_its_label_detection_columns_reader_and_what_it_st
     from core.importers.shapes import SHAPES
 
     mapping_dates = {f.name for f in fields(ColumnMapping) if f.name in ("week_start", "date_from", "date_to")}
-    assert set(SHAPES) == set(SAMPLE_SHAPES.values())  # every shape has a sample export read above
+    # every shape has a sample export, read above or in test_import_mis_formats
+    assert set(SHAPES) == set(SAMPLE_SHAPES.values()) | {shape for shape, _ in SUPPLIER_SAMPLES.values()}
     for shape_id, shape in SHAPES.items():
         assert shape.id == shape_id
         assert shape.label.strip() and shape.described_as.strip(), shape_id
@@ -388,6 +397,7 @@ def test_detection_tries_grids_then_marks_then_counts_then_marks_strings_and_the
     from core.importers import detection
 
     assert [s.id for s in detection.in_the_order_tried()] == [
+        "sims_session_xml", "wonde_session_json", "ctf_attendance",  # their own layouts first (XML, JSON, CTF)
         "weekly_grid", "weekday_grid", "long_marks", "summary_counts", "marks_string", "pupil_roll"]
 
 

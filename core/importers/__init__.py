@@ -195,7 +195,7 @@ def _check_codes(db: sqlite_utils.Database, read: ReadResult) -> None:
     pair_marks = pd.Series(np.asarray(distinct_marks, dtype=object)[pairs // n_eras], dtype="string")
     pair_eras = pairs % n_eras
     as_given = codes.classify_by_era(pair_marks, pair_eras)
-    mapped = codes.resolve_local_codes(pair_marks, store.local_codes(db))
+    mapped = codes.resolve_local_codes(pair_marks, store.code_mappings(db))
     resolved = pair_marks.where(as_given != codes.UNKNOWN, mapped)
     unknown = (codes.classify_by_era(resolved, pair_eras) == codes.UNKNOWN).to_numpy()[pair_index]
     unknown &= file_marks["date"].notna().to_numpy()
@@ -226,7 +226,7 @@ def _pupil_ids(conn, read: ReadResult, outcome: FileOutcome, import_id: int | No
         if import_id is None:  # a dry run: placeholders
             ids[new.index.to_numpy()] = -np.arange(1, len(new) + 1)
         else:
-            columns = ["upn", "adno", "surname", "forename", "dob", "gender", "year_group", "nc_year", "form"]
+            columns = ["upn", "adno", "mis_id", "surname", "forename", "dob", "gender", "year_group", "nc_year", "form"]
             conn.executemany(
                 f"INSERT INTO pupils ({', '.join(columns)}, on_roll, first_import_id, updated_import_id) "
                 f"VALUES ({', '.join('?' * len(columns))}, 0, {import_id}, {import_id})",
@@ -330,7 +330,7 @@ def _finish_import(conn, outcome: FileOutcome, import_id: int, username: str) ->
 
 # --- pupil roll --------------------------------------------------------------------
 
-_ROLL_DEFAULTS = {"adno": "", "surname": "", "forename": "", "gender": "", "year_group": "", "nc_year": None,
+_ROLL_DEFAULTS = {"adno": "", "mis_id": "", "surname": "", "forename": "", "gender": "", "year_group": "", "nc_year": None,
                   "form": "", "pp": 0, "fsm": 0, "sen": "N", "eal": 0, "cla": 0}
 
 

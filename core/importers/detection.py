@@ -18,7 +18,7 @@ from core.importers import values
 
 from core.importers.headers import Header, TitleFacts
 from core.importers.results import ColumnMapping
-from core.importers.shapes import SHAPES, Shape
+from core.importers.shapes import SHAPES, Shape, count_columns_by_category
 
 
 @dataclass(frozen=True)
@@ -42,6 +42,7 @@ def _week_start(header: Header, title: TitleFacts, mapping) -> bool:
 
 def _counts(header: Header, title: TitleFacts, mapping) -> bool:
     present = {m for m in ("possible", "attendance", "authorised", "unauthorised") if m in header.meanings}
+    present |= set(count_columns_by_category(header))  # an LA extract's column per absence code
     if "approved_activity" in header.meanings:
         present.add("attendance")
     return len(present) >= 3
@@ -55,7 +56,7 @@ def _count_dates(header: Header, title: TitleFacts, mapping) -> bool:
 
 def _no_marks(header: Header, title: TitleFacts, mapping) -> bool:
     """Neither the headers nor the data of unrecognised columns hold marks or counts."""
-    marks = ("mark", "week_marks", "date", "session", "possible", "authorised", "unauthorised")
+    marks = ("mark", "week_marks", "date", "session", "possible", "authorised", "unauthorised", "marks_start")
     return not header.sessions and not any(m in header.meanings or m in header.guessed for m in marks)
 
 
@@ -75,6 +76,9 @@ NEEDS: dict[str, Need] = {
     "counts": Need("three of Possible, Present, Authorised and Unauthorised sessions", _counts),
     "count_dates": Need("the dates the counts cover ('From' and 'To' columns, or a title row)", _count_dates),
     "no_marks": Need("no marks or counts", _no_marks),
+    "marks_start": Need("the date the marks start from (AttendanceStartDate)", _has("marks_start")),
+    "sims_xml": Need("a SIMS session attendance XML export", lambda h, t, m: h.source == "sims_xml"),
+    "wonde_json": Need("a Wonde-style session JSON export", lambda h, t, m: h.source == "wonde_json"),
 }
 
 
@@ -136,7 +140,8 @@ def _week_marks_like(text: pd.Series) -> pd.Series:
 
 _GUESSES = (
     ("upn", lambda text: values.looks_like_upns(values.normalise_upns(text))),
-    ("date", lambda text: values.parse_dates(text).notna()),
+    # Plain numbers are ids (a Person ID of 20000-80000 reads as an Excel serial date), never guessed as dates.
+    ("date", lambda text: values.parse_dates(text).notna() & ~text.str.fullmatch(r"\d+(\.0+)?").fillna(False)),
     ("session", lambda text: values.parse_sessions(text).notna() & (text.str.len() <= 16)),
     ("mark", _marks_like),
     ("week_marks", _week_marks_like),

@@ -24,7 +24,8 @@ from core.importers import values
 MEANINGS: dict[str, tuple[str, ...]] = {
     "upn": ("UPN", "Unique Pupil Number", "Pupil UPN", "Student UPN"),
     "adno": ("Admission No", "Admission Number", "Adno", "Adm No", "Admissions No"),
-    "mis_id": ("MIS ID", "Student ID", "Pupil ID", "Person ID"),
+    "mis_id": ("MIS ID", "Student ID", "Pupil ID", "Person ID", "SIMS ID", "SIMS Person ID", "Arbor ID", "Arbor Student ID",
+               "Bromcom ID", "Bromcom Student ID", "Wonde ID", "Wonde Student ID", "External ID", "Learner ID"),
     "surname": ("Surname", "Legal Surname", "Last Name", "Family Name", "Preferred Surname"),
     "forename": ("Forename", "Legal Forename", "First Name", "Preferred Forename", "Given Name"),
     "name": ("Name", "Pupil Name", "Student", "Student Name", "Full Name", "Pupil", "Learner Name"),
@@ -35,8 +36,12 @@ MEANINGS: dict[str, tuple[str, ...]] = {
     "date": ("Date", "Session Date", "Attendance Date", "Mark Date", "Register Date"),
     "session": ("Session", "AM/PM", "Period", "Register", "Session Name"),
     "mark": ("Mark", "Code", "Attendance Mark", "Attendance Code", "Raw Mark", "Session Mark", "Mark Code"),
-    "minutes_late": ("Minutes Late", "Mins Late", "Late (mins)", "Late Minutes"),
+    "minutes_late": ("Minutes Late", "Mins Late", "Late (mins)", "Late Minutes", "Minute"),
     "comment": ("Comment", "Comments", "Note", "Notes"),
+    # An MIS sub-code beside the mark (SIMS 2024 extended form: mark C, sub-code C1).
+    "sub_code": ("Attendance Mark Sub Code", "Mark Sub Code", "Sub Code", "Subcode", "Attendance Sub Code"),
+    # Marks from a start date, one character per session, AM then PM (the DfE CTF's AttendSessions).
+    "marks_start": ("Attendance Start Date", "Marks Start Date", "Marks Start"),
     "pp": ("Pupil Premium", "PP", "Pupil Premium Eligible"),
     "fsm": ("FSM", "FSM Eligible", "Ever 6 FSM", "Free School Meals", "FSM6"),
     "sen": ("SEN", "SEN Status", "SEN Provision", "SEND"),
@@ -48,14 +53,16 @@ MEANINGS: dict[str, tuple[str, ...]] = {
                    "Week Start Date", "Week Beginning Date"),
     "week_marks": ("Marks", "Week Marks", "Weekly Marks", "Attendance Marks", "Mark String", "Marks String",
                    "Session Marks", "Register Marks"),
-    "possible": ("Possible", "Possible Sessions", "Sessions Possible", "Poss"),
+    "possible": ("Possible", "Possible Sessions", "Sessions Possible", "Poss", "Termly Sessions Possible"),
     "attendance": ("Present", "Attendance", "Attended", "Present Sessions", "Attendance Sessions",
-                   "Sessions Attended", "Present and AEA"),
+                   "Sessions Attended", "Present and AEA", "Termly Sessions Attended"),
     "approved_activity": ("AEA", "Approved Educational Activity", "Approved Activity"),
     "authorised": ("Authorised", "Authorised Absence", "Authorised Absences", "Auth Abs", "Auth",
-                   "Authorised Sessions", "Authorised Absence Sessions"),
+                   "Authorised Sessions", "Authorised Absence Sessions", "Sessions Authorised",
+                   "Termly Sessions Authorised"),
     "unauthorised": ("Unauthorised", "Unauthorised Absence", "Unauthorised Absences", "Unauth Abs", "Unauth",
-                     "Unauthorised Sessions", "Unauthorised Absence Sessions"),
+                     "Unauthorised Sessions", "Unauthorised Absence Sessions", "Sessions Unauthorised",
+                     "Termly Sessions Unauthorised"),
     "date_from": ("From", "Date From", "From Date", "Start Date", "Period Start", "Start"),
     "date_to": ("To", "Date To", "To Date", "End Date", "Period End", "End"),
     # What a roll says about a pupil's family, contacts and groups (SIMS, Arbor, Bromcom spellings).
@@ -109,7 +116,8 @@ LABELS: dict[str, str] = {
     "upn": "UPN", "adno": "Admission No", "mis_id": "MIS ID", "surname": "Surname", "forename": "Forename",
     "name": "Name", "year_group": "Year Group", "form": "Reg Group", "dob": "Date of Birth", "gender": "Gender",
     "date": "Date", "session": "Session (AM/PM)", "mark": "Mark", "minutes_late": "Minutes Late",
-    "comment": "Comment", "pp": "Pupil Premium", "fsm": "FSM", "sen": "SEN Status", "eal": "EAL", "cla": "CLA",
+    "comment": "Comment", "sub_code": "Mark Sub Code", "marks_start": "Attendance Start Date",
+    "pp": "Pupil Premium", "fsm": "FSM", "sen": "SEN Status", "eal": "EAL", "cla": "CLA",
     "entry_date": "Entry Date", "leave_date": "Leave Date", "week_start": "Week Beginning",
     "week_marks": "Marks (two characters a day)", "possible": "Possible Sessions", "attendance": "Present",
     "approved_activity": "AEA", "authorised": "Authorised", "unauthorised": "Unauthorised",
@@ -129,10 +137,15 @@ _WORD_FORMS = {"number": "no", "num": "no", "nos": "no", "mins": "minutes", "min
 _IGNORED_WORDS = {"of", "the", "a", "an"}
 
 
+# A word boundary inside a CamelCase header: 'AttendanceDate', 'PersonID', 'NCYear'.
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
+
+
 def header_key(name: str) -> str:
     """A header compared by meaning: case, spaces, punctuation and word order ignored
-    ('%' and '+' kept as words, so 'Attendance %' is not 'Attendance')."""
-    text = str(name).lower().replace("%", " pct ").replace("+", " and ").replace("&", " and ")
+    ('%' and '+' kept as words, so 'Attendance %' is not 'Attendance'); CamelCase is read
+    as words ('AttendanceDate' is 'Attendance Date', 'PersonID' is 'Person ID')."""
+    text = _CAMEL.sub(" ", str(name)).lower().replace("%", " pct ").replace("+", " and ").replace("&", " and ")
     words = [_WORD_FORMS.get(w, w) for w in re.split(r"[^a-z0-9]+", text) if w and w not in _IGNORED_WORDS]
     return " ".join(sorted(words))
 
@@ -141,9 +154,18 @@ _MEANING_OF_KEY = {header_key(spelling): meaning for meaning, spellings in MEANI
 _MEANING_OF_KEY.update({header_key(meaning): meaning for meaning in MEANINGS})  # the plain shapes' own names
 
 
+# Headers run together in lower case, as census and LA extracts write them
+# ('termlysessionspossible', 'startdate'): compared with each spelling's letters alone.
+_MEANING_OF_RUN_TOGETHER = {re.sub(r"[^a-z0-9]", "", spelling.lower()): meaning
+                            for meaning, spellings in MEANINGS.items() for spelling in spellings}
+
+
 @lru_cache(maxsize=8192)
 def meaning_of(header: str) -> str | None:
-    return _MEANING_OF_KEY.get(header_key(header))
+    found = _MEANING_OF_KEY.get(header_key(header))
+    if found is None and re.fullmatch(r"[a-z0-9]{6,}", str(header).strip()):
+        found = _MEANING_OF_RUN_TOGETHER.get(str(header).strip())
+    return found
 
 
 # A school's own flag as a Y/N column of the roll: 'Flag: Breakfast club', 'Flag - Mentoring'.
@@ -220,6 +242,7 @@ class Header:
     title: list[str] = field(default_factory=list)  # text of the rows above the header
     guessed: dict[str, int] = field(default_factory=dict)  # meaning → column, guessed from the data (not used to read)
     flags: dict[int, str] = field(default_factory=dict)  # column position → the school's flag it holds (Y/N)
+    source: str = ""  # the XML or JSON layout the cells came from (mis_formats.KINDS); "" for a sheet
 
     @property
     def last_row(self) -> int:

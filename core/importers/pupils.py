@@ -31,9 +31,10 @@ class PupilMatch:
 
 
 def _stored(conn: sqlite3.Connection) -> pd.DataFrame:
-    rows = conn.execute("SELECT id, upn, adno, surname, forename, dob, on_roll FROM pupils").fetchall()
-    return pd.DataFrame(rows, columns=["id", "upn", "adno", "surname", "forename", "dob", "on_roll"]).astype(
-        {"id": "int64", "upn": "string", "adno": "string", "surname": "string", "forename": "string", "dob": "string"})
+    rows = conn.execute("SELECT id, upn, adno, mis_id, surname, forename, dob, on_roll FROM pupils").fetchall()
+    return pd.DataFrame(rows, columns=["id", "upn", "adno", "mis_id", "surname", "forename", "dob", "on_roll"]).astype(
+        {"id": "int64", "upn": "string", "adno": "string", "mis_id": "string", "surname": "string",
+         "forename": "string", "dob": "string"})
 
 
 def _unique_lookup(keys: pd.Series, ids: pd.Series) -> tuple[pd.Series, set]:
@@ -74,14 +75,56 @@ def match_pupils(conn: sqlite3.Connection, read: ReadResult) -> PupilMatch:
     if "adno" in read.identity:
         lookup, shared_adno = _unique_lookup(values.admission_number_key(stored["adno"]), stored["id"])
         fill(values.admission_number_key(pupils["adno"]), lookup, "adno")
+    shared_mis: set = set()
+    if "mis_id" in read.identity:
+        lookup, shared_mis = _unique_lookup(values.mis_id_key(stored["mis_id"]), stored["id"])
+        fill(values.mis_id_key(pupils["mis_id"]), lookup, "mis_id")
     shared_names: set = set()
     if "name" in read.identity and "dob" in read.identity:
         lookup, shared_names = _unique_lookup(_name_dob_keys(stored), stored["id"])
         fill(_name_dob_keys(pupils), lookup, "name")
 
     result = PupilMatch(ids.to_numpy(), pupils[(ids == 0) & (upn != "")])
+    _refuse_unknown_ids(result, pupils, upn, columns, "mis_id" in read.identity)
     _report(result, pupils, stored, how, upn, columns, shared_adno, shared_names)
     return result
+
+
+EXAMPLES = 3
+
+
+def _refuse_unknown_ids(result: PupilMatch, pupils: pd.DataFrame, upn: pd.Series, columns: dict[str, str],
+                        by_mis_id: bool) -> None:
+    """Pupils are never made from an id that is not a UPN: an MIS id no pupil on the roll carries,
+    or a 'UPN' without a UPN's form (a Student ID mapped as the UPN) refuses the file, with how
+    many and a few examples, rather than adding nameless pupils."""
+    unmatched = result.ids == 0
+    if by_mis_id:
+        mis = values.mis_id_key(pupils["mis_id"].astype("string")).to_numpy(dtype=object)
+        unknown = unmatched & (upn == "").to_numpy() & (mis != "")
+        if unknown.any():
+            ids = list(dict.fromkeys(mis[unknown]))
+            first = int(pupils["row"].iloc[int(np.flatnonzero(unknown)[0])])
+            column = columns.get("mis_id") or "MIS ID"
+            result.problems.append(Problem(first, column,
+                f"{len(ids)} pupil id{'s' if len(ids) != 1 else ''} in the {column} column "
+                f"match{'' if len(ids) != 1 else 'es'} no pupil on the roll "
+                f"(e.g. {', '.join(ids[:EXAMPLES])}). Nothing was imported and no pupils were created: upload the "
+                f"pupil roll with its {column} column first, or export the register with the UPN."))
+            result.ids = np.where(unknown, -1, result.ids)  # reported here, not again as unmatched rows
+    not_upns = (unmatched & (upn != "").to_numpy()) & ~values.looks_like_upns(upn).to_numpy()
+    if not_upns.any():
+        ids = list(dict.fromkeys(upn[not_upns].tolist()))
+        first = int(pupils["row"].iloc[int(np.flatnonzero(not_upns)[0])])
+        column = columns.get("upn") or "UPN"
+        result.problems.append(Problem(first, column,
+            f"{len(ids)} value{'s' if len(ids) != 1 else ''} in the {column} column {'are' if len(ids) != 1 else 'is'} "
+            f"not a UPN and match{'' if len(ids) != 1 else 'es'} no pupil on the roll "
+            f"(e.g. {', '.join(ids[:EXAMPLES])}). "
+            "Nothing was imported and no pupils were created: if this column is the MIS's own pupil id, map it as "
+            "MIS ID and upload a roll that carries it."))
+        result.new = result.new[values.looks_like_upns(result.new["upn"].astype("string")).to_numpy()]
+        result.ids = np.where(not_upns, -1, result.ids)
 
 
 def _label(pupil) -> str:

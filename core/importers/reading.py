@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from core.importers import detection, headers, shapes, values
+from core.importers import detection, headers, mis_formats, shapes, values
 from core.importers.headers import Header, TitleFacts, find_header, find_named_header, header_at, title_facts
 from core.importers.results import ColumnMapping, Detection, Problem, ReadResult
 from core.importers.sheets import Sheet, UnreadableFile, open_sheet
@@ -31,7 +31,7 @@ def detect(content: bytes, file_name: str) -> Detection:
     """What the file looks like, and a proposed mapping the upload screen can show and correct."""
     name = Path(file_name).name
     try:
-        sheet = open_sheet(content, name)
+        sheet = _open(content, name)
     except UnreadableFile as error:
         return Detection(None, None, None, [], [], str(error), [Problem(None, None, str(error))])
     header = _header(sheet, None)
@@ -44,7 +44,7 @@ def detect(content: bytes, file_name: str) -> Detection:
     if shape is not None:
         message = f"{name} looks like a {shape.described_as}."
         return Detection(shape.id, proposed, header.rows[0], header.found(), [], message)
-    message = _unknown_shape_message(name, header, closest, missing)
+    message = _unknown_shape_message(name, header, closest, missing, sheet.kind)
     return Detection(None, proposed, header.rows[0], header.found(), missing, message,
                      [Problem(header.rows[0], None, message)])
 
@@ -55,7 +55,7 @@ def read_with_mapping(content: bytes, file_name: str, mapping: ColumnMapping | d
     if isinstance(mapping, dict):
         mapping = ColumnMapping.from_json(mapping)
     try:
-        sheet = open_sheet(content, name)
+        sheet = _open(content, name)
     except UnreadableFile as error:
         return ReadResult(None, problems=[Problem(None, None, str(error))])
     header = _header(sheet, mapping)
@@ -65,7 +65,7 @@ def read_with_mapping(content: bytes, file_name: str, mapping: ColumnMapping | d
     if mapping is not None and not _apply_mapping(header, mapping, result):
         return result
     title = title_facts(header.title)
-    shape = _shape(name, header, title, mapping, result)
+    shape = _shape(name, header, title, mapping, result, sheet.kind)
     if shape is None:
         return result
     result.shape = shape
@@ -77,10 +77,20 @@ def read_with_mapping(content: bytes, file_name: str, mapping: ColumnMapping | d
 # --- steps -------------------------------------------------------------------------
 
 
+def _open(content: bytes, name: str) -> Sheet:
+    """The file's cells: an XML or JSON export read by mis_formats (its layout in `kind`),
+    else a CSV or workbook."""
+    return mis_formats.open_structured(content, name) or open_sheet(content, name)
+
+
 def _header(sheet: Sheet, mapping: ColumnMapping | None) -> Header | None:
     cells = sheet.cells
     if cells.empty:
         return None
+    if sheet.kind in mis_formats.KINDS:  # row 0 holds the elements' names, as mis_formats lays them out
+        header = header_at(cells, (0,))
+        header.source = sheet.kind
+        return header
     if mapping is not None and mapping.header_rows:
         rows = tuple(r for r in mapping.header_rows if r in cells.index)
         if rows:
@@ -126,7 +136,8 @@ def _find_column(header: Header, column: str) -> int | None:
     return None
 
 
-def _shape(name: str, header: Header, title: TitleFacts, mapping: ColumnMapping | None, result: ReadResult) -> str | None:
+def _shape(name: str, header: Header, title: TitleFacts, mapping: ColumnMapping | None, result: ReadResult,
+           kind: str = "csv") -> str | None:
     if mapping is not None:
         missing = detection.unmet(shapes.SHAPES[mapping.shape], header, title, mapping, ignore=("no_marks",))
         if missing:
@@ -136,7 +147,7 @@ def _shape(name: str, header: Header, title: TitleFacts, mapping: ColumnMapping 
         return mapping.shape
     shape, closest, missing = detection.choose_shape(header, title)
     if shape is None:
-        result.add(header.rows[0], None, _unknown_shape_message(name, header, closest, missing))
+        result.add(header.rows[0], None, _unknown_shape_message(name, header, closest, missing, kind))
         return None
     return shape.id
 
@@ -200,7 +211,12 @@ def _no_data_message(name: str) -> str:
     return f"{name} has no data (its first sheet is empty). Export the register again and upload that file."
 
 
-def _unknown_shape_message(name: str, header: Header, closest: shapes.Shape, missing: list[str]) -> str:
+def _unknown_shape_message(name: str, header: Header, closest: shapes.Shape, missing: list[str],
+                           kind: str = "csv") -> str:
+    if kind in mis_formats.KINDS:  # kept short: the elements found and what is missing, never the data
+        found = ", ".join(n[:40] for n in header.found()[:8]) or "none"
+        return (f"{name} is a {mis_formats.DESCRIBED[kind]} but lacks {'; '.join(missing[:3]) or 'what a register needs'}"
+                f" (elements found: {found}). Export the full register and upload that.")
     found = ", ".join(header.found()) or "none"
     recognised = bool(header.meanings or header.sessions or header.guessed)
     guesses = "; ".join(f"'{header.names[p]}' looks like the {headers.LABELS[m]}" for m, p in header.guessed.items())

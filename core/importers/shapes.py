@@ -41,7 +41,7 @@ _KEY = re.compile(r"^\s*(key|legend|codes?\s+key)\s*(:|=|-|$)", re.I)
 _FORMULA = re.compile(r"^\s*[=+@]\s*[A-Za-z_]+\s*\(")
 
 MARK_FIELDS = ["row", "column", "pupil", "date", "session", "mark", "minutes_late"]
-PUPIL_FIELDS = ["row", "upn", "adno", "surname", "forename", "dob", "gender", "year_group", "nc_year", "form"]
+PUPIL_FIELDS = ["row", "upn", "adno", "mis_id", "surname", "forename", "dob", "gender", "year_group", "nc_year", "form"]
 IDENTITY_MEANINGS = ("upn", "adno", "mis_id", "surname", "forename", "name", "dob")
 
 
@@ -132,48 +132,66 @@ def read_pupils(body: Body, result: ReadResult) -> pd.Series:
         codes_, text = body.distinct("mis_id")
         named = values.normalise_upns(pd.Series(text))
         if values.looks_like_upns(named[named != ""]).mean() >= 0.9:  # an MIS id column holding UPNs
-            upn_meaning = "mis_id"
-    has = {"upn": body.has(upn_meaning), "adno": body.has("adno"),
+            upn_meaning = "upn_in_mis_id"
+    has = {"upn": upn_meaning == "upn_in_mis_id" or body.has("upn"), "adno": body.has("adno"),
+           "mis_id": body.has("mis_id") and upn_meaning == "upn",
            "name": body.has("surname") or body.has("forename") or body.has("name"), "dob": body.has("dob")}
+    if upn_meaning == "upn_in_mis_id":
+        upn_meaning = "mis_id"
     result.identity = tuple(k for k, present in has.items() if present)
     result.identity_columns = {"upn": body.name(upn_meaning), "adno": body.name("adno"), "dob": body.name("dob"),
+                               "mis_id": body.name("mis_id"),
                                "name": body.name("surname") if body.has("surname") else body.name("name")}
-    if not (has["upn"] or has["adno"] or (has["name"] and has["dob"])):
+    if not (has["upn"] or has["adno"] or has["mis_id"] or (has["name"] and has["dob"])):
         result.add(body.header.last_row, None, "The file has no column naming the pupil: it needs a UPN, an admission "
-                   "number, or names and dates of birth.")
+                   "number, the MIS's pupil id, or names and dates of birth.")
         result.pupils = pd.DataFrame(columns=PUPIL_FIELDS)
         return pd.Series(-1, index=rows.index, dtype="int64")
 
-    if has["upn"]:
-        codes_, text = body.distinct(upn_meaning)
-        distinct_upns = values.normalise_upns(pd.Series(text, dtype=object)).to_numpy(dtype=object)
-        upn = distinct_upns[codes_]
-    else:
-        upn = np.full(n, "", dtype=object)
-    key = upn.copy()
-    need = key == ""
-    if has["adno"] and need.any():
-        adno_key = values.by_distinct(body.text("adno")[need], values.admission_number_key)
-        key[need] = np.where(adno_key != "", "adno:" + adno_key, "")
-        need = key == ""
     dob = values.parse_dates(body.text("dob")) if has["dob"] else pd.Series(pd.NaT, index=rows.index)
-    if has["name"] and has["dob"] and need.any():
-        names = _name_keys(*_names(body, need))
-        dob_text = dob[need].dt.strftime("%Y-%m-%d").fillna("").to_numpy(dtype=object)
-        key[need] = np.where((names != "") & (dob_text != ""), "name:" + names + "|" + dob_text, "")
-    blank = key == ""
-    if has["upn"] and not blank.any() and (upn != "").all():
-        # Every row names its pupil by UPN: positions from the distinct UPNs, in order of first appearance.
-        position = pd.Series(pd.factorize(distinct_upns)[0][codes_], index=rows.index, dtype="int64")
+    if has["mis_id"] and not (has["upn"] or has["adno"] or (has["name"] and has["dob"])):
+        # Every row names its pupil by the MIS's id (SIMS XML, Wonde JSON): positions from the distinct ids.
+        upn = np.full(n, "", dtype=object)
+        codes_, text = body.distinct("mis_id")
+        keys = values.mis_id_key(pd.Series(text, dtype=object)).to_numpy(dtype=object)
+        position = pd.Series(pd.factorize(np.where(keys != "", keys, None))[0][codes_], index=rows.index, dtype="int64")
+        blank = (position < 0).to_numpy()
     else:
-        key[blank] = None  # no position: factorize gives -1, and the pupils' positions stay 0, 1, 2…
-        position = pd.Series(pd.factorize(key)[0], index=rows.index, dtype="int64")
-    result.add_rows(rows[blank], body.name(upn_meaning if has["upn"] else "adno" if has["adno"] else "name"),
-                    "This row names no pupil: it needs a UPN, an admission number, or a name and date of birth.")
+        if has["upn"]:
+            codes_, text = body.distinct(upn_meaning)
+            distinct_upns = values.normalise_upns(pd.Series(text, dtype=object)).to_numpy(dtype=object)
+            upn = distinct_upns[codes_]
+        else:
+            upn = np.full(n, "", dtype=object)
+        key = upn.copy()
+        need = key == ""
+        if has["adno"] and need.any():
+            adno_key = values.by_distinct(body.text("adno")[need], values.admission_number_key)
+            key[need] = np.where(adno_key != "", "adno:" + adno_key, "")
+            need = key == ""
+        if has["mis_id"] and need.any():
+            mis_key = values.by_distinct(body.text("mis_id")[need], values.mis_id_key)
+            key[need] = np.where(mis_key != "", "mis:" + mis_key, "")
+            need = key == ""
+        if has["name"] and has["dob"] and need.any():
+            names = _name_keys(*_names(body, need))
+            dob_text = dob[need].dt.strftime("%Y-%m-%d").fillna("").to_numpy(dtype=object)
+            key[need] = np.where((names != "") & (dob_text != ""), "name:" + names + "|" + dob_text, "")
+        blank = key == ""
+        if has["upn"] and not blank.any() and (upn != "").all():
+            # Every row names its pupil by UPN: positions from the distinct UPNs, in order of first appearance.
+            position = pd.Series(pd.factorize(distinct_upns)[0][codes_], index=rows.index, dtype="int64")
+        else:
+            key[blank] = None  # no position: factorize gives -1, and the pupils' positions stay 0, 1, 2…
+            position = pd.Series(pd.factorize(key)[0], index=rows.index, dtype="int64")
+    result.add_rows(rows[blank], body.name(upn_meaning if has["upn"] else "adno" if has["adno"] else
+                                           "mis_id" if has["mis_id"] else "name"),
+                    "This row names no pupil: it needs a UPN, an admission number, the MIS's pupil id, or a name "
+                    "and date of birth.")
 
     first = (position >= 0).to_numpy() & ~position.duplicated().to_numpy()
     order = np.flatnonzero(first)[np.argsort(position.to_numpy()[first], kind="stable")]
-    pupils = _pupil_details(body, order, upn, dob)
+    pupils = _pupil_details(body, order, upn, dob, upn_meaning)
     result.pupils = pupils
     _pupil_warnings(body, result, pupils, dob, upn_meaning)
     return position
@@ -189,7 +207,7 @@ def _names(body: Body, where: np.ndarray | None = None) -> tuple[pd.Series, pd.S
     return values.split_full_names(column("name"))
 
 
-def _pupil_details(body: Body, order: np.ndarray, upn: np.ndarray, dob: pd.Series) -> pd.DataFrame:
+def _pupil_details(body: Body, order: np.ndarray, upn: np.ndarray, dob: pd.Series, upn_meaning: str) -> pd.DataFrame:
     """What the file says about each pupil, from the first row naming them."""
     first = body.cells.iloc[order]
     sub = Body(first, body.header, body.title, body.mapping)
@@ -200,6 +218,9 @@ def _pupil_details(body: Body, order: np.ndarray, upn: np.ndarray, dob: pd.Serie
         "row": first.index.to_numpy(dtype=np.int64),
         "upn": upn[order],
         "adno": sub.text("adno").to_numpy(dtype=object),
+        # The MIS's own id, unless its column holds the UPNs.
+        "mis_id": values.mis_id_key(sub.text("mis_id") if upn_meaning != "mis_id" else sub.text("upn_only"))
+        .to_numpy(dtype=object),
         "surname": surname.to_numpy(dtype=object),
         "forename": forename.to_numpy(dtype=object),
         "dob": dob.iloc[order].dt.strftime("%Y-%m-%d").astype("string").to_numpy(),
@@ -317,8 +338,18 @@ def read_long_marks(body: Body, result: ReadResult) -> None:
     mark_meaning = "mark" if body.has("mark") else "week_marks"
     minutes = _minutes_late(body, result)
     result.marks = _marks_frame(rows, body.name(mark_meaning), pupil, dates, sessions,
-                                normalise_marks(body.cells[body.header.meanings[mark_meaning]]), minutes)
+                                _marks_with_sub_codes(body, mark_meaning), minutes)
     _report_repeats(result, session_column=body.name("session"))
+
+
+def _marks_with_sub_codes(body: Body, mark_meaning: str) -> np.ndarray:
+    """The marks, normalised; where a sub-code column (SIMS's extended form: mark C, sub-code
+    C1) gives a DfE code, that more precise code is the mark."""
+    marks = normalise_marks(body.cells[body.header.meanings[mark_meaning]])
+    if not body.has("sub_code"):
+        return marks
+    sub = normalise_marks(body.cells[body.header.meanings["sub_code"]])
+    return np.where(pd.Series(sub).isin(list(codes.CODES)).to_numpy(), sub, marks)
 
 
 def _minutes_late(body: Body, result: ReadResult) -> pd.Series | None:
@@ -430,6 +461,37 @@ def read_marks_strings(body: Body, result: ReadResult) -> None:
     _report_repeats(result, session_column=column)
 
 
+NO_SESSION = "#"  # in a CTF's marks string: no session that half-day (weekends, holidays, closures)
+
+
+def read_marks_from_start(body: Body, result: ReadResult) -> None:
+    """One row per pupil (and year): a start date and the marks from it, one character per
+    session, AM then PM of each date in turn (the DfE Common Transfer File's AttendSessions).
+    '#' is no session and stores nothing; a space or '-' is a missing mark."""
+    pupil = read_pupils(body, result)
+    text = body.text("marks_start")
+    starts = values.parse_dates(text)
+    bad = starts.isna() & (text != "")
+    _date_problems(result, body.rows[bad], text[bad], body.name("marks_start"))
+    result.add_rows(body.rows[text == ""], body.name("marks_start"), "The date the marks start from is empty.")
+    column = body.name("week_marks")
+    strings = body.cells[body.header.meanings["week_marks"]].astype("string").fillna("").str.rstrip("\r\n")
+    usable = starts.notna().to_numpy()
+    lengths = np.where(usable, strings.str.len().to_numpy(dtype=np.int64), 0)
+    joined = "".join(strings[usable].tolist())
+    chars = np.array(list(joined), dtype=object) if joined else np.empty(0, dtype=object)
+    owner = np.repeat(np.arange(len(strings)), lengths)
+    position = np.arange(len(chars)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    start_days = starts.to_numpy(dtype="datetime64[D]")
+    dates = start_days[owner] + (position // 2).astype("timedelta64[D]")
+    session = chars != NO_SESSION
+    result.marks = _marks_frame(
+        rows=body.cells.index.to_numpy()[owner][session], column=column, pupil=pupil.to_numpy()[owner][session],
+        dates=dates[session].astype("datetime64[ns]"), sessions=(position % 2)[session],
+        marks=normalise_marks(chars[session]))
+    _report_repeats(result, session_column=column)
+
+
 def _report_repeats(result: ReadResult, session_column: str | None = None) -> None:
     """An error on every repeat of a pupil's session, naming the row where it first appeared."""
     marks = result.marks
@@ -479,7 +541,7 @@ def check_academic_years(result: ReadResult) -> None:
 
 ROLL_FLAGS = ("pp", "fsm", "eal", "cla")
 ROLL_DATES = ("dob", "entry_date", "leave_date")
-ROLL_FIELDS = ("adno", "surname", "forename", "dob", "gender", "year_group", "nc_year", "form",
+ROLL_FIELDS = ("adno", "mis_id", "surname", "forename", "dob", "gender", "year_group", "nc_year", "form",
                "pp", "fsm", "sen", "eal", "cla", "entry_date", "leave_date", *characteristics.ROLL_DETAIL_FIELDS)
 
 
@@ -497,10 +559,11 @@ def read_roll(body: Body, result: ReadResult) -> None:
     else:
         surname, forename = values.split_full_names(body.text("name"))
 
-    frame: dict[str, pd.Series] = {"row": rows, "upn": upn, "adno": body.text("adno"), "surname": surname,
+    frame: dict[str, pd.Series] = {"row": rows, "upn": upn, "adno": body.text("adno"),
+                                   "mis_id": values.mis_id_key(body.text("mis_id")), "surname": surname,
                                    "forename": forename, "gender": body.text("gender").str.upper().str.slice(0, 1),
                                    "form": body.text("form")}
-    fields = ["surname", "forename"] + [m for m in ("adno", "gender", "form") if body.has(m)]
+    fields = ["surname", "forename"] + [m for m in ("adno", "mis_id", "gender", "form") if body.has(m)]
 
     if body.has("year_group"):
         raw = body.text("year_group")
@@ -556,18 +619,26 @@ def read_summary(body: Body, result: ReadResult) -> None:
     pupil = read_pupils(body, result)
     rows = body.rows
     counts: dict[str, pd.Series] = {}
-    if sum(body.has(m) for m in COUNT_MEANINGS) + (body.has("approved_activity") and not body.has("attendance")) < 3:
+    by_code = count_columns_by_category(body.header)
+    if sum(body.has(m) or m in by_code for m in COUNT_MEANINGS) + (
+            body.has("approved_activity") and not body.has("attendance")) < 3:
         result.add(body.header.last_row, None, "Summary counts need at least three of: Possible, Present, "
                    "Authorised and Unauthorised sessions.")
         return
-    for meaning in COUNT_MEANINGS + ("approved_activity",):
-        if not body.has(meaning):
-            continue
-        raw = body.text(meaning)
-        number = pd.to_numeric(raw.where(raw != ""), errors="coerce")
+
+    def whole_numbers(text: pd.Series, column: str) -> pd.Series:
+        number = pd.to_numeric(text.where(text != ""), errors="coerce")
         bad = number.isna() | (number < 0) | (number % 1 != 0)
-        result.add_rows(rows[bad], body.name(meaning), "The count must be a whole number of sessions.")
-        counts[meaning] = number.where(~bad).fillna(0).astype("int64")
+        result.add_rows(rows[bad], column, "The count must be a whole number of sessions.")
+        return number.where(~bad).fillna(0).astype("int64")
+
+    for meaning in COUNT_MEANINGS + ("approved_activity",):
+        if body.has(meaning):
+            counts[meaning] = whole_numbers(body.text(meaning), body.name(meaning))
+        elif meaning in by_code:  # an LA extract's column per code, summed by what each code counts as
+            cells = (body.cells[p].astype("string").fillna("").str.strip() for p in by_code[meaning])
+            counts[meaning] = sum(whole_numbers(text.where(text != "", "0"), body.header.names[p])  # blank: none
+                                  for text, p in zip(cells, by_code[meaning]))
     if "approved_activity" in counts:
         counts["attendance"] = counts.get("attendance", 0) + counts.pop("approved_activity")
     if "possible" not in counts:
@@ -594,6 +665,23 @@ def read_summary(body: Body, result: ReadResult) -> None:
     repeat = frame.duplicated(["pupil", "date_from", "date_to"])
     result.add_rows(frame.loc[repeat, "row"], body.name("possible"),
                     "The same pupil and dates appear on an earlier row.")
+
+
+_CATEGORY_COUNTS = {codes.AUTHORISED: "authorised", codes.UNAUTHORISED: "unauthorised"}
+
+
+def count_columns_by_category(header: Header) -> dict[str, list[int]]:
+    """Columns of counts headed by a DfE absence code (LA extracts: `I`, `M`, `N`, `O`…), by what
+    the code counts as: {"authorised": [positions], "unauthorised": [...]}. Only absence codes:
+    present and not-possible sessions are what Possible leaves."""
+    found: dict[str, list[int]] = {}
+    for position, name in header.names.items():
+        if position in header.meanings.values() or position in header.sessions:
+            continue
+        code = codes.CODES.get(str(name).strip().upper())
+        if code is not None and code.category in _CATEGORY_COUNTS:
+            found.setdefault(_CATEGORY_COUNTS[code.category], []).append(position)
+    return found
 
 
 def _count_dates(body: Body, result: ReadResult, meaning: str) -> pd.Series | None:
@@ -651,10 +739,25 @@ SHAPES: dict[str, Shape] = {shape.id: shape for shape in (
           needs=("pupil", "week_marks", "week_start"), tried=5,
           columns=PUPIL_ID_COLUMNS + ("week_start", "week_marks"),
           reader=read_marks_strings, stores="marks", skips_unmarked_rows=True, given_dates=("week_start",)),
+    Shape("sims_session_xml", "SIMS session attendance (partner-API XML)",
+          "SIMS session attendance XML file",
+          needs=("sims_xml", "pupil", "date", "session", "mark"), tried=-3,
+          columns=("mis_id", "upn", "adno", "date", "session", "mark", "sub_code", "minutes_late", "comment"),
+          reader=read_long_marks, stores="marks"),
+    Shape("ctf_attendance", "Common Transfer File attendance (marks from a start date)",
+          "file of marks from a start date, one character a session (CTF AttendSessions)",
+          needs=("pupil", "marks_start", "week_marks"), tried=-1,
+          columns=PUPIL_ID_COLUMNS + ("marks_start", "week_marks"),
+          reader=read_marks_from_start, stores="marks"),
+    Shape("wonde_session_json", "Wonde-style session attendance (JSON)",
+          "Wonde-style session JSON file",
+          needs=("wonde_json", "pupil", "date", "session", "mark"), tried=-2,
+          columns=("mis_id", "upn", "date", "session", "mark", "minutes_late", "comment"),
+          reader=read_long_marks, stores="marks"),
     Shape("pupil_roll", "Pupil roll, one row per pupil",
           "pupil roll",
           needs=("upn", "names", "no_marks"), tried=6,
-          columns=("upn", "adno", "surname", "forename", "name", "dob", "gender", "year_group", "form",
+          columns=("upn", "adno", "mis_id", "surname", "forename", "name", "dob", "gender", "year_group", "form",
                    "pp", "fsm", "sen", "eal", "cla", "entry_date", "leave_date",
                    "contact1_name", "contact1_relationship", "contact1_phone", "contact1_email",
                    "contact2_name", "contact2_relationship", "contact2_phone", "contact2_email",

@@ -19,7 +19,7 @@ import sqlite_utils
 from core import characteristics, marks, store
 
 # Pupil fields a roll import may change, restored from pupil_changes.before.
-RESTORED_FIELDS = ("adno", "surname", "forename", "dob", "gender", "year_group", "nc_year", "form",
+RESTORED_FIELDS = ("adno", "mis_id", "surname", "forename", "dob", "gender", "year_group", "nc_year", "form",
                    "pp", "fsm", "sen", "eal", "cla", "entry_date", "leave_date", "on_roll", "updated_import_id",
                    *characteristics.ROLL_DETAIL_FIELDS)
 

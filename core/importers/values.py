@@ -34,6 +34,8 @@ _WEEKDAY_PREFIX = re.compile(r"^(?:(?:" + "|".join(sorted(WEEKDAYS, key=len, rev
 _ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})" + _TIME + "$")
 _NUMERIC = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4}|\d{2})" + _TIME + "$")
 _WORDS = re.compile(r"^(\d{1,2})(?:st|nd|rd|th)?[\s\-]+([a-z]{3,9})\.?,?[\s\-]+(\d{4}|\d{2})" + _TIME + "$", re.I)
+# Census and LA extracts write the year first and the month as a word: 2014-Feb-02 00:00:00 (%Y-%b-%d).
+_YEAR_WORD_DAY = re.compile(r"^(\d{4})[\s\-/]([a-z]{3,9})\.?[\s\-/](\d{1,2})" + _TIME + "$", re.I)
 _SERIAL = re.compile(r"^(\d{5})(?:\.\d+)?$")
 
 # Dates inside free text (a title row: "Week beginning Monday 7th September 2026").
@@ -53,7 +55,7 @@ def _year(text: str) -> int:
 
 def parse_date_text(text: str) -> date | None:
     """One date as exports write it, or None: yyyy-mm-dd, dd/mm/yyyy, d/m/yy, 7 Sep 2026,
-    an Excel serial number, each optionally after a weekday and before a time.
+    2026-Sep-07 (census extracts), an Excel serial number, each optionally after a weekday and before a time.
 
     UK order always: 04/05/2026 is the 4th of May, and 05/13/2026 is no date at all.
     """
@@ -66,6 +68,9 @@ def parse_date_text(text: str) -> date | None:
         if m := _WORDS.match(text):
             month = _MONTHS.get(m[2].lower())
             return date(_year(m[3]), month, int(m[1])) if month else None
+        if m := _YEAR_WORD_DAY.match(text):
+            month = _MONTHS.get(m[2].lower())
+            return date(int(m[1]), month, int(m[3])) if month else None
         if m := _SERIAL.match(text):
             serial = int(m[1])
             if _SERIAL_RANGE[0] <= serial <= _SERIAL_RANGE[1]:
@@ -251,6 +256,13 @@ def admission_number_key(values: pd.Series) -> pd.Series:
     text = text.str.replace(r"\.0+$", "", regex=True)  # 123.0 from a spreadsheet number
     stripped = text.str.lstrip("0")
     return stripped.where((stripped != "") | (text == ""), "0")
+
+
+def mis_id_key(values: pd.Series) -> pd.Series:
+    """An MIS's own pupil id (SIMS Person ID, Arbor or Bromcom id, Wonde id) compared trimmed,
+    upper-cased, without the '.0' a spreadsheet adds to a number."""
+    text = values.astype("string").fillna("").str.strip().str.upper()
+    return text.str.replace(r"^(\d+)\.0+$", r"\1", regex=True)
 
 
 def name_key(text: str) -> str:
