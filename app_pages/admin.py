@@ -104,7 +104,7 @@ with users_tab:
                     except auth.UserError as error:
                         st.error(md(error))
             if target.locked():
-                if st.button(f"Unlock {target.username}", icon=":material/lock_open:"):
+                if st.button(f"Unlock {md(target.username)}", icon=":material/lock_open:"):
                     with store.opened(path) as db:
                         auth.unlock(db, target.username, user.username)
                     done(f"{md(target.username)} can sign in again.")
@@ -273,7 +273,7 @@ with types_tab:
             if changed:
                 st.rerun()
         except cases.CaseError as error:
-            st.error(str(error))
+            st.error(md(error))
 
 # --- academic year -----------------------------------------------------------------
 
