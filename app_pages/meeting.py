@@ -212,7 +212,7 @@ else:
         buttons[i % 4].button(decision.label, key=f"decide_{decision.key}", width="stretch",
                               type="primary" if decision.key == "monitor" else "secondary",
                               on_click=decide, args=(reader, owners, meeting_id, pupil_id, decision.key, kinds, total),
-                              help=f"Opens “{decision.action_type}”" if decision.action_type
+                              help=f"Opens “{md(decision.action_type)}”" if decision.action_type
                               else "Records the decision and books the check-in; opens no action.")
     with store.opened(path) as db:
         types = intervention_types.intervention_types(db)["name"].tolist()

@@ -281,6 +281,83 @@ def _fixed_text(node, constants: set[str], allow_numbers: bool = False) -> bool:
     return False
 
 
+# Streamlit calls whose text arguments are rendered as Markdown (bodies, labels, help).
+MARKDOWN_CALLS = {"markdown", "caption", "info", "success", "warning", "error", "subheader", "header", "title", "toast",
+                  "expander", "popover", "metric", "button", "page_link", "progress", "tabs", "form_submit_button",
+                  "download_button", "checkbox", "toggle", "radio", "segmented_control", "pills", "link_button",
+                  "status", "write", "text_input", "text_area", "selectbox", "multiselect", "number_input",
+                  "date_input", "file_uploader", "slider", "time_input", "dialog"}
+MARKDOWN_KEYWORDS = {"label", "body", "text", "help", "placeholder"}
+# Calls whose result is safe inside Markdown: the escape itself, dates, percentages, counts.
+SAFE_CALLS = {"md", "markdown_cells", "uk", "uk_time", "pct", "year_label", "len", "int"}
+# What names outside text in the screens' code: pupils, parents, staff, schools, files, notes, errors.
+OUTSIDE = re.compile(r"surname|forename|pupil_name|pupil_label|parent|contact|relationship|email|phone|address"
+                     r"|summary|note|outcome|with_whom|owner|username|user\.name|\.name\b|school_name|\bschool\b"
+                     r"|error|message|scope_label|labels(\[|\.get)|\bform\b|\[.form.\]|\breason\b|\bwhy\b"
+                     r"|\.type\b|\[.type.\]|action_type|\.title\b(?!\()")
+
+
+def _vetted(node) -> bool:
+    """Text that is safe inside Markdown: literals, the escape's result, formatted numbers."""
+    if isinstance(node, ast.Constant):
+        return True
+    if isinstance(node, ast.Call):
+        name = getattr(node.func, "attr", getattr(node.func, "id", ""))
+        if name == "join" and node.args and isinstance(node.args[0], (ast.GeneratorExp, ast.ListComp)):
+            return _vetted(node.args[0].elt)  # "\n".join(md(x) for x in ...)
+        return name in SAFE_CALLS
+    if isinstance(node, ast.FormattedValue):
+        return node.format_spec is not None or _vetted(node.value)
+    if isinstance(node, ast.JoinedStr):
+        return all(_vetted(v) for v in node.values)
+    if isinstance(node, ast.BinOp):
+        return _vetted(node.left) and _vetted(node.right)
+    if isinstance(node, (ast.IfExp,)):
+        return _vetted(node.body) and _vetted(node.orelse)
+    if isinstance(node, ast.BoolOp):
+        return all(_vetted(v) for v in node.values)
+    return False
+
+
+def _unvetted(node) -> list:
+    if _vetted(node):
+        return []
+    if isinstance(node, ast.FormattedValue):
+        return _unvetted(node.value)
+    if isinstance(node, ast.JoinedStr):
+        return [leaf for v in node.values for leaf in _unvetted(v)]
+    if isinstance(node, ast.BinOp):
+        return _unvetted(node.left) + _unvetted(node.right)
+    if isinstance(node, ast.IfExp):
+        return _unvetted(node.body) + _unvetted(node.orelse)
+    if isinstance(node, ast.BoolOp):
+        return [leaf for v in node.values for leaf in _unvetted(v)]
+    return [node]
+
+
+@pytest.mark.parametrize("path", PAGE_FILES, ids=lambda p: p.name)
+def test_outside_text_reaches_markdown_only_through_the_escape(path):
+    """A name, form, parent, note, file name or error put into a Markdown body or label
+    (st.markdown, captions, alerts, toasts, widget labels and help) goes through md() first."""
+    source = path.read_text()
+    found = []
+    for call in _calls(path):
+        if getattr(call.func, "attr", getattr(call.func, "id", "")) not in MARKDOWN_CALLS:
+            continue
+        for argument in call.args[:1] + [k.value for k in call.keywords if k.arg in MARKDOWN_KEYWORDS]:
+            found += [f"{path.name}:{call.lineno} {ast.get_source_segment(source, leaf)}" for leaf in _unvetted(argument)
+                      if OUTSIDE.search(ast.get_source_segment(source, leaf) or "")]
+    assert not found, "outside text put into Markdown without md(): " + "; ".join(found)
+
+
+def test_the_tab_icon_is_served_by_the_app_not_fetched_from_a_font_or_emoji_host():
+    [config] = [c for c in _calls(ROOT / "app.py") if getattr(c.func, "attr", "") == "set_page_config"]
+    [icon] = [k.value for k in config.keywords if k.arg == "page_icon"]
+    assert not (isinstance(icon, ast.Constant) and isinstance(icon.value, str) and
+                (icon.value.startswith(":") or not icon.value.isascii())), "a Material or emoji icon is fetched from Google"
+    assert (ROOT / "app_pages" / "ui" / "icon.png").read_bytes().startswith(b"\x89PNG")
+
+
 # --- upload size ---------------------------------------------------------------------------
 
 
