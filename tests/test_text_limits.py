@@ -13,7 +13,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from core import auth, cases, evidence_pack, exports, metrics, pdf, text
+from core import auth, cases, evidence_pack, exports, meetings, metrics, pdf, text
 from core.importers import import_bytes
 from tests.conftest import make_upn, marks_csv, roll_csv, week_rows
 
@@ -122,6 +122,14 @@ def test_a_case_note_over_5000_characters_is_refused_with_a_clear_message(db):
     with pytest.raises(cases.CaseError, match="5,001 characters long; keep it to 5,000"):
         cases.open_intervention(db, LEAD, pupil, "Home visit", "dsl", MONDAY, summary="x" * 5001)
     assert db.execute("SELECT COUNT(*) FROM interventions").fetchone()[0] == 0
+
+
+def test_meeting_minutes_and_attendees_are_stored_without_control_characters(db):
+    meeting = meetings.start_meeting(db, LEAD, MONDAY, ["Pri\x07ya Pastoral", "Olu\x1b Officer"])
+    meetings.save_minutes(db, LEAD, meeting, notes="Clinic\x07 on\x00 Thursday.\nCall mum.")
+    kept = meetings.minutes(db, meeting)
+    assert kept.attendees == ["Priya Pastoral", "Olu Officer"]
+    assert kept.notes == "Clinic on Thursday.\nCall mum."
 
 
 # --- every download works for every stored value ------------------------------------------------
