@@ -6,12 +6,19 @@ app_pages/, never pages/: Streamlit would serve a pages/ folder by URL on its ow
 before this script decides who may see what (DESIGN.md).
 """
 
+from pathlib import Path
+
 import streamlit as st
 
 from app_pages.ui import access, guard, sidebar
 from core import menu
 
-st.set_page_config(page_title="Pastoral", page_icon=":material/school:", layout="wide")
+# The tab's icon is a file served by the app itself: for a ":material/…" or emoji icon the
+# browser would fetch the picture from a Google or CDN host, announcing every visit to it
+# (and a school network may block it). Nothing on any page is fetched from another host.
+ICON = Path(__file__).parent / "app_pages" / "ui" / "icon.png"
+
+st.set_page_config(page_title="Pastoral", page_icon=str(ICON), layout="wide")
 
 user, authenticator = access.sign_in()
 

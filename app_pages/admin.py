@@ -29,7 +29,8 @@ users_tab, sections_tab, thresholds_tab, codes_tab, types_tab, year_tab, audit_t
 
 
 def done(message: str) -> None:
-    st.toast(message, icon=":material/check:")
+    """A confirmation; `message` may hold names typed by people, so it is shown as text."""
+    st.toast(md(message), icon=":material/check:")
 
 
 def save_settings(wanted: dict, settings: dict) -> None:
@@ -71,7 +72,7 @@ with users_tab:
             try:
                 with store.opened(path) as db:
                     added = auth.add_user(db, username, name, password, role, sections, email, by=user.username)
-                done(f"Added {md(added.username)}.")
+                done(f"Added {added.username}.")
                 st.rerun()
             except auth.UserError as error:
                 st.error(md(error))
@@ -102,15 +103,15 @@ with users_tab:
                                              role=new_role, sections=new_sections, active=may_sign_in)
                             if new_password:
                                 auth.set_password(db, target.username, new_password, user.username)
-                        done(f"Saved {md(target.username)}.")
+                        done(f"Saved {target.username}.")
                         st.rerun()
                     except auth.UserError as error:
                         st.error(md(error))
             if target.locked():
-                if st.button(f"Unlock {target.username}", icon=":material/lock_open:"):
+                if st.button(f"Unlock {md(target.username)}", icon=":material/lock_open:"):
                     with store.opened(path) as db:
                         auth.unlock(db, target.username, user.username)
-                    done(f"{md(target.username)} can sign in again.")
+                    done(f"{target.username} can sign in again.")
                     st.rerun()
     st.caption("Users are never deleted (the audit log names them); untick “Can sign in” instead. "
                "Five wrong passwords in a row lock an account for 15 minutes; a new password unlocks it.")
@@ -241,7 +242,7 @@ with codes_tab:
             try:
                 with store.opened(path) as db:
                     store.set_local_code(db, local, dfe, user.username, note)
-                done(f"'{md(local.strip().upper())}' now reads as {md(codes.meaning(dfe))}.")
+                done(f"'{local.strip().upper()}' now reads as {codes.meaning(dfe)}.")
                 st.rerun()
             except ValueError as error:
                 st.error(md(error))
@@ -283,7 +284,7 @@ with types_tab:
             if changed:
                 st.rerun()
         except cases.CaseError as error:
-            st.error(str(error))
+            st.error(md(error))
 
 # --- academic year -----------------------------------------------------------------
 

@@ -13,7 +13,7 @@ import pandas as pd
 import streamlit as st
 
 from app_pages.ui import access, case_forms, formatting, lists, sidebar
-from app_pages.ui.formatting import names, pct, today, uk
+from app_pages.ui.formatting import md, names, pct, today, uk
 from core import auth, cases, impact, intervention_types, penalty_notices, reads, store
 
 SHOW_KEY = "cw_show"
@@ -103,7 +103,7 @@ if not writer:
     VIEWS.pop("mine")
 if st.session_state.get(SHOW_KEY) not in VIEWS:
     st.session_state[SHOW_KEY] = next(iter(VIEWS))
-scope = "" if user.sees_all_pupils else f" · {user.scope_label()} only"
+scope = "" if user.sees_all_pupils else f" · {md(user.scope_label())} only"
 st.caption(f"Today {uk(now)}{scope}" + ("" if viewer.sees_notes else " · lists only, no notes"))
 show = st.segmented_control("Show", list(VIEWS), format_func=VIEWS.get, key=SHOW_KEY, required=True,
                             label_visibility="collapsed")

@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from app_pages.ui import access, lists, sidebar
-from app_pages.ui.formatting import pupil_name, shown, uk
+from app_pages.ui.formatting import md, pupil_name, shown, uk
 from core import codes, data_quality, reads
 
 CHECK_KEY = "dq_check"
@@ -28,7 +28,7 @@ found = reads.data_quality(path, version, period.date_from, period.as_of, ids)
 counts = data_quality.counts(found)
 pupils = reads.pupils(path, version).set_index("id")
 st.caption(f"{uk(period.date_from)} to {uk(period.as_of)}" + ("" if user.sees_all_pupils else
-                                                             f" · {user.scope_label()} only")
+                                                             f" · {md(user.scope_label())} only")
            + " · every figure counts only the marks as stored; fix these in the MIS and upload again.")
 
 checks = list(data_quality.CHECKS)

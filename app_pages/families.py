@@ -10,7 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from app_pages.ui import access, formatting, lists, sidebar
-from app_pages.ui.formatting import pupil_name, uk, year_label
+from app_pages.ui.formatting import md, pupil_name, uk, year_label
 from core import calendar, cases, families, letters, penalty_notices, reads, store
 
 FAMILY_KEY = "fam_pupil"
@@ -55,7 +55,7 @@ labels = {int(r.id): f"{pupil_name(r.surname, r.forename, masked)} ({r.form or y
           for r in everyone.itertuples()}  # one label per pupil, for every picker
 message = st.session_state.pop(MESSAGE_KEY, None)
 if message:
-    (st.success if message[0] == "success" else st.error)(message[1])
+    (st.success if message[0] == "success" else st.error)(md(message[1]))
 
 with store.opened(path) as db:
     family_number = families.families(db)
@@ -72,7 +72,7 @@ with suggestion_column:
     for row in suggested.head(MOST_SUGGESTIONS).itertuples():
         with st.container(border=True):
             text, yes, no = st.columns([6, 1, 1], vertical_alignment="center", gap="small")
-            text.markdown(f"**{labels[row.pupil_id]}** and **{labels[row.sibling_id]}**  \n:gray[{row.reason}]")
+            text.markdown(f"**{md(labels[row.pupil_id])}** and **{md(labels[row.sibling_id])}**  \n:gray[{md(row.reason)}]")
             yes.button("", key=f"fam_yes_{row.pupil_id}_{row.sibling_id}", icon=":material/check:",
                        help="They are siblings: link them", on_click=decide,
                        args=(int(row.pupil_id), int(row.sibling_id), True), width="stretch")
@@ -121,7 +121,7 @@ with family_column:
     first = contacts.iloc[0].to_dict() if not contacts.empty else {}
     lines = families.contact_lines(first)
     if lines and not masked:
-        st.caption("Parents/carers: " + " · ".join(lines))
+        st.caption("Parents/carers: " + md(" · ".join(lines)))
 
     if len(members) > 1:
         st.subheader("Days off together")
@@ -155,7 +155,7 @@ with family_column:
         "Next step": st.column_config.TextColumn(width="large"),
         in_window: st.column_config.NumberColumn(
             width="small", help=f"Notices to this parent for this child in the last {framework.window_years} years")})
-    st.caption(framework.describe())
+    st.caption(md(framework.describe()))
     if viewer.may_write and masked:
         st.caption("Penalty notices are recorded outside meeting mode: the form names the parents.")
     elif viewer.may_write:
@@ -174,7 +174,7 @@ with family_column:
                         st.session_state[MESSAGE_KEY] = ("success", "Penalty notice recorded on the child's record.")
                         st.rerun()
                     except cases.CaseError as error:
-                        st.error(str(error))
+                        st.error(md(error))
 
     with st.expander("Link two pupils as siblings by hand"):
         left, right = st.columns(2)

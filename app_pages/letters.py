@@ -12,7 +12,7 @@ import pandas as pd
 import streamlit as st
 
 from app_pages.ui import access, formatting, lists, sidebar
-from app_pages.ui.formatting import pupil_name, uk, uk_time
+from app_pages.ui.formatting import md, pupil_name, uk, uk_time
 from core import calendar, cases, exports, letters, pupil_list, reads, selections, store
 
 WHO_HELP = selections.help_text(("new", "penalty", "next_stage"))
@@ -114,16 +114,16 @@ with make_tab:
         try:
             batch = letters.compose(templates[kind], values)
         except letters.LetterError as error:
-            st.error(str(error))
+            st.error(md(error))
             batch = letters.Batch()
         if batch.refused:
             st.warning(f"{len(batch.refused)} letter{'s' if len(batch.refused) != 1 else ''} cannot be made yet:\n"
-                       + "\n".join(f"- **{name}**: {why}" for _, name, why in batch.refused[:10]))
+                       + "\n".join(f"- **{md(name)}**: {md(why)}" for _, name, why in batch.refused[:10]))
         st.caption(f"{len(batch.letters)} letter{'s' if len(batch.letters) != 1 else ''} ready · attendance and "
                    f"sessions from {uk(period.date_from)} to {uk(period.as_of)} (the sidebar's dates)")
         if batch.letters:
-            with st.expander(f"Preview: {batch.letters[0].pupil_name}"):
-                st.markdown(f"**{batch.letters[0].title}**")
+            with st.expander(f"Preview: {md(batch.letters[0].pupil_name)}"):
+                st.markdown(f"**{md(batch.letters[0].title)}**")
                 st.text(batch.letters[0].body)
             preview, send = st.columns(2)
 
@@ -142,7 +142,7 @@ with make_tab:
                     st.session_state[PDF_KEY] = (make_pdf(), pdf_name, count)
                     st.rerun()
                 except cases.CaseError as error:
-                    st.error(str(error))
+                    st.error(md(error))
         if PDF_KEY in st.session_state:
             pdf_sent, name, count = st.session_state[PDF_KEY]
             st.success(f"{count} letter{'s' if count != 1 else ''} recorded on the pupils' records.")
@@ -156,7 +156,7 @@ with templates_tab:
                                 key="l_edit_kind")
     template = templates[kind_to_edit]
     if template.updated_by:
-        st.caption(f"The school's wording, last changed by {template.updated_by} on {uk_time(template.updated_at)}.")
+        st.caption(f"The school's wording, last changed by {md(template.updated_by)} on {uk_time(template.updated_at)}.")
     else:
         st.caption("The standard wording (not changed by the school).")
     with st.form(f"template_{kind_to_edit}", border=False):
@@ -183,7 +183,7 @@ with templates_tab:
             st.toast("Template saved." if saved else "Back to the standard wording.", icon=":material/check:")
             st.rerun()
         except letters.LetterError as error:
-            st.error(str(error))
+            st.error(md(error))
 
 with sent_tab:
     with store.opened(path) as db:

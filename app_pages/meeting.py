@@ -14,7 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from app_pages.ui import access, lists, sidebar
-from app_pages.ui.formatting import md, meeting_mode, names, pct, pupil_label, shown, uk, viewer
+from app_pages.ui.formatting import markdown_cells, md, meeting_mode, names, pct, pupil_label, shown, uk, viewer
 from app_pages.ui.guard import friendly_errors
 from core import auth, cases, charts, exports, intervention_types, meetings, reads, store
 
@@ -118,7 +118,7 @@ if meeting_id is None:
                                            scope=scope, since=agenda.since)
                 st.rerun()
             except meetings.MeetingError as error:
-                st.error(str(error))
+                st.error(md(error))
 else:
     start_column.success(f"Minutes open for {uk(meeting_on)}", icon=":material/edit_note:")
 
@@ -150,7 +150,7 @@ label_column.markdown(f"**Pupil {position + 1} of {total}** · {md(', '.join(pup
 
 outcome = st.session_state.pop(DONE_KEY, None)
 if outcome:
-    (st.error if outcome[0] == "error" else st.success)(outcome[1])
+    (st.error if outcome[0] == "error" else st.success)(md(outcome[1]))
 
 with st.container(border=True):
     status = ("Severe absence (50% or below)" if pupil["severely_absent"] else
@@ -182,12 +182,12 @@ with st.container(border=True):
         st.caption("No actions recorded yet.")
     else:
         recent = actions.head(3)
-        st.table(shown(pd.DataFrame({
+        st.table(markdown_cells(shown(pd.DataFrame({
             "Opened": recent["opened_on"].map(uk), "Action": recent["type"],
             "Owner": recent["owner"].map(lambda o: owners.get(o, o)), "Status": recent["status"],
             **({"Summary": recent["summary"]} if "summary" in recent else {}),
             **({"sensitive_note": recent["sensitive_note"]} if "sensitive_note" in recent else {}),
-        }).rename(columns={"sensitive_note": "Sensitive note"})).set_index("Opened"))
+        }).rename(columns={"sensitive_note": "Sensitive note"})).set_index("Opened")))
 
 # --- the decision ----------------------------------------------------------------------
 
@@ -212,7 +212,7 @@ else:
         buttons[i % 4].button(decision.label, key=f"decide_{decision.key}", width="stretch",
                               type="primary" if decision.key == "monitor" else "secondary",
                               on_click=decide, args=(reader, owners, meeting_id, pupil_id, decision.key, kinds, total),
-                              help=f"Opens “{decision.action_type}”" if decision.action_type
+                              help=f"Opens “{md(decision.action_type)}”" if decision.action_type
                               else "Records the decision and books the check-in; opens no action.")
     with store.opened(path) as db:
         types = intervention_types.intervention_types(db)["name"].tolist()
@@ -250,7 +250,7 @@ else:
             st.toast("Minutes saved." if saved else "Meeting finished; the minutes are kept.", icon=":material/check:")
             st.rerun()
         except meetings.MeetingError as error:
-            st.error(str(error))
+            st.error(md(error))
 
 # --- earlier meetings and exports --------------------------------------------------------
 

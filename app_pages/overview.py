@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from app_pages.ui import access, case_forms, lists, sidebar
-from app_pages.ui.formatting import pct, today, uk, year_label, year_order
+from app_pages.ui.formatting import md, pct, today, uk, year_label, year_order
 from core import cases, charts, data_quality, menu, metrics, reads, store
 
 national = metrics.national  # DOMAIN.md §3's national figures, kept in core as data
@@ -84,7 +84,7 @@ if compare_with:
 has_other_pupils = headline["all"]["pupils"] != headline["compulsory_school_age"]["pupils"]
 key = "compulsory_school_age" if headline["compulsory_school_age"]["pupils"] else "all"
 now_group, before_group = headline[key], (before[key] if before else None)
-scope = "" if user.sees_all_pupils else f" — {user.scope_label()} only"
+scope = "" if user.sees_all_pupils else f" — {md(user.scope_label())} only"
 who = "pupils of compulsory school age" if key == "compulsory_school_age" else "all pupils"
 st.caption(f"{uk(period.date_from)} to {uk(period.as_of)} · {now_group['pupils']:,} {who}{scope}"
            + (f" · change since the upload of {uk(compare_with)}" if compare_with else ""))

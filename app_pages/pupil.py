@@ -237,7 +237,7 @@ with store.opened(path) as db:
     staff = {u.username: u.name for u in auth.list_users(db)}
     key_adult = cases.key_adults(db, [pupil_id])
 if not key_adult.empty:
-    facts.append(f"Key adult **{key_adult['key_adult_name'].iloc[0]}**")
+    facts.append(f"Key adult **{md(key_adult['key_adult_name'].iloc[0])}**")
 st.markdown(" · ".join(facts))
 
 if writer:

@@ -11,7 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from app_pages.ui import access, lists, sidebar
-from app_pages.ui.formatting import meeting_mode, pct, pupil_label, shown, uk, viewer
+from app_pages.ui.formatting import md, meeting_mode, pct, pupil_label, shown, uk, viewer
 from core import charts, evidence_pack, exports, metrics, reads, section_report, statistics, store
 
 KINDS = {"statistics": "Half-termly statistics", "section": "Head of section report", "pack": "Evidence pack"}
@@ -91,7 +91,7 @@ if kind == "statistics":
                                         "reception and sixth form.")
     with store.opened(path) as db:
         stats = statistics.half_term_statistics(db, term, previous, list(ids) if ids is not None else None, compulsory)
-    st.markdown(f"**{term.label}** · {uk(term.first_day)} to {uk(term.last_day)} · {scope_name} · "
+    st.markdown(f"**{term.label}** · {uk(term.first_day)} to {uk(term.last_day)} · {md(scope_name)} · "
                 + (f"compared with {previous.label}" if previous else "no earlier half term stored to compare with"))
     everyone = stats[stats["grouping"] == "all"]
     if everyone.empty or not int(everyone["pupils"].iloc[0]):
@@ -140,12 +140,12 @@ elif kind == "section":
     if not report.headline["pupils"]:
         st.info("No pupils with possible sessions in this period.")
         st.stop()
-    st.markdown(f"**{scope_name}** · {uk(chosen_period.date_from)} to {uk(chosen_period.as_of)} · "
+    st.markdown(f"**{md(scope_name)}** · {uk(chosen_period.date_from)} to {uk(chosen_period.as_of)} · "
                 f"{report.headline['pupils']:,} {report.who} · changes since {report.compared_reason}")
     for column, (label, value, note) in zip(st.columns(4), section_report.section_headline(report)):
         with column.container(border=True):
             st.metric(label, value)
-            st.caption(note)
+            st.caption(md(note))
     pdf_button("PDF to email", lambda r=report, u=user.username, m=masked: issue_section_report(r, u, m),
                exports.file_name(school, f"report-{scope_name}", chosen_period.as_of, "pdf"), "section_pdf")
     st.caption("Downloading the PDF records the report as issued; the next report says what changed since.")
@@ -170,7 +170,7 @@ elif kind == "section":
             for title, frame in (("Newly persistently absent", report.newly_pa),
                                  ("No longer persistently absent", report.no_longer_pa)):
                 labels = [pupil_label(s, f, fm) for s, f, fm in zip(frame["surname"], frame["forename"], frame["form"])]
-                st.markdown(f"**{title}: {len(frame)}**" + (" — " + ", ".join(labels[:30]) if labels else ""))
+                st.markdown(f"**{title}: {len(frame)}**" + (" — " + md(", ".join(labels[:30])) if labels else ""))
     with reasons_column:
         st.subheader("Reasons for absence")
         if report.reasons.empty:
@@ -201,7 +201,7 @@ else:
                             help="Type to search. The pack covers the dates chosen in the sidebar.")
     with store.opened(path) as db:
         pack = evidence_pack.evidence_pack(db, viewer(user), int(pupil_id), period)
-    st.markdown(f"**{labels[pupil_id]}** · {uk(period.date_from)} to {uk(period.as_of)} · "
+    st.markdown(f"**{md(labels[pupil_id])}** · {uk(period.date_from)} to {uk(period.as_of)} · "
                 f"attendance {pct(pack.figures.get('attendance_pct'))} · {len(pack.triggers)} triggers reached · "
                 f"{len(pack.chronology)} entries in the chronology")
     pdf_column, csv_column, _ = st.columns([1, 1, 3])

@@ -35,10 +35,10 @@ def log(pupil_id: int, name: str, on: date, session: int, outcome: str, mark: st
     try:
         with store.opened(reads.db_path()) as db:
             first_day.log_call(db, viewer, pupil_id, on, session, outcome, mark, with_whom)
-        st.session_state[MESSAGE_KEY] = ("success", f"{md(name)}: logged {first_day.OUTCOMES[outcome].lower()}"
+        st.session_state[MESSAGE_KEY] = ("success", f"{name}: logged {first_day.OUTCOMES[outcome].lower()}"
                                          + (f" — enter {mark} in the MIS." if mark else "."))
     except cases.CaseError as error:
-        st.session_state[MESSAGE_KEY] = ("error", f"{md(name)}: {md(error)}")
+        st.session_state[MESSAGE_KEY] = ("error", f"{name}: {error}")
 
 
 def log_reason(pupil_id: int, name: str, on: date, session: int, with_whom: str) -> None:
@@ -78,13 +78,13 @@ def upload_today(user) -> None:
 def show_upload_results() -> None:
     for name, status, added, changed, problems, warnings in st.session_state.pop("today_results", []):
         if status == importers.REJECTED:
-            st.error(f"**{name}** was not imported: " + " ".join(problems))
+            st.error(f"**{md(name)}** was not imported: " + md(" ".join(problems)))
         elif status == importers.UNCHANGED:
-            st.info(f"**{name}** is already stored — nothing changed.")
+            st.info(f"**{md(name)}** is already stored — nothing changed.")
         else:
-            st.success(f"**{name}** imported: {added:,} sessions added, {changed:,} marks changed.")
+            st.success(f"**{md(name)}** imported: {added:,} sessions added, {changed:,} marks changed.")
         for warning in warnings:
-            st.caption(f"Note: {warning}")
+            st.caption(f"Note: {md(warning)}")
 
 
 user = access.require("today")
@@ -140,7 +140,7 @@ if scope is not None:
 
 message = st.session_state.pop(MESSAGE_KEY, None)
 if message:
-    (st.success if message[0] == "success" else st.error)(message[1])
+    (st.success if message[0] == "success" else st.error)(md(message[1]))
 
 if not found.taken:
     st.info(f"The {found.label} register has not been uploaded yet — nobody has a mark for it. "
@@ -156,9 +156,9 @@ with summary_column:
                f"· {len(table):,} unexplained absences")
 st.caption(f"Register of {found.label} · unexplained absence: N (no reason yet), or no mark yet · "
            "social worker, looked after and vulnerable pupils first"
-           + ("" if user.sees_all_pupils else f" · {user.scope_label()} only"))
+           + ("" if user.sees_all_pupils else f" · {md(user.scope_label())} only"))
 if not found.registers_not_taken.empty:
-    forms = ", ".join(f"{r.form or '(no form)'} ({r.pupils})" for r in found.registers_not_taken.itertuples())
+    forms = md(", ".join(f"{r.form or '(no form)'} ({r.pupils})" for r in found.registers_not_taken.itertuples()))
     st.warning(f"Registers not taken yet: {forms}. Their pupils are not listed — ask the form tutor to take the "
                "register, then upload again.", icon=":material/assignment_late:")
 
@@ -182,7 +182,7 @@ def sibling_line(sibling_id: int) -> str:
     mark = sibling_marks.get(sibling_id)
     today = ("no mark yet" if mark is None or mark == "" else
              f"{codes.meaning(mark)}" if mark not in ("/", "\\") else "present")
-    return f"{pupil_name(sibling['surname'], sibling['forename'], masked)} ({sibling['form'] or '—'}): {today}"
+    return md(f"{pupil_name(sibling['surname'], sibling['forename'], masked)} ({sibling['form'] or '—'}): {today}")
 
 
 OUTCOME_BUTTONS = (("reached", "Reached"), ("message_left", "Message left"), ("no_answer", "No answer"))
@@ -201,28 +201,28 @@ for row in shown.itertuples():
             st.markdown(f"**{md(name)}** · {md(row.form) or '—'} · "
                         f"{year_label(row.year_group)}")
             label, colour = STATUS_BADGES[row.status]
-            badges = [f":{colour}-badge[{label}]", f":gray-badge[{row.absence}]"]
+            badges = [f":{colour}-badge[{label}]", f":gray-badge[{md(row.absence)}]"]
             if row.priority_reasons:
-                badges.insert(0, f":violet-badge[:material/priority_high: {row.priority_reasons}]")
+                badges.insert(0, f":violet-badge[:material/priority_high: {md(row.priority_reasons)}]")
             st.markdown(" ".join(badges))
             if st.button("Open record", key=f"open_{pupil_id}", type="tertiary", icon=":material/person:"):
                 lists.open_pupil(pupil_id)
         with details:
             lines = families.contact_lines(person)
-            st.markdown("  \n".join(lines) if lines and not masked else
+            st.markdown("  \n".join(md(line) for line in lines) if lines and not masked else
                         "*Contacts hidden in meeting mode*" if lines else
                         "*No parent contact in the roll — upload a roll with contacts.*")
             extra = [f"Siblings: {'; '.join(sibling_line(s) for s in siblings_of[pupil_id])}"] \
                 if pupil_id in siblings_of else []
             if pupil_id in cases_of:
-                extra.append(f"Open: {', '.join(dict.fromkeys(cases_of[pupil_id]))}")
+                extra.append(f"Open: {md(', '.join(dict.fromkeys(cases_of[pupil_id])))}")
             if pupil_id in stages.index:
                 extra.append(letters.stage_label(stages.loc[pupil_id, "stage"]) + " sent "
                              + uk(stages.loc[pupil_id, "stage_on"]))
             if row.calls:
-                extra.append(f"{row.calls} call{'s' if row.calls != 1 else ''} · last: {row.last_outcome.lower()}"
-                             + (f" — enter {row.mark_to_enter} in the MIS" if row.mark_to_enter else "")
-                             + f" · {uk_time(row.last_called_at)} by {row.last_called_by}")
+                extra.append(f"{row.calls} call{'s' if row.calls != 1 else ''} · last: {md(row.last_outcome.lower())}"
+                             + (f" — enter {md(row.mark_to_enter)} in the MIS" if row.mark_to_enter else "")
+                             + f" · {uk_time(row.last_called_at)} by {md(row.last_called_by)}")
             if extra:
                 st.caption("  \n".join(extra))
         with actions:
@@ -235,7 +235,7 @@ for row in shown.itertuples():
                 short = {with_whom: person.get("contact1_relationship") or (with_whom if not masked else "contact 1"),
                          second: person.get("contact2_relationship") or (second if not masked else "contact 2")}
                 with_whom = st.segmented_control("Calling", [with_whom, second], default=with_whom,
-                                                 key=f"whom_{pupil_id}", format_func=lambda w: f"Calling {short[w]}",
+                                                 key=f"whom_{pupil_id}", format_func=lambda w: f"Calling {md(short[w])}",
                                                  label_visibility="collapsed") or with_whom
             for column, (outcome, label) in zip(st.columns(3, gap="small"), OUTCOME_BUTTONS):
                 column.button(label, key=f"call_{pupil_id}_{outcome}", on_click=log, width="stretch",

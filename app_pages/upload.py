@@ -250,7 +250,7 @@ def import_files(ready: list, user) -> None:
     results = []
     with friendly_errors("importing"):
         for number, (file, mapping, _) in enumerate(ready, start=1):
-            progress.progress((number - 1) / len(ready), text=f"Importing {file.name} ({number} of {len(ready)})…")
+            progress.progress((number - 1) / len(ready), text=f"Importing {md(file.name)} ({number} of {len(ready)})…")
             with store.opened(reads.db_path()) as db:
                 outcome = importers.import_bytes(db, file.getvalue(), file.name, user.username, mapping=mapping)
             results.append((file.name, outcome.status, what_changed(outcome)))

@@ -25,6 +25,7 @@ import pandas as pd
 import sqlite_utils
 
 from core import auth, intervention_types, penalty_notices, privacy, store
+from core import text as typed
 
 CONTACT_KINDS = {
     "call": "Phone call",
@@ -90,10 +91,12 @@ def _require_writer(viewer: auth.Viewer) -> None:
         raise CaseError("Your role can view cases but not record them.")
 
 
-def _clean_text(text: str | None, limit: int = 5000) -> str:
-    text = (text or "").strip()
+def _clean_text(text: str | None, limit: int = typed.NOTE_LIMIT) -> str:
+    """Typed text as stored: control characters and bidi overrides dropped (core/text.py),
+    line breaks kept in notes; refused when longer than `limit`."""
+    text = typed.clean(str(text or ""), multiline=limit > 200).strip()
     if len(text) > limit:
-        raise CaseError(f"Keep it under {limit} characters.")
+        raise CaseError(f"This is {len(text):,} characters long; keep it to {limit:,} characters.")
     return text
 
 
@@ -189,7 +192,7 @@ def open_intervention(
         raise CaseError("Every action needs an owner.")
     cleaned = clean_details(type_name, kind["details"], details, opened_on)
     penalty = intervention_types.PENALTY_FIELD in kind["details"]
-    parent = " ".join((parent or "").split())
+    parent = " ".join(typed.clean(parent or "").split())
     if parent and not penalty:
         raise CaseError(f"A {type_name.lower()} is not issued to a parent; only a penalty notice records who it went to.")
     if len(parent) > 200:

@@ -22,6 +22,7 @@ import pandas as pd
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
+from core import text
 from core.calendar import uk_date
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -30,11 +31,14 @@ UK_DATE = re.compile(r"^(\d{2})/(\d{2})/(\d{4})$")
 ISO_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
 YES_NO = {True: "Yes", False: "No"}
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+XLSX_CELL_LIMIT = 32_767  # the most characters an Excel cell holds
+FILE_NAME_PART_LIMIT = 60  # characters of each part of a file name (the school, what it is)
 
 
 def file_name(school: str, what: str, on: date, extension: str) -> str:
     """'Test-Academy_below-90_19-09-2025.csv': the school, what it is, the date (UK order)."""
-    return f"{_slug(school) or 'school'}_{_slug(what)}_{on.strftime('%d-%m-%Y')}.{extension.lstrip('.')}"
+    school_part, what_part = _slug(school)[:FILE_NAME_PART_LIMIT].strip("-"), _slug(what)[:FILE_NAME_PART_LIMIT].strip("-")
+    return f"{school_part or 'school'}_{what_part}_{on.strftime('%d-%m-%Y')}.{extension.lstrip('.')}"
 
 
 def _slug(text: str) -> str:
@@ -51,9 +55,13 @@ def neutralise_cell(value: Any) -> Any:
 
 
 def cell_value(value: Any) -> Any:
-    """A value as a spreadsheet cell: lists joined, dates as dates, missing as blank."""
+    """A value as a spreadsheet cell: lists joined, dates as dates, missing as blank, text
+    without the control characters no spreadsheet can hold (core/text.py; the importer
+    removes them too, this is for anything stored before it did)."""
+    if isinstance(value, str):
+        return text.UNPRINTABLE.sub("", value)
     if isinstance(value, (list, tuple, np.ndarray)):
-        return "; ".join(str(v) for v in value)
+        return text.UNPRINTABLE.sub("", "; ".join(str(v) for v in value))
     if value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and np.isnan(value)):
         return None
     if isinstance(value, np.generic):
@@ -116,7 +124,7 @@ def xlsx_bytes(frame: pd.DataFrame, sheet: str) -> bytes:
             if isinstance(value, str) and (written_date := _as_date(value)) is not None:
                 value = written_date
             if isinstance(value, str):
-                cell.value = value
+                cell.value = text.clip(value, XLSX_CELL_LIMIT)
                 cell.data_type = "s"  # never a formula, whatever it starts with
                 if value.startswith(FORMULA_STARTS):
                     cell.quotePrefix = True

@@ -21,6 +21,7 @@ import pandas as pd
 import sqlite_utils
 
 from core import auth, calendar, cases, intervention_types, marks, metrics, patterns, privacy, reads, store, triggers
+from core import text as typed
 from core.calendar import uk_date
 from core.exports import csv_bytes
 from core.pdf import Document
@@ -253,14 +254,15 @@ def _require_writer(viewer: auth.Viewer) -> None:
 
 
 def _clean(text: str | None, limit: int = 20000) -> str:
-    text = (text or "").strip()
+    text = typed.clean(text or "", multiline=True).strip()  # no control characters (core/text.py)
     if len(text) > limit:
         raise MeetingError(f"Keep it under {limit} characters.")
     return text
 
 
 def _attendees(attendees: list[str] | None) -> list[str]:
-    return list(dict.fromkeys(a.strip() for a in attendees or [] if a and a.strip()))
+    names = (typed.clean(a).strip()[:typed.NAME_LIMIT] for a in attendees or [] if a)
+    return list(dict.fromkeys(a for a in names if a))
 
 
 def start_meeting(db: sqlite_utils.Database, viewer: auth.Viewer, held_on: date, attendees: list[str] | None = None,

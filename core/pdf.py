@@ -22,7 +22,7 @@ import pandas as pd
 from fpdf import FPDF
 from fpdf.fonts import FontFace
 
-from core import calendar
+from core import calendar, text
 from core.calendar import uk_date
 from core.exports import cell_value
 
@@ -35,6 +35,11 @@ FONT_FILES = {"": "DejaVuSans.ttf", "B": "DejaVuSans-Bold.ttf", "I": "DejaVuSans
 PUNCTUATION = {"—": "-", "–": "-", "‘": "'", "’": "'", "“": '"', "”": '"', "≥": ">=", "≤": "<=", "…": "...",
                "▲": "+", "▼": "-", "●": "*", "→": "->", "×": "x", "•": "*", "€": "EUR ",
                "Ł": "L", "ł": "l", "Đ": "D", "đ": "d", "Œ": "OE", "œ": "oe", "ı": "i", "Ħ": "H", "ħ": "h"}
+# The most characters of one value printed where the page has room for only so much: the
+# title and school repeated on every page, a heading, a table cell (a row must fit on a page),
+# an addressee's line. Longer values (which the importer refuses, but a store may hold)
+# print cut short with '…', so no value can stop or stall a document.
+TITLE_LIMIT, HEADING_LIMIT, CELL_LIMIT, LINE_LIMIT = 200, 300, 5_000, 120
 INK, MUTED, RULE, SHADE, ACCENT = (33, 37, 41), (108, 117, 125), (206, 212, 218), (241, 243, 245), (31, 78, 121)
 
 
@@ -71,7 +76,8 @@ class Document(FPDF):
     def __init__(self, school: str, title: str, subtitle: str = "", landscape: bool = False,
                  made_on: datetime | None = None):
         super().__init__(orientation="L" if landscape else "P", unit="mm", format="A4")
-        self.school, self.title_text, self.subtitle = school, title, subtitle
+        school, title = text.clip(school, TITLE_LIMIT), text.clip(title, TITLE_LIMIT)
+        self.school, self.title_text, self.subtitle = school, title, text.clip(subtitle, TITLE_LIMIT * 2)
         self.made_on = (made_on or datetime.now(timezone.utc)).astimezone(LONDON)
         self.embedded = font_available()
         if self.embedded:
@@ -90,8 +96,9 @@ class Document(FPDF):
         """The first page (a report has one from the start; letters start one per letter)."""
         self.add_page()
 
-    def normalize_text(self, text: str) -> str:
-        return super().normalize_text(text if self.embedded else transliterate(text))
+    def normalize_text(self, value: str) -> str:
+        value = text.clean(value, multiline=True)  # no control character reaches the page
+        return super().normalize_text(value if self.embedded else transliterate(value))
 
     # page furniture
     def header(self) -> None:
@@ -118,13 +125,13 @@ class Document(FPDF):
                         f"page {self.page_no()} of {{nb}}", align="C")
 
     # content
-    def heading(self, text: str, size: float = 12.5) -> None:
+    def heading(self, words: str, size: float = 12.5) -> None:
         if self.get_y() > self.h - 45:
             self.add_page()
         self.ln(2)
         self.set_font(self.family, "B", size)
         self.set_text_color(*ACCENT)
-        self.multi_cell(0, 6.5, text, align="L", new_x="LMARGIN", new_y="NEXT")
+        self.multi_cell(0, 6.5, text.clip(words, HEADING_LIMIT), align="L", new_x="LMARGIN", new_y="NEXT")
         self.set_text_color(*INK)
         self.ln(1)
 
@@ -152,7 +159,7 @@ class Document(FPDF):
             self.set_xy(x + 2, top + 1.5)
             self.set_font(self.family, "", 8)
             self.set_text_color(*MUTED)
-            self.cell(width - 4, 4, label)
+            self.cell(width - 4, 4, text.clip(label, LINE_LIMIT))
             self.set_xy(x + 2, top + 6)
             self.set_font(self.family, "B", 15)
             self.set_text_color(*INK)
@@ -160,7 +167,7 @@ class Document(FPDF):
             self.set_xy(x + 2, top + 16)
             self.set_font(self.family, "", 7.5)
             self.set_text_color(*MUTED)
-            self.multi_cell(width - 4, 3.4, note, align="L")
+            self.multi_cell(width - 4, 3.4, text.clip(note, LINE_LIMIT), align="L")
         self.set_text_color(*INK)
         self.set_xy(self.l_margin, top + height + 4)
 
@@ -180,13 +187,22 @@ class Document(FPDF):
         with self.table_context(widths, align, len(frame.columns), heading_rows) as table:
             if group_headings:
                 row = table.row()
-                for text, span in group_headings:
-                    row.cell(text, colspan=span, align="CENTER")
+                for group, span in group_headings:
+                    row.cell(group, colspan=span, align="CENTER")
             if headings:
                 table.row([str(c) for c in frame.columns])
+            most = self._cell_limits(widths, len(frame.columns))
             for values in frame.itertuples(index=False):
-                table.row([_pdf_text(v) for v in values])
+                table.row([text.clip(_pdf_text(v), limit) for v, limit in zip(values, most)])
         self.ln(2)
+
+    def _cell_limits(self, widths: list[float] | None, columns: int) -> list[int]:
+        """The most characters each column's cell can hold and still fit on half a page (a
+        table row cannot run over a page): a long note prints cut short with '…'."""
+        shares = [w / sum(widths) for w in widths] if widths and len(widths) == columns else [1 / columns] * columns
+        char_width = self.font_size * 0.55  # mm, generous for DejaVu Sans
+        lines = int((self.h - self.t_margin - self.b_margin) / 2 / (self.font_size * 1.45))
+        return [min(CELL_LIMIT, max(20, int(self.epw * share / char_width) * lines)) for share in shares]
 
     def table_context(self, widths, align, columns: int, heading_rows: int = 1):
         return super().table(
@@ -249,7 +265,7 @@ class LetterDocument(Document):
     PAGE_BREAK = 20
 
     def __init__(self, school: str, address: str = "", title: str = "Letters"):
-        self.address = address.strip()
+        self.address = "\n".join(text.clip(line, LINE_LIMIT) for line in address.strip().splitlines()[:8])
         self.letter_title, self.letter_first_page = "", 0
         super().__init__(school, title)
 
@@ -285,7 +301,7 @@ class LetterDocument(Document):
     def address_block(self, lines: list[str], dated: str, size: float = 11) -> None:
         """The addressee (lines left blank are left out), then the date on the right."""
         self.set_font(self.family, "", size)
-        addressee = "\n".join(line.strip() for line in lines if line and line.strip())
+        addressee = "\n".join(text.clip(line.strip(), LINE_LIMIT) for line in lines if line and line.strip())
         if addressee:
             self.multi_cell(self.epw * 0.57, size * 0.5, addressee, align="L", new_x="LMARGIN", new_y="NEXT")
         self.ln(4)
@@ -294,6 +310,7 @@ class LetterDocument(Document):
 
     def letter(self, addressee: list[str], dated: str, title: str, body: str) -> None:
         """One letter, from a new page."""
+        title = text.clip(title, HEADING_LIMIT)
         self.letter_title, self.letter_first_page = title, self.page_no() + 1
         self.add_page()
         self.address_block(addressee, dated)

@@ -16,7 +16,7 @@ import pytest
 
 from app_pages.ui import lists
 from app_pages.ui.formatting import md
-from core import auth, cases, exports, metrics, store
+from core import auth, cases, exports, meetings, metrics, penalty_notices, store
 from core.importers import import_bytes
 from tests.app_school import ROOT, quick_hashes, signed_in  # noqa: F401 (fixtures)
 from tests.conftest import make_upn
@@ -25,12 +25,13 @@ from tests.test_access import SCREENS, download_text
 SCRIPT = "<script>alert('x')</script>"
 LINK = "[click me](https://evil.example/x)"
 IMAGE = "![pic](https://evil.example/p.png)"
+IMAGE_LOCAL = "![x](http://127.0.0.2:9/x.png)"
 HTML = "<img src=x onerror=alert(1)>"
 STYLED = "**bold** :red[red] $x^2$ `code`"
 SQL = "Robert'); DROP TABLE pupils;--"
 FORMULA = "=HYPERLINK(\"https://evil.example\",\"open\")"
 # What each payload looks like if Markdown would act on it (none of these may reach a page unescaped).
-RAW = [SCRIPT, "[click me](", "![pic](", "<img", "**bold**", ":red[", "$x^2$", "`code`"]
+RAW = [SCRIPT, "[click me](", "![pic](", "![x](", "<img", "**bold**", "**Dad**", ":red[red]", "$x^2$", "`code`"]
 
 HOSTILE = [
     {"surname": SCRIPT, "forename": LINK, "form": STYLED},
@@ -39,17 +40,31 @@ HOSTILE = [
 ]
 
 
+# Parents' names, relationships and e-mail as hostile as the pupils' (two pupils share a
+# parent's phone, so Families suggests them as siblings; pupils 1 and 3 share a family id).
+PARENTS = [
+    {"name": IMAGE_LOCAL, "relationship": STYLED, "email": "x@evil.example", "phone": "07700 900001", "family": "F1"},
+    {"name": LINK, "relationship": "**Dad**", "email": "", "phone": "07700 900001", "family": ""},
+    {"name": SCRIPT, "relationship": HTML, "email": "", "phone": "07700 900003", "family": "F1"},
+]
+
+
 def roll_and_marks() -> tuple[bytes, bytes]:
     roll, marks = io.StringIO(), io.StringIO()
     roll_writer, marks_writer = csv.writer(roll), csv.writer(marks)
-    roll_writer.writerow(["upn", "adno", "surname", "forename", "dob", "gender", "year_group", "form"])
+    roll_writer.writerow(["upn", "adno", "surname", "forename", "dob", "gender", "year_group", "form",
+                          "Primary Contact Name", "Primary Contact Relationship", "Primary Contact Telephone",
+                          "Primary Contact Email", "Secondary Contact Name", "Family ID"])
     marks_writer.writerow(["upn", "date", "session", "mark"])
-    for number, pupil in enumerate(HOSTILE, start=1):
+    for number, (pupil, parent) in enumerate(zip(HOSTILE, PARENTS), start=1):
         roll_writer.writerow([make_upn(number), f"{number:05d}", pupil["surname"], pupil["forename"], "2014-01-15",
-                              "F", "7", pupil["form"]])
+                              "F", "7", pupil["form"], parent["name"], parent["relationship"], parent["phone"],
+                              parent["email"], LINK, parent["family"]])
         for day in range(8, 13):
             for session in ("AM", "PM"):
-                marks_writer.writerow([make_upn(number), f"2025-09-{day:02d}", session, "N" if day < 10 else "/"])
+                # N on the last day too, so Today lists every pupil to call
+                marks_writer.writerow([make_upn(number), f"2025-09-{day:02d}", session,
+                                       "N" if day < 10 or day == 12 else "/"])
     return roll.getvalue().encode(), marks.getvalue().encode()
 
 
@@ -64,28 +79,39 @@ def hostile_school(tmp_path, monkeypatch, quick_hashes):
         assert import_bytes(db, roll, f"{LINK}.csv", "officer").status == "imported"
         assert import_bytes(db, marks, f"{SCRIPT}.csv", "officer").status == "imported"
         writer = auth.Viewer("pastoral", auth.PASTORAL_LEAD)
-        for pupil_id, in db.execute("SELECT id FROM pupils").fetchall():
+        ids = [pupil_id for pupil_id, in db.execute("SELECT id FROM pupils ORDER BY id").fetchall()]
+        for pupil_id in ids:
             cases.open_intervention(db, writer, pupil_id, "First-day call", "pastoral", date(2025, 9, 9),
-                                    summary=f"{SQL} {SCRIPT} {LINK}")
+                                    summary=f"{SQL} {SCRIPT} {LINK}", check_in_on=date(2025, 9, 10))
+            cases.log_contact(db, writer, pupil_id, "call", date(2025, 9, 10), IMAGE, summary=f"{LINK} {STYLED}")
+        penalty_notices.record_penalty_notice(db, writer, ids[0], f"{LINK} {IMAGE}", date(2025, 9, 11), note=STYLED)
+        meeting = meetings.start_meeting(db, writer, date(2025, 9, 12), [f"{LINK}", STYLED])
+        meetings.save_minutes(db, writer, meeting, notes=f"{IMAGE} {SCRIPT}")
     monkeypatch.setenv("PASTORAL_DB", str(db_path))
     monkeypatch.setenv("PASTORAL_SECRETS", str(tmp_path / "secrets.toml"))
     return db_path
 
 
 def markdown_texts(app) -> list[str]:
-    """Everything Streamlit renders as Markdown: bodies of text elements and alerts, and the
-    labels and help of widgets, metrics and containers."""
+    """Everything Streamlit renders as Markdown: bodies of text elements, alerts and toasts;
+    the labels and help of widgets, metrics and containers (expanders, popovers, tabs); the
+    options of radios, pills and segmented controls; and the cells of st.table."""
     texts = []
     for node in app._tree:
         proto = getattr(node, "proto", None)
-        if proto is None:
+        if proto is None or getattr(node, "type", "") in ("text", "code"):  # st.text and st.code show text as text
             continue
         for holder in (proto, *(getattr(proto, name) for name in ("expandable", "popover", "tab")
                                 if hasattr(proto, "HasField") and _has(proto, name))):
-            for field in ("body", "label", "help"):
+            for field in ("body", "label", "help", "text"):
                 value = getattr(holder, field, None)
                 if isinstance(value, str) and value:
                     texts.append(value)
+        if getattr(node, "type", "") in ("radio", "button_group"):
+            texts += [option if isinstance(option, str) else option.content for option in proto.options]
+    for table in app.get("table"):
+        frame = table.value
+        texts += [str(v) for v in [*frame.columns, *frame.index, *frame.to_numpy().ravel()] if isinstance(v, str)]
     return texts
 
 
@@ -115,6 +141,46 @@ def test_names_forms_and_file_names_holding_markup_are_shown_as_text_on_every_sc
         assert not [raw for raw in RAW if raw in unescaped], f"unescaped on {screen}: {text!r}"
     for text in html_allowed(app):  # HTML is let through only for the app's own styling
         assert "evil.example" not in text and "alert" not in text and "DROP" not in text, text
+
+
+def _all_ids(db_path) -> list[int]:
+    with store.opened(db_path) as db:
+        return [i for i, in db.execute("SELECT id FROM pupils ORDER BY id").fetchall()]
+
+
+# Screens drawn in more than their first state: each casework list and report, the letter
+# preview for chosen pupils, and every case form (a dialog headed by the pupil).
+VARIANTS = [
+    *[("casework", {"cw_show": view}) for view in ("mine", "overdue", "no_action", "reviews", "penalties", "impact")],
+    *[("reports", {"report_kind": kind}) for kind in ("statistics", "section", "pack")],
+    ("letters", {"l_who": "chosen", "l_pupils": "all"}),
+    *[("pupil", {"case_form": {"form": form}}) for form in ("action", "contact", "key_adult")],
+]
+
+
+@pytest.mark.parametrize(("screen", "state"), VARIANTS, ids=lambda v: v if isinstance(v, str) else "-".join(
+    str(x) if not isinstance(x, dict) else x["form"] for x in v.values()))
+def test_every_list_report_preview_and_case_form_shows_markup_as_text(hostile_school, screen, state):
+    ids = _all_ids(hostile_school)
+    state = {k: (ids if v == "all" else {**v, "pupil_id": ids[0]} if isinstance(v, dict) else v)
+             for k, v in state.items()}
+    app = signed_in("admin", screen, pupil_id=ids[0], **state)
+    assert not app.exception, [e.value for e in app.exception]
+    texts = markdown_texts(app)
+    for text in texts:
+        unescaped = re.sub(r"\\.", "", text)
+        assert not [raw for raw in RAW if raw in unescaped], f"unescaped on {screen} {state}: {text!r}"
+    if screen == "letters":  # the preview is there, headed by the pupil's name as text
+        assert [t for t in texts if t.startswith("Preview: ")], texts
+
+
+def test_the_markdown_escape_leaves_nothing_for_markdown_to_act_on():
+    for raw in (LINK, IMAGE, IMAGE_LOCAL, HTML, SCRIPT, STYLED, "# heading", "1. list", "a | b", "~~x~~", "!x",
+                "(a)", "x_y_", "&amp;", ":material/school:", "www.evil.example", "a@evil.example"):
+        escaped = md(raw)
+        left = re.sub(r"\\.", "", escaped)
+        assert not re.search(r"[\[\]<>*_`~$|#]", left), (raw, escaped)  # so "(" and "!" start nothing
+        assert "://" not in escaped and "www." not in escaped and "@e" not in escaped
 
 
 def test_a_pupil_s_name_is_the_heading_written_out_literally(hostile_school):
@@ -213,6 +279,83 @@ def _fixed_text(node, constants: set[str], allow_numbers: bool = False) -> bool:
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
         return _fixed_text(node.left, constants) and _fixed_text(node.right, constants)
     return False
+
+
+# Streamlit calls whose text arguments are rendered as Markdown (bodies, labels, help).
+MARKDOWN_CALLS = {"markdown", "caption", "info", "success", "warning", "error", "subheader", "header", "title", "toast",
+                  "expander", "popover", "metric", "button", "page_link", "progress", "tabs", "form_submit_button",
+                  "download_button", "checkbox", "toggle", "radio", "segmented_control", "pills", "link_button",
+                  "status", "write", "text_input", "text_area", "selectbox", "multiselect", "number_input",
+                  "date_input", "file_uploader", "slider", "time_input", "dialog"}
+MARKDOWN_KEYWORDS = {"label", "body", "text", "help", "placeholder"}
+# Calls whose result is safe inside Markdown: the escape itself, dates, percentages, counts.
+SAFE_CALLS = {"md", "markdown_cells", "uk", "uk_time", "pct", "year_label", "len", "int"}
+# What names outside text in the screens' code: pupils, parents, staff, schools, files, notes, errors.
+OUTSIDE = re.compile(r"surname|forename|pupil_name|pupil_label|parent|contact|relationship|email|phone|address"
+                     r"|summary|note|outcome|with_whom|owner|username|user\.name|\.name\b|school_name|\bschool\b"
+                     r"|error|message|scope_label|labels(\[|\.get)|\bform\b|\[.form.\]|\breason\b|\bwhy\b"
+                     r"|\.type\b|\[.type.\]|action_type|\.title\b(?!\()")
+
+
+def _vetted(node) -> bool:
+    """Text that is safe inside Markdown: literals, the escape's result, formatted numbers."""
+    if isinstance(node, ast.Constant):
+        return True
+    if isinstance(node, ast.Call):
+        name = getattr(node.func, "attr", getattr(node.func, "id", ""))
+        if name == "join" and node.args and isinstance(node.args[0], (ast.GeneratorExp, ast.ListComp)):
+            return _vetted(node.args[0].elt)  # "\n".join(md(x) for x in ...)
+        return name in SAFE_CALLS
+    if isinstance(node, ast.FormattedValue):
+        return node.format_spec is not None or _vetted(node.value)
+    if isinstance(node, ast.JoinedStr):
+        return all(_vetted(v) for v in node.values)
+    if isinstance(node, ast.BinOp):
+        return _vetted(node.left) and _vetted(node.right)
+    if isinstance(node, (ast.IfExp,)):
+        return _vetted(node.body) and _vetted(node.orelse)
+    if isinstance(node, ast.BoolOp):
+        return all(_vetted(v) for v in node.values)
+    return False
+
+
+def _unvetted(node) -> list:
+    if _vetted(node):
+        return []
+    if isinstance(node, ast.FormattedValue):
+        return _unvetted(node.value)
+    if isinstance(node, ast.JoinedStr):
+        return [leaf for v in node.values for leaf in _unvetted(v)]
+    if isinstance(node, ast.BinOp):
+        return _unvetted(node.left) + _unvetted(node.right)
+    if isinstance(node, ast.IfExp):
+        return _unvetted(node.body) + _unvetted(node.orelse)
+    if isinstance(node, ast.BoolOp):
+        return [leaf for v in node.values for leaf in _unvetted(v)]
+    return [node]
+
+
+@pytest.mark.parametrize("path", PAGE_FILES, ids=lambda p: p.name)
+def test_outside_text_reaches_markdown_only_through_the_escape(path):
+    """A name, form, parent, note, file name or error put into a Markdown body or label
+    (st.markdown, captions, alerts, toasts, widget labels and help) goes through md() first."""
+    source = path.read_text()
+    found = []
+    for call in _calls(path):
+        if getattr(call.func, "attr", getattr(call.func, "id", "")) not in MARKDOWN_CALLS:
+            continue
+        for argument in call.args[:1] + [k.value for k in call.keywords if k.arg in MARKDOWN_KEYWORDS]:
+            found += [f"{path.name}:{call.lineno} {ast.get_source_segment(source, leaf)}" for leaf in _unvetted(argument)
+                      if OUTSIDE.search(ast.get_source_segment(source, leaf) or "")]
+    assert not found, "outside text put into Markdown without md(): " + "; ".join(found)
+
+
+def test_the_tab_icon_is_served_by_the_app_not_fetched_from_a_font_or_emoji_host():
+    [config] = [c for c in _calls(ROOT / "app.py") if getattr(c.func, "attr", "") == "set_page_config"]
+    [icon] = [k.value for k in config.keywords if k.arg == "page_icon"]
+    assert not (isinstance(icon, ast.Constant) and isinstance(icon.value, str) and
+                (icon.value.startswith(":") or not icon.value.isascii())), "a Material or emoji icon is fetched from Google"
+    assert (ROOT / "app_pages" / "ui" / "icon.png").read_bytes().startswith(b"\x89PNG")
 
 
 # --- upload size ---------------------------------------------------------------------------

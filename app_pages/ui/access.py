@@ -18,6 +18,7 @@ from pathlib import Path
 import streamlit as st
 import streamlit_authenticator as stauth
 
+from app_pages.ui.formatting import md
 from core import auth, menu, store
 
 APP_DIR = Path(__file__).resolve().parents[2]  # the folder of app.py (this file is app_pages/ui/access.py)
@@ -95,7 +96,7 @@ def sign_in() -> tuple[auth.User | None, stauth.Authenticate | None]:
         with store.opened(database_path()) as db:
             credentials = auth.credentials(db)
     except store.StoreError as error:
-        st.error(f"The database cannot be opened: {error} Ask whoever runs Pastoral to check PASTORAL_DB.")
+        st.error(f"The database cannot be opened: {md(error)} Ask whoever runs Pastoral to check PASTORAL_DB.")
         st.stop()
     authenticator = _authenticator(credentials)
 

@@ -15,7 +15,7 @@ import pandas as pd
 import streamlit as st
 
 from app_pages.ui import formatting, sidebar
-from app_pages.ui.formatting import pupil_name, today, uk
+from app_pages.ui.formatting import md, pupil_name, today, uk
 from core import auth, cases, families, intervention_types, penalty_notices, reads, store
 
 FORM_KEY = "case_form"  # {"form": ..., "pupil_id" | "intervention_id" | "checkin_id": ...}
@@ -44,7 +44,7 @@ def draw(user: auth.User) -> None:
     """Show what the last save said, and open the form asked for, if any."""
     saved = st.session_state.pop(SAVED_KEY, None)
     if saved:
-        st.toast(saved, icon=":material/check:")
+        st.toast(md(saved), icon=":material/check:")
     wanted = st.session_state.get(FORM_KEY)
     if not wanted or not may_write(user):
         return
@@ -62,7 +62,7 @@ def _save(write, message: str) -> None:
         with store.opened(reads.db_path()) as db:
             write(db)
     except cases.CaseError as error:
-        st.error(str(error))
+        st.error(md(error))
         return
     _forget()
     st.session_state[SAVED_KEY] = message
@@ -79,7 +79,7 @@ def _pupil(db, pupil_id: int) -> dict | None:
 
 def _who(pupil: dict) -> str:
     name = pupil_name(pupil["surname"], pupil["forename"], sidebar.meeting_mode())
-    return f"**{name}**" + (f" · {pupil['form']}" if pupil["form"] else "")
+    return f"**{md(name)}**" + (f" · {md(pupil['form'])}" if pupil["form"] else "")
 
 
 def case_workers(db) -> dict[str, str]:
@@ -147,7 +147,7 @@ def log_action(user: auth.User, wanted: dict) -> None:
         return
     kind = types.set_index("name").loc[type_name]
     if kind["help"]:
-        st.caption(kind["help"])
+        st.caption(md(kind["help"]))
     if intervention_types.PENALTY_FIELD in kind["details"] and not viewer.sees_contacts:
         # The form names the parents and counts each one's notices: not on a shared screen.
         st.info("Penalty notices are recorded outside meeting mode: the form names the parents and carers. "
@@ -170,7 +170,7 @@ def log_action(user: auth.User, wanted: dict) -> None:
                                        "is counted with this child's other notices that have none.")
             issued = details.get(intervention_types.PENALTY_FIELD) or opened_on
             allowed = penalty_notices.penalty_next_step(db, viewer, wanted["pupil_id"], issued, parent)
-            st.caption(allowed if parent else f"Choose who it was issued to: notices are counted per parent. {allowed}")
+            st.caption(md(allowed) if parent else f"Choose who it was issued to: notices are counted per parent. {md(allowed)}")
 
     review_on = None
     if kind["needs_review_date"]:
@@ -256,7 +256,7 @@ def _action(db, viewer: auth.Viewer, intervention_id: int) -> tuple[dict | None,
 
 def _action_heading(action: dict) -> None:
     name = pupil_name(action["surname"], action["forename"], sidebar.meeting_mode())
-    st.markdown(f"**{name}** · {action['type']} · started {uk(action['opened_on'])} · owner {action['owner']}")
+    st.markdown(f"**{md(name)}** · {md(action['type'])} · started {uk(action['opened_on'])} · owner {md(action['owner'])}")
 
 
 @st.dialog("Edit an action", width="large", on_dismiss=_forget)
@@ -343,8 +343,8 @@ def complete_checkin(user: auth.User, wanted: dict) -> None:
         return
     checkin = found.iloc[0]
     name = pupil_name(checkin["surname"], checkin["forename"], sidebar.meeting_mode())
-    about = f" · {checkin['type']}" if checkin["type"] else ""
-    st.markdown(f"**{name}**{about} · due {uk(checkin['due_on'])} · owner {checkin['owner']}")
+    about = f" · {md(checkin['type'])}" if checkin["type"] else ""
+    st.markdown(f"**{md(name)}**{about} · due {uk(checkin['due_on'])} · owner {md(checkin['owner'])}")
     if checkin["done_on"] is not None:
         st.info(f"Already done on {uk(checkin['done_on'])}.")
         return

@@ -30,10 +30,12 @@ SOCIAL_WORKER_FLAGS = {"CIN": "CIN plan", "CP": "CP plan", "SW": "Social worker"
 
 # What makes Markdown (and Streamlit's additions to it: colours and icons with ':', maths
 # with '$') do something: characters that act wherever they are (emphasis, code, links and
-# images, HTML, maths); a ':' before a word (":red[", ":material/"); '&' starting an entity;
+# images — whose '(' and '!' do nothing without the escaped brackets —, HTML, maths, table
+# cells, headings); a ':' before a word (":red[", ":material/"); '&' starting an entity;
 # and, at the start, a heading, a quote, a list item or a numbered list.
-_ANYWHERE = re.compile(r"([\\`*_\[\]<>~$]|:(?=[A-Za-z])|&(?=[#A-Za-z]))")
+_ANYWHERE = re.compile(r"([\\`*_\[\]<>~$#|]|:(?=[A-Za-z])|&(?=[#A-Za-z]))")
 _AT_START = re.compile(r"^(\s*)([#>+\-=]|\d+[.)])")
+_BREAKS = re.compile(r"[ \t\r\n\f\v]+")
 _ADDRESS = re.compile(r"(:(?=//)|(?<![\w.])www(?=\.)|@)", re.IGNORECASE)
 
 
@@ -42,12 +44,23 @@ def md(value) -> str:
     Markdown — st.markdown, headers, captions, alerts, labels — shown exactly as written:
     every character Markdown would act on is escaped, and line breaks become spaces.
     Tables (st.dataframe) show text as text and need none of this."""
-    text = " ".join(("" if value is None else str(value)).split())
+    text = _BREAKS.sub(" ", "" if value is None else str(value)).strip()  # a no-break space stays
     # Web and email addresses are made into links from the text itself, escaped or not: a
     # zero-width space inside "://" and after "www" and "@" keeps them plain text.
     text = _ADDRESS.sub("\\1\u200b", text)
     text = _ANYWHERE.sub(r"\\\1", text)
     return _AT_START.sub(lambda m: m[1] + m[2][:-1] + "\\" + m[2][-1], text)
+
+
+def markdown_cells(frame: pd.DataFrame) -> pd.DataFrame:
+    """A table for st.table, whose cells (index and headings too) Streamlit renders as
+    Markdown: every text cell passed through `md`. (st.dataframe shows text as text.)"""
+    def escaped(value):
+        return md(value) if isinstance(value, str) else value
+
+    frame = frame.rename(columns=escaped).rename(index=escaped)
+    return frame.assign(**{str(c): frame[c].map(escaped) for c in frame.columns
+                           if not pd.api.types.is_numeric_dtype(frame[c])})
 
 
 def pct(value: float | None, places: int = 1) -> str:

@@ -9,6 +9,7 @@ from contextlib import contextmanager
 
 import streamlit as st
 
+from app_pages.ui.formatting import md
 from core import store
 
 log = logging.getLogger("pastoral")
@@ -25,10 +26,10 @@ def friendly_errors(doing: str) -> Iterator[None]:
     try:
         yield
     except store.StoreError as error:
-        st.error(f"The database could not be used while {doing}: {error}")
+        st.error(f"The database could not be used while {md(doing)}: {md(error)}")
     except Exception:  # Streamlit's stop and rerun are BaseExceptions and pass through
         log.exception("Error while %s", doing)
         st.error(
-            f"Something went wrong while {doing}, and nothing was changed. Reload the page and try again; "
+            f"Something went wrong while {md(doing)}, and nothing was changed. Reload the page and try again; "
             "if it happens again, tell whoever runs Pastoral (the details are in the server log)."
         )

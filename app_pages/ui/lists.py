@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from app_pages.ui.formatting import shown, uk
+from app_pages.ui.formatting import md, shown, uk
 from core import auth, exports, menu, reads, store, triggers
 
 OPEN_PUPIL_KEY = "pupil_id"  # the pupil the Pupil screen shows
@@ -64,7 +64,7 @@ def require_possible_sessions(user: auth.User, period, figures: pd.DataFrame) ->
     """Say so, and draw nothing more, when none of the user's pupils had a possible session
     in the period."""
     if not (figures["possible_sessions"] > 0).any():
-        st.info(f"No pupils{'' if user.sees_all_pupils else ' in ' + user.scope_label()} have possible sessions "
+        st.info(f"No pupils{'' if user.sees_all_pupils else ' in ' + md(user.scope_label())} have possible sessions "
                 f"between {uk(period.date_from)} and {uk(period.as_of)}.")
         st.stop()
 

@@ -28,7 +28,7 @@ import sqlite_utils
 
 from core import codes, marks, store
 from core.importers.profiles import delete_mapping_profile, load_mapping_profile, mapping_profiles, save_mapping_profile
-from core.importers.pupils import match_pupils
+from core.importers.pupils import check_text, match_pupils
 from core.importers.reading import detect, read_export, read_with_mapping
 from core.importers.results import ColumnMapping, Detection, Problem, ReadResult
 from core.importers.sessions import drop_sessions_not_taken
@@ -117,6 +117,7 @@ def import_bytes(db: sqlite_utils.Database, content: bytes, file_name: str, user
         log.exception("Reading %s failed", name)
         return _rejected(db, file_name, None, 0, [Problem(None, None, UNEXPECTED.format(name=name, error=error))],
                          username, dry_run)
+    check_text(read)  # control characters removed, over-long names and fields refused
     stores = SHAPES[read.shape].stores if read.shape in SHAPES else None
     if stores == "marks" and read.marks is not None:
         _check_codes(db, read)

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from core import characteristics
-from core.importers import values
+from core import characteristics, text
+from core.importers import headers, values
 from core.importers.results import Problem, ReadResult
 
 # Warnings listed one by one before the rest are counted in one line.
@@ -182,6 +182,57 @@ def _report(result: PupilMatch, pupils: pd.DataFrame, stored: pd.DataFrame, how:
                                 "not on the roll.", "warning"))
 
 
+# --- what a file says about pupils, as text we can keep ------------------------------------
+
+
+def check_text(read: ReadResult) -> None:
+    """Every text field the file gives about its pupils, made fit to store and show: the
+    characters never kept (control characters such as BEL or NUL, bidi overrides) are
+    removed with a warning; a value longer than its field's limit (core/text.LIMITS: names
+    100 characters, an address 500…) refuses the file, naming the row and the column.
+    Each distinct value is looked at once."""
+    pupils = read.pupils
+    if pupils is None or pupils.empty:
+        return
+    rows = pupils["row"]
+    for field in [c for c in pupils.columns if c != "row"]:
+        column = pupils[field]
+        if not (pd.api.types.is_string_dtype(column) or column.dtype == object):
+            continue
+        codes, uniques = pd.factorize(column, use_na_sentinel=True)
+        if not len(uniques) or not any(isinstance(u, str) for u in uniques):
+            continue
+        multiline = field in text.MULTILINE
+        kept = np.array([text.clean(u, multiline) if isinstance(u, str) else u for u in uniques], dtype=object)
+        header = _header(read, field)
+        dropped = np.array([isinstance(u, str) and text.unprintable(u) > 0 for u in uniques])
+        if dropped.any():
+            read.add_rows(rows[dropped[codes] & (codes >= 0)], header,
+                          "Removed characters that cannot be shown or saved (control characters such as BEL or NUL); "
+                          "the rest is imported — correct it in the MIS.", "warning")
+        most = text.limit(field)
+        too_long = np.array([isinstance(k, str) and len(k) > most for k in kept])
+        if too_long.any():
+            for index in np.flatnonzero(too_long):
+                read.add_rows(rows[codes == index], header,
+                              f"This is {len(kept[index]):,} characters long; a {_what(field)} can be at most "
+                              f"{most:,}. Correct it in the MIS and export again.")
+        if dropped.any() or (kept != uniques.to_numpy(dtype=object)).any():
+            cleaned = pd.Series(kept[codes], index=column.index, dtype=object).where(codes >= 0, column)
+            pupils[field] = cleaned.astype(column.dtype)
+
+
+def _header(read: ReadResult, field: str) -> str:
+    """The file's header for a pupil field where the reader kept it, else its usual name."""
+    known = {"surname": read.identity_columns.get("name"), "upn": read.identity_columns.get("upn"),
+             "adno": read.identity_columns.get("adno")}.get(field)
+    return known or headers.LABELS.get(field, field.replace("_", " ").capitalize())
+
+
+def _what(field: str) -> str:
+    return "name" if field.endswith("name") else headers.LABELS.get(field, field.replace("_", " ")).lower()
+
+
 # --- what a roll says about a pupil's family, contacts and groups --------------------------
 
 # Free text kept as written (spaces tidied).
@@ -212,8 +263,8 @@ def read_roll_details(body, result: ReadResult) -> tuple[dict[str, pd.Series], l
     raw = body.text("ethnicity")
     ethnicity = pd.Series(values.by_distinct(raw, lambda t: t.map(characteristics.ethnicity_code)), index=rows.index)
     unknown = ethnicity.isna()
-    for text, group in rows[unknown].groupby(raw[unknown], sort=False):
-        result.add_rows(group, body.name("ethnicity"), f"'{text}' is not a DfE ethnicity code or description (e.g. "
+    for given, group in rows[unknown].groupby(raw[unknown], sort=False):
+        result.add_rows(group, body.name("ethnicity"), f"'{given}' is not a DfE ethnicity code or description (e.g. "
                         "WBRI, WROM, WIRT, 'Gypsy/Roma'); stored as blank — correct it in the MIS.", "warning")
     frame["ethnicity"] = ethnicity.fillna("").astype("string")
     fields += ["ethnicity"] if body.has("ethnicity") else []

@@ -87,10 +87,11 @@ _ODD_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffd]")
 
 
 def _looks_like_text(text: str) -> bool:
-    """False for binary data: NUL bytes, or more than 1% control or undecodable characters."""
-    sample = text[:65536]
-    if "\x00" in sample:
+    """False for binary data: a NUL anywhere in the file (no text export holds one), or more
+    than 1% control or undecodable characters in its first 64 KB."""
+    if "\x00" in text:
         return False
+    sample = text[:65536]
     return len(_ODD_CHARACTERS.findall(sample)) <= len(sample) / 100
 
 
