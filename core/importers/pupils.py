@@ -195,31 +195,31 @@ def check_text(read: ReadResult) -> None:
     if pupils is None or pupils.empty:
         return
     rows = pupils["row"]
-    for field in [c for c in pupils.columns if c != "row"]:
-        column = pupils[field]
+    for name in [c for c in pupils.columns if c != "row"]:
+        column = pupils[name]
         if not (pd.api.types.is_string_dtype(column) or column.dtype == object):
             continue
         codes, uniques = pd.factorize(column, use_na_sentinel=True)
         if not len(uniques) or not any(isinstance(u, str) for u in uniques):
             continue
-        multiline = field in text.MULTILINE
+        multiline = name in text.MULTILINE
         kept = np.array([text.clean(u, multiline) if isinstance(u, str) else u for u in uniques], dtype=object)
-        header = _header(read, field)
+        header = _header(read, name)
         dropped = np.array([isinstance(u, str) and text.unprintable(u) > 0 for u in uniques])
         if dropped.any():
             read.add_rows(rows[dropped[codes] & (codes >= 0)], header,
                           "Removed characters that cannot be shown or saved (control characters such as BEL or NUL); "
                           "the rest is imported — correct it in the MIS.", "warning")
-        most = text.limit(field)
+        most = text.limit(name)
         too_long = np.array([isinstance(k, str) and len(k) > most for k in kept])
         if too_long.any():
             for index in np.flatnonzero(too_long):
                 read.add_rows(rows[codes == index], header,
-                              f"This is {len(kept[index]):,} characters long; a {_what(field)} can be at most "
+                              f"This is {len(kept[index]):,} characters long; a {_what(name)} can be at most "
                               f"{most:,}. Correct it in the MIS and export again.")
         if dropped.any() or (kept != uniques.to_numpy(dtype=object)).any():
             cleaned = pd.Series(kept[codes], index=column.index, dtype=object).where(codes >= 0, column)
-            pupils[field] = cleaned.astype(column.dtype)
+            pupils[name] = cleaned.astype(column.dtype)
 
 
 def _header(read: ReadResult, field: str) -> str:
