@@ -549,6 +549,37 @@ def staff_names(db) -> dict[str, str]:
     return dict(db.execute("SELECT username, name FROM users").fetchall())
 
 
+# An owner is a username (staff who sign in) or a named person who does not (a tutor, the
+# education welfare officer, the school nurse), kept as "Name (role)": with its space and
+# brackets it can never be a username (auth.USERNAME_PATTERN), so the two never mix, and
+# every screen that shows `staff.get(owner, owner)` shows it as written.
+NAMED_OWNER_ROLES = ("Form tutor", "Head of year", "Education welfare officer", "School nurse",
+                     "Family support worker", "SENCo", "Teacher", "Outside agency")
+
+
+def named_owner(name: str, role: str) -> str:
+    """The owner value for someone who does not sign in: "Name (role)"."""
+    name, role = " ".join((name or "").split()), " ".join((role or "").split())
+    if not name:
+        raise CaseError("Give the name of the person who will own it, e.g. Mr Khan.")
+    if not role:
+        raise CaseError("Say what their role is, e.g. form tutor or school nurse.")
+    if len(name) > 80 or len(role) > 60:
+        raise CaseError("Keep the name under 80 characters and the role under 60.")
+    if any(c in name + role for c in "()"):
+        raise CaseError("Leave brackets out of the name and role; they are added for you.")
+    return f"{name} ({role})"
+
+
+def named_owners(db, limit: int = 30) -> list[str]:
+    """Owners named so far who are not users, most recently used first (to offer again)."""
+    rows = db.execute(
+        "SELECT owner, MAX(at) FROM (SELECT owner, created_at AS at FROM interventions UNION ALL "
+        "SELECT owner, created_at AS at FROM checkins) WHERE owner NOT IN (SELECT username FROM users) "
+        "AND owner LIKE '% (%)' GROUP BY owner ORDER BY MAX(at) DESC LIMIT ?", (int(limit),)).fetchall()
+    return [row[0] for row in rows]
+
+
 def key_adults(db, pupil_ids: list[int] | None = None) -> pd.DataFrame:
     """pupil_id → key_adult (username) and key_adult_name."""
     params: list = []

@@ -77,7 +77,8 @@ def chronology(db, viewer: auth.Viewer, pupil_id: int, today: date, reached: pd.
             row.get("summary"), row.get("sensitive_note"), row["created_by"], action=row["intervention_id"])
 
     for row in cases.checkins(db, viewer, today, [pupil_id], outstanding_only=False).to_dict("records"):
-        about = f" ({row['type']})" if row["type"] else ""
+        # A check-in of no action (a meeting's "keep monitoring") has no type: nothing in brackets.
+        about = f" ({row['type']})" if isinstance(row["type"], str) and row["type"] else ""
         owner = f"owner {staff.get(row['owner'], row['owner'])}"
         if row["done_on"] is None:
             days = row["days_overdue"]

@@ -390,3 +390,11 @@ def next_stage(stage) -> str | None:
     """The staged letter that would come next ('stage_1' after none; None after stage 3)."""
     current = 0 if stage is None or pd.isna(stage) else int(stage)
     return {0: "stage_1", 1: "stage_2", 2: "stage_3"}.get(current)
+
+
+def stage_due(db: sqlite_utils.Database, viewer: auth.Viewer, pupil_id: int, on: date) -> str | None:
+    """The staged letter a pupil is due on `on`: the one after the highest stage made this
+    academic year ('stage_1' when none; None once stage 3 is made). Only letters made count:
+    a letter agreed at a meeting is not a stage until it is made here (`record_sent`)."""
+    made = stages(db, viewer, [int(pupil_id)], since=calendar.academic_year_start(on))
+    return next_stage(None if made.empty else made["stage"].iloc[0])

@@ -43,9 +43,10 @@ SCREENS: tuple[Screen, ...] = (
     Screen("casework", "Daily work", "Casework", ":material/assignment:", "casework", EVERYONE, ("cw_show",)),
     Screen("families", "Daily work", "Families", ":material/family_restroom:", "families", CASE_ROLES),
     Screen("letters", "Daily work", "Letters", ":material/mail:", "letters", CASE_ROLES),
-    # A meeting goes on while someone looks up a pupil: its choices are kept.
+    # A meeting goes on while someone looks up a pupil: its choices are kept (the place in the
+    # agenda is a plain session key, and once the meeting starts the agenda is in the store).
     Screen("meeting", "Meetings and reports", "Meeting", ":material/groups:", "meeting", CASE_ROLES,
-           ("meeting_date", "meeting_scope", "meeting_kinds", "meeting_owner", "meeting_check_in")),
+           ("meeting_date", "meeting_scope", "meeting_kinds", "meeting_length")),
     # Everyone; the evidence pack on it needs case work.
     Screen("reports", "Meetings and reports", "Reports", ":material/description:", "reports", EVERYONE,
            ("report_kind", "report_scope", "statistics_term", "section_term", "pack_pupil")),

@@ -24,6 +24,7 @@ BY_PUPIL = "pupil_id IN ({ids})"
 BY_INTERVENTION = "intervention_id IN (SELECT id FROM interventions WHERE pupil_id IN ({ids}))"
 PUPIL_RECORDS: dict[str, str] = {
     "meeting_items": BY_PUPIL,
+    "meeting_agenda": BY_PUPIL,
     "trigger_history": BY_PUPIL,
     "first_day_calls": BY_PUPIL,
     "sibling_links": "pupil_id IN ({ids}) OR sibling_id IN ({ids})",

@@ -47,6 +47,10 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "no_action_days": 10,
     # The meeting's agenda lists reduced timetables whose review falls within this many days.
     "review_due_within_days": 7,
+    # How many pupils a meeting's agenda takes by default (the rest carried to the next
+    # meeting), and how long the meeting runs: about 2 minutes a pupil (issue 16).
+    "meeting_agenda_length": 20,
+    "meeting_minutes": 45,
     "impact_school_days": 20,
     "max_upload_mb": 50,
     # UK GDPR storage limitation: leavers' data is removed this long after leaving
@@ -468,6 +472,27 @@ MIGRATIONS.append([
     # roll carries it, so registers keyed by that id are matched through it (FORMATS.md).
     "ALTER TABLE pupils ADD COLUMN mis_id TEXT NOT NULL DEFAULT ''",
     "CREATE INDEX pupils_mis_id ON pupils(mis_id) WHERE mis_id != ''",
+])
+
+MIGRATIONS.append([
+    # 11: the meeting's agenda as it stood when the meeting started (issue 16): its pupils in
+    # the order taken, with why each was on it, and how many the team chose to discuss; the
+    # rest, and any not discussed, are carried to the next meeting. A minutes item is a
+    # decision or a discussion without one (`outcome`); an attendance letter agreed there
+    # records the stage to make (`letter_stage`) — a letter counts as sent only once made.
+    "ALTER TABLE meetings ADD COLUMN agenda_length INTEGER",
+    """CREATE TABLE meeting_agenda (
+        meeting_id INTEGER NOT NULL REFERENCES meetings(id),
+        position INTEGER NOT NULL,
+        pupil_id INTEGER NOT NULL REFERENCES pupils(id),
+        kinds TEXT NOT NULL DEFAULT '[]',
+        items TEXT NOT NULL DEFAULT '[]',
+        PRIMARY KEY (meeting_id, position),
+        UNIQUE (meeting_id, pupil_id))""",
+    "CREATE INDEX meeting_agenda_pupil ON meeting_agenda(pupil_id)",
+    "ALTER TABLE meeting_items ADD COLUMN outcome TEXT NOT NULL DEFAULT 'decision' "
+    "CHECK (outcome IN ('decision', 'discussed'))",
+    "ALTER TABLE meeting_items ADD COLUMN letter_stage INTEGER",
 ])
 
 SCHEMA_VERSION = len(MIGRATIONS)

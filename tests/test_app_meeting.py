@@ -10,7 +10,7 @@ import pytest
 import pandas as pd
 
 from app_pages.ui.formatting import shown
-from core import auth, cases, exports, meetings, store
+from core import auth, cases, exports, letters, meetings, store
 from tests.conftest import make_upn
 from tests.app_school import (  # noqa: F401 (fixtures)
     FORENAMES, PUPIL_NAMES, SENSITIVE_NOTE, all_text, quick_hashes, school, school_with_cases, signed_in, titles,
@@ -112,7 +112,7 @@ def test_downloads_made_in_meeting_mode_leave_out_identifiers_and_notes(school_w
 def test_the_agenda_lists_each_pupil_once_with_why_most_pressing_first(school_with_cases):
     app = on_meeting()
     assert titles(app) == ["Meeting"]
-    assert "pupils on the agenda" in all_text(app)
+    assert "pupils need the team" in all_text(app)
     assert app.header[0].value == "Clarke, Cody (3B)"  # the penalty-notice threshold comes first
     assert "Statutory trigger reached" in all_text(app)
 
@@ -126,20 +126,126 @@ def test_walking_the_agenda_moves_one_pupil_at_a_time(school_with_cases):
     assert app.header[0].value == first
 
 
+def start_from_the_screen(app):
+    app.button(key="meeting_start").click().run()
+    assert "Minutes open for 19/09/2025" in all_text(app)
+    return app
+
+
+def minutes_now(db_path) -> meetings.Minutes:
+    with store.opened(db_path) as db:
+        return meetings.minutes(db, int(meetings.meetings(db)["id"].iloc[0]))
+
+
 def test_a_decision_button_opens_the_action_with_owner_and_check_in_and_minutes_it(school_with_cases):
-    with store.opened(school_with_cases) as db:
-        meeting = meetings.start_meeting(db, auth.Viewer("pastoral", "pastoral_lead"), FRIDAY, ["Priya Pastoral"])
-    app = on_meeting()
-    app.selectbox(key="meeting_owner").set_value("officer").run()
+    app = start_from_the_screen(on_meeting())
+    clarke = pupil_id(school_with_cases, "Clarke")
+    app.selectbox(key=f"meeting_owner_{clarke}").set_value("officer").run()
     app.button(key="decide_family_meeting").click().run()
     assert "Recorded: Meet the family, owner Olu Officer, check-in 03/10/2025." in all_text(app)
+    kept = minutes_now(school_with_cases)
     with store.opened(school_with_cases) as db:
-        kept = meetings.minutes(db, meeting)
-        action = cases.interventions(db, auth.Viewer("pastoral", "pastoral_lead"),
-                                     [pupil_id(school_with_cases, "Clarke")]).iloc[0]
+        action = cases.interventions(db, auth.Viewer("pastoral", "pastoral_lead"), [clarke]).iloc[0]
     assert kept.items["decision"].tolist() == ["Meet the family"] and kept.items["owner"].tolist() == ["officer"]
     assert (action["type"], action["owner"]) == ("Attendance meeting / clinic", "officer")
     assert app.header[0].value != "Clarke, Cody (3B)"  # on to the next pupil
+
+
+def test_the_agenda_is_cut_to_the_chosen_length_and_the_rest_carried_to_the_next_meeting(school_with_cases):
+    app = on_meeting({"meeting_length": 1})
+    text = all_text(app)
+    assert "Pupil 1 of 1" in text and "Today's agenda: the first 1 of 3" in text
+    assert "The other 2 are **not reached — carried to the next meeting**" in text
+    listed = app.dataframe[-1].value
+    assert listed["Status"].tolist() == ["To discuss", meetings.NOT_REACHED, meetings.NOT_REACHED]
+    assert app.button(key="meeting_next").disabled
+
+
+def test_starting_the_meeting_keeps_its_agenda_and_length_and_the_next_meeting_carries_the_rest(school_with_cases):
+    app = start_from_the_screen(on_meeting({"meeting_length": 2}))
+    with store.opened(school_with_cases) as db:
+        meeting = int(meetings.meetings(db)["id"].iloc[0])
+        kept = meetings.kept_agenda(db, meeting)
+        assert meetings.minutes(db, meeting).agenda_length == 2
+        meetings.finish_meeting(db, auth.Viewer("pastoral", "pastoral_lead"), meeting)
+        following = meetings.agenda(db, auth.Viewer("pastoral", "pastoral_lead"), date(2025, 9, 26), scopes=[""])
+    assert kept.pupils["surname"].tolist()[0] == "Clarke" and len(kept.pupils) == 3
+    carried = following.items[following.items["kind"] == meetings.CARRIED]
+    assert len(carried) == 3 and "Not reached at the meeting of 19/09/2025" in carried["detail"].iloc[0]
+
+
+def test_switching_a_reason_off_counts_the_same_in_the_heading_and_the_walk(school_with_cases):
+    app = on_meeting({"meeting_kinds": [meetings.CHECKIN_OVERDUE]})
+    text = all_text(app)
+    assert "**3 pupils need the team**" in text
+    assert "Today's agenda: the first 1 of 1 for the reasons chosen (of 3)" in text
+    assert "Pupil 1 of 1" in text and app.header[0].value == "Ahmed, Amir (7A)"
+
+
+def test_the_owner_chosen_for_one_pupil_does_not_carry_over_to_the_next(school_with_cases):
+    app = start_from_the_screen(on_meeting())
+    clarke = pupil_id(school_with_cases, "Clarke")
+    app.selectbox(key=f"meeting_owner_{clarke}").set_value("officer").run()
+    app.button(key="decide_home_visit").click().run()
+    following = app.session_state["meeting_position"][-1]
+    assert following != clarke
+    assert app.selectbox(key=f"meeting_owner_{following}").value is None
+    assert app.button(key="decide_home_visit").disabled and "Choose an owner" in all_text(app)
+
+
+def test_an_owner_who_does_not_sign_in_is_recorded_by_name_and_role(school_with_cases):
+    app = start_from_the_screen(on_meeting())
+    clarke = pupil_id(school_with_cases, "Clarke")
+    app.selectbox(key=f"meeting_owner_{clarke}").set_value("__someone_else__").run()
+    app.text_input(key=f"meeting_owner_name_{clarke}").input("Ms Reid").run()
+    app.selectbox(key=f"meeting_owner_role_{clarke}").set_value("Education welfare officer").run()
+    app.button(key="decide_home_visit").click().run()
+    assert "owner Ms Reid (Education welfare officer)" in all_text(app)
+    assert minutes_now(school_with_cases).items["owner_name"].tolist() == ["Ms Reid (Education welfare officer)"]
+
+
+def test_the_letter_decision_is_for_the_stage_due_and_is_not_a_letter_sent(school_with_cases):
+    app = start_from_the_screen(on_meeting())
+    clarke = pupil_id(school_with_cases, "Clarke")  # sent stage 1 on 12/09/2025
+    assert app.button(key="decide_letter").proto.label == "Attendance letter (stage 2)"
+    app.selectbox(key=f"meeting_owner_{clarke}").set_value("officer").run()
+    app.button(key="decide_letter").click().run()
+    assert "Recorded: Attendance letter (stage 2) — to make, owner Olu Officer" in all_text(app)
+    with store.opened(school_with_cases) as db:
+        made = letters.stages(db, auth.Viewer("pastoral", "pastoral_lead"), [clarke])
+        opened = cases.interventions(db, auth.Viewer("pastoral", "pastoral_lead"), [clarke])["type"].tolist()
+    assert made["stage"].tolist() == [1]  # Letters still shows stage 1 until stage 2 is made there
+    assert opened == ["Attendance letter (stage 1)"]
+
+
+def test_a_pupil_discussed_without_a_decision_is_minuted_and_the_count_reads_in_english(school_with_cases):
+    app = start_from_the_screen(on_meeting())
+    clarke = pupil_id(school_with_cases, "Clarke")
+    app.selectbox(key=f"meeting_owner_{clarke}").set_value("officer").run()
+    app.button(key="decide_monitor").click().run()
+    app.button(key="decide_discussed").click().run()
+    text = all_text(app)
+    assert "2 pupils discussed · 1 decision · 0 actions opened" in text and "1 decisions" not in text
+    table = app.dataframe[0].value
+    assert table["Decision"].tolist() == ["Keep monitoring", meetings.DISCUSSED]
+
+
+def test_the_place_in_the_agenda_is_kept_when_someone_looks_up_a_pupil_and_comes_back(school_with_cases):
+    app = start_from_the_screen(on_meeting())
+    app.button(key="meeting_next").click().run()
+    second = app.header[0].value
+    app.button(key="meeting_lookup").click().run()
+    assert titles(app) == ["Pupil"] and app.header[0].value == second.rsplit(" (", 1)[0]
+    app.switch_page("app_pages/meeting.py").run()
+    assert app.header[0].value == second
+
+
+def test_a_new_session_opens_the_started_meeting_at_the_first_pupil_not_yet_discussed(school_with_cases):
+    app = start_from_the_screen(on_meeting())
+    app.button(key="decide_discussed").click().run()
+    second = app.header[0].value
+    again = on_meeting()  # another device, or a reload
+    assert again.header[0].value == second and "Minutes open" in all_text(again)
 
 
 def test_the_meeting_is_started_from_the_screen_and_its_minutes_saved(school_with_cases):

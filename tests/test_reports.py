@@ -178,7 +178,7 @@ def test_the_minutes_pdf_and_csv_hold_attendees_decisions_and_notes(db, school):
     kept = meetings.minutes(db, meeting)
     text = pdf_text(meetings.minutes_pdf(kept, "Test Academy", masked=False))
     assert "minutes of 26/09/2025" in text and "Priya Pastoral, Olu Officer" in text
-    assert "Ahmed, Amir" in text and "Attendance letter (stage 1)" in text and "10/10/2025" in text
+    assert "Ahmed, Amir" in text and "Attendance letter (stage 1) — to make" in text and "10/10/2025" in text
     assert "Clinic on Thursday." in text
     rows = list(csv.reader(io.StringIO(meetings.minutes_csv(kept, masked=True).decode("utf-8-sig"))))
     assert rows[2][:2] == ["A. A.", "7A"] and "Ahmed" not in str(rows)

@@ -4,17 +4,21 @@ on the test school with both weeks and some case work (tests/app_school.add_case
 
 from __future__ import annotations
 
+import csv
+import io
 import re
+from datetime import date
 
 import pytest
 from playwright.sync_api import Page, expect
 
 from app_pages.ui.sidebar import BANNER_KEY, MEETING_ROOT_FONT_PX
 from core import auth, meetings, store
+from core.importers import import_file
 from tests.app_school import FORENAMES, PUPIL_NAMES, SENSITIVE_NOTE, add_cases, make_school
 from tests.browser import conftest
 from tests.browser.conftest import find_pupil, school_app, sign_in
-from tests.conftest import make_upn
+from tests.conftest import make_upn, marks_csv, roll_csv, week_rows
 
 pytestmark = pytest.mark.browser
 
@@ -162,3 +166,109 @@ def test_meeting_mode_stays_on_after_a_reload_a_new_tab_and_a_new_browser_sessio
     expect(page.get_by_role("button", name="Log out")).to_be_visible(timeout=30_000)
     conftest.settled(page)
     expect(page.locator(f".st-key-{BANNER_KEY}")).to_have_count(0)
+
+
+# --- a whole meeting, on a projector ----------------------------------------------------------
+
+MONDAYS = (date(2025, 9, 8), date(2025, 9, 15))
+SURNAME = "Zedwood"  # every pupil of this school: a full name on the projector would show it
+CLASS_SIZE = 30
+LENGTH = 8
+
+
+def projector_school(db_path, exports) -> None:
+    """30 pupils, every one persistently absent with no action yet; the first three reach the
+    penalty-notice threshold in the second week — 30 on the agenda, triggers first."""
+    exports.mkdir(parents=True, exist_ok=True)
+    roll = exports / "roll.csv"
+    roll.write_text(roll_csv(*({"surname": f"{SURNAME}{n}", "forename": f"Kit{n}", "form": f"7{'ABC'[n % 3]}"}
+                               for n in range(1, CLASS_SIZE + 1))) + "\n", encoding="utf-8")
+    patterns = ["OOOOOO...." if n <= 3 else ("O" * (1 + n % 4)).ljust(10, ".") for n in range(1, CLASS_SIZE + 1)]
+    with store.opened(db_path) as db:
+        store.set_setting(db, "school_name", "Projector Academy", "test")
+        auth.create_demo_users(db)
+        import_file(db, roll, "officer")
+        for week, monday in enumerate(MONDAYS, start=1):
+            marks = exports / f"week_{week}.csv"
+            marks.write_text(marks_csv(week_rows(monday, patterns)) + "\n", encoding="utf-8")
+            import_file(db, marks, "officer")
+
+
+@pytest.fixture(scope="module")
+def projector_server(tmp_path_factory):
+    with school_app(tmp_path_factory, "projector_school", projector_school) as (server, school):
+        yield server, school
+
+
+def choose(page: Page, label: str, option: str) -> None:
+    """Pick from a selectbox; a click that lands while the page redraws is lost, so try again."""
+    box, wanted = page.get_by_role("combobox", name=label, exact=True), page.get_by_role("option", name=option, exact=True)
+    for _ in range(5):
+        box.click()
+        try:
+            wanted.wait_for(timeout=3000)
+            break
+        except Exception:  # noqa: BLE001 — not open yet: click again
+            page.keyboard.press("Escape")
+    wanted.click()
+    expect(box).to_have_value(option)
+
+
+def test_a_whole_meeting_in_meeting_mode_on_a_projector(projector_server, page, tmp_path):
+    """Agenda of the chosen length, five pupils walked, decisions recorded, minutes downloaded —
+    at 1920×1080 in meeting mode, with no full name or UPN on the screen or in the minutes."""
+    server, school = projector_server
+    page.set_viewport_size({"width": 1920, "height": 1080})
+    sign_in(page, server.url, "pastoral")
+    turn_on_meeting_mode(page)
+    open_screen(page, "Meeting")
+    expect(page.get_by_text(f"{CLASS_SIZE} pupils need the team")).to_be_visible()
+
+    length = page.get_by_label("Pupils to discuss", exact=True)
+    length.fill(str(LENGTH))
+    length.press("Enter")
+    expect(page.get_by_text(f"Today's agenda: the first {LENGTH} of {CLASS_SIZE}")).to_be_visible()
+    expect(page.get_by_text(f"The other {CLASS_SIZE - LENGTH} are")).to_be_visible()
+    expect(page.get_by_text(f"Pupil 1 of {LENGTH}")).to_be_visible()
+
+    page.get_by_role("button", name="Start the meeting").click()
+    page.get_by_role("button", name="Open the minutes").click()
+    expect(page.get_by_text("Minutes open for")).to_be_visible()
+    conftest.settled(page)
+
+    decisions = ["Home visit", "Keep monitoring", "Discussed — no decision", "Attendance letter (stage 1)",
+                 "Meet the family"]
+    for number, decision in enumerate(decisions, start=1):
+        expect(page.get_by_text(f"Pupil {number} of {LENGTH}")).to_be_visible()
+        if decision != "Discussed — no decision":
+            choose(page, "Owner", "Olu Officer")
+        page.get_by_role("button", name=decision, exact=True).click()
+        expect(page.get_by_text("Recorded:").first).to_be_visible()
+        conftest.settled(page)
+        assert leaks_of_this_school(page) == [], decision
+    expect(page.get_by_text(f"Pupil 6 of {LENGTH}")).to_be_visible()
+    expect(page.get_by_text("5 pupils discussed · 4 decisions · 2 actions opened")).to_be_visible()
+
+    # Someone looks up the pupil on screen; back on Meeting, the walk is where it was.
+    sixth = page.locator("[data-testid='stHeading'] h2").first.inner_text()
+    page.get_by_role("button", name="Look up this pupil").click()
+    expect(page.get_by_role("heading", name="Pupil", level=1)).to_be_visible()
+    open_screen(page, "Meeting")
+    expect(page.get_by_text(f"Pupil 6 of {LENGTH}")).to_be_visible()
+    expect(page.locator("[data-testid='stHeading'] h2").first).to_have_text(sixth)
+
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Minutes (CSV)").click()
+    minutes = download.value.path().read_text(encoding="utf-8-sig")
+    rows = list(csv.DictReader(io.StringIO(minutes)))
+    decided = [r["Decision"] for r in rows[1:] if r["Decision"] != meetings.NOT_REACHED]
+    assert decided == ["Home visit", "Keep monitoring", meetings.DISCUSSED, "Attendance letter (stage 1) — to make",
+                       "Meet the family"]
+    assert sum(r["Decision"] == meetings.NOT_REACHED for r in rows) == CLASS_SIZE - 5
+    assert SURNAME not in minutes and "Kit1" not in minutes  # initials only, as on the screen
+    assert all(". " in r["Pupil"] for r in rows[1:])
+
+
+def leaks_of_this_school(page: Page) -> list[str]:
+    text = page.locator("body").inner_text()
+    return [word for word in (SURNAME, "Kit1", *(make_upn(n) for n in range(1, CLASS_SIZE + 1))) if word in text]
