@@ -128,3 +128,34 @@ def year_csv(path: Path, pupils: int = 1500, days: int = 190) -> Path:
             upn = make_upn(p)
             out.write("".join(f"{upn},{d.isoformat()},{s},/\n" for d in school_days for s in ("AM", "PM")))
     return path
+
+
+def far_apart(path: Path, row: int = 1_048_576, column: str = "XFD") -> Path:
+    """Two cells, in A1 and (by default) XFD1048576: a kilobyte on disk, but the
+    spreadsheet reader makes a grid of every cell between them."""
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        _workbook_parts(archive)
+        archive.writestr("xl/worksheets/sheet1.xml", _SHEET_START.format(dimension="")
+                         + f'<row r="1">{_cell("upn").replace("<c ", "<c r=" + chr(34) + "A1" + chr(34) + " ")}</row>'
+                         + f'<row r="{row}"><c r="{column}{row}"><v>1</v></c></row>' + _SHEET_END)
+    return path
+
+
+def understate_sizes(path: Path) -> Path:
+    """Make the archive claim each part unpacks to 100 bytes (a forged header): the sizes a
+    zip declares cannot be trusted."""
+    import struct
+
+    data = bytearray(path.read_bytes())
+    with zipfile.ZipFile(path) as archive:
+        infos = archive.infolist()
+        directory = archive.start_dir
+    for info in infos:
+        struct.pack_into("<I", data, info.header_offset + 22, 100)  # local header: uncompressed size
+    position = directory
+    while data[position:position + 4] == b"PK\x01\x02":  # central directory entries
+        struct.pack_into("<I", data, position + 24, 100)
+        name, extra, comment = struct.unpack_from("<HHH", data, position + 28)
+        position += 46 + name + extra + comment
+    path.write_bytes(bytes(data))
+    return path

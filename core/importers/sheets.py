@@ -84,9 +84,11 @@ def most_cells(limit_mb: float) -> int:
     return int(float(limit_mb) * CELLS_PER_MB)
 
 
-def _too_many_cells(file_name: str, rows: int, columns: int, limit_mb: float) -> UnreadableFile:
+def _too_many_cells(file_name: str, rows: int, columns: int | None, limit_mb: float) -> UnreadableFile:
+    extent = (f"has {rows:,} lines" if columns is None else
+              f"spans {rows:,} rows by {columns:,} columns ({rows * columns:,} cells)")
     return UnreadableFile(
-        f"{file_name} spans {rows:,} rows by {columns:,} columns ({rows * columns:,} cells); Pastoral reads up to "
+        f"{file_name} {extent}; Pastoral reads up to "
         f"{most_cells(limit_mb):,} cells from one file (with the {limit_mb:g} MB upload limit). Export a shorter date "
         "range (a term or a week), or delete the empty rows and columns, and upload that.")
 
@@ -129,7 +131,7 @@ def _delimiter(lines: list[str]) -> str:
 def _read_csv(content: bytes, file_name: str, limit_mb: float = DEFAULT_LIMIT_MB) -> pd.DataFrame:
     lines = content.count(b"\n") + (not content.endswith(b"\n"))
     if lines > most_cells(limit_mb):  # before decoding: a file of blank lines is refused in its own bytes
-        raise _too_many_cells(file_name, lines, 1, limit_mb)
+        raise _too_many_cells(file_name, lines, None, limit_mb)
     text, utf8 = _decoded(content)
     if not _looks_like_text(text):
         raise UnreadableFile(f"{file_name} is not a text file a register report produces (it holds binary data). "
@@ -243,7 +245,7 @@ def _stream_part(archive: zipfile.ZipFile, info: zipfile.ZipInfo, unpacked: int,
     row of a sheet); returns the bytes unpacked so far. The declared size is not trusted:
     the part is read to the end of its compressed data, and the CRC still checked."""
     unbounded = copy.copy(info)
-    unbounded.file_size = most_bytes - unpacked + 1  # stop reading once past the limit
+    unbounded.file_size = most_bytes - unpacked + 2 * _CHUNK  # read on until past the limit (checked below)
     is_xml = info.filename.endswith(".xml") or info.filename.endswith(".rels")
     run = 0  # bytes of text since the last '<'
     with archive.open(unbounded) as part:
@@ -440,3 +442,21 @@ def _cell_text(value) -> str:
     if isinstance(value, (time, timedelta)):
         return str(value)
     return str(value)
+
+
+# --- memory ------------------------------------------------------------------------
+
+
+def give_back_memory() -> None:
+    """Hand the memory a big read used back to the system once it is done with: Python's
+    cycles collected, pyarrow's pool and glibc's free lists trimmed (without this a server
+    that read one big file keeps its peak for good)."""
+    import ctypes
+    import gc
+
+    gc.collect()
+    pa.default_memory_pool().release_unused()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc: nothing to trim
+        pass
