@@ -393,28 +393,46 @@ EMPTY_CELL_TEXTS = frozenset({
 })
 
 
+ROWS_AT_A_TIME = 50_000  # a workbook's rows become text columns this many at a time
+
+
 def _read_workbook(content: bytes, file_name: str, limit_mb: float = DEFAULT_LIMIT_MB) -> pd.DataFrame:
-    """The first sheet's cells as text, read by python-calamine straight into columns."""
+    """The first sheet's cells as text, read by python-calamine and turned into columns a
+    block of rows at a time (so the whole sheet never exists as Python objects at once)."""
     try:
         sheet = python_calamine.load_workbook(io.BytesIO(content)).get_sheet_by_index(0)
-        rows_across = (sheet.end[0] + 1) if sheet.end else 0  # from row 1, as skip_empty_area=False gives
-        columns_across = (sheet.end[1] + 1) if sheet.end else 0
-        if rows_across * columns_across > most_cells(limit_mb):  # an old .xls is not unpacked, so checked here
-            raise _too_many_cells(file_name, rows_across, columns_across, limit_mb)
-        rows = sheet.to_python(skip_empty_area=False)
+        height = (sheet.end[0] + 1) if sheet.end else 0  # from row 1 and column A, as the spreadsheet numbers them
+        width = (sheet.end[1] + 1) if sheet.end else 0
+        if height * width > most_cells(limit_mb):  # an old .xls is not unpacked, so checked here
+            raise _too_many_cells(file_name, height, width, limit_mb)
+        left = sheet.start[1] if sheet.start else 0  # iter_rows leaves out the empty columns on the left
+        blocks, block, seen = [], [], 0
+        for row in sheet.iter_rows():
+            block.append(row)
+            if len(block) == ROWS_AT_A_TIME:
+                blocks.append(_block_columns(block, left, width))
+                seen, block = seen + len(block), []
+        seen += len(block)
+        blocks.append(_block_columns(block, left, width))
         del sheet
     except UnreadableFile:
         raise
     except Exception as error:  # calamine raises its own error types for every kind of damage
         raise UnreadableFile(f"{file_name} could not be read as a spreadsheet ({type(error).__name__}: {error}). "
                              "Open it in Excel, save it as XLSX or CSV, and upload that.") from error
-    width = max((len(row) for row in rows), default=0)
-    if any(len(row) != width for row in rows):
-        rows = [list(row) + [""] * (width - len(row)) for row in rows]
-    columns = zip(*rows) if rows else ()
-    cells = pd.DataFrame({i: _column_text(column) for i, column in enumerate(columns)})
+    if seen < height:  # empty rows above the data, when the reader leaves them out
+        blocks.insert(0, _block_columns([[]] * (height - seen), 0, width))
+    cells = pd.DataFrame({i: pd.concat([b[i] for b in blocks], ignore_index=True) for i in range(width)})
     cells.index = pd.RangeIndex(1, len(cells) + 1)
     return cells
+
+
+def _block_columns(rows: list, left: int, width: int) -> list[pd.Series]:
+    """Rows of cells (each starting `left` columns in) as `width` text columns."""
+    padded = [[""] * left + list(row) + [""] * (width - left - len(row)) for row in rows]
+    if not padded:
+        return [pd.Series([], dtype="string") for _ in range(width)]
+    return [_column_text(column) for column in zip(*padded)]
 
 
 def _column_text(values) -> pd.Series:
