@@ -176,8 +176,8 @@ def _anonymise_audit(conn: sqlite3.Connection, ids: str) -> int:
     naming = [f"(json_valid(detail) AND json_extract(detail, '$.{key}') IN ({scope}))" for key in AUDIT_PUPIL_KEYS]
     naming += [f"(entity = '{entity}' AND entity_id IN (SELECT CAST(value AS TEXT) FROM json_each(:ids)))"
                for entity in AUDIT_PUPIL_ENTITIES]
-    naming += [f"(entity = '{table}' AND entity_id IN (SELECT CAST(id AS TEXT) FROM {table} WHERE pupil_id IN ({scope})))"
-               for table in AUDIT_RECORD_ENTITIES]
+    naming += [f"(entity = '{table}' AND entity_id IN "
+               f"(SELECT CAST(id AS TEXT) FROM {table} WHERE pupil_id IN ({scope})))" for table in AUDIT_RECORD_ENTITIES]
     words = _words_naming(conn, ids)
     naming += ["instr(detail, :w{}) > 0".format(i) for i in range(len(words))]
     params = {"ids": ids, **{f"w{i}": word for i, word in enumerate(words)}}

@@ -106,7 +106,7 @@ def zip_bomb(path: Path, rows: int = 2_700, columns: int = 16_384) -> Path:
 def max_rows_workbook(path: Path, rows: int = 1_048_575) -> Path:
     """A long-marks workbook with as many data rows as Excel allows (1,048,575 under the
     header): distinct pupils, dates and sessions, as a large export would hold."""
-    days = [date(2025, 9, 1) + timedelta(days=d) for d in range(400) if (date(2025, 9, 1) + timedelta(days=d)).weekday() < 5]
+    days = [day for day in (date(2025, 9, 1) + timedelta(days=d) for d in range(400)) if day.weekday() < 5]
     upns = [make_upn(i) for i in range(1, 3001)]
 
     def body():

@@ -38,7 +38,8 @@ from core.importers.undo import NothingToUndo, UndoOutcome, undo_last_import
 
 __all__ = [
     "FileOutcome", "Problem", "ReadResult", "ColumnMapping", "Detection", "UndoOutcome", "NothingToUndo",
-    "import_file", "import_bytes", "check_bytes", "Check", "give_back_memory", "BIG_FILE_BYTES", "read_export", "open_file", "detect", "read_with_mapping", "undo_last_import",
+    "import_file", "import_bytes", "check_bytes", "Check", "give_back_memory", "BIG_FILE_BYTES",
+    "read_export", "open_file", "detect", "read_with_mapping", "undo_last_import",
     "save_mapping_profile", "load_mapping_profile", "mapping_profiles", "delete_mapping_profile",
     "IMPORTED", "UNCHANGED", "REJECTED",
 ]

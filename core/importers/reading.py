@@ -19,7 +19,8 @@ from core.importers.headers import Header, TitleFacts, find_header, find_named_h
 from core.importers.results import ColumnMapping, Detection, Problem, ReadResult
 from core.importers.sheets import DEFAULT_LIMIT_MB, Sheet, UnreadableFile, open_sheet
 
-__all__ = ["ColumnMapping", "Detection", "Problem", "ReadResult", "detect", "open_file", "read_export", "read_with_mapping"]
+__all__ = ["ColumnMapping", "Detection", "Problem", "ReadResult", "detect", "open_file", "read_export",
+           "read_with_mapping"]
 
 
 def read_export(content: bytes | Sheet, file_name: str, limit_mb: float = DEFAULT_LIMIT_MB) -> ReadResult:
