@@ -7,7 +7,7 @@ PORT   ?= 8501
 PYTHON ?= python3
 WORKERS ?= auto
 
-.PHONY: install run init demo test test-fast fuzz bench bench-trust clean
+.PHONY: install run init demo test test-fast fuzz bench bench-trust bench-files clean
 
 install: $(STAMP)
 
@@ -55,6 +55,9 @@ bench: install
 # A trust of 50,000 pupils (~19 M marks): several minutes and ~2.5 GB of temporary disk.
 bench-trust: install
 	$(PY) bench/bench_trust.py
+
+bench-files: install
+	$(PY) bench/bench_files.py
 
 # The property tests (importer fuzzing, the scope reader, the tallies) with 60 times the small
 # number of examples the everyday suite tries (thousands of files per test).

@@ -6,6 +6,7 @@ history is below, with undo of the last import."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
 import pandas as pd
@@ -19,7 +20,6 @@ from core import marks as marks_table
 from core.calendar import to_day
 from core.importers.headers import LABELS, header_at
 from core.importers.shapes import SHAPES
-from core.importers.sheets import UnreadableFile, open_sheet
 
 NOT_IN_FILE = "(not in this file)"
 AS_DETECTED = "(as detected)"
@@ -38,19 +38,34 @@ def chosen_mapping(file) -> importers.ColumnMapping | None:
     return st.session_state.setdefault(MAPPINGS_KEY, {}).get(file.file_id)
 
 
-def check(file, mapping, username: str, version: reads.Version):
-    """Detect, read and dry-run one file; remembered per file, mapping and data version."""
+def check(file, mapping, username: str, version: reads.Version) -> Checked:
+    """Detect, read and dry-run one file (its bytes read once); remembered per file, mapping
+    and data version — only what the screen shows, not the file's marks."""
     checks = st.session_state.setdefault(CHECKS_KEY, {})
     key = (file.file_id, repr(mapping.as_json()) if mapping else None, version)
     if key not in checks:
-        content = file.getvalue()
+        for older in [k for k in checks if k[0] == file.file_id]:  # not shown again: let its memory go
+            del checks[older]
         with store.opened(reads.db_path()) as db:
-            detection = importers.detect(content, file.name)
-            read = importers.read_with_mapping(content, file.name, mapping)
-            outcome = importers.import_bytes(db, content, file.name, username, dry_run=True, mapping=mapping)
-            new_days = new_school_days(db, read)
-        checks[key] = (detection, read, outcome, new_days)
+            found = importers.check_bytes(db, file.getvalue(), file.name, username, mapping)
+            new_days = new_school_days(db, found.read)
+        checks[key] = Checked(found.detection, found.read.shape, found.read.rows, preview(found.read), found.outcome,
+                              new_days, found.top)
+        del found
+        if file.size > importers.BIG_FILE_BYTES:
+            importers.give_back_memory()
     return checks[key]
+
+
+@dataclass(frozen=True)
+class Checked:
+    detection: importers.Detection
+    shape: str | None
+    rows: int
+    preview: pd.DataFrame
+    outcome: importers.FileOutcome
+    new_days: list
+    top: pd.DataFrame  # the file's first rows as cells, for choosing another header row
 
 
 def new_school_days(db, read) -> list[date]:
@@ -135,16 +150,12 @@ def what_changed(outcome) -> str:
     return "Imported: " + ", ".join(p for p in parts if p) + "."
 
 
-def headings_at(file, row: int) -> list[str]:
+def headings_at(top: pd.DataFrame, row: int) -> list[str]:
     """The column headings on one row of the file (when the header row is not the one found)."""
-    try:
-        cells = open_sheet(file.getvalue(), file.name).cells
-    except UnreadableFile:
-        return []
-    return header_at(cells, (row,)).found() if row in cells.index else []
+    return header_at(top, (row,)).found() if row in top.index else []
 
 
-def mapping_editor(file, detection, profiles: list[dict], user) -> None:
+def mapping_editor(file, detection, top: pd.DataFrame, profiles: list[dict], user) -> None:
     """Choose a saved mapping, or map the file's columns by hand (and save that for next week)."""
     current = chosen_mapping(file) or detection.mapping
     key = f"map_{file.file_id}"
@@ -163,7 +174,7 @@ def mapping_editor(file, detection, profiles: list[dict], user) -> None:
     first_row = (current.header_rows or (detection.header_row or 1,))[0] if current else (detection.header_row or 1)
     header_row = right.number_input("Header row", 1, 200, int(first_row), key=f"{key}_header",
                                     help="The row of the file holding the column headings, as a spreadsheet numbers it.")
-    headings = detection.columns if header_row == detection.header_row else headings_at(file, int(header_row))
+    headings = detection.columns if header_row == detection.header_row else headings_at(top, int(header_row))
     found = [NOT_IN_FILE] + list(headings)
     given = dict(current.columns) if current else {}
     meanings = list(dict.fromkeys([*SHAPES[shape].columns, *(m for m in given if m in LABELS)]))
@@ -214,20 +225,21 @@ def show_file(file, profiles: list[dict], user, version, limit_mb: int):
                      "date range (a term or a week) and upload that.")
             return None
         mapping = chosen_mapping(file)
-        detection, read, outcome, new_days = check(file, mapping, user.username, version)
+        checked = check(file, mapping, user.username, version)
+        detection, outcome, new_days = checked.detection, checked.outcome, checked.new_days
         how = "as you mapped it" if mapping else (f"header on row {detection.header_row}" if detection.header_row else "")
-        st.markdown(f"Detected: **{shape_name(read.shape or detection.shape)}**"
-                    + (f" · {how}" if how else "") + f" · {read.rows:,} rows"
+        st.markdown(f"Detected: **{shape_name(checked.shape or detection.shape)}**"
+                    + (f" · {how}" if how else "") + f" · {checked.rows:,} rows"
                     + (f" · {outcome.pupils:,} pupils" if outcome.pupils else ""))
         if detection.shape is None and not mapping:
             st.warning(md(detection.message) + " Map the columns below, then read the file again.")
         with st.expander("Column mapping" + (" — please check" if detection.shape is None else ""),
                          expanded=detection.shape is None and not mapping):
             if detection.columns:
-                mapping_editor(file, detection, profiles, user)
+                mapping_editor(file, detection, checked.top, profiles, user)
             else:
                 st.caption("No column headings were found in this file.")
-        table = preview(read)
+        table = checked.preview
         if not table.empty:
             st.caption(f"The first {min(PREVIEW_ROWS, len(table))} rows as read (row numbers as in the file):")
             st.dataframe(table, hide_index=True, width="stretch")
@@ -240,7 +252,7 @@ def show_file(file, profiles: list[dict], user, version, limit_mb: int):
             st.dataframe(problems_table(outcome.problems), hide_index=True, width="stretch",
                          height=min(38 + 35 * len(outcome.problems), 300))
         (st.success if outcome.status == importers.IMPORTED else st.info)(what_would_change(outcome, new_days))
-        return (file, mapping, read.shape) if outcome.status == importers.IMPORTED else None
+        return (file, mapping, checked.shape) if outcome.status == importers.IMPORTED else None
 
 
 def import_files(ready: list, user) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -253,3 +254,60 @@ def test_uploads_and_case_logging_at_the_same_time_lose_nothing(db, db_path, loa
     assert db.execute("SELECT COUNT(*) FROM audit WHERE action = 'contact.log'").fetchone()[0] == 60
     assert db.execute("SELECT COUNT(*) FROM imports WHERE status = 'imported'").fetchone()[0] == 1 + 3
     assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def test_after_a_purge_no_audit_entry_names_a_purged_pupil_and_the_purge_keeps_its_counts(db, load):
+    load("roll.csv", _roll_with_leavers())
+    leaver, other = (db.execute("SELECT id FROM pupils WHERE upn = ?", (make_upn(n),)).fetchone()[0] for n in (1, 2))
+    officer = auth.Viewer("o", "attendance_officer")
+    cases.open_intervention(db, officer, leaver, "Home visit", "o", date(2018, 7, 3), check_in_on=date(2018, 7, 10))
+    first_day.log_call(db, officer, leaver, date(2018, 7, 2), 0, "no_answer")
+    families.decide(db, officer, leaver, other + 1, confirmed=True)
+    penalty_notices.record_penalty_notice(db, officer, leaver, "Mrs Jane Parentname", date(2018, 7, 4))
+    cases.log_contact(db, officer, leaver, "call", date(2018, 7, 5), "mother", "no answer")
+    cases.log_contact(db, officer, other, "call", date(2024, 7, 5), "father", "spoke to dad")
+    with store.transaction(db) as conn:
+        store.audit(conn, "o", "note.test", "file", "x.csv", {"about": f"{make_upn(1)} Forename1 Surname1"})
+        store.audit(conn, "o", "key_adult.assign", "key_adults", leaver, {"key_adult": "o"})
+        store.audit(conn, "system", "triggers.shown", "trigger_history", 2018, {"withdrawn_pupils": [leaver, other]})
+    entries_before = count(db, "audit")
+
+    safekeeping.purge_leavers(db, date(2025, 9, 1), "admin")
+
+    rows = db.execute("SELECT username, action, entity, entity_id, detail FROM audit").fetchall()
+    assert len(rows) == entries_before + 1  # the trail of what was done stays; only who it was about goes
+    for username, action, entity, entity_id, detail in rows:
+        for word in (make_upn(1), "Forename1", "Parentname", f'"pupil_id": {leaver}', f'"sibling_id": {leaver}'):
+            assert word not in detail, (action, detail)
+        assert not (entity in ("pupils", "key_adults") and entity_id == str(leaver)), action
+    assert any(f'"pupil_id": {other}' in r[4] for r in rows if r[1] == "contact.log")  # another pupil's stays
+    shown = json.loads(next(r[4] for r in rows if r[1] == "triggers.shown"))
+    assert shown == {"withdrawn_pupils": [other], "purged_pupils": 1}
+    purge = json.loads(next(r[4] for r in rows if r[1] == "purge.leavers"))
+    assert purge["pupils"] == 1 and purge["interventions"] == 2 and purge["audit_entries_anonymised"] >= 9
+    assert sum(r[4] == '{"pupil": "purged pupil"}' for r in rows) >= 8
+
+
+def test_a_restore_keeps_the_audit_trail_made_since_the_backup_and_records_what_it_replaced(db, db_path, load,
+                                                                                              tmp_path):
+    load("roll.csv", roll_csv({}, {}))
+    safekeeping.backup(db_path, tmp_path / "b.db", "admin")
+    load("marks.csv", marks_csv([(make_upn(1), "2025-09-08", "AM", "/")]))
+    store.set_setting(db, "max_upload_mb", 20, "admin")
+    since = db.execute("SELECT at, username, action, entity, entity_id, detail FROM audit WHERE action IN "
+                       "('import', 'setting.change') ORDER BY id").fetchall()
+    imports, last_audit = count(db, "imports"), db.execute("SELECT MAX(id) FROM audit").fetchone()[0]
+
+    safekeeping.restore(db_path, tmp_path / "b.db", "admin")
+
+    with store.opened(db_path) as after:
+        assert count(after, "imports") == imports - 1  # the data is the backup's
+        kept = after.execute("SELECT at, username, action, entity, entity_id, detail FROM audit WHERE action IN "
+                             "('import', 'setting.change') ORDER BY id").fetchall()
+        restore = json.loads(after.execute("SELECT detail FROM audit WHERE action = 'restore'").fetchone()[0])
+        actions = [a for a, in after.execute("SELECT action FROM audit ORDER BY id")]
+    assert kept == since
+    assert restore["replaced"]["imports"] == imports and restore["replaced"]["latest_audit_id"] == last_audit
+    assert restore["audit_entries_kept"] == 2
+    assert actions[-3:] == ["import", "setting.change", "restore"]
+    assert actions.count("backup") == 1

@@ -29,15 +29,17 @@ import sqlite_utils
 from core import codes, marks, store
 from core.importers.profiles import delete_mapping_profile, load_mapping_profile, mapping_profiles, save_mapping_profile
 from core.importers.pupils import check_text, match_pupils
-from core.importers.reading import detect, read_export, read_with_mapping
+from core.importers.reading import detect, open_file, read_export, read_with_mapping
 from core.importers.results import ColumnMapping, Detection, Problem, ReadResult
 from core.importers.sessions import drop_sessions_not_taken
+from core.importers.sheets import Sheet, UnreadableFile, give_back_memory
 from core.importers.shapes import ROLL_FIELDS, SHAPES, check_academic_years
 from core.importers.undo import NothingToUndo, UndoOutcome, undo_last_import
 
 __all__ = [
     "FileOutcome", "Problem", "ReadResult", "ColumnMapping", "Detection", "UndoOutcome", "NothingToUndo",
-    "import_file", "import_bytes", "read_export", "detect", "read_with_mapping", "undo_last_import",
+    "import_file", "import_bytes", "check_bytes", "Check", "give_back_memory", "BIG_FILE_BYTES",
+    "read_export", "open_file", "detect", "read_with_mapping", "undo_last_import",
     "save_mapping_profile", "load_mapping_profile", "mapping_profiles", "delete_mapping_profile",
     "IMPORTED", "UNCHANGED", "REJECTED",
 ]
@@ -107,16 +109,78 @@ def import_file(db: sqlite_utils.Database, path: str | Path, username: str, dry_
 def import_bytes(db: sqlite_utils.Database, content: bytes, file_name: str, username: str, dry_run: bool = False,
                  mapping: ColumnMapping | dict | None = None) -> FileOutcome:
     """Validate and store one export given as bytes (the upload screen's entry point)."""
-    refusal = _too_big(db, Path(file_name).name, len(content))
-    if refusal:
-        return _rejected(db, file_name, None, 0, [refusal], username, dry_run)
+    try:
+        refusal = _too_big(db, Path(file_name).name, len(content))
+        if refusal:
+            return _rejected(db, file_name, None, 0, [refusal], username, dry_run)
+        read = _read(content, file_name, mapping, _limit_mb(db))
+        return _store(db, read, content, file_name, username, dry_run)
+    finally:
+        if len(content) > BIG_FILE_BYTES:
+            give_back_memory()
+
+
+@dataclass
+class Check:
+    """The upload screen's look at one file before it is imported: what the file looks like
+    (`detection`), what it holds read as the mapping says (`read`), what importing it would
+    change (`outcome`, a dry run), and its first rows as cells (`top`, for choosing another
+    header row)."""
+
+    detection: Detection
+    read: ReadResult
+    outcome: FileOutcome
+    top: pd.DataFrame
+
+
+TOP_ROWS = 200
+
+
+def check_bytes(db: sqlite_utils.Database, content: bytes, file_name: str, username: str,
+                mapping: ColumnMapping | dict | None = None) -> Check:
+    """Detect, read and dry-run one file, reading its bytes once (`reading.open_file`)."""
     name = Path(file_name).name
     try:
-        read = read_with_mapping(content, name, mapping) if mapping is not None else read_export(content, name)
+        refusal = _too_big(db, name, len(content))
+        try:
+            if refusal:
+                raise UnreadableFile(refusal.message)
+            sheet = open_file(content, name, _limit_mb(db))
+        except UnreadableFile as error:
+            problems = [Problem(None, None, str(error))]
+            return Check(Detection(None, None, None, [], [], str(error), problems), ReadResult(None, problems=problems),
+                         FileOutcome(file_name, REJECTED, problems=list(problems)), pd.DataFrame())
+        detection = detect(sheet, name)
+        read = _read(sheet, file_name, mapping, _limit_mb(db))
+        top = sheet.cells.loc[:TOP_ROWS]
+        del sheet
+        return Check(detection, read, _store(db, read, content, file_name, username, dry_run=True), top)
+    finally:
+        if len(content) > BIG_FILE_BYTES:
+            give_back_memory()
+
+
+# Past this size a file's read is followed by handing its memory back (sheets.give_back_memory).
+BIG_FILE_BYTES = 1024 * 1024
+
+
+def _limit_mb(db) -> float:
+    return float(store.get_settings(db)["max_upload_mb"])
+
+
+def _read(content: bytes | Sheet, file_name: str, mapping, limit_mb: float) -> ReadResult:
+    name = Path(file_name).name
+    try:
+        return read_with_mapping(content, name, mapping, limit_mb)
     except Exception as error:  # a file no reader foresaw: refused, never a crash (nothing is written yet)
         log.exception("Reading %s failed", name)
-        return _rejected(db, file_name, None, 0, [Problem(None, None, UNEXPECTED.format(name=name, error=error))],
-                         username, dry_run)
+        return ReadResult(None, problems=[Problem(None, None, UNEXPECTED.format(name=name, error=error))])
+
+
+def _store(db, read: ReadResult, content: bytes, file_name: str, username: str, dry_run: bool) -> FileOutcome:
+    """Check the text and the marks' codes, then import what was read (or only work out what
+    importing would change)."""
+    name = Path(file_name).name
     check_text(read)  # control characters removed, over-long names and fields refused
     stores = SHAPES[read.shape].stores if read.shape in SHAPES else None
     if stores == "marks" and read.marks is not None:

@@ -17,21 +17,33 @@ import pandas as pd
 from core.importers import detection, headers, mis_formats, shapes, values
 from core.importers.headers import Header, TitleFacts, find_header, find_named_header, header_at, title_facts
 from core.importers.results import ColumnMapping, Detection, Problem, ReadResult
-from core.importers.sheets import Sheet, UnreadableFile, open_sheet
+from core.importers.sheets import DEFAULT_LIMIT_MB, Sheet, UnreadableFile, open_sheet
 
-__all__ = ["ColumnMapping", "Detection", "Problem", "ReadResult", "detect", "read_export", "read_with_mapping"]
+__all__ = ["ColumnMapping", "Detection", "Problem", "ReadResult", "detect", "open_file", "read_export",
+           "read_with_mapping"]
 
 
-def read_export(content: bytes, file_name: str) -> ReadResult:
+def read_export(content: bytes | Sheet, file_name: str, limit_mb: float = DEFAULT_LIMIT_MB) -> ReadResult:
     """Detect the file's shape and read it. Problems are collected, never raised."""
-    return read_with_mapping(content, file_name, None)
+    return read_with_mapping(content, file_name, None, limit_mb)
 
 
-def detect(content: bytes, file_name: str) -> Detection:
+def open_file(content: bytes | Sheet, file_name: str, limit_mb: float = DEFAULT_LIMIT_MB) -> Sheet:
+    """The one read of a file's bytes (raises UnreadableFile): `detect` and
+    `read_with_mapping` take the Sheet it returns, so a file is parsed once however many
+    times it is looked at. `limit_mb` is the school's upload limit (sheets.CELLS_PER_MB)."""
+    if isinstance(content, Sheet):
+        return content
+    name = Path(file_name).name
+    # An XML or JSON export is read by mis_formats (its layout in `kind`), else a CSV or workbook.
+    return mis_formats.open_structured(content, name) or open_sheet(content, name, limit_mb)
+
+
+def detect(content: bytes | Sheet, file_name: str, limit_mb: float = DEFAULT_LIMIT_MB) -> Detection:
     """What the file looks like, and a proposed mapping the upload screen can show and correct."""
     name = Path(file_name).name
     try:
-        sheet = _open(content, name)
+        sheet = open_file(content, name, limit_mb)
     except UnreadableFile as error:
         return Detection(None, None, None, [], [], str(error), [Problem(None, None, str(error))])
     header = _header(sheet, None)
@@ -49,13 +61,14 @@ def detect(content: bytes, file_name: str) -> Detection:
                      [Problem(header.rows[0], None, message)])
 
 
-def read_with_mapping(content: bytes, file_name: str, mapping: ColumnMapping | dict | None) -> ReadResult:
+def read_with_mapping(content: bytes | Sheet, file_name: str, mapping: ColumnMapping | dict | None,
+                      limit_mb: float = DEFAULT_LIMIT_MB) -> ReadResult:
     """Read the file as `mapping` says (a ColumnMapping, its JSON form, or None to detect)."""
     name = Path(file_name).name
     if isinstance(mapping, dict):
         mapping = ColumnMapping.from_json(mapping)
     try:
-        sheet = _open(content, name)
+        sheet = open_file(content, name, limit_mb)
     except UnreadableFile as error:
         return ReadResult(None, problems=[Problem(None, None, str(error))])
     header = _header(sheet, mapping)
@@ -75,12 +88,6 @@ def read_with_mapping(content: bytes, file_name: str, mapping: ColumnMapping | d
 
 
 # --- steps -------------------------------------------------------------------------
-
-
-def _open(content: bytes, name: str) -> Sheet:
-    """The file's cells: an XML or JSON export read by mis_formats (its layout in `kind`),
-    else a CSV or workbook."""
-    return mis_formats.open_structured(content, name) or open_sheet(content, name)
 
 
 def _header(sheet: Sheet, mapping: ColumnMapping | None) -> Header | None:

@@ -10,6 +10,7 @@ read as a workbook, and a letter, a picture or random bytes are refused with a m
 
 from __future__ import annotations
 
+import copy
 import csv
 import io
 import re
@@ -23,8 +24,18 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import python_calamine
 
-# A workbook this big once unpacked is refused before it is parsed (a "zip bomb" guard).
-MAX_UNPACKED_BYTES = 1_000_000_000
+from core.store import DEFAULT_SETTINGS
+
+# What a file may hold, per MB of the school's upload limit (max_upload_mb; 50 MB by
+# default): a sheet — a CSV, or a workbook's first sheet as unpacked — may span 100,000
+# cells (5 million at 50 MB: a 2,700-pupil year of long marks is 4.2 million), and a
+# workbook may unpack to 8 MB of XML. Both are checked while the file is streamed, before
+# anything is parsed, so a "zip bomb" is refused in a few megabytes of memory. No cell may
+# hold more text than Excel allows (32,767 characters; up to 6 bytes each as XML).
+CELLS_PER_MB = 100_000
+UNPACKED_BYTES_PER_MB = 8 * 1024 * 1024
+LONGEST_CELL_BYTES = 32_767 * 6
+DEFAULT_LIMIT_MB = DEFAULT_SETTINGS["max_upload_mb"]
 # Lines sampled to find the delimiter and the widest row above the data.
 SAMPLE_LINES = 60
 
@@ -51,8 +62,10 @@ _ZIP = b"PK\x03\x04"
 _OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # Excel 97 .xls, Word 97 .doc
 
 
-def open_sheet(content: bytes, file_name: str) -> Sheet:
-    """The file's cells as text. Raises UnreadableFile with a message the user can act on."""
+def open_sheet(content: bytes, file_name: str, limit_mb: float = DEFAULT_LIMIT_MB) -> Sheet:
+    """The file's cells as text. Raises UnreadableFile with a message the user can act on.
+    `limit_mb` is the school's upload limit, from which the most cells and unpacked bytes
+    a file may hold are derived (see CELLS_PER_MB)."""
     if not content or content.isspace():
         raise UnreadableFile(f"{file_name} is empty. Export the register again and upload that file.")
     for signature, what in _NOT_EXPORTS:
@@ -60,11 +73,24 @@ def open_sheet(content: bytes, file_name: str) -> Sheet:
             raise UnreadableFile(f"{file_name} is {what}, not a register export. "
                                  "Save the MIS report as CSV or XLSX and upload that.")
     if content.startswith(_ZIP):
-        _check_workbook_archive(content, file_name)
-        return Sheet(_read_workbook(content, file_name), "workbook")
+        _check_workbook_archive(content, file_name, limit_mb)
+        return Sheet(_read_workbook(content, file_name, limit_mb), "workbook")
     if content.startswith(_OLE):
-        return Sheet(_read_workbook(content, file_name), "workbook")
-    return Sheet(_read_csv(content, file_name), "csv")
+        return Sheet(_read_workbook(content, file_name, limit_mb), "workbook")
+    return Sheet(_read_csv(content, file_name, limit_mb), "csv")
+
+
+def most_cells(limit_mb: float) -> int:
+    return int(float(limit_mb) * CELLS_PER_MB)
+
+
+def _too_many_cells(file_name: str, rows: int, columns: int | None, limit_mb: float) -> UnreadableFile:
+    extent = (f"has {rows:,} lines" if columns is None else
+              f"spans {rows:,} rows by {columns:,} columns ({rows * columns:,} cells)")
+    return UnreadableFile(
+        f"{file_name} {extent}; Pastoral reads up to "
+        f"{most_cells(limit_mb):,} cells from one file (with the {limit_mb:g} MB upload limit). Export a shorter date "
+        "range (a term or a week), or delete the empty rows and columns, and upload that.")
 
 
 # --- CSV ---------------------------------------------------------------------------
@@ -102,7 +128,10 @@ def _delimiter(lines: list[str]) -> str:
     return best if counts[best] else ","
 
 
-def _read_csv(content: bytes, file_name: str) -> pd.DataFrame:
+def _read_csv(content: bytes, file_name: str, limit_mb: float = DEFAULT_LIMIT_MB) -> pd.DataFrame:
+    lines = content.count(b"\n") + (not content.endswith(b"\n"))
+    if lines > most_cells(limit_mb):  # before decoding: a file of blank lines is refused in its own bytes
+        raise _too_many_cells(file_name, lines, None, limit_mb)
     text, utf8 = _decoded(content)
     if not _looks_like_text(text):
         raise UnreadableFile(f"{file_name} is not a text file a register report produces (it holds binary data). "
@@ -110,6 +139,8 @@ def _read_csv(content: bytes, file_name: str) -> pd.DataFrame:
     head = text[:200_000].splitlines()[:SAMPLE_LINES]
     sep = _delimiter([line for line in head if line.strip()])
     width = max((len(row) for row in csv.reader(head, delimiter=sep)), default=1)
+    if lines * width > most_cells(limit_mb):
+        raise _too_many_cells(file_name, lines, width, limit_mb)
     cells = _read_regular_csv(content if utf8 else text.encode("utf-8"), sep, width)
     if cells is not None:
         return cells
@@ -160,15 +191,29 @@ def _read_regular_csv(content: bytes, sep: str, width: int) -> pd.DataFrame | No
 # --- workbooks ---------------------------------------------------------------------
 
 
-def _check_workbook_archive(content: bytes, file_name: str) -> None:
-    """A zip must be a workbook (not a Word document) and must not unpack to gigabytes."""
+def _check_workbook_archive(content: bytes, file_name: str, limit_mb: float = DEFAULT_LIMIT_MB) -> None:
+    """A zip must be a workbook (not a Word document) and must not unpack to more than the
+    upload limit allows: every part is streamed through the decompressor (whatever sizes the
+    archive declares), counting its bytes, and each worksheet's rows and cells, so a "zip
+    bomb" is refused before the spreadsheet reader allocates anything."""
     try:
         with zipfile.ZipFile(io.BytesIO(content)) as archive:
-            names = archive.namelist()
-            unpacked = sum(info.file_size for info in archive.infolist())
-    except zipfile.BadZipFile as error:
+            infos = archive.infolist()
+            names = [info.filename for info in infos]
+            _check_workbook_kind(names, file_name)
+            most_bytes = int(float(limit_mb) * UNPACKED_BYTES_PER_MB)
+            if sum(info.file_size for info in infos) > most_bytes:
+                raise _unpacks_too_far(file_name, sum(info.file_size for info in infos), limit_mb)
+            unpacked = 0
+            for info in infos:
+                scan = _SheetScan(file_name, limit_mb) if _is_sheet(info.filename) else None
+                unpacked = _stream_part(archive, info, unpacked, most_bytes, scan, file_name, limit_mb)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError, OSError, ValueError) as error:
         raise UnreadableFile(f"{file_name} looks like a workbook but is damaged ({error}). "
                              "Export the report again.") from error
+
+
+def _check_workbook_kind(names: list[str], file_name: str) -> None:
     if any(n.startswith("word/") for n in names):
         raise UnreadableFile(f"{file_name} is a Word document, not a register export. "
                              "Save the MIS report as CSV or XLSX and upload that.")
@@ -177,9 +222,168 @@ def _check_workbook_archive(content: bytes, file_name: str) -> None:
     if not any(n.startswith("xl/") or n == "content.xml" for n in names):
         raise UnreadableFile(f"{file_name} is a zip archive, not a register export. "
                              "Unzip it and upload the CSV or XLSX inside.")
-    if unpacked > MAX_UNPACKED_BYTES:
-        raise UnreadableFile(f"{file_name} unpacks to {unpacked / 1e9:.1f} GB, far more than a register export. "
-                             "Export a shorter date range and upload that.")
+
+
+def _unpacks_too_far(file_name: str, unpacked: int, limit_mb: float) -> UnreadableFile:
+    return UnreadableFile(
+        f"{file_name} unpacks to more than {unpacked / 1024 / 1024:,.0f} MB, far more than a register export "
+        f"(the most Pastoral unpacks is {float(limit_mb) * UNPACKED_BYTES_PER_MB / 1024 / 1024:,.0f} MB, with the "
+        f"{float(limit_mb):g} MB upload limit). Export a shorter date range and upload that.")
+
+
+def _is_sheet(name: str) -> bool:
+    return (name.startswith("xl/worksheets/") and name.endswith(".xml")) or name == "content.xml"
+
+
+_CHUNK = 1 << 20
+_LONGEST_ROW_BYTES = 16 << 20  # more XML than 16,384 columns of long text: not a register row
+
+
+def _stream_part(archive: zipfile.ZipFile, info: zipfile.ZipInfo, unpacked: int, most_bytes: int,
+                 scan: _SheetScan | None, file_name: str, limit_mb: float) -> int:
+    """Decompress one part a megabyte at a time, never keeping more than that (plus one
+    row of a sheet); returns the bytes unpacked so far. The declared size is not trusted:
+    the part is read to the end of its compressed data, and the CRC still checked."""
+    unbounded = copy.copy(info)
+    unbounded.file_size = most_bytes - unpacked + 2 * _CHUNK  # read on until past the limit (checked below)
+    is_xml = info.filename.endswith(".xml") or info.filename.endswith(".rels")
+    run = 0  # bytes of text since the last '<'
+    with archive.open(unbounded) as part:
+        while chunk := part.read(_CHUNK):
+            unpacked += len(chunk)
+            if unpacked > most_bytes:
+                raise _unpacks_too_far(file_name, unpacked, limit_mb)
+            if is_xml:
+                run = _text_run(chunk, run, file_name)
+            if scan is not None:
+                scan.feed(chunk)
+    if scan is not None:
+        scan.finish()
+    return unpacked
+
+
+def _text_run(chunk: bytes, run: int, file_name: str) -> int:
+    """Refuse XML with a text longer than any cell may hold; the run carried to the next chunk.
+    Within the chunk, a run that long must cover one of the half-length windows checked."""
+    first = chunk.find(b"<")
+    longest = run + (len(chunk) if first < 0 else first)
+    half = LONGEST_CELL_BYTES // 2
+    for start in range(max(first, 0), len(chunk) - half, half):
+        if longest > LONGEST_CELL_BYTES:
+            break
+        if chunk.find(b"<", start, start + half) < 0:
+            end = chunk.find(b"<", start + half)
+            longest = max(longest, (len(chunk) if end < 0 else end) - chunk.rfind(b"<", 0, start) - 1)
+    if longest > LONGEST_CELL_BYTES:
+        raise UnreadableFile(f"{file_name} holds a cell with more text than a spreadsheet cell can hold "
+                             "(32,767 characters). Export the report again and upload that.")
+    return longest if first < 0 else len(chunk) - chunk.rfind(b"<") - 1
+
+
+_NAME = rb"<(?:[A-Za-z_][\w.-]*:)?"
+_ROW_START = re.compile(_NAME + rb"(?:row|table-row)(?=[\s/>])")
+_ROW_END = re.compile(rb"</(?:[A-Za-z_][\w.-]*:)?(?:row|table-row)>|" + _NAME + rb"(?:row|table-row)\b[^>]*/>")
+_ROW_REF = re.compile(_NAME + rb"row\s[^>]*?\br\s*=\s*[\"'](\d{1,10})")
+_CELL = re.compile(_NAME + rb"(?:c|table-cell|covered-table-cell)(?=[\s/>])")
+_CELL_REF = re.compile(_NAME + rb"c\s[^>]*?\br\s*=\s*[\"']\$?([A-Za-z]{1,4})\$?(\d{1,10})")
+_REPEATED = re.compile(rb"number-(rows|columns)-repeated\s*=\s*[\"'](\d{1,10})")
+
+
+class _SheetScan:
+    """How far a worksheet's cells reach, from its XML as it streams past: the spreadsheet
+    reader makes a grid from the first to the last cell, so a sheet with a cell in A1 and
+    another in XFD1048576 is 17 billion cells however small the file. Cells placed by
+    reference (r="AB12") reach that cell; cells without one follow the previous, so the grid
+    is bounded by the furthest reference plus the most cells any row holds, and likewise
+    for rows. OpenDocument's repeated rows and cells count as many times as repeated."""
+
+    def __init__(self, file_name: str, limit_mb: float):
+        self.file_name, self.limit_mb, self.most = file_name, limit_mb, most_cells(limit_mb)
+        self.pending = b""
+        self.cells = self.furthest_row = self.furthest_column = self.unplaced_rows = self.widest_row = 0
+        self.unplaced_cells = False
+        self.row_position = 0  # OpenDocument rows so far, repeats included
+
+    def feed(self, chunk: bytes) -> None:
+        data = self.pending + chunk
+        end = data.rfind(b"</row>") + 6
+        if end == 5:  # no plain end of row: a namespace prefix, or OpenDocument
+            last = None
+            for last in _ROW_END.finditer(data, max(0, len(self.pending) - 64)):
+                pass
+            end = last.end() if last else 0
+        if end == 0:
+            if len(data) > _LONGEST_ROW_BYTES:
+                raise UnreadableFile(f"{self.file_name} has a row far longer than a register export's. "
+                                     "Export the report again and upload that.")
+            self.pending = data
+            return
+        self.pending = data[end:]
+        self._rows(data[:end])
+
+    def finish(self) -> None:
+        if self.pending:
+            self._rows(self.pending)
+            self.pending = b""
+
+    def _rows(self, rows: bytes) -> None:
+        placed = _CELL_REF.findall(rows)
+        if b"table-row" in rows:  # OpenDocument: each row on its own, its cells and itself repeated
+            self._repeated_rows(rows)
+        else:
+            cells, row_starts = len(_CELL.findall(rows)), len(_ROW_START.findall(rows))
+            row_refs = _ROW_REF.findall(rows)
+            self.unplaced_rows += row_starts - len(row_refs)
+            if row_refs:
+                self.furthest_row = max(self.furthest_row, max(map(int, row_refs)))
+            self.cells += cells
+            if cells > len(placed):
+                self.unplaced_cells = True
+                self.widest_row = max(self.widest_row, max(len(_CELL.findall(r)) for r in _ROW_END.split(rows)))
+        if placed:
+            letters, numbers = zip(*placed)
+            self.furthest_row = max(self.furthest_row, max(map(int, numbers)))
+            self.furthest_column = max(self.furthest_column, max(map(_column_number, set(letters))))
+        self._check()
+
+    def _repeated_rows(self, rows: bytes) -> None:
+        """OpenDocument rows: a row or cell may stand for many; empty ones (self-closing)
+        reach only as far as a filled one after them."""
+        for row in _ROW_END.split(rows):
+            start = _ROW_START.search(row)
+            if not start:
+                continue
+            head = row[start.start():row.find(b">", start.start()) + 1]
+            repeated = _REPEATED.search(head)
+            times = int(repeated[2]) if repeated and repeated[1] == b"rows" else 1
+            position = width = 0
+            cells = _CELL.split(row[start.end():])
+            for cell in cells[1:]:
+                tag = cell[:cell.find(b">") + 1]
+                repeated = _REPEATED.search(tag)
+                position += int(repeated[2]) if repeated and repeated[1] == b"columns" else 1
+                if not tag.endswith(b"/>"):
+                    width = position
+            self.row_position += times
+            if width:
+                self.furthest_row = max(self.furthest_row, self.row_position)
+                self.furthest_column = max(self.furthest_column, width)
+                self.cells += times * width
+            if self.cells > self.most:
+                break
+
+    def _check(self) -> None:
+        rows = self.furthest_row + self.unplaced_rows
+        columns = self.furthest_column + (self.widest_row if self.unplaced_cells else 0)
+        if self.cells > self.most or rows * columns > self.most:
+            raise _too_many_cells(self.file_name, rows, max(columns, 1), self.limit_mb)
+
+
+def _column_number(letters: bytes) -> int:
+    number = 0
+    for letter in letters.upper():
+        number = number * 26 + letter - 64
+    return number
 
 
 # Cell texts that mean "no value" in a workbook (those pandas' read_excel reads as missing).
@@ -189,20 +393,46 @@ EMPTY_CELL_TEXTS = frozenset({
 })
 
 
-def _read_workbook(content: bytes, file_name: str) -> pd.DataFrame:
-    """The first sheet's cells as text, read by python-calamine straight into columns."""
+ROWS_AT_A_TIME = 50_000  # a workbook's rows become text columns this many at a time
+
+
+def _read_workbook(content: bytes, file_name: str, limit_mb: float = DEFAULT_LIMIT_MB) -> pd.DataFrame:
+    """The first sheet's cells as text, read by python-calamine and turned into columns a
+    block of rows at a time (so the whole sheet never exists as Python objects at once)."""
     try:
-        rows = python_calamine.load_workbook(io.BytesIO(content)).get_sheet_by_index(0).to_python(skip_empty_area=False)
+        sheet = python_calamine.load_workbook(io.BytesIO(content)).get_sheet_by_index(0)
+        height = (sheet.end[0] + 1) if sheet.end else 0  # from row 1 and column A, as the spreadsheet numbers them
+        width = (sheet.end[1] + 1) if sheet.end else 0
+        if height * width > most_cells(limit_mb):  # an old .xls is not unpacked, so checked here
+            raise _too_many_cells(file_name, height, width, limit_mb)
+        left = sheet.start[1] if sheet.start else 0  # iter_rows leaves out the empty columns on the left
+        blocks, block, seen = [], [], 0
+        for row in sheet.iter_rows():
+            block.append(row)
+            if len(block) == ROWS_AT_A_TIME:
+                blocks.append(_block_columns(block, left, width))
+                seen, block = seen + len(block), []
+        seen += len(block)
+        blocks.append(_block_columns(block, left, width))
+        del sheet
+    except UnreadableFile:
+        raise
     except Exception as error:  # calamine raises its own error types for every kind of damage
         raise UnreadableFile(f"{file_name} could not be read as a spreadsheet ({type(error).__name__}: {error}). "
                              "Open it in Excel, save it as XLSX or CSV, and upload that.") from error
-    width = max((len(row) for row in rows), default=0)
-    if any(len(row) != width for row in rows):
-        rows = [list(row) + [""] * (width - len(row)) for row in rows]
-    columns = zip(*rows) if rows else ()
-    cells = pd.DataFrame({i: _column_text(column) for i, column in enumerate(columns)})
+    if seen < height:  # empty rows above the data, when the reader leaves them out
+        blocks.insert(0, _block_columns([[]] * (height - seen), 0, width))
+    cells = pd.DataFrame({i: pd.concat([b[i] for b in blocks], ignore_index=True) for i in range(width)})
     cells.index = pd.RangeIndex(1, len(cells) + 1)
     return cells
+
+
+def _block_columns(rows: list, left: int, width: int) -> list[pd.Series]:
+    """Rows of cells (each starting `left` columns in) as `width` text columns."""
+    padded = [[""] * left + list(row) + [""] * (width - left - len(row)) for row in rows]
+    if not padded:
+        return [pd.Series([], dtype="string") for _ in range(width)]
+    return [_column_text(column) for column in zip(*padded)]
 
 
 def _column_text(values) -> pd.Series:
@@ -230,3 +460,21 @@ def _cell_text(value) -> str:
     if isinstance(value, (time, timedelta)):
         return str(value)
     return str(value)
+
+
+# --- memory ------------------------------------------------------------------------
+
+
+def give_back_memory() -> None:
+    """Hand the memory a big read used back to the system once it is done with: Python's
+    cycles collected, pyarrow's pool and glibc's free lists trimmed (without this a server
+    that read one big file keeps its peak for good)."""
+    import ctypes
+    import gc
+
+    gc.collect()
+    pa.default_memory_pool().release_unused()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc: nothing to trim
+        pass
