@@ -51,11 +51,13 @@ def backup(db_path: str | Path, destination: str | Path, username: str) -> Path:
     with store.opened(db_path) as db:
         with store.transaction(db) as conn:
             store.audit(conn, username, "backup", "file", destination.name)
+        store.create_private(destination)  # a copy of children's data: the owner's eyes only
         target = sqlite3.connect(destination)
         try:
             db.conn.backup(target)
         finally:
             target.close()
+    store.keep_private(destination)
     return destination
 
 

@@ -264,13 +264,3 @@ def test_users_list_set_password_deactivate_and_unlock(db, capsys):
 def test_users_commands_name_the_unknown_user(db, capsys):
     assert run_users(db, "deactivate", "ghost") == 2
     assert "no user 'ghost'" in capsys.readouterr().err
-
-
-def test_a_remember_me_cookie_issued_before_a_logout_or_password_change_no_longer_counts(db, admin):
-    before = datetime.now(timezone.utc) - timedelta(minutes=5)
-    assert auth.cookie_still_valid(db, "head.admin", before)
-    auth.record_logout(db, "head.admin")
-    assert not auth.cookie_still_valid(db, "head.admin", before)
-    assert auth.cookie_still_valid(db, "head.admin", datetime.now(timezone.utc) + timedelta(seconds=2))
-    auth.set_password(db, "head.admin", "brand-new-pass-3", "head.admin")
-    assert not auth.cookie_still_valid(db, "head.admin", datetime.now(timezone.utc) - timedelta(seconds=2))
