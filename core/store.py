@@ -519,13 +519,24 @@ def keep_private(path: Path) -> None:
             pass
 
 
+_prepared: set[str] = set()  # stores this process has made private (a screen opens several connections a click)
+
+
+def _prepare(path: Path) -> None:
+    """Its folder, and the store created or kept PRIVATE_MODE: once per process and store."""
+    if str(path) in _prepared and path.exists():
+        return
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    create_private(path)
+    keep_private(path)
+    _prepared.add(str(path))
+
+
 def connect(path: str | Path | None = None, migrate_to: int = SCHEMA_VERSION) -> sqlite_utils.Database:
     """Open the store (creating and migrating it if needed) for one operation."""
     path = Path(path) if path else default_path()
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     if str(path) != ":memory:":
-        create_private(path)
-        keep_private(path)
+        _prepare(path)
     try:
         conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
         conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_MS)}")
