@@ -7,7 +7,7 @@ PORT   ?= 8501
 PYTHON ?= python3
 WORKERS ?= auto
 
-.PHONY: install run demo test test-fast fuzz bench bench-trust clean
+.PHONY: install run demo test test-fast fuzz bench bench-load bench-trust clean
 
 install: $(STAMP)
 
@@ -42,6 +42,12 @@ test-fast: install
 
 bench: install
 	@for script in bench/bench_import.py bench/bench_pupils.py bench/bench_screens.py; do echo "== $$script"; $(PY) $$script || exit 1; done
+	@echo "== bench/bench_load.py"; $(PY) bench/bench_load.py --sessions $(SESSIONS)
+
+# Sessions signing in and opening Below 90% at once, in headless Chromium (/usr/bin/chromium).
+SESSIONS ?= 10
+bench-load: install
+	$(PY) bench/bench_load.py --sessions $(SESSIONS)
 
 # A trust of 50,000 pupils (~19 M marks): several minutes and ~2.5 GB of temporary disk.
 bench-trust: install

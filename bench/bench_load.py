@@ -46,6 +46,7 @@ CONCURRENT_TARGET = 10.0  # seconds until 10 sessions have all drawn Below 90%
 LOGINS = [(username, password) for username, password, *_ in auth.DEMO_LOGINS]
 DEMO_DB = ROOT / "bench" / "out" / "load_demo.db"
 TICKS = os.sysconf("SC_CLK_TCK")
+LOST_CLICKS: list[int] = []
 
 
 def free_port() -> int:
@@ -133,8 +134,15 @@ async def sign_in(page, base: str, username: str, password: str) -> None:
 
 
 async def open_below_90(page) -> None:
-    await page.locator("[data-testid='stSidebarNav'] a", has_text="Below 90%").first.click()
-    await page.get_by_role("heading", name="Below 90%", level=1).wait_for(timeout=180_000)
+    heading = page.get_by_role("heading", name="Below 90%", level=1)
+    for _ in range(3):  # a click landing while a rerun redraws the page can be lost: click again
+        await page.locator("[data-testid='stSidebarNav'] a", has_text="Below 90%").first.click()
+        try:
+            await heading.wait_for(timeout=60_000)
+            break
+        except Exception:
+            LOST_CLICKS.append(1)
+    await heading.wait_for(timeout=180_000)
     await page.locator("[data-testid='stDataFrame']:visible").first.wait_for(timeout=180_000)
     await settle(page)
 
@@ -227,6 +235,8 @@ def main() -> int:
           f"target ≤ {CONCURRENT_TARGET:.0f} s  {'ok' if all_wall <= CONCURRENT_TARGET else 'OVER'}")
     print(f"    per session: median {statistics.median(times):.2f} s, slowest {times[-1]:.2f} s, "
           f"server CPU {per_session:.2f} s per sign-in + view")
+    if LOST_CLICKS:
+        print(f"  ({len(LOST_CLICKS)} click(s) on the menu were lost while the page redrew and were clicked again)")
     return 0
 
 
