@@ -44,6 +44,7 @@ FAILURES_KEY = "pastoral_failed_attempts"
 LAST_FAILED_KEY = "pastoral_last_login_failed"
 ENDED_KEY = "pastoral_session_ended"  # the token of a session that ended in this tab (its cookie is removed)
 ENDED_NOTICE_KEY = "pastoral_session_ended_notice"
+COOKIE_SCRIPT_KEY = "pastoral_session_cookie_script"
 
 _log = logging.getLogger("pastoral.access")
 
@@ -205,12 +206,16 @@ def _keep_cookie(token: str) -> None:
     """Give the browser the session's cookie, unless it came with it (as after a reload)."""
     if _cookie() == token:
         return
-    with store.opened(database_path()) as db:
-        expires = sessions.expires_at(db, token)
-    seconds = max(0, int((expires - datetime.now(timezone.utc)).total_seconds())) if expires else 0
-    # The token is ours (URL-safe base64), never user data; json.dumps quotes it for JavaScript.
-    _script(f"document.cookie = {json.dumps(f'{COOKIE_NAME}={token}')} + "
-            f"'; Path=/; Max-Age={seconds}; SameSite=Strict' + (location.protocol === 'https:' ? '; Secure' : '');")
+    script = st.session_state.get(COOKIE_SCRIPT_KEY)
+    if not script or token not in script:
+        with store.opened(database_path()) as db:
+            expires = sessions.expires_at(db, token)
+        seconds = max(0, int((expires - datetime.now(timezone.utc)).total_seconds())) if expires else 0
+        # The token is ours (URL-safe base64), never user data; json.dumps quotes it for JavaScript.
+        script = (f"document.cookie = {json.dumps(f'{COOKIE_NAME}={token}')} + '; Path=/; Max-Age={seconds}; "
+                  "SameSite=Strict' + (location.protocol === 'https:' ? '; Secure' : '');")
+        st.session_state[COOKIE_SCRIPT_KEY] = script  # the same element every run: the browser runs it once
+    _script(script)
 
 
 def _drop_cookie(token: str) -> None:
