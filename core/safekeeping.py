@@ -16,7 +16,7 @@ from pathlib import Path
 
 import sqlite_utils
 
-from core import marks, store
+from core import marks, sessions, store
 
 # Tables holding a pupil's records, children before parents so foreign keys hold, each
 # with how its rows name the pupil ({ids}: the pupils being removed).
@@ -86,10 +86,13 @@ def restore(db_path: str | Path, source: str | Path, username: str) -> None:
             reader.backup(db.conn)
         finally:
             reader.close()
-    # Bring an older backup up to date, then record the restore in the restored log.
+    # Bring an older backup up to date, then record the restore in the restored log. Sessions
+    # the backup held as live may have been signed out since: everyone signs in again.
     with store.opened(db_path) as db:
         with store.transaction(db) as conn:
-            store.audit(conn, username, "restore", "file", source.name, {"schema_version": version})
+            ended = sessions.end_everyone(conn, sessions.RESTORED)
+            store.audit(conn, username, "restore", "file", source.name,
+                        {"schema_version": version, "sessions_ended": ended})
 
 
 def leavers_due_for_purge(db: sqlite_utils.Database, today: date) -> list[int]:

@@ -6,7 +6,8 @@ session started, expires and ended. Every run of the app asks the store whether 
 token's session is still live, so ending a session works at once and for good: a copied
 cookie is dead after its owner signs out, and a password change, deactivation, a change of
 role or sections, or an administrator's "sign out everywhere" ends every session of that
-user at its next click (core/auth.py calls `end_all` inside those changes' transactions).
+user at its next click (core/auth.py calls `end_all` inside those changes' transactions);
+restoring a backup ends every session (the backup's live sessions may have been ended since).
 
 A session lasts a school day (SESSION_HOURS) from signing in, however busy; ended and
 expired rows are kept a week (who was signed in when), then removed.
@@ -32,6 +33,7 @@ PASSWORD_CHANGED = "password changed"
 DEACTIVATED = "deactivated"
 ROLE_CHANGED = "role changed"
 SIGNED_OUT_EVERYWHERE = "signed out everywhere"
+RESTORED = "store restored from a backup"
 
 
 def _id(token: str) -> str:
@@ -84,6 +86,12 @@ def end_all(conn: sqlite3.Connection, username: str, why: str) -> int:
     """End every live session of `username` (call inside the change's transaction); how many ended."""
     return conn.execute("UPDATE sessions SET ended_at = ?, ended_why = ? WHERE username = ? AND ended_at IS NULL",
                         (_now().isoformat(), why, username)).rowcount
+
+
+def end_everyone(conn: sqlite3.Connection, why: str) -> int:
+    """End every live session of every user (a restore brings back sessions since signed out)."""
+    return conn.execute("UPDATE sessions SET ended_at = ?, ended_why = ? WHERE ended_at IS NULL",
+                        (_now().isoformat(), why)).rowcount
 
 
 def open_counts(db: sqlite_utils.Database, at: datetime | None = None) -> dict[str, int]:

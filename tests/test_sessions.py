@@ -182,3 +182,16 @@ def test_admin_signs_a_user_out_everywhere(school):
     other.run()
     assert login_form_shown(other)
     assert titles(app)[0] == "Admin"  # the admin's own session goes on
+
+
+def test_restoring_a_backup_ends_every_session_even_those_live_when_it_was_taken(users, db_path, tmp_path):
+    from core import safekeeping
+
+    token = signed_in_to(users, "jo")
+    backup = safekeeping.backup(db_path, tmp_path / "backup.db", "boss")
+    auth.record_logout(users, "jo", token)  # signed out after the backup: the backup still has it live
+    safekeeping.restore(db_path, backup, "boss")
+    with store.opened(db_path) as restored:
+        assert live(restored, token) is None
+        assert json.loads(restored.execute("SELECT detail FROM audit WHERE action = 'restore'").fetchone()[0])[
+            "sessions_ended"] == 1
