@@ -27,6 +27,7 @@ from pathlib import Path
 
 import streamlit as st
 import streamlit_authenticator as stauth
+from streamlit_authenticator.models import cookie_model
 
 from core import auth, menu, sessions, store
 
@@ -47,6 +48,29 @@ ENDED_NOTICE_KEY = "pastoral_session_ended_notice"
 COOKIE_SCRIPT_KEY = "pastoral_session_cookie_script"
 
 _log = logging.getLogger("pastoral.access")
+
+
+class _NoBrowserCookies:
+    """Stands in for the library's browser-cookie component (extra-streamlit-components'
+    CookieManager), which it would draw on every login page only to manage its own cookie,
+    unused here. Drawn, it sent its value back and reran the login page a moment after it
+    opened, and a "Sign in" pressed during that rerun could be lost (seen with ten people
+    signing in at once, issue 14)."""
+
+    def __init__(self, *args, **kwargs):
+        self.cookies: dict = {}
+
+    def get(self, cookie: str):
+        return None
+
+    def set(self, *args, **kwargs) -> None:
+        pass
+
+    def delete(self, *args, **kwargs) -> None:
+        pass
+
+
+cookie_model.stx = type("NoBrowserCookies", (), {"CookieManager": _NoBrowserCookies})
 
 
 def database_path() -> Path:
