@@ -7,7 +7,7 @@ PORT   ?= 8501
 PYTHON ?= python3
 WORKERS ?= auto
 
-.PHONY: install run init demo test test-fast fuzz bench bench-trust bench-files clean
+.PHONY: install run init demo test test-fast fuzz bench bench-load bench-trust bench-files clean
 
 install: $(STAMP)
 
@@ -51,6 +51,12 @@ test-fast: install
 
 bench: install
 	@for script in bench/bench_import.py bench/bench_pupils.py bench/bench_screens.py; do echo "== $$script"; $(PY) $$script || exit 1; done
+	@echo "== bench/bench_load.py"; $(PY) bench/bench_load.py --sessions $(SESSIONS)
+
+# Sessions signing in and opening Below 90% at once, in headless Chromium (/usr/bin/chromium).
+SESSIONS ?= 10
+bench-load: install
+	$(PY) bench/bench_load.py --sessions $(SESSIONS)
 
 # A trust of 50,000 pupils (~19 M marks): several minutes and ~2.5 GB of temporary disk.
 bench-trust: install

@@ -20,16 +20,13 @@ ICON = Path(__file__).parent / "app_pages" / "ui" / "icon.png"
 
 st.set_page_config(page_title="Pastoral", page_icon=str(ICON), layout="wide")
 
-user, authenticator = access.sign_in()
+user = access.sign_in()
 
 if user is None:
     # Signed out: every address shows the login form and nothing else. The screens'
     # addresses lead to the same form, so a bookmarked link opens its screen after login.
-    def login() -> None:
-        access.login_form(authenticator)
-
-    login_pages = [st.Page(login, title="Sign in", url_path=screen.url_path) for screen in menu.SCREENS]
-    login_pages.append(st.Page(login, title="Sign in", url_path="start", default=True))
+    login_pages = [st.Page(access.login_form, title="Sign in", url_path=screen.url_path) for screen in menu.SCREENS]
+    login_pages.append(st.Page(access.login_form, title="Sign in", url_path="start", default=True))
     st.navigation(login_pages, position="hidden").run()
     st.stop()
 

@@ -13,7 +13,7 @@ import streamlit as st
 
 from app_pages.ui import access, lists
 from app_pages.ui.formatting import hidden, md, names, today, uk, uk_time, year_order
-from core import auth, cases, codes, intervention_types, reads, store
+from core import auth, cases, codes, intervention_types, reads, sessions, store
 
 user = access.require("admin")
 path = reads.db_path()
@@ -50,11 +50,13 @@ with users_tab:
     with store.opened(path) as db:
         everyone = auth.list_users(db)
         section_names = list(store.get_settings(db)["sections"])
+        signed_in_now = sessions.open_counts(db)
     st.dataframe(
         pd.DataFrame(
             [{"Username": u.username, "Name": u.name, "Role": u.role_label, "Sections": ", ".join(u.sections),
               "Email": u.email, "Can sign in": "yes" if u.active else "no (deactivated)",
-              "Locked": "locked after failed logins" if u.locked() else ""} for u in everyone]
+              "Locked": "locked after failed logins" if u.locked() else "",
+              "Open sessions": signed_in_now.get(u.username, 0)} for u in everyone]
         ),
         hide_index=True, width="stretch",
     )
@@ -107,6 +109,15 @@ with users_tab:
                         st.rerun()
                     except auth.UserError as error:
                         st.error(md(error))
+            open_sessions = signed_in_now.get(target.username, 0)
+            if st.button(f"Sign {target.username} out everywhere", key="sign_out_everywhere", icon=":material/logout:",
+                         disabled=not open_sessions,
+                         help=f"Ends their {open_sessions} open session(s), on every browser, at their next click "
+                              "(a lost laptop, a shared password). A new password or deactivation does this too."):
+                with store.opened(path) as db:
+                    ended = auth.sign_out_everywhere(db, target.username, user.username)
+                done(f"{md(target.username)} is signed out everywhere ({ended} session(s) ended).")
+                st.rerun()
             if target.locked():
                 if st.button(f"Unlock {md(target.username)}", icon=":material/lock_open:"):
                     with store.opened(path) as db:
@@ -114,6 +125,8 @@ with users_tab:
                     done(f"{target.username} can sign in again.")
                     st.rerun()
     st.caption("Users are never deleted (the audit log names them); untick “Can sign in” instead. "
+               "A new password, a change of role or sections, or unticking “Can sign in” signs the user out "
+               "everywhere at their next click. "
                "Five wrong passwords in a row lock an account for 15 minutes; a new password unlocks it.")
 
 # --- sections ----------------------------------------------------------------------
@@ -303,9 +316,9 @@ with year_tab:
 AUDIT_ACTIONS = {
     "login": "Signed in", "logout": "Signed out", "login.failed": "Sign-in refused", "user.locked": "Account locked",
     "user.add": "User added", "user.change": "User changed", "user.password": "Password changed",
-    "user.unlock": "Account unlocked", "school.init": "School set up", "import": "Upload imported",
-    "import.rejected": "Upload rejected", "import.unchanged": "Upload changed nothing", "import.undo": "Upload undone",
-    "setting.change": "Setting changed",
+    "user.unlock": "Account unlocked", "user.sign_out_everywhere": "Signed out everywhere", "school.init": "School set up",
+    "import": "Upload imported", "import.rejected": "Upload rejected", "import.unchanged": "Upload changed nothing",
+    "import.undo": "Upload undone", "setting.change": "Setting changed",
     "code_map.set": "Local code mapped", "mapping.save": "Column mapping saved",
     "mapping.replace": "Column mapping replaced", "mapping.delete": "Column mapping deleted",
     "intervention.open": "Action logged", "intervention.edit": "Action edited", "intervention.close": "Action closed",

@@ -25,7 +25,8 @@ sys.path.insert(0, str(ROOT / "bench"))
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
 from bench_pupils import build  # noqa: E402
-from core import auth, menu, reads, store  # noqa: E402
+from app_pages.ui import access  # noqa: E402
+from core import auth, menu, reads, sessions, store  # noqa: E402
 from core.importers import import_file  # noqa: E402
 from data.demo_cases import add_case_work  # noqa: E402
 
@@ -36,8 +37,11 @@ FILTER_TARGET = 0.3
 
 def signed_in_app() -> AppTest:
     app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    with store.opened(store.default_path()) as db:
+        token = sessions.start(db, "admin")  # a live session in the store, as a sign-in leaves
+    app.session_state[access.SESSION_KEY] = token
+    app.session_state[access.USER_KEY] = "admin"
     app.session_state["authentication_status"] = True
-    app.session_state["pastoral_username"] = "admin"
     return app
 
 

@@ -22,7 +22,7 @@ import bcrypt
 import pandas as pd
 import sqlite_utils
 
-from core import store
+from core import sessions, store
 
 ADMIN = "admin"
 ATTENDANCE_OFFICER = "attendance_officer"
@@ -377,12 +377,18 @@ def update_user(
     changed = {field: {"old": old, "new": new} for field, (old, new) in changes.items() if old != new}
     if not changed:
         return user
+    # A deactivated user, or one whose role or sections changed, signs in again (or not at all):
+    # every open session of theirs ends at its next click.
+    ending = (sessions.DEACTIVATED if "active" in changed and not changes["active"][1]
+              else sessions.ROLE_CHANGED if "role" in changed or "sections" in changed else None)
     with store.transaction(db) as conn:
         conn.execute(
             "UPDATE users SET name = ?, email = ?, role = ?, sections = ?, active = ? WHERE username = ?",
             (changes["name"][1], changes["email"][1], new_role, json.dumps(list(new_sections)),
              int(changes["active"][1]), user.username),
         )
+        if ending:
+            changed["sessions_ended"] = sessions.end_all(conn, user.username, ending)
         store.audit(conn, by, "user.change", "users", user.username, changed)
     return get_user(db, user.username)
 
@@ -397,7 +403,17 @@ def set_password(db: sqlite_utils.Database, username: str, password: str, by: st
             "UPDATE users SET password_hash = ?, failed_logins = 0, locked_until = NULL WHERE username = ?",
             (hash_password(password), user.username),
         )
-        store.audit(conn, by, "user.password", "users", user.username)
+        ended = sessions.end_all(conn, user.username, sessions.PASSWORD_CHANGED)
+        store.audit(conn, by, "user.password", "users", user.username, {"sessions_ended": ended})
+
+
+def sign_out_everywhere(db: sqlite_utils.Database, username: str, by: str) -> int:
+    """End every open session of a user (a lost laptop, a shared password): how many ended."""
+    user = _existing(db, username)
+    with store.transaction(db) as conn:
+        ended = sessions.end_all(conn, user.username, sessions.SIGNED_OUT_EVERYWHERE)
+        store.audit(conn, by, "user.sign_out_everywhere", "users", user.username, {"sessions_ended": ended})
+    return ended
 
 
 def set_meeting_mode(db: sqlite_utils.Database, username: str, on: bool, by: str | None = None) -> None:
@@ -439,11 +455,26 @@ def _utc_now() -> datetime:
     return datetime.now(timezone.utc).replace(microsecond=0)
 
 
-def record_login(db: sqlite_utils.Database, username: str, via: str = "password") -> None:
-    """A successful login (by password, or by the remember-me cookie): audited, failures reset."""
+def record_login(db: sqlite_utils.Database, username: str, via: str = "password", session: str = "") -> None:
+    """A successful login (by password, or by the login cookie): audited, failures reset."""
     with store.transaction(db) as conn:
         conn.execute("UPDATE users SET failed_logins = 0, locked_until = NULL WHERE username = ?", (username,))
-        store.audit(conn, username, "login", "users", username, {"via": via})
+        store.audit(conn, username, "login", "users", username,
+                    {"via": via, **({"session": sessions.short_id(session)} if session else {})})
+
+
+def sign_in(db: sqlite_utils.Database, username: str) -> str:
+    """A password sign-in: a new session (its token for the browser's cookie), audited."""
+    token = sessions.start(db, normalise_username(username))
+    record_login(db, normalise_username(username), "password", token)
+    return token
+
+
+def session_user(db: sqlite_utils.Database, token: str | None) -> User | None:
+    """The user a browser's session token signs in: None unless the session is live and the
+    user active and not locked."""
+    user = get_user(db, sessions.live_username(db, token))
+    return user if user and user.active and not user.locked() else None
 
 
 def record_failed_login(db: sqlite_utils.Database, username: str, at: datetime | None = None) -> User | None:
@@ -465,33 +496,13 @@ def record_failed_login(db: sqlite_utils.Database, username: str, at: datetime |
     return get_user(db, user.username)
 
 
-def record_logout(db: sqlite_utils.Database, username: str) -> None:
+def record_logout(db: sqlite_utils.Database, username: str, token: str | None = None) -> None:
+    """Signing out: the session ends for good (its cookie, wherever copied, no longer signs in)."""
+    if token:
+        sessions.end(db, token, sessions.SIGNED_OUT)
     with store.transaction(db) as conn:
-        store.audit(conn, username, "logout", "users", username)
-
-
-# Events after which a remember-me cookie issued earlier no longer signs the user in.
-REVOKING_ACTIONS = ("logout", "user.password")
-
-
-def sessions_revoked_at(db: sqlite_utils.Database, username: str) -> datetime | None:
-    """When this user's earlier sessions stopped counting: their last logout or password change."""
-    placeholders = ", ".join("?" * len(REVOKING_ACTIONS))
-    row = db.execute(
-        f"SELECT MAX(at) FROM audit WHERE entity = 'users' AND entity_id = ? AND action IN ({placeholders})",
-        (normalise_username(username), *REVOKING_ACTIONS),
-    ).fetchone()
-    return datetime.fromisoformat(row[0]) if row and row[0] else None
-
-
-def cookie_still_valid(db: sqlite_utils.Database, username: str, issued_at: datetime) -> bool:
-    """A remember-me cookie counts only if issued after the user's last logout or password change.
-
-    Audit times are kept to the second (rounded down), so a cookie must be issued at least
-    a second after the recorded time to be sure it came after the logout.
-    """
-    revoked = sessions_revoked_at(db, username)
-    return revoked is None or issued_at >= revoked + timedelta(seconds=1)
+        store.audit(conn, username, "logout", "users", username,
+                    {"session": sessions.short_id(token)} if token else None)
 
 
 # --- demo logins -------------------------------------------------------------------

@@ -128,7 +128,8 @@ def _users_parser(commands) -> None:
     for action, text in (("disable", "stop a user signing in (kept for the audit log)"),
                          ("enable", "let a disabled user sign in again"),
                          ("reset-password", "set a new password (asked for) and unlock the account"),
-                         ("unlock", "clear a lock after too many failed sign-ins")):
+                         ("unlock", "clear a lock after too many failed sign-ins"),
+                         ("sign-out", "end every session of the user, on every browser (sign out everywhere)")):
         actions.add_parser(action, parents=[common], help=text).add_argument("username")
 
 
@@ -370,7 +371,7 @@ def run_init(args) -> int:
 
 
 def run_users(db, args) -> int:
-    """`pastoral users list|add|set-role|set-sections|disable|enable|reset-password|unlock`: JSON
+    """`pastoral users list|add|set-role|set-sections|disable|enable|reset-password|unlock|sign-out`: JSON
     on stdout (`--format text` for people); a request that cannot be done exits 2, nothing changed."""
     action, by = args.users_command, args.user
     try:
@@ -406,6 +407,9 @@ def run_users(db, args) -> int:
             user = auth.get_user(db, target.username)
         elif action == "unlock":
             auth.unlock(db, args.username, by)
+            user = auth.get_user(db, args.username)
+        elif action == "sign-out":
+            auth.sign_out_everywhere(db, args.username, by)
             user = auth.get_user(db, args.username)
         else:  # argparse allows only the actions above
             raise UsageError(f"unknown users action '{action}'.")

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import sqlite_utils
 
-from core import marks, store
+from core import marks, sessions, store
 
 # Tables holding a pupil's records, children before parents so foreign keys hold, each
 # with how its rows name the pupil ({ids}: the pupils being removed).
@@ -65,11 +65,13 @@ def backup(db_path: str | Path, destination: str | Path, username: str) -> Path:
     with store.opened(db_path) as db:
         with store.transaction(db) as conn:
             store.audit(conn, username, "backup", "file", destination.name)
+        store.create_private(destination)  # a copy of children's data: the owner's eyes only
         target = sqlite3.connect(destination)
         try:
             db.conn.backup(target)
         finally:
             target.close()
+    store.keep_private(destination)
     return destination
 
 
@@ -101,13 +103,16 @@ def restore(db_path: str | Path, source: str | Path, username: str) -> None:
         finally:
             reader.close()
     # Bring an older backup up to date, then put back the audit trail made since the backup
-    # and record the restore, with what it replaced, in the restored log.
+    # and record the restore, with what it replaced, in the restored log. Sessions the backup
+    # held as live may have been signed out since: everyone signs in again.
     with store.opened(db_path) as db:
         with store.transaction(db) as conn:
             conn.executemany("INSERT INTO audit (at, username, action, entity, entity_id, detail) "
                              "VALUES (?, ?, ?, ?, ?, ?)", since)
+            ended = sessions.end_everyone(conn, sessions.RESTORED)
             store.audit(conn, username, "restore", "file", source.name,
-                        {"schema_version": version, "replaced": replaced, "audit_entries_kept": len(since)})
+                        {"schema_version": version, "replaced": replaced, "audit_entries_kept": len(since),
+                         "sessions_ended": ended})
 
 
 def _what_is_there(db: sqlite_utils.Database) -> dict:

@@ -495,6 +495,21 @@ MIGRATIONS.append([
     "ALTER TABLE meeting_items ADD COLUMN letter_stage INTEGER",
 ])
 
+MIGRATIONS.append([
+    # 12 (issue 14): sign-in sessions held in the store (core/sessions.py): the SHA-256 of the
+    # random token a browser's login cookie carries, whose it is, when it started and
+    # expires, and when and why it ended (signed out, password changed, deactivated, role
+    # changed, signed out everywhere). A session is live while not ended and not expired.
+    """CREATE TABLE sessions (
+        id TEXT PRIMARY KEY,
+        username TEXT NOT NULL,
+        started_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL,
+        ended_at TEXT,
+        ended_why TEXT)""",
+    "CREATE INDEX sessions_username ON sessions(username, ended_at)",
+])
+
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -518,10 +533,49 @@ BUSY_TIMEOUT_MS = 30_000
 WRITE_WAIT_SECONDS = 180.0
 
 
+# The store, its write-ahead log and shared-memory file, and backups hold children's data:
+# readable and writable by the account running Pastoral only.
+PRIVATE_MODE = 0o600
+STORE_SIDE_FILES = ("-wal", "-shm", "-journal")
+
+
+def create_private(path: Path) -> None:
+    """Create `path` empty with PRIVATE_MODE if it does not exist (whatever the umask)."""
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, PRIVATE_MODE))
+    except FileExistsError:
+        pass
+
+
+def keep_private(path: Path) -> None:
+    """Make the store and its side files PRIVATE_MODE (SQLite gives the side files the store's
+    mode); a store created before this rule was world-readable."""
+    for file in (path, *(Path(f"{path}{suffix}") for suffix in STORE_SIDE_FILES)):
+        try:
+            if file.stat().st_mode & 0o777 != PRIVATE_MODE:
+                os.chmod(file, PRIVATE_MODE)
+        except (FileNotFoundError, PermissionError):
+            pass
+
+
+_prepared: set[str] = set()  # stores this process has made private (a screen opens several connections a click)
+
+
+def _prepare(path: Path) -> None:
+    """Its folder, and the store created or kept PRIVATE_MODE: once per process and store."""
+    if str(path) in _prepared and path.exists():
+        return
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    create_private(path)
+    keep_private(path)
+    _prepared.add(str(path))
+
+
 def connect(path: str | Path | None = None, migrate_to: int = SCHEMA_VERSION) -> sqlite_utils.Database:
     """Open the store (creating and migrating it if needed) for one operation."""
     path = Path(path) if path else default_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if str(path) != ":memory:":
+        _prepare(path)
     try:
         conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
         conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_MS)}")

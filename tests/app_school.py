@@ -217,6 +217,21 @@ def empty_school(tmp_path, monkeypatch, quick_hashes) -> Path:
 SCREEN_ADDRESSES = {screen.id: screen.url_path for screen in menu.SCREENS}
 
 
+def hold_session(app: AppTest, username: str) -> str:
+    """Sign `app`'s tab in as `username`: a live session in the app's store (PASTORAL_DB),
+    held in the tab's session state as a password sign-in leaves it; returns its token."""
+    from app_pages.ui import access
+    from core import sessions
+
+    with store.opened(store.default_path()) as db:
+        token = sessions.start(db, username)
+    app.session_state[access.SESSION_KEY] = token
+    app.session_state[access.USER_KEY] = username
+    app.session_state["authentication_status"] = True
+    app.session_state["username"] = username
+    return token
+
+
 def signed_in(username: str | None, screen: str | None = None, **state) -> AppTest:
     """The app after its first run, signed in as `username` (None: nobody), on `screen`.
 
@@ -231,9 +246,7 @@ def signed_in(username: str | None, screen: str | None = None, **state) -> AppTe
         assert username, "meeting mode belongs to a signed-in user"
         set_meeting_mode(username, state.pop("meeting_mode"))
     if username:
-        app.session_state["authentication_status"] = True
-        app.session_state["username"] = username
-        app.session_state["pastoral_username"] = username
+        hold_session(app, username)
     for key, value in state.items():
         app.session_state[key] = value
     if screen:

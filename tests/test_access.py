@@ -25,7 +25,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from core import auth, cases, menu, store
-from tests.app_school import PUPILS, ROOT, quick_hashes, school, signed_in, upn  # noqa: F401 (fixtures)
+from tests.app_school import PUPILS, ROOT, hold_session, quick_hashes, school, signed_in, upn  # noqa: F401 (fixtures)
 
 # Marker text written into the case records of every pupil, so a leak can be searched for.
 NOTE, SENSITIVE = "CASE-NOTE", "SENSITIVE-NOTE"
@@ -135,8 +135,7 @@ def test_a_screen_a_role_may_not_open_is_not_in_its_navigation_and_refuses_when_
     with pytest.raises(ValueError, match="Could not find a navigation page"):
         app.switch_page(SCREENS[screen])
     page = AppTest.from_file(str(ROOT / SCREENS[screen]), default_timeout=30)
-    page.session_state["authentication_status"] = True
-    page.session_state["pastoral_username"] = username
+    hold_session(page, username)
     page.run()
     assert "cannot open this page" in page.error[0].value
     assert not page.dataframe and "Clarke" not in str([str(n.proto) for n in page._tree if getattr(n, "proto", None)])

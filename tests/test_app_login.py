@@ -11,7 +11,8 @@ from streamlit.testing.v1 import AppTest
 from app_pages.ui import access
 from core import auth, store
 from tests.app_school import (  # noqa: F401 (fixtures)
-    PUPIL_NAMES, ROOT, SCREEN_FILES, all_text, empty_school, password_of, quick_hashes, school, signed_in, titles,
+    PUPIL_NAMES, ROOT, SCREEN_FILES, all_text, empty_school, hold_session, password_of, quick_hashes, school, signed_in,
+    titles,
 )
 
 
@@ -134,8 +135,7 @@ def test_each_role_reaches_only_its_screens(school, username, reachable):
                                                   ("data_quality", "viewer")])
 def test_each_screen_checks_the_role_again_before_drawing(school, screen, username):
     page = AppTest.from_file(str(ROOT / SCREEN_FILES[screen]), default_timeout=30)
-    page.session_state["authentication_status"] = True
-    page.session_state["pastoral_username"] = username
+    hold_session(page, username)
     page.run()
     assert "cannot open this page" in page.error[0].value
     assert not page.dataframe and not page.file_uploader and not page.form

@@ -225,11 +225,3 @@ def test_a_demo_login_whose_password_was_changed_is_no_longer_printed(db):
     assert "admin" in [username for username, *_ in auth.demo_logins_in(db)]
 
 
-def test_a_remember_me_cookie_issued_before_a_logout_or_password_change_no_longer_counts(db, admin):
-    before = datetime.now(timezone.utc) - timedelta(minutes=5)
-    assert auth.cookie_still_valid(db, "head.admin", before)
-    auth.record_logout(db, "head.admin")
-    assert not auth.cookie_still_valid(db, "head.admin", before)
-    assert auth.cookie_still_valid(db, "head.admin", datetime.now(timezone.utc) + timedelta(seconds=2))
-    auth.set_password(db, "head.admin", "brand-new-pass-3", "head.admin")
-    assert not auth.cookie_still_valid(db, "head.admin", datetime.now(timezone.utc) - timedelta(seconds=2))

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from core import auth, cli, store
+from core import auth, cli, sessions, store
 
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "correct-horse-9"
@@ -266,6 +266,18 @@ def test_users_reset_password_refuses_a_demo_password_and_keeps_the_old_one(past
     code, _, err = pastoral("users", "reset-password", "head", stdin="viewer-demo-1\n")
     assert code == 2 and "demo school's published passwords" in err
     assert auth.check_password(PASSWORD, stored_hash(school, "head"))
+
+
+def test_users_sign_out_ends_every_session_of_the_user(pastoral, school):
+    with store.opened(school) as db:
+        tokens = [sessions.start(db, "head") for _ in range(2)]
+    code, out, err = pastoral("users", "sign-out", "head", "--user", "head")
+    assert code == 0, err
+    assert json.loads(out)["username"] == "head"
+    with store.opened(school) as db:
+        assert [sessions.live_username(db, token) for token in tokens] == [None, None]
+    assert ("head", "user.sign_out_everywhere", "users") in audit_of(school)
+    assert pastoral("users", "sign-out", "ghost")[0] == 2
 
 
 def test_a_password_is_not_an_argument(pastoral, school):

@@ -1,36 +1,77 @@
-"""Who is signed in: the login form, the remember-me cookie, logout, and each screen's role check.
+"""Who is signed in: the login form, the login cookie, signing out, and each screen's role check.
 
-streamlit-authenticator draws the form and signs the cookie; the users, their roles,
-their sections and the throttling live in the store (core/auth.py), read on every run, so
-a deactivated user or a changed role takes effect at once. The cookie key comes from
-`.streamlit/secrets.toml`, generated on first run if absent (never committed).
+streamlit-authenticator draws the form and checks the password; the users, their roles,
+their sections and the throttling live in the store (core/auth.py). A sign-in starts a
+session held in the store (core/sessions.py): the browser's cookie carries only the
+session's random token, and every run asks the store whether that session is still live
+and its user active, so signing out, a password change, deactivation, a role change or
+"sign out everywhere" ends it at the next click, and a copied cookie dies with it.
+
+The library's own remember-me cookie (a signed username and expiry, which cannot be
+revoked) is never written nor read, and the library is created only to draw the login
+form. It still takes a key, read from `.streamlit/secrets.toml` (generated on first run if
+absent, never committed); a secrets file others may read, or a weak key, is reported in
+the server log at start.
 """
 
 from __future__ import annotations
 
 import fcntl
+import json
+import logging
 import os
 import secrets
 import tomllib
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 
 import streamlit as st
 import streamlit_authenticator as stauth
+from streamlit_authenticator.models import cookie_model
 
 from app_pages.ui.formatting import md
-from core import auth, menu, store
+from core import auth, menu, sessions, store
 
 APP_DIR = Path(__file__).resolve().parents[2]  # the folder of app.py (this file is app_pages/ui/access.py)
-COOKIE_NAME = "pastoral_login"
-COOKIE_EXPIRY_DAYS = 0.5  # a school day; a shared laptop does not stay signed in overnight
+COOKIE_NAME = "pastoral_session"  # the session token (core/sessions.py)
+LIBRARY_COOKIE = "pastoral_login"  # the library's remember-me cookie: never written, never read
 SESSION_FAILURES_BEFORE_PAUSE = 5  # wrong passwords in one browser session before the form pauses
+MIN_KEY_LENGTH = 32
 
 # Session-state keys owned by this module.
 USER_KEY = "pastoral_username"
+SESSION_KEY = "pastoral_session_token"
 SIGN_OUT_KEY = "pastoral_sign_out"
 FAILURES_KEY = "pastoral_failed_attempts"
 LAST_FAILED_KEY = "pastoral_last_login_failed"
+ENDED_KEY = "pastoral_session_ended"  # the token of a session that ended in this tab (its cookie is removed)
+ENDED_NOTICE_KEY = "pastoral_session_ended_notice"
+COOKIE_SCRIPT_KEY = "pastoral_session_cookie_script"
+
+_log = logging.getLogger("pastoral.access")
+
+
+class _NoBrowserCookies:
+    """Stands in for the library's browser-cookie component (extra-streamlit-components'
+    CookieManager), which it would draw on every login page only to manage its own cookie,
+    unused here. Drawn, it sent its value back and reran the login page a moment after it
+    opened, and a "Sign in" pressed during that rerun could be lost (seen with ten people
+    signing in at once, issue 14)."""
+
+    def __init__(self, *args, **kwargs):
+        self.cookies: dict = {}
+
+    def get(self, cookie: str):
+        return None
+
+    def set(self, *args, **kwargs) -> None:
+        pass
+
+    def delete(self, *args, **kwargs) -> None:
+        pass
+
+
+cookie_model.stx = type("NoBrowserCookies", (), {"CookieManager": _NoBrowserCookies})
 
 
 def database_path() -> Path:
@@ -42,18 +83,21 @@ def secrets_path() -> Path:
     return Path(os.environ.get("PASTORAL_SECRETS") or APP_DIR / ".streamlit" / "secrets.toml")
 
 
+# --- the secrets file ------------------------------------------------------------------
+
+
 def cookie_key(path: Path | None = None) -> str:
-    """The key that signs the login cookie: read from secrets.toml, generated there if absent."""
+    """The key the login library needs: read from secrets.toml, generated there if absent."""
     path = path or secrets_path()
     key = _read_cookie_key(path)
-    if key:
+    if key is not None:
         return key
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "a+", encoding="utf-8") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)  # two first visitors at once write one key
         try:
             key = _read_cookie_key(path)
-            if not key:
+            if key is None:
                 key = secrets.token_urlsafe(48)
                 handle.write(f'\n[auth]\n# Signs login cookies. Generated on first run; keep it out of git.\ncookie_key = "{key}"\n')
                 handle.flush()
@@ -64,18 +108,48 @@ def cookie_key(path: Path | None = None) -> str:
 
 
 def _read_cookie_key(path: Path) -> str | None:
+    """The key written in the file, weak or not (None if there is none)."""
     try:
         with open(path, "rb") as handle:
             key = tomllib.load(handle).get("auth", {}).get("cookie_key")
     except (FileNotFoundError, tomllib.TOMLDecodeError):
         return None
-    return key if isinstance(key, str) and len(key) >= 32 else None
+    return key if isinstance(key, str) and key else None
 
 
-def _authenticator(credentials: dict) -> stauth.Authenticate:
-    return stauth.Authenticate(
-        credentials, COOKIE_NAME, cookie_key(), COOKIE_EXPIRY_DAYS, auto_hash=False, login_sleep_time=0,
-    )
+def secrets_problems(path: Path | None = None) -> list[str]:
+    """What is wrong with secrets.toml, worded for whoever runs Pastoral (empty if nothing)."""
+    path = path or secrets_path()
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        return []
+    problems = []
+    if mode & 0o077:
+        problems.append(f"{path} can be read by other accounts on this computer (mode {mode & 0o777:o}); "
+                        f"run: chmod 600 {path}")
+    key = _read_cookie_key(path)
+    if key is not None and (len(key) < MIN_KEY_LENGTH or len(set(key)) < 12):
+        problems.append(f"The cookie_key in {path} is weak (under {MIN_KEY_LENGTH} characters, or too few "
+                        "different ones); delete its line and restart Pastoral, which writes a strong random key.")
+    return problems
+
+
+_secrets_checked = False
+
+
+def warn_about_secrets() -> None:
+    """Report secrets.toml's problems in the server log, once per server start."""
+    global _secrets_checked
+    if _secrets_checked:
+        return
+    _secrets_checked = True
+    cookie_key()  # the first start writes a strong key
+    for problem in secrets_problems():
+        _log.warning("Pastoral: %s", problem)
+
+
+# --- signing in and out -----------------------------------------------------------------
 
 
 def _request_sign_out() -> None:
@@ -86,72 +160,119 @@ def sign_out_button() -> None:
     st.button("Log out", key="log_out_button", on_click=_request_sign_out, icon=":material/logout:")
 
 
-def sign_in() -> tuple[auth.User | None, stauth.Authenticate | None]:
-    """The signed-in user, or None (and the authenticator, so the login form can be drawn).
+def sign_in() -> auth.User | None:
+    """The signed-in user, or None (the caller then shows the login form).
 
-    Handles, in order: a requested logout, the remember-me cookie, and a user who was
-    signed in but has since been deactivated or locked.
+    In order: a requested sign-out ends this tab's session in the store; a session the tab
+    holds counts while the store says it is live (else it was ended: signed out elsewhere,
+    password changed, deactivated…); else the browser's cookie signs the tab in to its
+    session, if that is live.
     """
+    warn_about_secrets()
+    token = st.session_state.get(SESSION_KEY)
+    if st.session_state.pop(SIGN_OUT_KEY, False) and token:
+        _write(auth.record_logout, st.session_state.get(USER_KEY) or "", token)
+        _forget(token)
+        return None
+    if token:
+        user = _session_user(token)
+        if user is not None:
+            _keep_cookie(token)
+            return user
+        _forget(token)
+        st.session_state[ENDED_NOTICE_KEY] = True
+        return None
+    if st.session_state.get("authentication_status"):
+        _clear_authentication()  # signed in by some other way than a session of ours: not accepted
+    cookie = _cookie()
+    if cookie and cookie != st.session_state.get(ENDED_KEY):
+        user = _session_user(cookie)
+        if user is not None:
+            _write(auth.record_login, user.username, "cookie", cookie)
+            _hold(user, cookie)
+            return user
+        st.session_state[ENDED_KEY] = cookie  # a dead cookie: the login page removes it
+    return None
+
+
+def _cookie() -> str | None:
+    """The session token the browser sent with this tab's connection, if any."""
+    cookie = st.context.cookies.get(COOKIE_NAME)
+    return cookie if isinstance(cookie, str) and cookie else None
+
+
+def _session_user(token: str) -> auth.User | None:
+    try:
+        with store.opened(database_path()) as db:
+            return auth.session_user(db, token)
+    except store.StoreError as error:
+        st.error(f"The database cannot be opened: {error} Ask whoever runs Pastoral to check PASTORAL_DB.")
+        st.stop()
+
+
+def _hold(user: auth.User, token: str) -> None:
+    """This tab is signed in to the session `token`."""
+    st.session_state[SESSION_KEY] = token
+    st.session_state[USER_KEY] = user.username
+    st.session_state["authentication_status"] = True
+    st.session_state["username"] = user.username
+    st.session_state["name"] = user.name
+    st.session_state.pop(ENDED_NOTICE_KEY, None)
+
+
+def _forget(token: str) -> None:
+    """This tab's session is over; the login page removes its cookie from the browser."""
+    _clear_authentication()
+    st.session_state.pop(SESSION_KEY, None)
+    st.session_state[ENDED_KEY] = token
+
+
+def _keep_cookie(token: str) -> None:
+    """Give the browser the session's cookie, unless it came with it (as after a reload)."""
+    if _cookie() == token:
+        return
+    script = st.session_state.get(COOKIE_SCRIPT_KEY)
+    if not script or token not in script:
+        with store.opened(database_path()) as db:
+            expires = sessions.expires_at(db, token)
+        seconds = max(0, int((expires - datetime.now(timezone.utc)).total_seconds())) if expires else 0
+        # The token is ours (URL-safe base64), never user data; json.dumps quotes it for JavaScript.
+        script = (f"document.cookie = {json.dumps(f'{COOKIE_NAME}={token}')} + '; Path=/; Max-Age={seconds}; "
+                  "SameSite=Strict' + (location.protocol === 'https:' ? '; Secure' : '');")
+        st.session_state[COOKIE_SCRIPT_KEY] = script  # the same element every run: the browser runs it once
+    _script(script)
+
+
+def _drop_cookie(token: str) -> None:
+    """Remove an ended session's cookie, if the browser still holds that one (another tab
+    may have signed in since, with a cookie of its own)."""
+    held = json.dumps(f"{COOKIE_NAME}={token}")
+    _script(f"if (document.cookie.split('; ').includes({held})) "
+            f"document.cookie = '{COOKIE_NAME}=; Path=/; Max-Age=0; SameSite=Strict';")
+
+
+def _script(code: str) -> None:
+    st.html(f"<script>{code}</script>", unsafe_allow_javascript=True, width="content")
+
+
+def _authenticator() -> stauth.Authenticate:
+    """The library, for the login form only; its own cookie is off (expiry 0: never written)."""
     try:
         with store.opened(database_path()) as db:
             credentials = auth.credentials(db)
     except store.StoreError as error:
         st.error(f"The database cannot be opened: {md(error)} Ask whoever runs Pastoral to check PASTORAL_DB.")
         st.stop()
-    authenticator = _authenticator(credentials)
-
-    if st.session_state.pop(SIGN_OUT_KEY, False) and st.session_state.get("authentication_status"):
-        username = st.session_state.get("username")
-        authenticator.logout(location="unrendered")
-        st.session_state.pop(USER_KEY, None)
-        _write(auth.record_logout, username)
-        return None, authenticator
-
-    if not st.session_state.get("authentication_status"):
-        if _cookie_counts(authenticator):
-            try:
-                authenticator.login(location="unrendered")  # the remember-me cookie
-            except stauth.LoginError:
-                _clear_authentication()  # the cookie names a user who may no longer sign in
-            if st.session_state.get("authentication_status"):
-                _write(auth.record_login, st.session_state["username"], "cookie")
-                st.session_state[USER_KEY] = st.session_state["username"]
-        elif authenticator.cookie_controller.get_cookie():
-            # A cookie the library would accept but the store has revoked (issued before a logout
-            # or a password change): the library's own login form must not sign in with it either.
-            st.session_state["logout"] = True
-    elif not st.session_state.get(USER_KEY):
-        _clear_authentication()  # signed in by some other way than ours: not accepted
-
-    username = st.session_state.get(USER_KEY) if st.session_state.get("authentication_status") else None
-    if not username:
-        return None, authenticator
-    with store.opened(database_path()) as db:
-        user = auth.get_user(db, username)
-    if user is None or not user.active or user.locked():
-        authenticator.logout(location="unrendered")
-        st.session_state.pop(USER_KEY, None)
-        return None, authenticator
-    authenticator.cookie_controller.set_cookie()  # keeps the cookie for a reload (sliding school day)
-    return user, authenticator
+    authenticator = stauth.Authenticate(credentials, LIBRARY_COOKIE, cookie_key(), 0, auto_hash=False,
+                                        login_sleep_time=0)
+    st.session_state["logout"] = True  # the library never signs in with a cookie of its own
+    return authenticator
 
 
-def _cookie_counts(authenticator: stauth.Authenticate) -> bool:
-    """A valid remember-me cookie issued after the user last logged out or changed password.
-
-    The browser deletes the cookie at logout, but a tab closed at once may keep it; the
-    store's record of the logout makes such a cookie worthless anyway.
-    """
-    token = authenticator.cookie_controller.get_cookie()
-    if not token or "username" not in token or "exp_date" not in token:
-        return False
-    issued = datetime.fromtimestamp(token["exp_date"], timezone.utc) - timedelta(days=COOKIE_EXPIRY_DAYS)
-    with store.opened(database_path()) as db:
-        return auth.cookie_still_valid(db, token["username"], issued)
-
-
-def login_form(authenticator: stauth.Authenticate) -> None:
+def login_form() -> None:
     """The login screen: the only thing a visitor who is not signed in ever sees."""
+    if st.session_state.get(ENDED_KEY):
+        _drop_cookie(st.session_state[ENDED_KEY])
     _, middle, _ = st.columns([1, 2, 1])
     with middle:
         st.title("Pastoral")
@@ -162,6 +283,8 @@ def login_form(authenticator: stauth.Authenticate) -> None:
             st.info("Nobody can sign in yet: this school has no users. Whoever runs Pastoral sets it up with "
                     "`pastoral init --school NAME --admin USERNAME` (the README says how), or starts the demo "
                     "school with `make run`.", icon=":material/person_add:")
+        if st.session_state.get(ENDED_NOTICE_KEY):
+            st.info("Your session has ended (signed out, or your password or access changed). Please sign in again.")
         failures = st.session_state.get(FAILURES_KEY, 0)
         if failures >= SESSION_FAILURES_BEFORE_PAUSE:
             st.error("Too many wrong passwords from this browser. Close the tab and try again later, "
@@ -171,7 +294,7 @@ def login_form(authenticator: stauth.Authenticate) -> None:
         # clearing it first tells a failed submission apart from any later rerun.
         if st.session_state.get("authentication_status") is False:
             st.session_state["authentication_status"] = None
-        _ignore_stale_cookie(authenticator)
+        authenticator = _authenticator()
         try:
             authenticator.login(
                 location="main", key="login_form",
@@ -181,7 +304,7 @@ def login_form(authenticator: stauth.Authenticate) -> None:
         except stauth.LoginError:
             _clear_authentication()
             st.session_state["authentication_status"] = False
-        if st.session_state.get("authentication_status"):
+        if st.session_state.get("authentication_status") and st.session_state.get(SESSION_KEY):
             st.session_state.pop(LAST_FAILED_KEY, None)
             st.rerun()
         if st.session_state.get("authentication_status") is False:
@@ -195,22 +318,13 @@ def login_form(authenticator: stauth.Authenticate) -> None:
                      f"{auth.LOCK_MINUTES} minutes.")
 
 
-def _ignore_stale_cookie(authenticator: stauth.Authenticate) -> None:
-    """Keep the library from signing in with a cookie that no longer counts.
-
-    A page reloaded straight after "Log out" may still send the cookie (the browser deletes
-    it a moment later), and the library would sign in with it without drawing the form. Its
-    `logout` flag makes it ignore the cookie for this browser session.
-    """
-    if authenticator.cookie_controller.get_cookie() and not _cookie_counts(authenticator):
-        st.session_state["logout"] = True
-
-
 def _on_login(details: dict) -> None:
-    username = details["username"]
-    st.session_state[USER_KEY] = username
+    """The password was right: a new session in the store, held by this tab."""
+    with store.opened(database_path()) as db:
+        token = auth.sign_in(db, details["username"])
+        user = auth.get_user(db, details["username"])
     st.session_state[FAILURES_KEY] = 0
-    _write(auth.record_login, username, "password")
+    _hold(user, token)
 
 
 def _record_failures(authenticator: stauth.Authenticate) -> None:
@@ -234,13 +348,10 @@ def _write(action, *args) -> None:
 
 
 def current_user() -> auth.User | None:
-    """The signed-in user as the store has them now (None when signed out or deactivated)."""
-    username = st.session_state.get(USER_KEY) if st.session_state.get("authentication_status") else None
-    if not username:
-        return None
-    with store.opened(database_path()) as db:
-        user = auth.get_user(db, username)
-    return user if user and user.active and not user.locked() else None
+    """The signed-in user as the store has them now: None unless this tab's session is live
+    and its user active and not locked."""
+    token = st.session_state.get(SESSION_KEY)
+    return _session_user(token) if token else None
 
 
 def require(screen: str) -> auth.User:

@@ -64,73 +64,60 @@ def test_a_head_of_section_sees_only_their_sections_pupils(app_server, page):
     assert "Clarke" not in page.locator("body").inner_text()
 
 
-def test_a_reload_keeps_you_signed_in_until_you_log_out(app_server, page):
-    sign_in(page, app_server.url, "pastoral")
-    page.wait_for_function("document.cookie.includes('pastoral_login')", timeout=15_000)
-    page.reload()
-    expect(page.get_by_role("button", name="Log out")).to_be_visible()
-    page.get_by_role("button", name="Log out").click()
-    expect_login_form_only(page)
-    page.reload()
-    expect_login_form_only(page)
+# --- the login cookie: a session token the server checks in the store ---------------------
+# (a copied cookie after sign-out, and sessions ended by a password change:
+# test_browser_sessions.py)
 
 
-# --- the remember-me cookie: expiry and revocation, checked by the server ----------------
+def session_token(browser_school, username: str, started_ago_h: float = 0) -> str:
+    """A session's token as a sign-in gives the browser (started `started_ago_h` hours ago)."""
+    from datetime import datetime, timedelta, timezone
+
+    from core import sessions, store
+
+    with store.opened(browser_school["db"]) as db:
+        return sessions.start(db, username, at=datetime.now(timezone.utc) - timedelta(hours=started_ago_h))
 
 
-def cookie(browser_school, username: str, issued_ago_s: float, key: str | None = None) -> str:
-    """A remember-me token as the app writes it: the username and when it expires (half a
-    school day after it was issued), signed with the server's cookie key (or another)."""
-    import time
-    import tomllib
-
-    import jwt
-
-    from app_pages.ui.access import COOKIE_EXPIRY_DAYS
-
-    key = key or tomllib.loads((browser_school["folder"] / "secrets.toml").read_text())["auth"]["cookie_key"]
-    expires = time.time() - issued_ago_s + COOKIE_EXPIRY_DAYS * 86400
-    return jwt.encode({"username": username, "exp_date": expires}, key, algorithm="HS256")
-
-
-def open_with_cookie(page: Page, base: str, token) -> None:
-    """Open the app carrying the token `token()` makes (after a first visit, by which the
-    server has its cookie key)."""
-    page.goto(base)
-    expect(page.get_by_role("button", name="Sign in").or_(page.get_by_role("button", name="Log out"))).to_be_visible()
-    page.context.add_cookies([{"name": "pastoral_login", "value": token(), "url": base}])
+def open_with_cookie(page: Page, base: str, token: str) -> None:
+    page.context.add_cookies([{"name": "pastoral_session", "value": token, "url": base}])
     page.goto(base)
 
 
-def test_a_fresh_remember_me_cookie_signs_in(app_server, page, browser_school):
-    open_with_cookie(page, app_server.url, lambda: cookie(browser_school, "viewer", issued_ago_s=-2))
+def test_a_live_sessions_cookie_signs_in(app_server, page, browser_school):
+    open_with_cookie(page, app_server.url, session_token(browser_school, "viewer"))
     expect(page.get_by_role("button", name="Log out")).to_be_visible(timeout=30_000)
 
 
-def test_an_expired_remember_me_cookie_shows_the_login_form(app_server, page, browser_school):
+def test_an_expired_sessions_cookie_shows_the_login_form(app_server, page, browser_school):
+    from core import sessions
+
     frames = listen(page)
-    open_with_cookie(page, app_server.url, lambda: cookie(browser_school, "viewer", issued_ago_s=13 * 3600))
+    open_with_cookie(page, app_server.url, session_token(browser_school, "viewer", sessions.SESSION_HOURS + 1))
     expect_login_form_only(page, frames)
 
 
-def test_a_cookie_not_signed_with_the_servers_key_shows_the_login_form(app_server, page, browser_school):
+def test_a_made_up_cookie_shows_the_login_form(app_server, page):
+    import secrets
+
     frames = listen(page)
-    open_with_cookie(page, app_server.url, lambda: cookie(browser_school, "admin", issued_ago_s=-2, key="x" * 48))
+    open_with_cookie(page, app_server.url, secrets.token_urlsafe(32))
     expect_login_form_only(page, frames)
 
 
-def test_a_cookie_from_before_a_logout_no_longer_signs_in(app_server, page, browser_school):
-    sign_in(page, app_server.url, "pastoral")
-    page.get_by_role("button", name="Log out").click()
-    expect_login_form_only(page)
-    page.context.clear_cookies()
+def test_the_cookie_of_a_session_signed_out_shows_the_login_form_and_stays_put(app_server, page, browser_school):
+    from core import auth, store
+
+    token = session_token(browser_school, "pastoral")
+    with store.opened(browser_school["db"]) as db:
+        auth.record_logout(db, "pastoral", token)
     frames = listen(page)
-    # Issued an hour ago (before that logout) and not yet expired: the server still refuses it.
-    open_with_cookie(page, app_server.url, lambda: cookie(browser_school, "pastoral", issued_ago_s=3600))
+    open_with_cookie(page, app_server.url, token)
     expect_login_form_only(page, frames)
     settled = len(frames)
     page.wait_for_timeout(2000)
-    assert len(frames) - settled <= 2, "the login page keeps rerunning"  # and it stays put
+    assert len(frames) - settled <= 2, "the login page keeps rerunning"
+    page.wait_for_function("!document.cookie.includes('pastoral_session=')", timeout=10_000)  # and it is removed
 
 
 # --- finding a pupil -----------------------------------------------------------------
