@@ -276,7 +276,7 @@ def test_users_sign_out_ends_every_session_of_the_user(pastoral, school):
     assert json.loads(out)["username"] == "head"
     with store.opened(school) as db:
         assert [sessions.live_username(db, token) for token in tokens] == [None, None]
-    assert ("head", "user.sign_out_everywhere", "users") in audit_of(school)
+    assert ("head", "user.sign_out_everywhere", "head") in audit_of(school)
     assert pastoral("users", "sign-out", "ghost")[0] == 2
 
 

@@ -3,7 +3,6 @@ core and in the app (AppTest); the browser's side is tests/browser/test_browser_
 
 from __future__ import annotations
 
-import argparse
 import json
 from datetime import datetime, timedelta, timezone
 
@@ -118,15 +117,6 @@ def test_a_locked_user_is_not_signed_in_by_their_session(users):
     token = signed_in_to(users, "jo")
     for _ in range(auth.MAX_FAILED_LOGINS):
         auth.record_failed_login(users, "jo")
-    assert live(users, token) is None
-
-
-def test_pastoral_users_sign_out_ends_every_session(users, capsys):
-    token = signed_in_to(users, "jo")
-    parser = argparse.ArgumentParser(prog="pastoral")
-    auth.add_users_parser(parser.add_subparsers(dest="command", required=True))
-    assert auth.run_users_command(users, parser.parse_args(["users", "--user", "boss", "sign-out", "jo"])) == 0
-    assert "jo is signed out everywhere (1 session(s) ended)" in capsys.readouterr().out
     assert live(users, token) is None
 
 
