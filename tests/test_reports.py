@@ -106,7 +106,9 @@ def test_half_term_statistics_pool_each_group_and_compare_with_the_previous_half
     assert everyone["attendance_pct"] == pytest.approx(2000 / 30)  # (6 + 10 + 4) ÷ 30 absent → 20 of 30 attended
     assert everyone["attendance_pct_previous"] == pytest.approx(80.0)
     assert everyone["attendance_pct_change"] == pytest.approx(2000 / 30 - 80)
-    assert everyone["persistent_absence_pct_national"] == pytest.approx(18.7)
+    # the latest national figure up to 2025/26 (the shipped autumn 2025/26 figure), labelled as part of a year
+    assert everyone["persistent_absence_pct_national"] == pytest.approx(19.47)
+    assert everyone["persistent_absence_pct_national_label"] == "autumn 2025/26"
     assert stats.loc[("pp", "PP"), "attendance_pct"] == pytest.approx(60.0)
     assert stats.loc[("pp", "PP"), "persistent_absence_pct_previous"] == pytest.approx(0.0)
     assert stats.loc[("year_group", "Year 3"), "severe_absence_pct"] == pytest.approx(100.0)
