@@ -81,7 +81,11 @@ def national_figures(db: sqlite_utils.Database) -> pd.DataFrame:
     rows = db.execute(f"SELECT {', '.join(FIGURE_COLUMNS)} FROM national_figures "
                       "ORDER BY academic_year DESC, period").fetchall()
     frame = pd.DataFrame(rows, columns=FIGURE_COLUMNS)
-    return frame.assign(published_on=[date.fromisoformat(d) if d else None for d in frame["published_on"]])
+    published = pd.Series([date.fromisoformat(row[FIGURE_COLUMNS.index("published_on")])
+                           if row[FIGURE_COLUMNS.index("published_on")] else None for row in rows],
+                          index=frame.index, dtype=object)
+    measures = {m: frame[m].astype("float64") for m in MEASURES}
+    return frame.assign(published_on=published, **measures)
 
 
 def _period_rank(period: str) -> int:
@@ -307,6 +311,10 @@ def changes(stored: pd.DataFrame, incoming: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out, columns=columns)
 
 
+def _number(value: Any) -> float | None:
+    return None if value is None or pd.isna(value) else float(value)
+
+
 def save(db: sqlite_utils.Database, incoming: pd.DataFrame, source: str, published_on: date | None,
          username: str, file_name: str = "") -> int:
     """Store the new and changed national figures of an upload (all or nothing), with their source
@@ -322,7 +330,7 @@ def save(db: sqlite_utils.Database, incoming: pd.DataFrame, source: str, publish
         wanted = wanted[wanted["status"] != "unchanged"]
         written = []
         for row in wanted.itertuples(index=False):
-            values = [getattr(row, f"{m}_after") for m in MEASURES]
+            values = [_number(getattr(row, f"{m}_after")) for m in MEASURES]
             conn.execute(
                 "INSERT INTO national_figures (academic_year, period, overall_absence_pct, persistent_absence_pct, "
                 "severe_absence_pct, source, published_on, updated_at, updated_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
@@ -334,7 +342,8 @@ def save(db: sqlite_utils.Database, incoming: pd.DataFrame, source: str, publish
                  published_on.isoformat() if published_on else None, store.now(), username))
             written.append({"year": calendar.academic_year_label(int(row.academic_year)), "period": row.period,
                             "status": row.status,
-                            **{m: [getattr(row, f"{m}_before"), getattr(row, f"{m}_after")] for m in MEASURES}})
+                            **{m: [_number(getattr(row, f"{m}_before")), _number(getattr(row, f"{m}_after"))]
+                               for m in MEASURES}})
         if written:
             store.audit(conn, username, "national_figures.upload", "national_figures", file_name,
                         {"source": source, "published_on": published_on, "rows": written})
