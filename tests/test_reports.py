@@ -129,6 +129,27 @@ def test_the_head_of_section_report_pdf_opens_and_holds_the_figures_and_the_pa_l
 
 
 @needs_pdftotext
+def test_the_head_of_section_report_shows_the_schools_targets_on_or_off_track_for_the_year_to_date(db, school):
+    from core import benchmarks
+
+    period = metrics.Period(date(2025, 9, 15), date(2025, 9, 26))  # a part of the year: targets use the year to date
+    report = section_report.section_report(db, LEAD, period, "Whole school")
+    assert report.targets == () and section_report.targets_text(report).startswith("No targets set for 2025/26")
+    benchmarks.set_targets(db, 2025, 95.0, 60.0, "admin")
+    report = section_report.section_report(db, LEAD, period, "Whole school")
+    year_to_date = section_report.section_report(db, LEAD, metrics.Period(date(2025, 9, 1), date(2025, 9, 26)),
+                                                 "Whole school").headline
+    attendance, persistent = report.targets
+    assert attendance.value == pytest.approx(year_to_date["attendance_pct"]) and attendance.on_track is False
+    assert persistent.value == pytest.approx(year_to_date["persistent_absence_pct"])
+    assert persistent.on_track is (round(year_to_date["persistent_absence_pct"], 1) <= 60.0)
+    text = " ".join(pdf_text(section_report.section_report_pdf(report, masked=False)).split())  # lines wrap
+    assert "Targets for 2025/26 (year to date, 01/09/2025 to 26/09/2025)" in text
+    assert f"Attendance {year_to_date['attendance_pct']:.1f}% against a target of 95.0%: off track" in text
+    assert "national 93.4% (autumn" in text  # the national figure says which period it describes (boxes wrap)
+
+
+@needs_pdftotext
 def test_a_masked_report_pdf_has_initials_only(db, school):
     report = section_report.section_report(db, LEAD, metrics.Period(date(2025, 9, 1), date(2025, 9, 26)), "Whole school")
     text = pdf_text(section_report.section_report_pdf(report, masked=True))
