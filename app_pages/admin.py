@@ -387,9 +387,10 @@ def draw_benchmarks_and_targets() -> None:
         return
     with st.form("national_save"):
         left, right = st.columns([3, 1])
-        source = left.text_input("Source (publication and release)", value=parsed.source,
+        source = left.text_input("Source (publication and release)", value=parsed.source, key="national_source",
                                  help="Add the release, e.g. “DfE, Pupil attendance in schools, 2026 week 2”.")
-        published = right.date_input("Published on", value=today(), max_value=today(), format="DD/MM/YYYY")
+        published = right.date_input("Published on", value=today(), max_value=today(), format="DD/MM/YYYY",
+                                     key="national_published")
         if st.form_submit_button(f"Save {len(to_save)} national figure(s)", type="primary"):
             try:
                 with store.opened(path) as db:
