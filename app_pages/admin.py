@@ -13,7 +13,7 @@ import streamlit as st
 
 from app_pages.ui import access, lists
 from app_pages.ui.formatting import hidden, md, names, today, uk, uk_time, year_order
-from core import auth, cases, codes, intervention_types, reads, sessions, store
+from core import auth, benchmarks, calendar, cases, codes, intervention_types, reads, sessions, store
 
 user = access.require("admin")
 path = reads.db_path()
@@ -22,9 +22,9 @@ st.title("Admin")
 if reads.mark_span(path, reads.version()) is None:  # a new school: the first upload, and colleagues to add
     lists.no_registers_yet(user)
     st.caption("Before or after it: add your colleagues under Users, and check the sections and thresholds.")
-users_tab, sections_tab, thresholds_tab, codes_tab, types_tab, year_tab, audit_tab = st.tabs(
+users_tab, sections_tab, thresholds_tab, codes_tab, types_tab, year_tab, benchmarks_tab, audit_tab = st.tabs(
     ["Users", "Sections", "Thresholds and penalty codes", "Local codes", "Intervention types", "Academic year",
-     "Audit log"]
+     "Benchmarks and targets", "Audit log"]
 )
 
 
@@ -312,6 +312,119 @@ with year_tab:
         st.caption(f"Marks held: {uk(span[0])} to {uk(span[1])}.")
 
 
+# --- benchmarks and targets: the school's targets, the national figures and their upload ---------
+
+def figure_change(before: float | None, after: float | None) -> str:
+    """'6.90 → 6.62', '— → 6.62', or the value when it stays."""
+    shown = [("—" if v is None or pd.isna(v) else f"{float(v):.2f}") for v in (before, after)]
+    return shown[1] if shown[0] == shown[1] else f"{shown[0]} → {shown[1]}"
+
+
+def draw_benchmarks_and_targets() -> None:
+    """The school's targets for a year; the national figures stored; a DfE statistics CSV
+    uploaded, previewed and saved (core/benchmarks.py; every save audited)."""
+    settings = reads.settings(path, reads.version())
+    span = reads.mark_span(path, reads.version())
+    this_year = calendar.academic_year(span[1] if span else today())
+
+    st.subheader("The school's targets")
+    st.caption(benchmarks.ON_TRACK_RULE + " Overview and the head of section report show each target as on or "
+                                          "off track.")
+    years = [this_year - 1, this_year, this_year + 1]
+    year = st.selectbox("Academic year", years, index=1, format_func=calendar.academic_year_label,
+                        key="targets_year")
+    chosen = benchmarks.targets_for(settings, year)
+    with st.form("targets"):
+        left, right = st.columns(2)
+        attendance = left.number_input("Attendance target (%) — at or above", 50.0, 100.0,
+                                       chosen.get("attendance_pct"), step=0.1, format="%.1f",
+                                       key=f"target_attendance_{year}", placeholder="No target",
+                                       help="Leave blank for no target.")
+        persistent = right.number_input("Persistent absence target (% of pupils) — at or below", 0.0, 100.0,
+                                        chosen.get("persistent_absence_pct"), step=0.1, format="%.1f",
+                                        key=f"target_persistent_{year}", placeholder="No target",
+                                        help="Pupils missing 10% or more of their sessions. Leave blank for no target.")
+        if st.form_submit_button("Save targets", type="primary"):
+            try:
+                with store.opened(path) as db:
+                    changed = benchmarks.set_targets(db, year, attendance, persistent, user.username)
+                done(f"Targets for {calendar.academic_year_label(year)} saved." if changed else "Nothing changed.")
+                if changed:
+                    st.rerun()
+            except benchmarks.BenchmarkError as error:
+                st.error(md(error))
+
+    st.subheader("National figures")
+    st.caption("Shown beside the school's figures on Overview, Reports and the head of section report: state-funded "
+               "schools in England. For each academic year the figure covering most of the year is used, and a "
+               "part-year figure is always named as such (e.g. “autumn 2025/26”).")
+    figures = reads.national_figures(path, reads.version())
+    st.dataframe(pd.DataFrame({
+        "Academic year": figures["academic_year"].map(calendar.academic_year_label),
+        "Period": figures["period"],
+        "Attendance %": (100 - figures["overall_absence_pct"].astype("float64")).round(2),
+        "Absence %": figures["overall_absence_pct"].astype("float64"),
+        "Persistent absence %": figures["persistent_absence_pct"].astype("float64"),
+        "Severe absence %": figures["severe_absence_pct"].astype("float64"),
+        "Source": figures["source"],
+        "Published": figures["published_on"].map(lambda d: uk(d) if d else "not recorded"),
+        "Updated": [f"{uk_time(at)} by {who}" for at, who in zip(figures["updated_at"], figures["updated_by"])],
+    }), hide_index=True, width="stretch")
+
+    st.markdown("**Update from the DfE's statistics**")
+    st.caption(benchmarks.DOWNLOAD_HINT + " Only the national rows for state-funded schools in total are read.")
+    round_key = "national_csv_round"
+    limit_mb = int(settings["max_upload_mb"])
+    upload = st.file_uploader("DfE statistics CSV", type=["csv"], key=f"national_csv_{st.session_state.get(round_key, 0)}",
+                              max_upload_size=limit_mb)
+    if upload is None:
+        return
+    data = upload.getvalue()
+    try:
+        if len(data) > limit_mb * 1024 * 1024:
+            raise benchmarks.BenchmarkError(f"The file is larger than {limit_mb} MB, the largest upload allowed.")
+        parsed = benchmarks.read_dfe_csv(data)
+    except benchmarks.BenchmarkError as error:
+        st.error(md(error), icon=":material/error:")
+        return
+    preview = benchmarks.changes(figures, parsed.rows)
+    to_save = preview[preview["status"] != "unchanged"]
+    st.markdown(f"**{md(upload.name)}** · {md(parsed.source)} · {parsed.rows_read:,} rows read, "
+                f"{len(preview)} national total(s) for a term or year: {int((preview['status'] == 'new').sum())} new, "
+                f"{int((preview['status'] == 'changed').sum())} changed, "
+                f"{int((preview['status'] == 'unchanged').sum())} as stored.")
+    st.dataframe(pd.DataFrame({
+        "Academic year": preview["academic_year"].map(calendar.academic_year_label),
+        "Period": preview["period"], "What happens": preview["status"].map(
+            {"new": "added", "changed": "changed", "unchanged": "no change"}),
+        **{label: [figure_change(b, a) for b, a in zip(preview[f"{m}_before"], preview[f"{m}_after"])]
+           for m, label in benchmarks.MEASURE_LABELS.items()},
+    }), hide_index=True, width="stretch")
+    if to_save.empty:
+        st.info("Nothing to change: every figure in this file is already stored.")
+        return
+    with st.form("national_save"):
+        left, right = st.columns([3, 1])
+        source = left.text_input("Source (publication and release)", value=parsed.source, key="national_source",
+                                 help="Add the release, e.g. “DfE, Pupil attendance in schools, 2026 week 2”.")
+        published = right.date_input("Published on", value=today(), max_value=today(), format="DD/MM/YYYY",
+                                     key="national_published")
+        if st.form_submit_button(f"Save {len(to_save)} national figure(s)", type="primary"):
+            try:
+                with store.opened(path) as db:
+                    saved = benchmarks.save(db, parsed.rows, source, published, user.username, upload.name)
+            except benchmarks.BenchmarkError as error:
+                st.error(md(error))
+            else:
+                st.session_state[round_key] = st.session_state.get(round_key, 0) + 1
+                done(f"Saved {saved} national figure(s).")
+                st.rerun()
+
+
+with benchmarks_tab:
+    draw_benchmarks_and_targets()
+
+
 # What the audit log's actions mean, in the school's words (an action not listed shows its id).
 AUDIT_ACTIONS = {
     "login": "Signed in", "logout": "Signed out", "login.failed": "Sign-in refused", "user.locked": "Account locked",
@@ -330,6 +443,7 @@ AUDIT_ACTIONS = {
     "letter_template.reset": "Letter template reset", "siblings.confirm": "Siblings confirmed",
     "siblings.reject": "Siblings ruled out", "triggers.shown": "Triggers recorded", "backup": "Backup taken",
     "restore": "Backup restored", "purge.leavers": "Leavers purged",
+    "national_figures.upload": "National figures updated",
 }
 
 

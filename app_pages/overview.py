@@ -10,9 +10,7 @@ import streamlit as st
 
 from app_pages.ui import access, case_forms, lists, sidebar
 from app_pages.ui.formatting import md, pct, today, uk, year_label, year_order
-from core import cases, charts, data_quality, menu, metrics, reads, store
-
-national = metrics.national  # DOMAIN.md §3's national figures, kept in core as data
+from core import benchmarks, calendar, cases, charts, data_quality, menu, metrics, reads, store
 
 
 def attendance_pct(group: dict) -> float | None:
@@ -89,25 +87,64 @@ who = "pupils of compulsory school age" if key == "compulsory_school_age" else "
 st.caption(f"{uk(period.date_from)} to {uk(period.as_of)} · {now_group['pupils']:,} {who}{scope}"
            + (f" · change since the upload of {uk(compare_with)}" if compare_with else ""))
 
+# National figures (core/benchmarks.py): the one for this academic year, with its period, and
+# beside a part-year figure the latest full-year one.
+national_figures = reads.national_figures(path, version)
+year = period.academic_year
+
+
+def national_note(measure: str) -> None:
+    shown, full_year = benchmarks.national_pair(national_figures, measure, year)
+    sources = " · ".join(f.described() for f in (shown, full_year) if f)
+    st.caption(benchmarks.national_caption(national_figures, measure, year),
+               help=f"State-funded schools in England, pupils of compulsory school age: {sources}." if sources else None)
+
+
+# The school's targets for the year, checked on the year to date (ON_TRACK_RULE).
+year_start = calendar.academic_year_start(period.as_of)
+target_checks = {}
+targets = benchmarks.targets_for(settings, year)
+if targets:
+    year_to_date = headline if period.date_from == year_start else metrics.summary(
+        lists.scoped_figures(user, path, version, year_start, period.as_of))
+    ytd_group = year_to_date["compulsory_school_age"] if year_to_date["compulsory_school_age"]["pupils"] \
+        else year_to_date["all"]
+    target_checks = {c.measure: c for c in benchmarks.check_targets(targets, ytd_group)}
+BADGES = {True: ":green-badge[:material/check: On track]", False: ":red-badge[:material/close: Off track]",
+          None: ":gray-badge[No figures yet]"}
+
+
+def target_note(measure: str) -> None:
+    check = target_checks.get(measure)
+    if check is None:
+        if measure == "attendance_pct" and user.may("change_settings"):
+            st.caption(f"No targets set for {calendar.academic_year_label(year)} — Admin → Benchmarks and targets")
+        return
+    bound = "≥" if measure == "attendance_pct" else "≤"
+    so_far = "no possible sessions yet" if check.value is None else f"{check.value:.1f}%"
+    st.markdown(f"{BADGES[check.on_track]} target {bound} {check.target:.1f}%",
+                help=f"{benchmarks.ON_TRACK_RULE}\n\nYear to date ({uk(year_start)} to {uk(period.as_of)}"
+                     f"{scope}): {so_far}.")
+
+
 tiles = [
     ("Attendance", attendance_pct(now_group), attendance_pct(before_group) if before_group else None, "normal",
-     national("overall_absence_pct"), True),
+     "attendance_pct"),
     ("Persistent absence (pupils)", now_group["persistent_absence_pct"],
-     before_group["persistent_absence_pct"] if before_group else None, "inverse", national("persistent_absence_pct"), False),
+     before_group["persistent_absence_pct"] if before_group else None, "inverse", "persistent_absence_pct"),
     ("Severe absence (pupils)", now_group["severe_absence_pct"],
-     before_group["severe_absence_pct"] if before_group else None, "inverse", national("severe_absence_pct"), False),
+     before_group["severe_absence_pct"] if before_group else None, "inverse", "severe_absence_pct"),
     ("Unauthorised absence", now_group["unauthorised_absence_pct"],
-     before_group["unauthorised_absence_pct"] if before_group else None, "inverse", None, False),
+     before_group["unauthorised_absence_pct"] if before_group else None, "inverse", None),
 ]
-for column, (label, value, earlier_value, colour, national_figure, as_attendance) in zip(st.columns(4), tiles):
+for column, (label, value, earlier_value, colour, measure) in zip(st.columns(4), tiles):
     with column.container(border=True):
         delta = points(value, earlier_value)
         st.metric(label, pct(value), delta, delta_color="off" if delta == "no change" else colour,
                   delta_arrow="off" if delta == "no change" else "auto")
-        if national_figure:
-            figure, year = national_figure
-            shown = 100 - figure if as_attendance else figure
-            st.caption(f"National {shown:.1f}% ({year})")
+        if measure:
+            national_note(measure)
+            target_note(measure)
         else:
             st.caption("No national figure published")
 
@@ -155,9 +192,11 @@ with trend_column:
     if trend.empty:
         st.info("No school weeks in this period yet.")
     else:
-        national_attendance = 100 - national("overall_absence_pct")[0]
-        st.altair_chart(charts.attendance_trend(trend, height=300, year_to_date=True, national=national_attendance,
-                                                label=True), width="stretch")
+        national_attendance = metrics.national(national_figures, "attendance_pct", year)
+        st.altair_chart(charts.attendance_trend(
+            trend, height=300, year_to_date=True, label=True,
+            national=national_attendance.value if national_attendance else None,
+            national_label=national_attendance.label if national_attendance else ""), width="stretch")
         with st.expander("Show data"):
             st.dataframe(trend.assign(week_start=trend["week_start"].map(uk)).rename(columns={
                 "week_start": "Week beginning", "possible_sessions": "Possible sessions",

@@ -12,7 +12,7 @@ import streamlit as st
 
 from app_pages.ui import access, lists, sidebar
 from app_pages.ui.formatting import md, meeting_mode, pct, pupil_label, shown, uk, viewer
-from core import charts, evidence_pack, exports, metrics, reads, section_report, statistics, store
+from core import benchmarks, charts, evidence_pack, exports, metrics, reads, section_report, statistics, store
 
 KINDS = {"statistics": "Half-termly statistics", "section": "Head of section report", "pack": "Evidence pack"}
 WHOLE_SCHOOL = "Whole school"
@@ -106,8 +106,8 @@ if kind == "statistics":
             st.metric(statistics.MEASURES[measure], pct(everyone[measure]),
                       None if pd.isna(change) else f"{change:+.1f} pts",
                       delta_color="normal" if measure == "attendance_pct" else "inverse")
-            st.caption(f"National {national:.1f}% (full year)" if national is not None and not pd.isna(national)
-                       else "No national figure published")
+            st.caption(f"National {national:.1f}% ({everyone.get(f'{measure}_national_label')})"
+                       if national is not None and not pd.isna(national) else "No national figure published")
     measures = st.multiselect("Measures", list(statistics.MEASURES), default=["attendance_pct", "persistent_absence_pct",
                                                                            "severe_absence_pct"],
                               format_func=statistics.MEASURES.get, key="statistics_measures")
@@ -116,7 +116,7 @@ if kind == "statistics":
                  column_config={c: st.column_config.NumberColumn(format="%.1f") for c in table.columns
                                 if c not in ("Grouping", "Group", "Pupils")})
     st.caption("Pooled rates; PA and SA count pupils at or below 90% and 50% attendance within the half term. "
-               "National figures are full-year figures for state-funded schools in England (DOMAIN.md §3).")
+               + statistics.national_note(everyone))
     pdf_column, spreadsheet_column = st.columns([1, 2])
     with pdf_column:
         pdf_button("PDF", lambda: statistics.statistics_pdf(stats, school, term, previous, scope_name, compulsory),
@@ -146,6 +146,7 @@ elif kind == "section":
         with column.container(border=True):
             st.metric(label, value)
             st.caption(md(note))
+    st.markdown(md(section_report.targets_text(report)), help=benchmarks.ON_TRACK_RULE)
     pdf_button("PDF to email", lambda r=report, u=user.username, m=masked: issue_section_report(r, u, m),
                exports.file_name(school, f"report-{scope_name}", chosen_period.as_of, "pdf"), "section_pdf")
     st.caption("Downloading the PDF records the report as issued; the next report says what changed since.")

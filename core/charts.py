@@ -28,13 +28,14 @@ DASH = [6, 4]
 def attendance_trend(weekly: pd.DataFrame, *, height: int = 240, width: int | None = None,
                      font_size: int | None = None, year_to_date: bool = False, national: float | None = None,
                      actions: pd.DataFrame | None = None, impact_days: int | None = None, label: bool = False,
-                     title: str | None = None) -> alt.LayerChart:
+                     title: str | None = None, national_label: str = "") -> alt.LayerChart:
     """Weekly attendance (`weekly`: week_start, possible_sessions, attendance_pct, and
     cumulative_attendance_pct for `year_to_date`) with the persistent-absence line.
 
     `width` in pixels (None: the width of the screen's column; a PDF passes pdf.PRINT_WIDTH);
     `font_size` for the axes and title, drawn with a heavier line (meeting mode);
-    `national`: the national attendance % as a second line; `label`: each line named on the
+    `national`: the national attendance % as a second line, named with `national_label` (the
+    period it describes, "autumn 2025/26", so a part-year figure says so); `label`: each line named on the
     chart; `actions` (type, opened_on, before_pct, after_pct, change_pts, after_days, as
     impact.impact gives them) marked where each started, `impact_days` the window they are
     measured over; `title` above the chart. Weeks with no possible session are left out.
@@ -72,7 +73,9 @@ def attendance_trend(weekly: pd.DataFrame, *, height: int = 240, width: int | No
     layers = [alt.Chart(lines).mark_line(**heavy).encode(x=x, y=y, color=colour, tooltip=tooltip)]
 
     drawn = [(reference, thresholds.PERSISTENT.attendance_label, REFERENCE_COLOUR)]
-    drawn += [(float(national), f"National {national:.1f}%", NATIONAL_COLOUR)] if national is not None else []
+    national_name = f"National {national:.1f}%" + (f" ({national_label})" if national_label else "") \
+        if national is not None else ""
+    drawn += [(float(national), national_name, NATIONAL_COLOUR)] if national is not None else []
     for at, name, line_colour in drawn:
         line = pd.DataFrame({"attendance_pct": [at], "name": [name]})
         layers.append(alt.Chart(line).mark_rule(color=line_colour, strokeDash=DASH).encode(

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import sqlite_utils
 
-from core import calendar, characteristics, codes, groups, store, thresholds
+from core import benchmarks, calendar, characteristics, codes, groups, store, thresholds
 from core import marks as marks_table
 
 PUPIL_FIGURE_COLUMNS = [
@@ -22,27 +22,15 @@ PUPIL_FIGURE_COLUMNS = [
     "missing_marks", "attendance_pct", "absence_pct", "persistently_absent", "severely_absent",
 ]
 
-# National figures for state-funded schools in England (DOMAIN.md §3), by the academic year
-# they describe (its starting year). None: not published. Pupils of compulsory school age.
-NATIONAL: dict[int, dict[str, float | None]] = {
-    2023: {"overall_absence_pct": 7.1, "persistent_absence_pct": 20.0, "severe_absence_pct": 2.3},
-    2024: {"overall_absence_pct": 6.9, "persistent_absence_pct": 18.7, "severe_absence_pct": None},
-}
+def national(figures: pd.DataFrame, measure: str, year: int | None = None) -> benchmarks.NationalFigure | None:
+    """The national figure to show beside the school's for a measure in academic year `year`
+    (None: the latest), with its period and source (core/benchmarks.py says which is chosen).
 
-
-def national(measure: str, year: int | None = None) -> tuple[float, str] | None:
-    """The latest national figure published for a measure (for `year` or before), and its year's label.
-
-    `attendance_pct` is 100 minus the national overall absence.
+    `figures` are the store's national figures: `reads.national_figures(path, version)` on
+    screens, `benchmarks.national_figures(db)` elsewhere. `attendance_pct` is 100 minus the
+    national overall absence. A figure is a NamedTuple whose first item is the value.
     """
-    source = "overall_absence_pct" if measure == "attendance_pct" else measure
-    for start in sorted(NATIONAL, reverse=True):
-        if year is not None and start > year:
-            continue
-        value = NATIONAL[start].get(source)
-        if value is not None:
-            return (100 - value if measure == "attendance_pct" else value), calendar.academic_year_label(start)
-    return None
+    return benchmarks.national(figures, measure, year)
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,7 @@ from datetime import date
 import pandas as pd
 import sqlite_utils
 
-from core import auth, calendar, cases, codes, lateness, metrics, patterns, scope, store, triggers
+from core import auth, benchmarks, calendar, cases, codes, lateness, metrics, patterns, scope, store, triggers
 from core import marks as marks_table
 from core import impact as action_impact  # `impact` below is the cached read of it
 from core import data_quality as data_quality_lists
@@ -136,7 +136,8 @@ def version(path: str | None = None) -> Version:
     with store.opened(path or db_path()) as db:
         settings_stamp = db.execute("SELECT COUNT(*), MAX(updated_at) FROM settings").fetchone()
         codes_stamp = db.execute("SELECT COUNT(*), MAX(updated_at) FROM code_map").fetchone()
-        return (store.last_import_id(db), *settings_stamp, *codes_stamp)
+        national_stamp = db.execute("SELECT COUNT(*), MAX(updated_at) FROM national_figures").fetchone()
+        return (store.last_import_id(db), *settings_stamp, *codes_stamp, *national_stamp)
 
 
 def case_version(path: str | None = None) -> int:
@@ -156,6 +157,13 @@ def _ids(pupil_ids: tuple[int, ...] | None) -> list[int] | None:
 def settings(path: str, version: Version) -> dict:
     with store.opened(path) as db:
         return store.get_settings(db)
+
+
+@_cached(max_entries=8)
+def national_figures(path: str, version: Version) -> pd.DataFrame:
+    """The national figures shown beside the school's (core/benchmarks.py), as stored."""
+    with store.opened(path) as db:
+        return benchmarks.national_figures(db)
 
 
 @_cached(max_entries=8)

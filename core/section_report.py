@@ -9,14 +9,14 @@ issuing one is kept in `report_runs` so the next one says what changed since.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 import pandas as pd
 import sqlite_utils
 
-from core import auth, cases, charts, impact, metrics, patterns, privacy, reads, store, triggers
-from core.calendar import uk_date
+from core import auth, benchmarks, cases, charts, impact, metrics, patterns, privacy, reads, store, triggers
+from core.calendar import academic_year_label, academic_year_start, uk_date
 from core.pdf import MUTED, PRINT_WIDTH, Document
 from core.statistics import comparison, group_value_label, percent, with_attendance, year_order
 
@@ -41,6 +41,10 @@ class SectionReport:
     impact_by_type: pd.DataFrame
     trend: pd.DataFrame
     reasons: pd.DataFrame
+    # The national figure shown beside each headline measure (None: none published), and the
+    # school's targets for the academic year checked against these pupils' year to date.
+    national: dict = field(default_factory=dict)
+    targets: tuple = ()
 
     def figures_snapshot(self) -> dict:
         return {k: self.headline.get(k) for k in ("pupils", "attendance_pct", "persistent_absence_pct",
@@ -138,25 +142,53 @@ def section_report(db: sqlite_utils.Database, viewer: auth.Viewer, period: metri
     trend = reads.weekly_trend(path, version, period.date_from, period.as_of, scope_ids)
     reasons = reads.reasons(path, version, period.date_from, period.as_of, scope_ids) if ids else \
         pd.DataFrame(columns=patterns.REASON_COLUMNS)
+    national_figures = reads.national_figures(path, version)
+    national = {measure: metrics.national(national_figures, measure, period.academic_year) for measure in HEADLINE}
+    targets = tuple(benchmarks.check_targets(benchmarks.targets_for(settings, period.academic_year),
+                                             _year_to_date(path, version, period, ids, who)))
     return SectionReport(
         school=settings["school_name"], scope=scope, period=period, who=who, headline=headline,
         compared_with=compared_with, compared_reason=reason, before=before, by_year=by_year, pa_list=pa_list,
         newly_pa=newly if newly is not None else empty_pupils, no_longer_pa=gone if gone is not None else empty_pupils,
         actions=actions, impact_by_type=impact.impact_by_type(per_action[per_action["id"].isin(in_period["id"])]),
-        trend=trend, reasons=reasons)
+        trend=trend, reasons=reasons, national=national, targets=targets)
+
+
+HEADLINE = {"attendance_pct": "Attendance", "persistent_absence_pct": "Persistent absence",
+            "severe_absence_pct": "Severe absence", "unauthorised_absence_pct": "Unauthorised"}
+
+
+def _year_to_date(path: str, version, period: metrics.Period, ids: list[int], who: str) -> dict:
+    """These pupils' figures from 1 September to the report's date (what targets are checked on),
+    counting the same pupils as the headline (compulsory school age where there are any)."""
+    figures = reads.pupil_figures(path, version, academic_year_start(period.as_of), period.as_of)
+    figures = figures[figures["pupil_id"].isin(ids) & (figures["possible_sessions"] > 0)]
+    if who.startswith("pupils of"):
+        figures = figures[figures["compulsory_school_age"]]
+    return metrics.group_figures(figures)
+
+
+def targets_text(report: SectionReport) -> str:
+    """'Targets for 2025/26 (year to date, 01/09/2025 to 19/09/2025): attendance 94.2% against a target
+    of 95.0%: off track; …', or that none are set."""
+    year = report.period.academic_year
+    if not report.targets:
+        return f"No targets set for {academic_year_label(year)} (Admin → Benchmarks and targets)."
+    span = f"{uk_date(academic_year_start(report.period.as_of))} to {uk_date(report.period.as_of)}"
+    return (f"Targets for {academic_year_label(year)} (year to date, {span}): "
+            + "; ".join(check.sentence() for check in report.targets) + ".")
 
 
 
 def section_headline(report: SectionReport) -> list[tuple[str, str, str]]:
     """The key figures with the change since the comparison and the national figure."""
     before = report.before or {}
-    year = report.period.academic_year
     rows = []
-    for measure, label in (("attendance_pct", "Attendance"), ("persistent_absence_pct", "Persistent absence"),
-                           ("severe_absence_pct", "Severe absence"), ("unauthorised_absence_pct", "Unauthorised")):
-        figure = metrics.national(measure, year)
+    for measure, label in HEADLINE.items():
+        figure = report.national.get(measure)
         rows.append((label, percent(report.headline.get(measure)),
-                     comparison(report.headline.get(measure), before.get(measure), figure[0] if figure else None)))
+                     comparison(report.headline.get(measure), before.get(measure),
+                                figure.value if figure else None, figure.label if figure else "")))
     return rows
 
 
@@ -195,6 +227,8 @@ def section_report_pdf(report: SectionReport, masked: bool) -> bytes:
                    f"{uk_date(period.date_from)} to {uk_date(period.as_of)} · {report.headline['pupils']} {report.who}"
                    + f" · changes since {report.compared_reason}")
     doc.key_figures(section_headline(report))
+    doc.paragraph(targets_text(report), size=9)
+    doc.paragraph(benchmarks.ON_TRACK_RULE, size=7.5, colour=MUTED)
     doc.heading("Weekly attendance")
     doc.chart(charts.attendance_trend(report.trend, width=PRINT_WIDTH, height=220), height=58, fallback=(
         [uk_date(d) for d in report.trend["week_start"]], list(report.trend["attendance_pct"]), "%"))

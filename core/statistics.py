@@ -63,11 +63,13 @@ def half_term_statistics(db: sqlite_utils.Database, term: calendar.HalfTerm, pre
     previous half term's, the change in points, and the national figure where published.
 
     Columns: grouping, grouping_label, group, group_label, pupils, pupils_previous, and per
-    measure M: M, M_previous, M_change (points), M_national (for NATIONAL_MEASURES).
+    measure M: M, M_previous, M_change (points), M_national and M_national_label (which period
+    the national figure describes, e.g. "autumn 2025/26"; for NATIONAL_MEASURES).
     """
 
     path = reads.path_of(db)
     version = reads.version(path)
+    national_figures = reads.national_figures(path, version)
 
     def figures_for(half: calendar.HalfTerm | None) -> pd.DataFrame:
         if half is None:
@@ -100,8 +102,9 @@ def half_term_statistics(db: sqlite_utils.Database, term: calendar.HalfTerm, pre
         columns[f"{measure}_previous"] = then
         columns[f"{measure}_change"] = this - then
         if measure in NATIONAL_MEASURES:
-            figure = metrics.national(measure, term.academic_year)
-            columns[f"{measure}_national"] = np.nan if figure is None else figure[0]
+            figure = metrics.national(national_figures, measure, term.academic_year)
+            columns[f"{measure}_national"] = np.nan if figure is None else figure.value
+            columns[f"{measure}_national_label"] = "" if figure is None else figure.label
     return pd.DataFrame(columns)
 
 
@@ -144,11 +147,11 @@ def statistics_pdf(statistics: pd.DataFrame, school: str, term: calendar.HalfTer
                    landscape=True)
     everyone = statistics[statistics["grouping"] == "all"].iloc[0]
     doc.key_figures([
-        (MEASURES[m], percent(everyone[m]), comparison(everyone[m], everyone[f"{m}_previous"], everyone.get(f"{m}_national")))
+        (MEASURES[m], percent(everyone[m]), comparison(everyone[m], everyone[f"{m}_previous"], everyone.get(f"{m}_national"),
+                                                everyone.get(f"{m}_national_label") or ""))
         for m in ("attendance_pct", "unauthorised_absence_pct", "persistent_absence_pct", "severe_absence_pct")])
     doc.paragraph("Rates are pooled (sessions over possible sessions); PA and SA are pupils at or below 90% and 50% "
-                  "attendance in the half term. National figures are for the full academic year "
-                  "(state-funded schools, England).", size=8.5, colour=MUTED)
+                  "attendance in the half term. " + national_note(everyone), size=8.5, colour=MUTED)
     for grouping, label in [("all", "All pupils"), *((g, groups.statistics_label(g)) for g in groups.STATISTICS)]:
         part = statistics[statistics["grouping"] == grouping]
         if part.empty or grouping == "all":
@@ -161,16 +164,25 @@ def statistics_pdf(statistics: pd.DataFrame, school: str, term: calendar.HalfTer
     return doc.pdf_bytes()
 
 
+def national_note(everyone: pd.Series) -> str:
+    """Which period each national figure describes: 'National figures (state-funded schools, England):
+    attendance % autumn 2025/26; ...'."""
+    parts = [f"{MEASURES[m]} {everyone.get(f'{m}_national_label')}" for m in NATIONAL_MEASURES
+             if everyone.get(f"{m}_national_label")]
+    return ("National figures (state-funded schools, England): " + "; ".join(parts) + "."
+            if parts else "No national figures published.")
+
+
 def percent(value: Any) -> str:
     return "—" if value is None or pd.isna(value) else f"{float(value):.1f}%"
 
 
-def comparison(now: Any, before: Any, national: Any = None) -> str:
+def comparison(now: Any, before: Any, national: Any = None, national_label: str = "") -> str:
     parts = []
     if before is not None and not pd.isna(before) and now is not None and not pd.isna(now):
         parts.append(f"{float(now) - float(before):+.1f} pts on {float(before):.1f}%")
     if national is not None and not pd.isna(national):
-        parts.append(f"national {float(national):.1f}%")
+        parts.append(f"national {float(national):.1f}%" + (f" ({national_label})" if national_label else ""))
     return " · ".join(parts) or "no comparison"
 
 

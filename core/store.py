@@ -73,6 +73,10 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "school_phone": "",
     "letter_signatory": "",
     "letter_signatory_role": "Attendance Officer",
+    # The school's own targets, by academic year (its starting year, as text): attendance % to
+    # reach or beat and persistent absence % (pupils) to stay at or under (core/benchmarks.py).
+    # {"2025": {"attendance_pct": 95.0, "persistent_absence_pct": 15.0}}; a year absent: no target.
+    "targets": {},
 }
 
 # Numbered migrations. Each is a list of statements run in one transaction; the
@@ -508,6 +512,32 @@ MIGRATIONS.append([
         ended_at TEXT,
         ended_why TEXT)""",
     "CREATE INDEX sessions_username ON sessions(username, ended_at)",
+])
+
+MIGRATIONS.append([
+    # 13: the national figures shown beside the school's (DOMAIN.md §3) as data a school admin
+    # updates by uploading the DfE statistics CSV (core/benchmarks.py): one row per academic
+    # year (its starting year) and period ("full year", "autumn term", "year to date", …), each
+    # measure a percentage or NULL where not published, where it came from and when published.
+    """CREATE TABLE national_figures (
+        academic_year INTEGER NOT NULL,
+        period TEXT NOT NULL,
+        overall_absence_pct REAL,
+        persistent_absence_pct REAL,
+        severe_absence_pct REAL,
+        source TEXT NOT NULL,
+        published_on TEXT,
+        updated_at TEXT NOT NULL,
+        updated_by TEXT NOT NULL,
+        PRIMARY KEY (academic_year, period))""",
+    # Shipped: DOMAIN.md §3's table and the latest figures published when this was written.
+    *(f"INSERT INTO national_figures (academic_year, period, overall_absence_pct, persistent_absence_pct, "
+      f"severe_absence_pct, source, published_on, updated_at, updated_by) VALUES ({row}, "
+      "strftime('%Y-%m-%dT%H:%M:%S+00:00', 'now'), 'pastoral')" for row in (
+          "2023, 'full year', 7.1, 20.0, 2.3, 'DfE, Pupil absence in schools in England', NULL",
+          "2024, 'full year', 6.9, 18.7, NULL, 'DfE, Pupil absence in schools in England', NULL",
+          "2025, 'autumn term', 6.62, 19.47, NULL, 'DfE, Pupil attendance in schools, 2026 week 2', NULL",
+      )),
 ])
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -51,7 +51,8 @@ def test_the_triggers_the_overview_shows_go_into_the_history_of_triggers_shown(s
 
 def test_the_overview_puts_the_national_figures_beside_the_school(school):
     captions = [c.value for c in signed_in("viewer", "overview").caption]
-    assert "National 93.1% (2024/25)" in captions and "National 18.7% (2024/25)" in captions
+    assert "National 93.4% (autumn 2025/26) · 93.1% (full year 2024/25)" in captions
+    assert "National 19.5% (autumn 2025/26) · 18.7% (full year 2024/25)" in captions
 
 
 def test_the_overview_shows_all_pupils_beside_compulsory_age_when_the_school_has_a_sixth_form(school):

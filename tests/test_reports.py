@@ -106,7 +106,9 @@ def test_half_term_statistics_pool_each_group_and_compare_with_the_previous_half
     assert everyone["attendance_pct"] == pytest.approx(2000 / 30)  # (6 + 10 + 4) ÷ 30 absent → 20 of 30 attended
     assert everyone["attendance_pct_previous"] == pytest.approx(80.0)
     assert everyone["attendance_pct_change"] == pytest.approx(2000 / 30 - 80)
-    assert everyone["persistent_absence_pct_national"] == pytest.approx(18.7)
+    # the latest national figure up to 2025/26 (the shipped autumn 2025/26 figure), labelled as part of a year
+    assert everyone["persistent_absence_pct_national"] == pytest.approx(19.47)
+    assert everyone["persistent_absence_pct_national_label"] == "autumn 2025/26"
     assert stats.loc[("pp", "PP"), "attendance_pct"] == pytest.approx(60.0)
     assert stats.loc[("pp", "PP"), "persistent_absence_pct_previous"] == pytest.approx(0.0)
     assert stats.loc[("year_group", "Year 3"), "severe_absence_pct"] == pytest.approx(100.0)
@@ -124,6 +126,27 @@ def test_the_head_of_section_report_pdf_opens_and_holds_the_figures_and_the_pa_l
     assert "73.3%" in text  # 44 of 60 possible sessions attended
     assert "Ó Briain, Zoë" in text and "Ahmed, Amir" in text  # DejaVu embedded: accents print
     assert "Persistently absent pupils (2)" in text
+
+
+@needs_pdftotext
+def test_the_head_of_section_report_shows_the_schools_targets_on_or_off_track_for_the_year_to_date(db, school):
+    from core import benchmarks
+
+    period = metrics.Period(date(2025, 9, 15), date(2025, 9, 26))  # a part of the year: targets use the year to date
+    report = section_report.section_report(db, LEAD, period, "Whole school")
+    assert report.targets == () and section_report.targets_text(report).startswith("No targets set for 2025/26")
+    benchmarks.set_targets(db, 2025, 95.0, 60.0, "admin")
+    report = section_report.section_report(db, LEAD, period, "Whole school")
+    year_to_date = section_report.section_report(db, LEAD, metrics.Period(date(2025, 9, 1), date(2025, 9, 26)),
+                                                 "Whole school").headline
+    attendance, persistent = report.targets
+    assert attendance.value == pytest.approx(year_to_date["attendance_pct"]) and attendance.on_track is False
+    assert persistent.value == pytest.approx(year_to_date["persistent_absence_pct"])
+    assert persistent.on_track is (round(year_to_date["persistent_absence_pct"], 1) <= 60.0)
+    text = " ".join(pdf_text(section_report.section_report_pdf(report, masked=False)).split())  # lines wrap
+    assert "Targets for 2025/26 (year to date, 01/09/2025 to 26/09/2025)" in text
+    assert f"Attendance {year_to_date['attendance_pct']:.1f}% against a target of 95.0%: off track" in text
+    assert "national 93.4% (autumn" in text  # the national figure says which period it describes (boxes wrap)
 
 
 @needs_pdftotext
