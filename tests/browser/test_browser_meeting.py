@@ -99,8 +99,7 @@ def test_each_report_in_meeting_mode_shows_no_full_name(meeting_server, page):
     open_screen(page, "Reports")
     for report in ("Half-termly statistics", "Head of section report", "Evidence pack"):
         page.get_by_role("radio", name=report).click()
-        page.wait_for_timeout(2500)
-        expect(page.locator("[data-testid='stStatusWidget']")).to_have_count(0, timeout=30_000)
+        conftest.settled(page)
         assert leaks(page) == [], report
 
 
@@ -111,7 +110,7 @@ def test_without_meeting_mode_the_same_page_shows_the_name_and_the_dsl_reads_the
     for kind, label in meetings.AGENDA_KINDS.items():  # narrow the walk to overdue check-ins: Amir's
         if kind != meetings.CHECKIN_OVERDUE:
             page.get_by_role("button", name=re.compile("^" + re.escape(label))).click()
-            page.wait_for_timeout(700)
+            conftest.settled(page)
     expect(page.get_by_role("heading", name="Ahmed, Amir (7A)")).to_be_visible()
     expect(page.get_by_text(SENSITIVE_NOTE)).to_be_visible()
     turn_on_meeting_mode(page)

@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 from core import auth, store
 from core.importers import import_bytes
 from tests.app_school import password_of
-from tests.browser.conftest import AppServer
+from tests.browser.conftest import AppServer, settled
 from tests.conftest import make_upn
 
 pytestmark = pytest.mark.browser
@@ -61,7 +61,7 @@ def test_markup_in_names_is_shown_as_text_and_nothing_in_it_runs_loads_or_links(
 
     heading = page.get_by_role("heading", level=2).first
     expect(heading).to_contain_text(SURNAME)  # the characters themselves, on the page
-    page.wait_for_timeout(1000)
+    settled(page)  # the page is drawn in full: whatever would run, load or link has had its chance
 
     def shown(locator) -> str:  # as read (web addresses carry a zero-width space, so they are no links)
         return locator.inner_text().replace("\u200b", "")
