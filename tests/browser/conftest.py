@@ -237,7 +237,11 @@ SETTLED = """() => {
 def settled(page: Page) -> None:
     """Wait until the app has finished its reruns (the condition SETTLED, checked every 50 ms):
     while a rerun draws, the elements it replaces linger, and a component's first value
-    asks for one more run."""
+    asks for one more run. A tab opened without RUN_WATCH (a context the `page` fixture did
+    not make) gets it now, its component frames counted as having sent their first value."""
+    page.evaluate("""(watch) => { if (!window.__pastoral) { eval(watch);
+        document.querySelectorAll("iframe").forEach((f) => window.__pastoral.reporters.add(f.contentWindow)); } }""",
+                  RUN_WATCH)
     page.wait_for_function(SETTLED, timeout=30_000, polling=50)
 
 

@@ -146,6 +146,7 @@ def test_meeting_mode_stays_on_after_a_reload_a_new_tab_and_a_new_browser_sessio
 
     # A new browser session (the browser restarted with its cookies): still on.
     restarted = browser.new_context(viewport={"width": 1366, "height": 768}, storage_state=page.context.storage_state())
+    restarted.add_init_script(conftest.RUN_WATCH)  # as the `page` fixture's context has, for `settled`
     try:
         again = restarted.new_page()
         again.goto(f"{meeting_server.url}/below-90")
