@@ -171,7 +171,7 @@ def test_a_head_of_section_lists_only_their_sections_pupils(school):
 
 
 def test_meeting_mode_shows_initials_instead_of_names(school):
-    app = screen("viewer", "below_90", meeting_mode=True)
+    app = signed_in("viewer", "below_90", meeting_mode=True)  # the sidebar's banner and style too
     assert listed(app) == ["C. C.", "A. A.", "E. E."]
     assert not any(name in all_text(app) for name in PUPIL_NAMES)
 
