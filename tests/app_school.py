@@ -266,6 +266,71 @@ def set_meeting_mode(username: str, on: bool) -> None:
         auth.set_meeting_mode(db, username, on)
 
 
+# A screen's own file, run alone: no login form, no sidebar, the user and the period put in
+# session state as app.py's login and sidebar would. The page runs under a navigation of the
+# role's screens (hidden), as in app.py, so its links to other screens resolve; the runner
+# lives in a folder of its own beside a link to app_pages/ (st.Page and st.page_link read
+# addresses relative to the running script).
+SCREEN_RUNNER = """
+import streamlit as st
+from core import menu
+screen, role = st.session_state["_test_screen"], st.session_state["_test_role"]
+pages = [st.Page(s.file, title=s.title, url_path=s.url_path, default=s.id == screen) for s in menu.screens_for(role)]
+st.navigation(pages, position="hidden").run()
+"""
+_RUNNER: list[Path] = []
+
+
+def _screen_runner() -> Path:
+    import tempfile
+
+    if not _RUNNER or not _RUNNER[0].exists():
+        folder = Path(tempfile.mkdtemp(prefix="pastoral_screen_"))
+        (folder / "app_pages").symlink_to(ROOT / "app_pages", target_is_directory=True)
+        (folder / "screen.py").write_text(SCREEN_RUNNER, encoding="utf-8")
+        _RUNNER[:] = [folder / "screen.py"]
+    return _RUNNER[0]
+
+
+def default_period(db_path: Path | None = None) -> tuple[date, date] | None:
+    """The period the sidebar starts on: the academic year of the latest mark, from
+    1 September to that mark (None when nothing is uploaded)."""
+    from core import calendar
+    from core import marks as marks_table
+
+    with store.opened(db_path or store.default_path()) as db:
+        span = marks_table.mark_date_range(db)
+    if span is None:
+        return None
+    year = calendar.academic_year(span[1])
+    return date(year, 9, 1), min(date(year + 1, 8, 31), span[1])
+
+
+def screen(username: str, screen_id: str, **state) -> AppTest:
+    """The screen `screen_id` after its first run, its page file run alone for `username` (a
+    login in the app's store), with what the sidebar would have put in session state: the
+    period it starts on (or `period=` in `state`), the user's meeting mode as stored and
+    whether their role may see parents' contacts."""
+    from app_pages.ui.formatting import CONTACTS_KEY, MEETING_KEY
+
+    if "meeting_mode" in state:  # the user's, held in the store (as with signed_in)
+        set_meeting_mode(username, state.pop("meeting_mode"))
+    with store.opened(store.default_path()) as db:
+        user = auth.get_user(db, username)
+    app = AppTest.from_file(str(_screen_runner()), default_timeout=30)
+    app.session_state["_test_screen"], app.session_state["_test_role"] = screen_id, user.role
+    app.session_state["authentication_status"] = True
+    app.session_state["username"] = username
+    app.session_state["pastoral_username"] = username
+    app.session_state["period"] = state.pop("period", None) or default_period()
+    app.session_state[MEETING_KEY] = user.meeting_mode
+    app.session_state[CONTACTS_KEY] = user.may("see_contacts")
+    for key, value in state.items():
+        app.session_state[key] = value
+    app.run()
+    return app
+
+
 def all_text(app: AppTest) -> str:
     """Every piece of text the app drew (for 'no pupil data' checks)."""
     parts = []

@@ -133,3 +133,22 @@ def downloads(monkeypatch):
     monkeypatch.setattr(DeltaGenerator, "download_button", recording)
     monkeypatch.setattr(st, "download_button", lambda *a, **k: recording(st._main, *a, **k))
     return made
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config, items) -> None:
+    """Make `--dist loadgroup` keep each xdist_group on one worker.
+
+    pytest-xdist groups tests by a suffix it adds to their node ids ("...::test@group"), by
+    assigning `item._nodeid`; pytest 9 keeps a node's id in `item._id`, so that suffix is lost
+    and every group is spread over the workers (a module's fixtures built on each). The
+    suffix is added here instead, as xdist would."""
+    if not getattr(config.option, "loadgroup", False):
+        return
+    from _pytest.nodeid import NodeId
+
+    for item in items:
+        groups = sorted({str(mark.args[0] if mark.args else mark.kwargs.get("name", "default"))
+                         for mark in item.iter_markers("xdist_group")})
+        if groups and "@" not in item.nodeid:
+            item._id = NodeId.parse(f"{item.nodeid}@{'_'.join(groups)}")

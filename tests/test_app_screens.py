@@ -13,7 +13,7 @@ import pytest
 from app_pages.ui import lists
 from core import auth, cases, reads, store, triggers
 from tests.app_school import (  # noqa: F401 (fixtures)
-    PUPIL_NAMES, all_text, empty_school, quick_hashes, school, signed_in, titles,
+    PUPIL_NAMES, all_text, empty_school, quick_hashes, school, screen, signed_in, titles,
 )
 
 
@@ -34,7 +34,7 @@ def listed(app) -> list[str]:
 
 
 def test_the_overview_shows_compulsory_age_headlines_with_the_change_since_the_last_upload(school):
-    tiles = metrics_of(signed_in("viewer", "overview"))
+    tiles = metrics_of(screen("viewer", "overview"))
     assert tiles["Attendance"] == ("77.5%", "-5.0 pts")
     assert tiles["Persistent absence (pupils)"] == ("75.0%", "+25.0 pts")
     assert tiles["Severe absence (pupils)"] == ("25.0%", "no change")
@@ -44,25 +44,25 @@ def test_the_overview_shows_compulsory_age_headlines_with_the_change_since_the_l
 
 
 def test_the_triggers_the_overview_shows_go_into_the_history_of_triggers_shown(school):
-    signed_in("viewer", "overview")
+    screen("viewer", "overview")
     with store.opened(school) as db:
         assert triggers.history(db)["trigger"].tolist() == ["penalty_notice_threshold"]  # Clarke's O sessions
 
 
 def test_the_overview_puts_the_national_figures_beside_the_school(school):
-    captions = [c.value for c in signed_in("viewer", "overview").caption]
+    captions = [c.value for c in screen("viewer", "overview").caption]
     assert "National 93.4% (autumn 2025/26) · 93.1% (full year 2024/25)" in captions
     assert "National 19.5% (autumn 2025/26) · 18.7% (full year 2024/25)" in captions
 
 
 def test_the_overview_shows_all_pupils_beside_compulsory_age_when_the_school_has_a_sixth_form(school):
-    app = signed_in("viewer", "overview")
+    app = screen("viewer", "overview")
     both = [frame.value for frame in app.dataframe if "Compulsory school age" in frame.value.iloc[:, 0].tolist()]
     assert both and both[0]["Pupils"].tolist() == [5, 4]
 
 
 def test_a_head_of_sections_overview_counts_only_their_sections(school):
-    tiles = metrics_of(signed_in("secondary", "overview"))
+    tiles = metrics_of(screen("secondary", "overview"))
     assert tiles["Attendance"][0] == "90.0%"  # Ahmed 16/20, Brown 20/20, Evans 18/20
     assert tiles["Persistent absence (pupils)"][0] == "66.7%"
 
@@ -101,7 +101,7 @@ def test_the_year_to_date_grows_when_a_new_week_is_uploaded(school):
 
 
 def test_the_list_holds_everyone_at_or_below_90_percent_lowest_first(school):
-    app = signed_in("viewer", "below_90")
+    app = screen("viewer", "below_90")
     assert listed(app) == ["Clarke, Cody", "Ahmed, Amir", "Evans, Eli"]  # Evans is at exactly 90.0%
     table = app.dataframe[0].value.set_index("Pupil")
     assert table.loc["Ahmed, Amir", "Attendance %"] == 80.0
@@ -120,7 +120,7 @@ def test_the_list_shows_who_how_low_and_why_first(school):
 
 
 def test_newly_below_90_percent_since_the_previous_upload_is_marked(school):
-    table = signed_in("viewer", "below_90").dataframe[0].value.set_index("Pupil")
+    table = screen("viewer", "below_90").dataframe[0].value.set_index("Pupil")
     assert table.loc["Ahmed, Amir", "New"] == "● new"
     assert table.loc["Evans, Eli", "New"] == "" and table.loc["Clarke, Cody", "New"] == ""
     assert table.loc["Ahmed, Amir", "Change (pts)"] == -20.0
@@ -132,7 +132,7 @@ def test_newly_below_90_percent_since_the_previous_upload_is_marked(school):
     ("triggers", ["Clarke, Cody"]),
 ])
 def test_the_list_can_show_severe_absence_new_cases_and_triggers(school, show, expected):
-    app = signed_in("viewer", "below_90")
+    app = screen("viewer", "below_90")
     app.segmented_control(key="f_only").set_value(show).run()
     assert listed(app) == expected
 
@@ -144,13 +144,13 @@ def test_the_list_can_show_severe_absence_new_cases_and_triggers(school, show, e
     ("f_groups", ["PP"], ["Ahmed, Amir"]),
 ])
 def test_filters_narrow_the_list(school, key, value, expected):
-    app = signed_in("viewer", "below_90")
+    app = screen("viewer", "below_90")
     app.multiselect(key=key).set_value(value).run()
     assert listed(app) == expected
 
 
 def test_a_filter_with_nobody_says_so_and_offers_to_clear_it(school):
-    app = signed_in("viewer", "below_90")
+    app = screen("viewer", "below_90")
     app.text_input(key="f_search").input("nobody by this name").run()
     assert app.info[0].value == "No pupils match these filters."
     app.button[0].click().run()
@@ -166,19 +166,19 @@ def test_filters_stay_when_moving_to_another_screen_and_back(school):
 
 
 def test_a_head_of_section_lists_only_their_sections_pupils(school):
-    app = signed_in("secondary", "below_90")
+    app = screen("secondary", "below_90")
     assert listed(app) == ["Ahmed, Amir", "Evans, Eli"]
     assert "Clarke" not in all_text(app)
 
 
 def test_meeting_mode_shows_initials_instead_of_names(school):
-    app = signed_in("viewer", "below_90", meeting_mode=True)
+    app = signed_in("viewer", "below_90", meeting_mode=True)  # the sidebar's banner and style too
     assert listed(app) == ["C. C.", "A. A.", "E. E."]
     assert not any(name in all_text(app) for name in PUPIL_NAMES)
 
 
 def test_the_list_can_be_downloaded_as_csv_and_excel(school):
-    app = signed_in("viewer", "below_90")
+    app = screen("viewer", "below_90")
     assert [b.label for b in app.get("download_button")] == ["CSV", "Excel"]
 
 
@@ -194,7 +194,7 @@ def test_the_excel_download_holds_the_rows_and_columns_given():
 
 @pytest.mark.parametrize("query", ["amir", "Amir Ahmed", "ahmed, amir", "123", "00123"])
 def test_a_pupil_is_found_by_name_or_admission_number_even_without_leading_zeros(school, query):
-    app = signed_in("viewer", "pupil")
+    app = screen("viewer", "pupil")
     app.text_input(key="pupil_query").input(query).run()
     assert [h.value for h in app.header] == ["Ahmed, Amir"]
 
@@ -202,13 +202,13 @@ def test_a_pupil_is_found_by_name_or_admission_number_even_without_leading_zeros
 def test_a_pupil_is_found_by_upn_in_any_case(school):
     from tests.app_school import upn
 
-    app = signed_in("viewer", "pupil")
+    app = screen("viewer", "pupil")
     app.text_input(key="pupil_query").input(upn(3).lower()).run()
     assert [h.value for h in app.header] == ["Clarke, Cody"]
 
 
 def test_the_pupil_screen_shows_the_sessions_behind_each_percentage_and_the_rule(school):
-    app = signed_in("viewer", "pupil", pupil_id=pupil_id(school, "Ahmed"))
+    app = screen("viewer", "pupil", pupil_id=pupil_id(school, "Ahmed"))
     assert metrics_of(app)["Attendance"][0] == "80.0%"
     rule = [m.value for m in app.expander[0].markdown][0]
     assert "16 attendance sessions ÷ 20 possible sessions" in rule
@@ -218,7 +218,7 @@ def test_the_pupil_screen_shows_the_sessions_behind_each_percentage_and_the_rule
 
 
 def test_the_pupil_screen_lists_runs_and_triggers_with_uk_dates(school):
-    app = signed_in("viewer", "pupil", pupil_id=pupil_id(school, "Clarke"))
+    app = screen("viewer", "pupil", pupil_id=pupil_id(school, "Clarke"))
     frames = [frame.value for frame in app.dataframe]
     triggers = next(f for f in frames if "Reached on" in f.columns)
     assert triggers["Reached on"].tolist() == ["16/09/2025"]
@@ -227,10 +227,10 @@ def test_the_pupil_screen_lists_runs_and_triggers_with_uk_dates(school):
 
 
 def test_a_head_of_section_cannot_find_or_open_a_pupil_outside_their_sections(school):
-    app = signed_in("secondary", "pupil")
+    app = screen("secondary", "pupil")
     app.text_input(key="pupil_query").input("Cody").run()
     assert "No pupil in your sections matches" in app.info[0].value
-    app = signed_in("secondary", "pupil", pupil_id=pupil_id(school, "Clarke"))
+    app = screen("secondary", "pupil", pupil_id=pupil_id(school, "Clarke"))
     assert "not in your sections" in app.warning[0].value
     assert "Clarke" not in all_text(app)
 
@@ -263,14 +263,14 @@ def test_a_pupil_has_an_address_by_internal_id_that_opens_them(school):
 
 
 def test_patterns_draws_four_charts_each_with_its_data(school):
-    app = signed_in("viewer", "patterns")
+    app = screen("viewer", "patterns")
     charts = [e for e in app.main if getattr(e, "type", "") == "vega_lite_chart"] or app.get("vega_lite_chart")
     assert len(charts) == 4
     assert len(app.expander) == 4 and all(expander.dataframe for expander in app.expander)
 
 
 def test_patterns_can_be_scoped_to_a_year(school):
-    app = signed_in("viewer", "patterns")
+    app = screen("viewer", "patterns")
     app.segmented_control(key="p_scope_kind").set_value("year").run()
     app.selectbox(key="p_scope_value").set_value("3").run()
     assert app.caption[0].value.startswith("Year 3 · 1 pupils")
@@ -279,7 +279,7 @@ def test_patterns_can_be_scoped_to_a_year(school):
 
 
 def test_a_head_of_sections_patterns_cover_only_their_sections(school):
-    app = signed_in("secondary", "patterns")
+    app = screen("secondary", "patterns")
     assert app.caption[0].value.startswith("Secondary · 3 pupils")
 
 

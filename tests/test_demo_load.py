@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 from datetime import date
+from pathlib import Path
 
 import pytest
 
@@ -13,12 +16,26 @@ from data.demo import current_autumn, load_demo
 from tests.conftest import copy_store
 
 
+# The module's tests run on one worker, so the demo school below is generated once.
+pytestmark = pytest.mark.xdist_group("demo_load")
+
+
 @pytest.fixture(scope="module")
-def loaded(tmp_path_factory):
-    """The small demo school, loaded once for the module (a test reads its own copy)."""
+def demo_command(tmp_path_factory) -> tuple[int, str, Path]:
+    """`pastoral --db <file> demo` for the small demo school (seed 3, 2025/26), run once for the
+    module: its exit code, what it printed, and the store it filled (a test reads its own copy)."""
     path = tmp_path_factory.mktemp("demo") / "demo.db"
-    with store.opened(path) as db:
-        load_demo(db, seed=3, size=0.1)
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        code = main(["--db", str(path), "demo", "--seed", "3", "--year", "2025", "--size", "0.1"])
+    return code, printed.getvalue(), path
+
+
+@pytest.fixture(scope="module")
+def loaded(demo_command) -> Path:
+    """The small demo school, loaded once for the module (a test reads its own copy)."""
+    code, printed, path = demo_command
+    assert code == 0, printed
     return path
 
 
@@ -55,9 +72,11 @@ def test_loading_the_demo_twice_leaves_the_first_in_place(demo):
     assert demo.execute("SELECT COUNT(*) FROM marks").fetchone()[0] == marks
 
 
-def test_pastoral_demo_fills_the_database_named_by_db(db_path, capsys):
-    assert main(["--db", str(db_path), "demo", "--size", "0.1"]) == 0
-    assert "Demo school loaded" in capsys.readouterr().out
+def test_pastoral_demo_fills_the_database_named_by_db(demo_command):
+    # The module's demo school is this command's (without --year: the test further down).
+    code, printed, db_path = demo_command
+    assert code == 0
+    assert "Demo school loaded" in printed
     with store.opened(db_path) as db:
         assert store.get_settings(db)["school_name"] == "Riverside All-Through Academy"
 

@@ -18,7 +18,7 @@ from app_pages.ui import lists
 from app_pages.ui.formatting import md
 from core import auth, cases, exports, meetings, metrics, penalty_notices, store
 from core.importers import import_bytes
-from tests.app_school import ROOT, quick_hashes, signed_in  # noqa: F401 (fixtures)
+from tests.app_school import ROOT, copied_school, quick_hashes, signed_in, the_apps_store  # noqa: F401 (fixtures)
 from tests.conftest import make_upn
 from tests.test_access import SCREENS, download_text
 
@@ -68,10 +68,11 @@ def roll_and_marks() -> tuple[bytes, bytes]:
     return roll.getvalue().encode(), marks.getvalue().encode()
 
 
-@pytest.fixture
-def hostile_school(tmp_path, monkeypatch, quick_hashes):
-    db_path = tmp_path / "school.db"
+def make_hostile_school(db_path, exports) -> None:
+    """Demo logins, an administrator and a school named with markup, the hostile roll and its
+    marks (in files named with markup), and a case note holding SQL, script and a link."""
     roll, marks = roll_and_marks()
+    exports.mkdir(parents=True, exist_ok=True)
     with store.opened(db_path) as db:
         auth.create_demo_users(db)
         auth.update_user(db, "admin", "test", name=f"{SCRIPT} {LINK}")
@@ -87,9 +88,12 @@ def hostile_school(tmp_path, monkeypatch, quick_hashes):
         penalty_notices.record_penalty_notice(db, writer, ids[0], f"{LINK} {IMAGE}", date(2025, 9, 11), note=STYLED)
         meeting = meetings.start_meeting(db, writer, date(2025, 9, 12), [f"{LINK}", STYLED])
         meetings.save_minutes(db, writer, meeting, notes=f"{IMAGE} {SCRIPT}")
-    monkeypatch.setenv("PASTORAL_DB", str(db_path))
-    monkeypatch.setenv("PASTORAL_SECRETS", str(tmp_path / "secrets.toml"))
-    return db_path
+
+
+@pytest.fixture
+def hostile_school(tmp_path, monkeypatch, quick_hashes):
+    """The hostile school in a fresh store of the test's own (built once per test process, copied)."""
+    return the_apps_store(copied_school("hostile", make_hostile_school, tmp_path), monkeypatch)
 
 
 def markdown_texts(app) -> list[str]:

@@ -2,7 +2,8 @@
 test school's roll and first week (tests/app_school.py), and headless Chromium.
 
 The server is started once for the browser tests and stopped at the end; `restart()`
-stops and starts it again on the same store (for "the first request after a restart").
+replaces it with a freshly started one on the same store (for "the first request after a
+restart").
 A test module that changes its store gets its own school and server from `school_app`
 (one factory for every such module), and every module drives the page with the same
 `sign_in`, `open_screen` and `find_pupil`.
@@ -15,6 +16,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -86,8 +88,22 @@ class AppServer:
         self.process = None
 
     def restart(self) -> None:
-        self.stop()
+        """A new server on the same store (on another port), answering from now on; the old
+        one is stopped in the background (nothing waits for it to wind down)."""
+        old, self.process = self.process, None
+        self.port = free_port()
         self.start()
+        if old and old.poll() is None:
+            old.terminate()
+            threading.Thread(target=_reap, args=(old,), daemon=True).start()
+
+
+def _reap(process: subprocess.Popen) -> None:
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 @dataclass
@@ -175,15 +191,58 @@ def open_screen(page: Page, name: str, settle: bool = False) -> None:
         settled(page)
 
 
-def settled(page: Page, quiet_ms: int = 600) -> None:
-    """Wait until the app has finished its reruns: no "Running…" status and nothing on the
-    page changed for `quiet_ms` (while a rerun draws, the elements it replaces linger)."""
-    page.evaluate("""() => { window.__lastChange = Date.now();
-        if (!window.__changes) { window.__changes = new MutationObserver(() => { window.__lastChange = Date.now(); });
-            window.__changes.observe(document.body, {subtree: true, childList: true, attributes: true}); } }""")
-    page.wait_for_function(
-        """(quiet) => !document.querySelector("[data-testid='stStatusWidget']")
-                      && Date.now() - window.__lastChange > quiet""", arg=quiet_ms, timeout=30_000, polling=100)
+# Installed in every tab before the app loads: a record of the app's script runs (the state
+# Streamlit writes on its root element) and of the values its components send (a component's
+# first value, e.g. the cookie manager's on mounting, asks the server for another run).
+RUN_WATCH = """
+(() => {
+  if (window !== window.top) return;  // the app's page, not a component's frame
+  const watch = window.__pastoral = {state: null, ranSinceValue: true, valueAt: 0, reporters: new Set()};
+  window.addEventListener('message', (event) => {
+    if (event.data && event.data.type === 'streamlit:setComponentValue') {
+      watch.reporters.add(event.source);
+      watch.valueAt = performance.now();
+      watch.ranSinceValue = false;
+    }
+  });
+  const observe = () => {
+    const app = document.querySelector("[data-testid='stApp']");
+    if (!app) { setTimeout(observe, 10); return; }
+    const note = () => {
+      watch.state = app.getAttribute('data-test-script-state');
+      if (watch.state === 'running') watch.ranSinceValue = true;
+    };
+    note();
+    new MutationObserver(note).observe(app, {attributes: true, attributeFilter: ['data-test-script-state']});
+  };
+  observe();
+})();
+"""
+
+# The app has finished every run it was asked for: connected, not running, nothing stale or
+# "Running…" on the page, every component frame has sent its first value, and a run has
+# started (and so, not running, finished) since the last value any component sent. A value
+# that asks for no run (none has started 2 s after it) is taken as answered.
+SETTLED = """() => {
+  const watch = window.__pastoral, app = document.querySelector("[data-testid='stApp']");
+  if (!watch || !app || watch.state !== 'notRunning'
+      || app.getAttribute('data-test-connection-state') !== 'CONNECTED'
+      || document.querySelector("[data-stale='true'], [data-testid='stStatusWidget']")) return false;
+  const frames = [...document.querySelectorAll("iframe")].filter((f) => (f.src || '').includes('/component/'));
+  if (!frames.every((f) => watch.reporters.has(f.contentWindow))) return false;
+  return watch.ranSinceValue || performance.now() - watch.valueAt > 2000;
+}"""
+
+
+def settled(page: Page) -> None:
+    """Wait until the app has finished its reruns (the condition SETTLED, checked every 50 ms):
+    while a rerun draws, the elements it replaces linger, and a component's first value
+    asks for one more run. A tab opened without RUN_WATCH (a context the `page` fixture did
+    not make) gets it now, its component frames counted as having sent their first value."""
+    page.evaluate("""(watch) => { if (!window.__pastoral) { eval(watch);
+        document.querySelectorAll("iframe").forEach((f) => window.__pastoral.reporters.add(f.contentWindow)); } }""",
+                  RUN_WATCH)
+    page.wait_for_function(SETTLED, timeout=30_000, polling=50)
 
 
 def find_pupil(page: Page, typed: str, heading: str) -> None:
@@ -207,6 +266,7 @@ def browser():
 @pytest.fixture
 def page(browser):
     context = browser.new_context(viewport={"width": 1366, "height": 768})
+    context.add_init_script(RUN_WATCH)
     context.set_default_timeout(20_000)
     tab = context.new_page()
     yield tab
@@ -240,8 +300,8 @@ def expect_login_form_only(page: Page, frames: list[bytes] | None = None) -> Non
     assert not any(name in body for name in PUPIL_NAMES), body
     assert "Test Academy" not in body and "Log out" not in body
     assert page.locator("[data-testid='stSidebarNav']").count() == 0
-    if frames is not None:  # nor anywhere in what the server sent, drawn or not
-        page.wait_for_timeout(500)
+    if frames is not None:  # nor anywhere in what the server sent, drawn or not (all of it has
+        # arrived: the page is settled, so every run the server made has been drawn)
         sent = b"".join(frames)
         assert sent, "no websocket traffic was seen"
         assert not [d for d in PUPIL_DATA if d.encode() in sent], "pupil data sent before signing in"

@@ -103,8 +103,7 @@ def test_each_report_in_meeting_mode_shows_no_full_name(meeting_server, page):
     open_screen(page, "Reports")
     for report in ("Half-termly statistics", "Head of section report", "Evidence pack"):
         page.get_by_role("radio", name=report).click()
-        page.wait_for_timeout(2500)
-        expect(page.locator("[data-testid='stStatusWidget']")).to_have_count(0, timeout=30_000)
+        conftest.settled(page)
         assert leaks(page) == [], report
 
 
@@ -115,7 +114,7 @@ def test_without_meeting_mode_the_same_page_shows_the_name_and_the_dsl_reads_the
     for kind, label in meetings.AGENDA_KINDS.items():  # narrow the walk to overdue check-ins: Amir's
         if kind != meetings.CHECKIN_OVERDUE:
             page.get_by_role("button", name=re.compile("^" + re.escape(label))).click()
-            page.wait_for_timeout(700)
+            conftest.settled(page)
     expect(page.get_by_role("heading", name="Ahmed, Amir (7A)")).to_be_visible()
     expect(page.get_by_text(SENSITIVE_NOTE)).to_be_visible()
     turn_on_meeting_mode(page)
@@ -151,6 +150,7 @@ def test_meeting_mode_stays_on_after_a_reload_a_new_tab_and_a_new_browser_sessio
 
     # A new browser session (the browser restarted with its cookies): still on.
     restarted = browser.new_context(viewport={"width": 1366, "height": 768}, storage_state=page.context.storage_state())
+    restarted.add_init_script(conftest.RUN_WATCH)  # as the `page` fixture's context has, for `settled`
     try:
         again = restarted.new_page()
         again.goto(f"{meeting_server.url}/below-90")

@@ -121,7 +121,7 @@ def test_markup_in_names_is_shown_as_text_and_nothing_in_it_runs_loads_or_links(
 
     heading = page.get_by_role("heading", level=2).first
     expect(heading).to_contain_text(SURNAME)  # the characters themselves, on the page
-    page.wait_for_timeout(1000)
+    settled(page)  # the page is drawn in full: whatever would run, load or link has had its chance
 
     def shown(locator) -> str:  # as read (web addresses carry a zero-width space, so they are no links)
         return locator.inner_text().replace("\u200b", "")
