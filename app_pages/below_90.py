@@ -179,9 +179,9 @@ highlighted = table.style.apply(
 ).format({"Attendance %": "{:.1f}%", "Change (pts)": "{:+.1f}", "Next check-in": uk}, na_rep="")
 # What a head of section reads first — who, how low, and why (reason, day, triggers) — fits
 # at 1366 px without scrolling sideways; the counts and the rest follow.
-FIRST_READ = ["Open", "Log action", "Pupil", "Form", "Attendance %", "Top reason", "Worst day", "Triggers",
+FIRST_READ = ["Open", "Log action", "Pupil", "New", "Form", "Attendance %", "Top reason", "Worst day", "Triggers",
               "Change (pts)", "Last 12 weeks", "Last action", "Next check-in", "Authorised", "Unauthorised", "Year",
-              "New", "Groups", "Missing marks"]
+              "Groups", "Missing marks"]
 st.dataframe(
     highlighted,
     hide_index=True, width="stretch", height=min(38 + 35 * len(shown), 620),
@@ -191,8 +191,8 @@ st.dataframe(
                                               width=60, pinned=True),
         "Log action": st.column_config.ButtonColumn("", type="tertiary", on_click=log_clicked, key="below_90_log",
                                                     width=90, pinned=True),
-        "New": st.column_config.TextColumn("New", width=60, help=f"Newly at or below {PA} since the previous upload"),
-        "Pupil": st.column_config.TextColumn("Pupil", width=170, pinned=True),
+        "New": st.column_config.TextColumn("New", width=55, help=f"Newly at or below {PA} since the previous upload"),
+        "Pupil": st.column_config.TextColumn("Pupil", width=160, pinned=True),
         "Form": st.column_config.TextColumn("Form", width=50),
         "Year": st.column_config.TextColumn("Year", width=50),
         "Attendance %": st.column_config.NumberColumn("Attendance", format="%.1f%%", width=90),

@@ -75,8 +75,8 @@ def test_a_tile_link_opens_its_list(school):
 
 
 def test_an_empty_store_says_how_to_start(empty_school):
-    for username, screen in (("officer", "overview"), ("viewer", "below_90"), ("viewer", "patterns")):
-        app = signed_in(username, screen)
+    for username, screen_id in (("officer", "overview"), ("viewer", "below_90"), ("viewer", "patterns")):
+        app = signed_in(username, screen_id)
         assert "No registers uploaded yet" in app.info[0].value
         assert not app.exception
 
@@ -115,8 +115,8 @@ def test_the_list_shows_who_how_low_and_why_first(school):
     day, triggers) without scrolling sideways: those columns come first."""
     app = signed_in("viewer", "below_90")
     order = list(app.dataframe[0].proto.column_order)
-    assert order[:6] == ["Open", "Pupil", "Form", "Attendance %", "Top reason", "Worst day"]
-    assert order[6] == "Triggers" and order.index("Authorised") > order.index("Triggers")
+    assert order[:7] == ["Open", "Pupil", "New", "Form", "Attendance %", "Top reason", "Worst day"]
+    assert order[7] == "Triggers" and order.index("Authorised") > order.index("Triggers")
 
 
 def test_newly_below_90_percent_since_the_previous_upload_is_marked(school):
