@@ -188,7 +188,8 @@ def sign_in() -> auth.User | None:
     if cookie and cookie != st.session_state.get(ENDED_KEY):
         user = _session_user(cookie)
         if user is not None:
-            _write(auth.record_login, user.username, "cookie", cookie)
+            # The same session come back (a reload, a new tab): its sign-in is in the audit log
+            # already, once, when the password was given; a reload is not a new login.
             _hold(user, cookie)
             return user
         st.session_state[ENDED_KEY] = cookie  # a dead cookie: the login page removes it

@@ -28,12 +28,21 @@ def session_cookies(page: Page) -> list[dict]:
     return [cookie for cookie in page.context.cookies() if cookie["name"] == COOKIE]
 
 
+def logins(school, username: str) -> int:
+    with store.opened(school.db) as db:
+        return db.execute("SELECT COUNT(*) FROM audit WHERE action = 'login' AND username = ?", (username,)).fetchone()[0]
+
+
 def test_a_reload_keeps_you_signed_in_until_you_log_out(sessions_server, page):
-    server, _ = sessions_server
+    server, school = sessions_server
+    before = logins(school, "viewer")
     sign_in(page, server.url, "viewer")
     session_cookies(page)
     page.reload()
     expect(page.get_by_role("button", name="Log out")).to_be_visible()
+    page.reload()
+    expect(page.get_by_role("button", name="Log out")).to_be_visible()
+    assert logins(school, "viewer") == before + 1  # the sign-in, once: a reload is the same session
     page.get_by_role("button", name="Log out").click()
     expect_login_form_only(page)
     page.reload()
