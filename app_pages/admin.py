@@ -110,7 +110,7 @@ with users_tab:
                     except auth.UserError as error:
                         st.error(md(error))
             open_sessions = signed_in_now.get(target.username, 0)
-            if st.button(f"Sign {target.username} out everywhere", key="sign_out_everywhere", icon=":material/logout:",
+            if st.button(f"Sign {md(target.username)} out everywhere", key="sign_out_everywhere", icon=":material/logout:",
                          disabled=not open_sessions,
                          help=f"Ends their {open_sessions} open session(s), on every browser, at their next click "
                               "(a lost laptop, a shared password). A new password or deactivation does this too."):

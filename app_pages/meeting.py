@@ -327,7 +327,8 @@ else:
         buttons[i % 4].button(label, key=f"decide_{decision.key}", width="stretch", disabled=disabled,
                               type="primary" if decision.key == meetings.MONITOR else "secondary",
                               on_click=decide,
-                              args=(reader, owners, meeting_id, pupil_id, decision.key, kinds, where, today), help=why)
+                              args=(reader, owners, meeting_id, pupil_id, decision.key, kinds, where, today),
+                              help=md(why))
     buttons[len(meetings.DECISIONS) % 4].button(
         "Discussed — no decision", key="decide_discussed", width="stretch", icon=":material/check:",
         on_click=decide, args=(reader, owners, meeting_id, pupil_id, meetings.DISCUSSED, kinds, where, today),

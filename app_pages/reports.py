@@ -116,7 +116,7 @@ if kind == "statistics":
                  column_config={c: st.column_config.NumberColumn(format="%.1f") for c in table.columns
                                 if c not in ("Grouping", "Group", "Pupils")})
     st.caption("Pooled rates; PA and SA count pupils at or below 90% and 50% attendance within the half term. "
-               + statistics.national_note(everyone))
+               + md(statistics.national_note(everyone)))
     pdf_column, spreadsheet_column = st.columns([1, 2])
     with pdf_column:
         pdf_button("PDF", lambda: statistics.statistics_pdf(stats, school, term, previous, scope_name, compulsory),

@@ -319,9 +319,7 @@ def screen(username: str, screen_id: str, **state) -> AppTest:
         user = auth.get_user(db, username)
     app = AppTest.from_file(str(_screen_runner()), default_timeout=30)
     app.session_state["_test_screen"], app.session_state["_test_role"] = screen_id, user.role
-    app.session_state["authentication_status"] = True
-    app.session_state["username"] = username
-    app.session_state["pastoral_username"] = username
+    hold_session(app, username)
     app.session_state["period"] = state.pop("period", None) or default_period()
     app.session_state[MEETING_KEY] = user.meeting_mode
     app.session_state[CONTACTS_KEY] = user.may("see_contacts")

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import fcntl
 import json
+import re
 import logging
 import os
 import secrets
@@ -35,6 +36,7 @@ from core import auth, menu, sessions, store
 APP_DIR = Path(__file__).resolve().parents[2]  # the folder of app.py (this file is app_pages/ui/access.py)
 COOKIE_NAME = "pastoral_session"  # the session token (core/sessions.py)
 LIBRARY_COOKIE = "pastoral_login"  # the library's remember-me cookie: never written, never read
+TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{20,100}")  # a session token as secrets.token_urlsafe makes it
 SESSION_FAILURES_BEFORE_PAUSE = 5  # wrong passwords in one browser session before the form pauses
 MIN_KEY_LENGTH = 32
 
@@ -207,7 +209,7 @@ def _session_user(token: str) -> auth.User | None:
         with store.opened(database_path()) as db:
             return auth.session_user(db, token)
     except store.StoreError as error:
-        st.error(f"The database cannot be opened: {error} Ask whoever runs Pastoral to check PASTORAL_DB.")
+        st.error(f"The database cannot be opened: {md(str(error))} Ask whoever runs Pastoral to check PASTORAL_DB.")
         st.stop()
 
 
@@ -246,13 +248,20 @@ def _keep_cookie(token: str) -> None:
 
 def _drop_cookie(token: str) -> None:
     """Remove an ended session's cookie, if the browser still holds that one (another tab
-    may have signed in since, with a cookie of its own)."""
+    may have signed in since, with a cookie of its own). A cookie not shaped like one of our
+    tokens (the browser sends whatever it holds) is removed without being written into the page."""
+    if not TOKEN_SHAPE.fullmatch(token or ""):
+        _script(f"document.cookie = '{COOKIE_NAME}=; Path=/; Max-Age=0; SameSite=Strict';")
+        return
     held = json.dumps(f"{COOKIE_NAME}={token}")
     _script(f"if (document.cookie.split('; ').includes({held})) "
             f"document.cookie = '{COOKIE_NAME}=; Path=/; Max-Age=0; SameSite=Strict';")
 
 
 def _script(code: str) -> None:
+    """The login cookie's script: built only from COOKIE_NAME and one of our own session tokens
+    (secrets.token_urlsafe: letters, digits, - and _; TOKEN_SHAPE is checked before a token
+    goes in), never from text a file or a person gave."""
     st.html(f"<script>{code}</script>", unsafe_allow_javascript=True, width="content")
 
 
