@@ -36,6 +36,7 @@ from core import auth, menu, sessions, store
 APP_DIR = Path(__file__).resolve().parents[2]  # the folder of app.py (this file is app_pages/ui/access.py)
 COOKIE_NAME = "pastoral_session"  # the session token (core/sessions.py)
 LIBRARY_COOKIE = "pastoral_login"  # the library's remember-me cookie: never written, never read
+COOKIE_SCRIPT_CONTAINER = "session_cookie_script"
 TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{20,100}")  # a session token as secrets.token_urlsafe makes it
 SESSION_FAILURES_BEFORE_PAUSE = 5  # wrong passwords in one browser session before the form pauses
 MIN_KEY_LENGTH = 32
@@ -262,7 +263,8 @@ def _script(code: str) -> None:
     """The login cookie's script: built only from COOKIE_NAME and one of our own session tokens
     (secrets.token_urlsafe: letters, digits, - and _; TOKEN_SHAPE is checked before a token
     goes in), never from text a file or a person gave."""
-    st.html(f"<script>{code}</script>", unsafe_allow_javascript=True, width="content")
+    with st.container(key=COOKIE_SCRIPT_CONTAINER):  # named, so a check for stray scripts can tell it apart
+        st.html(f"<script>{code}</script>", unsafe_allow_javascript=True, width="content")
 
 
 def _authenticator() -> stauth.Authenticate:

@@ -134,7 +134,7 @@ def expect_meeting_mode_on(page: Page) -> None:
 
 def test_meeting_mode_stays_on_after_a_reload_a_new_tab_and_a_new_browser_session(meeting_server, page, browser):
     sign_in(page, meeting_server.url, "admin")
-    page.wait_for_function("document.cookie.includes('pastoral_login')", timeout=15_000)
+    page.wait_for_function("document.cookie.includes('pastoral_session')", timeout=15_000)
     open_screen(page, "Below 90%")
     turn_on_meeting_mode(page)
     expect_meeting_mode_on(page)
