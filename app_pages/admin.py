@@ -1,5 +1,7 @@
 """Admin — users, the section of each year group, thresholds, penalty-notice codes, local codes,
-the list of intervention types (name, tier, in use), and the audit log (who changed what, when).
+the list of intervention types (name, tier, in use), benchmarks and targets (the school's targets
+for the year, the national figures and their DfE statistics upload), and the audit log (who
+changed what, when).
 
 Every change goes through core (auth, store), which audits it.
 """

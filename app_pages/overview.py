@@ -122,7 +122,7 @@ def target_note(measure: str) -> None:
         return
     bound = "≥" if measure == "attendance_pct" else "≤"
     so_far = "no possible sessions yet" if check.value is None else f"{check.value:.1f}%"
-    st.markdown(f"{BADGES[check.on_track]} target {bound} {check.target:.1f}%",
+    st.markdown(f"{BADGES[check.on_track]} · target {bound} {check.target:.1f}%",
                 help=f"{benchmarks.ON_TRACK_RULE}\n\nYear to date ({uk(year_start)} to {uk(period.as_of)}"
                      f"{scope}): {so_far}.")
 
