@@ -155,13 +155,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"pastoral: {error}", file=sys.stderr)
         return 1
     try:
-        return COMMANDS[args.command](db, args)
-    except UsageError as error:
-        print(f"pastoral: {error}", file=sys.stderr)
-        return 2
-    except store.StoreError as error:
-        print(f"pastoral: {error}", file=sys.stderr)
-        return 1
+        return _reported(lambda given: COMMANDS[given.command](db, given), args)
     finally:
         db.conn.close()  # closing twice is harmless (restore closes it early)
 
