@@ -112,7 +112,7 @@ if st.session_state.get("t_latest") != latest or st.session_state.get(DAY_KEY, l
     st.session_state[DAY_KEY] = latest[0]
     st.session_state.pop(SESSION_KEY, None)
     st.session_state["t_latest"] = latest
-day_column, session_column, show_column, summary_column = st.columns([1.3, 1.1, 1.9, 3.6], vertical_alignment="bottom")
+day_column, session_column, show_column, summary_column = st.columns([1.2, 1.0, 2.8, 3.0], vertical_alignment="bottom")
 chosen_day = day_column.date_input("Register of", key=DAY_KEY, format="DD/MM/YYYY", max_value=latest[0])
 with store.opened(path) as db:
     taken = first_day.sessions_taken(db, chosen_day)
@@ -241,7 +241,7 @@ for row in shown.itertuples():
                 column.button(label, key=f"call_{pupil_id}_{outcome}", on_click=log, width="stretch",
                               args=(pupil_id, name, chosen_day, chosen_session, outcome, "", with_whom))
             # A reason is picked, then logged with its own button: a slip in the list logs nothing.
-            reason_column, log_column = st.columns([3, 1], gap="small", vertical_alignment="bottom")
+            reason_column, log_column = st.columns([1.8, 1.2], gap="small", vertical_alignment="bottom")
             reason = reason_column.selectbox(
                 "Reason given → mark to enter in the MIS", reason_marks, index=None, key=f"reason_{pupil_id}",
                 placeholder="Reason given → mark to enter in the MIS…", label_visibility="collapsed",
