@@ -25,8 +25,8 @@ user = access.sign_in()
 if user is None:
     # Signed out: every address shows the login form and nothing else. The screens'
     # addresses lead to the same form, so a bookmarked link opens its screen after login.
-    login_pages = [st.Page(access.login_form, title="Sign in", url_path=screen.url_path) for screen in menu.SCREENS]
-    login_pages.append(st.Page(access.login_form, title="Sign in", url_path="start", default=True))
+    login_pages = [st.Page(access.login_form, title="Sign in", url_path=screen.url_path, default=screen.id == menu.HOME)
+                   for screen in menu.SCREENS]
     st.navigation(login_pages, position="hidden").run()
     st.stop()
 
@@ -34,19 +34,8 @@ sidebar.keep_filters()
 pages: dict[str, list] = {}
 for screen in menu.screens_for(user.role):  # a screen the role may not open has no address at all
     pages.setdefault(screen.section, []).append(
-        st.Page(screen.file, title=screen.title, icon=screen.icon, url_path=screen.url_path))
-home = next(page for page in pages[menu.BY_ID[menu.HOME].section] if page.url_path == menu.BY_ID[menu.HOME].url_path)
-
-
-def start() -> None:
-    """The app's root address opens the home screen at its own address (/overview), so the
-    address a user bookmarks is the one the menu shows (Streamlit serves a default page at
-    the root only, and its own address would say "Page not found")."""
-    st.switch_page(home)
-
-
-pages[menu.BY_ID[menu.HOME].section].append(
-    st.Page(start, title=menu.BY_ID[menu.HOME].title, url_path="start", default=True, visibility="hidden"))
+        st.Page(screen.file, title=screen.title, icon=screen.icon, url_path=screen.url_path,
+                default=screen.id == menu.HOME))
 current = st.navigation(pages, expanded=True)
 sidebar.draw(user)
 guard.run_safely(current)

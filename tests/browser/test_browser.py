@@ -47,16 +47,6 @@ def test_a_deep_link_opens_its_screen_after_signing_in(app_server, page):
     expect(page.get_by_role("heading", name="Admin", level=1)).to_be_visible()
 
 
-def test_the_overview_has_one_address_that_opens_it(app_server, page):
-    """The root address opens the Overview at /overview, and /overview itself (a bookmark,
-    a link) opens it too rather than Streamlit's "Page not found"."""
-    sign_in(page, app_server.url, "pastoral")
-    expect(page).to_have_url(re.compile(r"/overview$"))
-    page.goto(f"{app_server.url}/overview")
-    expect(page.get_by_role("heading", name="Overview", level=1)).to_be_visible()
-    expect(page.get_by_text("Page not found")).to_have_count(0)
-
-
 def test_a_head_of_section_sees_only_their_sections_pupils(app_server, page):
     sign_in(page, app_server.url, "secondary")
     open_screen(page, "Below 90%")
