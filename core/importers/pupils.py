@@ -93,6 +93,15 @@ def match_pupils(conn: sqlite3.Connection, read: ReadResult) -> PupilMatch:
 EXAMPLES = 3
 
 
+
+def _refuse_unmatched(result: ReadResult, pupils: pd.DataFrame, rows, keys, column: str, what, then: str) -> None:
+    """One problem for every row (`rows`, a mask) whose id (`keys`) matches no pupil: how many
+    ids, a few of them, and what to do; nothing is imported and no pupil is created."""
+    ids = list(dict.fromkeys(keys[rows].tolist()))
+    first = int(pupils["row"].iloc[int(np.flatnonzero(rows)[0])])
+    result.problems.append(Problem(first, column, f"{what(len(ids))} (e.g. {', '.join(ids[:EXAMPLES])}). "
+                                   f"Nothing was imported and no pupils were created: {then}"))
+
 def _refuse_unknown_ids(result: PupilMatch, pupils: pd.DataFrame, upn: pd.Series, columns: dict[str, str],
                         by_mis_id: bool) -> None:
     """Pupils are never made from an id that is not a UPN: an MIS id no pupil on the roll carries,
@@ -103,26 +112,19 @@ def _refuse_unknown_ids(result: PupilMatch, pupils: pd.DataFrame, upn: pd.Series
         mis = values.mis_id_key(pupils["mis_id"].astype("string")).to_numpy(dtype=object)
         unknown = unmatched & (upn == "").to_numpy() & (mis != "")
         if unknown.any():
-            ids = list(dict.fromkeys(mis[unknown]))
-            first = int(pupils["row"].iloc[int(np.flatnonzero(unknown)[0])])
             column = columns.get("mis_id") or "MIS ID"
-            result.problems.append(Problem(first, column,
-                f"{len(ids)} pupil id{'s' if len(ids) != 1 else ''} in the {column} column "
-                f"match{'' if len(ids) != 1 else 'es'} no pupil on the roll "
-                f"(e.g. {', '.join(ids[:EXAMPLES])}). Nothing was imported and no pupils were created: upload the "
-                f"pupil roll with its {column} column first, or export the register with the UPN."))
+            _refuse_unmatched(result, pupils, unknown, mis, column, lambda n: (
+                f"{n} pupil id{'s' if n != 1 else ''} in the {column} column match{'' if n != 1 else 'es'} no pupil "
+                "on the roll"), f"upload the pupil roll with its {column} column first, or export the register "
+                "with the UPN.")
             result.ids = np.where(unknown, -1, result.ids)  # reported here, not again as unmatched rows
     not_upns = (unmatched & (upn != "").to_numpy()) & ~values.looks_like_upns(upn).to_numpy()
     if not_upns.any():
-        ids = list(dict.fromkeys(upn[not_upns].tolist()))
-        first = int(pupils["row"].iloc[int(np.flatnonzero(not_upns)[0])])
         column = columns.get("upn") or "UPN"
-        result.problems.append(Problem(first, column,
-            f"{len(ids)} value{'s' if len(ids) != 1 else ''} in the {column} column {'are' if len(ids) != 1 else 'is'} "
-            f"not a UPN and match{'' if len(ids) != 1 else 'es'} no pupil on the roll "
-            f"(e.g. {', '.join(ids[:EXAMPLES])}). "
-            "Nothing was imported and no pupils were created: if this column is the MIS's own pupil id, map it as "
-            "MIS ID and upload a roll that carries it."))
+        _refuse_unmatched(result, pupils, not_upns, upn.to_numpy(dtype=object), column, lambda n: (
+            f"{n} value{'s' if n != 1 else ''} in the {column} column {'are' if n != 1 else 'is'} not a UPN and "
+            f"match{'' if n != 1 else 'es'} no pupil on the roll"), "if this column is the MIS's own pupil id, "
+            "map it as MIS ID and upload a roll that carries it.")
         result.new = result.new[values.looks_like_upns(result.new["upn"].astype("string")).to_numpy()]
         result.ids = np.where(not_upns, -1, result.ids)
 
