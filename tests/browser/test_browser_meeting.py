@@ -10,7 +10,7 @@ import re
 from datetime import date
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 
 from app_pages.ui.sidebar import BANNER_KEY, MEETING_ROOT_FONT_PX
 from core import auth, meetings, store
@@ -214,6 +214,20 @@ def choose(page: Page, label: str, option: str) -> None:
     expect(box).to_have_value(option)
 
 
+def choose_owner(page: Page, decision: Locator) -> None:
+    """Choose Olu Officer as owner until the decision button takes it: an owner picked on the
+    previous pupil's box, while the rerun that replaces it is still drawing, is lost with the box."""
+    for _ in range(3):
+        choose(page, "Owner", "Olu Officer")
+        conftest.settled(page)
+        try:
+            expect(decision).to_be_enabled(timeout=5000)
+            return
+        except AssertionError:
+            continue
+    expect(decision).to_be_enabled()
+
+
 def test_a_whole_meeting_in_meeting_mode_on_a_projector(projector_server, page, tmp_path):
     """Agenda of the chosen length, five pupils walked, decisions recorded, minutes downloaded —
     at 1920×1080 in meeting mode, with no full name or UPN on the screen or in the minutes."""
@@ -240,9 +254,11 @@ def test_a_whole_meeting_in_meeting_mode_on_a_projector(projector_server, page, 
                  "Meet the family"]
     for number, decision in enumerate(decisions, start=1):
         expect(page.get_by_text(f"Pupil {number} of {LENGTH}")).to_be_visible()
+        conftest.settled(page)
+        button = page.get_by_role("button", name=decision, exact=True)
         if decision != "Discussed — no decision":
-            choose(page, "Owner", "Olu Officer")
-        page.get_by_role("button", name=decision, exact=True).click()
+            choose_owner(page, button)
+        button.click()
         expect(page.get_by_text("Recorded:").first).to_be_visible()
         conftest.settled(page)
         assert leaks_of_this_school(page) == [], decision
