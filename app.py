@@ -20,12 +20,30 @@ ICON = Path(__file__).parent / "app_pages" / "ui" / "icon.png"
 
 st.set_page_config(page_title="Pastoral", page_icon=str(ICON), layout="wide")
 
+
+class Screen(st.Page):
+    """A page that answers at its own address even when it is the home page.
+
+    Streamlit serves the default page at the root and gives it no address of its own, so
+    `/overview` (a bookmark, an address typed after signing in) said "Page not found". The
+    home screen keeps the root and answers at `/overview` too; every other page is as st.Page.
+    """
+
+    def __init__(self, page, *, url_path: str, **options) -> None:
+        super().__init__(page, url_path=url_path, **options)
+        self._address = url_path
+
+    @property
+    def url_path(self) -> str:
+        return self._address
+
+
 user = access.sign_in()
 
 if user is None:
     # Signed out: every address shows the login form and nothing else. The screens'
     # addresses lead to the same form, so a bookmarked link opens its screen after login.
-    login_pages = [st.Page(access.login_form, title="Sign in", url_path=screen.url_path, default=screen.id == menu.HOME)
+    login_pages = [Screen(access.login_form, title="Sign in", url_path=screen.url_path, default=screen.id == menu.HOME)
                    for screen in menu.SCREENS]
     st.navigation(login_pages, position="hidden").run()
     st.stop()
@@ -34,7 +52,7 @@ sidebar.keep_filters()
 pages: dict[str, list] = {}
 for screen in menu.screens_for(user.role):  # a screen the role may not open has no address at all
     pages.setdefault(screen.section, []).append(
-        st.Page(screen.file, title=screen.title, icon=screen.icon, url_path=screen.url_path,
+        Screen(screen.file, title=screen.title, icon=screen.icon, url_path=screen.url_path,
                 default=screen.id == menu.HOME))
 current = st.navigation(pages, expanded=True)
 sidebar.draw(user)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
-from core import auth, store
+from core import auth, menu, store
 from tests.app_school import make_school
 from tests.browser.conftest import expect_login_form_only, school_app, sign_in
 
@@ -101,3 +101,16 @@ def test_a_password_change_ends_the_users_other_session(sessions_server, browser
     finally:
         second_context.close()
 
+
+
+def test_every_screen_answers_at_its_own_address_after_signing_in(sessions_server, page):
+    """Issue 16: `/overview` said "Page not found" — Streamlit gives the home page the root only.
+    Signed in, each screen the role may open answers at its address, the home screen at both."""
+    server, _ = sessions_server
+    sign_in(page, server.url, "pastoral")
+    for screen in menu.screens_for(auth.PASTORAL_LEAD):
+        page.goto(f"{server.url}/{screen.url_path}")
+        expect(page.get_by_role("heading", name=screen.title, level=1)).to_be_visible()
+        expect(page.get_by_text("Page not found")).to_have_count(0)
+    page.goto(server.url)
+    expect(page.get_by_role("heading", name=menu.BY_ID[menu.HOME].title, level=1)).to_be_visible()
