@@ -13,18 +13,18 @@ import streamlit as st
 
 from app_pages.ui import access, formatting, lists, sidebar
 from app_pages.ui.formatting import md, pupil_name, uk, uk_time
-from core import calendar, cases, exports, letters, pupil_list, reads, selections, store
+from core import calendar, cases, exports, letters, meetings, pupil_list, reads, selections, store
 
-WHO_HELP = selections.help_text(("new", "penalty", "next_stage"))
+WHO_HELP = selections.help_text(("agreed", "new", "penalty", "next_stage"))
 PDF_KEY = "letters_pdf"
 FIELD_HELP = "Fields you can use: " + ", ".join(f"{{{name}}} ({what})" for name, what in letters.FIELDS.items())
 
 
 def candidates(who: str, kind: str, figures: pd.DataFrame, change: pd.DataFrame, reached: pd.DataFrame,
-               stages: pd.DataFrame) -> pd.DataFrame:
+               stages: pd.DataFrame, agreed: pd.DataFrame) -> pd.DataFrame:
     """The pupils a batch is for."""
-    counted = pupil_list.with_next_letter_due(
-        pupil_list.joined(figures[figures["possible_sessions"] > 0], change, reached), stages, kind)
+    counted = pupil_list.with_letters_agreed(pupil_list.with_next_letter_due(
+        pupil_list.joined(figures[figures["possible_sessions"] > 0], change, reached), stages, kind), agreed)
     return selections.selected(counted, who)
 
 
@@ -46,26 +46,36 @@ figures = lists.scoped_figures(user, path, version, period.date_from, period.as_
 with store.opened(path) as db:
     stages = letters.stages(db, viewer, None if ids is None else list(ids),
                             since=calendar.academic_year_start(period.as_of))
+    agreed = meetings.letters_agreed(db, viewer, None if ids is None else list(ids))
 
 with make_tab:
     # The letter on its own line and who it is for under it: the choices fit at 1366 px.
-    kind = st.selectbox("Letter", list(letters.KIND_LABELS), format_func=letters.KIND_LABELS.get, key="l_kind",
-                        width=420)
+    if not agreed.empty:
+        by_stage = agreed["stage"].astype(int).value_counts().sort_index()
+        st.info(f"{len(agreed)} letter{'s' if len(agreed) != 1 else ''} agreed at pastoral meetings "
+                f"{'are' if len(agreed) != 1 else 'is'} waiting to be made ("
+                + ", ".join(f"stage {stage}: {count}" for stage, count in by_stage.items())
+                + "). Choose the stage below, for “Agreed at a meeting”: a letter counts as sent once made here.",
+                icon=":material/mail:")
+    kinds = list(letters.KIND_LABELS)
+    first_agreed = f"stage_{int(agreed['stage'].min())}" if not agreed.empty else kinds[0]
+    kind = st.selectbox("Letter", kinds, format_func=letters.KIND_LABELS.get, key="l_kind", width=420,
+                        index=kinds.index(first_agreed))
     who = st.segmented_control("For", list(selections.LETTERS), format_func=lambda s: selections.BY_ID[s].label,
-                                       key="l_who", default="new",
+                                       key="l_who", default="agreed" if not agreed.empty else "new",
                                        required=True, help=WHO_HELP)
     previous = reads.previous_as_at(path, version)
     compare_with = previous if previous and previous < period.as_of else None
     change = reads.change_since(path, version, period.date_from, period.as_of, compare_with, ids)
     reached = lists.triggers_shown(path, version, period.as_of)
-    chosen = candidates(who, kind, figures, change, reached, stages)
+    chosen = candidates(who, kind, figures, change, reached, stages, agreed)
     if who == "chosen":
         named = figures[figures["possible_sessions"] > 0].sort_values(["surname", "forename"])
         labels = {int(r.pupil_id): f"{pupil_name(r.surname, r.forename)} — {r.form or '—'} — {r.attendance_pct:.1f}%"
                   for r in named.itertuples()}
         picked = st.multiselect("Pupils", list(labels), format_func=labels.get, key="l_pupils",
                                 placeholder="Type a name")
-        chosen = named[named["pupil_id"].isin(picked)]
+        chosen = pupil_list.with_letters_agreed(named[named["pupil_id"].isin(picked)], agreed)
 
     stage_of = stages.set_index("pupil_id")["stage"] if not stages.empty else pd.Series(dtype="int64")
     # Ticked: the pupils this letter is the next stage for (every pupil, for a letter that is
@@ -80,6 +90,7 @@ with make_tab:
         "Attendance %": chosen["attendance_pct"].round(1).to_numpy(),
         "Unauthorised": chosen["unauthorised_sessions"].to_numpy(),
         "Letters so far": [letters.stage_label(stage_of.get(p)) for p in chosen["pupil_id"]],
+        "Agreed at a meeting": chosen["agreed_letter"].to_numpy(),
     }).sort_values("Attendance %", ignore_index=True)
     if table.empty:
         st.info("No pupils for this letter here" + (" — choose some above." if who == "chosen" else
@@ -143,12 +154,12 @@ with make_tab:
                     st.rerun()
                 except cases.CaseError as error:
                     st.error(md(error))
-        if PDF_KEY in st.session_state:
-            pdf_sent, name, count = st.session_state[PDF_KEY]
-            st.success(f"{count} letter{'s' if count != 1 else ''} recorded on the pupils' records.")
-            st.download_button("Download the letters (PDF)", pdf_sent, name, "application/pdf", type="primary",
-                               icon=":material/download:", key="l_download",
-                               on_click=lambda: st.session_state.pop(PDF_KEY, None))
+    if PDF_KEY in st.session_state and not sidebar.meeting_mode():  # just made, listed or not
+        pdf_sent, name, count = st.session_state[PDF_KEY]
+        st.success(f"{count} letter{'s' if count != 1 else ''} recorded on the pupils' records.")
+        st.download_button("Download the letters (PDF)", pdf_sent, name, "application/pdf", type="primary",
+                           icon=":material/download:", key="l_download",
+                           on_click=lambda: st.session_state.pop(PDF_KEY, None))
 
 with templates_tab:
     editable = user.may("edit_letter_templates")

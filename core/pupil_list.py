@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from core import letters
+from core import calendar, letters
 
 def triggers_by_pupil(reached: pd.DataFrame) -> pd.Series:
     """pupil_id → the ids of the triggers each pupil reached, earliest first."""
@@ -46,6 +46,16 @@ def joined(figures: pd.DataFrame, change: pd.DataFrame, reached: pd.DataFrame, p
             check_in_overdue=table["check_in_overdue"].fillna(False).astype(bool).to_numpy(),
         )
     return table
+
+
+def with_letters_agreed(pupils: pd.DataFrame, agreed: pd.DataFrame) -> pd.DataFrame:
+    """`letter_agreed`: whether a meeting agreed an attendance letter for the pupil that is not
+    made yet, and `agreed_letter` saying which and when (meetings.letters_agreed: pupil_id,
+    stage, agreed_on) — empty where none is waiting."""
+    waiting = agreed.set_index("pupil_id") if not agreed.empty else pd.DataFrame(columns=["stage", "agreed_on"])
+    said = {int(p): f"Stage {int(r.stage)}, agreed {calendar.uk_date(r.agreed_on)}" for p, r in waiting.iterrows()}
+    return pupils.assign(letter_agreed=pupils["pupil_id"].isin(list(said)),
+                         agreed_letter=pupils["pupil_id"].map(lambda p: said.get(int(p), "")))
 
 
 def with_next_letter_due(pupils: pd.DataFrame, stages: pd.DataFrame, kind: str) -> pd.DataFrame:

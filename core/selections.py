@@ -3,7 +3,7 @@ read by the Below 90% screen's "Show" and the Letters screen's "For".
 
 A selection reads core columns of a pupil list (core/pupil_list.py): `persistently_absent`,
 `severely_absent`, `newly_persistent`, `triggers` (the trigger ids reached), `missing_marks`,
-and, for letters, `next_letter_due`. Never a display heading.
+and, for letters, `next_letter_due` and `letter_agreed`. Never a display heading.
 """
 
 from __future__ import annotations
@@ -39,13 +39,15 @@ SELECTIONS = (
               lambda f: f["triggers"].map(lambda reached: triggers.PENALTY_NOTICE_THRESHOLD in reached).astype(bool)),
     Selection("next_stage", "Due this stage", f"Below {PA} and sent the stage before this one.",
               lambda f: f["persistently_absent"].astype(bool) & f["next_letter_due"].astype(bool)),
+    Selection("agreed", "Agreed at a meeting", "Agreed at a pastoral meeting and not yet made.",
+              lambda f: f["letter_agreed"].astype(bool)),
     Selection("missing", "Missing marks", "Sessions still missing a mark.", lambda f: f["missing_marks"] > 0),
     Selection("chosen", "Choose pupils", "Pupils chosen by name.", lambda f: pd.Series(False, index=f.index)),
 )
 BY_ID = {selection.id: selection for selection in SELECTIONS}
 
 BELOW_90 = ("pa", "sa", "new", "triggers", "missing")  # the Below 90% screen's "Show"
-LETTERS = ("new", "pa", "penalty", "next_stage", "chosen")  # the Letters screen's "For"
+LETTERS = ("agreed", "new", "pa", "penalty", "next_stage", "chosen")  # the Letters screen's "For"
 
 
 def selected(pupils: pd.DataFrame, selection_id: str) -> pd.DataFrame:

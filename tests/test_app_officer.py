@@ -8,7 +8,7 @@ import re
 
 from datetime import date
 
-from core import auth, cases, families, penalty_notices, store
+from core import auth, cases, families, meetings, penalty_notices, store
 from tests.app_school import (  # noqa: F401 (fixtures)
     all_text, calling_school, quick_hashes, school, signed_in, titles,
 )
@@ -93,6 +93,29 @@ def test_the_officer_edits_a_template_and_the_pastoral_lead_cannot(calling_schoo
             "Attendance of {pupil_name}",)
     lead = signed_in("pastoral", "letters")
     assert "Only an administrator or the attendance officer" in all_text(lead)
+
+
+def test_a_letter_agreed_at_a_meeting_waits_on_the_letters_screen_until_it_is_made(calling_school):
+    """Issue 16: a letter the meeting agreed is listed for the officer (and chosen by default)
+    until it is made here; once made it no longer waits."""
+    with store.opened(calling_school) as db:
+        ahmed = pupil_ids(calling_school)["Ahmed"]
+        meeting = meetings.start_meeting(db, auth.Viewer("pastoral", "pastoral_lead"), date.today(), ["Priya"])
+        meetings.record_decision(db, auth.Viewer("pastoral", "pastoral_lead"), meeting, ahmed, meetings.LETTER,
+                                 "officer", date.today())
+    app = signed_in("officer", "letters")
+    text = all_text(app)
+    assert "1 letter agreed at pastoral meetings is waiting to be made (stage 1: 1)" in text
+    assert app.segmented_control(key="l_who").value == "agreed" and app.selectbox(key="l_kind").value == "stage_1"
+    table = app.dataframe[0].value
+    assert table["pupil_id"].tolist() == [ahmed] and table["Send"].tolist() == [True]
+    assert table["Agreed at a meeting"].iloc[0] == f"Stage 1, agreed {date.today():%d/%m/%Y}"
+    app.button(key="l_send").click().run()
+    assert "1 letter recorded on the pupils' records" in all_text(app)
+    with store.opened(calling_school) as db:
+        assert meetings.letters_agreed(db, OFFICER).empty
+    again = signed_in("officer", "letters")
+    assert "waiting to be made" not in all_text(again) and again.segmented_control(key="l_who").value == "new"
 
 
 # --- Families ---------------------------------------------------------------------------

@@ -60,7 +60,7 @@ def test_each_screen_offers_its_selections_in_order_with_the_labels_it_shows():
     assert [selections.BY_ID[s].label for s in selections.BELOW_90] == [
         "Below 90%", "Below 50%", "Newly below 90%", "Reached a trigger", "Missing marks"]
     assert [selections.BY_ID[s].label for s in selections.LETTERS] == [
-        "Newly below 90%", "Below 90%", "Penalty threshold", "Due this stage", "Choose pupils"]
+        "Agreed at a meeting", "Newly below 90%", "Below 90%", "Penalty threshold", "Due this stage", "Choose pupils"]
 
 
 def test_the_letters_help_says_what_three_selections_mean():
@@ -109,3 +109,12 @@ def test_the_next_letter_is_due_one_stage_after_the_last_sent():
     assert due["next_letter_due"].tolist() == [True, False, False]
     assert pupil_list.with_next_letter_due(FIGURES, sent.iloc[0:0], "stage_1")["next_letter_due"].tolist() == [
         True, True, True]
+
+
+def test_agreed_at_a_meeting_selects_the_pupils_with_a_letter_waiting_and_says_which():
+    agreed = pd.DataFrame({"pupil_id": [3], "stage": [2], "agreed_on": [date(2025, 10, 3)], "owner": ["officer"]})
+    table = pupil_list.with_letters_agreed(FIGURES, agreed)
+    assert selections.selected(table, "agreed")["pupil_id"].tolist() == [3]
+    assert table["agreed_letter"].tolist() == ["", "", "Stage 2, agreed 03/10/2025"]
+    nothing = pupil_list.with_letters_agreed(FIGURES, agreed.iloc[:0])
+    assert selections.selected(nothing, "agreed").empty and set(nothing["agreed_letter"]) == {""}
