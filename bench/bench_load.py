@@ -10,6 +10,12 @@ headless Chromium (Playwright, /usr/bin/chromium):
    drawn), each timed and costed in the server's CPU seconds;
 3. N sessions at once (default 10), each signing in and opening Below 90%: the time until
    every one has its list drawn, the median, and the server's CPU seconds per session.
+   The N browsers draw on this machine's cores too, beside the server: in a school each
+   person's browser draws on their own computer, so
+4. the same N sessions at once as the server sees them: N clients speaking Streamlit's own
+   protocol over its websocket (each with a signed-in session's cookie, as a browser that
+   signed in has), asking for Below 90% and timed until the server has sent the whole page
+   (its heading checked) — the server's share of step 3, without N Chromiums beside it.
 
 CPU seconds are the server process's own (user + system, every thread), read from /proc:
 the robust figure on a shared machine, where wall-clock times depend on what else runs.
@@ -36,7 +42,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from core import auth  # noqa: E402
+from core import auth, menu, sessions, store  # noqa: E402
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -47,6 +53,7 @@ LOGINS = [(username, password) for username, password, *_ in auth.DEMO_LOGINS]
 DEMO_DB = ROOT / "bench" / "out" / "load_demo.db"
 TICKS = os.sysconf("SC_CLK_TCK")
 LOST_CLICKS: list[int] = []
+BELOW_90 = menu.BY_ID["below_90"].title
 
 
 def free_port() -> int:
@@ -81,6 +88,7 @@ def copy_store(source: Path, target: Path) -> None:
 
 class Server:
     def __init__(self, db: Path, folder: Path):
+        self.db = db
         self.port = free_port()
         self.url = f"http://localhost:{self.port}"
         env = {**os.environ, "PASTORAL_DB": str(db), "PASTORAL_SECRETS": str(folder / "secrets.toml")}
@@ -203,6 +211,42 @@ async def run(server: Server, sessions: int) -> dict:
     return figures
 
 
+async def protocol_visit(base: str, token: str, page: str) -> float:
+    """One tab as the server sees it: open the app's websocket with the session cookie, ask
+    for `page`, and wait until the script has finished sending it; wall seconds."""
+    import websockets
+    from streamlit.proto.BackMsg_pb2 import BackMsg
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+    started, headings = time.perf_counter(), []
+    async with websockets.connect(base.replace("http", "ws", 1) + "/_stcore/stream", subprotocols=["streamlit"],
+                                  additional_headers={"Cookie": f"{sessions.COOKIE}={token}"},
+                                  max_size=None, open_timeout=180) as socket_:
+        ask = BackMsg()
+        ask.rerun_script.page_name = page
+        await socket_.send(ask.SerializeToString())
+        while True:
+            message = ForwardMsg()
+            message.ParseFromString(await asyncio.wait_for(socket_.recv(), timeout=180))
+            kind = message.WhichOneof("type")
+            if kind == "delta" and message.delta.new_element.WhichOneof("type") == "heading":
+                headings.append(message.delta.new_element.heading.body)
+            elif kind == "script_finished":
+                if BELOW_90 not in headings:
+                    raise RuntimeError(f"the server sent {headings or 'no heading'}, not {BELOW_90}")
+                return time.perf_counter() - started
+
+
+async def protocol_sessions(server: Server, sessions_: int) -> dict:
+    with store.opened(server.db) as db:
+        tokens = [sessions.start(db, LOGINS[i % len(LOGINS)][0]) for i in range(sessions_)]
+    page = menu.BY_ID["below_90"].url_path
+    await protocol_visit(server.url, tokens[0], page)  # the server's first draw of the page for these users
+    cpu, started = server.cpu(), time.perf_counter()
+    times = await asyncio.gather(*(protocol_visit(server.url, token, page) for token in tokens))
+    return {"all": (time.perf_counter() - started, server.cpu() - cpu), "times": sorted(times)}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sessions", type=int, default=10)
@@ -218,6 +262,7 @@ def main() -> int:
         server = Server(folder / "school.db", folder)
         try:
             figures = asyncio.run(run(server, args.sessions))
+            served = asyncio.run(protocol_sessions(server, args.sessions))
         finally:
             server.stop()
     load = os.getloadavg()[0]
@@ -235,6 +280,11 @@ def main() -> int:
           f"target ≤ {CONCURRENT_TARGET:.0f} s  {'ok' if all_wall <= CONCURRENT_TARGET else 'OVER'}")
     print(f"    per session: median {statistics.median(times):.2f} s, slowest {times[-1]:.2f} s, "
           f"server CPU {per_session:.2f} s per sign-in + view")
+    served_wall, served_cpu = served["all"]
+    print(f"  {args.sessions} at once, as the server sees them (protocol clients, no browser on this machine):")
+    print(f"    all drawn in                        {served_wall:6.2f} s   "
+          f"target ≤ {CONCURRENT_TARGET:.0f} s  {'ok' if served_wall <= CONCURRENT_TARGET else 'OVER'}   "
+          f"median {statistics.median(served['times']):.2f} s, server CPU {served_cpu / args.sessions:.2f} s per view")
     if LOST_CLICKS:
         print(f"  ({len(LOST_CLICKS)} click(s) on the menu were lost while the page redrew and were clicked again)")
     return 0

@@ -26,6 +26,7 @@ from core import store
 
 SESSION_HOURS = 12  # a school day; a shared laptop does not stay signed in overnight
 KEEP_ENDED_DAYS = 7
+COOKIE = "pastoral_session"  # the browser cookie that carries the token
 
 # Why a session ended, as stored (and audited).
 SIGNED_OUT = "signed out"

@@ -34,7 +34,7 @@ from app_pages.ui.formatting import md
 from core import auth, menu, sessions, store
 
 APP_DIR = Path(__file__).resolve().parents[2]  # the folder of app.py (this file is app_pages/ui/access.py)
-COOKIE_NAME = "pastoral_session"  # the session token (core/sessions.py)
+COOKIE_NAME = sessions.COOKIE  # the session token
 LIBRARY_COOKIE = "pastoral_login"  # the library's remember-me cookie: never written, never read
 COOKIE_SCRIPT_CONTAINER = "session_cookie_script"
 TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{20,100}")  # a session token as secrets.token_urlsafe makes it
