@@ -245,4 +245,6 @@ def overdue_steps(db: sqlite_utils.Database, viewer: auth.Viewer, today: date,
                   pupil_ids: list[int] | None = None) -> pd.DataFrame:
     """The steps overdue on `today` on open cases, longest overdue first."""
     found = steps(db, viewer, today, pupil_ids)
-    return found[found["overdue"]].sort_values(["due_on", "case_id"], ignore_index=True)
+    if found.empty:
+        return found
+    return found[found["overdue"].astype(bool)].sort_values(["due_on", "case_id"], ignore_index=True)
