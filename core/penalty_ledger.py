@@ -370,6 +370,7 @@ LEDGER_COLUMNS = ["id", "pupil_id", "upn", "surname", "forename", "form", "year_
                   "sessions", "sessions_text", "nti_issued_on", "nti_period_end", "nti_outcome", "decision",
                   "decision_reason", "decided_on", "decided_by", "notice_issued_on", "number_in_window", "stage",
                   "amount_due", "due_by", "overdue", "settled_reason", "next_step"]
+_WORDS = ("parent", "nti_outcome", "decision", "decision_reason", "decided_by", "settled_reason")
 _DATES = ("threshold_on", "nti_issued_on", "nti_period_end", "decided_on", "notice_issued_on", "settled_on")
 
 
@@ -427,6 +428,8 @@ def ledger(db: sqlite_utils.Database, viewer: auth.Viewer, today: date, pupil_id
                     "stage": stage.label if stage else "", "amount_due": stage.amount_due if stage else np.nan,
                     "due_by": stage.due_by if stage else None, "overdue": overdue, "next_step": step})
     frame = pd.DataFrame(out)[LEDGER_COLUMNS]
+    # Words not given yet are empty text (never NaN, which reads as true).
+    frame = frame.assign(**{c: frame[c].fillna("").astype(object) for c in _WORDS})
     if not auth.may(viewer.role, "see_contacts"):
         frame = frame.assign(parent=PARENT_NOT_SHOWN)
     if not viewer.sees_notes:

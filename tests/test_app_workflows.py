@@ -147,3 +147,16 @@ def test_today_in_meeting_mode_shows_initials_for_the_overdue_steps(school):
     app = signed_in("officer", "today", meeting_mode=True)
     frame = next(f.value for f in app.dataframe if "Step" in f.value.columns)
     assert frame["Pupil"].tolist()[0] == "A. A." and "Ahmed" not in all_text(app)
+
+
+def test_after_a_notice_to_improve_the_form_asks_for_its_outcome_and_then_the_decision(school):
+    with store.opened(school) as db:
+        entry = penalty_ledger.open_entry(db, OFFICER, pupil_id(school, "Clarke"), PARENT, date(2025, 9, 19))
+        penalty_ledger.record_notice_to_improve(db, OFFICER, entry, date(2025, 9, 22), date(2025, 10, 20))
+    app = pupil_page(school, "officer", "Clarke")
+    assert not [b for b in app.button if b.label == "Record the decision"]
+    app.radio(key=f"pl_{entry}_outcome_choice").set_value(penalty_ledger.NOT_MET)
+    submit(app, "Record the outcome")
+    assert "Notice to Improve outcome recorded." in [s.value for s in app.success]
+    assert ledger_frame(app).iloc[0]["Notice to Improve"] == "22/09/2025 to 20/10/2025 · not met"
+    assert [b for b in app.button if b.label == "Record the decision"]

@@ -306,3 +306,10 @@ def test_a_viewer_reads_the_ledger_without_parents_or_reasons_and_cannot_write(d
     assert "Jane" not in " ".join(str(v) for v in row.to_numpy())
     with pytest.raises(cases.CaseError, match="can view cases but not record them"):
         penalty_ledger.open_entry(db, VIEWER, first(pupils), JOHN, date(2025, 9, 30))
+
+
+def test_words_not_given_yet_are_empty_text_not_missing_values(db, load, pupils):
+    weeks_of_absence(load, (ALL_N, PRESENT))
+    penalty_ledger.open_entry(db, OFFICER, first(pupils), JANE, date(2025, 9, 30))
+    row = penalty_ledger.ledger(db, OFFICER, date(2025, 9, 30)).iloc[0]
+    assert [row[c] for c in ("decision", "nti_outcome", "decision_reason", "decided_by")] == ["", "", "", ""]

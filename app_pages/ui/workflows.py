@@ -111,11 +111,15 @@ def _entry_forms(viewer: auth.Viewer, entry: dict, now: date, shortest: int, lon
         st.caption("Sessions: " + md(entry["sessions_text"]))
         if entry["notice_issued_on"]:
             paid_column, withdrawn_column = st.columns(2, gap="large")
-            with paid_column, st.form(f"{key}_paid"):
-                paid_on = st.date_input("Paid on", now, format="DD/MM/YYYY", key=f"{key}_paid_on")
-                if st.form_submit_button("Record payment", type="primary"):
-                    _write(lambda db: penalty_ledger.record_paid(db, viewer, entry["id"], paid_on),
-                           "Payment recorded at the amount due that day.")
+            if entry["overdue"]:
+                paid_column.warning("The days to pay are over: the notice can no longer be paid. Refer it to the "
+                                    "local authority, which considers prosecution.", icon=":material/gavel:")
+            else:
+                with paid_column, st.form(f"{key}_paid"):
+                    paid_on = st.date_input("Paid on", now, format="DD/MM/YYYY", key=f"{key}_paid_on")
+                    if st.form_submit_button("Record payment", type="primary"):
+                        _write(lambda db: penalty_ledger.record_paid(db, viewer, entry["id"], paid_on),
+                               "Payment recorded at the amount due that day.")
             with withdrawn_column, st.form(f"{key}_withdrawn"):
                 withdrawn_on = st.date_input("Withdrawn on", now, format="DD/MM/YYYY", key=f"{key}_withdrawn_on")
                 why = st.text_input("Why (the LA's reason)", max_chars=2000, key=f"{key}_withdrawn_why")
