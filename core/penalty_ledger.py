@@ -154,6 +154,15 @@ def _update(conn, viewer: auth.Viewer, entry: dict, action: str, **values) -> No
                 {"pupil_id": entry["pupil_id"], **{k: v for k, v in values.items() if not k.endswith("reason")}})
 
 
+def _check_compulsory_age(conn, pupil_id: int, on: date) -> None:
+    """Penalty notices concern pupils of compulsory school age only (DOMAIN.md §4)."""
+    dob, nc_year = conn.execute("SELECT dob, nc_year FROM pupils WHERE id = ?", (int(pupil_id),)).fetchone()
+    year = calendar.academic_year(on)
+    if not calendar.compulsory_school_age(pd.Series([dob]), pd.Series([nc_year]), year).iloc[0]:
+        raise cases.CaseError(f"This pupil is not of compulsory school age in {calendar.academic_year_label(year)}: "
+                              "penalty notices apply to pupils of compulsory school age only.")
+
+
 def open_entry(db: sqlite_utils.Database, viewer: auth.Viewer, pupil_id: int, parent: str, as_of: date,
                since: date | None = None) -> int:
     """Start a ledger entry for the pupil and parent at the first threshold reached up to
@@ -170,6 +179,7 @@ def open_entry(db: sqlite_utils.Database, viewer: auth.Viewer, pupil_id: int, pa
                 f"The penalty-notice threshold ({rules.penalty_sessions} sessions of unauthorised absence "
                 f"({'/'.join(rules.penalty_codes)}) within {rules.penalty_school_weeks} school weeks) is not reached "
                 f"by {uk_date(as_of)} with sessions not already used for an earlier entry for {parent}.")
+        _check_compulsory_age(conn, pupil_id, found.reached_on)
         cursor = conn.execute(
             "INSERT INTO penalty_ledger (pupil_id, parent, parent_key, threshold_on, created_by, created_at) "
             "VALUES (?, ?, ?, ?, ?, ?)",

@@ -313,3 +313,14 @@ def test_words_not_given_yet_are_empty_text_not_missing_values(db, load, pupils)
     penalty_ledger.open_entry(db, OFFICER, first(pupils), JANE, date(2025, 9, 30))
     row = penalty_ledger.ledger(db, OFFICER, date(2025, 9, 30)).iloc[0]
     assert [row[c] for c in ("decision", "nti_outcome", "decision_reason", "decided_by")] == ["", "", "", ""]
+
+
+def test_a_pupil_below_compulsory_school_age_gets_no_entry(db, load):
+    from tests.conftest import roll_csv
+
+    load("roll.csv", roll_csv({"year_group": "R", "form": "RA", "dob": "2021-03-01"}))
+    load("marks.csv", marks_csv(week_rows(MONDAY, [ALL_N])))
+    reception = db.execute("SELECT id FROM pupils").fetchone()[0]
+    with pytest.raises(cases.CaseError, match="not of compulsory school age in 2025/26"):
+        penalty_ledger.open_entry(db, OFFICER, reception, JANE, date(2025, 9, 30))
+    assert db.execute("SELECT COUNT(*) FROM penalty_ledger").fetchone()[0] == 0
