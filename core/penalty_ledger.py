@@ -32,12 +32,11 @@ import numpy as np
 import pandas as pd
 import sqlite_utils
 
-from core import auth, calendar, cases, privacy, store, triggers
+from core import auth, calendar, cases, penalty_notices, privacy, store, triggers
 from core import marks as marks_table
 from core import text as typed
 from core.calendar import uk_date
-from core.penalty_notices import (PARENT_NOT_SHOWN, PenaltyFramework, _notice_history, ordinal, parent_key,
-                                  penalty_terms)
+from core.penalty_notices import PARENT_NOT_SHOWN, PenaltyFramework, _notice_history, parent_key, penalty_terms
 
 ISSUE, WAIVE = "issue", "waive"
 DECISIONS = {ISSUE: "Issue a penalty notice", WAIVE: "Waive (no notice)"}
@@ -277,8 +276,6 @@ def issue_notice(db: sqlite_utils.Database, viewer: auth.Viewer, entry_id: int, 
                  note: str = "") -> int:
     """The notice issued, after a decision to issue: recorded as a penalty-notice action on the
     child's record (refused when the framework allows no further notice); its action's id."""
-    from core import penalty_notices
-
     cases._require_writer(viewer)
     with store.transaction(db) as conn:
         entry = _entry(conn, viewer, entry_id)
@@ -446,11 +443,3 @@ def ledger(db: sqlite_utils.Database, viewer: auth.Viewer, today: date, pupil_id
         frame = frame.assign(decision_reason="", settled_reason="")
     return privacy.without_workflow_words(frame, viewer.shared_screen)
 
-
-def entry_sessions(db: sqlite_utils.Database, viewer: auth.Viewer, entry_id: int) -> pd.DataFrame:
-    """The sessions an entry holds (date, session AM/PM, code), oldest first."""
-    _entry(db, viewer, entry_id)
-    rows = db.execute("SELECT day, session, code FROM penalty_ledger_sessions WHERE ledger_id = ? ORDER BY day, session",
-                      (int(entry_id),)).fetchall()
-    return pd.DataFrame({"date": [calendar.from_day(d) for d, _, _ in rows],
-                         "session": [calendar.SESSIONS[s] for _, s, _ in rows], "code": [c for _, _, c in rows]})

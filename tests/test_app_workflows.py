@@ -9,7 +9,7 @@ from datetime import date, timedelta
 
 from app_pages.ui.formatting import today
 from core import auth, missing_education, penalty_ledger, store
-from tests.app_school import all_text, quick_hashes, school, signed_in  # noqa: F401 (fixtures)
+from tests.app_school import all_text, quick_hashes, school, signed_in  # noqa: F401 (fixtures: quick_hashes is used by school)
 
 OFFICER = auth.Viewer("officer", "attendance_officer")
 PARENT = "Carla Clarke"

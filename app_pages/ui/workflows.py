@@ -17,7 +17,7 @@ import streamlit as st
 
 from app_pages.ui import lists
 from app_pages.ui.formatting import md, names, shown, uk
-from core import auth, cases, missing_education, penalty_ledger, reads, store
+from core import auth, cases, missing_education, penalty_ledger, penalty_notices, reads, store
 from core.penalty_notices import PenaltyFramework
 
 MESSAGE_KEY = "workflow_message"
@@ -61,7 +61,7 @@ def _ledger_table(entries: pd.DataFrame, masked: bool) -> pd.DataFrame:
         "Decision": [f"{'Issue' if d == penalty_ledger.ISSUE else 'Waive'} · {uk(on)} · {by}" if d else ""
                      for d, on, by in zip(entries["decision"], entries["decided_on"], entries["decided_by"])],
         "Reason": entries["decision_reason"],
-        "Notice issued": [f"{uk(i)} ({penalty_ledger.ordinal(n)} in window)" if i else ""
+        "Notice issued": [f"{uk(i)} ({penalty_notices.ordinal(n)} in window)" if i else ""
                           for i, n in zip(entries["notice_issued_on"], entries["number_in_window"])],
         "Next step": entries["next_step"],
     }, index=entries.index), masked)
