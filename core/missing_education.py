@@ -80,12 +80,13 @@ def school_day_dates(start: date, count: int, known_days: np.ndarray, known_unti
     return found
 
 
-def _school_days(db, start: date, count: int) -> list[date]:
+def _known_school_days(db, start: date) -> tuple[np.ndarray, date | None]:
+    """The days from `start` the school held a session, and the last day with marks (None: none since)."""
     span = marks_table.mark_date_range(db)
     if span is None or span[1] < start:
-        return school_day_dates(start, count, np.array([], dtype=np.int64), None)
+        return np.array([], dtype=np.int64), None
     known = marks_table.school_session_days(db, calendar.to_day(start), calendar.to_day(span[1]))["day"].to_numpy()
-    return school_day_dates(start, count, known, span[1])
+    return known, span[1]
 
 
 def due_days(db) -> dict[str, int]:
@@ -93,10 +94,13 @@ def due_days(db) -> dict[str, int]:
     return {step.key: int(days[step.key]) for step in STEPS}
 
 
-def due_dates(db, absent_from: date) -> dict[str, date]:
-    """Each step's due date for an absence from `absent_from` (school day 1)."""
-    days = due_days(db)
-    dates = _school_days(db, absent_from, max(days.values()) + 1)
+def due_dates(db, absent_from: date, known: tuple[np.ndarray, date | None] | None = None,
+              days: dict[str, int] | None = None) -> dict[str, date]:
+    """Each step's due date for an absence from `absent_from` (school day 1); `known` and
+    `days` as read once for many cases (`_known_school_days`, `due_days`)."""
+    days = days or due_days(db)
+    known_days, known_until = known or _known_school_days(db, absent_from)
+    dates = school_day_dates(absent_from, max(days.values()) + 1, known_days, known_until)
     return {key: dates[n - 1] for key, n in days.items()}
 
 
@@ -219,10 +223,12 @@ def steps(db: sqlite_utils.Database, viewer: auth.Viewer, today: date, pupil_ids
         "SELECT case_id, step, done_on, done_by, note FROM cme_steps WHERE case_id IN (SELECT value FROM json_each(?))",
         (json.dumps([r[0] for r in found]),)).fetchall()}
     rows = []
+    known = _known_school_days(db, min(date.fromisoformat(r[7]) for r in found))
+    days = due_days(db)
     for case_id, pupil_id, upn, surname, forename, form, year_group, absent_from, closed_on, outcome in found:
         absent_from = date.fromisoformat(absent_from)
         closed = date.fromisoformat(closed_on) if closed_on else None
-        dues = due_dates(db, absent_from)
+        dues = due_dates(db, absent_from, known, days)
         for step in STEPS:
             done_on, done_by, note = done.get((case_id, step.key), (None, "", ""))
             done_on = date.fromisoformat(done_on) if done_on else None
