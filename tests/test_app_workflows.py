@@ -160,3 +160,45 @@ def test_after_a_notice_to_improve_the_form_asks_for_its_outcome_and_then_the_de
     assert "Notice to Improve outcome recorded." in [s.value for s in app.success]
     assert ledger_frame(app).iloc[0]["Notice to Improve"] == "22/09/2025 to 20/10/2025 · not met"
     assert [b for b in app.button if b.label == "Record the decision"]
+
+
+def test_the_notice_issued_and_its_payment_are_recorded_from_the_forms(school):
+    with store.opened(school) as db:
+        entry = penalty_ledger.open_entry(db, OFFICER, pupil_id(school, "Clarke"), PARENT, date(2025, 9, 19))
+        penalty_ledger.decide(db, OFFICER, entry, penalty_ledger.ISSUE, "No improvement after two letters.",
+                              today() - timedelta(days=10))
+    app = pupil_page(school, "officer", "Clarke")
+    app.date_input(key=f"pl_{entry}_issued_on").set_value(today() - timedelta(days=5))
+    submit(app, "Record notice issued")
+    row = ledger_frame(app).iloc[0]
+    assert row["Next step"] == f"£80 due by {(today() + timedelta(days=16)):%d/%m/%Y}"
+    submit(app, "Record payment")
+    assert ledger_frame(app).iloc[0]["Next step"] == "Closed"
+    with store.opened(school) as db:
+        assert db.execute("SELECT settled, paid_amount FROM penalty_ledger").fetchone() == ("paid", 80)
+    assert audited(school, "penalty_ledger") == ["penalty_ledger.decide", "penalty_ledger.issue",
+                                                 "penalty_ledger.open", "penalty_ledger.paid"]
+
+
+def test_removing_a_pupil_from_roll_too_soon_is_refused_on_the_form_and_the_case_stays_open(school):
+    ahmed = pupil_id(school, "Ahmed")
+    with store.opened(school) as db:
+        case_id = missing_education.open_case(db, OFFICER, ahmed, today() - timedelta(days=3))
+    app = pupil_page(school, "officer", "Ahmed")
+    app.radio(key=f"cme_outcome_{case_id}").set_value(missing_education.REMOVED)
+    submit(app, "Close the case")
+    assert "is removed from roll only after 20 school days' absence" in app.error[0].value
+    with store.opened(school) as db:
+        assert db.execute("SELECT closed_on FROM cme_cases").fetchone() == (None,)
+
+
+def test_meeting_mode_shows_the_missing_education_steps_without_notes_or_forms(school):
+    with store.opened(school) as db:
+        case_id = missing_education.open_case(db, OFFICER, pupil_id(school, "Ahmed"), today() - timedelta(days=3))
+        missing_education.record_step(db, OFFICER, case_id, "home_visit", today(), "Olu Officer",
+                                      "Neighbour says the family moved to Leeds.")
+    app = pupil_page(school, "officer", "Ahmed", meeting_mode=True)
+    steps = next(f.value for f in app.dataframe if "Step" in f.value.columns)
+    assert "Home visit" in steps["Step"].tolist()
+    assert "Leeds" not in all_text(app) and "Olu Officer" not in steps.to_string()
+    assert not [b for b in app.button if b.label in ("Record step", "Close the case")]

@@ -324,3 +324,12 @@ def test_a_pupil_below_compulsory_school_age_gets_no_entry(db, load):
     with pytest.raises(cases.CaseError, match="not of compulsory school age in 2025/26"):
         penalty_ledger.open_entry(db, OFFICER, reception, JANE, date(2025, 9, 30))
     assert db.execute("SELECT COUNT(*) FROM penalty_ledger").fetchone()[0] == 0
+
+
+def test_the_ledgers_first_threshold_is_the_date_the_trigger_reports(db, load, pupils):
+    weeks_of_absence(load, ("..NN..NN..", PRESENT), ("NN..NN..NN", PRESENT), ("N.N.......", PRESENT))
+    reached = triggers.reached(db, date(2025, 9, 26))
+    trigger = reached[(reached["pupil_id"] == first(pupils))
+                      & (reached["trigger"] == triggers.PENALTY_NOTICE_THRESHOLD)]["reached_on"].tolist()
+    found = penalty_ledger.find_threshold(db, first(pupils), JANE, date(2025, 9, 26))
+    assert trigger == [found.reached_on] == [date(2025, 9, 19)]  # the 4 of week 1 and the 6 of week 2
