@@ -202,3 +202,11 @@ def test_meeting_mode_shows_the_missing_education_steps_without_notes_or_forms(s
     assert "Home visit" in steps["Step"].tolist()
     assert "Leeds" not in all_text(app) and "Olu Officer" not in steps.to_string()
     assert not [b for b in app.button if b.label in ("Record step", "Close the case")]
+
+
+def test_the_ledger_downloads_with_the_sessions_behind_each_threshold(school, downloads):
+    entry_with_reason(school)
+    app = signed_in("officer", "casework", cw_show="penalties")
+    csv = next(d.decode("utf-8-sig") for d in downloads if b"Threshold reached" in d)
+    assert "16/09/2025" in csv and "08/09/2025 AM O;" in csv and "hospital" not in csv
+    assert not app.exception

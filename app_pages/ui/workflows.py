@@ -182,8 +182,13 @@ def ledger_list(viewer: auth.Viewer, now: date, masked: bool) -> None:
     st.markdown(f"**{len(open_now)} open, {int(entries['overdue'].sum())} overdue** · of {len(entries)} entries")
     table = pd.concat([pd.DataFrame({"Pupil": names(entries, masked), "Form": entries["form"]}),
                        _ledger_table(entries, masked).drop(columns=["Reason"])], axis=1)
-    _with_open_buttons(entries, shown(table, masked), "cw_ledger", entries["overdue"].astype(bool),
+    table = shown(table, masked)
+    _with_open_buttons(entries, table, "cw_ledger", entries["overdue"].astype(bool),
                        {"Next step": st.column_config.TextColumn(width="large")})
+    _, right = st.columns([4, 1.3])
+    with right:
+        lists.download_buttons(table.assign(Sessions=entries["sessions_text"].to_numpy()), "penalty_ledger", now,
+                               "cw_ledger_dl")
 
 
 # --- children missing education ----------------------------------------------------------------
