@@ -12,7 +12,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from app_pages.ui import access, case_forms, formatting, lists, sidebar
+from app_pages.ui import access, case_forms, formatting, lists, sidebar, workflows
 from app_pages.ui.formatting import md, names, pct, today, uk
 from core import auth, cases, impact, intervention_types, penalty_notices, reads, store
 
@@ -245,6 +245,7 @@ elif show == "penalties":
                          for b in each["beyond_framework"]]})
             st.dataframe(formatting.shown(each_notice, masked), hide_index=True, width="stretch")
             download(each_notice, "penalty_notices_each", "cw_each_notice_dl")
+    workflows.ledger_list(viewer, now, masked)
 
 # --- impact -------------------------------------------------------------------------------
 

@@ -11,7 +11,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from app_pages.ui import access, case_forms, lists, sidebar
+from app_pages.ui import access, case_forms, lists, sidebar, workflows
 from app_pages.ui.formatting import flags, hidden, md, pct, pupil_name, today, uk, year_label
 from core import auth, cases, charts, chronology, codes, evidence_pack, intervention_types, reads, store, thresholds, triggers
 from core.calendar import uk_dates_in
@@ -118,6 +118,12 @@ def case_work_now() -> None:
     for checkin in loose.to_dict("records"):
         with st.container(border=True):
             checkin_row(checkin)
+
+
+def statutory_workflows() -> None:
+    """The penalty-notice ledger and children missing education (issue 17)."""
+    workflows.penalty_ledger_section(user, viewer, int(pupil_id), now, masked, period.as_of if period else now)
+    workflows.missing_education_section(user, viewer, int(pupil_id), now, masked)
 
 
 def checkin_row(checkin: dict) -> None:
@@ -254,6 +260,7 @@ case_forms.draw(user)
 if period is None:
     lists.no_registers_yet(user)
     case_work_now()
+    statutory_workflows()
     chronology_section(pd.DataFrame(columns=triggers.COLUMNS))
     st.stop()
 
@@ -274,6 +281,7 @@ reached = reached[reached["pupil_id"] == pupil_id].sort_values("reached_on")
 if mine.empty or int(mine.iloc[0]["possible_sessions"]) == 0:
     st.info(f"No possible sessions for this pupil between {uk(period.date_from)} and {uk(period.as_of)}.")
     case_work_now()
+    statutory_workflows()
     chronology_section(reached)
     st.stop()
 me = mine.iloc[0]
@@ -311,6 +319,7 @@ with st.expander("The sessions behind these percentages, and the rule applied"):
 # --- case work and the weekly chart --------------------------------------------------------
 
 case_work_now()
+statutory_workflows()
 
 school_days = int(reads.settings(path, version)["impact_school_days"])
 st.subheader("Week by week, and what was done")

@@ -11,7 +11,7 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
-from app_pages.ui import access, formatting, lists, sidebar
+from app_pages.ui import access, formatting, lists, sidebar, workflows
 from app_pages.ui.formatting import md, pupil_name, uk, uk_time, year_label
 from app_pages.ui.guard import friendly_errors
 from core import calendar, cases, codes, families, first_day, importers, letters, marks, reads, store
@@ -94,6 +94,7 @@ masked = sidebar.meeting_mode()
 
 st.title("Today")
 show_upload_results()
+workflows.overdue_on_today(viewer, None, formatting.today(), masked)
 with store.opened(path) as db:
     latest = first_day.latest_session(db)
 if user.may("import"):

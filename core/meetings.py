@@ -10,6 +10,8 @@ A school's list can run to 180 pupils, 15 seconds each in a 45-minute meeting, s
 agenda is taken in priority order (PRIORITY) and the team chooses how many to discuss
 (setting `meeting_agenda_length`, 20 by default); the rest are "not reached — carried to the
 next meeting". The order, statutory deadlines and severity first:
+  0. a children-missing-education step overdue (core/missing_education.py) — a child nobody
+     has found yet, the oldest due date first;
   1. a statutory trigger — the most serious first (TRIGGER_ORDER: 20 days' unauthorised
      absence in a row, 10 days, 15 days' illness, the penalty-notice threshold), then the one
      reached longest ago (the nearest its deadline): the law puts a duty on the school now;
@@ -42,8 +44,8 @@ from typing import Any
 import pandas as pd
 import sqlite_utils
 
-from core import auth, calendar, cases, intervention_types, letters, marks, metrics, patterns, privacy, reads, store, \
-    triggers
+from core import auth, calendar, cases, intervention_types, letters, marks, metrics, missing_education, patterns, \
+    privacy, reads, store, triggers
 from core import text as typed
 from core.calendar import uk_date
 from core.exports import csv_bytes
@@ -56,9 +58,11 @@ REVIEW_DUE = "reduced_timetable_review"
 CHECKIN_OVERDUE = "checkin_overdue"
 NO_RECENT_ACTION = "no_recent_action"
 CARRIED = "carried_over"
+CME_OVERDUE = "cme_step_overdue"
 
 # Why a pupil is on the agenda (the screen's reason chips, in this order).
 AGENDA_KINDS: dict[str, str] = {
+    CME_OVERDUE: "Missing education step overdue",
     TRIGGER: "Statutory trigger reached",
     REVIEW_DUE: "Reduced timetable due for review",
     NEWLY_SEVERE: "Newly severely absent (50% or below)",
@@ -82,6 +86,7 @@ class Rank:
 # docstring says why). Within a rank: carried over first, then the reason's own urgency (the
 # trigger's seriousness and date, the review or check-in date), then the lowest attendance.
 PRIORITY: tuple[Rank, ...] = (
+    Rank("Missing education step overdue", (CME_OVERDUE,)),
     Rank("Statutory trigger", (TRIGGER,)),
     Rank("Reduced timetable review due", (REVIEW_DUE,)),
     Rank("Severely absent", (NEWLY_SEVERE,), severe=True),
@@ -225,6 +230,7 @@ def agenda(db: sqlite_utils.Database, viewer: auth.Viewer, meeting_on: date, pup
         _newly_absent(path, version, period, since, scope, figures),
         _reviews_due(db, viewer, meeting_on, int(settings["review_due_within_days"]), pupil_ids, staff),
         _overdue_checkins(db, viewer, meeting_on, pupil_ids, staff),
+        _overdue_cme_steps(db, viewer, meeting_on, pupil_ids),
         _without_action(db, figures, meeting_on, int(settings["no_action_days"])),
         carried,
     ]
@@ -304,6 +310,14 @@ def _overdue_checkins(db, viewer, meeting_on: date, pupil_ids, staff: dict[str, 
         details.append(f"Check-in was due {uk_date(d)} (owner {staff.get(owner, owner)})"
                        + (f" for {about}" if about else ""))
     return _item(due, CHECKIN_OVERDUE, details, due["due_on"], [_day(d) for d in due["due_on"]])
+
+
+def _overdue_cme_steps(db, viewer, meeting_on: date, pupil_ids) -> pd.DataFrame:
+    """Children-missing-education steps overdue on the meeting's date: one item per step."""
+    due = missing_education.overdue_steps(db, viewer, meeting_on, pupil_ids)
+    details = [f"{label} was due {uk_date(d)} (absent from {uk_date(start)})"
+               for label, d, start in zip(due["label"], due["due_on"], due["absent_from"])]
+    return _item(due, CME_OVERDUE, details, due["due_on"], [_day(d) for d in due["due_on"]])
 
 
 def _without_action(db, figures: pd.DataFrame, meeting_on: date, days: int) -> pd.DataFrame:

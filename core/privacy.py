@@ -135,3 +135,19 @@ def without_names(text: str | None, replacements: list[tuple[str, str]]) -> str 
 def _initial(value: object) -> str:
     text = "" if value is None or (isinstance(value, float) and pd.isna(value)) else str(value).strip()
     return f"{text[:1].upper()}." if text else ""
+
+
+# --- workflows' own words (penalty-notice ledger, children missing education) ---------------
+# Who a notice went to, why it was issued, waived or withdrawn, and what a step's note says are
+# case notes about a family: a shared screen shows that they exist, never what they say.
+WORKFLOW_PRIVATE_COLUMNS = ("parent", "decision_reason", "settled_reason", "note")
+HIDDEN_ON_SHARED_SCREEN = "(hidden in meeting mode)"
+
+
+def without_workflow_words(frame: pd.DataFrame, masked: bool) -> pd.DataFrame:
+    """The frame with each WORKFLOW_PRIVATE_COLUMNS value that is not empty replaced by
+    HIDDEN_ON_SHARED_SCREEN when `masked` (meeting mode); unchanged otherwise."""
+    if not masked or frame.empty:
+        return frame
+    return frame.assign(**{c: frame[c].map(lambda v: HIDDEN_ON_SHARED_SCREEN if str(v or "").strip() else "")
+                           for c in WORKFLOW_PRIVATE_COLUMNS if c in frame.columns})

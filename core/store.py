@@ -68,6 +68,11 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "penalty_amounts": {"first_paid_within_21_days": 80, "first_paid_within_28_days": 160, "second": 160},
     "penalty_repeat_years": 3,
     "penalty_notices_per_parent_child": 2,
+    # A Notice to Improve's improvement period (national framework: 3 to 6 weeks).
+    "penalty_improvement_weeks": {"shortest": 3, "longest": 6},
+    # Children missing education (core/missing_education.py): the school day (counting the first
+    # day of absence as day 1) by which each statutory step is due.
+    "cme_step_school_days": {"first_day_contact": 1, "enquiries": 3, "home_visit": 10, "joint_enquiries": 20},
     # Letters: the school's address and who signs them.
     "school_address": "",
     "school_phone": "",
@@ -538,6 +543,72 @@ MIGRATIONS.append([
           "2024, 'full year', 6.9, 18.7, NULL, 'DfE, Pupil absence in schools in England', NULL",
           "2025, 'autumn term', 6.62, 19.47, NULL, 'DfE, Pupil attendance in schools, 2026 week 2', NULL",
       )),
+])
+
+MIGRATIONS.append([
+    # Penalty-notice ledger (issue 17 item 2, core/penalty_ledger.py): one row per threshold
+    # reached for a child, per parent: the date and the exact sessions behind it, the Notice
+    # to Improve (issued, improvement period end, met / not met), the decision (issue / waive,
+    # reason, date, who), the notice issued (the penalty-notice action it recorded) and how it
+    # was settled (paid with the amount, or withdrawn with why). A session is used by at most
+    # one entry for the same parent and child (the primary key of penalty_ledger_sessions).
+    """CREATE TABLE penalty_ledger (
+        id INTEGER PRIMARY KEY,
+        pupil_id INTEGER NOT NULL REFERENCES pupils(id),
+        parent TEXT NOT NULL,
+        parent_key TEXT NOT NULL,
+        threshold_on TEXT NOT NULL,
+        nti_issued_on TEXT,
+        nti_period_end TEXT,
+        nti_outcome TEXT CHECK (nti_outcome IN ('met', 'not_met')),
+        nti_outcome_on TEXT,
+        decision TEXT CHECK (decision IN ('issue', 'waive')),
+        decision_reason TEXT NOT NULL DEFAULT '',
+        decided_on TEXT,
+        decided_by TEXT NOT NULL DEFAULT '',
+        notice_issued_on TEXT,
+        intervention_id INTEGER REFERENCES interventions(id),
+        settled TEXT CHECK (settled IN ('paid', 'withdrawn')),
+        settled_on TEXT,
+        paid_amount INTEGER,
+        settled_reason TEXT NOT NULL DEFAULT '',
+        created_by TEXT NOT NULL,
+        created_at TEXT NOT NULL)""",
+    "CREATE INDEX penalty_ledger_pupil ON penalty_ledger(pupil_id)",
+    """CREATE TABLE penalty_ledger_sessions (
+        ledger_id INTEGER NOT NULL REFERENCES penalty_ledger(id) ON DELETE CASCADE,
+        pupil_id INTEGER NOT NULL REFERENCES pupils(id),
+        parent_key TEXT NOT NULL,
+        day INTEGER NOT NULL,
+        session INTEGER NOT NULL,
+        code TEXT NOT NULL,
+        PRIMARY KEY (pupil_id, parent_key, day, session))""",
+    "CREATE INDEX penalty_ledger_sessions_entry ON penalty_ledger_sessions(ledger_id)",
+])
+
+MIGRATIONS.append([
+    # Children missing education (issue 17 item 3, core/missing_education.py): a case per
+    # pupil absent without reason from a date, and the statutory steps recorded on it
+    # (first-day contact, enquiries, home visit, joint enquiries with the LA): when, by whom,
+    # a note; closed with an outcome (returned, removed from roll after joint enquiries, ...).
+    """CREATE TABLE cme_cases (
+        id INTEGER PRIMARY KEY,
+        pupil_id INTEGER NOT NULL REFERENCES pupils(id),
+        absent_from TEXT NOT NULL,
+        closed_on TEXT,
+        outcome TEXT NOT NULL DEFAULT '',
+        created_by TEXT NOT NULL,
+        created_at TEXT NOT NULL)""",
+    "CREATE INDEX cme_cases_pupil ON cme_cases(pupil_id)",
+    """CREATE TABLE cme_steps (
+        case_id INTEGER NOT NULL REFERENCES cme_cases(id),
+        step TEXT NOT NULL,
+        done_on TEXT NOT NULL,
+        done_by TEXT NOT NULL,
+        note TEXT NOT NULL DEFAULT '',
+        recorded_by TEXT NOT NULL,
+        recorded_at TEXT NOT NULL,
+        PRIMARY KEY (case_id, step))""",
 ])
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
@@ -432,3 +432,21 @@ def test_a_leavers_kept_agenda_rows_go_when_purged(db, school):
     from core import safekeeping
 
     assert "meeting_agenda" in safekeeping.PUPIL_TABLES
+
+
+# --- issue 17: children missing education ------------------------------------------------------
+
+
+def test_a_missing_education_step_overdue_puts_the_pupil_first_on_the_agenda(db, school):
+    from core import missing_education
+
+    held(db, FRIDAY_1)
+    case = missing_education.open_case(db, LEAD, school["Brown"], FRIDAY_2 - timedelta(days=4))
+    agenda = meetings.agenda(db, LEAD, FRIDAY_2)
+    assert names_in_order(agenda, school)[0] == "Brown"
+    assert agenda.pupils["priority_label"].iloc[0] == "Missing education step overdue"
+    overdue = agenda.items[agenda.items["kind"] == meetings.CME_OVERDUE]
+    assert overdue["detail"].iloc[0].startswith("First-day contact with the family was due")
+    missing_education.record_step(db, LEAD, case, "first_day_contact", FRIDAY_2 - timedelta(days=4))
+    missing_education.record_step(db, LEAD, case, "enquiries", FRIDAY_2 - timedelta(days=4))
+    assert meetings.CME_OVERDUE not in set(meetings.agenda(db, LEAD, FRIDAY_2).items["kind"])
