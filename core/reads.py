@@ -137,7 +137,11 @@ def version(path: str | None = None) -> Version:
         settings_stamp = db.execute("SELECT COUNT(*), MAX(updated_at) FROM settings").fetchone()
         codes_stamp = db.execute("SELECT COUNT(*), MAX(updated_at) FROM code_map").fetchone()
         national_stamp = db.execute("SELECT COUNT(*), MAX(updated_at) FROM national_figures").fetchone()
-        return (store.last_import_id(db), *settings_stamp, *codes_stamp, *national_stamp)
+        # The school calendar is a few dozen rows: the rows themselves are its stamp.
+        calendar_stamp = db.execute(
+            "SELECT (SELECT group_concat(first_day || last_day || name, '|') FROM school_terms), "
+            "(SELECT group_concat(day || kind || label, '|') FROM non_school_days)").fetchone()
+        return (store.last_import_id(db), *settings_stamp, *codes_stamp, *national_stamp, *calendar_stamp)
 
 
 def case_version(path: str | None = None) -> int:
