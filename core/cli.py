@@ -49,6 +49,9 @@ def build_parser() -> argparse.ArgumentParser:
     importing.add_argument("paths", nargs="+", type=Path, metavar="PATH")
     importing.add_argument("--dry-run", action="store_true", help="check and report, write nothing")
     importing.add_argument("--format", choices=["text", "json"], default="text")
+    importing.add_argument("--accept-dates", action="store_true",
+                           help="import marks dated after today, on weekends or on the school calendar's non-school "
+                                "days (held otherwise: the file is refused)")
     importing.add_argument("--user", default=CLI_USER, help="who is importing (for the audit log)")
 
     pupils = commands.add_parser("pupils", help="each pupil's attendance figures")
@@ -178,7 +181,8 @@ def _emit(text: str) -> None:
 def run_import(db, args) -> int:
     from core.importers import REJECTED, import_file
 
-    outcomes = [import_file(db, path, args.user, dry_run=args.dry_run) for path in args.paths]
+    outcomes = [import_file(db, path, args.user, dry_run=args.dry_run, accept_dates=args.accept_dates)
+                for path in args.paths]
     if args.format == "json":
         _emit(json.dumps({"files": [o.as_json() for o in outcomes]}, indent=2))
     else:
