@@ -21,9 +21,10 @@ left in the year (`school_days_left`), which the early warning needs (DOMAIN.md 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import numpy as np
+import pandas as pd
 import sqlite_utils
 
 from core import calendar, store
@@ -232,6 +233,61 @@ def load(db: sqlite_utils.Database) -> SchoolCalendar | None:
     return SchoolCalendar(
         tuple(Term(name, date.fromisoformat(first), date.fromisoformat(last)) for name, first, last in terms),
         tuple(NonSchoolDay(date.fromisoformat(day), kind, label) for day, kind, label in closed))
+
+
+# --- the calendar as two tables (Admin → School calendar edits these) ----------------------------
+
+TERM_COLUMNS = ["Term", "First day", "Last day"]
+DAY_COLUMNS = ["Date", "Kind", "Label"]
+
+
+def as_tables(year_calendar: SchoolCalendar) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Terms (Term, First day, Last day) and non-school days (Date, Kind in words, Label)."""
+    terms = pd.DataFrame([(t.name, t.first_day, t.last_day) for t in year_calendar.terms], columns=TERM_COLUMNS)
+    days = pd.DataFrame([(d.day, KINDS.get(d.kind, d.kind), d.label) for d in year_calendar.non_school_days],
+                        columns=DAY_COLUMNS)
+    return terms.astype({"Term": "object"}), days.astype({"Kind": "object", "Label": "object"})
+
+
+def _as_date(value) -> date | None:
+    if value is None or (not isinstance(value, (date, datetime, str)) and pd.isna(value)):
+        return None
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value.strip()[:10]) if value.strip() else None
+        except ValueError:
+            return None
+    return value.date() if isinstance(value, datetime) else value
+
+
+def _text(value) -> str:
+    return "" if value is None or (not isinstance(value, str) and pd.isna(value)) else str(value).strip()
+
+
+def from_tables(terms: pd.DataFrame, days: pd.DataFrame) -> SchoolCalendar:
+    """The calendar the two tables describe (rows left wholly empty are ignored); a row with a
+    date missing raises CalendarError saying which row."""
+    found: list[str] = []
+    kept_terms, kept_days = [], []
+    for number, (name, first, last) in enumerate(terms[TERM_COLUMNS].itertuples(index=False), start=1):
+        name, first, last = _text(name), _as_date(first), _as_date(last)
+        if not name and first is None and last is None:
+            continue
+        if first is None or last is None:
+            found.append(f"Term row {number} ({name or 'no name'}) needs both its first and its last day.")
+            continue
+        kept_terms.append(Term(name, first, last))
+    for number, (day, kind, label) in enumerate(days[DAY_COLUMNS].itertuples(index=False), start=1):
+        day, kind, label = _as_date(day), _text(kind), _text(label)
+        if day is None and not kind and not label:
+            continue
+        if day is None:
+            found.append(f"Non-school day row {number} ({label or kind or 'no label'}) needs its date.")
+            continue
+        kept_days.append(NonSchoolDay(day, KIND_OF_NAME.get(kind, kind or CLOSURE), label))
+    if found:
+        raise CalendarError(found)
+    return SchoolCalendar(tuple(kept_terms), tuple(kept_days))
 
 
 # --- school days, from the calendar where saved, else from the marks -------------------------------

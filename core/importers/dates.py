@@ -33,6 +33,11 @@ CONFIRM = ("if these marks are right, import them anyway: tick “Import marks o
            "(or add --accept-dates to `pastoral import`)")
 
 
+def held_for_confirmation(problems: list[Problem]) -> bool:
+    """Whether a file's problems include marks held until the user confirms their dates."""
+    return any(p.severity == "error" and CONFIRM in p.message for p in problems)
+
+
 def today() -> date:
     """Today in England (the store keeps UTC; a register is taken on England's date)."""
     return datetime.now(calendar.LONDON).date()
