@@ -33,6 +33,7 @@ from core import auth, benchmarks, calendar, cases, codes, lateness, metrics, pa
 from core import marks as marks_table
 from core import impact as action_impact  # `impact` below is the cached read of it
 from core import data_quality as data_quality_lists
+from core import school_calendar as school_calendar_store
 
 Version = tuple
 
@@ -357,6 +358,17 @@ def impact(path: str, version: Version, case_version: int, school_days: int, vie
     """Attendance before and after each action the viewer may see (core/impact.py)."""
     with store.opened(path) as db:
         return action_impact.impact(db, viewer, school_days, _ids(pupil_ids))
+
+
+@_cached(max_entries=8)
+def school_calendar(path: str, version: Version):
+    """The saved school calendar (core/school_calendar.py), or None."""
+    with store.opened(path) as db:
+        return school_calendar_store.load(db)
+
+
+def has_school_calendar(path: str, version: Version) -> bool:
+    return school_calendar(path, version) is not None
 
 
 # --- the attendance officer's lists (core/data_quality.py, core/lateness.py) ---------------------

@@ -135,3 +135,17 @@ def test_with_a_calendar_the_school_days_are_the_calendars_even_without_marks(db
     school_calendar.save(db, 2025, SchoolCalendar((Term("Autumn 1", date(2025, 9, 8), date(2025, 9, 12)),)), "admin")
     days = school_calendar.school_day_numbers(db, calendar.to_day(date(2025, 9, 1)), calendar.to_day(date(2025, 9, 30)))
     assert [calendar.from_day(d) for d in days] == weekdays(date(2025, 9, 8), date(2025, 9, 12))
+
+
+def test_with_a_calendar_the_weekly_trend_has_a_week_nobody_uploaded_with_no_possible_session(db, load):
+    from core import metrics, patterns
+
+    rows = [(make_upn(1), d.isoformat(), s, "/") for d in weekdays(date(2025, 9, 8), date(2025, 9, 12))
+            + weekdays(date(2025, 9, 22), date(2025, 9, 26)) for s in ("AM", "PM")]
+    load("marks.csv", marks_csv(rows))
+    period = metrics.Period(date(2025, 9, 1), date(2025, 9, 26))
+    assert [str(w) for w in patterns.weekly_trend(db, period)["week_start"]] == ["2025-09-08", "2025-09-22"]
+    school_calendar.save(db, 2025, SchoolCalendar((Term("Autumn 1", date(2025, 9, 8), date(2025, 10, 24)),)), "admin")
+    trend = patterns.weekly_trend(db, period)
+    assert [str(w) for w in trend["week_start"]] == ["2025-09-08", "2025-09-15", "2025-09-22"]
+    assert trend["possible_sessions"].tolist() == [10, 0, 10]
