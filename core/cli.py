@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from core import auth, metrics, store, triggers
+from core import auth, early_warning, metrics, store, triggers
 from core.calendar import uk_date
 
 PUPIL_JSON_FIELDS = [
@@ -206,17 +206,24 @@ def _period(db, args) -> metrics.Period | None:
     return period
 
 
-def pupil_rows(db, args) -> pd.DataFrame:
+def pupil_rows(db, args, sessions_to_spare: bool = False) -> pd.DataFrame:
+    """The pupils' figures; with `sessions_to_spare` (the JSON) also each pupil's sessions to
+    spare before ending the year persistently absent (core/early_warning.py; null where the
+    school calendar does not reach the end of the year)."""
+    fields = PUPIL_JSON_FIELDS + (["sessions_to_spare"] if sessions_to_spare else [])
     period = _period(db, args)
     if period is None:
-        return pd.DataFrame(columns=PUPIL_JSON_FIELDS)
+        return pd.DataFrame(columns=fields)
     figures = metrics.pupil_figures(db, period)
     figures = figures[figures["possible_sessions"] > 0]
     if args.only == "persistent":
         figures = figures[figures["persistently_absent"]]
     elif args.only == "severe":
         figures = figures[figures["severely_absent"]]
-    return figures[PUPIL_JSON_FIELDS]
+    if sessions_to_spare:
+        spare = early_warning.spare_sessions(db, period.as_of).set_index("pupil_id")["sessions_to_spare"]
+        figures = figures.assign(sessions_to_spare=figures["pupil_id"].map(spare).astype("Int64"))
+    return figures[fields]
 
 
 def _json_records(frame: pd.DataFrame) -> list[dict]:
@@ -225,7 +232,7 @@ def _json_records(frame: pd.DataFrame) -> list[dict]:
 
 
 def run_pupils(db, args) -> int:
-    rows = pupil_rows(db, args)
+    rows = pupil_rows(db, args, sessions_to_spare=args.format == "json")
     if args.format == "json":
         _emit(json.dumps(_json_records(rows), indent=1))
         return 0
