@@ -29,7 +29,7 @@ from datetime import date
 import pandas as pd
 import sqlite_utils
 
-from core import auth, benchmarks, calendar, cases, codes, lateness, metrics, patterns, scope, store, triggers
+from core import auth, benchmarks, calendar, cases, codes, early_warning, lateness, metrics, patterns, scope, store, triggers
 from core import marks as marks_table
 from core import impact as action_impact  # `impact` below is the cached read of it
 from core import data_quality as data_quality_lists
@@ -369,6 +369,21 @@ def school_calendar(path: str, version: Version):
 
 def has_school_calendar(path: str, version: Version) -> bool:
     return school_calendar(path, version) is not None
+
+
+@_cached(max_entries=8)
+def spare_sessions(path: str, version: Version, as_of: date) -> pd.DataFrame:
+    """early_warning.spare_sessions: each pupil's sessions to spare this year up to `as_of`."""
+    with store.opened(path) as db:
+        return early_warning.spare_sessions(db, as_of, school_calendar(path, version))
+
+
+@_cached(max_entries=8)
+def watch_list(path: str, version: Version, date_from: date, as_of: date,
+               pupil_ids: tuple[int, ...] | None) -> pd.DataFrame:
+    """early_warning.watch_list: pupils above 90% and at most 93%, falling or in short spells."""
+    with store.opened(path) as db:
+        return early_warning.watch_list(db, metrics.Period(date_from, as_of), _ids(pupil_ids))
 
 
 # --- the attendance officer's lists (core/data_quality.py, core/lateness.py) ---------------------

@@ -6,7 +6,7 @@ from datetime import date
 
 from core import calendar, reads, school_calendar, store
 from core.school_calendar import SchoolCalendar, Term
-from tests.app_school import quick_hashes, school, signed_in  # noqa: F401 (fixtures)
+from tests.app_school import quick_hashes, school, screen, signed_in  # noqa: F401 (fixtures)
 
 TERMS = "calendar_2025_proposed_terms"
 DAYS = "calendar_2025_proposed_days"
@@ -99,3 +99,41 @@ def test_data_quality_lists_a_school_day_nobody_uploaded_by_pupil_and_by_week(sc
         {"Week beginning": "15/09/2025", "Sessions": 10, "Pupils": 5, "Dates": "17/09/2025"}]
     app.segmented_control(key="dq_missing_view").set_value("By pupil").run()
     assert app.dataframe[0].value["Sessions"].tolist() == [2] * 5
+
+
+# --- early warning on the pupil screen and Below 90% -----------------------------------------------
+
+
+def full_year(db_path) -> None:
+    """Autumn 1 as uploaded, and a summer term of 5 days (10 sessions) left in the year."""
+    with store.opened(db_path) as db:
+        school_calendar.save(db, 2025, SchoolCalendar((Term("Autumn 1", date(2025, 9, 8), date(2025, 9, 19)),
+                                                       Term("Summer 2", date(2026, 7, 6), date(2026, 7, 10)))), "admin")
+    reads.clear()
+
+
+def brown(db_path) -> int:
+    with store.opened(db_path) as db:
+        return db.execute("SELECT id FROM pupils WHERE surname = 'Brown'").fetchone()[0]
+
+
+def test_the_pupil_screen_gives_the_sessions_to_spare_and_the_attendance_needed(school):
+    full_year(school)
+    app = screen("viewer", "pupil", pupil_id=brown(school))
+    assert not app.exception
+    # 20 possible, none missed, 10 left: ceil(30 / 10) - 1 - 0 = 2 to spare; 8 of 10 to attend.
+    assert any("**Early warning:** 2 sessions to spare — the most this pupil can still miss of the 10 left this year "
+               "and end it above 90%; that needs 80.0% attendance from now on." in m.value for m in app.markdown)
+
+
+def test_without_a_calendar_the_pupil_screen_says_what_sessions_to_spare_need(school):
+    app = screen("viewer", "pupil", pupil_id=brown(school))
+    assert any("need the school calendar to reach the end of the year" in c.value for c in app.caption)
+    assert not any("Early warning:" in m.value for m in app.markdown)
+
+
+def test_below_90_shows_the_early_warning_part(school):
+    full_year(school)
+    app = screen("viewer", "below_90")
+    assert not app.exception
+    assert "Early warning — above 90% and at most 93%" in [s.value for s in app.subheader]
