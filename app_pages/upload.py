@@ -18,7 +18,7 @@ from app_pages.ui.guard import friendly_errors
 from core import importers, reads, store
 from core import marks as marks_table
 from core.calendar import to_day
-from core.importers.dates import held_for_confirmation
+from core.importers.dates import held_for_confirmation, held_problems
 from core.importers.headers import LABELS, header_at
 from core.importers.shapes import SHAPES
 
@@ -255,6 +255,8 @@ def show_file(file, profiles: list[dict], user, version, limit_mb: int):
             (st.error if errors else st.warning)(summary)
             st.dataframe(problems_table(outcome.problems), hide_index=True, width="stretch",
                          height=min(38 + 35 * len(outcome.problems), 300))
+        for held in held_problems(outcome.problems):
+            st.error(md(held.message), icon=":material/event_busy:")
         if accept_dates or held_for_confirmation(outcome.problems):
             st.checkbox("Import marks on these dates anyway — I have checked they are right", key=accept_key,
                         help="Marks after today, on a weekend or on a day the school calendar says is not a school "

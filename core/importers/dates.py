@@ -33,9 +33,14 @@ CONFIRM = ("if these marks are right, import them anyway: tick “Import marks o
            "(or add --accept-dates to `pastoral import`)")
 
 
+def held_problems(problems: list[Problem]) -> list[Problem]:
+    """The problems that hold marks until the user confirms their dates."""
+    return [p for p in problems if p.severity == "error" and CONFIRM in p.message]
+
+
 def held_for_confirmation(problems: list[Problem]) -> bool:
     """Whether a file's problems include marks held until the user confirms their dates."""
-    return any(p.severity == "error" and CONFIRM in p.message for p in problems)
+    return bool(held_problems(problems))
 
 
 def today() -> date:
