@@ -5,7 +5,9 @@ core/marks.py (diff against the store, write) → one transaction with the impor
 all-or-nothing: any error rejects it whole and nothing is written; warnings are listed
 and the file imported. Re-importing a file changes nothing; a corrected export replaces
 only the marks that changed and records each change (old code → new code, which import);
-`undo_last_import` takes the newest import back out.
+`undo_last_import` takes the newest import back out. Marks dated after today, on a weekend or
+on a non-school day of the saved school calendar are held — the file refused — unless the
+user confirms the dates (`accept_dates`; dates.py).
 
 Shapes read (their ids are the `shape` of the import JSON): `long_marks`, `weekly_grid`,
 `weekday_grid`, `marks_string`, `pupil_roll`, `summary_counts` (see reading.py and
