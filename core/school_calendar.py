@@ -295,15 +295,14 @@ def from_tables(terms: pd.DataFrame, days: pd.DataFrame) -> SchoolCalendar:
 
 def school_day_numbers(db: sqlite_utils.Database, first_day: int, last_day: int,
                        saved: SchoolCalendar | None = None) -> np.ndarray:
-    """Sorted day numbers of the school days from `first_day` to `last_day`: the calendar's
-    for the academic years it covers, the days with a session held (the marks) for the rest.
-    With no calendar saved, exactly the days the marks show (core/calendar.py)."""
+    """Sorted day numbers of the school days from `first_day` to `last_day`: the saved
+    calendar's school days, and any day the marks show a session held on (so a trip or a
+    confirmed Saturday keeps its marks in every weekly view). With no calendar saved,
+    exactly the days the marks show (core/calendar.py)."""
     saved = load(db) if saved is None else saved
     held = marks_table.school_session_days(db, first_day, last_day)["day"].to_numpy()
     if saved is None:
         return held
-    held = np.asarray(held, dtype=np.int64)
-    from_marks = held[[not saved.covers(calendar.from_day(d)) for d in held]] if len(held) else held
     first, last = calendar.from_day(first_day), calendar.from_day(last_day)
     from_calendar = np.array([calendar.to_day(d) for d in saved.school_days(first, last)], dtype=np.int64)
-    return np.unique(np.concatenate([from_marks.astype(np.int64), from_calendar]))
+    return np.unique(np.concatenate([np.asarray(held, dtype=np.int64), from_calendar]))

@@ -149,3 +149,11 @@ def test_with_a_calendar_the_weekly_trend_has_a_week_nobody_uploaded_with_no_pos
     trend = patterns.weekly_trend(db, period)
     assert [str(w) for w in trend["week_start"]] == ["2025-09-08", "2025-09-15", "2025-09-22"]
     assert trend["possible_sessions"].tolist() == [10, 0, 10]
+
+
+def test_with_a_calendar_a_day_with_a_session_outside_the_terms_is_still_a_day_with_marks(db, load):
+    rows = [(make_upn(1), "2025-09-08", "AM", "/"), (make_upn(1), "2025-09-13", "AM", "V")]
+    load("marks.csv", marks_csv(rows))
+    school_calendar.save(db, 2025, SchoolCalendar((Term("Autumn 1", date(2025, 9, 8), date(2025, 9, 9)),)), "admin")
+    days = school_calendar.school_day_numbers(db, calendar.to_day(date(2025, 9, 1)), calendar.to_day(date(2025, 9, 30)))
+    assert [calendar.from_day(d) for d in days] == [date(2025, 9, 8), date(2025, 9, 9), date(2025, 9, 13)]
