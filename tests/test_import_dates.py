@@ -109,3 +109,10 @@ def test_the_cli_json_keeps_its_shape_when_a_file_is_held(db_path, tmp_path, cap
     assert held["problems"][0]["message"].startswith("1 mark dated after today (06/10/2025)")
     assert cli.main(["--db", str(db_path), "import", str(path), "--format", "json", "--accept-dates"]) == 0
     assert json.loads(capsys.readouterr().out)["files"][0]["status"] == "imported"
+
+
+def test_with_a_calendar_empty_weekend_cells_are_not_stored_as_missing_marks(db, load):
+    school_calendar.save(db, 2025, SchoolCalendar((TERM,)), "admin")
+    outcome = load("marks.csv", marks_csv([(P1, "2025-09-12", "AM", "/"), (P1, "2025-09-13", "AM", "")]))
+    assert outcome.status == IMPORTED
+    assert db.execute("SELECT COUNT(*) FROM marks WHERE code = ''").fetchone()[0] == 0

@@ -125,7 +125,7 @@ def hold_marks_on_days_without_registers(conn, incoming: pd.DataFrame, accept: b
             "imported as you confirmed.", severity))
         held |= not accept
 
-    empty_closed = (code == "") & ~school_day & (weekday < 5)
+    empty_closed = (code == "") & ~school_day  # a weekend, holiday or closure of the saved calendar
     if empty_closed.any() and not held:
         problems.append(Problem(None, None, (
             f"{int(empty_closed.sum())} empty cell{'s' if empty_closed.sum() != 1 else ''} on non-school days of the "
