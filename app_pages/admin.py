@@ -1,5 +1,6 @@
 """Admin — users, the section of each year group, thresholds, penalty-notice codes, local codes,
-the list of intervention types (name, tier, in use), benchmarks and targets (the school's targets
+the list of intervention types (name, tier, in use), the school calendar (terms and non-school
+days, proposed from the marks), benchmarks and targets (the school's targets
 for the year, the national figures and their DfE statistics upload), and the audit log (who
 changed what, when).
 
@@ -8,14 +9,14 @@ Every change goes through core (auth, store), which audits it.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pandas as pd
 import streamlit as st
 
 from app_pages.ui import access, lists
 from app_pages.ui.formatting import hidden, md, names, today, uk, uk_time, year_order
-from core import auth, benchmarks, calendar, cases, codes, intervention_types, reads, sessions, store
+from core import auth, benchmarks, calendar, cases, codes, intervention_types, reads, school_calendar, sessions, store
 
 user = access.require("admin")
 path = reads.db_path()
@@ -25,7 +26,7 @@ if reads.mark_span(path, reads.version()) is None:  # a new school: the first up
     lists.no_registers_yet(user)
     st.caption("Before or after it: add your colleagues under Users, and check the sections and thresholds.")
 users_tab, sections_tab, thresholds_tab, codes_tab, types_tab, year_tab, benchmarks_tab, audit_tab = st.tabs(
-    ["Users", "Sections", "Thresholds and penalty codes", "Local codes", "Intervention types", "Academic year",
+    ["Users", "Sections", "Thresholds and penalty codes", "Local codes", "Intervention types", "School calendar",
      "Benchmarks and targets", "Audit log"]
 )
 
@@ -301,17 +302,87 @@ with types_tab:
         except cases.CaseError as error:
             st.error(md(error))
 
-# --- academic year -----------------------------------------------------------------
+# --- school calendar: terms and non-school days, proposed from the marks ------------------------
 
-with year_tab:
+
+def draw_school_calendar() -> None:
+    """Terms and non-school days of one academic year: the saved calendar, else one proposed
+    from the marks; edited in two tables and saved whole (core/school_calendar.py checks it)."""
     st.markdown(
-        "Academic years run from 1 September to 31 August. School days and school weeks come from the marks "
-        "themselves — a day is a school day when the school held a session — so half terms, bank holidays and "
-        "closures need no setting up. Choose the year and dates to look at in the sidebar."
-    )
-    span = reads.mark_span(path, reads.version())
+        "Academic years run from 1 September to 31 August. A **school day** is a weekday inside a term that is not "
+        "an INSET day, bank holiday or closure. Until a year's calendar is saved, its school days are the days the "
+        "marks show a session held — so a week nobody uploaded goes unnoticed. Once saved, a school day with no mark "
+        "for a pupil on roll is a missing mark, marks on other days are held at upload for you to confirm, and the "
+        "early warning can count the sessions left in the year.")
+    version = reads.version()
+    span = reads.mark_span(path, version)
+    with store.opened(path) as db:
+        saved = school_calendar.load(db)
+    years = set(saved.years if saved else ())
+    if span:
+        years |= set(range(calendar.academic_year(span[0]), calendar.academic_year(span[1]) + 1))
+    this_year = calendar.academic_year(today())
+    years |= {this_year}
+    default = calendar.academic_year(span[1]) if span else this_year
+    ordered = sorted(years, reverse=True)
+    year = st.selectbox("Academic year", ordered, index=ordered.index(default), format_func=calendar.academic_year_label,
+                        key="calendar_year")
+    year_saved = saved.for_year(year) if saved and year in saved.years else None
+    if year_saved is not None:
+        shown = year_saved
+        st.caption(f"The saved calendar for {calendar.academic_year_label(year)}.")
+    else:
+        with store.opened(path) as db:
+            shown = school_calendar.propose(db, year)
+        if shown.terms:
+            st.info(f"**Proposed from the marks** — not saved yet. Terms are the runs of school weeks in the marks "
+                    f"(a week with no session is a holiday); weekdays in a term with no session for anyone are "
+                    f"listed as closures. Check them (INSET day? bank holiday?), add the terms still to come, and "
+                    f"save.", icon=":material/edit_calendar:")
+        else:
+            st.info(f"No calendar saved for {calendar.academic_year_label(year)} and no marks to propose one from: "
+                    "add its terms below and save.", icon=":material/edit_calendar:")
+    terms, days = school_calendar.as_tables(shown)
+    key = f"calendar_{year}_{'saved' if year_saved is not None else 'proposed'}"
+    uk_date_column = {"format": "DD/MM/YYYY", "required": True}
+    st.subheader("Terms")
+    edited_terms = st.data_editor(
+        terms, num_rows="dynamic", hide_index=True, key=f"{key}_terms", width=560,
+        column_config={"Term": st.column_config.TextColumn(required=True, max_chars=40),
+                       "First day": st.column_config.DateColumn(**uk_date_column),
+                       "Last day": st.column_config.DateColumn(**uk_date_column)})
+    st.subheader("Non-school days in term")
+    st.caption("INSET days, bank holidays and closures that fall inside a term. Holidays between terms need no entry.")
+    edited_days = st.data_editor(
+        days, num_rows="dynamic", hide_index=True, key=f"{key}_days", width=720,
+        column_config={"Date": st.column_config.DateColumn(**uk_date_column),
+                       "Kind": st.column_config.SelectboxColumn(options=list(school_calendar.KINDS.values()),
+                                                                required=True),
+                       "Label": st.column_config.TextColumn(max_chars=80)})
+    if st.button(f"Save the calendar for {calendar.academic_year_label(year)}", type="primary",
+                 icon=":material/save:", key=f"{key}_save"):
+        try:
+            wanted = school_calendar.from_tables(edited_terms, edited_days)
+            with store.opened(path) as db:
+                school_calendar.save(db, year, wanted, user.username)
+        except school_calendar.CalendarError as refused:
+            st.error("Not saved:\n\n" + "\n".join(f"- {md(problem)}" for problem in refused.problems))
+        else:
+            done(f"Saved the calendar for {calendar.academic_year_label(year)}.")
+            st.rerun()
+    if year_saved is not None:
+        left = year_saved.school_days_left(today()) if calendar.academic_year(today()) == year else None
+        days_in_year = len(year_saved.school_days(date(year, 9, 1), date(year + 1, 8, 31)))
+        st.caption(f"{days_in_year} school days ({days_in_year * 2} sessions) in this calendar"
+                   + ("; it reaches the end of the year" if year_saved.reaches_year_end(year)
+                      else "; it stops before the summer, so the sessions left in the year are not known yet")
+                   + (f"; {left} school days left after today." if left is not None else "."))
     if span:
         st.caption(f"Marks held: {uk(span[0])} to {uk(span[1])}.")
+
+
+with year_tab:
+    draw_school_calendar()
 
 
 # --- benchmarks and targets: the school's targets, the national figures and their upload ---------

@@ -5,7 +5,10 @@ One row per pupil at or below 90% (absence ≥ 10% of their possible sessions, D
 since the previous upload, triggers reached, the last action and the next check-in (red
 when overdue), and a "Log action" button for those who record case work. The same table
 lists severe absence, pupils newly below 90%, pupils who reached a trigger, and pupils
-with missing marks. A head of section sees only their sections' pupils.
+with missing marks. Below it, the early warning: pupils above 90% and at most 93% whose
+attendance is falling or whose absence comes in short spells, with the sessions each can
+still miss this year (from the school calendar). A head of section sees only their
+sections' pupils.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import streamlit as st
 
 from app_pages.ui import access, case_forms, lists, sidebar
 from app_pages.ui.formatting import flags, names, today, uk, year_label, year_order
-from core import cases, characteristics, pupil_list, reads, selections, thresholds, triggers
+from core import cases, characteristics, early_warning, pupil_list, reads, selections, thresholds, triggers
 from core import groups as pupil_groups
 
 FILTER_KEYS = ("f_section", "f_year", "f_form", "f_groups", "f_gender", "f_ethnicity", "f_search")
@@ -57,6 +60,44 @@ def for_display(table: pd.DataFrame, masked: bool) -> pd.DataFrame:
         "Section": table["section"].to_numpy(),
         f"Newly below {PA}": table["newly_persistent"].to_numpy(),
     })
+
+
+def draw_early_warning(figures: pd.DataFrame) -> None:
+    """Pupils above 90% to watch (falling, or absence in many short spells), with the sessions
+    each can still miss this year and the attendance the rest of the year needs
+    (core/early_warning.py); the sessions need a school calendar reaching the year's end."""
+    st.subheader("Early warning — above 90% and at most 93%")
+    watch = reads.watch_list(path, version, period.date_from, period.as_of, ids)
+    spare = reads.spare_sessions(path, version, period.as_of).set_index("pupil_id")
+    known = spare["sessions_to_spare"].notna().any()
+    if not known:
+        st.caption("Sessions to spare need the school calendar to reach the end of the year — an admin can set it in "
+                   "Admin → School calendar.")
+    if watch.empty:
+        st.caption(f"No pupil between {PA} and {early_warning.WATCH_UP_TO_PCT:g}% has falling attendance or "
+                   f"{early_warning.MANY_SPELLS} or more short spells of absence.")
+        return
+    about = figures.set_index("pupil_id").reindex(watch["pupil_id"])
+    table = pd.DataFrame({
+        "Pupil": names(about.reset_index(), sidebar.meeting_mode()).to_numpy(),
+        "Form": about["form"].fillna("").to_numpy(),
+        "Attendance %": watch["attendance_pct"].round(1).to_numpy(),
+        "Sessions to spare": watch["pupil_id"].map(spare["sessions_to_spare"]).astype("Int64").to_numpy(),
+        "Attendance needed %": watch["pupil_id"].map(spare["attendance_needed_pct"]).astype("Float64").round(1).to_numpy(),
+        "Why": watch["why"].to_numpy(),
+    })
+    st.dataframe(table, hide_index=True, width="stretch", height=min(38 + 35 * len(table), 400),
+                 column_config={
+                     "Attendance %": st.column_config.NumberColumn("Attendance", format="%.1f%%"),
+                     "Sessions to spare": st.column_config.NumberColumn(
+                         help="Sessions the pupil can still miss this year and end it above 90% (from the school "
+                              "calendar; blank when it does not reach the end of the year)"),
+                     "Attendance needed %": st.column_config.NumberColumn(
+                         "Attendance needed", format="%.1f%%",
+                         help="Attendance over the rest of the year that ends it above 90%"),
+                 })
+    st.caption(f"Falling: the last {early_warning.RECENT_WEEKS} school weeks below the attendance before them. "
+               f"Short spells: absences of {early_warning.SHORT_SPELL_DAYS} school days or fewer.")
 
 
 user = access.require("below_90")
@@ -147,6 +188,7 @@ if shown.empty:
         st.success(f"No pupil is at or below {PA} attendance in this period.")
     else:
         st.info("No pupils to list here.")
+    draw_early_warning(figures)
     st.stop()
 
 export_columns = ["UPN", "Pupil", "Form", "Year", "Section", "Attendance %", "Change (pts)", "Authorised",
@@ -215,6 +257,7 @@ st.dataframe(
 st.caption("Sorted by attendance, lowest first; click a column heading to sort by it. "
            "“Open” shows the pupil" + ("; “Log action” records what is being done, with a check-in in "
                                        f"{cases.DEFAULT_CHECK_IN_DAYS} days." if writer else "."))
+draw_early_warning(figures)
 case_forms.draw(user)
 
 if st.session_state.get("below_90_open_pupil"):

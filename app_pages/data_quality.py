@@ -1,4 +1,5 @@
-"""Data quality — can we trust the figures? Missing marks, N marks older than the school
+"""Data quality — can we trust the figures? Missing marks (session by session, by pupil or by
+week; with the school calendar saved, school days with no mark at all count), N marks older than the school
 days allowed to resolve them, pupils in the marks but not on the roll, UPNs failing the
 check letter, leavers still receiving marks and marks on closure days: each a count and
 a list, with what to do about it."""
@@ -46,6 +47,26 @@ if frame.empty:
     st.success("Nothing to fix here.")
     st.stop()
 
+MISSING_VIEWS = ("Session by session", "By pupil", "By week")
+view = MISSING_VIEWS[0]
+if chosen == data_quality.MISSING_MARKS:
+    if reads.has_school_calendar(path, version):
+        st.caption("With the school calendar saved, a school day with no mark at all for a pupil on roll counts "
+                   "too: its two sessions are listed here (charts show such weeks as gaps).")
+    view = st.segmented_control("Show", MISSING_VIEWS, key="dq_missing_view", default=MISSING_VIEWS[0],
+                                required=True)
+    if view == "By pupil":
+        frame = data_quality.missing_by_pupil(frame)
+    elif view == "By week":
+        by_week = data_quality.missing_by_week(frame)
+        table = pd.DataFrame({"Week beginning": by_week["week_start"].map(uk), "Sessions": by_week["sessions"],
+                              "Pupils": by_week["pupils"], "Dates": by_week["dates"]})
+        left, right = st.columns([4, 1.3], vertical_alignment="bottom")
+        with right:
+            lists.download_buttons(table, "data_quality_missing_marks_by_week", period.as_of, "dq_week")
+        st.dataframe(table, hide_index=True, width="stretch", height=min(38 + 35 * len(table), 560))
+        st.stop()
+
 known = frame["pupil_id"].isin(pupils.index)
 table = pd.DataFrame({
     "pupil_id": frame["pupil_id"].to_numpy(),
@@ -58,6 +79,9 @@ if "date" in frame.columns:
     table = table.assign(Date=frame["date"].map(lambda d: f"{d:%a} {uk(d)}").to_numpy(),
                          Session=frame["session"].to_numpy(),
                          Mark=frame["code"].map(codes.meaning).to_numpy())
+if "first_date" in frame.columns:
+    table = table.assign(Sessions=frame["sessions"].to_numpy(), First=frame["first_date"].map(uk).to_numpy(),
+                         Last=frame["last_date"].map(uk).to_numpy())
 if "school_days_old" in frame.columns:
     table = table.assign(**{"School days old": frame["school_days_old"].to_numpy()})
 if "leave_date" in frame.columns:
@@ -69,7 +93,8 @@ if "Date" in table.columns:
 
 left, right = st.columns([4, 1.3], vertical_alignment="bottom")
 with right:
-    lists.download_buttons(table.drop(columns="pupil_id"), f"data_quality_{chosen}", period.as_of, "dq")
+    lists.download_buttons(table.drop(columns="pupil_id"), f"data_quality_{chosen}"
+                           + ("_by_pupil" if view == "By pupil" else ""), period.as_of, "dq")
 on_screen = shown(table, masked)  # the UPN is an identifier: not in meeting mode
 
 

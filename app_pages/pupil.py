@@ -299,6 +299,22 @@ columns[2].metric("Authorised sessions", f"{authorised}")
 columns[3].metric("Unauthorised sessions", f"{unauthorised}")
 columns[4].metric("Missing marks", f"{int(me['missing_marks'])}", help="Sessions with no mark yet; they count in no total.")
 st.markdown(f"**{status}** · {uk(period.date_from)} to {uk(period.as_of)}")
+spare = reads.spare_sessions(path, version, period.as_of)
+spare = spare[spare["pupil_id"] == pupil_id]
+if not spare.empty and pd.notna(spare["sessions_to_spare"].iloc[0]):
+    left, to_spare = int(spare["sessions_left"].iloc[0]), int(spare["sessions_to_spare"].iloc[0])
+    needed = spare["attendance_needed_pct"].iloc[0]
+    if to_spare < 0:
+        st.markdown(f"**Early warning:** with {left} sessions left this year, even full attendance ends the year at "
+                    f"or below {PA.attendance_label} ({-to_spare} session{'s' if to_spare != -1 else ''} too many "
+                    "already).")
+    else:
+        st.markdown(f"**Early warning:** {to_spare} session{'s' if to_spare != 1 else ''} to spare — the most this "
+                    f"pupil can still miss of the {left} left this year and end it above {PA.attendance_label}; "
+                    f"that needs {needed:.1f}% attendance from now on.")
+elif not spare.empty:
+    st.caption("Sessions to spare this year need the school calendar to reach the end of the year (Admin → School "
+               "calendar).")
 
 with st.expander("The sessions behind these percentages, and the rule applied"):
     behind = reads.sessions_behind(path, version, pupil_id, period.date_from, period.as_of)

@@ -18,6 +18,7 @@ from app_pages.ui.guard import friendly_errors
 from core import importers, reads, store
 from core import marks as marks_table
 from core.calendar import to_day
+from core.importers.dates import held_for_confirmation, held_problems
 from core.importers.headers import LABELS, header_at
 from core.importers.shapes import SHAPES
 
@@ -38,16 +39,17 @@ def chosen_mapping(file) -> importers.ColumnMapping | None:
     return st.session_state.setdefault(MAPPINGS_KEY, {}).get(file.file_id)
 
 
-def check(file, mapping, username: str, version: reads.Version) -> Checked:
-    """Detect, read and dry-run one file (its bytes read once); remembered per file, mapping
-    and data version — only what the screen shows, not the file's marks."""
+def check(file, mapping, username: str, version: reads.Version, accept_dates: bool = False) -> Checked:
+    """Detect, read and dry-run one file (its bytes read once); remembered per file, mapping,
+    data version and whether its held dates are confirmed — only what the screen shows, not
+    the file's marks."""
     checks = st.session_state.setdefault(CHECKS_KEY, {})
-    key = (file.file_id, repr(mapping.as_json()) if mapping else None, version)
+    key = (file.file_id, repr(mapping.as_json()) if mapping else None, version, accept_dates)
     if key not in checks:
         for older in [k for k in checks if k[0] == file.file_id]:  # not shown again: let its memory go
             del checks[older]
         with store.opened(reads.db_path()) as db:
-            found = importers.check_bytes(db, file.getvalue(), file.name, username, mapping)
+            found = importers.check_bytes(db, file.getvalue(), file.name, username, mapping, accept_dates)
             new_days = new_school_days(db, found.read)
         checks[key] = Checked(found.detection, found.read.shape, found.read.rows, preview(found.read), found.outcome,
                               new_days, found.top)
@@ -225,7 +227,9 @@ def show_file(file, profiles: list[dict], user, version, limit_mb: int):
                      "date range (a term or a week) and upload that.")
             return None
         mapping = chosen_mapping(file)
-        checked = check(file, mapping, user.username, version)
+        accept_key = f"accept_dates_{file.file_id}"
+        accept_dates = bool(st.session_state.get(accept_key, False))
+        checked = check(file, mapping, user.username, version, accept_dates)
         detection, outcome, new_days = checked.detection, checked.outcome, checked.new_days
         how = "as you mapped it" if mapping else (f"header on row {detection.header_row}" if detection.header_row else "")
         st.markdown(f"Detected: **{shape_name(checked.shape or detection.shape)}**"
@@ -251,8 +255,14 @@ def show_file(file, profiles: list[dict], user, version, limit_mb: int):
             (st.error if errors else st.warning)(summary)
             st.dataframe(problems_table(outcome.problems), hide_index=True, width="stretch",
                          height=min(38 + 35 * len(outcome.problems), 300))
+        for held in held_problems(outcome.problems):
+            st.error(md(held.message), icon=":material/event_busy:")
+        if accept_dates or held_for_confirmation(outcome.problems):
+            st.checkbox("Import marks on these dates anyway — I have checked they are right", key=accept_key,
+                        help="Marks after today, on a weekend or on a day the school calendar says is not a school "
+                             "day are held until you confirm them here.")
         (st.success if outcome.status == importers.IMPORTED else st.info)(what_would_change(outcome, new_days))
-        return (file, mapping, checked.shape) if outcome.status == importers.IMPORTED else None
+        return (file, mapping, checked.shape, accept_dates) if outcome.status == importers.IMPORTED else None
 
 
 def import_files(ready: list, user) -> None:
@@ -261,10 +271,11 @@ def import_files(ready: list, user) -> None:
     progress = st.progress(0.0, text="Starting…")
     results = []
     with friendly_errors("importing"):
-        for number, (file, mapping, _) in enumerate(ready, start=1):
+        for number, (file, mapping, _, accept_dates) in enumerate(ready, start=1):
             progress.progress((number - 1) / len(ready), text=f"Importing {md(file.name)} ({number} of {len(ready)})…")
             with store.opened(reads.db_path()) as db:
-                outcome = importers.import_bytes(db, file.getvalue(), file.name, user.username, mapping=mapping)
+                outcome = importers.import_bytes(db, file.getvalue(), file.name, user.username, mapping=mapping,
+                                                 accept_dates=accept_dates)
             results.append((file.name, outcome.status, what_changed(outcome)))
         progress.progress(1.0, text="Done.")
     st.session_state[RESULTS_KEY] = results

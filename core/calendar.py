@@ -2,7 +2,9 @@
 
 School days and weeks come from the marks themselves: a day is a school day when the
 school held a session on it, and a school week is a Monday–Sunday week with at least one
-school day. So half terms, bank holidays and closures need no setting up.
+school day. So half terms, bank holidays and closures need no setting up. A school that saves
+its calendar (core/school_calendar.py) has its school days from that instead, for the years
+it covers.
 """
 
 from __future__ import annotations

@@ -20,6 +20,7 @@ from core import codes, thresholds
 
 ATTENDANCE_COLOURS = {"That week": "#1f4e79", "Year to date": "#f58518"}
 REFERENCE_COLOUR, NATIONAL_COLOUR, ACTION_COLOUR = "#c0392b", "#7f8c8d", "#8e44ad"
+GAP_COLOUR = "#bdc3c7"
 ABSENCE_KINDS = {codes.AUTHORISED: "Authorised", codes.UNAUTHORISED: "Unauthorised"}
 ABSENCE_COLOURS = {codes.AUTHORISED: "#f0ad4e", codes.UNAUTHORISED: "#c0392b"}
 DASH = [6, 4]
@@ -38,13 +39,18 @@ def attendance_trend(weekly: pd.DataFrame, *, height: int = 240, width: int | No
     period it describes, "autumn 2025/26", so a part-year figure says so); `label`: each line named on the
     chart; `actions` (type, opened_on, before_pct, after_pct, change_pts, after_days, as
     impact.impact gives them) marked where each started, `impact_days` the window they are
-    measured over; `title` above the chart. Weeks with no possible session are left out.
+    measured over; `title` above the chart. A week with no possible session is a gap: the
+    line breaks there, and a grey band marks it when it lies between weeks with some (with a
+    saved school calendar, a school week nobody uploaded is such a week).
     """
-    counted = weekly[weekly["possible_sessions"] > 0]
+    weekly = weekly.sort_values("week_start")
+    gap = (weekly["possible_sessions"] <= 0).to_numpy()
+    counted = weekly[~gap]
     series = {"attendance_pct": "That week", **({"cumulative_attendance_pct": "Year to date"} if year_to_date else {})}
     weeks = pd.DataFrame({
         "week_start": pd.to_datetime(counted["week_start"]).to_numpy(),
         "possible_sessions": counted["possible_sessions"].to_numpy(),
+        "segment": gap.cumsum()[~gap],  # a week with no possible session ends a stretch of line
         **({"year_to_date_pct": counted["cumulative_attendance_pct"].astype("float64").to_numpy()}
            if "cumulative_attendance_pct" in counted and not year_to_date else {}),
     })
@@ -70,7 +76,8 @@ def attendance_trend(weekly: pd.DataFrame, *, height: int = 240, width: int | No
     colour = alt.Color("measure:N", title=None, legend=legend,
                        scale=alt.Scale(domain=list(series.values()),
                                        range=[ATTENDANCE_COLOURS[name] for name in series.values()]))
-    layers = [alt.Chart(lines).mark_line(**heavy).encode(x=x, y=y, color=colour, tooltip=tooltip)]
+    layers = [alt.Chart(lines).mark_line(**heavy).encode(x=x, y=y, color=colour, detail="segment:N", tooltip=tooltip)]
+    layers += _gap_bands(weekly, gap, len(counted))
 
     drawn = [(reference, thresholds.PERSISTENT.attendance_label, REFERENCE_COLOUR)]
     national_name = f"National {national:.1f}%" + (f" ({national_label})" if national_label else "") \
@@ -93,6 +100,23 @@ def attendance_trend(weekly: pd.DataFrame, *, height: int = 240, width: int | No
     if title:
         chart = chart.properties(title=alt.Title(title, **({"fontSize": font_size} if font_size else {})))
     return chart
+
+
+def _gap_bands(weekly: pd.DataFrame, gap, counted: int) -> list[alt.Chart]:
+    """A grey band over each school week with no possible session between weeks with some
+    (the line breaks there rather than running straight through)."""
+    if not counted or not gap.any():
+        return []
+    inside = gap & (pd.Series(~gap).cummax().to_numpy()) & (pd.Series(~gap[::-1]).cummax().to_numpy()[::-1])
+    if not inside.any():
+        return []
+    starts = pd.to_datetime(weekly["week_start"]).to_numpy()[inside]
+    bands = pd.DataFrame({"week_start": starts, "week_end": starts + pd.Timedelta(days=7),
+                          "what": "No marks counted this week — see Data quality"})
+    return [alt.Chart(bands).mark_rect(color=GAP_COLOUR, opacity=0.35).encode(
+        x="week_start:T", x2="week_end:T",
+        tooltip=[alt.Tooltip("week_start:T", title="Week beginning", format="%d/%m/%Y"),
+                 alt.Tooltip("what:N", title="Gap")])]
 
 
 def _action_markers(actions: pd.DataFrame, impact_days: int | None) -> list[alt.Chart]:

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from core import auth, metrics, store, triggers
+from core import auth, early_warning, metrics, store, triggers
 from core.calendar import uk_date
 
 PUPIL_JSON_FIELDS = [
@@ -49,6 +49,9 @@ def build_parser() -> argparse.ArgumentParser:
     importing.add_argument("paths", nargs="+", type=Path, metavar="PATH")
     importing.add_argument("--dry-run", action="store_true", help="check and report, write nothing")
     importing.add_argument("--format", choices=["text", "json"], default="text")
+    importing.add_argument("--accept-dates", action="store_true",
+                           help="import marks dated after today, on weekends or on the school calendar's non-school "
+                                "days (held otherwise: the file is refused)")
     importing.add_argument("--user", default=CLI_USER, help="who is importing (for the audit log)")
 
     pupils = commands.add_parser("pupils", help="each pupil's attendance figures")
@@ -178,7 +181,8 @@ def _emit(text: str) -> None:
 def run_import(db, args) -> int:
     from core.importers import REJECTED, import_file
 
-    outcomes = [import_file(db, path, args.user, dry_run=args.dry_run) for path in args.paths]
+    outcomes = [import_file(db, path, args.user, dry_run=args.dry_run, accept_dates=args.accept_dates)
+                for path in args.paths]
     if args.format == "json":
         _emit(json.dumps({"files": [o.as_json() for o in outcomes]}, indent=2))
     else:
@@ -202,17 +206,24 @@ def _period(db, args) -> metrics.Period | None:
     return period
 
 
-def pupil_rows(db, args) -> pd.DataFrame:
+def pupil_rows(db, args, sessions_to_spare: bool = False) -> pd.DataFrame:
+    """The pupils' figures; with `sessions_to_spare` (the JSON) also each pupil's sessions to
+    spare before ending the year persistently absent (core/early_warning.py; null where the
+    school calendar does not reach the end of the year)."""
+    fields = PUPIL_JSON_FIELDS + (["sessions_to_spare"] if sessions_to_spare else [])
     period = _period(db, args)
     if period is None:
-        return pd.DataFrame(columns=PUPIL_JSON_FIELDS)
+        return pd.DataFrame(columns=fields)
     figures = metrics.pupil_figures(db, period)
     figures = figures[figures["possible_sessions"] > 0]
     if args.only == "persistent":
         figures = figures[figures["persistently_absent"]]
     elif args.only == "severe":
         figures = figures[figures["severely_absent"]]
-    return figures[PUPIL_JSON_FIELDS]
+    if sessions_to_spare:
+        spare = early_warning.spare_sessions(db, period.as_of).set_index("pupil_id")["sessions_to_spare"]
+        figures = figures.assign(sessions_to_spare=figures["pupil_id"].map(spare).astype("Int64"))
+    return figures[fields]
 
 
 def _json_records(frame: pd.DataFrame) -> list[dict]:
@@ -221,7 +232,7 @@ def _json_records(frame: pd.DataFrame) -> list[dict]:
 
 
 def run_pupils(db, args) -> int:
-    rows = pupil_rows(db, args)
+    rows = pupil_rows(db, args, sessions_to_spare=args.format == "json")
     if args.format == "json":
         _emit(json.dumps(_json_records(rows), indent=1))
         return 0

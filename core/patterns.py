@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 import sqlite_utils
 
-from core import calendar, codes, metrics, scope
+from core import calendar, codes, metrics, school_calendar, scope
 from core import marks as marks_table
 from core.scope import classified as _classified, read_scope as _read_scope
 
@@ -119,8 +119,10 @@ def weekly_trend(db: sqlite_utils.Database, period: metrics.Period, pupil_ids: l
 
 
 def school_weeks(db: sqlite_utils.Database, period: metrics.Period) -> np.ndarray:
-    """Mondays (day numbers) of the school weeks of the period (DOMAIN.md §1)."""
-    return calendar.school_weeks(marks_table.school_session_days(db, *_days(period))["day"].to_numpy())
+    """Mondays (day numbers) of the school weeks of the period (DOMAIN.md §1): from the saved
+    school calendar where there is one (so a week nobody uploaded is still a week), else from
+    the marks."""
+    return calendar.school_weeks(school_calendar.school_day_numbers(db, *_days(period)))
 
 
 def weekly_trend_of(tally: pd.DataFrame, weeks: np.ndarray) -> pd.DataFrame:
@@ -159,8 +161,7 @@ def last_school_weeks(db: sqlite_utils.Database, period: metrics.Period, weeks: 
     """Mondays (day numbers) of the last `weeks` school weeks of the period."""
     if weeks <= 0:
         return np.array([], dtype=np.int64)
-    school_days = marks_table.school_session_days(db, *_days(period))["day"].to_numpy()
-    return calendar.school_weeks(school_days)[-weeks:]
+    return calendar.school_weeks(school_calendar.school_day_numbers(db, *_days(period)))[-weeks:]
 
 
 def pupil_weekly_of(read: scope.ScopeMarks, shown: np.ndarray) -> pd.DataFrame:

@@ -29,10 +29,11 @@ from datetime import date
 import pandas as pd
 import sqlite_utils
 
-from core import auth, benchmarks, calendar, cases, codes, lateness, metrics, patterns, scope, store, triggers
+from core import auth, benchmarks, calendar, cases, codes, early_warning, lateness, metrics, patterns, scope, store, triggers
 from core import marks as marks_table
 from core import impact as action_impact  # `impact` below is the cached read of it
 from core import data_quality as data_quality_lists
+from core import school_calendar as school_calendar_store
 
 Version = tuple
 
@@ -137,7 +138,11 @@ def version(path: str | None = None) -> Version:
         settings_stamp = db.execute("SELECT COUNT(*), MAX(updated_at) FROM settings").fetchone()
         codes_stamp = db.execute("SELECT COUNT(*), MAX(updated_at) FROM code_map").fetchone()
         national_stamp = db.execute("SELECT COUNT(*), MAX(updated_at) FROM national_figures").fetchone()
-        return (store.last_import_id(db), *settings_stamp, *codes_stamp, *national_stamp)
+        # The school calendar is a few dozen rows: the rows themselves are its stamp.
+        calendar_stamp = db.execute(
+            "SELECT (SELECT group_concat(first_day || last_day || name, '|') FROM school_terms), "
+            "(SELECT group_concat(day || kind || label, '|') FROM non_school_days)").fetchone()
+        return (store.last_import_id(db), *settings_stamp, *codes_stamp, *national_stamp, *calendar_stamp)
 
 
 def case_version(path: str | None = None) -> int:
@@ -353,6 +358,32 @@ def impact(path: str, version: Version, case_version: int, school_days: int, vie
     """Attendance before and after each action the viewer may see (core/impact.py)."""
     with store.opened(path) as db:
         return action_impact.impact(db, viewer, school_days, _ids(pupil_ids))
+
+
+@_cached(max_entries=8)
+def school_calendar(path: str, version: Version):
+    """The saved school calendar (core/school_calendar.py), or None."""
+    with store.opened(path) as db:
+        return school_calendar_store.load(db)
+
+
+def has_school_calendar(path: str, version: Version) -> bool:
+    return school_calendar(path, version) is not None
+
+
+@_cached(max_entries=8)
+def spare_sessions(path: str, version: Version, as_of: date) -> pd.DataFrame:
+    """early_warning.spare_sessions: each pupil's sessions to spare this year up to `as_of`."""
+    with store.opened(path) as db:
+        return early_warning.spare_sessions(db, as_of, school_calendar(path, version))
+
+
+@_cached(max_entries=8)
+def watch_list(path: str, version: Version, date_from: date, as_of: date,
+               pupil_ids: tuple[int, ...] | None) -> pd.DataFrame:
+    """early_warning.watch_list: pupils above 90% and at most 93%, falling or in short spells."""
+    with store.opened(path) as db:
+        return early_warning.watch_list(db, metrics.Period(date_from, as_of), _ids(pupil_ids))
 
 
 # --- the attendance officer's lists (core/data_quality.py, core/lateness.py) ---------------------

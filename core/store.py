@@ -611,6 +611,28 @@ MIGRATIONS.append([
         PRIMARY KEY (case_id, step))""",
 ])
 
+MIGRATIONS.append([
+    # 16 (issue 15 item 5): the school calendar (core/school_calendar.py): terms with their first
+    # and last day, by academic year, and the non-school days inside them (INSET days, bank
+    # holidays, closures), each with its kind and a label. Saved a whole academic year at a
+    # time (`saved_at`, `saved_by` of that save); a school with none keeps days from the marks.
+    """CREATE TABLE school_terms (
+        first_day TEXT PRIMARY KEY,
+        last_day TEXT NOT NULL CHECK (last_day >= first_day),
+        academic_year INTEGER NOT NULL,
+        name TEXT NOT NULL,
+        saved_at TEXT NOT NULL,
+        saved_by TEXT NOT NULL)""",
+    "CREATE INDEX school_terms_year ON school_terms(academic_year)",
+    """CREATE TABLE non_school_days (
+        day TEXT PRIMARY KEY,
+        academic_year INTEGER NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('inset', 'bank_holiday', 'closure')),
+        label TEXT NOT NULL DEFAULT '',
+        saved_at TEXT NOT NULL,
+        saved_by TEXT NOT NULL)""",
+])
+
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -55,3 +55,21 @@ def test_reasons_are_coloured_authorised_and_unauthorised():
     assert spec["width"] == 640
     assert spec["encoding"]["color"]["scale"]["domain"] == ["Authorised", "Unauthorised"]
     assert [row["kind"] for row in spec["datasets"][spec["data"]["name"]]] == ["Authorised", "Unauthorised"]
+
+
+def test_the_trend_breaks_the_line_at_a_week_with_no_possible_session_and_shades_it():
+    drawn = layers(charts.attendance_trend(WEEKS))
+    [(_, rows)] = [(mark, rows) for mark, rows in drawn if mark == "line"]
+    assert [(row["attendance_pct"], row["segment"]) for row in rows] == [(90.0, 0), (70.0, 1)]
+    line = next(layer for layer in charts.attendance_trend(WEEKS).to_dict()["layer"] if layer["mark"]["type"] == "line")
+    assert line["encoding"]["detail"] == {"field": "segment", "type": "nominal"}
+    [(_, bands)] = [(mark, rows) for mark, rows in drawn if mark == "rect"]
+    assert [band["week_start"][:10] for band in bands] == ["2025-09-08"]
+
+
+def test_the_trend_draws_no_gap_where_every_week_counts():
+    counted = WEEKS[WEEKS["possible_sessions"] > 0]
+    drawn = layers(charts.attendance_trend(counted))
+    assert [mark for mark, _ in drawn].count("rect") == 0
+    [(_, rows)] = [(mark, rows) for mark, rows in drawn if mark == "line"]
+    assert {row["segment"] for row in rows} == {0}

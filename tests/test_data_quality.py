@@ -96,3 +96,62 @@ def test_a_head_of_section_sees_only_their_pupils_problems(db, load):
     load("roll.csv", roll_csv({}, {}))
     load("m.csv", marks_csv([(A, day(0), "AM", ""), (B, day(0), "AM", ""), (A, day(0), "PM", "\\")]))
     assert data_quality.missing_marks(db, period(0), pupil_ids=[ids(db)[B]])["pupil_id"].tolist() == [ids(db)[B]]
+
+
+# --- missing marks from the school calendar -------------------------------------------------------
+
+
+def save_autumn(db, *closed):
+    from core import school_calendar
+    from core.school_calendar import INSET, NonSchoolDay, SchoolCalendar, Term
+
+    school_calendar.save(db, 2025, SchoolCalendar((Term("Autumn 1", date(2025, 9, 8), date(2025, 10, 24)),),
+                                                  tuple(NonSchoolDay(d, INSET, "") for d in closed)), "admin")
+
+
+def test_without_a_calendar_a_day_nobody_was_marked_on_is_no_missing_mark(db, load):
+    load("roll.csv", roll_csv({}, {}))
+    load("m.csv", marks_csv([(p, day(d), s, "/") for p in (A, B) for d in (0, 2) for s in ("AM", "PM")]))
+    assert data_quality.missing_marks(db, period(2)).empty
+
+
+def test_with_a_calendar_a_school_day_with_no_mark_for_a_pupil_on_roll_is_two_missing_marks(db, load):
+    load("roll.csv", roll_csv({}, {}))
+    load("m.csv", marks_csv([(p, day(d), s, "/") for p in (A, B) for d in (0, 2) for s in ("AM", "PM")]
+                            + [(A, day(1), "AM", "/"), (A, day(1), "PM", "/")]))
+    save_autumn(db)
+    found = data_quality.missing_marks(db, period(2))
+    assert found[["pupil_id", "date", "session", "code"]].values.tolist() == [
+        [ids(db)[B], date(2025, 9, 9), "AM", ""], [ids(db)[B], date(2025, 9, 9), "PM", ""]]
+
+
+def test_a_whole_week_never_uploaded_is_missing_for_every_pupil_and_listed_by_week(db, load):
+    load("roll.csv", roll_csv({}, {}))
+    load("m.csv", marks_csv([(p, day(d), s, "/") for p in (A, B) for d in (0, 1, 2, 3, 4, 10) for s in ("AM", "PM")]))
+    save_autumn(db)
+    found = data_quality.missing_marks(db, period(10))
+    assert len(found) == 2 * 5 * 2
+    by_week = data_quality.missing_by_week(found)
+    assert by_week[["week_start", "sessions", "pupils"]].values.tolist() == [[date(2025, 9, 15), 20, 2]]
+    assert by_week["dates"].iloc[0] == "15/09/2025, 16/09/2025, 17/09/2025, 18/09/2025, 19/09/2025"
+    assert data_quality.missing_by_pupil(found)["sessions"].tolist() == [10, 10]
+
+
+def test_an_inset_day_is_no_missing_mark_and_a_pupil_is_counted_only_from_joining(db, load):
+    lines = roll_csv({}, {}).splitlines()
+    load("roll.csv", "\n".join([lines[0] + ",entry_date", lines[1] + ",2025-09-01", lines[2] + ",2025-09-10"]))
+    load("m.csv", marks_csv([(A, day(d), s, "/") for d in (0, 2) for s in ("AM", "PM")]
+                            + [(B, day(2), s, "/") for s in ("AM", "PM")]))
+    save_autumn(db, date(2025, 9, 9))
+    assert data_quality.missing_marks(db, period(2)).empty
+
+
+def test_missing_marks_from_the_calendar_count_in_no_total(db, load):
+    load("roll.csv", roll_csv({}, {}))
+    load("m.csv", marks_csv([(p, day(d), s, "/") for p in (A, B) for d in (0, 2) for s in ("AM", "PM")]))
+    before = metrics.pupil_figures(db, period(2))
+    save_autumn(db)
+    assert len(data_quality.missing_marks(db, period(2))) == 4
+    after = metrics.pupil_figures(db, period(2))
+    assert after["possible_sessions"].tolist() == before["possible_sessions"].tolist() == [4, 4]
+    assert after["attendance_pct"].tolist() == [100.0, 100.0]

@@ -5,7 +5,9 @@ core/marks.py (diff against the store, write) → one transaction with the impor
 all-or-nothing: any error rejects it whole and nothing is written; warnings are listed
 and the file imported. Re-importing a file changes nothing; a corrected export replaces
 only the marks that changed and records each change (old code → new code, which import);
-`undo_last_import` takes the newest import back out.
+`undo_last_import` takes the newest import back out. Marks dated after today, on a weekend or
+on a non-school day of the saved school calendar are held — the file refused — unless the
+user confirms the dates (`accept_dates`; dates.py).
 
 Shapes read (their ids are the `shape` of the import JSON): `long_marks`, `weekly_grid`,
 `weekday_grid`, `marks_string`, `pupil_roll`, `summary_counts` (see reading.py and
@@ -31,6 +33,7 @@ from core.importers.profiles import delete_mapping_profile, load_mapping_profile
 from core.importers.pupils import check_text, match_pupils
 from core.importers.reading import detect, open_file, read_export, read_with_mapping
 from core.importers.results import ColumnMapping, Detection, Problem, ReadResult
+from core.importers.dates import hold_marks_on_days_without_registers
 from core.importers.sessions import drop_sessions_not_taken
 from core.importers.sheets import Sheet, UnreadableFile, give_back_memory
 from core.importers.shapes import ROLL_FIELDS, SHAPES, check_academic_years
@@ -88,9 +91,10 @@ class FileOutcome:
 
 
 def import_file(db: sqlite_utils.Database, path: str | Path, username: str, dry_run: bool = False,
-                mapping: ColumnMapping | dict | None = None) -> FileOutcome:
+                mapping: ColumnMapping | dict | None = None, accept_dates: bool = False) -> FileOutcome:
     """Validate and store one export file (the CLI's entry point). Too big a file is refused
-    before it is read."""
+    before it is read. Marks after today, on weekends or on the school calendar's non-school
+    days are held (the file refused) unless `accept_dates` (importers/dates.py)."""
     path = Path(path)
     try:
         size = path.stat().st_size
@@ -103,18 +107,18 @@ def import_file(db: sqlite_utils.Database, path: str | Path, username: str, dry_
         content = path.read_bytes()
     except OSError as error:
         return FileOutcome(str(path), REJECTED, problems=[Problem(None, None, f"Cannot read {path}: {error.strerror}.")])
-    return import_bytes(db, content, str(path), username, dry_run, mapping)
+    return import_bytes(db, content, str(path), username, dry_run, mapping, accept_dates)
 
 
 def import_bytes(db: sqlite_utils.Database, content: bytes, file_name: str, username: str, dry_run: bool = False,
-                 mapping: ColumnMapping | dict | None = None) -> FileOutcome:
+                 mapping: ColumnMapping | dict | None = None, accept_dates: bool = False) -> FileOutcome:
     """Validate and store one export given as bytes (the upload screen's entry point)."""
     try:
         refusal = _too_big(db, Path(file_name).name, len(content))
         if refusal:
             return _rejected(db, file_name, None, 0, [refusal], username, dry_run)
         read = _read(content, file_name, mapping, _limit_mb(db))
-        return _store(db, read, content, file_name, username, dry_run)
+        return _store(db, read, content, file_name, username, dry_run, accept_dates)
     finally:
         if len(content) > BIG_FILE_BYTES:
             give_back_memory()
@@ -137,7 +141,7 @@ TOP_ROWS = 200
 
 
 def check_bytes(db: sqlite_utils.Database, content: bytes, file_name: str, username: str,
-                mapping: ColumnMapping | dict | None = None) -> Check:
+                mapping: ColumnMapping | dict | None = None, accept_dates: bool = False) -> Check:
     """Detect, read and dry-run one file, reading its bytes once (`reading.open_file`)."""
     name = Path(file_name).name
     try:
@@ -154,7 +158,8 @@ def check_bytes(db: sqlite_utils.Database, content: bytes, file_name: str, usern
         read = _read(sheet, file_name, mapping, _limit_mb(db))
         top = sheet.cells.loc[:TOP_ROWS]
         del sheet
-        return Check(detection, read, _store(db, read, content, file_name, username, dry_run=True), top)
+        return Check(detection, read, _store(db, read, content, file_name, username, dry_run=True,
+                                             accept_dates=accept_dates), top)
     finally:
         if len(content) > BIG_FILE_BYTES:
             give_back_memory()
@@ -177,7 +182,8 @@ def _read(content: bytes | Sheet, file_name: str, mapping, limit_mb: float) -> R
         return ReadResult(None, problems=[Problem(None, None, UNEXPECTED.format(name=name, error=error))])
 
 
-def _store(db, read: ReadResult, content: bytes, file_name: str, username: str, dry_run: bool) -> FileOutcome:
+def _store(db, read: ReadResult, content: bytes, file_name: str, username: str, dry_run: bool,
+           accept_dates: bool = False) -> FileOutcome:
     """Check the text and the marks' codes, then import what was read (or only work out what
     importing would change)."""
     name = Path(file_name).name
@@ -195,7 +201,7 @@ def _store(db, read: ReadResult, content: bytes, file_name: str, username: str, 
     if _already_imported(db, sha256, read, outcome):
         pass
     elif stores == "marks":
-        _import_marks(db, read, outcome, sha256, username, dry_run)
+        _import_marks(db, read, outcome, sha256, username, dry_run, accept_dates)
     elif stores == "counts":
         _import_counts(db, read, outcome, sha256, username, dry_run)
     else:
@@ -301,7 +307,8 @@ def _pupil_ids(conn, read: ReadResult, outcome: FileOutcome, import_id: int | No
     return ids
 
 
-def _import_marks(db, read: ReadResult, outcome: FileOutcome, sha256: str, username: str, dry_run: bool) -> None:
+def _import_marks(db, read: ReadResult, outcome: FileOutcome, sha256: str, username: str, dry_run: bool,
+                  accept_dates: bool = False) -> None:
     file_marks = read.marks
     days = file_marks["date"].to_numpy(dtype="datetime64[D]").astype(np.int64)
     first, last = file_marks["date"].min(), file_marks["date"].max()
@@ -325,6 +332,13 @@ def _import_marks(db, read: ReadResult, outcome: FileOutcome, sha256: str, usern
         if _same_pupil_twice(incoming, outcome):
             raise store.Rollback
         incoming = drop_sessions_not_taken(conn, incoming, read.data_as_at, outcome.problems)
+        incoming, held = hold_marks_on_days_without_registers(conn, incoming, accept_dates, outcome.problems)
+        if held:
+            outcome.status = REJECTED
+            raise store.Rollback
+        if incoming.empty:
+            outcome.status = UNCHANGED
+            raise store.Rollback
         found = marks.diff(conn, incoming, int(days.min()), int(days.max()))
         _warn_closure_days(conn, incoming, found, outcome)
         outcome.marks_added, outcome.marks_changed = len(found.added), len(found.changed)
