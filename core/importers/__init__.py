@@ -147,7 +147,7 @@ def check_bytes(db: sqlite_utils.Database, content: bytes, file_name: str, usern
                 raise UnreadableFile(refusal.message)
             sheet = open_file(content, name, _limit_mb(db))
         except UnreadableFile as error:
-            problems = [Problem(None, None, str(error))]
+            problems = [Problem(getattr(error, "row", None), None, str(error))]
             return Check(Detection(None, None, None, [], [], str(error), problems), ReadResult(None, problems=problems),
                          FileOutcome(file_name, REJECTED, problems=list(problems)), pd.DataFrame())
         detection = detect(sheet, name)
