@@ -106,11 +106,12 @@ def plan_batch(db: sqlite_utils.Database, files: list[BatchFile], username: str,
 
 
 def import_batch(db: sqlite_utils.Database, files: list[BatchFile], username: str, order: list[str] | None = None,
-                 overwrite: frozenset[str] = frozenset(), dry_run: bool = False) -> BatchPlan:
+                 overwrite: frozenset[str] = frozenset(), dry_run: bool = False, progress=None) -> BatchPlan:
     """Import the batch in `order` (None: `default_order`) in one transaction. Files that
     disagree are imported in that order (the later file's marks kept) and each pair is
-    named in a warning on the later file, with the first sessions in question."""
-    plan = _run(db, files, username, order, overwrite, dry_run)
+    named in a warning on the later file, with the first sessions in question.
+    `progress(number, total, name)`, when given, is called as each file starts."""
+    plan = _run(db, files, username, order, overwrite, dry_run, progress)
     for conflict in plan.conflicts:
         later = next(p for p in plan.files if p.file.key == conflict.later)
         earlier = next(p for p in plan.files if p.file.key == conflict.earlier)
@@ -163,7 +164,7 @@ def why(planned: Planned) -> str:
 
 
 def _run(db, files: list[BatchFile], username: str, order: list[str] | None, overwrite: frozenset[str],
-         dry_run: bool) -> BatchPlan:
+         dry_run: bool, progress=None) -> BatchPlan:
     keys = [f.key for f in files]
     if len(set(keys)) != len(keys):
         raise ValueError("Each file of a batch needs its own key.")
@@ -174,7 +175,9 @@ def _run(db, files: list[BatchFile], username: str, order: list[str] | None, ove
     planned = [by_key[k] for k in order]
     made: set[int] = set()
     with store.transaction(db) as conn:
-        for p in planned:
+        for number, p in enumerate(planned, start=1):
+            if progress is not None:
+                progress(number, len(planned), Path(p.file.name).name)
             p.new_days = _new_school_days(db, p.read)
             rule = importers.Corrections(p.file.key in overwrite, frozenset(made))
             p.outcome = importers._store(db, p.read, p.file.content, p.file.name, username, False, rule)
