@@ -175,7 +175,7 @@ def what_would_change(outcome, new_days: list[date], after_others: bool = False)
         parts.append(f"{len(new_days)} new school day{'s' if len(new_days) != 1 else ''} "
                      f"({uk(new_days[0])}{' – ' + uk(new_days[-1]) if len(new_days) > 1 else ''})")
     if outcome.marks_added:
-        parts.append(f"adds **{outcome.marks_added:,}** sessions new to the store")
+        parts.append(f"adds **{outcome.marks_added:,}** session{'s' if outcome.marks_added != 1 else ''} new to the store")
     if outcome.marks_changed:
         parts.append(f"changes **{outcome.marks_changed:,}** stored marks (each change is kept in the pupil's history)")
     if outcome.counts_added or outcome.counts_changed:
@@ -193,7 +193,8 @@ def what_would_change(outcome, new_days: list[date], after_others: bool = False)
 
 def what_changed(outcome) -> str:
     if outcome.status == importers.UNCHANGED:
-        return "already stored; nothing changed."
+        kept = f" {outcome.corrections_kept:,} corrected marks kept." if outcome.corrections_kept else ""
+        return "already stored; nothing changed." + kept
     if outcome.status == importers.REJECTED:
         problem = next((p.message for p in outcome.problems if p.severity == "error"), "")
         return f"not imported. {problem}"
@@ -314,13 +315,14 @@ def show_conflicts(planned: Planned, names: dict[str, str]) -> bool:
     and the user's answer to which is newer. True when every pair has an answer."""
     answered = True
     for conflict in planned.conflicts:
-        pair = sorted((conflict.earlier, conflict.later))
+        pair = sorted((conflict.earlier, conflict.later), key=lambda i: (names[i], i))  # stable when the order flips
         earlier, later = names[conflict.earlier], names[conflict.later]
         with st.container(border=True):
             st.warning(f"**{md(earlier)}** and **{md(later)}** have different marks for **{conflict.sessions:,}** "
                        f"session{'s' if conflict.sessions != 1 else ''}. The file imported later keeps its marks — "
                        "say which one is newer before importing.", icon=":material/compare_arrows:")
-            shown = conflict.marks.rename(columns={
+            shown = conflict.marks[["Pupil", "UPN", "Date", "Session", "earlier_mark", "later_mark", "earlier_row",
+                                    "later_row"]].rename(columns={
                 "earlier_mark": f"Mark in {earlier}", "earlier_row": f"Row in {earlier}",
                 "later_mark": f"Mark in {later}", "later_row": f"Row in {later}"})
             if conflict.sessions > len(shown):
