@@ -284,11 +284,18 @@ def show_too_big(file, limit_mb: int) -> None:
 
 
 def move(file_id: str, order: list[str], step: int) -> None:
-    """Move a file one place earlier (-1) or later (+1) in the batch's order."""
+    """Move a file one place earlier (-1) or later (+1) in the batch's order. Moving it past a
+    file it disagrees with says the file now later is the newer of the two."""
     order = list(order)
     at = order.index(file_id)
     order.insert(max(0, min(len(order) - 1, at + step)), order.pop(at))
     st.session_state[ORDER_KEY] = order
+    for key, newer in list(st.session_state.items()):
+        if isinstance(key, str) and key.startswith(NEWER_PREFIX) and newer:
+            pair = key[len(NEWER_PREFIX):].split("|")
+            other = next((k for k in pair if k != newer), None)
+            if other in order and newer in order and order.index(newer) < order.index(other):
+                st.session_state[key] = other
 
 
 def show_order(planned: Planned, names: dict[str, str]) -> None:

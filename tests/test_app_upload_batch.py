@@ -110,3 +110,19 @@ def test_an_older_export_keeps_the_corrections_unless_the_user_ticks_to_apply_it
     assert "overwrites **4** marks that a later upload corrected, as you chose" in all_text(app)
     app.button(key="import_files").click().run()
     assert amirs_monday(school) == ["N", "N"]
+
+
+def test_moving_a_file_past_the_one_it_disagrees_with_makes_it_the_newer(school):
+    app = signed_in("officer", "upload")
+    app.file_uploader[0].set_value([csv_file("corrected.csv", WEEK_2_CORRECTED),
+                                    csv_file("export.csv", WEEK_2 + [(upn(1), "2025-09-22", "AM", "/")])]).run()
+    radio = app.radio[0]
+    pair = radio.key.split("|")[1:]
+    radio.set_value(next(i for i in pair if radio.format_func(i) == "corrected.csv")).run()
+    assert files_in_order(app) == ["export.csv", "corrected.csv"]
+    export_id = next(i for i in pair if app.radio[0].format_func(i) == "export.csv")
+    app.button(key=f"later_{export_id}").click().run()
+    assert files_in_order(app) == ["corrected.csv", "export.csv"]
+    assert app.radio[0].value == export_id
+    app.button(key="import_files").click().run()
+    assert amirs_monday(school) == ["N", "N"]

@@ -469,7 +469,8 @@ def _finish_import(conn, outcome: FileOutcome, import_id: int, username: str) ->
         "file": Path(outcome.file).name, "shape": outcome.shape, "marks_added": outcome.marks_added,
         "marks_changed": outcome.marks_changed, "pupils_added": outcome.pupils_added,
         "pupils_updated": outcome.pupils_updated, "counts_added": outcome.counts_added,
-        "counts_changed": outcome.counts_changed})
+        "counts_changed": outcome.counts_changed, "corrections_kept": outcome.corrections_kept,
+        "corrections_overwritten": outcome.corrections_overwritten})
 
 
 # --- pupil roll --------------------------------------------------------------------

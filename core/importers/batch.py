@@ -180,7 +180,10 @@ def _run(db, files: list[BatchFile], username: str, order: list[str] | None, ove
                 progress(number, len(planned), Path(p.file.name).name)
             p.new_days = _new_school_days(db, p.read)
             rule = importers.Corrections(p.file.key in overwrite, frozenset(made))
-            p.outcome = importers._store(db, p.read, p.file.content, p.file.name, username, False, rule)
+            # Written (to be rolled back with the rest, for a dry run) so the files after it see
+            # its marks; the last file of a dry run has none after it, so it is only diffed.
+            last_of_dry_run = dry_run and number == len(planned)
+            p.outcome = importers._store(db, p.read, p.file.content, p.file.name, username, last_of_dry_run, rule)
             if p.outcome.import_id is not None and p.outcome.status == importers.IMPORTED:
                 made.add(p.outcome.import_id)
         conflicts = _conflicts(conn, planned)
