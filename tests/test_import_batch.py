@@ -221,3 +221,12 @@ def test_pastoral_import_keeps_corrections_unless_told_to_overwrite_them(db_path
                      str(tmp_path / "old.csv")]) == 0
     [applied] = json.loads(capsys.readouterr().out)["files"]
     assert (applied["status"], applied["marks_changed"]) == ("imported", 4)
+
+
+def test_an_export_reaching_past_the_corrected_week_is_newer_and_changes_corrected_marks(corrected_store):
+    db = corrected_store
+    two_weeks = marks_csv(week_rows(MONDAY_1, ["MMMM......", ".........."])
+                          + week_rows(MONDAY_2, ["..........", ".........."])).encode()
+    outcome = import_bytes(db, two_weeks, "weeks-1-2.csv", "officer")
+    assert (outcome.marks_changed, outcome.corrections_kept) == (4, 0)
+    assert stored_codes(db, A, MONDAY_1) == ["M", "M"]

@@ -363,13 +363,17 @@ def _import_marks(db, read: ReadResult, outcome: FileOutcome, sha256: str, usern
 
 def _corrections(conn, read: ReadResult, found: marks.Diff, outcome: FileOutcome, rule: Corrections) -> marks.Diff:
     """Stored marks that a later import corrected and this file would change: listed as
-    warnings, and kept as they are unless the user chose to overwrite them. A file whose
-    title says it was run after the correcting import's data (its "data as at") is newer
-    than the correction, and changes those marks like any other."""
+    warnings, and kept as they are unless the user chose to overwrite them.
+
+    A file whose data is as at a later day than the correcting import's is newer than the
+    correction and changes those marks like any other: "as at" is the report's run date
+    when its title gives one, else the last date it holds marks for (imports.data_as_at is
+    kept the same way). So next week's export, reaching past a corrected week, is newer; an
+    export of the corrected week itself is not."""
     hits = marks.corrections_in_the_way(conn, found.changed)
     hits = hits[~hits["correction_import_id"].isin(list(rule.made_in_batch))]
-    if read.data_as_at is not None:
-        hits = hits[~(hits["correction_as_at"].astype(str) < read.data_as_at.isoformat())]
+    as_at = read.data_as_at or read.marks["date"].max().date()
+    hits = hits[~(hits["correction_as_at"].astype(str) < as_at.isoformat())]
     if hits.empty:
         return found
     changed = found.changed.iloc[hits["position"].to_numpy()]
