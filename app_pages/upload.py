@@ -336,7 +336,7 @@ def show_conflicts(planned: Planned, names: dict[str, str]) -> bool:
                 st.caption(f"The first {len(shown):,} of {conflict.sessions:,} sessions:")
             st.dataframe(shown, hide_index=True, width="stretch", height=min(38 + 35 * len(shown), 300))
             choice = st.radio("Which file is newer (its marks are the ones to keep)?", pair, index=None,
-                              format_func=names.get, key=NEWER_PREFIX + "|".join(pair), horizontal=True)
+                              format_func=lambda i: md(names[i]), key=NEWER_PREFIX + "|".join(pair), horizontal=True)
             answered &= choice is not None
     return answered
 

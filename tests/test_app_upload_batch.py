@@ -126,3 +126,12 @@ def test_moving_a_file_past_the_one_it_disagrees_with_makes_it_the_newer(school)
     assert app.radio[0].value == export_id
     app.button(key="import_files").click().run()
     assert amirs_monday(school) == ["N", "N"]
+
+
+def test_file_names_in_the_batch_are_shown_as_text_not_markdown(school):
+    app = signed_in("officer", "upload")
+    app.file_uploader[0].set_value([csv_file("**new**.csv", WEEK_2_CORRECTED),
+                                    csv_file("[old](http://x).csv", WEEK_2 + [(upn(1), "2025-09-22", "AM", "/")])]).run()
+    assert files_in_order(app) == ["**new**.csv", "[old](http://x).csv"]  # st.text
+    assert r"\*\*new\*\*.csv" in app.radio[0].options
+    assert r"**\*\*new\*\*.csv** and **\[old\](http:" in app.warning[0].value
