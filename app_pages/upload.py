@@ -73,29 +73,29 @@ def with_decisions(order: list[str], newer: dict[frozenset, str]) -> list[str]:
     return order
 
 
-def plan(files, username: str, version: reads.Version) -> Planned:
+def plan(files, username: str, version: reads.Version) -> BatchView:
     """The batch worked out in the order the user chose (by default rolls first, then marks
     oldest first) with the user's decisions applied; remembered per files, mappings, order,
-    decisions and data version — only what the screen shows, not the files' marks."""
-    batch = batch_files(files)
-    chosen = st.session_state.get(ORDER_KEY)
-    newer, applied = decisions(), overwrite(files)
-    planned = _planned(batch, chosen, applied, username, version)
-    decided = with_decisions(planned.order, newer)
+    decisions and data version — only what the screen shows, not the files' marks. The
+    order decided is kept as the user's, so the next rerun finds it worked out already."""
+    applied = overwrite(files)
+    planned = _planned(files, st.session_state.get(ORDER_KEY), applied, username, version)
+    decided = with_decisions(planned.order, decisions())
     if decided != planned.order:
-        planned = _planned(batch, decided, applied, username, version)
+        st.session_state[ORDER_KEY] = decided
+        planned = _planned(files, decided, applied, username, version)
     return planned
 
 
-def _planned(batch, order, applied, username: str, version) -> Planned:
+def _planned(files, order, applied, username: str, version) -> BatchView:
     checks = st.session_state.setdefault(CHECKS_KEY, {})
-    key = (tuple((f.key, repr(f.mapping.as_json()) if f.mapping else None) for f in batch),
+    key = (tuple((f.file_id, repr(m.as_json()) if (m := chosen_mapping(f)) else None) for f in files),
            tuple(order) if order else None, applied, version)
     if key not in checks:
         checks.clear()  # only the latest is shown again: let the rest's memory go
         with store.opened(reads.db_path()) as db:
-            worked_out = batches.plan_batch(db, batch, username, order=order, overwrite=applied)
-        checks[key] = Planned(
+            worked_out = batches.plan_batch(db, batch_files(files), username, order=order, overwrite=applied)
+        checks[key] = BatchView(
             [Checked(p.file.key, p.detection, p.read.shape, p.read.rows, preview(p.read), p.outcome, p.new_days,
                      p.top, p.why) for p in worked_out.files],
             worked_out.conflicts)
@@ -117,7 +117,7 @@ class Checked:
 
 
 @dataclass(frozen=True)
-class Planned:
+class BatchView:
     files: list[Checked]
     conflicts: list
 
@@ -298,7 +298,7 @@ def move(file_id: str, order: list[str], step: int) -> None:
                 st.session_state[key] = other
 
 
-def show_order(planned: Planned, names: dict[str, str]) -> None:
+def show_order(planned: BatchView, names: dict[str, str]) -> None:
     """The order the batch will be imported in, why, and buttons to move a file."""
     st.subheader("Order of import")
     st.caption("Several files are worked out as one batch, in this order: each file's preview below counts what the "
@@ -317,7 +317,7 @@ def show_order(planned: Planned, names: dict[str, str]) -> None:
                      disabled=number == len(order), on_click=move, args=(checked.file_id, order, 1))
 
 
-def show_conflicts(planned: Planned, names: dict[str, str]) -> bool:
+def show_conflicts(planned: BatchView, names: dict[str, str]) -> bool:
     """Each pair of files with different marks for the same sessions, the marks in question,
     and the user's answer to which is newer. True when every pair has an answer."""
     answered = True

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from core import store
 from tests.app_school import (  # noqa: F401 (fixtures)
-    all_text, empty_school, quick_hashes, roll_csv, school, signed_in, upn, week_rows,
+    all_text, empty_school, quick_hashes, school, signed_in, upn, week_rows,
 )
 from tests.conftest import marks_csv
 
