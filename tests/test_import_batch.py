@@ -230,3 +230,17 @@ def test_an_export_reaching_past_the_corrected_week_is_newer_and_changes_correct
     outcome = import_bytes(db, two_weeks, "weeks-1-2.csv", "officer")
     assert (outcome.marks_changed, outcome.corrections_kept) == (4, 0)
     assert stored_codes(db, A, MONDAY_1) == ["M", "M"]
+
+
+def test_the_sample_correction_in_utf16_goes_after_the_first_export_and_disagrees_on_two_sessions(db):
+    from pathlib import Path
+
+    samples = Path(__file__).resolve().parent.parent / "data" / "samples"
+    import_bytes(db, (samples / "pupil_roll.csv").read_bytes(), "pupil_roll.csv", "officer")
+    files = [BatchFile(name, (samples / name).read_bytes()) for name in ("long_marks_corrected.txt", "long_marks.csv")]
+    plan = plan_batch(db, files, "officer")
+    assert plan.order == ["long_marks.csv", "long_marks_corrected.txt"]  # same dates; the correction's title is later
+    assert [p.outcome.status for p in plan.files] == ["imported", "imported"]
+    [conflict] = plan.conflicts
+    assert conflict.sessions == 2
+    assert (conflict.marks["earlier_mark"].tolist(), conflict.marks["later_mark"].tolist()) == (["N", "N"], ["I", "I"])
