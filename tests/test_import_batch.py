@@ -244,3 +244,22 @@ def test_the_sample_correction_in_utf16_goes_after_the_first_export_and_disagree
     [conflict] = plan.conflicts
     assert conflict.sessions == 2
     assert (conflict.marks["earlier_mark"].tolist(), conflict.marks["later_mark"].tolist()) == (["N", "N"], ["I", "I"])
+
+
+def test_a_batch_that_fails_part_way_writes_nothing_of_it(db, monkeypatch):
+    from core import importers
+
+    real_store = importers._store
+
+    def failing(db_, read, content, file_name, *args):
+        if file_name == "week2.csv":
+            raise RuntimeError("the machine stopped")
+        return real_store(db_, read, content, file_name, *args)
+
+    monkeypatch.setattr(importers, "_store", failing)
+    with pytest.raises(RuntimeError):
+        import_batch(db, [BatchFile("roll.csv", ROLL), BatchFile("week1.csv", WEEK_1), BatchFile("week2.csv", WEEK_2)],
+                     "officer")
+    assert db.execute("SELECT COUNT(*) FROM imports").fetchone()[0] == 0
+    assert db.execute("SELECT COUNT(*) FROM pupils").fetchone()[0] == 0
+    assert db.execute("SELECT COUNT(*) FROM marks").fetchone()[0] == 0
