@@ -167,7 +167,10 @@ def what_would_change(outcome, new_days: list[date], after_others: bool = False)
         return "Nothing will be imported from this file until the problems above are fixed."
     if outcome.status == importers.UNCHANGED:
         stored = "already stored, or in the files above" if after_others else "already stored"
-        return f"Everything in this file is {stored} — importing it changes nothing.{kept}"
+        if outcome.corrections_kept:
+            return (f"Importing changes nothing: everything else in this file is {stored}, and the "
+                    f"**{outcome.corrections_kept:,}** marks that a later upload corrected are kept (see the warnings).")
+        return f"Everything in this file is {stored} — importing it changes nothing."
     parts = []
     if outcome.date_from:
         parts.append(f"covers {uk(outcome.date_from)} to {uk(outcome.date_to)}")

@@ -103,7 +103,7 @@ def test_an_older_export_keeps_the_corrections_unless_the_user_ticks_to_apply_it
     assert "4 marks in this file would undo corrections that a later upload made" in text
     problems = next(f.value for f in app.dataframe if "Problem" in f.value.columns)
     assert problems["Problem"].str.contains("Ahmed, Amir .*15/09/2025 AM: this file has 'N'; corrected.csv").any()
-    assert "It keeps **4** marks that a later upload corrected" in text
+    assert "Importing changes nothing: everything else in this file is already stored, and the **4** marks" in text
     assert app.button(key="import_files").disabled  # nothing else in it to import
 
     app.checkbox[0].check().run()
