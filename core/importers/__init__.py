@@ -144,7 +144,8 @@ def import_bytes(db: sqlite_utils.Database, content: bytes, file_name: str, user
 
 @dataclass
 class Check:
-    """The upload screen's look at one file before it is imported: what the file looks like
+    """A look at one file on its own before it is imported (the upload screen looks at a
+    batch instead, batch.plan_batch, which gives the same for each file): what the file looks like
     (`detection`), what it holds read as the mapping says (`read`), what importing it would
     change (`outcome`, a dry run), and its first rows as cells (`top`, for choosing another
     header row)."""
