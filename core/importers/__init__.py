@@ -5,7 +5,10 @@ core/marks.py (diff against the store, write) → one transaction with the impor
 all-or-nothing: any error rejects it whole and nothing is written; warnings are listed
 and the file imported. Re-importing a file changes nothing; a corrected export replaces
 only the marks that changed and records each change (old code → new code, which import);
-`undo_last_import` takes the newest import back out.
+`undo_last_import` takes the newest import back out. Several files at once are worked out
+and imported as one batch by core/importers/batch.py. A stored mark that a later import
+corrected is kept when a file would change it back, unless the user chooses otherwise
+(`Corrections`).
 
 Shapes read (their ids are the `shape` of the import JSON): `long_marks`, `weekly_grid`,
 `weekday_grid`, `marks_string`, `pupil_roll`, `summary_counts` (see reading.py and
