@@ -79,7 +79,10 @@ def plan(files, username: str, version: reads.Version) -> BatchView:
     decisions and data version — only what the screen shows, not the files' marks. The
     order decided is kept as the user's, so the next rerun finds it worked out already."""
     applied = overwrite(files)
-    planned = _planned(files, st.session_state.get(ORDER_KEY), applied, username, version)
+    chosen = st.session_state.get(ORDER_KEY)
+    if chosen is not None and set(chosen) != {f.file_id for f in files}:
+        chosen = None  # a file added or removed: the default order again (the decisions still apply)
+    planned = _planned(files, chosen, applied, username, version)
     decided = with_decisions(planned.order, decisions())
     if decided != planned.order:
         st.session_state[ORDER_KEY] = decided
