@@ -1,13 +1,19 @@
-"""Upload — get this week in. Drop one or more exports; for each: the shape and column
-mapping detected (editable, and can be saved for next week), the first rows as read,
-problems by row, and what importing would change (a dry run against the store).
-"Import" commits file by file, each all-or-nothing, with a progress bar. The imports
-history is below, with undo of the last import."""
+"""Upload — get this week in. Drop one or more exports. Several files are worked out as one
+batch (core/importers/batch.py): the order they will go in (rolls first, then marks oldest
+first — the user can move a file), files that disagree about the same sessions with the
+marks in question (the user says which is newer before anything is written), then for
+each file: the shape and column mapping detected (editable, and can be saved for next
+week), the first rows as read, problems by row, and what importing it after the files
+above would change (a dry run of the whole batch). Marks a later upload corrected are kept
+unless the user ticks to apply the file over them. "Import" writes the batch in one
+transaction, each file all-or-nothing, with a progress bar. The imports history is below,
+with undo of the last import."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 
 import pandas as pd
 import streamlit as st
@@ -16,8 +22,7 @@ from app_pages.ui import access
 from app_pages.ui.formatting import md, meeting_mode, uk, uk_time
 from app_pages.ui.guard import friendly_errors
 from core import importers, reads, store
-from core import marks as marks_table
-from core.calendar import to_day
+from core.importers import batch as batches
 from core.importers.dates import held_for_confirmation, held_problems
 from core.importers.headers import LABELS, header_at
 from core.importers.shapes import SHAPES
@@ -26,6 +31,10 @@ NOT_IN_FILE = "(not in this file)"
 AS_DETECTED = "(as detected)"
 CHECKS_KEY = "upload_checks"
 MAPPINGS_KEY = "upload_mappings"  # file id → the ColumnMapping chosen for it
+ORDER_KEY = "upload_order"  # file ids in the order the user put them (None: the default order)
+NEWER_PREFIX = "upload_newer|"  # + "a|b" (two file ids, sorted): the radio saying which of them is newer
+OVERWRITE_PREFIX = "upload_overwrite_"  # + file id: apply this file over marks a later upload corrected
+ACCEPT_PREFIX = "accept_dates_"  # + file id: import its marks on days without registers (dates.py)
 ROUND_KEY = "upload_round"  # a new round gives a fresh, empty drop zone after an import
 RESULTS_KEY = "upload_results"
 PREVIEW_ROWS = 8
@@ -39,28 +48,75 @@ def chosen_mapping(file) -> importers.ColumnMapping | None:
     return st.session_state.setdefault(MAPPINGS_KEY, {}).get(file.file_id)
 
 
-def check(file, mapping, username: str, version: reads.Version, accept_dates: bool = False) -> Checked:
-    """Detect, read and dry-run one file (its bytes read once); remembered per file, mapping,
-    data version and whether its held dates are confirmed — only what the screen shows, not
-    the file's marks."""
+def batch_files(files) -> list[batches.BatchFile]:
+    return [batches.BatchFile(f.name, f.getvalue(), chosen_mapping(f), key=f.file_id) for f in files]
+
+
+def decisions() -> dict[frozenset, str]:
+    """Which file of each disagreeing pair the user said is newer: {pair of file ids: newer id}."""
+    return {frozenset(key[len(NEWER_PREFIX):].split("|")): value for key, value in st.session_state.items()
+            if isinstance(key, str) and key.startswith(NEWER_PREFIX) and value}
+
+
+def overwrite(files) -> frozenset[str]:
+    return frozenset(f.file_id for f in files if st.session_state.get(OVERWRITE_PREFIX + f.file_id))
+
+
+def accepted_dates(files) -> frozenset[str]:
+    """The files whose held dates (after today, weekends, non-school days) the user confirmed."""
+    return frozenset(f.file_id for f in files if st.session_state.get(ACCEPT_PREFIX + f.file_id))
+
+
+def with_decisions(order: list[str], newer: dict[frozenset, str]) -> list[str]:
+    """The order with each file the user said is newer moved to just after the other of its pair."""
+    order = list(order)
+    for pair, later in newer.items():
+        others = [k for k in pair if k != later]
+        if not others or later not in order or others[0] not in order:
+            continue
+        if order.index(later) < order.index(others[0]):
+            order.remove(later)
+            order.insert(order.index(others[0]) + 1, later)
+    return order
+
+
+def plan(files, username: str, version: reads.Version) -> BatchView:
+    """The batch worked out in the order the user chose (by default rolls first, then marks
+    oldest first) with the user's decisions applied; remembered per files, mappings, order,
+    decisions and data version — only what the screen shows, not the files' marks. The
+    order decided is kept as the user's, so the next rerun finds it worked out already."""
+    applied, accepted = overwrite(files), accepted_dates(files)
+    chosen = st.session_state.get(ORDER_KEY)
+    if chosen is not None and set(chosen) != {f.file_id for f in files}:
+        chosen = None  # a file added or removed: the default order again (the decisions still apply)
+    planned = _planned(files, chosen, applied, accepted, username, version)
+    decided = with_decisions(planned.order, decisions())
+    if decided != planned.order:
+        st.session_state[ORDER_KEY] = decided
+        planned = _planned(files, decided, applied, accepted, username, version)
+    return planned
+
+
+def _planned(files, order, applied, accepted, username: str, version) -> BatchView:
     checks = st.session_state.setdefault(CHECKS_KEY, {})
-    key = (file.file_id, repr(mapping.as_json()) if mapping else None, version, accept_dates)
+    key = (tuple((f.file_id, repr(m.as_json()) if (m := chosen_mapping(f)) else None) for f in files),
+           tuple(order) if order else None, applied, accepted, version)
     if key not in checks:
-        for older in [k for k in checks if k[0] == file.file_id]:  # not shown again: let its memory go
-            del checks[older]
+        checks.clear()  # only the latest is shown again: let the rest's memory go
         with store.opened(reads.db_path()) as db:
-            found = importers.check_bytes(db, file.getvalue(), file.name, username, mapping, accept_dates)
-            new_days = new_school_days(db, found.read)
-        checks[key] = Checked(found.detection, found.read.shape, found.read.rows, preview(found.read), found.outcome,
-                              new_days, found.top)
-        del found
-        if file.size > importers.BIG_FILE_BYTES:
-            importers.give_back_memory()
+            worked_out = batches.plan_batch(db, batch_files(files), username, order=order, overwrite=applied,
+                                            accept_dates=accepted)
+        checks[key] = BatchView(
+            [Checked(p.file.key, p.detection, p.read.shape, p.read.rows, preview(p.read), p.outcome, p.new_days,
+                     p.top, p.why) for p in worked_out.files],
+            worked_out.conflicts)
+        del worked_out
     return checks[key]
 
 
 @dataclass(frozen=True)
 class Checked:
+    file_id: str
     detection: importers.Detection
     shape: str | None
     rows: int
@@ -68,17 +124,17 @@ class Checked:
     outcome: importers.FileOutcome
     new_days: list
     top: pd.DataFrame  # the file's first rows as cells, for choosing another header row
+    why: str = ""  # why it is where it is in the order
 
 
-def new_school_days(db, read) -> list[date]:
-    """Days the file has marks for on which the store holds no session yet."""
-    if read.marks is None or read.marks.empty:
-        return []
-    days = read.marks["date"].dropna().dt.date.unique()
-    if not len(days):
-        return []
-    stored = set(marks_table.school_session_days(db, to_day(min(days)), to_day(max(days)))["day"])
-    return sorted(d for d in days if to_day(d) not in stored)
+@dataclass(frozen=True)
+class BatchView:
+    files: list[Checked]
+    conflicts: list
+
+    @property
+    def order(self) -> list[str]:
+        return [c.file_id for c in self.files]
 
 
 def preview(read) -> pd.DataFrame:
@@ -115,11 +171,17 @@ def problems_table(problems: list) -> pd.DataFrame:
     })
 
 
-def what_would_change(outcome, new_days: list[date]) -> str:
+def what_would_change(outcome, new_days: list[date], after_others: bool = False) -> str:
+    kept = (f" It keeps **{outcome.corrections_kept:,}** marks that a later upload corrected (see the warnings)."
+            if outcome.corrections_kept else "")
     if outcome.status == importers.REJECTED:
         return "Nothing will be imported from this file until the problems above are fixed."
     if outcome.status == importers.UNCHANGED:
-        return "Everything in this file is already stored — importing it changes nothing."
+        stored = "already stored, or in the files above" if after_others else "already stored"
+        if outcome.corrections_kept:
+            return (f"Importing changes nothing: everything else in this file is {stored}, and the "
+                    f"**{outcome.corrections_kept:,}** marks that a later upload corrected are kept (see the warnings).")
+        return f"Everything in this file is {stored} — importing it changes nothing."
     parts = []
     if outcome.date_from:
         parts.append(f"covers {uk(outcome.date_from)} to {uk(outcome.date_to)}")
@@ -127,7 +189,7 @@ def what_would_change(outcome, new_days: list[date]) -> str:
         parts.append(f"{len(new_days)} new school day{'s' if len(new_days) != 1 else ''} "
                      f"({uk(new_days[0])}{' – ' + uk(new_days[-1]) if len(new_days) > 1 else ''})")
     if outcome.marks_added:
-        parts.append(f"adds **{outcome.marks_added:,}** sessions new to the store")
+        parts.append(f"adds **{outcome.marks_added:,}** session{'s' if outcome.marks_added != 1 else ''} new to the store")
     if outcome.marks_changed:
         parts.append(f"changes **{outcome.marks_changed:,}** stored marks (each change is kept in the pupil's history)")
     if outcome.counts_added or outcome.counts_changed:
@@ -136,19 +198,25 @@ def what_would_change(outcome, new_days: list[date]) -> str:
         parts.append(f"adds **{outcome.pupils_added:,}** pupils")
     if outcome.pupils_updated:
         parts.append(f"updates **{outcome.pupils_updated:,}** pupils' details")
-    return "Importing " + "; ".join(parts) + "." if parts else "Importing changes nothing."
+    if outcome.corrections_overwritten:
+        parts.append(f"overwrites **{outcome.corrections_overwritten:,}** marks that a later upload corrected, "
+                     "as you chose")
+    opening = "Imported after the files above, it " if after_others else "Importing "
+    return (opening + "; ".join(parts) + "." + kept) if parts else "Importing changes nothing." + kept
 
 
 def what_changed(outcome) -> str:
     if outcome.status == importers.UNCHANGED:
-        return "already stored; nothing changed."
+        kept = f" {outcome.corrections_kept:,} corrected marks kept." if outcome.corrections_kept else ""
+        return "already stored; nothing changed." + kept
     if outcome.status == importers.REJECTED:
         problem = next((p.message for p in outcome.problems if p.severity == "error"), "")
         return f"not imported. {problem}"
     parts = [f"{outcome.marks_added:,} sessions added" if outcome.marks_added else "",
              f"{outcome.marks_changed:,} marks changed" if outcome.marks_changed else "",
              f"{outcome.pupils_added:,} pupils added" if outcome.pupils_added else "",
-             f"{outcome.pupils_updated:,} pupils updated" if outcome.pupils_updated else ""]
+             f"{outcome.pupils_updated:,} pupils updated" if outcome.pupils_updated else "",
+             f"{outcome.corrections_kept:,} corrected marks kept" if outcome.corrections_kept else ""]
     return "Imported: " + ", ".join(p for p in parts if p) + "."
 
 
@@ -218,18 +286,83 @@ def mapping_editor(file, detection, top: pd.DataFrame, profiles: list[dict], use
             st.error(md(error))
 
 
-def show_file(file, profiles: list[dict], user, version, limit_mb: int):
-    """One dropped file: detection, mapping, preview, problems and the dry run. Returns it if importable."""
+def too_big(file, limit_mb: int) -> bool:
+    return file.size > limit_mb * 1024 * 1024
+
+
+def show_too_big(file, limit_mb: int) -> None:
     with st.container(border=True):
         st.markdown(f"**{md(file.name)}** · {file.size / 1024:,.0f} KB")
-        if file.size > limit_mb * 1024 * 1024:
-            st.error(f"This file is {file.size / 1024 / 1024:,.0f} MB; the limit is {limit_mb} MB. Export a shorter "
-                     "date range (a term or a week) and upload that.")
-            return None
+        st.error(f"This file is {file.size / 1024 / 1024:,.0f} MB; the limit is {limit_mb} MB. Export a shorter "
+                 "date range (a term or a week) and upload that.")
+
+
+def move(file_id: str, order: list[str], step: int) -> None:
+    """Move a file one place earlier (-1) or later (+1) in the batch's order. Moving it past a
+    file it disagrees with says the file now later is the newer of the two."""
+    order = list(order)
+    at = order.index(file_id)
+    order.insert(max(0, min(len(order) - 1, at + step)), order.pop(at))
+    st.session_state[ORDER_KEY] = order
+    for key, newer in list(st.session_state.items()):
+        if isinstance(key, str) and key.startswith(NEWER_PREFIX) and newer:
+            pair = key[len(NEWER_PREFIX):].split("|")
+            other = next((k for k in pair if k != newer), None)
+            if other in order and newer in order and order.index(newer) < order.index(other):
+                st.session_state[key] = other
+
+
+def show_order(planned: BatchView, names: dict[str, str]) -> None:
+    """The order the batch will be imported in, why, and buttons to move a file."""
+    st.subheader("Order of import")
+    st.caption("Several files are worked out as one batch, in this order: each file's preview below counts what the "
+               "files above it will have stored. Pupil rolls go first, then register marks oldest first (by the "
+               "last date each holds marks for, then the report's run date when its title gives one) — never by the "
+               "files' names. Where two files have marks for the same sessions, the later one's marks are kept.")
+    order = planned.order
+    for number, checked in enumerate(planned.files, start=1):
+        place, name, reason, earlier, later = st.columns([0.5, 3.2, 4, 0.7, 0.7], vertical_alignment="center")
+        place.markdown(f"**{number}**")
+        name.text(names[checked.file_id])
+        reason.caption(md(checked.why))
+        earlier.button("", key=f"earlier_{checked.file_id}", icon=":material/arrow_upward:", help="Import it earlier",
+                       disabled=number == 1, on_click=move, args=(checked.file_id, order, -1))
+        later.button("", key=f"later_{checked.file_id}", icon=":material/arrow_downward:", help="Import it later",
+                     disabled=number == len(order), on_click=move, args=(checked.file_id, order, 1))
+
+
+def show_conflicts(planned: BatchView, names: dict[str, str]) -> bool:
+    """Each pair of files with different marks for the same sessions, the marks in question,
+    and the user's answer to which is newer. True when every pair has an answer."""
+    answered = True
+    for conflict in planned.conflicts:
+        pair = sorted((conflict.earlier, conflict.later), key=lambda i: (names[i], i))  # stable when the order flips
+        earlier, later = names[conflict.earlier], names[conflict.later]
+        with st.container(border=True):
+            st.warning(f"**{md(earlier)}** and **{md(later)}** have different marks for **{conflict.sessions:,}** "
+                       f"session{'s' if conflict.sessions != 1 else ''}. The file imported later keeps its marks — "
+                       "say which one is newer before importing.", icon=":material/compare_arrows:")
+            shown = conflict.marks[["Pupil", "UPN", "Date", "Session", "earlier_mark", "later_mark", "earlier_row",
+                                    "later_row"]].rename(columns={
+                "earlier_mark": f"Mark in {earlier}", "earlier_row": f"Row in {earlier}",
+                "later_mark": f"Mark in {later}", "later_row": f"Row in {later}"})
+            if conflict.sessions > len(shown):
+                st.caption(f"The first {len(shown):,} of {conflict.sessions:,} sessions:")
+            st.dataframe(shown, hide_index=True, width="stretch", height=min(38 + 35 * len(shown), 300))
+            choice = st.radio("Which file is newer (its marks are the ones to keep)?", pair, index=None,
+                              format_func=lambda i: md(names[i]), key=NEWER_PREFIX + "|".join(pair), horizontal=True)
+            answered &= choice is not None
+    return answered
+
+
+def show_file(file, checked: Checked, number: int, user, profiles: list[dict]):
+    """One dropped file: detection, mapping, preview, problems and the dry run (after the
+    files before it). Returns True if it will be imported."""
+    with st.container(border=True):
+        st.markdown(f"**{md(file.name)}** · {file.size / 1024:,.0f} KB")
         mapping = chosen_mapping(file)
-        accept_key = f"accept_dates_{file.file_id}"
+        accept_key = ACCEPT_PREFIX + file.file_id
         accept_dates = bool(st.session_state.get(accept_key, False))
-        checked = check(file, mapping, user.username, version, accept_dates)
         detection, outcome, new_days = checked.detection, checked.outcome, checked.new_days
         how = "as you mapped it" if mapping else (f"header on row {detection.header_row}" if detection.header_row else "")
         st.markdown(f"Detected: **{shape_name(checked.shape or detection.shape)}**"
@@ -261,27 +394,34 @@ def show_file(file, profiles: list[dict], user, version, limit_mb: int):
             st.checkbox("Import marks on these dates anyway — I have checked they are right", key=accept_key,
                         help="Marks after today, on a weekend or on a day the school calendar says is not a school "
                              "day are held until you confirm them here.")
-        (st.success if outcome.status == importers.IMPORTED else st.info)(what_would_change(outcome, new_days))
-        return (file, mapping, checked.shape, accept_dates) if outcome.status == importers.IMPORTED else None
+        if outcome.corrections_kept or outcome.corrections_overwritten:
+            count = outcome.corrections_kept or outcome.corrections_overwritten
+            st.checkbox(f"Apply this file over the {count:,} mark{'s' if count != 1 else ''} a later upload corrected "
+                        "(only if this file is the newer)", key=OVERWRITE_PREFIX + file.file_id)
+        (st.success if outcome.status == importers.IMPORTED else st.info)(
+            what_would_change(outcome, new_days, after_others=number > 1))
+        return outcome.status == importers.IMPORTED
 
 
-def import_files(ready: list, user) -> None:
-    """Import each file (the roll first, so names are known for the marks), with a progress bar."""
-    ready = sorted(ready, key=lambda item: SHAPES[item[2]].stores != "pupils")
+def import_files(files, order: list[str], user) -> None:
+    """Import the batch in the order shown, in one transaction (each file all-or-nothing
+    inside it), with a progress bar."""
     progress = st.progress(0.0, text="Starting…")
     results = []
     with friendly_errors("importing"):
-        for number, (file, mapping, _, accept_dates) in enumerate(ready, start=1):
-            progress.progress((number - 1) / len(ready), text=f"Importing {md(file.name)} ({number} of {len(ready)})…")
-            with store.opened(reads.db_path()) as db:
-                outcome = importers.import_bytes(db, file.getvalue(), file.name, user.username, mapping=mapping,
-                                                 accept_dates=accept_dates)
-            results.append((file.name, outcome.status, what_changed(outcome)))
+        def step(number: int, total: int, name: str) -> None:
+            progress.progress((number - 1) / total, text=f"Importing {md(name)} ({number} of {total})…")
+
+        with store.opened(reads.db_path()) as db:
+            done = batches.import_batch(db, batch_files(files), user.username, order=order,
+                                        overwrite=overwrite(files), progress=step,
+                                        accept_dates=accepted_dates(files))
+        results = [(Path(p.file.name).name, p.outcome.status, what_changed(p.outcome)) for p in done.files]
         progress.progress(1.0, text="Done.")
     st.session_state[RESULTS_KEY] = results
     st.session_state[ROUND_KEY] = st.session_state.get(ROUND_KEY, 0) + 1
-    st.session_state.pop(CHECKS_KEY, None)
-    st.session_state.pop(MAPPINGS_KEY, None)
+    for key in (CHECKS_KEY, MAPPINGS_KEY, ORDER_KEY):
+        st.session_state.pop(key, None)
     st.rerun()
 
 
@@ -327,15 +467,29 @@ if history.empty and not files and not meeting_mode():
 if files:
     with store.opened(path) as db:
         profiles = importers.mapping_profiles(db)
-    ready = []
     for file in files:
-        with friendly_errors(f"reading {file.name}"):
-            item = show_file(file, profiles, user, version, limit_mb)
-            if item:
-                ready.append(item)
-    label = f"Import {len(ready)} file{'s' if len(ready) != 1 else ''}"
-    if st.button(label, type="primary", disabled=not ready, icon=":material/database_upload:", key="import_files"):
-        import_files(ready, user)
+        if too_big(file, limit_mb):
+            show_too_big(file, limit_mb)
+    batch = [f for f in files if not too_big(f, limit_mb)]
+    ready, answered, planned = 0, True, None
+    if batch:
+        with friendly_errors("reading the files"):
+            planned = plan(batch, user.username, version)
+    if planned is not None:
+        by_id, names = {f.file_id: f for f in batch}, {f.file_id: f.name for f in batch}
+        if len(batch) > 1:
+            show_order(planned, names)
+            answered = show_conflicts(planned, names)
+        for number, checked in enumerate(planned.files, start=1):
+            with friendly_errors(f"showing {by_id[checked.file_id].name}"):
+                ready += bool(show_file(by_id[checked.file_id], checked, number, user, profiles))
+    if not answered:
+        st.info("Say which file is newer for each pair above that disagrees, then import.", icon=":material/help:")
+    label = f"Import {ready} file{'s' if ready != 1 else ''}"
+    if st.button(label, type="primary", disabled=not ready or not answered, icon=":material/database_upload:",
+                 key="import_files"):
+        importing = [c.file_id for c in planned.files if c.outcome.status == importers.IMPORTED]
+        import_files([f for f in batch if f.file_id in importing], importing, user)
 
 # --- history -----------------------------------------------------------------------
 

@@ -53,6 +53,10 @@ def build_parser() -> argparse.ArgumentParser:
                            help="import marks dated after today, on weekends or on the school calendar's non-school "
                                 "days (held otherwise: the file is refused)")
     importing.add_argument("--user", default=CLI_USER, help="who is importing (for the audit log)")
+    importing.add_argument("--as-given", action="store_true",
+                           help="import the files in the order given (default: rolls first, then marks oldest first)")
+    importing.add_argument("--overwrite-corrections", action="store_true",
+                           help="apply marks even where a later upload corrected them (default: keep the corrections)")
 
     pupils = commands.add_parser("pupils", help="each pupil's attendance figures")
     _period_arguments(pupils)
@@ -179,10 +183,11 @@ def _emit(text: str) -> None:
 
 
 def run_import(db, args) -> int:
-    from core.importers import REJECTED, import_file
+    from core.importers import REJECTED
+    from core.importers.batch import import_paths
 
-    outcomes = [import_file(db, path, args.user, dry_run=args.dry_run, accept_dates=args.accept_dates)
-                for path in args.paths]
+    outcomes = import_paths(db, args.paths, args.user, dry_run=args.dry_run, as_given=args.as_given,
+                            overwrite_corrections=args.overwrite_corrections, accept_dates=args.accept_dates)
     if args.format == "json":
         _emit(json.dumps({"files": [o.as_json() for o in outcomes]}, indent=2))
     else:

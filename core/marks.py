@@ -581,6 +581,35 @@ def marks_on_closure_days(conn, incoming: pd.DataFrame, found: Diff) -> pd.DataF
     return incoming[closed]
 
 
+def corrections_in_the_way(conn, changed: pd.DataFrame) -> pd.DataFrame:
+    """Of the stored marks an import would change, those a correction set: the stored mark's
+    import (`old_import_id`) is not the one that first stored the session but a later one
+    that changed it (its row in mark_changes, still in force). One row per such mark, in
+    `changed`'s order: its position there, the code the correction replaced
+    (`replaced_code`), and the correcting import's id, file_name, imported_at, data_as_at."""
+    columns = {"position": "int64", "replaced_code": "object", "correction_import_id": "int64",
+               "correction_file": "object", "corrected_at": "object", "correction_as_at": "object"}
+    if changed.empty:
+        return rows_frame([], columns)
+    keys = json.dumps([[int(p), int(d), int(s), int(i)] for p, d, s, i in zip(
+        changed["pupil_id"], changed["day"], changed["session"], changed["old_import_id"])])
+    rows = conn.execute(
+        "SELECT j.key, MAX(c.old_code), i.id, i.file_name, i.imported_at, COALESCE(i.data_as_at, i.date_to, '') "
+        "FROM json_each(?) j JOIN mark_changes c ON c.pupil_id = json_extract(j.value, '$[0]') "
+        "AND c.day = json_extract(j.value, '$[1]') AND c.session = json_extract(j.value, '$[2]') "
+        "AND c.import_id = json_extract(j.value, '$[3]') "
+        "JOIN imports i ON i.id = c.import_id AND i.status = 'imported' GROUP BY j.key ORDER BY j.key",
+        (keys,)).fetchall()
+    return rows_frame(rows, columns)
+
+
+def without(found: Diff, positions: np.ndarray) -> Diff:
+    """The diff with these rows of `changed` left out (stored marks kept as they are)."""
+    keep = np.ones(len(found.changed), dtype=bool)
+    keep[positions] = False
+    return Diff(found.added, found.changed[keep], found.stored, found.position)
+
+
 def write(conn, import_id: int, found: Diff) -> None:
     """Store a diff inside the import's transaction: the marks added, the marks changed (each
     change kept in mark_changes, old code → new code, which import), the tallies kept in bulk."""

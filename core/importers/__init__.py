@@ -7,7 +7,10 @@ and the file imported. Re-importing a file changes nothing; a corrected export r
 only the marks that changed and records each change (old code → new code, which import);
 `undo_last_import` takes the newest import back out. Marks dated after today, on a weekend or
 on a non-school day of the saved school calendar are held — the file refused — unless the
-user confirms the dates (`accept_dates`; dates.py).
+user confirms the dates (`accept_dates`; dates.py). Several files at once are worked out
+and imported as one batch by core/importers/batch.py. A stored mark that a later import
+corrected is kept when a file would change it back, unless the user chooses otherwise
+(`Corrections`).
 
 Shapes read (their ids are the `shape` of the import JSON): `long_marks`, `weekly_grid`,
 `weekday_grid`, `marks_string`, `pupil_roll`, `summary_counts` (see reading.py and
@@ -19,9 +22,11 @@ that way; mappings can be saved by name (`save_mapping_profile`) for next week.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import logging
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 import numpy as np
@@ -29,6 +34,7 @@ import pandas as pd
 import sqlite_utils
 
 from core import codes, marks, store
+from core.calendar import LONDON
 from core.importers.profiles import delete_mapping_profile, load_mapping_profile, mapping_profiles, save_mapping_profile
 from core.importers.pupils import check_text, match_pupils
 from core.importers.reading import detect, open_file, read_export, read_with_mapping
@@ -44,7 +50,7 @@ __all__ = [
     "import_file", "import_bytes", "check_bytes", "Check", "give_back_memory", "BIG_FILE_BYTES",
     "read_export", "open_file", "detect", "read_with_mapping", "undo_last_import",
     "save_mapping_profile", "load_mapping_profile", "mapping_profiles", "delete_mapping_profile",
-    "IMPORTED", "UNCHANGED", "REJECTED",
+    "IMPORTED", "UNCHANGED", "REJECTED", "Corrections",
 ]
 
 IMPORTED, UNCHANGED, REJECTED = "imported", "unchanged", "rejected"
@@ -74,6 +80,11 @@ class FileOutcome:
     counts_added: int = 0
     counts_changed: int = 0
     import_id: int | None = None
+    corrections_kept: int = 0  # stored marks a later import corrected, which this file would change: kept
+    corrections_overwritten: int = 0  # … changed all the same, as the user chose
+    # The file's sessions as stored keys (pupil_id, day, session, code, row, column), for
+    # comparing the files of a batch (core/importers/batch.py); not part of the JSON.
+    sessions: pd.DataFrame | None = field(default=None, repr=False)
 
     def as_json(self) -> dict:
         return {
@@ -90,8 +101,24 @@ class FileOutcome:
         }
 
 
+@dataclass(frozen=True)
+class Corrections:
+    """What to do with stored marks that a correction set (a later import changed the mark
+    the first import stored) when a file would change them: by default they are kept and
+    the file says so (an older export never silently undoes a correction); `overwrite`
+    applies the file all the same. Imports made earlier in the same batch
+    (`made_in_batch`) are not "later corrections": the batch's order decides between them."""
+
+    overwrite: bool = False
+    made_in_batch: frozenset[int] = frozenset()
+
+
+KEEP_CORRECTIONS = Corrections()
+
+
 def import_file(db: sqlite_utils.Database, path: str | Path, username: str, dry_run: bool = False,
-                mapping: ColumnMapping | dict | None = None, accept_dates: bool = False) -> FileOutcome:
+                mapping: ColumnMapping | dict | None = None, accept_dates: bool = False,
+                overwrite_corrections: bool = False) -> FileOutcome:
     """Validate and store one export file (the CLI's entry point). Too big a file is refused
     before it is read. Marks after today, on weekends or on the school calendar's non-school
     days are held (the file refused) unless `accept_dates` (importers/dates.py)."""
@@ -107,18 +134,19 @@ def import_file(db: sqlite_utils.Database, path: str | Path, username: str, dry_
         content = path.read_bytes()
     except OSError as error:
         return FileOutcome(str(path), REJECTED, problems=[Problem(None, None, f"Cannot read {path}: {error.strerror}.")])
-    return import_bytes(db, content, str(path), username, dry_run, mapping, accept_dates)
+    return import_bytes(db, content, str(path), username, dry_run, mapping, accept_dates, overwrite_corrections)
 
 
 def import_bytes(db: sqlite_utils.Database, content: bytes, file_name: str, username: str, dry_run: bool = False,
-                 mapping: ColumnMapping | dict | None = None, accept_dates: bool = False) -> FileOutcome:
+                 mapping: ColumnMapping | dict | None = None, accept_dates: bool = False,
+                 overwrite_corrections: bool = False) -> FileOutcome:
     """Validate and store one export given as bytes (the upload screen's entry point)."""
     try:
         refusal = _too_big(db, Path(file_name).name, len(content))
         if refusal:
             return _rejected(db, file_name, None, 0, [refusal], username, dry_run)
         read = _read(content, file_name, mapping, _limit_mb(db))
-        return _store(db, read, content, file_name, username, dry_run, accept_dates)
+        return _store(db, read, content, file_name, username, dry_run, accept_dates, Corrections(overwrite_corrections))
     finally:
         if len(content) > BIG_FILE_BYTES:
             give_back_memory()
@@ -126,7 +154,8 @@ def import_bytes(db: sqlite_utils.Database, content: bytes, file_name: str, user
 
 @dataclass
 class Check:
-    """The upload screen's look at one file before it is imported: what the file looks like
+    """A look at one file on its own before it is imported (the upload screen looks at a
+    batch instead, batch.plan_batch, which gives the same for each file): what the file looks like
     (`detection`), what it holds read as the mapping says (`read`), what importing it would
     change (`outcome`, a dry run), and its first rows as cells (`top`, for choosing another
     header row)."""
@@ -151,7 +180,7 @@ def check_bytes(db: sqlite_utils.Database, content: bytes, file_name: str, usern
                 raise UnreadableFile(refusal.message)
             sheet = open_file(content, name, _limit_mb(db))
         except UnreadableFile as error:
-            problems = [Problem(None, None, str(error))]
+            problems = [Problem(getattr(error, "row", None), None, str(error))]
             return Check(Detection(None, None, None, [], [], str(error), problems), ReadResult(None, problems=problems),
                          FileOutcome(file_name, REJECTED, problems=list(problems)), pd.DataFrame())
         detection = detect(sheet, name)
@@ -183,7 +212,7 @@ def _read(content: bytes | Sheet, file_name: str, mapping, limit_mb: float) -> R
 
 
 def _store(db, read: ReadResult, content: bytes, file_name: str, username: str, dry_run: bool,
-           accept_dates: bool = False) -> FileOutcome:
+           accept_dates: bool = False, corrections: Corrections = KEEP_CORRECTIONS) -> FileOutcome:
     """Check the text and the marks' codes, then import what was read (or only work out what
     importing would change)."""
     name = Path(file_name).name
@@ -201,7 +230,7 @@ def _store(db, read: ReadResult, content: bytes, file_name: str, username: str, 
     if _already_imported(db, sha256, read, outcome):
         pass
     elif stores == "marks":
-        _import_marks(db, read, outcome, sha256, username, dry_run, accept_dates)
+        _import_marks(db, read, outcome, sha256, username, dry_run, accept_dates, corrections)
     elif stores == "counts":
         _import_counts(db, read, outcome, sha256, username, dry_run)
     else:
@@ -308,7 +337,7 @@ def _pupil_ids(conn, read: ReadResult, outcome: FileOutcome, import_id: int | No
 
 
 def _import_marks(db, read: ReadResult, outcome: FileOutcome, sha256: str, username: str, dry_run: bool,
-                  accept_dates: bool = False) -> None:
+                  accept_dates: bool = False, corrections: Corrections = KEEP_CORRECTIONS) -> None:
     file_marks = read.marks
     days = file_marks["date"].to_numpy(dtype="datetime64[D]").astype(np.int64)
     first, last = file_marks["date"].min(), file_marks["date"].max()
@@ -339,7 +368,9 @@ def _import_marks(db, read: ReadResult, outcome: FileOutcome, sha256: str, usern
         if incoming.empty:
             outcome.status = UNCHANGED
             raise store.Rollback
+        outcome.sessions = incoming[["pupil_id", "day", "session", "code", "row", "column"]]
         found = marks.diff(conn, incoming, int(days.min()), int(days.max()))
+        found = _corrections(conn, read, found, outcome, corrections)
         _warn_closure_days(conn, incoming, found, outcome)
         outcome.marks_added, outcome.marks_changed = len(found.added), len(found.changed)
         outcome.status = IMPORTED if (len(found.added) or len(found.changed)) else UNCHANGED
@@ -347,6 +378,63 @@ def _import_marks(db, read: ReadResult, outcome: FileOutcome, sha256: str, usern
             raise store.Rollback
         marks.write(conn, import_id, found)
         _finish_import(conn, outcome, import_id, username)
+
+
+def _corrections(conn, read: ReadResult, found: marks.Diff, outcome: FileOutcome, rule: Corrections) -> marks.Diff:
+    """Stored marks that a later import corrected and this file would change: listed as
+    warnings, and kept as they are unless the user chose to overwrite them.
+
+    A file whose data is as at a later day than the correcting import's is newer than the
+    correction and changes those marks like any other: "as at" is the report's run date
+    when its title gives one, else the last date it holds marks for (imports.data_as_at is
+    kept the same way). So next week's export, reaching past a corrected week, is newer; an
+    export of the corrected week itself is not."""
+    hits = marks.corrections_in_the_way(conn, found.changed)
+    hits = hits[~hits["correction_import_id"].isin(list(rule.made_in_batch))]
+    as_at = read.data_as_at or read.marks["date"].max().date()
+    hits = hits[~(hits["correction_as_at"].astype(str) < as_at.isoformat())]
+    if hits.empty:
+        return found
+    changed = found.changed.iloc[hits["position"].to_numpy()]
+    names = {pid: (upn, f"{surname}, {forename}".strip(", ")) for pid, upn, surname, forename in conn.execute(
+        "SELECT id, upn, surname, forename FROM pupils WHERE id IN (SELECT value FROM json_each(?))",
+        (json.dumps(sorted({int(p) for p in changed["pupil_id"]})),)).fetchall()}
+    count = len(hits)
+    if rule.overwrite:
+        outcome.corrections_overwritten = count
+        outcome.problems.append(Problem(None, None, f"{count:,} mark{'s' if count != 1 else ''} in this file "
+            "overwrite corrections that a later upload made (listed below), as you chose.", "warning"))
+    else:
+        outcome.corrections_kept = count
+        outcome.problems.append(Problem(None, None, f"{count:,} mark{'s' if count != 1 else ''} in this file would "
+            "undo corrections that a later upload made (listed below): the corrections are kept and these marks are "
+            "not imported. If this file is the newer one, choose to apply it over the corrections (on the Upload "
+            "screen, or `pastoral import --overwrite-corrections`).", "warning"))
+        found = marks.without(found, hits["position"].to_numpy())
+    for (_, mark), (_, hit) in itertools.islice(zip(changed.iterrows(), hits.iterrows()), MAX_LISTED_WARNINGS):
+        upn, name = names.get(int(mark["pupil_id"]), ("", ""))
+        day = pd.Timestamp(np.datetime64(int(mark["day"]), "D"))
+        outcome.problems.append(Problem(int(mark["row"]), str(mark["column"]),
+            f"{name} ({upn}), {day:%d/%m/%Y} {('AM', 'PM')[int(mark['session'])]}: this file has {_mark(mark['code'])}; "
+            f"{hit['correction_file']} (uploaded {_when(hit['corrected_at'])}) corrected {_mark(hit['replaced_code'])} "
+            f"to {_mark(mark['old_code'])}" + (" — overwritten." if rule.overwrite else " — the correction is kept."),
+            "warning"))
+    if count > MAX_LISTED_WARNINGS:
+        outcome.problems.append(Problem(None, None, f"… and {count - MAX_LISTED_WARNINGS:,} more marks that a later "
+                                        "upload corrected.", "warning"))
+    return found
+
+
+def _mark(code) -> str:
+    return f"'{code}'" if code else "no mark"
+
+
+def _when(stamp: str) -> str:
+    """A stored UTC timestamp as London time (dd/mm/yyyy HH:MM)."""
+    try:
+        return f"{datetime.fromisoformat(stamp).astimezone(LONDON):%d/%m/%Y %H:%M}"
+    except (TypeError, ValueError):
+        return str(stamp)
 
 
 def _same_pupil_twice(incoming: pd.DataFrame, outcome: FileOutcome) -> bool:
@@ -404,7 +492,8 @@ def _finish_import(conn, outcome: FileOutcome, import_id: int, username: str) ->
         "file": Path(outcome.file).name, "shape": outcome.shape, "marks_added": outcome.marks_added,
         "marks_changed": outcome.marks_changed, "pupils_added": outcome.pupils_added,
         "pupils_updated": outcome.pupils_updated, "counts_added": outcome.counts_added,
-        "counts_changed": outcome.counts_changed})
+        "counts_changed": outcome.counts_changed, "corrections_kept": outcome.corrections_kept,
+        "corrections_overwritten": outcome.corrections_overwritten})
 
 
 # --- pupil roll --------------------------------------------------------------------

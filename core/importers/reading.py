@@ -45,7 +45,7 @@ def detect(content: bytes | Sheet, file_name: str, limit_mb: float = DEFAULT_LIM
     try:
         sheet = open_file(content, name, limit_mb)
     except UnreadableFile as error:
-        return Detection(None, None, None, [], [], str(error), [Problem(None, None, str(error))])
+        return Detection(None, None, None, [], [], str(error), [Problem(getattr(error, "row", None), None, str(error))])
     header = _header(sheet, None)
     if header is None:
         message = _no_data_message(name)
@@ -70,7 +70,7 @@ def read_with_mapping(content: bytes | Sheet, file_name: str, mapping: ColumnMap
     try:
         sheet = open_file(content, name, limit_mb)
     except UnreadableFile as error:
-        return ReadResult(None, problems=[Problem(None, None, str(error))])
+        return ReadResult(None, problems=[Problem(getattr(error, "row", None), None, str(error))])
     header = _header(sheet, mapping)
     if header is None:
         return ReadResult(None, problems=[Problem(None, None, _no_data_message(name))])

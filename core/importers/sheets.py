@@ -1,6 +1,6 @@
 """Opening an export: bytes → a grid of text cells numbered as the user sees them.
 
-A CSV (UTF-8, UTF-8 with BOM or Windows-1252; comma, semicolon or tab) or the first sheet
+A CSV (UTF-8 with or without a BOM, UTF-16, or Windows-1252 — never a mix; comma, semicolon or tab) or the first sheet
 of a workbook (XLSX, XLS, ODS, read by python-calamine through pandas) becomes a
 DataFrame of strings whose index is the file's own row number (1 = the first line, as a
 spreadsheet shows it), blank lines kept, so every problem can point at the row to open.
@@ -97,16 +97,105 @@ def _too_many_cells(file_name: str, rows: int, columns: int | None, limit_mb: fl
 
 
 def decode(content: bytes) -> str:
-    """UTF-8 (with or without BOM), else Windows-1252."""
+    """The text of a CSV export in whichever encoding it came (see `_decoded`)."""
     return _decoded(content)[0]
 
 
-def _decoded(content: bytes) -> tuple[str, bool]:
-    """The text, and whether the bytes were UTF-8."""
+class MixedEncoding(UnreadableFile):
+    """Part of the file is UTF-8 and part Windows-1252: read either way, some names come out
+    garbled. `row` is the file's row (line) where the encoding changes."""
+
+    def __init__(self, message: str, row: int):
+        super().__init__(message)
+        self.row = row
+
+
+_UTF16_BOMS = ((b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be"))
+# In the first bytes of UTF-16 text without a BOM, most characters are ASCII, so one byte
+# of each pair is NUL: at least this share of the odd (LE) or even (BE) bytes, and almost
+# none of the others. Binary data has NULs scattered over both.
+UTF16_NUL_SHARE = 0.4
+UTF16_SAMPLE_BYTES = 4096
+# A valid UTF-8 character beyond ASCII, and a byte that is not valid UTF-8 (as decoded with
+# errors="surrogateescape", which keeps each bad byte as a lone surrogate).
+_UTF8_LETTER = re.compile("[\u0080-\ud7ff\ue000-\U0010ffff]")
+_NOT_UTF8 = re.compile("[\udc80-\udcff]")
+SAVE_AS_UTF8 = ("Export the report again as UTF-8 (in Excel: Save As → \"CSV UTF-8 (Comma delimited)\"; in the MIS, "
+                "choose UTF-8 or Unicode as the file's encoding) and upload that.")
+
+
+def _decoded(content: bytes, file_name: str = "The file") -> tuple[str, bool]:
+    """The text, and whether the bytes were UTF-8 (so pyarrow may read them as they are).
+
+    UTF-8 with or without a BOM; UTF-16 with a BOM (LE or BE), or without one when one byte
+    of each pair is mostly NUL; else Windows-1252, as Excel's plain "CSV" saves it. A file
+    that is partly UTF-8 and partly not (two exports pasted together, or a row edited in
+    another program) is refused with the lines where its encoding changes (MixedEncoding):
+    read either way, its accented names would come out garbled.
+    """
+    for bom, encoding in _UTF16_BOMS:
+        if content.startswith(bom):
+            text = _utf16(content[len(bom):], encoding)
+            if text is not None:
+                return text, False
     try:
         return content.decode("utf-8-sig"), True
     except UnicodeDecodeError:
-        return content.decode("cp1252", errors="replace"), False
+        pass
+    encoding = _utf16_without_bom(content)
+    if encoding:
+        text = _utf16(content, encoding)
+        if text is not None:
+            return text, False
+    text = content.decode("cp1252", errors="replace")
+    if _looks_like_text(text):  # binary data is refused as such by the caller
+        _refuse_mixed(content, file_name)
+    return text, False
+
+
+def _utf16(content: bytes, encoding: str) -> str | None:
+    try:
+        return content.decode(encoding)
+    except UnicodeDecodeError:
+        return None
+
+
+def _utf16_without_bom(content: bytes) -> str | None:
+    """"utf-16-le" or "utf-16-be" when the first bytes look like UTF-16 text, else None."""
+    sample = content[:UTF16_SAMPLE_BYTES]
+    pairs = len(sample) // 2
+    if pairs < 4:
+        return None
+    even = sample[0:pairs * 2:2].count(0) / pairs
+    odd = sample[1:pairs * 2:2].count(0) / pairs
+    if odd >= UTF16_NUL_SHARE and even <= 0.02:
+        return "utf-16-le"
+    if even >= UTF16_NUL_SHARE and odd <= 0.02:
+        return "utf-16-be"
+    return None
+
+
+def _refuse_mixed(content: bytes, file_name: str) -> None:
+    """Raise MixedEncoding when the bytes, which are not all UTF-8, hold UTF-8 characters
+    beyond ASCII too (a UTF-8 BOM counts as one): naming the line where the encoding changes."""
+    text = content.decode("utf-8", errors="surrogateescape")
+    bad = _NOT_UTF8.search(text)
+    good = _UTF8_LETTER.search(text, 1 if text.startswith("\ufeff") else 0)
+    if bad is None or (good is None and not text.startswith("\ufeff")):
+        return
+    good_at = 0 if good is None or text.startswith("\ufeff") else good.start()
+
+    def line(position: int) -> int:
+        return text.count("\n", 0, position) + 1
+
+    if good_at < bad.start():  # UTF-8 first, then Windows-1252 from this line
+        first, first_line, later, changes_at = "UTF-8", line(good_at), "Windows-1252", line(bad.start())
+    else:  # Windows-1252 first, then UTF-8 from this line
+        first, first_line, later, changes_at = "Windows-1252", line(bad.start()), "UTF-8", line(good_at)
+    raise MixedEncoding(
+        f"{file_name} mixes two text encodings: row {first_line} is written in {first} but from row {changes_at} "
+        f"it is {later}, so accented names in one part or the other would come out garbled. {SAVE_AS_UTF8}",
+        changes_at)
 
 
 _ODD_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffd]")
@@ -132,7 +221,7 @@ def _read_csv(content: bytes, file_name: str, limit_mb: float = DEFAULT_LIMIT_MB
     lines = content.count(b"\n") + (not content.endswith(b"\n"))
     if lines > most_cells(limit_mb):  # before decoding: a file of blank lines is refused in its own bytes
         raise _too_many_cells(file_name, lines, None, limit_mb)
-    text, utf8 = _decoded(content)
+    text, utf8 = _decoded(content, file_name)
     if not _looks_like_text(text):
         raise UnreadableFile(f"{file_name} is not a text file a register report produces (it holds binary data). "
                              "Save the report as CSV or XLSX and upload that.")

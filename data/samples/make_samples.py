@@ -137,6 +137,24 @@ def long_marks(folder: Path) -> None:
     write_csv(folder, "long_marks.csv", rows)
 
 
+def long_marks_corrected(folder: Path) -> None:
+    """Week 1 again, exported after Tom's parent rang (his two N on Tuesday are I), saved as
+    Excel's "Unicode Text": tab-separated UTF-16 with a BOM, a title and the run date above.
+    Dropped with long_marks.csv, the two disagree about those two sessions."""
+    rows = [["Attendance marks — week 1, corrected"], ["Report run 10/09/2026 15:30"],
+            ["Student UPN", "Student Name", "Date", "Session", "Mark", "Minutes Late"]]
+    for i, p in enumerate(PUPILS):
+        for d, day in enumerate(week_days(0)):
+            for s, session in enumerate(("AM", "PM")):
+                mark = marks(0, i)[d * 2 + s] or "-"
+                mark = "I" if (i, mark) == (1, "N") else mark
+                rows.append([p["upn"], f"{p['forename']} {p['surname']}", day.strftime("%d/%m/%Y"), session, mark,
+                             "12" if mark == "L" else ""])
+    buffer = io.StringIO()
+    csv.writer(buffer, delimiter="\t", lineterminator="\r\n").writerows(rows)
+    (folder / "long_marks_corrected.txt").write_bytes(buffer.getvalue().encode("utf-16"))
+
+
 def weekly_grid_xlsx(folder: Path) -> None:
     """SIMS 'Attendance marks' report for week 2 as XLSX: title rows, the header split over
     two rows (each date merged over its AM and PM columns), admission numbers that lost
@@ -345,6 +363,7 @@ def census_counts(folder: Path) -> None:
 SAMPLES = {
     "pupil_roll.csv": roll,
     "long_marks.csv": long_marks,
+    "long_marks_corrected.txt": long_marks_corrected,
     "weekly_grid.xlsx": weekly_grid_xlsx,
     "weekly_grid.csv": weekly_grid_csv,
     "weekday_grid.csv": weekday_grid,
