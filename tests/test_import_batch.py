@@ -251,10 +251,10 @@ def test_a_batch_that_fails_part_way_writes_nothing_of_it(db, monkeypatch):
 
     real_store = importers._store
 
-    def failing(db_, read, content, file_name, *args):
+    def failing(db_, read, content, file_name, *args, **options):
         if file_name == "week2.csv":
             raise RuntimeError("the machine stopped")
-        return real_store(db_, read, content, file_name, *args)
+        return real_store(db_, read, content, file_name, *args, **options)
 
     monkeypatch.setattr(importers, "_store", failing)
     with pytest.raises(RuntimeError):
