@@ -180,8 +180,8 @@ highlighted = table.style.apply(
 ).format({"Attendance %": "{:.1f}%", "Change (pts)": "{:+.1f}", "Next check-in": uk}, na_rep="")
 # What a head of section reads first — who, how low, and why (reason, day, triggers) — fits
 # at 1366 px without scrolling sideways; the counts and the rest follow.
-FIRST_READ = ["Open", "Log action", "Pupil", "New", "Form", "Attendance %", "From counts", "Top reason", "Worst day",
-              "Triggers", "Change (pts)", "Last 12 weeks", "Last action", "Next check-in", "Authorised", "Unauthorised",
+FIRST_READ = ["Open", "Log action", "Pupil", "New", "Form", "Attendance %", "Top reason", "Worst day", "Triggers",
+              "From counts", "Change (pts)", "Last 12 weeks", "Last action", "Next check-in", "Authorised", "Unauthorised",
               "Year", "Groups", "Missing marks"]
 # Pupils whose figures rest partly on summary counts (core/summary_counts.py) are marked with
 # the counts' dates beside their attendance; the column is there only when someone has them.
@@ -221,7 +221,7 @@ st.dataframe(
         "Groups": st.column_config.TextColumn("Groups", width=110),
         "Missing marks": st.column_config.NumberColumn("Missing", width=65, help="Sessions with no mark yet"),
         "From counts": st.column_config.TextColumn(
-            "From counts", width=170, help="Dates whose sessions come from summary counts, not marks: no patterns there"),
+            "From counts", width=160, help="Dates whose sessions come from summary counts, not marks: no patterns there"),
     },
 )
 st.caption("Sorted by attendance, lowest first; click a column heading to sort by it. "

@@ -95,7 +95,8 @@ on_counts = figures[(figures["counted_sessions"] > 0) & (figures["possible_sessi
 if not on_counts.empty:
     periods = sorted({span for spans in on_counts["counts_periods"] for span in spans})
     more = f" and {len(periods) - 3} more date ranges" if len(periods) > 3 else ""
-    st.caption(f":material/functions: {len(on_counts):,} pupils' figures rest partly on summary counts, for "
+    whose = "1 pupil's figures rest" if len(on_counts) == 1 else f"{len(on_counts):,} pupils' figures rest"
+    st.caption(f":material/functions: {whose} partly on summary counts, for "
                f"{counts_periods(periods[:3])}{more} (dates with no marks; Below 90% and each pupil's page say which pupils). "
                "The weekly chart and patterns come from marks only.")
 

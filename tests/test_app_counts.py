@@ -46,7 +46,7 @@ def test_below_90_has_no_counts_column_when_nobody_has_counts(school):
 
 def test_the_overview_says_how_many_pupils_rest_on_counts_and_for_which_dates(school_with_counts):
     app = screen("officer", "overview")
-    assert any("1 pupils' figures rest partly on summary counts, for " + PERIOD_TEXT in c.value for c in app.caption)
+    assert any("1 pupil's figures rest partly on summary counts, for " + PERIOD_TEXT in c.value for c in app.caption)
 
 
 def test_the_pupil_page_says_its_figures_include_counts_and_patterns_stop_there(school_with_counts):
