@@ -1,6 +1,7 @@
 """Data quality — can we trust the figures? Missing marks, N marks older than the school
 days allowed to resolve them, pupils in the marks but not on the roll, UPNs failing the
-check letter, leavers still receiving marks and marks on closure days: each a count and
+check letter, leavers still receiving marks, marks on closure days and summary counts the
+figures leave out (they overlap marks or newer counts): each a count and
 a list, with what to do about it."""
 
 from __future__ import annotations

@@ -70,9 +70,9 @@ def current(db: sqlite_utils.Database, first_day: int | None = None, last_day: i
 def _sorted_out(found: pd.DataFrame, first_day: int | None, last_day: int | None) -> pd.DataFrame:
     """`found` (current) with `reason`: '' for a count the figures use, else why not (REASONS)."""
     reason = pd.Series("", index=found.index, dtype=object)
+    reason[found["first_marked_day"].notna().to_numpy()] = OVERLAPS_MARKS  # a conflict in the data comes first
     if first_day is not None:
-        reason[(found["first_day"] < first_day) | (found["last_day"] > last_day)] = OUTSIDE_PERIOD
-    reason[(reason == "") & found["first_marked_day"].notna().to_numpy()] = OVERLAPS_MARKS
+        reason[(reason == "") & ((found["first_day"] < first_day) | (found["last_day"] > last_day))] = OUTSIDE_PERIOD
     candidates = found[reason == ""]
     if len(candidates) > 1:
         pairs = candidates.reset_index().merge(candidates.reset_index(), on="pupil_id", suffixes=("", "_other"))

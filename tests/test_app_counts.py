@@ -55,3 +55,42 @@ def test_the_pupil_page_says_its_figures_include_counts_and_patterns_stop_there(
     note = " ".join(i.value for i in app.info)
     assert f"Figures include summary counts** for {PERIOD_TEXT} (10 possible sessions)" in note
     assert "patterns are not available for those dates" in note
+
+
+def test_a_pupil_with_only_counts_is_listed_and_their_page_draws(school):
+    """A pupil with no marks at all, only counts before the marks begin (6 of 10 sessions)."""
+    with store.opened(school) as db:
+        roll = "UPN,Surname,Forename,Year,Form\n" f"{upn(6)},Fox,Finn,8,8F\n"
+        assert import_bytes(db, roll.encode(), "roll.csv", "officer").status == "imported"
+        counts = ("UPN,From,To,Possible,Present,Authorised,Unauthorised\n"
+                  f"{upn(6)},01/09/2025,05/09/2025,10,6,2,2\n")
+        assert import_bytes(db, counts.encode(), "summary.csv", "officer").status == "imported"
+        fox = db.execute("SELECT id FROM pupils WHERE upn = ?", (upn(6),)).fetchone()[0]
+    table = screen("viewer", "below_90").dataframe[0].value.set_index("Pupil")
+    assert (table.loc["Fox, Finn", "Attendance %"], table.loc["Fox, Finn", "From counts"]) == (60.0, PERIOD_TEXT)
+    app = screen("officer", "pupil", pupil_id=fox)
+    assert not app.exception
+    assert [m.value for m in app.metric][:1] == ["60.0%"]
+    assert any("No marks stored for this pupil" in i.value for i in app.info)
+    patterns = screen("viewer", "patterns")
+    assert not patterns.exception
+    assert any("1 of these pupils' figures rest partly on summary counts" in c.value for c in patterns.caption)
+
+
+def test_counts_left_out_for_overlapping_marks_are_listed_under_data_quality_and_on_the_pupils_page(school):
+    with store.opened(school) as db:
+        counts = ("UPN,From,To,Possible,Present,Authorised,Unauthorised\n"
+                  f"{upn(2)},22/09/2025,26/09/2025,10,10,0,0\n")
+        assert import_bytes(db, counts.encode(), "summary.csv", "officer").status == "imported"
+        marks = "UPN,Date,Session,Mark\n" f"{upn(2)},22/09/2025,AM,N\n"  # the register for those dates arrives later
+        assert import_bytes(db, marks.encode(), "marks.csv", "officer").status == "imported"
+        brown = db.execute("SELECT id FROM pupils WHERE upn = ?", (upn(2),)).fetchone()[0]
+    app = screen("officer", "data_quality", dq_check="counts_not_used")
+    table = app.dataframe[0].value
+    assert table[["Pupil", "Counts for", "Possible sessions"]].values.tolist() == [
+        ["Brown, Bella", "22/09/2025–26/09/2025", 10]]
+    assert table["Not used because"].iloc[0].startswith("the store holds marks for this pupil")
+    page = screen("officer", "pupil", pupil_id=brown)
+    assert any("Summary counts for 22/09/2025–26/09/2025 (10 possible sessions) are not in these figures: the store "
+               "holds marks" in c.value for c in page.caption)
+    assert [m.value for m in page.metric][:1] == ["95.2%"]  # 20 of 21 sessions: the marks only
