@@ -136,3 +136,18 @@ def test_pastoral_pupils_json_keeps_its_fields_with_a_counts_pupil(db, db_path, 
     rows = {row["upn"]: row for row in json.loads(capsys.readouterr().out)}
     assert list(rows[A]) == list(rows[B]) == cli.PUPIL_JSON_FIELDS
     assert (rows[A]["possible_sessions"], rows[B]["possible_sessions"]) == (150, 10)
+
+
+def test_the_evidence_pack_says_which_dates_its_figures_take_from_counts(db, load):
+    from core import auth, evidence_pack
+    from tests.test_reports import pdf_text
+
+    imported(load("roll.csv", roll_csv({})))
+    imported(load("marks.csv", marks_csv(week_rows(date(2025, 9, 8), [".........."]))))
+    imported(load("counts.csv", counts_csv((A, "2025-09-01", "2025-09-05", 10, 6, 0, 4))))
+    pupil = db.execute("SELECT id FROM pupils WHERE upn = ?", (A,)).fetchone()[0]
+    pack = evidence_pack.evidence_pack(db, auth.Viewer("dsl", "pastoral_lead"), pupil,
+                                       metrics.Period(date(2025, 9, 1), date(2025, 9, 12)))
+    text = pdf_text(evidence_pack.evidence_pack_pdf(pack, masked=False))
+    assert "80.0% (16 of 20 possible sessions)" in text
+    assert "10 of the possible sessions, for 01/09/2025 to 05/09/2025" in " ".join(text.split())
