@@ -153,6 +153,8 @@ if shown.empty:
 export_columns = ["UPN", "Pupil", "Form", "Year", "Section", "Attendance %", "Change (pts)", "Authorised",
                   "Unauthorised", "Top reason", "Worst day", "Triggers", "Last action", "Next check-in", "Groups",
                   "Check-in overdue", "Missing marks", "From counts", f"Newly below {PA}"]
+if not (shown["From counts"] != "").any():  # the column is shown only when someone's figures rest on counts
+    export_columns.remove("From counts")
 export = shown[export_columns].assign(Triggers=shown["Triggers"].map("; ".join),
                                       **{"Next check-in": shown["Next check-in"].map(uk)})
 with download_column:

@@ -4,6 +4,9 @@ not available for those dates."""
 
 from __future__ import annotations
 
+import csv
+import io
+
 import pytest
 
 from core import store
@@ -94,3 +97,14 @@ def test_counts_left_out_for_overlapping_marks_are_listed_under_data_quality_and
     assert any("Summary counts for 22/09/2025–26/09/2025 (10 possible sessions) are not in these figures: the store "
                "holds marks" in c.value for c in page.caption)
     assert [m.value for m in page.metric][:1] == ["95.2%"]  # 20 of 21 sessions: the marks only
+
+
+def test_the_below_90_download_carries_the_counts_dates_only_when_someone_has_counts(school, downloads):
+    screen("viewer", "below_90")
+    assert "From counts" not in downloads[0].decode("utf-8-sig").splitlines()[0]
+    with store.opened(school) as db:
+        assert import_bytes(db, COUNTS.encode(), "summary.csv", "officer").status == "imported"
+    downloads.clear()
+    screen("viewer", "below_90")
+    rows = list(csv.DictReader(io.StringIO(downloads[0].decode("utf-8-sig"))))
+    assert {row["Pupil"]: row["From counts"] for row in rows}["Brown, Bella"] == PERIOD_TEXT
