@@ -186,7 +186,7 @@ FIRST_READ = ["Open", "Log action", "Pupil", "New", "Form", "Attendance %", "Top
               "From counts", "Change (pts)", "Last 12 weeks", "Last action", "Next check-in", "Authorised", "Unauthorised",
               "Year", "Groups", "Missing marks"]
 # Pupils whose figures rest partly on summary counts (core/summary_counts.py) are marked with
-# the counts' dates beside their attendance; the column is there only when someone has them.
+# the counts' dates after the triggers; the column is there only when someone has them.
 on_counts = int((shown["From counts"] != "").sum())
 if on_counts:
     st.caption(f"{on_counts} of these pupils' figures rest partly on summary counts (the dates under “From counts”, "

@@ -97,8 +97,8 @@ if not on_counts.empty:
     more = f" and {len(periods) - 3} more date ranges" if len(periods) > 3 else ""
     whose = "1 pupil's figures rest" if len(on_counts) == 1 else f"{len(on_counts):,} pupils' figures rest"
     st.caption(f":material/functions: {whose} partly on summary counts, for "
-               f"{counts_periods(periods[:3])}{more} (dates with no marks; Below 90% and each pupil's page say which pupils). "
-               "The weekly chart and patterns come from marks only.")
+               f"{counts_periods(periods[:3])}{more} (dates with no marks; Below 90% and each pupil's page say "
+               "which pupils). The weekly chart and patterns come from marks only.")
 
 # National figures (core/benchmarks.py): the one for this academic year, with its period, and
 # beside a part-year figure the latest full-year one.

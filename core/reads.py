@@ -29,7 +29,8 @@ from datetime import date
 import pandas as pd
 import sqlite_utils
 
-from core import auth, benchmarks, calendar, cases, codes, lateness, metrics, patterns, scope, store, summary_counts, triggers
+from core import auth, benchmarks, calendar, cases, codes, lateness, metrics, patterns, scope, store, triggers
+from core import summary_counts
 from core import marks as marks_table
 from core import impact as action_impact  # `impact` below is the cached read of it
 from core import data_quality as data_quality_lists
