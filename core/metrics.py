@@ -109,18 +109,22 @@ def pupil_figures(db: sqlite_utils.Database, period: Period) -> pd.DataFrame:
     tally = marks_table.tally_marks(db, first_day, last_day)
     counts = session_counts(tally)
     counted = summary_counts.used(db, first_day, last_day)
-    if not counted.empty:
+    if counted.empty:  # the usual store: no summary counts in the period
+        sessions = None
+        periods = [()] * len(counts)
+    else:
         counts = counts.reindex(counts.index.union(counted.index), fill_value=0)
         counts.index.name = "pupil_id"
-    counted = counted.reindex(counts.index)
-    sessions = counted[list(summary_counts.SESSION_COLUMNS)].fillna(0).astype("int64")
+        counted = counted.reindex(counts.index)
+        sessions = counted[list(summary_counts.SESSION_COLUMNS)].fillna(0).astype("int64")
+        periods = [p if isinstance(p, tuple) else () for p in counted["counts_periods"]]
     pupils = store.pupils_frame(db).set_index("id")
     settings = store.get_settings(db)
     sections = store.section_of_year_groups(settings)
     figures = add_rates(counts, sessions).join(pupils, how="left")
     figures = figures.assign(
-        counted_sessions=sessions["possible_sessions"].to_numpy(),
-        counts_periods=[p if isinstance(p, tuple) else () for p in counted["counts_periods"]],
+        counted_sessions=0 if sessions is None else sessions["possible_sessions"].to_numpy(),
+        counts_periods=periods,
         section=figures["year_group"].map(sections).fillna(""),
         compulsory_school_age=calendar.compulsory_school_age(
             figures["dob"], figures["nc_year"], period.academic_year

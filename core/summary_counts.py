@@ -47,7 +47,8 @@ def current(db: sqlite_utils.Database, first_day: int | None = None, last_day: i
     """The current (not superseded) counts whose range touches the days given (every current
     count when no days are given), each with the first and last day the pupil has marks
     inside the count's range (NA when none). One indexed probe of the marks per count."""
-    touching = "" if first_day is None else f"AND {_DAY.format('c.date_to')} >= :first AND {_DAY.format('c.date_from')} <= :last"
+    touching = "" if first_day is None else \
+        f"AND {_DAY.format('c.date_to')} >= :first AND {_DAY.format('c.date_from')} <= :last"
     rows = db.execute(
         f"SELECT c.id, c.pupil_id, {_DAY.format('c.date_from')} AS first_day, {_DAY.format('c.date_to')} AS last_day, "
         f"{', '.join('c.' + column for column in SESSION_COLUMNS)} FROM summary_counts c "
@@ -86,7 +87,11 @@ def used(db: sqlite_utils.Database, first_day: int, last_day: int) -> pd.DataFra
     """Per pupil whose figures for the period rest partly on counts: the sessions from the
     counts used (SESSION_COLUMNS) and `counts_periods`, a tuple of (from, to) dates, earliest
     first. Indexed by pupil_id; empty (with those columns) when no count is used."""
-    found = _sorted_out(current(db, first_day, last_day), first_day, last_day)
+    found = current(db, first_day, last_day)
+    if found.empty:  # the usual store: nothing more to work out
+        return pd.DataFrame({**{c: pd.Series(dtype="int64") for c in SESSION_COLUMNS},
+                             "counts_periods": pd.Series(dtype=object)}, index=pd.Index([], name="pupil_id"))
+    found = _sorted_out(found, first_day, last_day)
     taken = found[found["reason"] == ""].sort_values(["pupil_id", "first_day"])
     sums = taken.groupby("pupil_id")[list(SESSION_COLUMNS)].sum().astype("int64")
     periods: dict[int, list] = {}
