@@ -17,7 +17,7 @@ import pandas as pd
 import streamlit as st
 
 from app_pages.ui import access, case_forms, lists, sidebar
-from app_pages.ui.formatting import flags, names, today, uk, year_label, year_order
+from app_pages.ui.formatting import counts_periods, flags, names, today, uk, year_label, year_order
 from core import cases, characteristics, early_warning, pupil_list, reads, selections, thresholds, triggers
 from core import groups as pupil_groups
 
@@ -56,6 +56,7 @@ def for_display(table: pd.DataFrame, masked: bool) -> pd.DataFrame:
         "Check-in overdue": table["check_in_overdue"].to_numpy(),
         "Groups": flags(table).to_numpy(),
         "Missing marks": table["missing_marks"].to_numpy(),
+        "From counts": table["counts_periods"].map(counts_periods).to_numpy(),
         "UPN": table["upn"].to_numpy(),
         "Section": table["section"].to_numpy(),
         f"Newly below {PA}": table["newly_persistent"].to_numpy(),
@@ -193,7 +194,9 @@ if shown.empty:
 
 export_columns = ["UPN", "Pupil", "Form", "Year", "Section", "Attendance %", "Change (pts)", "Authorised",
                   "Unauthorised", "Top reason", "Worst day", "Triggers", "Last action", "Next check-in", "Groups",
-                  "Check-in overdue", "Missing marks", f"Newly below {PA}"]
+                  "Check-in overdue", "Missing marks", "From counts", f"Newly below {PA}"]
+if not (shown["From counts"] != "").any():  # the column is shown only when someone's figures rest on counts
+    export_columns.remove("From counts")
 export = shown[export_columns].assign(Triggers=shown["Triggers"].map("; ".join),
                                       **{"Next check-in": shown["Next check-in"].map(uk)})
 with download_column:
@@ -222,8 +225,17 @@ highlighted = table.style.apply(
 # What a head of section reads first — who, how low, and why (reason, day, triggers) — fits
 # at 1366 px without scrolling sideways; the counts and the rest follow.
 FIRST_READ = ["Open", "Log action", "Pupil", "New", "Form", "Attendance %", "Top reason", "Worst day", "Triggers",
-              "Change (pts)", "Last 12 weeks", "Last action", "Next check-in", "Authorised", "Unauthorised", "Year",
-              "Groups", "Missing marks"]
+              "From counts", "Change (pts)", "Last 12 weeks", "Last action", "Next check-in", "Authorised", "Unauthorised",
+              "Year", "Groups", "Missing marks"]
+# Pupils whose figures rest partly on summary counts (core/summary_counts.py) are marked with
+# the counts' dates after the triggers; the column is there only when someone has them.
+on_counts = int((shown["From counts"] != "").sum())
+if on_counts:
+    st.caption(f"{on_counts} of these pupils' figures rest partly on summary counts (the dates under “From counts”, "
+               "for which the store has no marks). Top reason, worst day and the last 12 weeks come from marks "
+               "only — patterns are not available for those dates.")
+else:
+    FIRST_READ.remove("From counts")
 st.dataframe(
     highlighted,
     hide_index=True, width="stretch", height=min(38 + 35 * len(shown), 620),
@@ -252,6 +264,8 @@ st.dataframe(
                                                  help="The next check-in booked; red when it is overdue"),
         "Groups": st.column_config.TextColumn("Groups", width=110),
         "Missing marks": st.column_config.NumberColumn("Missing", width=65, help="Sessions with no mark yet"),
+        "From counts": st.column_config.TextColumn(
+            "From counts", width=160, help="Dates whose sessions come from summary counts, not marks: no patterns there"),
     },
 )
 st.caption("Sorted by attendance, lowest first; click a column heading to sort by it. "

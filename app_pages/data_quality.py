@@ -1,7 +1,8 @@
 """Data quality — can we trust the figures? Missing marks (session by session, by pupil or by
 week; with the school calendar saved, school days with no mark at all count), N marks older than the school
 days allowed to resolve them, pupils in the marks but not on the roll, UPNs failing the
-check letter, leavers still receiving marks and marks on closure days: each a count and
+check letter, leavers still receiving marks, marks on closure days and summary counts the
+figures leave out (they overlap marks or newer counts): each a count and
 a list, with what to do about it."""
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import streamlit as st
 
 from app_pages.ui import access, lists, sidebar
 from app_pages.ui.formatting import md, pupil_name, shown, uk
-from core import codes, data_quality, reads
+from core import codes, data_quality, reads, summary_counts
 
 CHECK_KEY = "dq_check"
 
@@ -86,6 +87,10 @@ if "school_days_old" in frame.columns:
     table = table.assign(**{"School days old": frame["school_days_old"].to_numpy()})
 if "leave_date" in frame.columns:
     table = table.assign(**{"Left on": frame["leave_date"].map(uk).to_numpy()})
+if "counts_from" in frame.columns:  # summary counts left out of the figures
+    table = table.assign(**{"Counts for": [f"{uk(a)}–{uk(b)}" for a, b in zip(frame["counts_from"], frame["counts_to"])],
+                            "Possible sessions": frame["possible_sessions"].to_numpy(),
+                            "Not used because": frame["reason"].map(summary_counts.REASONS).to_numpy()})
 if "marks" in frame.columns:
     table = table.assign(**{"Marks stored": frame["marks"].to_numpy()})
 if "Date" in table.columns:

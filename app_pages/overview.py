@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from app_pages.ui import access, case_forms, lists, sidebar
-from app_pages.ui.formatting import md, pct, today, uk, year_label, year_order
+from app_pages.ui.formatting import counts_periods, md, pct, today, uk, year_label, year_order
 from core import benchmarks, calendar, cases, charts, data_quality, menu, metrics, reads, store
 
 
@@ -50,6 +50,11 @@ def group_table(figures: pd.DataFrame, grouping: str) -> pd.DataFrame:
         "SA %": groups["severe_absence_pct"],
         "Missing": groups["missing_marks"],
     })
+    on_counts = metrics.by_group(figures[(figures["possible_sessions"] > 0) & (figures["counted_sessions"] > 0)],
+                                 grouping)
+    if not on_counts.empty:  # pupils whose figures rest partly on summary counts
+        table = table.assign(**{"On counts": groups[grouping].map(on_counts.set_index(grouping)["pupils"])
+                                .fillna(0).astype(int).to_numpy()})
     if grouping == "year_group":
         table = table.iloc[sorted(range(len(groups)), key=lambda i: year_order(groups[grouping].iloc[i]))]
     return table.round(1).reset_index(drop=True)
@@ -86,6 +91,14 @@ scope = "" if user.sees_all_pupils else f" — {md(user.scope_label())} only"
 who = "pupils of compulsory school age" if key == "compulsory_school_age" else "all pupils"
 st.caption(f"{uk(period.date_from)} to {uk(period.as_of)} · {now_group['pupils']:,} {who}{scope}"
            + (f" · change since the upload of {uk(compare_with)}" if compare_with else ""))
+on_counts = figures[(figures["counted_sessions"] > 0) & (figures["possible_sessions"] > 0)]
+if not on_counts.empty:
+    periods = sorted({span for spans in on_counts["counts_periods"] for span in spans})
+    more = f" and {len(periods) - 3} more date ranges" if len(periods) > 3 else ""
+    whose = "1 pupil's figures rest" if len(on_counts) == 1 else f"{len(on_counts):,} pupils' figures rest"
+    st.caption(f":material/functions: {whose} partly on summary counts, for "
+               f"{counts_periods(periods[:3])}{more} (dates with no marks; Below 90% and each pupil's page say "
+               "which pupils). The weekly chart and patterns come from marks only.")
 
 # National figures (core/benchmarks.py): the one for this academic year, with its period, and
 # beside a part-year figure the latest full-year one.

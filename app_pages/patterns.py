@@ -111,6 +111,12 @@ if in_scope.empty:
 group = metrics.group_figures(in_scope)
 st.caption(f"{md(scope_name)} · {group['pupils']:,} pupils · {uk(period.date_from)} to {uk(period.as_of)} · "
            f"absence {group['overall_absence_pct']:.1f}%, persistent absence {group['persistent_absence_pct']:.1f}%")
+on_counts = in_scope[in_scope["counted_sessions"] > 0]
+if not on_counts.empty:  # their figures take some dates from summary counts, which have no days or codes
+    st.caption(f":material/functions: {len(on_counts):,} of these pupils' figures rest partly on summary counts "
+               f"({int(on_counts['counted_sessions'].sum()):,} possible sessions, dates with no marks). The figures "
+               "above include them; the charts below come from marks only — patterns are not available for those "
+               "dates.")
 
 left, right = st.columns(2, gap="large")
 with left:

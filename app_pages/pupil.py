@@ -12,8 +12,9 @@ import pandas as pd
 import streamlit as st
 
 from app_pages.ui import access, case_forms, lists, sidebar, workflows
-from app_pages.ui.formatting import flags, hidden, md, pct, pupil_name, today, uk, year_label
-from core import auth, cases, charts, chronology, codes, evidence_pack, intervention_types, reads, store, thresholds, triggers
+from app_pages.ui.formatting import counts_periods, flags, hidden, md, pct, pupil_name, today, uk, year_label
+from core import auth, cases, charts, chronology, codes, evidence_pack, intervention_types, reads, store, summary_counts
+from core import thresholds, triggers
 from core.calendar import uk_dates_in
 
 # Colours of the calendar, one per category (present green, absences amber and red).
@@ -315,13 +316,27 @@ if not spare.empty and pd.notna(spare["sessions_to_spare"].iloc[0]):
 elif not spare.empty:
     st.caption("Sessions to spare this year need the school calendar to reach the end of the year (Admin → School "
                "calendar).")
+# Summary counts in these figures (core/summary_counts.py): which dates, and that patterns stop there.
+counted = int(me["counted_sessions"])
+if counted:
+    st.info(f"**Figures include summary counts** for {counts_periods(me['counts_periods'])} ({counted} possible "
+            "sessions): the store has no marks for this pupil on those dates. The weekly chart, the session "
+            "calendar, reasons, runs of absence and triggers come from marks only — patterns are not available "
+            "for those dates.", icon=":material/functions:")
+left_out = reads.counts_not_used(path, version, period.date_from, period.as_of)
+for row in left_out[left_out["pupil_id"] == pupil_id].itertuples():  # a few counts at most
+    st.caption(f"Summary counts for {uk(row.counts_from)}–{uk(row.counts_to)} ({row.possible_sessions} possible "
+               f"sessions) are not in these figures: {summary_counts.REASONS[row.reason]}.")
 
 with st.expander("The sessions behind these percentages, and the rule applied"):
     behind = reads.sessions_behind(path, version, pupil_id, period.date_from, period.as_of)
     st.markdown(
         f"- Attendance **{pct(me['attendance_pct'], 2)}** = {attended} attendance sessions ÷ {possible} possible sessions.\n"
         f"- Absence **{pct(me['absence_pct'], 2)}** = ({authorised} authorised + {unauthorised} unauthorised) ÷ {possible}.\n"
-        f"- Possible sessions = attendance + authorised absence + unauthorised absence. "
+        + (f"- Of the {possible} possible sessions, {counted} come from summary counts for "
+           f"{counts_periods(me['counts_periods'])} (dates with no marks); the table below is the marks' share.\n"
+           if counted else "")
+        + f"- Possible sessions = attendance + authorised absence + unauthorised absence. "
         f"Sessions marked “not possible” (e.g. X, Z, #) and missing marks count in no total.\n"
         f"- {PA.label} when absence is at least {PA.absence_label} of possible sessions: "
         f"{PA.rule_text(absent, possible)}, so **{'yes' if me['persistently_absent'] else 'no'}**. "

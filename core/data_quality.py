@@ -9,7 +9,9 @@
 - invalid UPNs: UPNs whose check letter or form is wrong (FORMATS.md);
 - leavers still receiving marks: marks after a pupil's leave date;
 - marks on closure days: present or absence marks at a session closed for everyone else
-  (the importer's rule for a closure).
+  (the importer's rule for a closure);
+- summary counts not used: a pupil's counts whose dates overlap their marks or newer
+  counts, so the figures leave them out (core/summary_counts.py; never both for one date).
 
 Every list takes the period (and, for a head of section, `pupil_ids`) and reads the
 marks table through its (day, code) index.
@@ -23,7 +25,7 @@ import numpy as np
 import pandas as pd
 import sqlite_utils
 
-from core import calendar, codes, marks, metrics, school_calendar, store
+from core import calendar, codes, marks, metrics, school_calendar, store, summary_counts
 from core.importers import values
 
 MISSING_MARKS = "missing_marks"
@@ -32,6 +34,7 @@ NOT_ON_ROLL = "not_on_roll"
 INVALID_UPNS = "invalid_upns"
 LEAVERS_WITH_MARKS = "leavers_with_marks"
 CLOSURE_DAY_MARKS = "closure_day_marks"
+COUNTS_NOT_USED = "counts_not_used"
 
 
 @dataclass(frozen=True)
@@ -55,6 +58,9 @@ CHECKS: dict[str, Check] = {
                               "Remove the marks after the leave date in the MIS, or correct the leave date."),
     CLOSURE_DAY_MARKS: Check("Marks on closure days", "marks on closure days", "marks",
                              "The school was closed for everyone else: check these marks in the MIS."),
+    COUNTS_NOT_USED: Check("Summary counts not used", "summary counts not used", "counts",
+                           "The figures use the marks for these dates and leave the counts out. Export the counts "
+                           "again for the dates before the pupil's marks begin, or undo the older upload."),
 }
 
 MARK_LIST_COLUMNS = ["pupil_id", "date", "session", "code"]
@@ -222,6 +228,12 @@ def closure_day_marks(db: sqlite_utils.Database, period: metrics.Period,
     return _scope(found, pupil_ids)[MARK_LIST_COLUMNS]
 
 
+def counts_not_used(db: sqlite_utils.Database, pupil_ids: list[int] | None = None) -> pd.DataFrame:
+    """Current summary counts the figures leave out because marks or newer counts cover some
+    of their dates (whatever the period: the conflict is in the data)."""
+    return _scope(summary_counts.not_used(db), pupil_ids)
+
+
 def lists(db: sqlite_utils.Database, period: metrics.Period, pupil_ids: list[int] | None = None) -> dict[str, pd.DataFrame]:
     """Every data-quality list, by check id (the keys of CHECKS)."""
     return {
@@ -231,6 +243,7 @@ def lists(db: sqlite_utils.Database, period: metrics.Period, pupil_ids: list[int
         INVALID_UPNS: invalid_upns(db, pupil_ids),
         LEAVERS_WITH_MARKS: leavers_with_marks(db, period, pupil_ids),
         CLOSURE_DAY_MARKS: closure_day_marks(db, period, pupil_ids),
+        COUNTS_NOT_USED: counts_not_used(db, pupil_ids),
     }
 
 

@@ -91,7 +91,17 @@ def _figure_facts(pack: EvidencePack) -> list[tuple[str, str]]:
                         f"{int(f['unauthorised_sessions'])} unauthorised)"),
             ("Persistent absence (10% or more)", "yes" if f["persistently_absent"] else "no"),
             ("Severe absence (50% or more)", "yes" if f["severely_absent"] else "no"),
-            ("Sessions with no mark yet", str(int(f["missing_marks"])))]
+            ("Sessions with no mark yet", str(int(f["missing_marks"])))] + _counts_facts(f)
+
+
+def _counts_facts(f: dict) -> list[tuple[str, str]]:
+    """Where the figures rest partly on summary counts (core/summary_counts.py): which dates."""
+    counted = int(f.get("counted_sessions") or 0)
+    if not counted:
+        return []
+    dates = "; ".join(f"{uk_date(start)} to {uk_date(end)}" for start, end in f["counts_periods"])
+    return [("From summary counts", f"{counted} of the possible sessions, for {dates}: no marks are held for those "
+                                     "dates, so the weeks, reasons and runs below come from marks only")]
 
 
 def weekly_table(pack: EvidencePack) -> pd.DataFrame:

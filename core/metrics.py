@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import sqlite_utils
 
-from core import benchmarks, calendar, characteristics, codes, groups, store, thresholds
+from core import benchmarks, calendar, characteristics, codes, groups, store, summary_counts, thresholds
 from core import marks as marks_table
 
 PUPIL_FIGURE_COLUMNS = [
@@ -67,10 +67,17 @@ def session_counts(tally: pd.DataFrame) -> pd.DataFrame:
                         columns=pd.Index(list(codes.CATEGORIES), name="category"))
 
 
-def add_rates(frame: pd.DataFrame) -> pd.DataFrame:
-    """Possible sessions, percentages and PA/SA from session counts (integer comparisons)."""
+def add_rates(frame: pd.DataFrame, counted: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Possible sessions, percentages and PA/SA from session counts (integer comparisons).
+
+    `counted` (aligned with `frame`'s index): sessions from summary counts to add to the
+    marks' (core/summary_counts.py `used`); the category columns stay the marks' own."""
     attendance = frame[codes.PRESENT] + frame[codes.APPROVED_ACTIVITY]
     authorised, unauthorised = frame[codes.AUTHORISED], frame[codes.UNAUTHORISED]
+    if counted is not None:
+        attendance = attendance + counted["attendance_sessions"]
+        authorised = authorised + counted["authorised_sessions"]
+        unauthorised = unauthorised + counted["unauthorised_sessions"]
     possible = attendance + authorised + unauthorised
     absent = authorised + unauthorised
     denominator = possible.where(possible > 0)
@@ -88,18 +95,36 @@ def add_rates(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def pupil_figures(db: sqlite_utils.Database, period: Period) -> pd.DataFrame:
-    """One row per pupil with any mark in the period: identity, groups and figures.
+    """One row per pupil with any mark or used summary count in the period: identity, groups
+    and figures.
 
     Pupils with no possible session are included (their missing marks still count
-    against the data); filter on `possible_sessions > 0` for lists of pupils.
+    against the data); filter on `possible_sessions > 0` for lists of pupils. The figures
+    add the summary counts core/summary_counts.py allows for the period to the marks (never
+    both for the same dates): `counted_sessions` is the possible sessions from counts (0 for
+    none) and `counts_periods` their (from, to) dates (an empty tuple for none). The category
+    columns (present, authorised, ... missing) are the marks' own.
     """
-    tally = marks_table.tally_marks(db, calendar.to_day(period.date_from), calendar.to_day(period.as_of))
+    first_day, last_day = calendar.to_day(period.date_from), calendar.to_day(period.as_of)
+    tally = marks_table.tally_marks(db, first_day, last_day)
     counts = session_counts(tally)
+    counted = summary_counts.used(db, first_day, last_day)
+    if counted.empty:  # the usual store: no summary counts in the period
+        sessions = None
+        periods = [()] * len(counts)
+    else:
+        counts = counts.reindex(counts.index.union(counted.index), fill_value=0)
+        counts.index.name = "pupil_id"
+        counted = counted.reindex(counts.index)
+        sessions = counted[list(summary_counts.SESSION_COLUMNS)].fillna(0).astype("int64")
+        periods = [p if isinstance(p, tuple) else () for p in counted["counts_periods"]]
     pupils = store.pupils_frame(db).set_index("id")
     settings = store.get_settings(db)
     sections = store.section_of_year_groups(settings)
-    figures = add_rates(counts).join(pupils, how="left")
+    figures = add_rates(counts, sessions).join(pupils, how="left")
     figures = figures.assign(
+        counted_sessions=0 if sessions is None else sessions["possible_sessions"].to_numpy(),
+        counts_periods=periods,
         section=figures["year_group"].map(sections).fillna(""),
         compulsory_school_age=calendar.compulsory_school_age(
             figures["dob"], figures["nc_year"], period.academic_year
@@ -115,7 +140,9 @@ def no_pupils() -> pd.DataFrame:
     """An empty `pupil_figures` frame, for a store with no marks yet."""
     tally = pd.DataFrame({"pupil_id": pd.Series(dtype="int64"), "code": pd.Series(dtype="string"),
                           "era": pd.Series(dtype="int64"), "sessions": pd.Series(dtype="int64")})
-    return add_rates(session_counts(tally)).assign(compulsory_school_age=pd.Series(dtype=bool))
+    return add_rates(session_counts(tally)).assign(compulsory_school_age=pd.Series(dtype=bool),
+                                                   counted_sessions=pd.Series(dtype="int64"),
+                                                   counts_periods=pd.Series(dtype=object))
 
 
 def group_figures(figures: pd.DataFrame) -> dict:

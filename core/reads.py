@@ -30,6 +30,7 @@ import pandas as pd
 import sqlite_utils
 
 from core import auth, benchmarks, calendar, cases, codes, early_warning, lateness, metrics, patterns, scope, store, triggers
+from core import summary_counts
 from core import marks as marks_table
 from core import impact as action_impact  # `impact` below is the cached read of it
 from core import data_quality as data_quality_lists
@@ -394,6 +395,14 @@ def data_quality(path: str, version: Version, date_from: date, as_of: date,
                  pupil_ids: tuple[int, ...] | None) -> dict[str, pd.DataFrame]:
     with store.opened(path) as db:
         return data_quality_lists.lists(db, metrics.Period(date_from, as_of), _ids(pupil_ids))
+
+
+@_cached(max_entries=8)
+def counts_not_used(path: str, version: Version, date_from: date, as_of: date) -> pd.DataFrame:
+    """Summary counts reaching into the period that its figures leave out, with why
+    (core/summary_counts.py `not_used`)."""
+    with store.opened(path) as db:
+        return summary_counts.not_used(db, calendar.to_day(date_from), calendar.to_day(as_of))
 
 
 @_cached(max_entries=16)

@@ -89,7 +89,7 @@ def test_every_list_has_a_count(db, load):
     load("m.csv", marks_csv([(A, day(0), "AM", "/"), (A, day(0), "PM", "")]))
     counts = data_quality.counts(data_quality.lists(db, period(0)))
     assert counts == {"missing_marks": 1, "unresolved_n": 0, "not_on_roll": 0, "invalid_upns": 0,
-                      "leavers_with_marks": 0, "closure_day_marks": 0}
+                      "leavers_with_marks": 0, "closure_day_marks": 0, "counts_not_used": 0}
 
 
 def test_a_head_of_section_sees_only_their_pupils_problems(db, load):

@@ -69,6 +69,11 @@ def pct(value: float | None, places: int = 1) -> str:
     return f"{value:.{places}f}%"
 
 
+def counts_periods(periods) -> str:
+    """The dates a pupil's figures take from summary counts ("05/01/2026–27/03/2026; …"), '' for none."""
+    return "; ".join(f"{uk(start)}–{uk(end)}" for start, end in (periods or ()))
+
+
 def uk(value: date | datetime | str | None) -> str:
     """dd/mm/yyyy from a date, a datetime or an ISO string; '' for nothing."""
     if value is None or (isinstance(value, float) and pd.isna(value)) or value is pd.NaT or value == "":
