@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from core import cases, store, support_plans
+from tests.test_reports import needs_pdftotext, pdf_text
 from tests.case_school import HEAD, LEAD, OFFICER, VIEWER, first, pupils, second  # noqa: F401 (fixture)
 
 START = date(2025, 9, 8)
@@ -201,8 +202,24 @@ def test_agencies_count_plan_actions_by_others_and_referrals_once_each(db, pupil
     assert support_plans.agencies(db, [pupil_id]) == {pupil_id: ["Early Help hub", "School nurse"]}
 
 
-def test_the_plan_pdf_prints_what_was_typed_as_text(db, pupils):
-    plan_id = plan(db, first(pupils), barriers="**not bold** <b>nor html</b>")
+@needs_pdftotext
+def test_the_plan_pdf_for_parents_prints_barriers_actions_targets_and_reviews_as_typed(db, pupils):
+    plan_id = plan(db, first(pupils), barriers="**not bold** <b>nor html</b>", early_help="declined")
     support_plans.add_action(db, OFFICER, plan_id, "school", "Meet at the gate")
-    pdf = support_plans.plan_pdf(support_plans.plan_of(db, OFFICER, first(pupils)), "Test School", masked=False)
-    assert pdf.startswith(b"%PDF")
+    support_plans.add_action(db, OFFICER, plan_id, "other", "Weekly check", agency="School nurse")
+    support_plans.add_target(db, OFFICER, plan_id, 92, date(2025, 12, 1), START)
+    support_plans.record_review(db, OFFICER, plan_id, date(2025, 10, 1), "Good half term", 88.0)
+    text = " ".join(pdf_text(support_plans.plan_pdf(support_plans.plan_of(db, OFFICER, first(pupils)),
+                                                    "Test School", masked=False)).split())
+    for expected in ("Surname1, Forename1", "**not bold** <b>nor html</b>", "Meet at the gate", "School nurse",
+                     "92.0%", "01/12/2025", "Good half term", "88.0%", "Offered and declined by the family",
+                     "Signed (parent/carer)"):
+        assert expected in text
+
+
+@needs_pdftotext
+def test_the_plan_pdf_in_meeting_mode_has_initials_and_no_barriers(db, pupils):
+    plan(db, first(pupils), barriers="Bereavement")
+    shared = support_plans.plan_of(db, replace(LEAD, shared_screen=True), first(pupils))
+    text = pdf_text(support_plans.plan_pdf(shared, "Test School", masked=True))
+    assert "F. S." in text and "Surname1" not in text and "Bereavement" not in text
