@@ -20,6 +20,7 @@ from core import codes, thresholds
 
 ATTENDANCE_COLOURS = {"That week": "#1f4e79", "Year to date": "#f58518"}
 REFERENCE_COLOUR, NATIONAL_COLOUR, ACTION_COLOUR = "#c0392b", "#7f8c8d", "#8e44ad"
+TARGET_COLOUR, REVIEW_COLOUR = "#1e8449", "#117a65"
 ABSENCE_KINDS = {codes.AUTHORISED: "Authorised", codes.UNAUTHORISED: "Unauthorised"}
 ABSENCE_COLOURS = {codes.AUTHORISED: "#f0ad4e", codes.UNAUTHORISED: "#c0392b"}
 DASH = [6, 4]
@@ -28,7 +29,8 @@ DASH = [6, 4]
 def attendance_trend(weekly: pd.DataFrame, *, height: int = 240, width: int | None = None,
                      font_size: int | None = None, year_to_date: bool = False, national: float | None = None,
                      actions: pd.DataFrame | None = None, impact_days: int | None = None, label: bool = False,
-                     title: str | None = None, national_label: str = "") -> alt.LayerChart:
+                     title: str | None = None, national_label: str = "", plan_targets: pd.DataFrame | None = None,
+                     plan_reviews: pd.DataFrame | None = None) -> alt.LayerChart:
     """Weekly attendance (`weekly`: week_start, possible_sessions, attendance_pct, and
     cumulative_attendance_pct for `year_to_date`) with the persistent-absence line.
 
@@ -39,6 +41,10 @@ def attendance_trend(weekly: pd.DataFrame, *, height: int = 240, width: int | No
     chart; `actions` (type, opened_on, before_pct, after_pct, change_pts, after_days, as
     impact.impact gives them) marked where each started, `impact_days` the window they are
     measured over; `title` above the chart. Weeks with no possible session are left out.
+    An attendance support plan's layers (core/support_plans.py): `plan_targets` (set_on,
+    by_date, attendance_pct, and status_label if known) each a green line at its level from
+    the day it was set to its date; `plan_reviews` (on, what: "Review held" / "Review due")
+    a green rule and ◆ at the foot for each review.
     """
     counted = weekly[weekly["possible_sessions"] > 0]
     series = {"attendance_pct": "That week", **({"cumulative_attendance_pct": "Year to date"} if year_to_date else {})}
@@ -87,6 +93,10 @@ def attendance_trend(weekly: pd.DataFrame, *, height: int = 240, width: int | No
 
     if actions is not None and not actions.empty:
         layers += _action_markers(actions, impact_days)
+    if plan_targets is not None and not plan_targets.empty:
+        layers += _target_lines(plan_targets)
+    if plan_reviews is not None and not plan_reviews.empty:
+        layers += _review_markers(plan_reviews, low)
     chart = alt.layer(*layers).properties(height=height)
     if width is not None:
         chart = chart.properties(width=width)
@@ -116,6 +126,31 @@ def _action_markers(actions: pd.DataFrame, impact_days: int | None) -> list[alt.
     return [alt.Chart(marks).mark_rule(color=ACTION_COLOUR, strokeDash=[2, 3]).encode(x="started:T", tooltip=tooltip),
             alt.Chart(marks).mark_point(shape="triangle-down", size=140, filled=True, color=ACTION_COLOUR).encode(
                 x="started:T", y="top:Q", tooltip=tooltip)]
+
+
+def _target_lines(targets: pd.DataFrame) -> list[alt.Chart]:
+    """Each plan target as a line at its level from the day it was set to its date."""
+    status = targets["status_label"] if "status_label" in targets else pd.Series("", index=targets.index)
+    ends = pd.concat([
+        pd.DataFrame({"target": range(len(targets)), "day": pd.to_datetime(targets[column]).to_numpy(),
+                      "attendance_pct": targets["attendance_pct"].astype("float64").to_numpy(),
+                      "by": pd.to_datetime(targets["by_date"]).to_numpy(), "status": status.fillna("").to_numpy()})
+        for column in ("set_on", "by_date")], ignore_index=True)
+    tooltip = [alt.Tooltip("attendance_pct:Q", title="Plan target %", format=".1f"),
+               alt.Tooltip("by:T", title="By", format="%d/%m/%Y"), alt.Tooltip("status:N", title="Progress")]
+    line = alt.Chart(ends).mark_line(color=TARGET_COLOUR, strokeWidth=2.5, strokeDash=[8, 3]).encode(
+        x="day:T", y="attendance_pct:Q", detail="target:N", tooltip=tooltip)
+    return [line, line.mark_point(color=TARGET_COLOUR, shape="square", filled=True, size=50)]
+
+
+def _review_markers(reviews: pd.DataFrame, low: float) -> list[alt.Chart]:
+    """A rule and a ◆ at the foot of the chart for each plan review (held or due)."""
+    marks = pd.DataFrame({"on": pd.to_datetime(reviews["on"]).to_numpy(), "what": reviews["what"].to_numpy(),
+                          "foot": float(low)})
+    tooltip = [alt.Tooltip("what:N", title="Support plan"), alt.Tooltip("on:T", title="Date", format="%d/%m/%Y")]
+    return [alt.Chart(marks).mark_rule(color=REVIEW_COLOUR, strokeDash=[1, 3]).encode(x="on:T", tooltip=tooltip),
+            alt.Chart(marks).mark_point(shape="diamond", size=120, filled=True, color=REVIEW_COLOUR).encode(
+                x="on:T", y="foot:Q", tooltip=tooltip)]
 
 
 def absence_reasons(reasons: pd.DataFrame, *, width: int | None = None, font_size: int | None = None,
