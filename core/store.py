@@ -57,6 +57,8 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "plan_review_weeks": 6,
     # The school's local authority, named on the LA's termly targeting-support meeting pack.
     "local_authority": "",
+    # The LA pack lists persistently absent pupils with at least this many agencies involved.
+    "la_pack_min_agencies": 2,
     "max_upload_mb": 50,
     # UK GDPR storage limitation: leavers' data is removed this long after leaving
     # (register entries must be kept 6 years under the 2024 Pupil Registration Regulations).
