@@ -98,3 +98,52 @@ def test_plans_due_for_review_are_listed_on_casework(school):
     frame = next(f.value for f in app.dataframe if "Next review" in f.value.columns)
     assert list(frame["Pupil"]) == ["Evans, Eli"]
     assert list(frame["Next review"]) == [today() - timedelta(weeks=1)]
+
+
+# --- the Reports screen: the court file and the LA pack ----------------------------------------------
+
+
+def test_the_court_file_downloads_as_pdf_and_csv_and_each_one_made_is_audited(school, downloads):
+    started(school, "Clarke")
+    app = signed_in("officer", "reports", report_kind="court", court_pupil=pupil_id(school, "Clarke"))
+    assert not app.exception
+    labels = [b.proto.label for b in app.get("download_button")]
+    assert "Court file (PDF)" in labels and "Court file (CSV)" in labels
+    pdf = next(d for d in downloads if d.startswith(b"%PDF"))
+    table = next(d for d in downloads if b"Section" in d[:20]).decode("utf-8-sig")
+    assert pdf and "Register" in table and "Certificate of attendance" in table and "Clarke, Cody" in table
+    assert "Anxious about the bus" in table  # the plan's barriers go to court
+    made = stored(school, "SELECT username, detail FROM audit WHERE action = 'court_file.download'")
+    assert {u for u, _ in made} == {"officer"} and len(made) >= 2
+    support = next(f.value for f in app.dataframe if "Offered by" in f.value.columns)
+    assert "Early Help" in list(support["Support"])
+
+
+def test_a_head_of_section_chooses_the_court_file_only_for_their_sections_pupils(school):
+    app = signed_in("secondary", "reports", report_kind="court")
+    options = app.selectbox(key="court_pupil").options
+    assert any("Ahmed" in o for o in options) and not any("Clarke" in o for o in options)
+
+
+def test_a_viewer_is_offered_neither_the_court_file_nor_the_la_pack(school):
+    app = signed_in("viewer", "reports")
+    options = app.segmented_control(key="report_kind").options
+    assert "court" not in options and "la_pack" not in options
+
+
+def test_the_la_pack_lists_severe_absence_and_downloads_audited(school, downloads):
+    app = signed_in("officer", "reports", report_kind="la_pack")
+    assert not app.exception
+    table = next(f.value for f in app.dataframe if "Why listed" in f.value.columns)
+    assert list(table["Pupil"]) == ["Clarke, Cody"]  # 40%: severe; the PA pupils have no agencies
+    assert [b.proto.label for b in app.get("download_button")] == ["LA pack (PDF)", "LA pack (CSV)"]
+    csv_made = next(d for d in downloads if not d.startswith(b"%PDF")).decode("utf-8-sig")
+    assert "Clarke, Cody" in csv_made and "Severe absence" in csv_made
+    assert len(stored(school, "SELECT id FROM audit WHERE action = 'la_pack.download'")) >= 2
+
+
+def test_in_meeting_mode_the_la_pack_shows_initials_and_no_barriers(school):
+    started(school, "Clarke", barriers="Grandparent unwell")
+    app = signed_in("pastoral", "reports", report_kind="la_pack", meeting_mode=True)
+    text = all_text(app) + " ".join(str(f.value.to_dict()) for f in app.dataframe)
+    assert "Clarke" not in text and "Grandparent unwell" not in text and "C. C." in text
