@@ -52,6 +52,21 @@ def scope_choice(user, settings) -> tuple[str, tuple[int, ...] | None]:
     return chosen, tuple(int(i) for i in pupils.loc[pupils["section"] == chosen, "id"])
 
 
+def pupil_choice(key: str, what: str) -> tuple[int, dict[int, str]]:
+    """One of the user's pupils (the pupil open elsewhere first) → (pupil id, labels by id)."""
+    everyone = lists.scoped_pupils(user, path, version).sort_values(["surname", "forename"])
+    if everyone.empty:
+        st.info("No pupils to choose from.")
+        st.stop()
+    labels = {int(r.id): pupil_label(r.surname, r.forename, r.form) for r in everyone.itertuples()}
+    st.session_state.setdefault(key, st.session_state.get(lists.OPEN_PUPIL_KEY) or next(iter(labels)))
+    if st.session_state[key] not in labels:
+        st.session_state[key] = next(iter(labels))
+    chosen = st.selectbox("Pupil", list(labels), key=key, format_func=labels.get,
+                          help=f"Type to search. The {what} covers the dates chosen in the sidebar.")
+    return chosen, labels
+
+
 def half_term_choice(terms, key: str, allow_dates: bool):
     labels = {i: t.label + f" ({uk(t.first_day)} to {uk(t.last_day)})" for i, t in enumerate(terms)}
     options = list(labels)[::-1] + ([SIDEBAR_DATES] if allow_dates else [])
@@ -194,16 +209,7 @@ elif kind == "section":
 # --- court file -----------------------------------------------------------------------------------
 
 elif kind == "court":
-    everyone = lists.scoped_pupils(user, path, version).sort_values(["surname", "forename"])
-    if everyone.empty:
-        st.info("No pupils to choose from.")
-        st.stop()
-    labels = {int(r.id): pupil_label(r.surname, r.forename, r.form) for r in everyone.itertuples()}
-    st.session_state.setdefault("court_pupil", st.session_state.get(lists.OPEN_PUPIL_KEY) or next(iter(labels)))
-    if st.session_state["court_pupil"] not in labels:
-        st.session_state["court_pupil"] = next(iter(labels))
-    pupil_id = st.selectbox("Pupil", list(labels), key="court_pupil", format_func=labels.get,
-                            help="Type to search. The file covers the dates chosen in the sidebar.")
+    pupil_id, labels = pupil_choice("court_pupil", "file")
     reader = viewer(user)
     try:
         with store.opened(path) as db:
@@ -272,17 +278,7 @@ elif kind == "la_pack":
 # --- evidence pack ------------------------------------------------------------------------------
 
 else:
-    everyone = lists.scoped_pupils(user, path, version)
-    everyone = everyone.sort_values(["surname", "forename"])
-    if everyone.empty:
-        st.info("No pupils to choose from.")
-        st.stop()
-    labels = {int(r.id): pupil_label(r.surname, r.forename, r.form) for r in everyone.itertuples()}
-    st.session_state.setdefault("pack_pupil", st.session_state.get(lists.OPEN_PUPIL_KEY) or next(iter(labels)))
-    if st.session_state["pack_pupil"] not in labels:
-        st.session_state["pack_pupil"] = next(iter(labels))
-    pupil_id = st.selectbox("Pupil", list(labels), key="pack_pupil", format_func=labels.get,
-                            help="Type to search. The pack covers the dates chosen in the sidebar.")
+    pupil_id, labels = pupil_choice("pack_pupil", "pack")
     with store.opened(path) as db:
         pack = evidence_pack.evidence_pack(db, viewer(user), int(pupil_id), period)
     st.markdown(f"**{md(labels[pupil_id])}** · {uk(period.date_from)} to {uk(period.as_of)} · "

@@ -98,11 +98,15 @@ def _plan(conn, plan_id: int) -> dict:
     return dict(zip(keys, row))
 
 
-def _open_plan(conn, viewer: auth.Viewer, plan_id: int) -> dict:
+def _open_plan(conn, viewer: auth.Viewer, plan_id: int, on: date | None = None, refusal: str = "") -> dict:
+    """The open plan the viewer may write to; with `on`, refused (`refusal`) when that date
+    is before the plan started."""
     plan = _plan(conn, plan_id)
     cases._check_pupil(conn, viewer, plan["pupil_id"])
     if plan["status"] != "open":
         raise PlanError("This plan is closed; its record is kept. Start a new plan instead.")
+    if on is not None and on < date.fromisoformat(plan["started_on"]):
+        raise PlanError(refusal)
     return plan
 
 
@@ -181,9 +185,8 @@ def add_action(db: sqlite_utils.Database, viewer: auth.Viewer, plan_id: int, par
     if party != "other":
         agency = ""
     with store.transaction(db) as conn:
-        plan = _open_plan(conn, viewer, plan_id)
-        if due_on is not None and _date(due_on, "By") < date.fromisoformat(plan["started_on"]):
-            raise PlanError("The action is due before the plan started.")
+        plan = _open_plan(conn, viewer, plan_id, None if due_on is None else _date(due_on, "By"),
+                          "The action is due before the plan started.")
         cursor = conn.execute(
             "INSERT INTO support_plan_actions (plan_id, party, agency, action, due_on, created_by, created_at) "
             "VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -223,9 +226,7 @@ def add_target(db: sqlite_utils.Database, viewer: auth.Viewer, plan_id: int, att
     if by_date <= set_on:
         raise PlanError("The date to reach the target must come after the day it is set.")
     with store.transaction(db) as conn:
-        plan = _open_plan(conn, viewer, plan_id)
-        if set_on < date.fromisoformat(plan["started_on"]):
-            raise PlanError("A target cannot be set before the plan started.")
+        plan = _open_plan(conn, viewer, plan_id, set_on, "A target cannot be set before the plan started.")
         cursor = conn.execute(
             "INSERT INTO support_plan_targets (plan_id, set_on, attendance_pct, by_date, created_by, created_at) "
             "VALUES (?, ?, ?, ?, ?, ?)",
@@ -248,9 +249,7 @@ def record_review(db: sqlite_utils.Database, viewer: auth.Viewer, plan_id: int, 
         raise PlanError("The next review must come after this one.")
     note = _text(note, "The review notes")
     with store.transaction(db) as conn:
-        plan = _open_plan(conn, viewer, plan_id)
-        if held_on < date.fromisoformat(plan["started_on"]):
-            raise PlanError("A review cannot be held before the plan started.")
+        plan = _open_plan(conn, viewer, plan_id, held_on, "A review cannot be held before the plan started.")
         cursor = conn.execute(
             "INSERT INTO support_plan_reviews (plan_id, held_on, attendance_pct, note, next_review_on, created_by, "
             "created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -284,9 +283,7 @@ def close_plan(db: sqlite_utils.Database, viewer: auth.Viewer, plan_id: int, clo
     if not outcome:
         raise PlanError("Say how the plan ended, e.g. “Attendance above 95% for six weeks”.")
     with store.transaction(db) as conn:
-        plan = _open_plan(conn, viewer, plan_id)
-        if closed_on < date.fromisoformat(plan["started_on"]):
-            raise PlanError("A plan cannot close before it started.")
+        plan = _open_plan(conn, viewer, plan_id, closed_on, "A plan cannot close before it started.")
         conn.execute("UPDATE support_plans SET status = 'closed', closed_on = ?, outcome = ?, updated_by = ?, "
                      "updated_at = ? WHERE id = ?", (closed_on.isoformat(), outcome, viewer.username, store.now(),
                                                      int(plan_id)))

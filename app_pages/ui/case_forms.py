@@ -389,20 +389,17 @@ def key_adult(user: auth.User, wanted: dict) -> None:
 # --- attendance support plans (core/support_plans.py) ----------------------------------------------
 
 
-def _plan(viewer: auth.Viewer, wanted: dict) -> support_plans.Plan | None:
+def _open_plan(user: auth.User, wanted: dict) -> tuple[auth.Viewer, support_plans.Plan | None]:
+    """The viewer and the pupil's open plan, headed by the pupil; None (said why) without one."""
+    viewer = viewer_for(user)
     with store.opened(reads.db_path()) as db:
         plan = support_plans.plan_of(db, viewer, wanted["pupil_id"])
-    if plan is None or not plan.is_open:
-        st.error("This pupil has no open support plan; start one first.")
-        return None
-    return plan
-
-
-def _plan_heading(wanted: dict) -> None:
-    with store.opened(reads.db_path()) as db:
         pupil = _pupil(db, wanted["pupil_id"])
-    if pupil is not None:
-        st.markdown(_who(pupil))
+    if plan is None or not plan.is_open or pupil is None:
+        st.error("This pupil has no open support plan; start one first.")
+        return viewer, None
+    st.markdown(_who(pupil))
+    return viewer, plan
 
 
 def _early_help_picker(current: str, key: str) -> str:
@@ -450,11 +447,9 @@ def plan_start(user: auth.User, wanted: dict) -> None:
 
 @st.dialog("Support plan: add an agreed action", width="large", on_dismiss=_forget)
 def plan_action(user: auth.User, wanted: dict) -> None:
-    viewer = viewer_for(user)
-    plan = _plan(viewer, wanted)
+    viewer, plan = _open_plan(user, wanted)
     if plan is None:
         return
-    _plan_heading(wanted)
     party = st.segmented_control("Who will do it", list(support_plans.PARTIES), default="school", key="pf_party",
                                  format_func=support_plans.PARTIES.get, required=True)
     agency = ""
@@ -470,11 +465,9 @@ def plan_action(user: auth.User, wanted: dict) -> None:
 
 @st.dialog("Support plan: set a target", on_dismiss=_forget)
 def plan_target(user: auth.User, wanted: dict) -> None:
-    viewer = viewer_for(user)
-    plan = _plan(viewer, wanted)
+    viewer, plan = _open_plan(user, wanted)
     if plan is None:
         return
-    _plan_heading(wanted)
     pct = st.number_input("Attendance to reach (%)", min_value=1.0, max_value=100.0, value=90.0, step=0.5,
                           key="pf_target_pct")
     left, right = st.columns(2)
@@ -490,11 +483,9 @@ def plan_target(user: auth.User, wanted: dict) -> None:
 
 @st.dialog("Support plan: record a review", width="large", on_dismiss=_forget)
 def plan_review(user: auth.User, wanted: dict) -> None:
-    viewer = viewer_for(user)
-    plan = _plan(viewer, wanted)
+    viewer, plan = _open_plan(user, wanted)
     if plan is None:
         return
-    _plan_heading(wanted)
     with store.opened(reads.db_path()) as db:
         weeks = support_plans.review_weeks(store.get_settings(db))
     st.caption(f"Review due {uk(plan.plan['next_review_on'])}.")
@@ -539,11 +530,9 @@ def plan_review(user: auth.User, wanted: dict) -> None:
 
 @st.dialog("Support plan: barriers, Early Help, sharing", width="large", on_dismiss=_forget)
 def plan_edit(user: auth.User, wanted: dict) -> None:
-    viewer = viewer_for(user)
-    plan = _plan(viewer, wanted)
+    viewer, plan = _open_plan(user, wanted)
     if plan is None:
         return
-    _plan_heading(wanted)
     changes: dict = {}
     early_help = _early_help_picker(plan.plan["early_help"], "pf_edit_early_help")
     if early_help != plan.plan["early_help"]:
@@ -571,11 +560,9 @@ def plan_edit(user: auth.User, wanted: dict) -> None:
 
 @st.dialog("Close the support plan", on_dismiss=_forget)
 def plan_close(user: auth.User, wanted: dict) -> None:
-    viewer = viewer_for(user)
-    plan = _plan(viewer, wanted)
+    viewer, plan = _open_plan(user, wanted)
     if plan is None:
         return
-    _plan_heading(wanted)
     outcome = st.text_area("Outcome", key="pf_outcome", height=90,
                            placeholder="How the plan ended, e.g. “Attending every day for six weeks”.")
     closed_on = st.date_input("Closed on", today(), key="pf_closed", min_value=plan.plan["started_on"],
