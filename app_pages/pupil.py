@@ -166,14 +166,14 @@ def support_plan_section(plan: support_plans.Plan | None, weekly: pd.DataFrame |
         elif viewer.shared_screen:
             st.caption("Barriers and review notes are not shown in meeting mode.")
         tables = support_plans.plan_tables(plan, staff)
-        actions_column, targets_column = st.columns([3, 2], gap="large")
-        with actions_column:
-            st.markdown("**Agreed actions**")
-            if tables["actions"].empty:
-                st.caption("None yet.")
-            else:
-                st.dataframe(tables["actions"].assign(By=tables["actions"]["By"].map(uk)), hide_index=True,
-                             width="stretch", key="pupil_plan_actions")
+        st.markdown("**Agreed actions**")
+        if tables["actions"].empty:
+            st.caption("None yet.")
+        else:
+            st.dataframe(tables["actions"].assign(By=tables["actions"]["By"].map(uk)), hide_index=True,
+                         width="stretch", key="pupil_plan_actions",
+                         column_config={"Agreed action": st.column_config.TextColumn(width="large")})
+        targets_column, reviews_column = st.columns([2, 3], gap="large")
         with targets_column:
             st.markdown("**Targets**")
             progress = support_plans.target_progress(weekly, plan.targets, period.as_of) \
@@ -186,19 +186,22 @@ def support_plan_section(plan: support_plans.Plan | None, weekly: pd.DataFrame |
                     "Since set": [pct(v) if v is not None and not pd.isna(v) else "—"
                                   for v in progress["attendance_since_pct"]],
                     "Progress": progress["status_label"]}), hide_index=True, width="stretch", key="pupil_plan_targets")
-        if not plan.reviews.empty:
+        with reviews_column:
             st.markdown("**Reviews**")
             reviews = tables["reviews"]
-            st.dataframe(reviews.assign(**{"Review held": reviews["Review held"].map(uk),
-                                           "Next review": reviews["Next review"].map(uk)}),
-                         hide_index=True, width="stretch", key="pupil_plan_reviews")
+            if reviews.empty:
+                st.caption("None held yet.")
+            else:
+                st.dataframe(reviews.assign(**{"Review held": reviews["Review held"].map(uk),
+                                               "Next review": reviews["Next review"].map(uk)}),
+                             hide_index=True, width="stretch", key="pupil_plan_reviews")
         if writer:
             buttons = st.columns(6)
             for place, (label, form, icon) in zip(buttons, (
                     ("Add action", "plan_action", ":material/playlist_add:"),
                     ("Set target", "plan_target", ":material/flag:"),
-                    ("Record review", "plan_review", ":material/rate_review:"),
-                    ("Barriers & sharing", "plan_edit", ":material/edit:"),
+                    ("Review", "plan_review", ":material/rate_review:"),
+                    ("Edit, share", "plan_edit", ":material/edit:"),
                     ("Close plan", "plan_close", ":material/task_alt:"))):
                 place.button(label, key=f"pupil_{form}", icon=icon, on_click=case_forms.request, args=(form,),
                              kwargs={"pupil_id": pupil_id}, width="stretch")

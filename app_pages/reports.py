@@ -14,6 +14,7 @@ import streamlit as st
 
 from app_pages.ui import access, lists, sidebar
 from app_pages.ui.formatting import md, meeting_mode, pct, pupil_label, shown, uk, viewer
+from core.meetings import plural
 from core import benchmarks, cases, charts, court_file, evidence_pack, exports, la_pack, metrics, reads, section_report, \
     statistics, store
 
@@ -218,10 +219,10 @@ elif kind == "court":
         st.warning(md(error))
         st.stop()
     st.markdown(f"**{md(labels[pupil_id])}** · {uk(period.date_from)} to {uk(period.as_of)} · attendance "
-                f"{pct(court.pack.figures.get('attendance_pct'))} · {len(court.registers)} weeks of registers · "
-                f"{len(court.letters)} letters · {len(court.support)} support offered · "
+                f"{pct(court.pack.figures.get('attendance_pct'))} · {plural(len(court.registers), 'week')} of registers · "
+                f"{plural(len(court.letters), 'letter')} · {plural(len(court.support), 'support item')} · "
                 f"{'a support plan' if court.plan is not None else 'no support plan'} · "
-                f"{len(court.notices)} penalty notices")
+                f"{plural(len(court.notices), 'penalty notice')}")
     pdf_column, csv_column, _ = st.columns([1, 1, 3])
     with pdf_column:
         pdf_button("Court file (PDF)", lambda r=reader, i=int(pupil_id), p=period, m=masked:

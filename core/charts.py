@@ -93,8 +93,8 @@ def attendance_trend(weekly: pd.DataFrame, *, height: int = 240, width: int | No
 
     if actions is not None and not actions.empty:
         layers += _action_markers(actions, impact_days)
-    if plan_targets is not None and not plan_targets.empty:
-        layers += _target_lines(plan_targets)
+    if plan_targets is not None and not plan_targets.empty and len(weeks):
+        layers += _target_lines(plan_targets, weeks["week_start"].min(), weeks["week_start"].max() + pd.Timedelta(days=6))
     if plan_reviews is not None and not plan_reviews.empty:
         layers += _review_markers(plan_reviews, low)
     chart = alt.layer(*layers).properties(height=height)
@@ -128,11 +128,17 @@ def _action_markers(actions: pd.DataFrame, impact_days: int | None) -> list[alt.
                 x="started:T", y="top:Q", tooltip=tooltip)]
 
 
-def _target_lines(targets: pd.DataFrame) -> list[alt.Chart]:
-    """Each plan target as a line at its level from the day it was set to its date."""
+def _target_lines(targets: pd.DataFrame, first: pd.Timestamp, last: pd.Timestamp) -> list[alt.Chart]:
+    """Each plan target as a line at its level from the day it was set to its date, drawn
+    within the chart's weeks (`first` to `last`; its date is in the tooltip)."""
     status = targets["status_label"] if "status_label" in targets else pd.Series("", index=targets.index)
+    targets = targets[(pd.to_datetime(targets["set_on"]) <= last) & (pd.to_datetime(targets["by_date"]) >= first)]
+    if targets.empty:
+        return []
+    status = status.loc[targets.index]
     ends = pd.concat([
-        pd.DataFrame({"target": range(len(targets)), "day": pd.to_datetime(targets[column]).to_numpy(),
+        pd.DataFrame({"target": range(len(targets)),
+                      "day": pd.to_datetime(targets[column]).clip(lower=first, upper=last).to_numpy(),
                       "attendance_pct": targets["attendance_pct"].astype("float64").to_numpy(),
                       "by": pd.to_datetime(targets["by_date"]).to_numpy(), "status": status.fillna("").to_numpy()})
         for column in ("set_on", "by_date")], ignore_index=True)
