@@ -147,3 +147,23 @@ def test_in_meeting_mode_the_la_pack_shows_initials_and_no_barriers(school):
     app = signed_in("pastoral", "reports", report_kind="la_pack", meeting_mode=True)
     text = all_text(app) + " ".join(str(f.value.to_dict()) for f in app.dataframe)
     assert "Clarke" not in text and "Grandparent unwell" not in text and "C. C." in text
+
+
+def test_an_admin_sets_the_review_interval_the_la_and_the_agencies_and_each_change_is_audited(school):
+    app = signed_in("admin", "admin")
+    form = app.form(key="plan_settings")
+    form.number_input(key="t_plan_weeks").set_value(4)
+    form.number_input(key="t_la_agencies").set_value(3)
+    form.text_input[0].input("Northshire County Council")
+    form.button[0].click()
+    app.run()
+    with store.opened(school) as db:
+        settings = store.get_settings(db)
+        assert (settings["plan_review_weeks"], settings["la_pack_min_agencies"], settings["local_authority"]) == (
+            4, 3, "Northshire County Council")
+        changed = db.execute("SELECT username, entity_id FROM audit WHERE action = 'setting.change' AND entity_id IN "
+                             "('plan_review_weeks', 'la_pack_min_agencies', 'local_authority')").fetchall()
+        assert sorted(changed) == [("admin", "la_pack_min_agencies"), ("admin", "local_authority"),
+                                   ("admin", "plan_review_weeks")]
+    started(school, "Evans")
+    assert stored(school, "SELECT next_review_on FROM support_plans") == [((today() + timedelta(weeks=4)).isoformat(),)]
