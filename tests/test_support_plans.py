@@ -223,3 +223,18 @@ def test_the_plan_pdf_in_meeting_mode_has_initials_and_no_barriers(db, pupils):
     shared = support_plans.plan_of(db, replace(LEAD, shared_screen=True), first(pupils))
     text = pdf_text(support_plans.plan_pdf(shared, "Test School", masked=True))
     assert "F. S." in text and "Surname1" not in text and "Bereavement" not in text
+
+
+def test_the_chronology_holds_the_plan_its_reviews_and_the_next_review_with_notes_as_the_reader_may_see(db, pupils):
+    from core import chronology
+    plan_id = plan(db, first(pupils), barriers="Bereavement")
+    support_plans.record_review(db, OFFICER, plan_id, date(2025, 10, 1), "Steadier", 88.0)
+    events = chronology.chronology(db, OFFICER, first(pupils), date(2025, 12, 1), pd.DataFrame(
+        columns=["pupil_id", "trigger", "reached_on", "detail"]))
+    rows = {e["what"]: e for e in events.to_dict("records")}
+    assert rows["Support plan started"]["note"] == "Bereavement"
+    assert rows["Support plan reviewed"]["detail"] == "attendance 88.0%; next review 12/11/2025"
+    assert rows["Support plan review overdue"]["overdue"]
+    shared = chronology.chronology(db, replace(OFFICER, shared_screen=True), first(pupils), date(2025, 12, 1),
+                                   pd.DataFrame(columns=["pupil_id", "trigger", "reached_on", "detail"]))
+    assert "Bereavement" not in shared["note"].fillna("").tolist() and "Steadier" not in shared["note"].fillna("").tolist()
