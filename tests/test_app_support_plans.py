@@ -167,3 +167,10 @@ def test_an_admin_sets_the_review_interval_the_la_and_the_agencies_and_each_chan
                                    ("admin", "plan_review_weeks")]
     started(school, "Evans")
     assert stored(school, "SELECT next_review_on FROM support_plans") == [((today() + timedelta(weeks=4)).isoformat(),)]
+
+
+def test_barriers_typed_with_markup_show_as_typed_not_as_markdown(school):
+    started(school, "Evans", barriers="**not bold** <b>no html</b> [link](http://example.org)")
+    app = pupil_page(school, "officer", "Evans")
+    [shown] = [m.value for m in app.markdown if m.value.startswith("**Barriers:**")]
+    assert "\\*\\*not bold\\*\\*" in shown and "\\<b\\>" in shown and "\\[link\\]" in shown
