@@ -74,4 +74,4 @@ def test_plan_reviews_are_marked_on_their_dates_and_the_trend_is_unchanged_witho
     [diamonds] = [rows for mark, rows in drawn if mark == "point"]
     assert [(row["on"][:10], row["what"]) for row in diamonds] == [("2025-09-10", "Review held"),
                                                                    ("2025-10-22", "Review due")]
-    assert len(layers(charts.attendance_trend(WEEKS))) == 2  # the weekly line and the PA line only
+    assert len(drawn) == len(layers(charts.attendance_trend(WEEKS))) + 2  # a rule and a ◆ layer, nothing else
