@@ -201,7 +201,10 @@ elif show == "reviews":
                               "Early Help": plan_reviews["early_help_label"].to_numpy(),
                               "Kept by": plan_reviews["owner"].map(lambda u: staff.get(u, u)).to_numpy()},
                              index=plan_reviews.index)
-        table(plan_reviews, shown, "cw_plan_reviews", {"Open": ("Open", open_row)}, plan_reviews["review_overdue"],
+        actions = {"Open": ("Open", open_row)}
+        if writer:
+            actions = {"Review": ("Review", ask("plan_review", "pupil_id", "pupil_id")), **actions}
+        table(plan_reviews, shown, "cw_plan_reviews", actions, plan_reviews["review_overdue"],
               ("Started", "Last review", "Next review"))
         download(shown, "support_plan_reviews_due", "cw_plan_reviews_dl", ("Started", "Last review", "Next review"))
     st.subheader("Reduced timetables due for review")

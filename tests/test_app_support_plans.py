@@ -174,3 +174,15 @@ def test_barriers_typed_with_markup_show_as_typed_not_as_markdown(school):
     app = pupil_page(school, "officer", "Evans")
     [shown] = [m.value for m in app.markdown if m.value.startswith("**Barriers:**")]
     assert "\\*\\*not bold\\*\\*" in shown and "\\<b\\>" in shown and "\\[link\\]" in shown
+
+
+def test_a_plan_due_is_reviewed_from_casework(school):
+    started(school, "Evans", weeks_ago=7)
+    app = signed_in("officer", "casework", cw_show="reviews")
+    assert "Review" in next(f.value for f in app.dataframe if "Next review" in f.value.columns).columns
+    app = signed_in("officer", "casework", cw_show="reviews",
+                    case_form={"form": "plan_review", "pupil_id": pupil_id(school, "Evans")})
+    app.text_area(key="pf_note").input("Reviewed from the list")
+    app.button(key="pf_save").click().run()
+    assert stored(school, "SELECT note FROM support_plan_reviews") == [("Reviewed from the list",)]
+    assert not [f for f in app.dataframe if "Next review" in f.value.columns]  # nothing due any more
