@@ -230,6 +230,21 @@ with thresholds_tab:
             else:
                 save_settings(wanted, settings)
 
+    st.subheader("Support plans and the local authority")
+    with st.form("plan_settings"):
+        left, right = st.columns(2)
+        local_authority = left.text_input("Local authority (named on the LA support meeting pack)",
+                                          value=settings["local_authority"], max_chars=120)
+        plan_weeks = right.number_input("Support plans: weeks between reviews", 1, 26,
+                                        int(settings["plan_review_weeks"]), key="t_plan_weeks",
+                                        help="A review falls due this long after the plan started or its last review "
+                                             "(6 by default); a review can always be brought forward.")
+        agencies = left.number_input("LA pack: persistently absent pupils with at least this many agencies", 1, 10,
+                                     int(settings["la_pack_min_agencies"]), key="t_la_agencies")
+        if st.form_submit_button("Save", type="primary"):
+            save_settings({"local_authority": " ".join(local_authority.split()), "plan_review_weeks": int(plan_weeks),
+                           "la_pack_min_agencies": int(agencies)}, settings)
+
 # --- local codes -------------------------------------------------------------------
 
 with codes_tab:

@@ -14,7 +14,7 @@ import streamlit as st
 
 from app_pages.ui import access, case_forms, formatting, lists, sidebar, workflows
 from app_pages.ui.formatting import md, names, pct, today, uk
-from core import auth, cases, impact, intervention_types, penalty_notices, reads, store
+from core import auth, cases, impact, intervention_types, penalty_notices, reads, store, support_plans
 
 SHOW_KEY = "cw_show"
 OPEN_KEY = "casework_open_pupil"
@@ -79,6 +79,7 @@ with store.opened(path) as db:
     outstanding = cases.checkins(db, viewer, now)
     my_actions = cases.interventions(db, viewer, status="open", owner=user.username)
     reviews = cases.reduced_timetables_due(db, viewer, now)
+    plan_reviews = support_plans.plans_due(db, viewer, now)
     framework = penalty_notices.PenaltyFramework.of(db)
     notices = penalty_notices.penalty_notices(db, viewer, now, year_of=period.as_of if period else None, framework=framework)
     notice_history = penalty_notices.penalty_notice_history(db, viewer, framework=framework)
@@ -95,7 +96,7 @@ VIEWS = {
     "mine": f"My caseload · {len(mine) + len(my_actions)}",
     "overdue": f"Overdue check-ins · {len(overdue)}",
     "no_action": f"No action in {no_action_days} days · {'—' if no_action is None else len(no_action)}",
-    "reviews": f"Reviews due · {len(reviews)}",
+    "reviews": f"Reviews due · {len(reviews) + len(plan_reviews)}",
     "penalties": f"Penalty notices · {int(notices['notices_this_year'].sum()) if len(notices) else 0}",
     "impact": "Impact",
 }
@@ -187,6 +188,26 @@ elif show == "no_action":
 # --- reviews due ----------------------------------------------------------------------------
 
 elif show == "reviews":
+    st.subheader("Attendance support plans due for review")
+    if plan_reviews.empty:
+        st.success(f"No support plan is due for review in the next {support_plans.REVIEW_SOON_DAYS} days.")
+    else:
+        weeks = support_plans.review_weeks(settings)
+        st.markdown(f"**{len(plan_reviews)} support plans due for review** (overdue in red) · reviewed every "
+                    f"{weeks} weeks (the setting “plan_review_weeks”)")
+        shown = pd.DataFrame({**pupil_columns(plan_reviews), "Started": plan_reviews["started_on"].to_numpy(),
+                              "Last review": plan_reviews["last_review_on"].to_numpy(),
+                              "Next review": plan_reviews["next_review_on"].to_numpy(),
+                              "Early Help": plan_reviews["early_help_label"].to_numpy(),
+                              "Kept by": plan_reviews["owner"].map(lambda u: staff.get(u, u)).to_numpy()},
+                             index=plan_reviews.index)
+        actions = {"Open": ("Open", open_row)}
+        if writer:
+            actions = {"Review": ("Review", ask("plan_review", "pupil_id", "pupil_id")), **actions}
+        table(plan_reviews, shown, "cw_plan_reviews", actions, plan_reviews["review_overdue"],
+              ("Started", "Last review", "Next review"))
+        download(shown, "support_plan_reviews_due", "cw_plan_reviews_dl", ("Started", "Last review", "Next review"))
+    st.subheader("Reduced timetables due for review")
     if reviews.empty:
         st.success(f"No reduced timetable is due for review in the next {cases.REVIEW_SOON_DAYS} days.")
     else:

@@ -14,7 +14,7 @@ import streamlit as st
 from app_pages.ui import access, case_forms, lists, sidebar, workflows
 from app_pages.ui.formatting import counts_periods, flags, hidden, md, pct, pupil_name, today, uk, year_label
 from core import auth, cases, charts, chronology, codes, evidence_pack, intervention_types, reads, store, summary_counts
-from core import thresholds, triggers
+from core import support_plans, thresholds, triggers
 from core.calendar import uk_dates_in
 
 # Colours of the calendar, one per category (present green, absences amber and red).
@@ -125,6 +125,98 @@ def statutory_workflows() -> None:
     """The penalty-notice ledger and children missing education (issue 17)."""
     workflows.penalty_ledger_section(user, viewer, int(pupil_id), now, masked, period.as_of if period else now)
     workflows.missing_education_section(user, viewer, int(pupil_id), now, masked)
+
+
+def read_plan() -> support_plans.Plan | None:
+    with store.opened(path) as db:
+        return support_plans.plan_of(db, viewer, pupil_id)
+
+
+def plan_layers(plan: support_plans.Plan | None, weekly: pd.DataFrame) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
+    """The plan's targets (with progress) and reviews (held, and the next due) for the weekly chart."""
+    if plan is None:
+        return None, None
+    targets = support_plans.target_progress(weekly, plan.targets, period.as_of) if period else plan.targets
+    held = pd.DataFrame({"on": plan.reviews["held_on"].to_numpy(), "what": "Review held"})
+    due = pd.DataFrame({"on": [plan.plan["next_review_on"]], "what": ["Review due"]}) if plan.is_open else None
+    reviews = pd.concat([held, due], ignore_index=True) if due is not None else held
+    return targets, reviews
+
+
+def support_plan_section(plan: support_plans.Plan | None, weekly: pd.DataFrame | None) -> None:
+    """The pupil's attendance support plan: facts, barriers, agreed actions, targets and
+    their progress, reviews, with the buttons that add to it and its PDF for the parents."""
+    st.subheader("Attendance support plan")
+    if plan is None or not plan.is_open:
+        if plan is not None:
+            st.caption(f"The last plan closed on {uk(plan.plan['closed_on'])}"
+                       + (f": {md(plan.plan['plan_outcome'])}" if plan.plan.get("plan_outcome") else "."))
+        else:
+            st.caption("No support plan. A plan records the barriers, what the school, family and others agreed, "
+                       "a target and regular reviews.")
+        if writer:
+            st.button("Start a support plan", key="pupil_plan_start", icon=":material/assignment_add:",
+                      on_click=case_forms.request, args=("plan_start",), kwargs={"pupil_id": pupil_id})
+        return
+    p = plan.plan
+    overdue = p["next_review_on"] < now
+    review = f"next review {uk(p['next_review_on'])}"
+    facts = [f"started {uk(p['started_on'])}", f"kept by {md(staff.get(p['owner'], p['owner']))}",
+             f":red[**{review} — overdue**]" if overdue else review,
+             f"Early Help: {md(support_plans.EARLY_HELP.get(p['early_help'], p['early_help']))}",
+             f"shared with the parents {uk(p['shared_on'])}" if p.get("shared_on") else "not yet shared with the parents"]
+    with st.container(border=True, key="pupil_plan"):
+        st.markdown(" · ".join(facts))
+        if "barriers" in p:
+            st.markdown(f"**Barriers:** {md(p['barriers']) or 'none recorded yet'}")
+        elif viewer.shared_screen:
+            st.caption("Barriers and review notes are not shown in meeting mode.")
+        tables = support_plans.plan_tables(plan, staff)
+        st.markdown("**Agreed actions**")
+        if tables["actions"].empty:
+            st.caption("None yet.")
+        else:
+            st.dataframe(tables["actions"].assign(By=tables["actions"]["By"].map(uk)), hide_index=True,
+                         width="stretch", key="pupil_plan_actions",
+                         column_config={"Agreed action": st.column_config.TextColumn(width="large")})
+        targets_column, reviews_column = st.columns([2, 3], gap="large")
+        with targets_column:
+            st.markdown("**Targets**")
+            progress = support_plans.target_progress(weekly, plan.targets, period.as_of) \
+                if weekly is not None and period is not None else None
+            if plan.targets.empty:
+                st.caption("None yet.")
+            elif progress is not None:
+                st.dataframe(pd.DataFrame({
+                    "Target": [f"{v:.1f}%" for v in progress["attendance_pct"]], "By": progress["by_date"].map(uk),
+                    "Since set": [pct(v) if v is not None and not pd.isna(v) else "—"
+                                  for v in progress["attendance_since_pct"]],
+                    "Progress": progress["status_label"]}), hide_index=True, width="stretch", key="pupil_plan_targets")
+        with reviews_column:
+            st.markdown("**Reviews**")
+            reviews = tables["reviews"]
+            if reviews.empty:
+                st.caption("None held yet.")
+            else:
+                st.dataframe(reviews.assign(**{"Review held": reviews["Review held"].map(uk),
+                                               "Next review": reviews["Next review"].map(uk)}),
+                             hide_index=True, width="stretch", key="pupil_plan_reviews")
+        if writer:
+            buttons = st.columns(6)
+            for place, (label, form, icon) in zip(buttons, (
+                    ("Add action", "plan_action", ":material/playlist_add:"),
+                    ("Set target", "plan_target", ":material/flag:"),
+                    ("Review", "plan_review", ":material/rate_review:"),
+                    ("Edit, share", "plan_edit", ":material/edit:"),
+                    ("Close plan", "plan_close", ":material/task_alt:"))):
+                place.button(label, key=f"pupil_{form}", icon=icon, on_click=case_forms.request, args=(form,),
+                             kwargs={"pupil_id": pupil_id}, width="stretch")
+            school = reads.settings(path, version)["school_name"]
+            buttons[5].download_button(
+                "Plan PDF", lambda r=viewer, i=int(pupil_id), m=masked: support_plans.plan_pdf_for(path, r, i, m, now),
+                support_plans.plan_file_name(school, plan, now, masked), "application/pdf", key="pupil_plan_pdf",
+                icon=":material/picture_as_pdf:", on_click="ignore", width="stretch",
+                help="The plan to share with the parents: barriers, agreed actions, targets and reviews.")
 
 
 def checkin_row(checkin: dict) -> None:
@@ -261,6 +353,7 @@ case_forms.draw(user)
 if period is None:
     lists.no_registers_yet(user)
     case_work_now()
+    support_plan_section(read_plan(), None)
     statutory_workflows()
     chronology_section(pd.DataFrame(columns=triggers.COLUMNS))
     st.stop()
@@ -282,6 +375,7 @@ reached = reached[reached["pupil_id"] == pupil_id].sort_values("reached_on")
 if mine.empty or int(mine.iloc[0]["possible_sessions"]) == 0:
     st.info(f"No possible sessions for this pupil between {uk(period.date_from)} and {uk(period.as_of)}.")
     case_work_now()
+    support_plan_section(read_plan(), None)
     statutory_workflows()
     chronology_section(reached)
     st.stop()
@@ -353,18 +447,24 @@ case_work_now()
 statutory_workflows()
 
 school_days = int(reads.settings(path, version)["impact_school_days"])
-st.subheader("Week by week, and what was done")
+plan = read_plan()
 weekly = reads.pupil_weekly(path, version, period.date_from, period.as_of, (int(pupil_id),), 60)
 weekly = weekly[weekly["possible_sessions"] > 0]
+support_plan_section(plan, weekly)
+plan_targets, plan_reviews = plan_layers(plan, weekly)
+st.subheader("Week by week, and what was done")
 actions = reads.impact(path, version, reads.case_version(path), school_days, viewer, (int(pupil_id),))
 actions = actions[pd.to_datetime(actions["opened_on"]) <= pd.Timestamp(period.as_of)]
 if weekly.empty:
     st.caption("No school weeks with possible sessions in this period.")
 else:
-    st.altair_chart(charts.attendance_trend(weekly, actions=actions, impact_days=school_days, height=240),
-                    width="stretch")
+    st.altair_chart(charts.attendance_trend(weekly, actions=actions, impact_days=school_days, height=240,
+                                            plan_targets=plan_targets, plan_reviews=plan_reviews),
+                    width="stretch", key="pupil_trend")
     st.caption(f"▼ marks where an action started; hover for attendance in the {school_days} school days before "
-               "and after it (the after figure is still forming until that many school days have passed).")
+               "and after it (the after figure is still forming until that many school days have passed)."
+               + (" The green dashed line is the support plan's target; ◆ its reviews (held and next due)."
+                  if plan is not None else ""))
     with st.expander("Show data"):
         st.dataframe(weekly.assign(week_start=weekly["week_start"].map(uk))[
             ["week_start", "possible_sessions", "attendance_pct"]].rename(columns={

@@ -1,7 +1,9 @@
 """Reports — the paperwork: half-termly statistics by group for the head, the head of section
-report, and a pupil's referral/evidence pack for the local authority. Each is built in core
-(statistics.py, section_report.py, evidence_pack.py), shown here, and downloads as PDF (and
-CSV/Excel where it is a table).
+report, a pupil's referral/evidence pack for the local authority, the court file for a
+prosecution, and the LA's termly targeting-support meeting pack. Each is built in core
+(statistics.py, section_report.py, evidence_pack.py, court_file.py, la_pack.py), shown here,
+and downloads as PDF (and CSV/Excel where it is a table); making a court file or an LA pack
+is audited.
 Heads of section see only their sections' pupils; in meeting mode pupils are initials.
 """
 
@@ -12,9 +14,13 @@ import streamlit as st
 
 from app_pages.ui import access, lists, sidebar
 from app_pages.ui.formatting import md, meeting_mode, pct, pupil_label, shown, uk, viewer
-from core import benchmarks, charts, evidence_pack, exports, metrics, reads, section_report, statistics, store
+from core.meetings import plural
+from core import benchmarks, cases, charts, court_file, evidence_pack, exports, la_pack, metrics, reads, section_report, \
+    statistics, store
 
-KINDS = {"statistics": "Half-termly statistics", "section": "Head of section report", "pack": "Evidence pack"}
+KINDS = {"statistics": "Half-termly statistics", "section": "Head of section report", "pack": "Evidence pack",
+         "court": "Court file", "la_pack": "LA support meeting pack"}
+CASE_WORK_KINDS = ("pack", "court", "la_pack")  # they carry case work: the roles doing it
 WHOLE_SCHOOL = "Whole school"
 SIDEBAR_DATES = "dates"
 
@@ -47,6 +53,21 @@ def scope_choice(user, settings) -> tuple[str, tuple[int, ...] | None]:
     return chosen, tuple(int(i) for i in pupils.loc[pupils["section"] == chosen, "id"])
 
 
+def pupil_choice(key: str, what: str) -> tuple[int, dict[int, str]]:
+    """One of the user's pupils (the pupil open elsewhere first) → (pupil id, labels by id)."""
+    everyone = lists.scoped_pupils(user, path, version).sort_values(["surname", "forename"])
+    if everyone.empty:
+        st.info("No pupils to choose from.")
+        st.stop()
+    labels = {int(r.id): pupil_label(r.surname, r.forename, r.form) for r in everyone.itertuples()}
+    st.session_state.setdefault(key, st.session_state.get(lists.OPEN_PUPIL_KEY) or next(iter(labels)))
+    if st.session_state[key] not in labels:
+        st.session_state[key] = next(iter(labels))
+    chosen = st.selectbox("Pupil", list(labels), key=key, format_func=labels.get,
+                          help=f"Type to search. The {what} covers the dates chosen in the sidebar.")
+    return chosen, labels
+
+
 def half_term_choice(terms, key: str, allow_dates: bool):
     labels = {i: t.label + f" ({uk(t.first_day)} to {uk(t.last_day)})" for i, t in enumerate(terms)}
     options = list(labels)[::-1] + ([SIDEBAR_DATES] if allow_dates else [])
@@ -66,7 +87,7 @@ lists.require_registers(user, period)
 with store.opened(path) as db:
     terms = statistics.half_terms_so_far(db)
 
-kinds = [k for k in KINDS if k != "pack" or user.may("case_work")]
+kinds = [k for k in KINDS if k not in CASE_WORK_KINDS or user.may("case_work")]
 st.session_state.setdefault("report_kind", "statistics")
 kind = st.segmented_control("Report", kinds, format_func=KINDS.get, key="report_kind", required=True,
                             label_visibility="collapsed")
@@ -186,20 +207,79 @@ elif kind == "section":
         if not report.impact_by_type.empty:
             st.dataframe(section_report.impact_table(report), hide_index=True, width="stretch")
 
+# --- court file -----------------------------------------------------------------------------------
+
+elif kind == "court":
+    pupil_id, labels = pupil_choice("court_pupil", "file")
+    reader = viewer(user)
+    try:
+        with store.opened(path) as db:
+            court = court_file.court_file(db, reader, int(pupil_id), period)
+    except cases.CaseError as error:
+        st.warning(md(error))
+        st.stop()
+    st.markdown(f"**{md(labels[pupil_id])}** · {uk(period.date_from)} to {uk(period.as_of)} · attendance "
+                f"{pct(court.pack.figures.get('attendance_pct'))} · {plural(len(court.registers), 'week')} of registers · "
+                f"{plural(len(court.letters), 'letter')} · {plural(len(court.support), 'support item')} · "
+                f"{'a support plan' if court.plan is not None else 'no support plan'} · "
+                f"{plural(len(court.notices), 'penalty notice')}")
+    pdf_column, csv_column, _ = st.columns([1, 1, 3])
+    with pdf_column:
+        pdf_button("Court file (PDF)", lambda r=reader, i=int(pupil_id), p=period, m=masked:
+                   court_file.made(path, r, i, p, m, "pdf"), court_file.court_file_name(court, masked, "pdf"),
+                   "court_pdf")
+    csv_column.download_button("Court file (CSV)", lambda r=reader, i=int(pupil_id), p=period, m=masked:
+                               court_file.made(path, r, i, p, m, "csv"),
+                               court_file.court_file_name(court, masked, "csv"), "text/csv", key="court_csv",
+                               icon=":material/download:", on_click="ignore")
+    st.caption("For a prosecution under section 444 of the Education Act 1996: registers week by week, the chronology, "
+               "letters sent, support offered and refused, the support plan and its reviews, penalty notices, and a "
+               "certificate of attendance for the head teacher to sign (section 564). Sensitive notes are never "
+               "included; each file made is recorded in the audit log.")
+    st.subheader("Support offered, taken up and refused")
+    st.dataframe(court.support, hide_index=True, width="stretch",
+                 column_config={"Date": st.column_config.DateColumn("Date", format="DD/MM/YYYY")})
+    st.subheader("Registers, week by week")
+    st.dataframe(court.registers, hide_index=True, width="stretch",
+                 column_config={"Week beginning": st.column_config.DateColumn("Week beginning", format="DD/MM/YYYY")})
+
+# --- the LA's targeting-support meeting pack ----------------------------------------------------------
+
+elif kind == "la_pack":
+    scope_column, _ = st.columns([2, 3], vertical_alignment="bottom")
+    with scope_column:
+        scope_name, ids = scope_choice(user, settings)
+    with store.opened(path) as db:
+        pack = la_pack.la_pack(db, viewer(user), period, list(ids) if ids is not None else None)
+    severe = int((pack.pupils["why"] == la_pack.SEVERE).sum())
+    st.markdown(f"**{md(la_pack.la_pack_title(pack))}** · {md(scope_name)} · {uk(period.date_from)} to "
+                f"{uk(period.as_of)} · {severe} severely absent · {len(pack.pupils) - severe} persistently absent with "
+                f"{pack.min_agencies} or more agencies involved")
+    if not pack.local_authority:
+        st.caption("Name the school's local authority in Admin → Settings (“local_authority”) to print it on the pack.")
+    pdf_column, csv_column, _ = st.columns([1, 1, 3])
+    chosen = list(ids) if ids is not None else None
+    with pdf_column:
+        pdf_button("LA pack (PDF)", lambda r=viewer(user), p=period, c=chosen, m=masked:
+                   la_pack.made(path, r, p, c, m, "pdf"), la_pack.la_pack_name(pack, "pdf"), "la_pack_pdf")
+    csv_column.download_button("LA pack (CSV)", lambda r=viewer(user), p=period, c=chosen, m=masked:
+                               la_pack.made(path, r, p, c, m, "csv"), la_pack.la_pack_name(pack, "csv"),
+                               "text/csv", key="la_pack_csv", icon=":material/download:", on_click="ignore")
+    table = la_pack.la_pack_table(pack, masked)
+    if table.empty:
+        st.info("No pupil is severely absent, or persistently absent with several agencies involved, in this period.")
+    else:
+        st.dataframe(table, hide_index=True, width="stretch", height=min(38 + 35 * len(table), 560),
+                     column_config={"Attendance %": st.column_config.NumberColumn(format="%.1f")})
+    st.caption("The termly targeting-support meeting with the local authority (DfE “Working together to improve school "
+               "attendance”): severely absent pupils, and persistently absent pupils with several agencies involved "
+               f"(at least {pack.min_agencies}, the setting “la_pack_min_agencies”), with barriers, Early Help, "
+               "actions and their impact. Each pack made is recorded in the audit log.")
+
 # --- evidence pack ------------------------------------------------------------------------------
 
 else:
-    everyone = lists.scoped_pupils(user, path, version)
-    everyone = everyone.sort_values(["surname", "forename"])
-    if everyone.empty:
-        st.info("No pupils to choose from.")
-        st.stop()
-    labels = {int(r.id): pupil_label(r.surname, r.forename, r.form) for r in everyone.itertuples()}
-    st.session_state.setdefault("pack_pupil", st.session_state.get(lists.OPEN_PUPIL_KEY) or next(iter(labels)))
-    if st.session_state["pack_pupil"] not in labels:
-        st.session_state["pack_pupil"] = next(iter(labels))
-    pupil_id = st.selectbox("Pupil", list(labels), key="pack_pupil", format_func=labels.get,
-                            help="Type to search. The pack covers the dates chosen in the sidebar.")
+    pupil_id, labels = pupil_choice("pack_pupil", "pack")
     with store.opened(path) as db:
         pack = evidence_pack.evidence_pack(db, viewer(user), int(pupil_id), period)
     st.markdown(f"**{md(labels[pupil_id])}** · {uk(period.date_from)} to {uk(period.as_of)} · "

@@ -425,7 +425,8 @@ def assign_key_adult(db, viewer: auth.Viewer, pupil_id: int, staff_username: str
 # --- reading -----------------------------------------------------------------------
 
 # Audit entities of case work: their newest entry stamps cached case data.
-CASE_ENTITIES = ("interventions", "checkins", "contacts", "key_adults", "intervention_types")
+CASE_ENTITIES = ("interventions", "checkins", "contacts", "key_adults", "intervention_types",
+                 "support_plans", "support_plan_actions", "support_plan_targets", "support_plan_reviews")
 
 
 def stamp(db) -> int:

@@ -21,6 +21,7 @@ from core import codes, thresholds
 ATTENDANCE_COLOURS = {"That week": "#1f4e79", "Year to date": "#f58518"}
 REFERENCE_COLOUR, NATIONAL_COLOUR, ACTION_COLOUR = "#c0392b", "#7f8c8d", "#8e44ad"
 GAP_COLOUR = "#bdc3c7"
+TARGET_COLOUR, REVIEW_COLOUR = "#1e8449", "#117a65"
 ABSENCE_KINDS = {codes.AUTHORISED: "Authorised", codes.UNAUTHORISED: "Unauthorised"}
 ABSENCE_COLOURS = {codes.AUTHORISED: "#f0ad4e", codes.UNAUTHORISED: "#c0392b"}
 DASH = [6, 4]
@@ -29,7 +30,8 @@ DASH = [6, 4]
 def attendance_trend(weekly: pd.DataFrame, *, height: int = 240, width: int | None = None,
                      font_size: int | None = None, year_to_date: bool = False, national: float | None = None,
                      actions: pd.DataFrame | None = None, impact_days: int | None = None, label: bool = False,
-                     title: str | None = None, national_label: str = "") -> alt.LayerChart:
+                     title: str | None = None, national_label: str = "", plan_targets: pd.DataFrame | None = None,
+                     plan_reviews: pd.DataFrame | None = None) -> alt.LayerChart:
     """Weekly attendance (`weekly`: week_start, possible_sessions, attendance_pct, and
     cumulative_attendance_pct for `year_to_date`) with the persistent-absence line.
 
@@ -42,6 +44,10 @@ def attendance_trend(weekly: pd.DataFrame, *, height: int = 240, width: int | No
     measured over; `title` above the chart. A week with no possible session is a gap: the
     line breaks there, and a grey band marks it when it lies between weeks with some (with a
     saved school calendar, a school week nobody uploaded is such a week).
+    An attendance support plan's layers (core/support_plans.py): `plan_targets` (set_on,
+    by_date, attendance_pct, and status_label if known) each a green line at its level from
+    the day it was set to its date; `plan_reviews` (on, what: "Review held" / "Review due")
+    a green rule and ◆ at the foot for each review.
     """
     weekly = weekly.sort_values("week_start")
     gap = (weekly["possible_sessions"] <= 0).to_numpy()
@@ -94,6 +100,10 @@ def attendance_trend(weekly: pd.DataFrame, *, height: int = 240, width: int | No
 
     if actions is not None and not actions.empty:
         layers += _action_markers(actions, impact_days)
+    if plan_targets is not None and not plan_targets.empty and len(weeks):
+        layers += _target_lines(plan_targets, weeks["week_start"].min(), weeks["week_start"].max() + pd.Timedelta(days=6))
+    if plan_reviews is not None and not plan_reviews.empty:
+        layers += _review_markers(plan_reviews, low)
     chart = alt.layer(*layers).properties(height=height)
     if width is not None:
         chart = chart.properties(width=width)
@@ -140,6 +150,37 @@ def _action_markers(actions: pd.DataFrame, impact_days: int | None) -> list[alt.
     return [alt.Chart(marks).mark_rule(color=ACTION_COLOUR, strokeDash=[2, 3]).encode(x="started:T", tooltip=tooltip),
             alt.Chart(marks).mark_point(shape="triangle-down", size=140, filled=True, color=ACTION_COLOUR).encode(
                 x="started:T", y="top:Q", tooltip=tooltip)]
+
+
+def _target_lines(targets: pd.DataFrame, first: pd.Timestamp, last: pd.Timestamp) -> list[alt.Chart]:
+    """Each plan target as a line at its level from the day it was set to its date, drawn
+    within the chart's weeks (`first` to `last`; its date is in the tooltip)."""
+    status = targets["status_label"] if "status_label" in targets else pd.Series("", index=targets.index)
+    targets = targets[(pd.to_datetime(targets["set_on"]) <= last) & (pd.to_datetime(targets["by_date"]) >= first)]
+    if targets.empty:
+        return []
+    status = status.loc[targets.index]
+    ends = pd.concat([
+        pd.DataFrame({"target": range(len(targets)),
+                      "day": pd.to_datetime(targets[column]).clip(lower=first, upper=last).to_numpy(),
+                      "attendance_pct": targets["attendance_pct"].astype("float64").to_numpy(),
+                      "by": pd.to_datetime(targets["by_date"]).to_numpy(), "status": status.fillna("").to_numpy()})
+        for column in ("set_on", "by_date")], ignore_index=True)
+    tooltip = [alt.Tooltip("attendance_pct:Q", title="Plan target %", format=".1f"),
+               alt.Tooltip("by:T", title="By", format="%d/%m/%Y"), alt.Tooltip("status:N", title="Progress")]
+    line = alt.Chart(ends).mark_line(color=TARGET_COLOUR, strokeWidth=2.5, strokeDash=[8, 3]).encode(
+        x="day:T", y="attendance_pct:Q", detail="target:N", tooltip=tooltip)
+    return [line, line.mark_point(color=TARGET_COLOUR, shape="square", filled=True, size=50)]
+
+
+def _review_markers(reviews: pd.DataFrame, low: float) -> list[alt.Chart]:
+    """A rule and a ◆ at the foot of the chart for each plan review (held or due)."""
+    marks = pd.DataFrame({"on": pd.to_datetime(reviews["on"]).to_numpy(), "what": reviews["what"].to_numpy(),
+                          "foot": float(low)})
+    tooltip = [alt.Tooltip("what:N", title="Support plan"), alt.Tooltip("on:T", title="Date", format="%d/%m/%Y")]
+    return [alt.Chart(marks).mark_rule(color=REVIEW_COLOUR, strokeDash=[1, 3]).encode(x="on:T", tooltip=tooltip),
+            alt.Chart(marks).mark_point(shape="diamond", size=120, filled=True, color=REVIEW_COLOUR).encode(
+                x="on:T", y="foot:Q", tooltip=tooltip)]
 
 
 def absence_reasons(reasons: pd.DataFrame, *, width: int | None = None, font_size: int | None = None,

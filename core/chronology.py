@@ -10,14 +10,15 @@ from datetime import date
 
 import pandas as pd
 
-from core import auth, calendar, cases, intervention_types, patterns, privacy, triggers
+from core import auth, calendar, cases, intervention_types, patterns, privacy, support_plans, triggers
 
 CHRONOLOGY_COLUMNS = ["on", "kind", "what", "detail", "note", "sensitive_note", "by", "overdue",
                       "intervention_id", "checkin_id"]
 # The kinds of event, and within a day the order they read in (newest first, so the first
 # thing to happen reads last).
-CHRONOLOGY_KIND_ORDER = {"mark_change": 0, "trigger_withdrawn": 0, "trigger": 1, "action_opened": 2, "contact": 3,
-                         "checkin_done": 4, "action_closed": 5, "checkin_due": 6}
+CHRONOLOGY_KIND_ORDER = {"mark_change": 0, "trigger_withdrawn": 0, "trigger": 1, "action_opened": 2, "plan_started": 2,
+                         "contact": 3, "checkin_done": 4, "plan_review": 4, "action_closed": 5, "plan_closed": 5,
+                         "checkin_due": 6, "plan_review_due": 6}
 
 
 def chronology(db, viewer: auth.Viewer, pupil_id: int, today: date, reached: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -91,6 +92,25 @@ def chronology(db, viewer: auth.Viewer, pupil_id: int, today: date, reached: pd.
             add(row["done_on"], "checkin_done", f"Check-in done{about}", f"due {calendar.uk_date(row['due_on'])}",
                 note, by=row["done_by"], action=row["intervention_id"], checkin=row["id"])
 
+    plans = support_plans.plans(db, viewer, [pupil_id])
+    reviews = support_plans.plan_reviews(db, viewer, plans["id"].tolist())
+    for row in plans.to_dict("records"):  # barriers, review notes and outcomes only where the reader may see them
+        help_status = support_plans.EARLY_HELP.get(row["early_help"], row["early_help"])
+        add(row["started_on"], "plan_started", "Support plan started",
+            f"kept by {staff.get(row['owner'], row['owner'])}; Early Help: {help_status}",
+            row.get("barriers"), by=row["owner"])
+        for review in reviews[reviews["plan_id"] == row["id"]].to_dict("records"):
+            then = "" if pd.isna(review["attendance_pct"]) else f"attendance {review['attendance_pct']:.1f}%; "
+            add(review["held_on"], "plan_review", "Support plan reviewed",
+                f"{then}next review {calendar.uk_date(review['next_review_on'])}", review.get("review_note"),
+                by=review["created_by"])
+        if row["status"] == "closed":
+            add(row["closed_on"], "plan_closed", "Support plan closed", "", row.get("plan_outcome"), by=row["owner"])
+        else:
+            overdue = row["next_review_on"] < today
+            add(row["next_review_on"], "plan_review_due", f"Support plan review {'overdue' if overdue else 'due'}",
+                f"kept by {staff.get(row['owner'], row['owner'])}", by=row["owner"], overdue=overdue)
+
     frame = pd.DataFrame(events, columns=CHRONOLOGY_COLUMNS)
     if frame.empty:
         return frame
@@ -106,7 +126,8 @@ EVIDENCE_PACK_COLUMNS = ["on", "kind", "entry", "detail", "by"]
 EVIDENCE_PACK_KINDS = {"mark_change": "Mark corrected", "trigger": "Trigger reached",
                        "trigger_withdrawn": "Trigger withdrawn", "action_opened": "Action opened",
                        "action_closed": "Action closed", "contact": "Contact", "checkin_due": "Check-in due",
-                       "checkin_done": "Check-in done"}
+                       "checkin_done": "Check-in done", "plan_started": "Support plan", "plan_review": "Support plan",
+                       "plan_closed": "Support plan", "plan_review_due": "Support plan"}
 
 
 def evidence_pack_table(db, viewer: auth.Viewer, pupil_id: int, today: date, reached: pd.DataFrame) -> pd.DataFrame:

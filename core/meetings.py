@@ -16,6 +16,7 @@ next meeting". The order, statutory deadlines and severity first:
      absence in a row, 10 days, 15 days' illness, the penalty-notice threshold), then the one
      reached longest ago (the nearest its deadline): the law puts a duty on the school now;
   2. a reduced timetable due for review — a date agreed with the family, soonest first;
+     then an attendance support plan due for review (core/support_plans.py), soonest first;
   3. severely absent (50% or below) — the pupils missing most school, lowest first;
   4. newly persistently absent — caught early, support works best;
   5. a check-in overdue — a promise the team made, longest overdue first;
@@ -45,7 +46,7 @@ import pandas as pd
 import sqlite_utils
 
 from core import auth, calendar, cases, intervention_types, letters, marks, metrics, missing_education, patterns, \
-    privacy, reads, store, triggers
+    privacy, reads, store, support_plans, triggers
 from core import text as typed
 from core.calendar import uk_date
 from core.exports import csv_bytes
@@ -55,6 +56,7 @@ TRIGGER = "trigger"
 NEWLY_SEVERE = "newly_severe"
 NEWLY_PERSISTENT = "newly_persistent"
 REVIEW_DUE = "reduced_timetable_review"
+PLAN_REVIEW_DUE = "support_plan_review"
 CHECKIN_OVERDUE = "checkin_overdue"
 NO_RECENT_ACTION = "no_recent_action"
 CARRIED = "carried_over"
@@ -65,6 +67,7 @@ AGENDA_KINDS: dict[str, str] = {
     CME_OVERDUE: "Missing education step overdue",
     TRIGGER: "Statutory trigger reached",
     REVIEW_DUE: "Reduced timetable due for review",
+    PLAN_REVIEW_DUE: "Support plan due for review",
     NEWLY_SEVERE: "Newly severely absent (50% or below)",
     NEWLY_PERSISTENT: "Newly persistently absent (90% or below)",
     CHECKIN_OVERDUE: "Check-in overdue",
@@ -89,6 +92,7 @@ PRIORITY: tuple[Rank, ...] = (
     Rank("Missing education step overdue", (CME_OVERDUE,)),
     Rank("Statutory trigger", (TRIGGER,)),
     Rank("Reduced timetable review due", (REVIEW_DUE,)),
+    Rank("Support plan review due", (PLAN_REVIEW_DUE,)),
     Rank("Severely absent", (NEWLY_SEVERE,), severe=True),
     Rank("Newly persistently absent", (NEWLY_PERSISTENT,)),
     Rank("Check-in overdue", (CHECKIN_OVERDUE,)),
@@ -229,6 +233,7 @@ def agenda(db: sqlite_utils.Database, viewer: auth.Viewer, meeting_on: date, pup
         _triggers_since(path, version, as_of, since, figures),
         _newly_absent(path, version, period, since, scope, figures),
         _reviews_due(db, viewer, meeting_on, int(settings["review_due_within_days"]), pupil_ids, staff),
+        _plan_reviews_due(db, viewer, meeting_on, int(settings["review_due_within_days"]), pupil_ids, staff),
         _overdue_checkins(db, viewer, meeting_on, pupil_ids, staff),
         _overdue_cme_steps(db, viewer, meeting_on, pupil_ids),
         _without_action(db, figures, meeting_on, int(settings["no_action_days"])),
@@ -298,6 +303,13 @@ def _reviews_due(db, viewer, meeting_on: date, within_days: int, pupil_ids, staf
     details = [f"Review {'was due' if overdue else 'due'} {uk_date(d)} (owner {staff.get(owner, owner)})"
                for d, overdue, owner in zip(due["review_on"], due["review_overdue"], due["owner"])]
     return _item(due, REVIEW_DUE, details, due["review_on"], [_day(d) for d in due["review_on"]])
+
+
+def _plan_reviews_due(db, viewer, meeting_on: date, within_days: int, pupil_ids, staff: dict[str, str]) -> pd.DataFrame:
+    due = support_plans.plans_due(db, viewer, meeting_on, within_days, pupil_ids)
+    details = [f"Support plan review {'was due' if overdue else 'due'} {uk_date(d)} (owner {staff.get(owner, owner)})"
+               for d, overdue, owner in zip(due["next_review_on"], due["review_overdue"], due["owner"])]
+    return _item(due, PLAN_REVIEW_DUE, details, due["next_review_on"], [_day(d) for d in due["next_review_on"]])
 
 
 def _overdue_checkins(db, viewer, meeting_on: date, pupil_ids, staff: dict[str, str]) -> pd.DataFrame:

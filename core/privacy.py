@@ -22,6 +22,9 @@ NAME_COLUMNS = ("surname", "forename")
 IDENTIFIER_COLUMNS = ("upn", "adno", "admission_no", "dob", "date_of_birth", "mis_id")
 # Notes only the pastoral lead (DSL) and admins read, and never on a shared screen.
 SENSITIVE_COLUMNS = ("sensitive_note",)
+# An attendance support plan's barriers, review notes and outcome (core/support_plans.py):
+# read by the roles doing case work, never shown on a shared screen, like sensitive notes.
+PLAN_NOTE_COLUMNS = ("barriers", "review_note", "plan_outcome")
 # Parents' and carers' contact details (names, phone numbers, emails, addresses).
 CONTACT_COLUMNS = (
     *characteristics.CONTACT_FIELDS,  # as the roll stores them (contact1_phone, address, ...)
@@ -29,7 +32,7 @@ CONTACT_COLUMNS = (
     "parent_name", "parent_phone", "parent_email", "phone", "email", "parent", "parents", "contacts",
     "with_whom",  # who a contact was with: often a parent's name ("Mother (Jane Smith)")
 )
-HIDDEN_COLUMNS = IDENTIFIER_COLUMNS + SENSITIVE_COLUMNS + CONTACT_COLUMNS
+HIDDEN_COLUMNS = IDENTIFIER_COLUMNS + SENSITIVE_COLUMNS + PLAN_NOTE_COLUMNS + CONTACT_COLUMNS
 NO_NAME = "(no name — upload the roll)"
 
 

@@ -25,7 +25,12 @@ from core import marks, sessions, store
 # with how its rows name the pupil ({ids}: the pupils being removed).
 BY_PUPIL = "pupil_id IN ({ids})"
 BY_INTERVENTION = "intervention_id IN (SELECT id FROM interventions WHERE pupil_id IN ({ids}))"
+BY_PLAN = "plan_id IN (SELECT id FROM support_plans WHERE pupil_id IN ({ids}))"
 PUPIL_RECORDS: dict[str, str] = {
+    "support_plan_reviews": BY_PLAN,
+    "support_plan_targets": BY_PLAN,
+    "support_plan_actions": BY_PLAN,
+    "support_plans": BY_PUPIL,
     "meeting_items": BY_PUPIL,
     "meeting_agenda": BY_PUPIL,
     "trigger_history": BY_PUPIL,
@@ -54,7 +59,7 @@ PUPIL_TABLES = tuple(PUPIL_RECORDS)
 # the pupil's name, a parent's or carer's name — anywhere in its detail.
 AUDIT_PUPIL_KEYS = ("pupil_id", "sibling_id")
 AUDIT_PUPIL_ENTITIES = ("pupils", "key_adults")
-AUDIT_RECORD_ENTITIES = ("interventions", "checkins", "contacts", "first_day_calls", "meeting_items")
+AUDIT_RECORD_ENTITIES = ("interventions", "checkins", "contacts", "first_day_calls", "meeting_items", "support_plans")
 AUDIT_PUPIL_LISTS = ("withdrawn_pupils",)  # lists of pupil ids: the purged ids are taken out
 PURGED_ENTRY = {"pupil": "purged pupil"}
 SHORTEST_NAME = 4  # shorter words are not searched for (they would match unrelated entries)

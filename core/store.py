@@ -52,6 +52,13 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "meeting_agenda_length": 20,
     "meeting_minutes": 45,
     "impact_school_days": 20,
+    # Attendance support plans: a review falls due this many weeks after the plan started or
+    # its last review (issue 17; reviews at least this far apart unless brought forward).
+    "plan_review_weeks": 6,
+    # The school's local authority, named on the LA's termly targeting-support meeting pack.
+    "local_authority": "",
+    # The LA pack lists persistently absent pupils with at least this many agencies involved.
+    "la_pack_min_agencies": 2,
     "max_upload_mb": 50,
     # UK GDPR storage limitation: leavers' data is removed this long after leaving
     # (register entries must be kept 6 years under the 2024 Pupil Registration Regulations).
@@ -631,6 +638,62 @@ MIGRATIONS.append([
         label TEXT NOT NULL DEFAULT '',
         saved_at TEXT NOT NULL,
         saved_by TEXT NOT NULL)""",
+])
+
+MIGRATIONS.append([
+    # 17: Attendance support plans (issue 17 item 1, core/support_plans.py): one plan per pupil at
+    # a time with its barriers, Early Help status and review dates; the actions agreed by the
+    # school, the family and others (an agency named); targets (attendance to reach by a date);
+    # and the review meetings with their notes. Nothing is deleted: a plan is closed.
+    """CREATE TABLE support_plans (
+        id INTEGER PRIMARY KEY,
+        pupil_id INTEGER NOT NULL REFERENCES pupils(id),
+        status TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'closed')),
+        started_on TEXT NOT NULL,
+        owner TEXT NOT NULL,
+        barriers TEXT NOT NULL DEFAULT '',
+        early_help TEXT NOT NULL DEFAULT 'not_offered',
+        next_review_on TEXT NOT NULL,
+        shared_on TEXT,
+        closed_on TEXT,
+        outcome TEXT NOT NULL DEFAULT '',
+        created_by TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        updated_by TEXT,
+        updated_at TEXT)""",
+    "CREATE INDEX support_plans_pupil ON support_plans(pupil_id, status)",
+    """CREATE TABLE support_plan_actions (
+        id INTEGER PRIMARY KEY,
+        plan_id INTEGER NOT NULL REFERENCES support_plans(id),
+        party TEXT NOT NULL CHECK (party IN ('school', 'family', 'other')),
+        agency TEXT NOT NULL DEFAULT '',
+        action TEXT NOT NULL,
+        due_on TEXT,
+        status TEXT NOT NULL DEFAULT 'agreed' CHECK (status IN ('agreed', 'done', 'not_done', 'refused')),
+        created_by TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        updated_by TEXT,
+        updated_at TEXT)""",
+    "CREATE INDEX support_plan_actions_plan ON support_plan_actions(plan_id)",
+    """CREATE TABLE support_plan_targets (
+        id INTEGER PRIMARY KEY,
+        plan_id INTEGER NOT NULL REFERENCES support_plans(id),
+        set_on TEXT NOT NULL,
+        attendance_pct REAL NOT NULL CHECK (attendance_pct > 0 AND attendance_pct <= 100),
+        by_date TEXT NOT NULL,
+        created_by TEXT NOT NULL,
+        created_at TEXT NOT NULL)""",
+    "CREATE INDEX support_plan_targets_plan ON support_plan_targets(plan_id)",
+    """CREATE TABLE support_plan_reviews (
+        id INTEGER PRIMARY KEY,
+        plan_id INTEGER NOT NULL REFERENCES support_plans(id),
+        held_on TEXT NOT NULL,
+        attendance_pct REAL,
+        note TEXT NOT NULL DEFAULT '',
+        next_review_on TEXT,
+        created_by TEXT NOT NULL,
+        created_at TEXT NOT NULL)""",
+    "CREATE INDEX support_plan_reviews_plan ON support_plan_reviews(plan_id, held_on)",
 ])
 
 SCHEMA_VERSION = len(MIGRATIONS)

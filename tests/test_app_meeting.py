@@ -75,10 +75,10 @@ def test_meeting_mode_search_results_show_initials(school_with_cases):
     assert_nothing_private(everything_shown(app))
 
 
-@pytest.mark.parametrize("kind", ["statistics", "section", "pack"])
+@pytest.mark.parametrize("kind", ["statistics", "section", "pack", "court", "la_pack"])
 def test_meeting_mode_on_each_report_shows_no_full_name_or_sensitive_note(school_with_cases, kind):
     app = signed_in("admin", "reports", meeting_mode=True, report_kind=kind,
-                    pack_pupil=pupil_id(school_with_cases, "Ahmed"))
+                    pack_pupil=pupil_id(school_with_cases, "Ahmed"), court_pupil=pupil_id(school_with_cases, "Ahmed"))
     assert not app.exception
     assert_nothing_private(everything_shown(app))
 

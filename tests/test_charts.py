@@ -73,3 +73,23 @@ def test_the_trend_draws_no_gap_where_every_week_counts():
     assert [mark for mark, _ in drawn].count("rect") == 0
     [(_, rows)] = [(mark, rows) for mark, rows in drawn if mark == "line"]
     assert {row["segment"] for row in rows} == {0}
+
+
+def test_a_plan_target_is_a_line_at_its_level_from_the_day_set_to_its_date_within_the_charts_weeks():
+    plan_targets = pd.DataFrame({"set_on": [date(2025, 9, 3)], "by_date": [date(2025, 10, 17)],
+                                 "attendance_pct": [92.0], "status_label": ["Behind"]})
+    drawn = layers(charts.attendance_trend(WEEKS, plan_targets=plan_targets))
+    target = [rows for mark, rows in drawn if mark == "line" and rows and "target" in rows[0]]
+    assert len(target) == 1 and [row["attendance_pct"] for row in target[0]] == [92.0, 92.0]
+    # set on 03/09; its date (17/10) is after the last week shown (15/09), so the line stops there
+    assert [row["day"][:10] for row in target[0]] == ["2025-09-03", "2025-09-21"]
+    assert target[0][0]["by"][:10] == "2025-10-17" and target[0][0]["status"] == "Behind"
+
+
+def test_plan_reviews_are_marked_on_their_dates_and_the_trend_is_unchanged_without_a_plan():
+    reviews = pd.DataFrame({"on": [date(2025, 9, 10), date(2025, 10, 22)], "what": ["Review held", "Review due"]})
+    drawn = layers(charts.attendance_trend(WEEKS, plan_reviews=reviews))
+    [diamonds] = [rows for mark, rows in drawn if mark == "point"]
+    assert [(row["on"][:10], row["what"]) for row in diamonds] == [("2025-09-10", "Review held"),
+                                                                   ("2025-10-22", "Review due")]
+    assert len(drawn) == len(layers(charts.attendance_trend(WEEKS))) + 2  # a rule and a ◆ layer, nothing else

@@ -156,9 +156,9 @@ def _all_ids(db_path) -> list[int]:
 # preview for chosen pupils, and every case form (a dialog headed by the pupil).
 VARIANTS = [
     *[("casework", {"cw_show": view}) for view in ("mine", "overdue", "no_action", "reviews", "penalties", "impact")],
-    *[("reports", {"report_kind": kind}) for kind in ("statistics", "section", "pack")],
+    *[("reports", {"report_kind": kind}) for kind in ("statistics", "section", "pack", "court", "la_pack")],
     ("letters", {"l_who": "chosen", "l_pupils": "all"}),
-    *[("pupil", {"case_form": {"form": form}}) for form in ("action", "contact", "key_adult")],
+    *[("pupil", {"case_form": {"form": form}}) for form in ("action", "contact", "key_adult", "plan_start")],
 ]
 
 

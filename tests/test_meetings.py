@@ -450,3 +450,21 @@ def test_a_missing_education_step_overdue_puts_the_pupil_first_on_the_agenda(db,
     missing_education.record_step(db, LEAD, case, "first_day_contact", FRIDAY_2 - timedelta(days=4))
     missing_education.record_step(db, LEAD, case, "enquiries", FRIDAY_2 - timedelta(days=4))
     assert meetings.CME_OVERDUE not in set(meetings.agenda(db, LEAD, FRIDAY_2).items["kind"])
+
+
+# --- issue 17: attendance support plans due for review ------------------------------------------
+
+
+def test_support_plans_due_for_review_rank_after_reduced_timetables_and_before_severe_absence(db, school):
+    from core import support_plans
+    support_plans.start_plan(db, LEAD, school["Ahmed"], date(2025, 8, 1), "dsl")   # review due 12/09: overdue
+    support_plans.start_plan(db, LEAD, school["Dunn"], date(2025, 9, 1), "dsl")    # due 13/10: not yet
+    cases.open_intervention(db, LEAD, school["Brown"], "Reduced (part-time) timetable", "dsl", date(2025, 9, 1),
+                            review_on=date(2025, 9, 18))
+    agenda = meetings.agenda(db, LEAD, FRIDAY_2)
+    assert on_agenda(agenda, meetings.PLAN_REVIEW_DUE, school) == ["Ahmed"]
+    assert names_in_order(agenda, school) == ["Clarke", "Brown", "Ahmed", "Dunn"]
+    assert agenda.pupils["priority_label"].tolist() == ["Statutory trigger", "Reduced timetable review due",
+                                                        "Support plan review due", "Severely absent"]
+    [detail] = agenda.items.loc[agenda.items["kind"] == meetings.PLAN_REVIEW_DUE, "detail"]
+    assert detail == "Support plan review was due 12/09/2025 (owner dsl)"

@@ -311,3 +311,21 @@ def test_a_restore_keeps_the_audit_trail_made_since_the_backup_and_records_what_
     assert restore["audit_entries_kept"] == 2
     assert actions[-3:] == ["import", "setting.change", "restore"]
     assert actions.count("backup") == 1
+
+
+def test_a_purged_leaver_takes_their_support_plan_with_its_actions_targets_and_reviews(db, load):
+    from core import support_plans
+    load("roll.csv", _roll_with_leavers())
+    old_leaver = db.execute("SELECT id FROM pupils WHERE upn = ?", (make_upn(1),)).fetchone()[0]
+    officer = auth.Viewer("o", "attendance_officer")
+    plan = support_plans.start_plan(db, officer, old_leaver, date(2018, 5, 1), "o", barriers="Surname1's worries")
+    support_plans.add_action(db, officer, plan, "school", "Breakfast club")
+    support_plans.add_target(db, officer, plan, 95, date(2018, 7, 1), date(2018, 5, 1))
+    support_plans.record_review(db, officer, plan, date(2018, 6, 1), "Fine")
+    removed = safekeeping.purge_leavers(db, date(2025, 9, 1), "admin")
+    assert [removed[t] for t in ("support_plans", "support_plan_actions", "support_plan_targets",
+                                 "support_plan_reviews")] == [1, 1, 1, 1]
+    assert all(count(db, t) == 0 for t in ("support_plans", "support_plan_actions", "support_plan_targets",
+                                           "support_plan_reviews"))
+    assert not db.execute("SELECT COUNT(*) FROM audit WHERE action LIKE 'support_plan.%' AND detail LIKE ?",
+                          (f'%"pupil_id": {old_leaver}%',)).fetchone()[0]

@@ -16,7 +16,7 @@ import streamlit as st
 
 from app_pages.ui import formatting, sidebar
 from app_pages.ui.formatting import md, pupil_name, today, uk
-from core import auth, cases, families, intervention_types, penalty_notices, reads, store
+from core import auth, cases, families, intervention_types, penalty_notices, reads, store, support_plans
 
 FORM_KEY = "case_form"  # {"form": ..., "pupil_id" | "intervention_id" | "checkin_id": ...}
 SAVED_KEY = "case_form_saved"  # a message to show once the screen has redrawn
@@ -386,6 +386,192 @@ def key_adult(user: auth.User, wanted: dict) -> None:
               f"{workers[staff]} is now the key adult.")
 
 
+# --- attendance support plans (core/support_plans.py) ----------------------------------------------
+
+
+def _open_plan(user: auth.User, wanted: dict) -> tuple[auth.Viewer, support_plans.Plan | None]:
+    """The viewer and the pupil's open plan, headed by the pupil; None (said why) without one."""
+    viewer = viewer_for(user)
+    with store.opened(reads.db_path()) as db:
+        plan = support_plans.plan_of(db, viewer, wanted["pupil_id"])
+        pupil = _pupil(db, wanted["pupil_id"])
+    if plan is None or not plan.is_open or pupil is None:
+        st.error("This pupil has no open support plan; start one first.")
+        return viewer, None
+    st.markdown(_who(pupil))
+    return viewer, plan
+
+
+def _early_help_picker(current: str, key: str) -> str:
+    options = list(support_plans.EARLY_HELP)
+    return st.selectbox("Early Help", options, index=options.index(current), key=key,
+                        format_func=support_plans.EARLY_HELP.get,
+                        help="Whether Early Help (the LA's family support) was offered, and what the family said.")
+
+
+@st.dialog("Start an attendance support plan", width="large", on_dismiss=_forget)
+def plan_start(user: auth.User, wanted: dict) -> None:
+    viewer = viewer_for(user)
+    with store.opened(reads.db_path()) as db:
+        pupil = _pupil(db, wanted["pupil_id"])
+        workers = case_workers(db)
+        weeks = support_plans.review_weeks(store.get_settings(db))
+    if pupil is None:
+        st.error("That pupil is no longer in the store.")
+        return
+    st.markdown(_who(pupil))
+    left, right = st.columns(2)
+    started_on = left.date_input("Started on", today(), key="pf_started", max_value=today(), format="DD/MM/YYYY")
+    with right:
+        owner = _owner_picker(workers, user.username, "pf_owner", "Kept by")
+    left, right = st.columns(2)
+    with left:
+        early_help = _early_help_picker("not_offered", "pf_early_help")
+    first_review = right.date_input(
+        "First review", support_plans.review_due(started_on, weeks), key=f"pf_review_{started_on.isoformat()}",
+        min_value=started_on + timedelta(days=1), format="DD/MM/YYYY",
+        help=f"{weeks} weeks after the plan starts (the setting “plan_review_weeks”) unless you bring it forward.")
+    if viewer.shared_screen:
+        st.caption("Barriers are written outside meeting mode; add them once meeting mode is off.")
+        barriers = ""
+    else:
+        barriers = st.text_area("Barriers to attendance", key="pf_barriers", height=90,
+                                placeholder="What the pupil and family say makes attending hard, e.g. anxiety about "
+                                            "the bus, caring for a younger sibling.")
+    st.caption("Add the actions agreed by the school, the family and others, and a target, once the plan is started.")
+    if st.button("Start plan", type="primary", key="pf_save", icon=":material/save:"):
+        _save(lambda db: support_plans.start_plan(db, viewer, wanted["pupil_id"], started_on, owner, barriers,
+                                                  early_help, first_review),
+              f"Support plan started; first review {uk(first_review)}.")
+
+
+@st.dialog("Support plan: add an agreed action", width="large", on_dismiss=_forget)
+def plan_action(user: auth.User, wanted: dict) -> None:
+    viewer, plan = _open_plan(user, wanted)
+    if plan is None:
+        return
+    party = st.segmented_control("Who will do it", list(support_plans.PARTIES), default="school", key="pf_party",
+                                 format_func=support_plans.PARTIES.get, required=True)
+    agency = ""
+    if party == "other":
+        agency = st.text_input("Agency or person", key="pf_agency", placeholder="e.g. Early Help, school nurse, CAMHS")
+    action = st.text_input("What was agreed", key="pf_action", max_chars=support_plans.ACTION_LIMIT,
+                           placeholder="e.g. Breakfast club every morning from Monday")
+    by = st.date_input("By (optional)", None, key="pf_by", min_value=plan.plan["started_on"], format="DD/MM/YYYY")
+    if st.button("Add action", type="primary", key="pf_save", icon=":material/save:"):
+        _save(lambda db: support_plans.add_action(db, viewer, plan.id, party, action, by, agency),
+              "Action added to the support plan.")
+
+
+@st.dialog("Support plan: set a target", on_dismiss=_forget)
+def plan_target(user: auth.User, wanted: dict) -> None:
+    viewer, plan = _open_plan(user, wanted)
+    if plan is None:
+        return
+    pct = st.number_input("Attendance to reach (%)", min_value=1.0, max_value=100.0, value=90.0, step=0.5,
+                          key="pf_target_pct")
+    left, right = st.columns(2)
+    set_on = left.date_input("From", max(today(), plan.plan["started_on"]), key="pf_target_from",
+                             min_value=plan.plan["started_on"], format="DD/MM/YYYY")
+    by = right.date_input("By", set_on + timedelta(weeks=6), key=f"pf_target_by_{set_on.isoformat()}",
+                          min_value=set_on + timedelta(days=1), format="DD/MM/YYYY")
+    st.caption("Progress is the pupil's attendance from the week the target is set, drawn on their weekly chart.")
+    if st.button("Set target", type="primary", key="pf_save", icon=":material/save:"):
+        _save(lambda db: support_plans.add_target(db, viewer, plan.id, pct, by, set_on),
+              f"Target {pct:.1f}% by {uk(by)} set.")
+
+
+@st.dialog("Support plan: record a review", width="large", on_dismiss=_forget)
+def plan_review(user: auth.User, wanted: dict) -> None:
+    viewer, plan = _open_plan(user, wanted)
+    if plan is None:
+        return
+    with store.opened(reads.db_path()) as db:
+        weeks = support_plans.review_weeks(store.get_settings(db))
+    st.caption(f"Review due {uk(plan.plan['next_review_on'])}.")
+    left, right = st.columns(2)
+    held_on = left.date_input("Held on", today(), key="pf_held", min_value=plan.plan["started_on"],
+                              max_value=max(today(), plan.plan["started_on"]), format="DD/MM/YYYY")
+    following = right.date_input("Next review", support_plans.review_due(held_on, weeks),
+                                 key=f"pf_next_{held_on.isoformat()}", min_value=held_on + timedelta(days=1),
+                                 format="DD/MM/YYYY", help=f"{weeks} weeks on unless you bring it forward.")
+    attendance = st.number_input("Attendance at the review (%, optional)", min_value=0.0, max_value=100.0, value=None,
+                                 step=0.1, key="pf_review_pct")
+    changes = {}
+    with st.expander("Early Help and actions"):
+        early_help = _early_help_picker(plan.plan["early_help"], "pf_review_early_help")
+        if early_help != plan.plan["early_help"]:
+            changes["early_help"] = early_help
+        for action in plan.actions.to_dict("records"):
+            status = st.selectbox(f"{support_plans.PARTIES[action['party']]}: {action['action']}",
+                                  list(support_plans.ACTION_STATUSES), key=f"pf_status_{action['id']}",
+                                  index=list(support_plans.ACTION_STATUSES).index(action["status"]),
+                                  format_func=support_plans.ACTION_STATUSES.get)
+            if status != action["status"]:
+                changes[f"action_{action['id']}"] = (action["id"], status)
+    if viewer.shared_screen:
+        st.caption("Review notes are written outside meeting mode.")
+        note = ""
+    else:
+        note = st.text_area("Notes", key="pf_note", height=90, placeholder="What has changed, what was agreed.")
+
+    def write(db) -> None:
+        # The review first: a refusal (a date) stops the save before anything is written.
+        support_plans.record_review(db, viewer, plan.id, held_on, note, attendance, following)
+        for key, value in changes.items():
+            if key == "early_help":
+                support_plans.edit_plan(db, viewer, plan.id, early_help=value)
+            else:
+                support_plans.set_action_status(db, viewer, *value)
+
+    if st.button("Save review", type="primary", key="pf_save", icon=":material/save:"):
+        _save(write, f"Review recorded; the next is due {uk(following)}.")
+
+
+@st.dialog("Support plan: barriers, Early Help, sharing", width="large", on_dismiss=_forget)
+def plan_edit(user: auth.User, wanted: dict) -> None:
+    viewer, plan = _open_plan(user, wanted)
+    if plan is None:
+        return
+    changes: dict = {}
+    early_help = _early_help_picker(plan.plan["early_help"], "pf_edit_early_help")
+    if early_help != plan.plan["early_help"]:
+        changes["early_help"] = early_help
+    if viewer.shared_screen or "barriers" not in plan.plan:
+        st.caption("Barriers are edited outside meeting mode.")
+    else:
+        barriers = st.text_area("Barriers to attendance", plan.plan["barriers"], key="pf_edit_barriers", height=90)
+        if barriers.strip() != plan.plan["barriers"]:
+            changes["barriers"] = barriers
+    shared = st.checkbox("Shared with the parents", bool(plan.plan.get("shared_on")), key="pf_shared",
+                         disabled=bool(plan.plan.get("shared_on")),
+                         help="Tick once the plan (its PDF) has been given to the parents.")
+    shared_on = plan.plan.get("shared_on") or today()
+
+    def write(db) -> None:
+        if changes:
+            support_plans.edit_plan(db, viewer, plan.id, **changes)
+        if shared and not plan.plan.get("shared_on"):
+            support_plans.mark_shared(db, viewer, plan.id, shared_on)
+
+    if st.button("Save", type="primary", key="pf_save", icon=":material/save:"):
+        _save(write, "Support plan updated.")
+
+
+@st.dialog("Close the support plan", on_dismiss=_forget)
+def plan_close(user: auth.User, wanted: dict) -> None:
+    viewer, plan = _open_plan(user, wanted)
+    if plan is None:
+        return
+    outcome = st.text_area("Outcome", key="pf_outcome", height=90,
+                           placeholder="How the plan ended, e.g. “Attending every day for six weeks”.")
+    closed_on = st.date_input("Closed on", today(), key="pf_closed", min_value=plan.plan["started_on"],
+                              max_value=max(today(), plan.plan["started_on"]), format="DD/MM/YYYY")
+    st.caption("Closing keeps the plan, its actions, targets and reviews.")
+    if st.button("Close plan", type="primary", key="pf_save", icon=":material/task_alt:"):
+        _save(lambda db: support_plans.close_plan(db, viewer, plan.id, closed_on, outcome), "Support plan closed.")
+
+
 FORMS = {
     "action": log_action,
     "contact": log_contact,
@@ -393,4 +579,10 @@ FORMS = {
     "close": close_action,
     "checkin": complete_checkin,
     "key_adult": key_adult,
+    "plan_start": plan_start,
+    "plan_action": plan_action,
+    "plan_target": plan_target,
+    "plan_review": plan_review,
+    "plan_edit": plan_edit,
+    "plan_close": plan_close,
 }
