@@ -420,7 +420,7 @@ if counted:
 left_out = reads.counts_not_used(path, version, period.date_from, period.as_of)
 for row in left_out[left_out["pupil_id"] == pupil_id].itertuples():  # a few counts at most
     st.caption(f"Summary counts for {uk(row.counts_from)}–{uk(row.counts_to)} ({row.possible_sessions} possible "
-               f"sessions) are not in these figures: {summary_counts.REASONS[row.reason]}.")
+               f"sessions) are not in these figures: {md(summary_counts.REASONS[row.reason])}.")
 
 with st.expander("The sessions behind these percentages, and the rule applied"):
     behind = reads.sessions_behind(path, version, pupil_id, period.date_from, period.as_of)
