@@ -237,8 +237,9 @@ def test_the_log_action_form_refuses_a_third_notice_to_the_same_parent(calling_s
 
 def test_an_admin_sets_the_address_and_signatory_the_letters_use(calling_school):
     app = signed_in("admin", "admin")
-    app.text_area[0].set_value("1 School Road\nRiverside")
-    form_save = [b for b in app.button if b.label == "Save"][-1]
+    [address] = [area for area in app.text_area if area.label == "School address (on every letter)"]
+    address.set_value("1 School Road\nRiverside")
+    [form_save] = [b for b in app.button if b.label == "Save" and b.form_id == "officer_settings"]
     form_save.click().run()
     with store.opened(calling_school) as db:
         assert store.get_settings(db)["school_address"] == "1 School Road\nRiverside"

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from core import auth, calendar, chronology, store, triggers
+from core.importers import import_file
 from tests.conftest import make_upn, marks_csv, roll_csv
 
 A, B, C = make_upn(1), make_upn(2), make_upn(3)
@@ -336,12 +337,17 @@ def test_a_trigger_a_corrected_mark_removes_stays_in_the_history_as_withdrawn(db
     assert "Trigger withdrawn: 10 school days' unauthorised absence in a row" in events["what"].tolist()
 
 
-def test_a_trigger_reached_again_after_it_was_withdrawn_is_a_new_entry(db, load):
+def test_a_trigger_reached_again_after_it_was_withdrawn_is_a_new_entry(db, load, tmp_path):
     school(load, register(A, TEN_DAYS))
     shown(db)
     load("corrected.csv", marks_csv(register(A, TEN_DAYS.replace("2025-09-15  N N", "2025-09-15  I I"))))
     shown(db)
-    load("again.csv", marks_csv(register(A, TEN_DAYS)[::-1]))  # a later export, rows in another order
+    # Another export of the same week puts the N marks back: by default the correction is kept
+    # (issue 15: never silently undone), so nothing is reached again ...
+    assert load("again.csv", marks_csv(register(A, TEN_DAYS)[::-1])).corrections_kept == 2
+    assert shown(db)["recorded"] == 0
+    # ... until the officer says this export is right and applies it over the correction.
+    import_file(db, tmp_path / "again.csv", "test", overwrite_corrections=True)
     assert shown(db)["recorded"] == 1
     ten_day = triggers.history(db).query("trigger == @UNAUTHORISED_10_DAYS")
     assert ten_day["withdrawn_at"].notna().tolist() == [True, False]
