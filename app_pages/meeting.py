@@ -118,7 +118,7 @@ st.title("Meeting", help=meetings.PRIORITY_HELP)
 lists.require_registers(user, period)
 
 settings = reads.settings(path, version)
-sections = list(settings["sections"]) if user.sees_all_pupils else list(user.sections)
+sections = list(settings["sections"]) if user.sees_all_sections else list(user.sections)
 with store.opened(path) as db:
     owners = staff(db)
 
@@ -127,7 +127,7 @@ with store.opened(path) as db:
 date_column, scope_column, length_column, start_column = st.columns([1.2, 1.5, 1, 1.8], vertical_alignment="bottom")
 st.session_state.setdefault("meeting_date", date.today())
 meeting_on = date_column.date_input("Meeting date", format="DD/MM/YYYY", key="meeting_date")
-scope_options = ([WHOLE_SCHOOL] if user.sees_all_pupils else []) + sections
+scope_options = ([WHOLE_SCHOOL] if user.sees_all_sections else []) + sections
 if not scope_options:
     st.info("You have no sections yet, so there is no agenda to draw up. Ask your Pastoral administrator.")
     st.stop()

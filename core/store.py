@@ -1002,6 +1002,8 @@ def set_setting(db: sqlite_utils.Database, key: str, value: Any, username: str) 
         )
         audit(conn, username, "setting.change", "settings", key,
               {"old": json.loads(old[0]) if old else DEFAULT_SETTINGS[key], "new": value})
+        if key == "school_name":  # the store's own school (schools, issue 18) keeps the school's name
+            conn.execute("UPDATE schools SET name = ? WHERE id = 1", (str(value),))
 
 
 def local_codes(db: sqlite_utils.Database) -> dict[str, str]:

@@ -1,0 +1,59 @@
+"""A trust's schools side by side (issue 18): one row per school a user may see, with the
+trust's own row, from the same pupil figures, triggers and check-ins the school screens use.
+
+Each school's figures pool its pupils of compulsory school age (as the national figures
+do; all its pupils where it has none), totals over totals (metrics.group_figures). Pure
+functions over frames: the Trust screen and the trust report read the same table.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from core import metrics
+
+COLUMNS = ["school_id", "school", "dfe_number", "hub", "pupils", "attendance_pct", "persistent_absence_pct",
+           "severe_absence_pct", "unauthorised_absence_pct", "pupils_at_trigger", "overdue_check_ins",
+           "missing_marks"]
+TRUST_ROW = "All schools"
+
+
+def _headline(figures: pd.DataFrame) -> dict:
+    compulsory = figures[figures["compulsory_school_age"]] if "compulsory_school_age" in figures else figures
+    group = metrics.group_figures(compulsory if (compulsory["possible_sessions"] > 0).any() else figures)
+    group["missing_marks"] = int(figures["missing_marks"].sum())  # every pupil's missing marks, whatever their age
+    return group
+
+
+def _row(school_id, name: str, dfe: str, hub: str, figures: pd.DataFrame, triggered: set, overdue: pd.Series) -> dict:
+    group = _headline(figures)
+    absence = group["overall_absence_pct"]
+    pupil_ids = set(figures["pupil_id"].tolist())
+    return {
+        "school_id": school_id, "school": name, "dfe_number": dfe, "hub": hub, "pupils": group["pupils"],
+        "attendance_pct": None if absence is None else 100 - absence,
+        "persistent_absence_pct": group["persistent_absence_pct"],
+        "severe_absence_pct": group["severe_absence_pct"],
+        "unauthorised_absence_pct": group["unauthorised_absence_pct"],
+        "pupils_at_trigger": len(pupil_ids & triggered),
+        "overdue_check_ins": int(overdue[overdue.index.isin(list(pupil_ids))].sum()),
+        "missing_marks": group["missing_marks"],
+    }
+
+
+def side_by_side(schools: pd.DataFrame, figures: pd.DataFrame, school_of: pd.Series,
+                 triggered_pupil_ids, overdue_by_pupil: pd.Series) -> pd.DataFrame:
+    """One row per school of `schools` (id, name, dfe_number, hub), then the trust's row
+    (school_id None) pooling them all.
+
+    `figures`: metrics.pupil_figures for the period; `school_of`: pupil id → school id;
+    `triggered_pupil_ids`: pupils at a statutory trigger; `overdue_by_pupil`: pupil id →
+    overdue check-ins."""
+    figures = figures.assign(school_id=figures["pupil_id"].map(school_of).to_numpy())
+    figures = figures[figures["school_id"].isin(schools["id"].tolist())]
+    triggered = {int(p) for p in triggered_pupil_ids}
+    rows = [_row(int(s.id), s.name, s.dfe_number, s.hub, figures[figures["school_id"] == s.id], triggered,
+                 overdue_by_pupil)
+            for s in schools.itertuples(index=False)]
+    rows.append(_row(None, TRUST_ROW, "", "", figures, triggered, overdue_by_pupil))
+    return pd.DataFrame(rows, columns=COLUMNS)
