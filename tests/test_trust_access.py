@@ -1,0 +1,106 @@
+"""A trust's store (issue 18): every screen and download a school's staff may open shows only
+their own school's pupils; the trust roles see every school (a hub lead: their hub's).
+
+Two schools in one store (tests/trust_school.py), case work for every pupil; each login
+draws each screen it may open with a pupil of the other school open, and everything drawn
+and every download is searched for the other school's pupils (tests/test_access.py's search).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from core import auth, cases, menu, store
+from tests.app_school import quick_hashes, signed_in  # noqa: F401 (fixtures)
+from tests.test_access import NOTE, download_text, everything_shown
+from tests.trust_school import FIRST_SURNAMES, SECOND_SURNAMES, SECOND_UPNS, trust_store  # noqa: F401 (fixture)
+
+# username → the surnames they must never see; a pupil of the other school is the one opened.
+SCHOOL_STAFF = {
+    "officer": SECOND_SURNAMES,
+    "pastoral": SECOND_SURNAMES,
+    "viewer": SECOND_SURNAMES,
+    "officer2": FIRST_SURNAMES,
+    "secondary2": FIRST_SURNAMES + ("Fenton", "Hughes"),  # Secondary at school 2: Gray only
+    "north": FIRST_SURNAMES,  # hub North holds school 2 only
+}
+ROLES = {"officer": auth.ATTENDANCE_OFFICER, "pastoral": auth.PASTORAL_LEAD, "viewer": auth.VIEWER,
+         "officer2": auth.ATTENDANCE_OFFICER, "secondary2": auth.HEAD_OF_SECTION, "north": auth.HUB_LEAD}
+CASES = [(u, s) for u, role in ROLES.items() for s in (x.id for x in menu.screens_for(role, schools=2))]
+
+
+@pytest.fixture
+def trust_with_cases(trust_store):
+    with store.opened(trust_store) as db:
+        writer = auth.Viewer("admin", auth.ADMIN)
+        for pupil_id, surname in db.execute("SELECT id, surname FROM pupils").fetchall():
+            cases.open_intervention(db, writer, pupil_id, "First-day call", "admin", date(2025, 9, 16),
+                                    summary=f"{NOTE} action {surname}", check_in_on=date(2025, 9, 17))
+    return trust_store
+
+
+def pupil_id_of(path, surname: str) -> int:
+    with store.opened(path) as db:
+        return db.execute("SELECT id FROM pupils WHERE surname = ?", (surname,)).fetchone()[0]
+
+
+@pytest.mark.parametrize(("username", "screen"), CASES)
+def test_each_screen_and_download_shows_a_schools_staff_only_their_school(trust_with_cases, downloads, username,
+                                                                            screen):
+    unseen = SCHOOL_STAFF[username]
+    other = "Clarke" if "Clarke" in unseen else "Fenton"
+    app = signed_in(username, screen, pupil_id=pupil_id_of(trust_with_cases, other))
+    assert not app.exception, [e.value for e in app.exception]
+    shown = everything_shown(app, downloads)
+    for surname in unseen:
+        assert surname not in shown, f"{username} saw {surname} on {screen}"
+    if username in ("officer", "pastoral", "viewer"):
+        assert not any(upn in shown for upn in SECOND_UPNS), f"{username} saw a UPN of school 2 on {screen}"
+
+
+def test_the_search_above_would_see_a_leak(trust_with_cases, downloads):
+    """The trust lead, on Below 90%, sees pupils of both schools, on the page and in its download."""
+    app = signed_in("lead", "below_90")
+    shown = everything_shown(app, downloads)
+    assert "Clarke" in shown and "Fenton" in shown
+    assert downloads and "Fenton" in download_text(downloads[-1]) and "Clarke" in download_text(downloads[-1])
+
+
+def test_the_trust_lead_sees_both_schools_side_by_side(trust_with_cases):
+    app = signed_in("lead", "trust")
+    assert not app.exception, [e.value for e in app.exception]
+    table = app.dataframe[0].value
+    assert list(table["School"]) == ["Test Academy", "Second Primary", "All schools", "National (state-funded schools)"]
+    assert list(table["Pupils"][:3]) == [4, 3, 7]  # compulsory school age: Dunn (sixth form) is not counted
+    # Second Primary: 8 O + 4 N of 60 sessions absent, so 80.0% attendance; Fenton (60%) and Hughes (80%) PA.
+    second = table[table["School"] == "Second Primary"].iloc[0]
+    assert second["Attendance %"] == 80.0 and second["PA %"] == pytest.approx(66.7)
+    assert second["Check-ins overdue"] == 3 and table[table["School"] == "All schools"].iloc[0]["Check-ins overdue"] == 8
+
+
+def test_a_hub_lead_sees_only_their_hubs_schools_on_the_trust_screen(trust_with_cases):
+    table = signed_in("north", "trust").dataframe[0].value
+    assert list(table["School"])[:2] == ["Second Primary", "All schools"]
+
+
+def test_choosing_a_school_on_the_trust_screen_scopes_the_other_screens(trust_with_cases):
+    app = signed_in("lead", "trust")
+    app.selectbox(key="trust_school_choice").select(2).run()
+    app.switch_page(menu.BY_ID["below_90"].file).run()
+    shown = everything_shown(app, [])
+    assert "Fenton" in shown and "Clarke" not in shown
+
+
+def test_a_school_user_is_refused_case_work_for_another_schools_pupil(trust_with_cases):
+    officer2 = auth.Viewer("officer2", auth.ATTENDANCE_OFFICER, school_ids=(2,))
+    with store.opened(trust_with_cases) as db, pytest.raises(cases.CaseError, match="not at your school"):
+        cases.log_contact(db, officer2, pupil_id_of(trust_with_cases, "Clarke"), "call", date(2025, 9, 18), "mother")
+
+
+def test_the_trust_screen_is_not_in_a_one_school_stores_menu():
+    assert "trust" not in [s.id for s in menu.screens_for(auth.ADMIN)]
+    assert "trust" in [s.id for s in menu.screens_for(auth.ADMIN, schools=2)]
+    assert [s.id for s in menu.screens_for(auth.TRUST_LEAD, schools=2)] == [
+        "overview", "below_90", "patterns", "pupil", "casework", "reports", "trust"]
