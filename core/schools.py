@@ -229,6 +229,26 @@ def route(db: sqlite_utils.Database, content: bytes, file_name: str, chosen: str
                       f"{count(db)} schools: choose one with --school (its number, name or DfE number).")
 
 
+def route_upload(db: sqlite_utils.Database, content: bytes, file_name: str, chosen: int | None,
+                 allowed: tuple[int, ...] | None) -> School:
+    """`route` for someone who may import into the schools `allowed` (None: any): the file's
+    own school must be one of theirs."""
+    head = content[:64 * 1024]
+    if dfe_number_in_file(head, file_name):
+        school = route(db, head, file_name, None)  # the school the file names
+        if allowed is not None and school.id not in allowed:
+            raise SchoolError(f"{file_name} is from {school.name} ({school.dfe_number}), which is not your school; "
+                              "nothing was imported.")
+    return route(db, head, file_name, chosen)
+
+
+def import_ids_of(db: sqlite_utils.Database, school_ids: tuple[int, ...] | None) -> set[int] | None:
+    """The imports of these schools (None: every import)."""
+    if school_ids is None:
+        return None
+    return {r[0] for r in db.execute("SELECT id, school_id FROM imports").fetchall() if r[1] in school_ids}
+
+
 @contextmanager
 def routed_to(db: sqlite_utils.Database, school_id: int) -> Iterator[None]:
     """While open, pupils and imports added through this connection belong to `school_id`

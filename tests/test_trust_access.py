@@ -104,3 +104,29 @@ def test_the_trust_screen_is_not_in_a_one_school_stores_menu():
     assert "trust" in [s.id for s in menu.screens_for(auth.ADMIN, schools=2)]
     assert [s.id for s in menu.screens_for(auth.TRUST_LEAD, schools=2)] == [
         "overview", "below_90", "patterns", "pupil", "casework", "reports", "trust"]
+
+
+def test_an_upload_by_a_schools_officer_goes_to_their_school_and_their_history_only(trust_store):
+    from tests.conftest import roll_csv
+    from tests.trust_school import make_upn
+
+    app = signed_in("officer2", "upload")
+    assert set(app.dataframe[0].value["File"]) == {"second_roll.csv", "second_marks.csv"}  # not school 1's imports
+    roll = roll_csv({"upn": make_upn(201), "surname": "Ingram", "forename": "Ivy", "year_group": "3"})
+    app.file_uploader[0].set_value([("new_roll.csv", (roll + "\n").encode(), "text/csv")]).run()
+    app.button(key="import_files").click().run()
+    assert not app.exception
+    with store.opened(trust_store) as db:
+        assert db.execute("SELECT school_id FROM pupils WHERE surname = 'Ingram'").fetchone() == (2,)
+
+
+def test_an_upload_naming_another_school_is_refused_for_a_schools_officer(trust_store):
+    from tests.trust_school import second_marks
+
+    app = signed_in("officer", "upload")
+    app.file_uploader[0].set_value([("theirs.csv", second_marks().replace("/,", "\\,").encode(), "text/csv")]).run()
+    app.button(key="import_files").click().run()
+    assert any("is from Second Primary (999/4002), which is not your school; nothing was imported" in w.value
+               for w in app.warning), [w.value for w in app.warning]
+    with store.opened(trust_store) as db:
+        assert db.execute("SELECT COUNT(*) FROM imports WHERE file_name = 'theirs.csv'").fetchone() == (0,)
