@@ -133,11 +133,14 @@ if not scope_options:
     st.stop()
 scope_name = scope_column.selectbox("Pupils", scope_options, key="meeting_scope",
                                     help="The whole school, or one section's pupils.")
-scope = "" if scope_name == WHOLE_SCHOOL else scope_name
+section = "" if scope_name == WHOLE_SCHOOL else scope_name
+# A meeting is held for a scope: the whole school or a section — on a trust's store, of the
+# user's school(s), named first, so one school's meetings never open another's (issue 18).
+scope = section if user.school_ids is None else " · ".join([*user.school_names, *([section] if section else [])])
 everyone = lists.scoped_pupils(user, path, version)
-if scope:
-    everyone = everyone[everyone["section"] == scope]
-ids = None if (not scope and user.sees_all_pupils) else tuple(int(i) for i in everyone["id"])
+if section:
+    everyone = everyone[everyone["section"] == section]
+ids = None if (not section and user.sees_all_pupils) else tuple(int(i) for i in everyone["id"])
 
 with store.opened(path) as db:
     held = meetings.meetings(db, [scope])

@@ -130,3 +130,13 @@ def test_an_upload_naming_another_school_is_refused_for_a_schools_officer(trust_
                for w in app.warning), [w.value for w in app.warning]
     with store.opened(trust_store) as db:
         assert db.execute("SELECT COUNT(*) FROM imports WHERE file_name = 'theirs.csv'").fetchone() == (0,)
+
+
+def test_one_schools_meeting_is_not_on_another_schools_record(trust_store):
+    from core import meetings
+
+    officer = auth.Viewer("officer", auth.ATTENDANCE_OFFICER, school_ids=(1,))
+    with store.opened(trust_store) as db:
+        meetings.start_meeting(db, officer, date(2025, 9, 22), scope="Test Academy")
+    assert "Meetings on record (1)" in everything_shown(signed_in("officer", "meeting"), [])
+    assert "Meetings on record" not in everything_shown(signed_in("officer2", "meeting"), [])
