@@ -87,3 +87,21 @@ if choice:
     st.page_link(menu.BY_ID["below_90"].file, label=f"Pupils below 90% at {md(names[choice])}", icon=":material/warning:")
 else:
     st.session_state.pop(access.TRUST_SCHOOL_KEY, None)
+
+# --- vulnerable groups: each school's gap -------------------------------------------------
+
+st.subheader("Vulnerable groups: the gap at each school")
+gaps = trust.group_gaps(listed, figures, school_of)
+if gaps.empty:
+    st.caption("No pupil in these schools is in a vulnerable group (PP, FSM, SEN, CLA, EAL, social worker).")
+else:
+    st.dataframe(pd.DataFrame({
+        "School": gaps["school"],
+        "Group": gaps["group"],
+        "Pupils in group": gaps["pupils_in_group"],
+        "Group attendance %": gaps["group_attendance_pct"].astype("Float64").round(1),
+        "Others' attendance %": gaps["others_attendance_pct"].astype("Float64").round(1),
+        "Gap (points)": gaps["gap_points"].astype("Float64").round(1),
+    }), hide_index=True, width="stretch", key="trust_gaps")
+    st.caption("Gap: the group's attendance minus the other pupils' at the same school, over the dates chosen; "
+               "negative means the group attends less. Small groups swing widely — read the pupils column too.")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from core import metrics
+from core import groups, metrics
 
 COLUMNS = ["school_id", "school", "dfe_number", "hub", "pupils", "attendance_pct", "persistent_absence_pct",
            "severe_absence_pct", "unauthorised_absence_pct", "pupils_at_trigger", "overdue_check_ins",
@@ -57,3 +57,38 @@ def side_by_side(schools: pd.DataFrame, figures: pd.DataFrame, school_of: pd.Ser
             for s in schools.itertuples(index=False)]
     rows.append(_row(None, TRUST_ROW, "", "", figures, triggered, overdue_by_pupil))
     return pd.DataFrame(rows, columns=COLUMNS)
+
+
+# --- vulnerable groups: each school's gap ---------------------------------------------------
+
+# The groups whose gap a trust watches (core/groups.py PUPIL_GROUPS, by label).
+GAP_GROUPS = ("PP", "FSM", "SEN support", "EHCP", "CLA", "EAL", "Social worker (CIN/CP)")
+GAP_COLUMNS = ["school_id", "school", "group", "pupils_in_group", "group_attendance_pct", "others_attendance_pct",
+               "gap_points"]
+
+
+def _attendance(figures: pd.DataFrame) -> float | None:
+    absence = metrics.group_figures(figures)["overall_absence_pct"]
+    return None if absence is None else 100 - absence
+
+
+def group_gaps(schools: pd.DataFrame, figures: pd.DataFrame, school_of: pd.Series) -> pd.DataFrame:
+    """For each school of `schools` and each of GAP_GROUPS: the group's attendance %, the
+    other pupils' and the gap in points (group minus others; negative: the group attends
+    less), pooled as totals over totals. A school with nobody in a group has no row for it."""
+    figures = figures[figures["possible_sessions"] > 0]
+    figures = figures.assign(school_id=figures["pupil_id"].map(school_of).to_numpy())
+    everyone = groups.pupil_groups(figures["flags"] if "flags" in figures else pd.Series(dtype=str))
+    rows = []
+    for school in schools.itertuples(index=False):
+        pupils = figures[figures["school_id"] == school.id]
+        for label in GAP_GROUPS:
+            members = everyone[label].members(pupils).to_numpy(dtype=bool)
+            if not members.any():
+                continue
+            inside, outside = _attendance(pupils[members]), _attendance(pupils[~members])
+            rows.append({"school_id": int(school.id), "school": school.name, "group": label,
+                         "pupils_in_group": int(members.sum()), "group_attendance_pct": inside,
+                         "others_attendance_pct": outside,
+                         "gap_points": None if inside is None or outside is None else inside - outside})
+    return pd.DataFrame(rows, columns=GAP_COLUMNS)

@@ -140,3 +140,20 @@ def test_one_schools_meeting_is_not_on_another_schools_record(trust_store):
         meetings.start_meeting(db, officer, date(2025, 9, 22), scope="Test Academy")
     assert "Meetings on record (1)" in everything_shown(signed_in("officer", "meeting"), [])
     assert "Meetings on record" not in everything_shown(signed_in("officer2", "meeting"), [])
+
+
+def test_each_schools_vulnerable_group_gap_is_the_groups_attendance_minus_the_others():
+    import pandas as pd
+
+    from core import trust
+
+    listed = pd.DataFrame({"id": [1, 2], "name": ["A", "B"], "dfe_number": ["", ""], "hub": ["", ""]})
+    figures = pd.DataFrame({
+        "pupil_id": [1, 2, 3, 4], "possible_sessions": [10, 10, 10, 10], "attendance_sessions": [6, 10, 9, 9],
+        "authorised_sessions": [0, 0, 1, 1], "unauthorised_sessions": [4, 0, 0, 0], "missing_marks": [0] * 4,
+        "persistently_absent": [True, False, False, False], "severely_absent": [False] * 4,
+        "pp": [1, 0, 0, 0], "fsm": [0] * 4, "sen": ["N"] * 4, "cla": [0] * 4, "eal": [0] * 4,
+        "social_worker": [""] * 4, "flags": [""] * 4})
+    gaps = trust.group_gaps(listed, figures, pd.Series([1, 1, 2, 2], index=[1, 2, 3, 4]))
+    assert gaps[["school", "group", "pupils_in_group"]].values.tolist() == [["A", "PP", 1]]
+    assert gaps["gap_points"].iloc[0] == pytest.approx(60.0 - 100.0)
