@@ -8,7 +8,7 @@ import streamlit as st
 
 from app_pages.ui import access, case_forms, lists, sidebar
 from app_pages.ui.formatting import md, pct, today, uk
-from core import benchmarks, cases, menu, reads, schools, store, trust
+from core import benchmarks, cases, exports, menu, reads, schools, statistics, store, trust
 
 user = access.require("trust")
 everyone = access.current_user() or user  # the whole of their scope, whatever school they chose
@@ -105,3 +105,28 @@ else:
     }), hide_index=True, width="stretch", key="trust_gaps")
     st.caption("Gap: the group's attendance minus the other pupils' at the same school, over the dates chosen; "
                "negative means the group attends less. Small groups swing widely — read the pupils column too.")
+
+# --- the half-termly trust report (PDF) -------------------------------------------------
+
+st.subheader("Trust report")
+with store.opened(path) as db:
+    terms = statistics.half_terms_so_far(db)
+term_options = list(range(len(terms)))[::-1]
+chosen_term = st.selectbox("Half term", [*term_options, -1], key="trust_report_term",
+                           format_func=lambda i: "The dates chosen in the sidebar" if i == -1 else
+                           f"{terms[i].label} ({uk(terms[i].first_day)} to {uk(terms[i].last_day)})")
+if chosen_term == -1:
+    first, last, label = period.date_from, period.as_of, f"{uk(period.date_from)} to {uk(period.as_of)}"
+else:
+    term = terms[chosen_term]
+    first, last, label = term.first_day, term.last_day, f"{term.label} ({uk(term.first_day)} to {uk(term.last_day)})"
+term_figures = lists.scoped_figures(everyone, path, version, first, last)
+term_table = trust.side_by_side(listed, term_figures, school_of, reached["pupil_id"].unique(), overdue_by_pupil)
+term_gaps = trust.group_gaps(listed, term_figures, school_of)
+title = f"Hub {everyone.hub}" if everyone.hub else "Trust"
+st.download_button(
+    "Trust report (PDF)", lambda: trust.report_pdf(title, label, term_table, term_gaps, national),
+    exports.file_name(title, "trust-report", last, "pdf"), "application/pdf", key="trust_report_pdf",
+    icon=":material/picture_as_pdf:", on_click="ignore")
+st.caption("The schools side by side and each school's vulnerable-group gaps for the half term, with the national "
+           "figures; triggers and overdue check-ins as they stand at the last upload.")

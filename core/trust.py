@@ -92,3 +92,58 @@ def group_gaps(schools: pd.DataFrame, figures: pd.DataFrame, school_of: pd.Serie
                          "others_attendance_pct": outside,
                          "gap_points": None if inside is None or outside is None else inside - outside})
     return pd.DataFrame(rows, columns=GAP_COLUMNS)
+
+
+# --- the half-termly trust report (PDF) -----------------------------------------------------
+
+
+def _pct(value) -> str:
+    return "—" if value is None or pd.isna(value) else f"{float(value):.1f}%"
+
+
+def report_table(table: pd.DataFrame) -> pd.DataFrame:
+    """The side-by-side table as the report prints it: school names as text, figures rounded."""
+    return pd.DataFrame({
+        "School": table["school"], "Hub": table["hub"], "Pupils": table["pupils"].astype("Int64"),
+        "Attendance %": table["attendance_pct"].map(_pct), "PA %": table["persistent_absence_pct"].map(_pct),
+        "SA %": table["severe_absence_pct"].map(_pct), "Unauth. %": table["unauthorised_absence_pct"].map(_pct),
+        "At a trigger": table["pupils_at_trigger"].astype("Int64"),
+        "Check-ins overdue": table["overdue_check_ins"].astype("Int64"),
+        "Missing marks": table["missing_marks"].astype("Int64"),
+    })
+
+
+def report_pdf(trust_name: str, period_label: str, table: pd.DataFrame, gaps: pd.DataFrame,
+               national: dict) -> bytes:
+    """The trust's report for a half term (issue 18): the trust's headline against the national
+    figures, its schools side by side, and each school's gaps for the vulnerable groups.
+    `national`: measure → benchmarks.NationalFigure or None."""
+    from core.pdf import MUTED, Document
+
+    doc = Document(trust_name, f"Trust attendance report — {period_label}",
+                   "Pupils of compulsory school age (all pupils at a school with none); rates pooled over sessions",
+                   landscape=True)
+    trust_row = table[table["school_id"].isna()].iloc[0]
+
+    def beside(measure: str) -> str:
+        figure = national.get(measure)
+        return f"national {figure.value:.1f}% ({figure.label})" if figure else "no national figure"
+
+    doc.key_figures([
+        ("Attendance", _pct(trust_row["attendance_pct"]), beside("attendance_pct")),
+        ("Persistent absence", _pct(trust_row["persistent_absence_pct"]), beside("persistent_absence_pct")),
+        ("Severe absence", _pct(trust_row["severe_absence_pct"]), beside("severe_absence_pct")),
+        ("Unauthorised absence", _pct(trust_row["unauthorised_absence_pct"]), ""),
+    ])
+    doc.heading("The schools side by side", size=11)
+    doc.table(report_table(table), size=8)
+    doc.heading("Vulnerable groups: the gap at each school", size=11)
+    doc.paragraph("The group's attendance minus the other pupils' at the same school, in points; negative means "
+                  "the group attends less. Small groups swing widely.", size=8.5, colour=MUTED)
+    doc.table(pd.DataFrame({
+        "School": gaps["school"], "Group": gaps["group"], "Pupils in group": gaps["pupils_in_group"],
+        "Group attendance": gaps["group_attendance_pct"].map(_pct),
+        "Others' attendance": gaps["others_attendance_pct"].map(_pct),
+        "Gap (points)": gaps["gap_points"].map(lambda v: "—" if v is None or pd.isna(v) else f"{float(v):+.1f}"),
+    }), size=8)
+    return doc.pdf_bytes()

@@ -157,3 +157,15 @@ def test_each_schools_vulnerable_group_gap_is_the_groups_attendance_minus_the_ot
     gaps = trust.group_gaps(listed, figures, pd.Series([1, 1, 2, 2], index=[1, 2, 3, 4]))
     assert gaps[["school", "group", "pupils_in_group"]].values.tolist() == [["A", "PP", 1]]
     assert gaps["gap_points"].iloc[0] == pytest.approx(60.0 - 100.0)
+
+
+def test_the_trust_report_pdf_names_each_school_and_the_trust(trust_with_cases, downloads):
+    app = signed_in("lead", "trust")
+    assert not app.exception, [e.value for e in app.exception]
+    from tests.test_reports import pdf_text
+
+    made = [d for d in downloads if d.startswith(b"%PDF")]
+    assert made, "no PDF made"
+    text = " ".join(pdf_text(made[-1]).split())
+    assert all(name in text for name in ("Test Academy", "Second Primary", "All schools", "Trust attendance report"))
+    assert "Clarke" not in text  # figures only: no pupil is named
