@@ -165,3 +165,15 @@ def test_users_add_takes_school(trust_store, capsys, monkeypatch):
     assert code == 0 and set(json.loads(out)) == {"username", "name", "email", "role", "sections", "active", "locked"}
     with store.opened(trust_store) as db:
         assert auth.get_user(db, "v2").school_ids == (2,)
+
+
+def test_one_command_routes_each_file_and_refuses_only_the_file_naming_no_school(db_path, capsys, tmp_path):
+    with store.opened(db_path) as db:
+        schools.add_school(db, "Second Primary", SECOND_DFE)
+    named, unnamed = tmp_path / "named.csv", tmp_path / "unnamed.csv"
+    named.write_text(f"UPN,Surname,Forename,DfE number\n{make_upn(7)},Kerr,Kit,{SECOND_DFE}\n", encoding="utf-8")
+    unnamed.write_text(roll_csv({"upn": make_upn(8), "surname": "Lane"}) + "\n", encoding="utf-8")
+    code, out, _ = run(capsys, "--db", str(db_path), "import", "--format", "json", str(named), str(unnamed))
+    assert code == 1 and [f["status"] for f in json.loads(out)["files"]] == ["imported", "rejected"]
+    with store.opened(db_path) as db:
+        assert db.execute("SELECT surname, school_id FROM pupils").fetchall() == [("Kerr", 2)]
