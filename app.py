@@ -50,7 +50,7 @@ if user is None:
 
 sidebar.keep_filters()
 pages: dict[str, list] = {}
-for screen in menu.screens_for(user.role):  # a screen the role may not open has no address at all
+for screen in menu.screens_for(user.role, access.school_count()):  # a screen the role may not open has no address at all
     pages.setdefault(screen.section, []).append(
         Screen(screen.file, title=screen.title, icon=screen.icon, url_path=screen.url_path,
                 default=screen.id == menu.HOME))

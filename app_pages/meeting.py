@@ -118,7 +118,7 @@ st.title("Meeting", help=meetings.PRIORITY_HELP)
 lists.require_registers(user, period)
 
 settings = reads.settings(path, version)
-sections = list(settings["sections"]) if user.sees_all_pupils else list(user.sections)
+sections = list(settings["sections"]) if user.sees_all_sections else list(user.sections)
 with store.opened(path) as db:
     owners = staff(db)
 
@@ -127,17 +127,20 @@ with store.opened(path) as db:
 date_column, scope_column, length_column, start_column = st.columns([1.2, 1.5, 1, 1.8], vertical_alignment="bottom")
 st.session_state.setdefault("meeting_date", date.today())
 meeting_on = date_column.date_input("Meeting date", format="DD/MM/YYYY", key="meeting_date")
-scope_options = ([WHOLE_SCHOOL] if user.sees_all_pupils else []) + sections
+scope_options = ([WHOLE_SCHOOL] if user.sees_all_sections else []) + sections
 if not scope_options:
     st.info("You have no sections yet, so there is no agenda to draw up. Ask your Pastoral administrator.")
     st.stop()
 scope_name = scope_column.selectbox("Pupils", scope_options, key="meeting_scope",
                                     help="The whole school, or one section's pupils.")
-scope = "" if scope_name == WHOLE_SCHOOL else scope_name
+section = "" if scope_name == WHOLE_SCHOOL else scope_name
+# A meeting is held for a scope: the whole school or a section — on a trust's store, of the
+# user's school(s), named first, so one school's meetings never open another's (issue 18).
+scope = section if user.school_ids is None else " · ".join([*user.school_names, *([section] if section else [])])
 everyone = lists.scoped_pupils(user, path, version)
-if scope:
-    everyone = everyone[everyone["section"] == scope]
-ids = None if (not scope and user.sees_all_pupils) else tuple(int(i) for i in everyone["id"])
+if section:
+    everyone = everyone[everyone["section"] == section]
+ids = None if (not section and user.sees_all_pupils) else tuple(int(i) for i in everyone["id"])
 
 with store.opened(path) as db:
     held = meetings.meetings(db, [scope])

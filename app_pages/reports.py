@@ -41,14 +41,14 @@ def issue_section_report(report: section_report.SectionReport, username: str, ma
 
 def scope_choice(user, settings) -> tuple[str, tuple[int, ...] | None]:
     """Whole school or a section (a head of section: one of theirs) → (name, pupil ids or None)."""
-    options = ([WHOLE_SCHOOL] if user.sees_all_pupils else []) + (
-        list(settings["sections"]) if user.sees_all_pupils else list(user.sections))
+    options = ([WHOLE_SCHOOL] if user.sees_all_sections else []) + (
+        list(settings["sections"]) if user.sees_all_sections else list(user.sections))
     if not options:
         st.info("You have no sections yet, so there is nothing to report on. Ask your Pastoral administrator.")
         st.stop()
     chosen = st.selectbox("Pupils", options, key="report_scope")
     if chosen == WHOLE_SCHOOL:
-        return chosen, None
+        return chosen, reads.scoped_pupil_ids(user, path, version)
     pupils = lists.scoped_pupils(user, path, version)
     return chosen, tuple(int(i) for i in pupils.loc[pupils["section"] == chosen, "id"])
 

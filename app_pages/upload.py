@@ -21,7 +21,7 @@ import streamlit as st
 from app_pages.ui import access
 from app_pages.ui.formatting import md, meeting_mode, uk, uk_time
 from app_pages.ui.guard import friendly_errors
-from core import importers, reads, store
+from core import importers, reads, schools, store
 from core.importers import batch as batches
 from core.importers.dates import held_for_confirmation, held_problems
 from core.importers.headers import LABELS, header_at
@@ -38,6 +38,9 @@ ACCEPT_PREFIX = "accept_dates_"  # + file id: import its marks on days without r
 ROUND_KEY = "upload_round"  # a new round gives a fresh, empty drop zone after an import
 RESULTS_KEY = "upload_results"
 PREVIEW_ROWS = 8
+
+
+SCHOOL_KEY = "upload_school"  # on a trust's store: the school files naming none are from
 
 
 def shape_name(shape: str | None) -> str:
@@ -403,6 +406,23 @@ def show_file(file, checked: Checked, number: int, user, profiles: list[dict]):
         return outcome.status == importers.IMPORTED
 
 
+def batch_school(db, files, user) -> tuple[int, str | None]:
+    """The school a batch goes to (issue 18): on a one-school store, its school; on a trust's,
+    the school each file names by DfE number, else the school chosen above — one school for
+    the whole batch, and one of the uploader's. Else (school 1, why the batch is refused)."""
+    if schools.count(db) == 1:
+        return schools.FIRST_SCHOOL, None
+    try:
+        found = {schools.route_upload(db, f.getvalue(), f.name, st.session_state.get(SCHOOL_KEY), user.school_ids).id
+                 for f in files}
+    except schools.SchoolError as refusal:
+        return schools.FIRST_SCHOOL, str(refusal)
+    if len(found) > 1:
+        return schools.FIRST_SCHOOL, ("These files are from different schools; upload each school's files on their "
+                                      "own. Nothing was imported.")
+    return found.pop(), None
+
+
 def import_files(files, order: list[str], user) -> None:
     """Import the batch in the order shown, in one transaction (each file all-or-nothing
     inside it), with a progress bar."""
@@ -413,10 +433,15 @@ def import_files(files, order: list[str], user) -> None:
             progress.progress((number - 1) / total, text=f"Importing {md(name)} ({number} of {total})…")
 
         with store.opened(reads.db_path()) as db:
-            done = batches.import_batch(db, batch_files(files), user.username, order=order,
-                                        overwrite=overwrite(files), progress=step,
-                                        accept_dates=accepted_dates(files))
-        results = [(Path(p.file.name).name, p.outcome.status, what_changed(p.outcome)) for p in done.files]
+            school, refusal = batch_school(db, files, user)
+            if refusal:
+                results = [(f.name, importers.REJECTED, refusal) for f in files]
+            else:
+                with schools.routed_to(db, school):
+                    done = batches.import_batch(db, batch_files(files), user.username, order=order,
+                                                overwrite=overwrite(files), progress=step,
+                                                accept_dates=accepted_dates(files))
+                results = [(Path(p.file.name).name, p.outcome.status, what_changed(p.outcome)) for p in done.files]
         progress.progress(1.0, text="Done.")
     st.session_state[RESULTS_KEY] = results
     st.session_state[ROUND_KEY] = st.session_state.get(ROUND_KEY, 0) + 1
@@ -446,6 +471,16 @@ limit_mb = int(reads.settings(path, version)["max_upload_mb"])
 
 st.title("Upload")
 history = reads.imports(path, version)
+with store.opened(path) as db:
+    several = schools.count(db) > 1
+    own_imports = schools.import_ids_of(db, user.school_ids)
+    choices = [s for s in schools.list_schools(db) if user.school_ids is None or s.id in user.school_ids]
+if own_imports is not None:  # a school's staff on a trust's store: their school's imports only
+    history = history[history["id"].isin(list(own_imports))]
+if several:
+    st.selectbox("School", [s.id for s in choices], key=SCHOOL_KEY,
+                 format_func={s.id: s.name for s in choices}.get,
+                 help="The school these files are from, when a file does not name its own DfE number.")
 if meeting_mode():
     # File previews and problems name pupils as the export spells them: not for a shared screen.
     st.info("**Meeting mode is on**, so uploads are paused here: previews and problems would show pupils' names. "

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -22,6 +22,7 @@ import bcrypt
 import pandas as pd
 import sqlite_utils
 
+from core import schools as school_table
 from core import sessions, store
 
 ADMIN = "admin"
@@ -30,6 +31,13 @@ PASTORAL_LEAD = "pastoral_lead"
 HEAD_OF_SECTION = "head_of_section"
 VIEWER = "viewer"
 ROLES = store.ROLES
+# A trust's roles (issue 18): every school (trust admin, trust lead) or a hub's schools (hub
+# lead), to read and report; ALL_ROLES is what a user may be.
+TRUST_ADMIN = "trust_admin"
+TRUST_LEAD = "trust_lead"
+HUB_LEAD = "hub_lead"
+TRUST_ROLES = store.TRUST_ROLES
+ALL_ROLES = store.ALL_ROLES
 
 ROLE_LABELS = {
     ADMIN: "Administrator",
@@ -37,9 +45,12 @@ ROLE_LABELS = {
     PASTORAL_LEAD: "Pastoral lead (DSL)",
     HEAD_OF_SECTION: "Head of section",
     VIEWER: "Viewer",
+    TRUST_ADMIN: "Trust administrator",
+    TRUST_LEAD: "Trust attendance lead",
+    HUB_LEAD: "Hub lead",
 }
 
-EVERYONE = frozenset(ROLES)
+EVERYONE = frozenset(ALL_ROLES)
 
 # The roles that do case work (DESIGN.md "Roles"): a head of section for their sections' pupils.
 CASE_ROLES = frozenset({ADMIN, ATTENDANCE_OFFICER, PASTORAL_LEAD, HEAD_OF_SECTION})
@@ -62,6 +73,9 @@ ACTION_ROLES: dict[str, frozenset[str]] = {
     "read_sensitive": frozenset({ADMIN, PASTORAL_LEAD}),
     "write_sensitive": frozenset({ADMIN, PASTORAL_LEAD}),
     "edit_types": frozenset({ADMIN, PASTORAL_LEAD}),  # the list of intervention types
+    # A trust's schools side by side (issue 18), and adding schools to the store.
+    "trust_overview": frozenset({ADMIN, TRUST_ADMIN, TRUST_LEAD, HUB_LEAD}),
+    "manage_schools": frozenset({ADMIN, TRUST_ADMIN}),
 }
 
 # These roles see only the pupils of their sections; every other role sees every pupil.
@@ -101,6 +115,11 @@ class User:
     failed_logins: int
     locked_until: str | None
     meeting_mode: bool = False  # names hidden on every screen until this user turns it off
+    schools: tuple[int, ...] = ()  # the schools they are named to (core/schools.py)
+    hub: str = ""  # a hub lead's hub
+    # The schools they may see, worked out when read (schools.visible_school_ids): None = every school.
+    school_ids: tuple[int, ...] | None = None
+    school_names: tuple[str, ...] = ()  # their names, for the screens
 
     @property
     def role_label(self) -> str:
@@ -108,6 +127,11 @@ class User:
 
     @property
     def sees_all_pupils(self) -> bool:
+        return self.role not in SECTION_SCOPED and self.school_ids is None
+
+    @property
+    def sees_all_sections(self) -> bool:
+        """Whether they see each of their schools whole (every role but a head of section)."""
         return self.role not in SECTION_SCOPED
 
     def locked(self, at: datetime | None = None) -> bool:
@@ -121,6 +145,8 @@ class User:
     def scope_label(self) -> str:
         if self.sees_all_pupils:
             return "all pupils"
+        if self.school_ids is not None and self.sees_all_sections:
+            return ", ".join(self.school_names) if self.school_names else "no school yet"
         return ", ".join(self.sections) if self.sections else "no sections yet"
 
 
@@ -139,11 +165,13 @@ class Viewer:
     sections: tuple[str, ...] = ()
     shared_screen: bool = False
     leaves_school: bool = False
+    school_ids: tuple[int, ...] | None = None  # the schools they may see; None = every school
 
     @classmethod
     def of(cls, user: Any, shared_screen: bool = False) -> "Viewer":
         """The viewer for a signed-in user (anything with username, role and sections)."""
-        return cls(user.username, user.role, tuple(getattr(user, "sections", ()) or ()), shared_screen)
+        return cls(user.username, user.role, tuple(getattr(user, "sections", ()) or ()), shared_screen,
+                   school_ids=getattr(user, "school_ids", None))
 
     @property
     def sees_notes(self) -> bool:
@@ -173,7 +201,7 @@ class Viewer:
 
     @property
     def sees_all_pupils(self) -> bool:
-        return self.role not in SECTION_SCOPED
+        return self.role not in SECTION_SCOPED and self.school_ids is None
 
 
 # --- roles and scopes --------------------------------------------------------------
@@ -183,13 +211,26 @@ def may(role: str, action: str) -> bool:
     return role in ACTION_ROLES.get(action, frozenset())
 
 
-def scope_pupils(frame: pd.DataFrame, user: User, settings: dict[str, Any] | None = None) -> pd.DataFrame:
+def scope_pupils(frame: pd.DataFrame, user: User, settings: dict[str, Any] | None = None,
+                 school_of: pd.Series | None = None) -> pd.DataFrame:
     """The rows of a pupil frame this user may see.
 
-    Uses the frame's `section` column when it has one, else maps `year_group` through the
-    `sections` setting. A head of section with no sections sees nobody.
+    First their schools (a store with several): the frame's `school_id` column, else its
+    `pupil_id` (or `id`) mapped through `school_of` (pupil id → school id). Then their
+    sections: the frame's `section` column when it has one, else `year_group` mapped through
+    the `sections` setting. A head of section with no sections sees nobody.
     """
     if user.sees_all_pupils:
+        return frame
+    school_ids = getattr(user, "school_ids", None)
+    if school_ids is not None:
+        if "school_id" in frame.columns:
+            school = frame["school_id"]
+        else:
+            key = frame["pupil_id"] if "pupil_id" in frame.columns else frame["id"]
+            school = key.map(school_of if school_of is not None else pd.Series(dtype="int64"))
+        frame = frame[school.isin(list(school_ids)).to_numpy()]
+    if user.role not in SECTION_SCOPED:
         return frame
     if "section" in frame.columns:
         section = frame["section"]
@@ -231,24 +272,55 @@ def password_problem(password: str, allow_demo: bool = False) -> str | None:
 
 # --- reading users -------------------------------------------------------------------
 
-_USER_COLUMNS = "username, name, email, role, sections, active, failed_logins, locked_until, meeting_mode"
+_USER_COLUMNS = ("username, name, email, role, sections, active, failed_logins, locked_until, meeting_mode, "
+                 "schools, hub")
 
 
-def _user(row) -> User:
-    username, name, email, role, sections, active, failed, locked, meeting = row
+def _user(db, row) -> User:
+    username, name, email, role, sections, active, failed, locked, meeting, own_schools, hub = row
+    own = tuple(int(s) for s in json.loads(own_schools or "[]"))
+    visible = school_table.visible_school_ids(db, role, own, hub or "")
+    names = () if visible is None else tuple(s.name for s in school_table.list_schools(db) if s.id in visible)
     return User(username, name, email, role, tuple(json.loads(sections or "[]")), bool(active), int(failed), locked,
-                bool(meeting))
+                bool(meeting), own, hub or "", visible, names)
+
+
+def scoped_to_school(user: User, school_id: int | None, school_name: str = "") -> User:
+    """The user as they see one of their schools (a trust user drilling down from the Trust
+    screen), or as they are when `school_id` is None or not one of theirs."""
+    if school_id is None or (user.school_ids is not None and int(school_id) not in user.school_ids):
+        return user
+    return replace(user, school_ids=(int(school_id),), school_names=(school_name or f"school {int(school_id)}",))
+
+
+def _school_scope(db, role: str, own_schools, hub: str) -> tuple[list[int], str]:
+    """A user's schools and hub as stored, checked: school roles on a store with several
+    schools name theirs (one of a one-school store's staff belongs to its school); a hub lead
+    names a hub; the trust-wide roles and a store administrator name none."""
+    own = sorted({int(school_table.require(db, s).id) for s in (own_schools or ())})
+    if role in school_table.TRUST_WIDE_ROLES:
+        return [], ""
+    if role == HUB_LEAD:
+        known = school_table.hubs(db)
+        if not hub or hub not in known:
+            raise UserError(f"A hub lead needs a hub, one of: {', '.join(known) or 'none yet (give schools a hub first)'}.")
+        return [], hub
+    if not own and role != ADMIN:
+        if school_table.count(db) > 1:
+            raise UserError("This store holds several schools: say which school this user works in, e.g. --school 2.")
+        own = [school_table.FIRST_SCHOOL]
+    return own, ""
 
 
 def get_user(db: sqlite_utils.Database, username: str | None) -> User | None:
     if not username:
         return None
     row = db.execute(f"SELECT {_USER_COLUMNS} FROM users WHERE username = ?", (normalise_username(username),)).fetchone()
-    return _user(row) if row else None
+    return _user(db, row) if row else None
 
 
 def list_users(db: sqlite_utils.Database) -> list[User]:
-    return [_user(row) for row in db.execute(f"SELECT {_USER_COLUMNS} FROM users ORDER BY username").fetchall()]
+    return [_user(db, row) for row in db.execute(f"SELECT {_USER_COLUMNS} FROM users ORDER BY username").fetchall()]
 
 
 def users_frame(db: sqlite_utils.Database) -> pd.DataFrame:
@@ -293,8 +365,8 @@ def as_json(user: User) -> dict[str, Any]:
 
 
 def _check_role_and_sections(db, role: str, sections: tuple[str, ...]) -> None:
-    if role not in ROLES:
-        raise UserError(f"'{role}' is not a role; choose one of {', '.join(ROLES)}.")
+    if role not in ALL_ROLES:
+        raise UserError(f"'{role}' is not a role; choose one of {', '.join(ALL_ROLES)}.")
     if role == HEAD_OF_SECTION:
         if not sections:
             raise UserError("A head of section needs at least one section, e.g. --section Secondary.")
@@ -328,20 +400,30 @@ def add_user(
     email: str = "",
     by: str = "cli",
     allow_demo_password: bool = False,
+    schools: tuple | list | None = None,
+    hub: str = "",
 ) -> User:
+    """Add a login. `schools` (ids, names or DfE numbers) and `hub` say where they work on a
+    trust's store (core/schools.py); a one-school store's staff belong to its school."""
     username = normalise_username(username)
     check_new_user(db, username, name, role, sections)
     problem = password_problem(password, allow_demo=allow_demo_password)
     if problem:
         raise UserError(problem)
+    try:
+        own, hub = _school_scope(db, role, schools, hub)
+    except school_table.SchoolError as error:
+        raise UserError(str(error)) from error
     sections = tuple(sections) if role == HEAD_OF_SECTION else ()
+    scope = {"schools": own, "hub": hub} if school_table.count(db) > 1 or hub else {}
     with store.transaction(db) as conn:
         conn.execute(
-            "INSERT INTO users (username, name, email, password_hash, role, sections, active, created_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, 1, ?)",
-            (username, name.strip(), email.strip(), hash_password(password), role, json.dumps(list(sections)), store.now()),
+            "INSERT INTO users (username, name, email, password_hash, role, sections, active, created_at, schools, hub) "
+            "VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?, ?)",
+            (username, name.strip(), email.strip(), hash_password(password), role, json.dumps(list(sections)), store.now(),
+             json.dumps(own), hub),
         )
-        store.audit(conn, by, "user.add", "users", username, {"role": role, "sections": list(sections)})
+        store.audit(conn, by, "user.add", "users", username, {"role": role, "sections": list(sections), **scope})
     return get_user(db, username)
 
 

@@ -53,11 +53,18 @@ class CaseError(ValueError):
 
 
 def _section_pupil_ids(db, viewer: auth.Viewer) -> list[int]:
-    """The pupils of a head of section's sections (year groups mapped by the `sections` setting)."""
-    settings = store.get_settings(db)
-    years = [year for section in viewer.sections for year in settings["sections"].get(section, [])]
-    rows = db.execute("SELECT id FROM pupils WHERE year_group IN (SELECT value FROM json_each(?))",
-                      (json.dumps(years),)).fetchall()
+    """The pupils of the viewer's schools (a trust's store) and, for a head of section, of
+    their sections (year groups mapped by the `sections` setting)."""
+    where, params = [], []
+    if viewer.role in auth.SECTION_SCOPED:
+        settings = store.get_settings(db)
+        years = [year for section in viewer.sections for year in settings["sections"].get(section, [])]
+        where.append("year_group IN (SELECT value FROM json_each(?))")
+        params.append(json.dumps(years))
+    if viewer.school_ids is not None:
+        where.append("school_id IN (SELECT value FROM json_each(?))")
+        params.append(json.dumps(list(viewer.school_ids)))
+    rows = db.execute(f"SELECT id FROM pupils WHERE {' AND '.join(where) or '1'}", params).fetchall()
     return [row[0] for row in rows]
 
 
@@ -72,10 +79,15 @@ def visible_pupil_ids(db, viewer: auth.Viewer, pupil_ids: list[int] | tuple[int,
 
 def _check_pupil(conn, viewer: auth.Viewer, pupil_id: int) -> None:
     """The pupil exists and is the writer's to record for."""
-    row = conn.execute("SELECT year_group, surname, forename FROM pupils WHERE id = ?", (int(pupil_id),)).fetchone()
+    row = conn.execute("SELECT year_group, surname, forename, school_id FROM pupils WHERE id = ?",
+                       (int(pupil_id),)).fetchone()
     if row is None:
         raise CaseError("That pupil is not in the store.")
     if viewer.sees_all_pupils:
+        return
+    if viewer.school_ids is not None and row[3] not in viewer.school_ids:
+        raise CaseError(f"{row[2]} {row[1]} is not at your school, so you cannot record case work for them.")
+    if viewer.role not in auth.SECTION_SCOPED:
         return
     section = store.section_of_year_groups(store.get_settings(conn)).get(row[0])
     if section not in viewer.sections:

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from core import auth, early_warning, metrics, store, triggers
+from core import auth, early_warning, metrics, schools, store, triggers
 from core.calendar import uk_date
 
 PUPIL_JSON_FIELDS = [
@@ -57,19 +57,23 @@ def build_parser() -> argparse.ArgumentParser:
                            help="import the files in the order given (default: rolls first, then marks oldest first)")
     importing.add_argument("--overwrite-corrections", action="store_true",
                            help="apply marks even where a later upload corrected them (default: keep the corrections)")
+    _school_argument(importing, "the school the files are from, when they do not say (a trust's store)")
 
     pupils = commands.add_parser("pupils", help="each pupil's attendance figures")
     _period_arguments(pupils)
     pupils.add_argument("--only", choices=["persistent", "severe"], help="only persistently (severely) absent pupils")
     pupils.add_argument("--format", choices=["json", "csv", "text"], default="json")
+    _school_argument(pupils, "only this school's pupils (a trust's store; default: every school)")
 
     summary = commands.add_parser("summary", help="the school's headline figures")
     _period_arguments(summary)
     summary.add_argument("--format", choices=["json", "text"], default="json")
+    _school_argument(summary, "only this school's pupils (a trust's store; default: every school)")
 
     reached = commands.add_parser("triggers", help="statutory triggers reached this academic year")
     reached.add_argument("--as-of", type=iso_date, metavar="YYYY-MM-DD")
     reached.add_argument("--format", choices=["json", "text"], default="json")
+    _school_argument(reached, "only this school's pupils (a trust's store; default: every school)")
 
     demo = commands.add_parser("demo", help="fill the database with a generated demo school")
     demo.add_argument("--seed", type=int, default=1)
@@ -88,6 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
     init.add_argument("--email", default="")
     init.add_argument("--user", default=CLI_USER, help="who is doing this (for the audit log)")
 
+    _schools_parser(commands)
     _users_parser(commands)
 
     backup = commands.add_parser("backup", help="copy the database to a new file (safe while the app runs)")
@@ -100,6 +105,26 @@ def build_parser() -> argparse.ArgumentParser:
     for command in (backup, restore, purge):
         command.add_argument("--user", default=CLI_USER, help="who is doing this (for the audit log)")
     return parser
+
+
+def _school_argument(parser: argparse.ArgumentParser, text: str) -> None:
+    parser.add_argument("--school", metavar="SCHOOL", help=f"{text}: its number, name or DfE number (LLL/EEEE)")
+
+
+def _schools_parser(commands) -> None:
+    """`pastoral schools list|add`: a trust's schools (issue 18), JSON on stdout."""
+    group = commands.add_parser("schools", help="a trust's schools: list them, add one")
+    actions = group.add_subparsers(dest="schools_command", required=True, metavar="ACTION")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--format", choices=["json", "text"], default="json")
+    common.add_argument("--user", default=CLI_USER, help="who is making the change (for the audit log)")
+    actions.add_parser("list", parents=[common], help="every school: number, name, URN, DfE number, hub")
+    adding = actions.add_parser("add", parents=[common], help="add a school to the store")
+    adding.add_argument("--name", required=True, help="the school's name, as screens and reports show it")
+    adding.add_argument("--dfe", default="", metavar="LLL/EEEE",
+                        help="its DfE number (local authority code and establishment number), to route imports")
+    adding.add_argument("--urn", default="", help="its unique reference number (6 or 7 digits)")
+    adding.add_argument("--hub", default="", help="the trust's hub (group of schools) it belongs to")
 
 
 def _period_arguments(parser: argparse.ArgumentParser) -> None:
@@ -125,6 +150,9 @@ def _users_parser(commands) -> None:
     adding.add_argument("--role", required=True, metavar="ROLE", help=f"one of {roles}")
     adding.add_argument("--section", action="append", default=[], help="a head of section's section (repeat for several)")
     adding.add_argument("--email", default="")
+    adding.add_argument("--school", action="append", default=[],
+                        help="the school they work in, on a trust's store (number, name or DfE number; repeat for several)")
+    adding.add_argument("--hub", default="", help="a hub lead's hub")
     set_role = actions.add_parser("set-role", parents=[common], help="change a user's role")
     set_role.add_argument("username")
     set_role.add_argument("role", metavar="ROLE", help=f"one of {roles}")
@@ -182,12 +210,44 @@ def _emit(text: str) -> None:
     sys.stdout.write(text if text.endswith("\n") else text + "\n")
 
 
+def _route_paths(db, args) -> tuple[dict[int, list[int]], dict[int, object]]:
+    """Each file's school (schools.route): the one its DfE number names, else --school, else
+    the only school → (school id → positions of its files, position → refusal outcome)."""
+    from core.importers import REJECTED, FileOutcome, Problem
+
+    by_school: dict[int, list[int]] = {}
+    refused: dict[int, object] = {}
+    for position, path in enumerate(map(Path, args.paths)):
+        try:
+            with open(path, "rb") as file:
+                head = file.read(64 * 1024)
+            head = head if len(head) < 64 * 1024 else head[:head.rfind(b"\n") + 1]
+            school_id = schools.route(db, head, str(path.name), args.school).id
+        except OSError:
+            school_id = schools.FIRST_SCHOOL  # the importer says why it cannot be read
+        except schools.SchoolError as error:
+            refused[position] = FileOutcome(str(path), REJECTED, problems=[Problem(None, None, str(error))])
+            continue
+        by_school.setdefault(school_id, []).append(position)
+    return by_school, refused
+
+
 def run_import(db, args) -> int:
     from core.importers import REJECTED
     from core.importers.batch import import_paths
 
-    outcomes = import_paths(db, args.paths, args.user, dry_run=args.dry_run, as_given=args.as_given,
+    def batch(paths):
+        return import_paths(db, paths, args.user, dry_run=args.dry_run, as_given=args.as_given,
                             overwrite_corrections=args.overwrite_corrections, accept_dates=args.accept_dates)
+
+    if schools.count(db) == 1 and not args.school:
+        outcomes = batch(args.paths)
+    else:  # a trust's store (issue 18): each school's files as a batch, into that school
+        by_school, found = _route_paths(db, args)
+        for school_id, positions in by_school.items():
+            with schools.routed_to(db, school_id):
+                found.update(zip(positions, batch([args.paths[i] for i in positions])))
+        outcomes = [found[i] for i in range(len(args.paths))]
     if args.format == "json":
         _emit(json.dumps({"files": [o.as_json() for o in outcomes]}, indent=2))
     else:
@@ -202,6 +262,17 @@ def run_import(db, args) -> int:
             if args.format == "text":
                 print(f"{o.file}: {where + ': ' if where else ''}{p.as_json()['message']}", file=sys.stderr)
     return 1 if any(o.status == REJECTED for o in outcomes) else 0
+
+
+def _school_pupils(db, args) -> set[int] | None:
+    """The pupil ids of --school (None: every school); an unknown school is a usage error."""
+    if not getattr(args, "school", None):
+        return None
+    try:
+        school = schools.require(db, args.school)
+    except schools.SchoolError as error:
+        raise UsageError(str(error)) from None
+    return set(schools.pupil_ids_of(db, [school.id]))
 
 
 def _period(db, args) -> metrics.Period | None:
@@ -221,6 +292,9 @@ def pupil_rows(db, args, sessions_to_spare: bool = False) -> pd.DataFrame:
         return pd.DataFrame(columns=fields)
     figures = metrics.pupil_figures(db, period)
     figures = figures[figures["possible_sessions"] > 0]
+    only = _school_pupils(db, args)
+    if only is not None:
+        figures = figures[figures["pupil_id"].isin(only)]
     if args.only == "persistent":
         figures = figures[figures["persistently_absent"]]
     elif args.only == "severe":
@@ -264,7 +338,11 @@ def _text_table(frame: pd.DataFrame) -> str:
 
 def run_summary(db, args) -> int:
     period = _period(db, args)
-    result = metrics.summary(metrics.pupil_figures(db, period) if period else metrics.no_pupils())
+    figures = metrics.pupil_figures(db, period) if period else metrics.no_pupils()
+    only = _school_pupils(db, args)
+    if only is not None:
+        figures = figures[figures["pupil_id"].isin(only)]
+    result = metrics.summary(figures)
     if args.format == "json":
         _emit(json.dumps(result, indent=2))
         return 0
@@ -286,6 +364,9 @@ def run_summary(db, args) -> int:
 
 def run_triggers(db, args) -> int:
     found = triggers.reached(db, args.as_of)
+    only = _school_pupils(db, args)
+    if only is not None:
+        found = found[found["pupil_id"].isin(only)]
     records = [
         {"upn": r.upn, "trigger": r.trigger, "reached_on": r.reached_on.isoformat(), "detail": r.detail}
         for r in found.itertuples(index=False)
@@ -397,7 +478,7 @@ def run_users(db, args) -> int:
         if action == "add":
             auth.check_new_user(db, args.username, args.name, args.role, args.section)  # before asking a password
             user = auth.add_user(db, args.username, args.name, read_password(auth.normalise_username(args.username)),
-                                 args.role, args.section, args.email, by)
+                                 args.role, args.section, args.email, by, schools=args.school, hub=args.hub)
         elif action == "set-role":
             user = auth.update_user(db, args.username, by, role=args.role, sections=args.section)
         elif action == "set-sections":
@@ -463,6 +544,28 @@ def run_purge(db, args) -> int:
     return 0
 
 
+def run_schools(db, args) -> int:
+    """`pastoral schools list|add`: JSON on stdout (`--format text` for people); a request that
+    cannot be done exits 2, nothing changed."""
+    if args.schools_command == "add":
+        try:
+            added = schools.add_school(db, args.name, args.dfe, args.urn, args.hub, by=args.user)
+        except schools.SchoolError as error:
+            raise UsageError(str(error)) from None
+        _emit(json.dumps(added.as_json(), indent=2) if args.format == "json" else _school_line(added))
+        return 0
+    listed = schools.list_schools(db)
+    _emit(json.dumps([s.as_json() for s in listed], indent=1) if args.format == "json"
+          else "\n".join(_school_line(s) for s in listed))
+    return 0
+
+
+def _school_line(school: schools.School) -> str:
+    extra = " · ".join(x for x in (school.dfe_number, f"URN {school.urn}" if school.urn else "",
+                                   f"hub {school.hub}" if school.hub else "") if x)
+    return f"{school.id:>3}  {school.name}" + (f"  ({extra})" if extra else "")
+
+
 def _db_path(args) -> Path:
     return args.db or store.default_path()
 
@@ -474,6 +577,7 @@ COMMANDS = {
     "triggers": run_triggers,
     "demo": run_demo,
     "users": run_users,
+    "schools": run_schools,
     "backup": run_backup,
     "restore": run_restore,
     "purge": run_purge,

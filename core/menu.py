@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from core.auth import ADMIN, ATTENDANCE_OFFICER, CASE_ROLES, EVERYONE
+from core.auth import ACTION_ROLES, ADMIN, ATTENDANCE_OFFICER, CASE_ROLES, EVERYONE
 
 
 @dataclass(frozen=True)
@@ -25,6 +25,8 @@ class Screen:
     # Widget state that must survive moving to a screen that does not draw the widget
     # (filters, a meeting in progress), by session-state key.
     kept_keys: tuple[str, ...] = ()
+    # Only on a store holding several schools (a trust's): a one-school store's menu is as before.
+    several_schools: bool = False
 
     @property
     def file(self) -> str:
@@ -53,6 +55,9 @@ SCREENS: tuple[Screen, ...] = (
     Screen("data_quality", "Data", "Data quality", ":material/fact_check:", "data-quality", CASE_ROLES),
     Screen("upload", "Data", "Upload", ":material/upload_file:", "upload", frozenset({ADMIN, ATTENDANCE_OFFICER})),
     Screen("admin", "Data", "Admin", ":material/settings:", "admin", frozenset({ADMIN})),
+    # A trust's schools side by side (issue 18); choosing a school there scopes the other screens.
+    Screen("trust", "Trust", "Trust", ":material/domain:", "trust", ACTION_ROLES["trust_overview"],
+           several_schools=True),
 )
 BY_ID = {screen.id: screen for screen in SCREENS}
 HOME = "overview"  # where a login lands
@@ -60,12 +65,17 @@ SECTIONS = tuple(dict.fromkeys(screen.section for screen in SCREENS))
 KEPT_KEYS = tuple(key for screen in SCREENS for key in screen.kept_keys)
 
 
-def may_open(role: str, screen: str) -> bool:
-    """Whether `role` may open the screen with id `screen` (an unknown screen: nobody)."""
+def _shown(screen: Screen, role: str, schools: int) -> bool:
+    return role in screen.roles and (schools > 1 or not screen.several_schools)
+
+
+def may_open(role: str, screen: str, schools: int = 1) -> bool:
+    """Whether `role` may open the screen with id `screen` (an unknown screen: nobody) in a
+    store holding `schools` schools."""
     known = BY_ID.get(screen)
-    return known is not None and role in known.roles
+    return known is not None and _shown(known, role, schools)
 
 
-def screens_for(role: str) -> list[Screen]:
-    """The screens `role` may open, in menu order."""
-    return [screen for screen in SCREENS if role in screen.roles]
+def screens_for(role: str, schools: int = 1) -> list[Screen]:
+    """The screens `role` may open in a store holding `schools` schools, in menu order."""
+    return [screen for screen in SCREENS if _shown(screen, role, schools)]

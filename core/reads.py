@@ -29,7 +29,7 @@ from datetime import date
 import pandas as pd
 import sqlite_utils
 
-from core import auth, benchmarks, calendar, cases, codes, early_warning, lateness, metrics, patterns, scope, store, triggers
+from core import auth, benchmarks, calendar, cases, codes, early_warning, lateness, metrics, patterns, schools, scope, store, triggers
 from core import summary_counts
 from core import marks as marks_table
 from core import impact as action_impact  # `impact` below is the cached read of it
@@ -207,9 +207,18 @@ def last_upload(path: str, version: Version) -> dict | None:
     return None if live.empty else live.iloc[0].to_dict()
 
 
+@_cached(max_entries=8)
+def school_of_pupils(path: str, version: Version) -> pd.Series:
+    """Pupil id → school id (core/schools.py), for scoping frames without a school column."""
+    with store.opened(path) as db:
+        return schools.school_of_pupils(db)
+
+
 def scoped(frame: pd.DataFrame, user: auth.User, path: str, version: Version) -> pd.DataFrame:
-    """Only the pupils this user may see (a head of section: their sections)."""
-    return auth.scope_pupils(frame, user, settings(path, version))
+    """Only the pupils this user may see (their school's on a trust's store; a head of
+    section: their sections)."""
+    school_of = None if getattr(user, "school_ids", None) is None else school_of_pupils(path, version)
+    return auth.scope_pupils(frame, user, settings(path, version), school_of)
 
 
 def scoped_pupil_ids(user: auth.User, path: str, version: Version) -> tuple[int, ...] | None:

@@ -26,7 +26,10 @@ from core import characteristics, codes
 
 DEFAULT_DB = Path("var/pastoral.db")
 
+# A school's roles; a trust's roles (issue 18) see several schools. ALL_ROLES is what a user may be.
 ROLES = ("admin", "attendance_officer", "pastoral_lead", "head_of_section", "viewer")
+TRUST_ROLES = ("trust_admin", "trust_lead", "hub_lead")
+ALL_ROLES = ROLES + TRUST_ROLES
 
 DEFAULT_SETTINGS: dict[str, Any] = {
     "school_name": "Our School",
@@ -696,6 +699,48 @@ MIGRATIONS.append([
     "CREATE INDEX support_plan_reviews_plan ON support_plan_reviews(plan_id, held_on)",
 ])
 
+MIGRATIONS.append([
+    # (issue 18) A trust's schools: one row per school (its DfE number "LLL/EEEE", URN, the
+    # hub it sits in), the store's own school created from the `school_name` setting as
+    # school 1. Every pupil and import belongs to a school (school 1 unless routed elsewhere,
+    # core/schools.py); a user's scope names their school(s) (`schools`, JSON ids; an admin
+    # with none is the store's administrator, every school) or, for a hub lead, their `hub`.
+    # The users table is rebuilt so its role CHECK takes the trust roles (store.TRUST_ROLES).
+    """CREATE TABLE schools (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        urn TEXT NOT NULL DEFAULT '',
+        dfe_number TEXT NOT NULL DEFAULT '',
+        hub TEXT NOT NULL DEFAULT '',
+        created_at TEXT NOT NULL)""",
+    "CREATE UNIQUE INDEX schools_dfe_number ON schools(dfe_number) WHERE dfe_number != ''",
+    "INSERT INTO schools (id, name, created_at) VALUES (1, COALESCE((SELECT json_extract(value, '$') FROM settings "
+    f"WHERE key = 'school_name'), {DEFAULT_SETTINGS['school_name']!r}), strftime('%Y-%m-%dT%H:%M:%S+00:00', 'now'))",
+    "ALTER TABLE pupils ADD COLUMN school_id INTEGER NOT NULL DEFAULT 1",
+    "CREATE INDEX pupils_school ON pupils(school_id)",
+    "ALTER TABLE imports ADD COLUMN school_id INTEGER NOT NULL DEFAULT 1",
+    f"""CREATE TABLE users_with_schools (
+        username TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        email TEXT NOT NULL DEFAULT '',
+        password_hash TEXT NOT NULL,
+        role TEXT NOT NULL CHECK (role IN ({", ".join(repr(r) for r in ALL_ROLES)})),
+        sections TEXT NOT NULL DEFAULT '[]',
+        active INTEGER NOT NULL DEFAULT 1,
+        failed_logins INTEGER NOT NULL DEFAULT 0,
+        locked_until TEXT,
+        created_at TEXT NOT NULL,
+        meeting_mode INTEGER NOT NULL DEFAULT 0,
+        schools TEXT NOT NULL DEFAULT '[]',
+        hub TEXT NOT NULL DEFAULT '')""",
+    "INSERT INTO users_with_schools (username, name, email, password_hash, role, sections, active, failed_logins, "
+    "locked_until, created_at, meeting_mode, schools) SELECT username, name, email, password_hash, role, sections, "
+    "active, failed_logins, locked_until, created_at, meeting_mode, "
+    "CASE WHEN role = 'admin' THEN '[]' ELSE '[1]' END FROM users",
+    "DROP TABLE users",
+    "ALTER TABLE users_with_schools RENAME TO users",
+])
+
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -957,6 +1002,8 @@ def set_setting(db: sqlite_utils.Database, key: str, value: Any, username: str) 
         )
         audit(conn, username, "setting.change", "settings", key,
               {"old": json.loads(old[0]) if old else DEFAULT_SETTINGS[key], "new": value})
+        if key == "school_name":  # the store's own school (schools, issue 18) keeps the school's name
+            conn.execute("UPDATE schools SET name = ? WHERE id = 1", (str(value),))
 
 
 def local_codes(db: sqlite_utils.Database) -> dict[str, str]:

@@ -31,7 +31,7 @@ import streamlit_authenticator as stauth
 from streamlit_authenticator.models import cookie_model
 
 from app_pages.ui.formatting import md
-from core import auth, menu, sessions, store
+from core import auth, menu, schools, sessions, store
 
 APP_DIR = Path(__file__).resolve().parents[2]  # the folder of app.py (this file is app_pages/ui/access.py)
 COOKIE_NAME = sessions.COOKIE  # the session token
@@ -372,7 +372,17 @@ def require(screen: str) -> auth.User:
     if user is None:
         st.warning("Please sign in to see this page.")
         st.stop()
-    if not menu.may_open(user.role, screen):
+    if not menu.may_open(user.role, screen, school_count()):
         st.error(f"Your role ({user.role_label}) cannot open this page. Ask your Pastoral administrator if you need it.")
         st.stop()
-    return user
+    return auth.scoped_to_school(user, *st.session_state.get(TRUST_SCHOOL_KEY, (None, "")))
+
+
+# A trust user's choice on the Trust screen: (school id, name) the other screens show, or absent.
+TRUST_SCHOOL_KEY = "trust_school"
+
+
+def school_count() -> int:
+    """How many schools the store holds (a trust's store: more than one)."""
+    with store.opened(database_path()) as db:
+        return schools.count(db)

@@ -61,7 +61,17 @@ def draw(user: auth.User) -> None:
     settings = reads.settings(path, version)
     span = reads.mark_span(path, version)
     with st.sidebar:
-        st.markdown(f"**{md(settings['school_name'])}**")
+        # On a trust's store: a school's staff see their school's name, a trust user the
+        # school they chose on the Trust screen, else "All schools" (issue 18).
+        looking_at = st.session_state.get(access.TRUST_SCHOOL_KEY)
+        several = access.school_count() > 1
+        heading = (looking_at[1] if looking_at else ", ".join(user.school_names) if user.school_names
+                   else "All schools" if several else settings["school_name"])
+        st.markdown(f"**{md(heading)}**")
+        if looking_at:  # a trust user chose one school on the Trust screen
+            st.caption("Chosen on the Trust screen: every screen shows this school's pupils only")
+            st.button("Show all my schools", key="trust_school_clear", type="tertiary", icon=":material/close:",
+                      on_click=lambda: st.session_state.pop(access.TRUST_SCHOOL_KEY, None))
         if span is None:
             st.caption("No registers uploaded yet.")
             st.session_state[PERIOD_KEY] = None

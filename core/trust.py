@@ -1,0 +1,149 @@
+"""A trust's schools side by side (issue 18): one row per school a user may see, with the
+trust's own row, from the same pupil figures, triggers and check-ins the school screens use.
+
+Each school's figures pool its pupils of compulsory school age (as the national figures
+do; all its pupils where it has none), totals over totals (metrics.group_figures). Pure
+functions over frames: the Trust screen and the trust report read the same table.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from core import groups, metrics
+
+COLUMNS = ["school_id", "school", "dfe_number", "hub", "pupils", "attendance_pct", "persistent_absence_pct",
+           "severe_absence_pct", "unauthorised_absence_pct", "pupils_at_trigger", "overdue_check_ins",
+           "missing_marks"]
+TRUST_ROW = "All schools"
+
+
+def _headline(figures: pd.DataFrame) -> dict:
+    compulsory = figures[figures["compulsory_school_age"]] if "compulsory_school_age" in figures else figures
+    group = metrics.group_figures(compulsory if (compulsory["possible_sessions"] > 0).any() else figures)
+    group["missing_marks"] = int(figures["missing_marks"].sum())  # every pupil's missing marks, whatever their age
+    return group
+
+
+def _row(school_id, name: str, dfe: str, hub: str, figures: pd.DataFrame, triggered: set, overdue: pd.Series) -> dict:
+    group = _headline(figures)
+    absence = group["overall_absence_pct"]
+    pupil_ids = set(figures["pupil_id"].tolist())
+    return {
+        "school_id": school_id, "school": name, "dfe_number": dfe, "hub": hub, "pupils": group["pupils"],
+        "attendance_pct": None if absence is None else 100 - absence,
+        "persistent_absence_pct": group["persistent_absence_pct"],
+        "severe_absence_pct": group["severe_absence_pct"],
+        "unauthorised_absence_pct": group["unauthorised_absence_pct"],
+        "pupils_at_trigger": len(pupil_ids & triggered),
+        "overdue_check_ins": int(overdue[overdue.index.isin(list(pupil_ids))].sum()),
+        "missing_marks": group["missing_marks"],
+    }
+
+
+def side_by_side(schools: pd.DataFrame, figures: pd.DataFrame, school_of: pd.Series,
+                 triggered_pupil_ids, overdue_by_pupil: pd.Series) -> pd.DataFrame:
+    """One row per school of `schools` (id, name, dfe_number, hub), then the trust's row
+    (school_id None) pooling them all.
+
+    `figures`: metrics.pupil_figures for the period; `school_of`: pupil id → school id;
+    `triggered_pupil_ids`: pupils at a statutory trigger; `overdue_by_pupil`: pupil id →
+    overdue check-ins."""
+    figures = figures.assign(school_id=figures["pupil_id"].map(school_of).to_numpy())
+    figures = figures[figures["school_id"].isin(schools["id"].tolist())]
+    triggered = {int(p) for p in triggered_pupil_ids}
+    rows = [_row(int(s.id), s.name, s.dfe_number, s.hub, figures[figures["school_id"] == s.id], triggered,
+                 overdue_by_pupil)
+            for s in schools.itertuples(index=False)]
+    rows.append(_row(None, TRUST_ROW, "", "", figures, triggered, overdue_by_pupil))
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
+# --- vulnerable groups: each school's gap ---------------------------------------------------
+
+# The groups whose gap a trust watches (core/groups.py PUPIL_GROUPS, by label).
+GAP_GROUPS = ("PP", "FSM", "SEN support", "EHCP", "CLA", "EAL", "Social worker (CIN/CP)")
+GAP_COLUMNS = ["school_id", "school", "group", "pupils_in_group", "group_attendance_pct", "others_attendance_pct",
+               "gap_points"]
+
+
+def _attendance(figures: pd.DataFrame) -> float | None:
+    absence = metrics.group_figures(figures)["overall_absence_pct"]
+    return None if absence is None else 100 - absence
+
+
+def group_gaps(schools: pd.DataFrame, figures: pd.DataFrame, school_of: pd.Series) -> pd.DataFrame:
+    """For each school of `schools` and each of GAP_GROUPS: the group's attendance %, the
+    other pupils' and the gap in points (group minus others; negative: the group attends
+    less), pooled as totals over totals. A school with nobody in a group has no row for it."""
+    figures = figures[figures["possible_sessions"] > 0]
+    figures = figures.assign(school_id=figures["pupil_id"].map(school_of).to_numpy())
+    everyone = groups.pupil_groups(figures["flags"] if "flags" in figures else pd.Series(dtype=str))
+    rows = []
+    for school in schools.itertuples(index=False):
+        pupils = figures[figures["school_id"] == school.id]
+        for label in GAP_GROUPS:
+            members = everyone[label].members(pupils).to_numpy(dtype=bool)
+            if not members.any():
+                continue
+            inside, outside = _attendance(pupils[members]), _attendance(pupils[~members])
+            rows.append({"school_id": int(school.id), "school": school.name, "group": label,
+                         "pupils_in_group": int(members.sum()), "group_attendance_pct": inside,
+                         "others_attendance_pct": outside,
+                         "gap_points": None if inside is None or outside is None else inside - outside})
+    return pd.DataFrame(rows, columns=GAP_COLUMNS)
+
+
+# --- the half-termly trust report (PDF) -----------------------------------------------------
+
+
+def _pct(value) -> str:
+    return "—" if value is None or pd.isna(value) else f"{float(value):.1f}%"
+
+
+def report_table(table: pd.DataFrame) -> pd.DataFrame:
+    """The side-by-side table as the report prints it: school names as text, figures rounded."""
+    return pd.DataFrame({
+        "School": table["school"], "Hub": table["hub"], "Pupils": table["pupils"].astype("Int64"),
+        "Attendance %": table["attendance_pct"].map(_pct), "PA %": table["persistent_absence_pct"].map(_pct),
+        "SA %": table["severe_absence_pct"].map(_pct), "Unauth. %": table["unauthorised_absence_pct"].map(_pct),
+        "At a trigger": table["pupils_at_trigger"].astype("Int64"),
+        "Check-ins overdue": table["overdue_check_ins"].astype("Int64"),
+        "Missing marks": table["missing_marks"].astype("Int64"),
+    })
+
+
+def report_pdf(trust_name: str, period_label: str, table: pd.DataFrame, gaps: pd.DataFrame,
+               national: dict) -> bytes:
+    """The trust's report for a half term (issue 18): the trust's headline against the national
+    figures, its schools side by side, and each school's gaps for the vulnerable groups.
+    `national`: measure → benchmarks.NationalFigure or None."""
+    from core.pdf import MUTED, Document
+
+    doc = Document(trust_name, f"Trust attendance report — {period_label}",
+                   "Pupils of compulsory school age (all pupils at a school with none); rates pooled over sessions",
+                   landscape=True)
+    trust_row = table[table["school_id"].isna()].iloc[0]
+
+    def beside(measure: str) -> str:
+        figure = national.get(measure)
+        return f"national {figure.value:.1f}% ({figure.label})" if figure else "no national figure"
+
+    doc.key_figures([
+        ("Attendance", _pct(trust_row["attendance_pct"]), beside("attendance_pct")),
+        ("Persistent absence", _pct(trust_row["persistent_absence_pct"]), beside("persistent_absence_pct")),
+        ("Severe absence", _pct(trust_row["severe_absence_pct"]), beside("severe_absence_pct")),
+        ("Unauthorised absence", _pct(trust_row["unauthorised_absence_pct"]), ""),
+    ])
+    doc.heading("The schools side by side", size=11)
+    doc.table(report_table(table), size=8)
+    doc.heading("Vulnerable groups: the gap at each school", size=11)
+    doc.paragraph("The group's attendance minus the other pupils' at the same school, in points; negative means "
+                  "the group attends less. Small groups swing widely.", size=8.5, colour=MUTED)
+    doc.table(pd.DataFrame({
+        "School": gaps["school"], "Group": gaps["group"], "Pupils in group": gaps["pupils_in_group"],
+        "Group attendance": gaps["group_attendance_pct"].map(_pct),
+        "Others' attendance": gaps["others_attendance_pct"].map(_pct),
+        "Gap (points)": gaps["gap_points"].map(lambda v: "—" if v is None or pd.isna(v) else f"{float(v):+.1f}"),
+    }), size=8)
+    return doc.pdf_bytes()
