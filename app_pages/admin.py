@@ -350,10 +350,10 @@ def draw_school_calendar() -> None:
         with store.opened(path) as db:
             shown = school_calendar.propose(db, year)
         if shown.terms:
-            st.info(f"**Proposed from the marks** — not saved yet. Terms are the runs of school weeks in the marks "
-                    f"(a week with no session is a holiday); weekdays in a term with no session for anyone are "
-                    f"listed as closures. Check them (INSET day? bank holiday?), add the terms still to come, and "
-                    f"save.", icon=":material/edit_calendar:")
+            st.info("**Proposed from the marks** — not saved yet. Terms are the runs of school weeks in the marks "
+                    "(a week with no session is a holiday); weekdays in a term with no session for anyone are "
+                    "listed as closures. Check them (INSET day? bank holiday?), add the terms still to come, and "
+                    "save.", icon=":material/edit_calendar:")
         else:
             st.info(f"No calendar saved for {calendar.academic_year_label(year)} and no marks to propose one from: "
                     "add its terms below and save.", icon=":material/edit_calendar:")

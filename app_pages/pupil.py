@@ -444,13 +444,13 @@ with st.expander("The sessions behind these percentages, and the rule applied"):
 # --- case work and the weekly chart --------------------------------------------------------
 
 case_work_now()
-statutory_workflows()
 
 school_days = int(reads.settings(path, version)["impact_school_days"])
 plan = read_plan()
 weekly = reads.pupil_weekly(path, version, period.date_from, period.as_of, (int(pupil_id),), 60)
 weekly = weekly[weekly["possible_sessions"] > 0]
 support_plan_section(plan, weekly)
+statutory_workflows()  # support first: the plan, then the penalty-notice ledger and missing education
 plan_targets, plan_reviews = plan_layers(plan, weekly)
 st.subheader("Week by week, and what was done")
 actions = reads.impact(path, version, reads.case_version(path), school_days, viewer, (int(pupil_id),))

@@ -64,7 +64,7 @@ notes = [f"{label}: {f.described()}" for label, f in
          (("Attendance", national["attendance_pct"]), ("PA", national["persistent_absence_pct"]),
           ("SA", national["severe_absence_pct"])) if f]
 if notes:
-    st.caption("National figures — " + " · ".join(notes))
+    st.caption("National figures — " + md(" · ".join(notes)))
 
 below = table[(table["school_id"].notna()) & (table["attendance_pct"].notna())]
 if national["attendance_pct"] and not below.empty:

@@ -18,7 +18,7 @@ are left out, as everywhere (core/privacy.py).
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import date, timedelta
+from datetime import date
 
 import pandas as pd
 import sqlite_utils

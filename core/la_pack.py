@@ -26,7 +26,6 @@ from core import auth, cases, impact, metrics, privacy, reads, store, support_pl
 from core.calendar import uk_date
 from core.exports import csv_bytes, file_name
 from core.pdf import MUTED, Document
-from core.statistics import percent
 
 SEVERE, PERSISTENT = "Severe absence", "Persistent absence, several agencies"
 EARLY_HELP_REFERRAL = "Early Help referral"  # the seeded intervention type

@@ -214,8 +214,8 @@ def missing_education_section(user: auth.User, viewer: auth.Viewer, pupil_id: in
                      hide_index=True, width="stretch", column_config={"Step": st.column_config.TextColumn(width="large")})
     if not auth.may(user.role, "case_work") or not _outside_meeting_mode(viewer):
         return
-    if steps.empty:
-        with st.form(f"cme_open_{pupil_id}"):
+    if steps.empty:  # kept in a popover like the ledger's: most pupils never need it
+        with st.popover("Start a case", icon=":material/person_search:"), st.form(f"cme_open_{pupil_id}", border=False):
             absent_from = st.date_input("Absent without a reason from", now, format="DD/MM/YYYY",
                                         key=f"cme_from_{pupil_id}")
             if st.form_submit_button("Start a children-missing-education case", type="primary"):
