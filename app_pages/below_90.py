@@ -87,6 +87,8 @@ def draw_early_warning(figures: pd.DataFrame) -> None:
         "Attendance needed %": watch["pupil_id"].map(spare["attendance_needed_pct"]).astype("Float64").round(1).to_numpy(),
         "Why": watch["why"].to_numpy(),
     })
+    if not known:  # without a calendar reaching the year's end there is nothing to show in them (said above)
+        table = table.drop(columns=["Sessions to spare", "Attendance needed %"])
     st.dataframe(table, hide_index=True, width="stretch", height=min(38 + 35 * len(table), 400),
                  column_config={
                      "Attendance %": st.column_config.NumberColumn("Attendance", format="%.1f%%"),
