@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import functools
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -15,6 +17,17 @@ from streamlit.testing.v1 import local_script_runner
 from core import store
 from core.importers import import_file
 from core.importers.values import upn_check_letter
+
+# The tests' stores and files go in memory (/dev/shm) where it has room and TMPDIR names no
+# other place: a test's store is written and closed many times, and on a busy disk each
+# close waits for its sync (~50 ms against ~15 ms). pytest's temporary folders follow
+# (basetemp, kept for the last three runs as usual), as do the servers and browsers the
+# browser tests start. Set before pytest makes its base folder, on the controller and workers.
+_IN_MEMORY = Path("/dev/shm")
+if ("TMPDIR" not in os.environ and _IN_MEMORY.is_dir() and os.access(_IN_MEMORY, os.W_OK)
+        and shutil.disk_usage(_IN_MEMORY).free > 2 * 1024 ** 3):
+    os.environ["TMPDIR"] = str(_IN_MEMORY)
+    tempfile.tempdir = str(_IN_MEMORY)
 
 # AppTest scans every installed package for Streamlit components whenever it builds an app
 # (~0.4 s a test); the installed packages don't change during a run, so they are scanned once.
@@ -79,6 +92,17 @@ def make_upn(serial: int) -> str:
     """A valid synthetic UPN (local authority 999, so never a real child's)."""
     digits = f"999000026{serial:03d}"
     return upn_check_letter(digits) + digits
+
+
+# pytest's base temporary folder of this run (removed with it, three runs on), for what is
+# made once per test process outside a fixture (tests/app_school.py's template schools).
+RUN_FOLDER: list[Path] = []
+
+
+@pytest.fixture(scope="session", autouse=True)
+def run_folder(tmp_path_factory) -> Path:
+    RUN_FOLDER[:] = [tmp_path_factory.getbasetemp()]
+    return RUN_FOLDER[0]
 
 
 @pytest.fixture
