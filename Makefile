@@ -42,12 +42,16 @@ demo: install
 
 # A worker per core; the browser tests on the shared school stay on one worker (its server
 # starts once), as does each browser module with a school of its own; every other test goes
-# to whichever worker is free.
+# to whichever worker is free. The test modules pytest compiles (rewriting their asserts) are
+# kept for the next run even where PYTHONDONTWRITEBYTECODE is set: compiling them all again
+# costs each worker ~4 s of CPU. (__pycache__/ is ignored by git.)
+PYTEST := env -u PYTHONDONTWRITEBYTECODE $(PY) -m pytest
+
 test: install
-	$(PY) -m pytest -n $(WORKERS) --dist loadgroup
+	$(PYTEST) -n $(WORKERS) --dist loadgroup
 
 test-fast: install
-	$(PY) -m pytest -n $(WORKERS) --dist loadgroup -m "not browser"
+	$(PYTEST) -n $(WORKERS) --dist loadgroup -m "not browser"
 
 bench: install
 	@for script in bench/bench_import.py bench/bench_pupils.py bench/bench_screens.py; do echo "== $$script"; $(PY) $$script || exit 1; done

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from core import auth, menu, store
 from core.importers import import_file
-from tests.conftest import copy_store, make_upn, marks_csv, roll_csv
+from tests.conftest import RUN_FOLDER, copy_store, make_upn, marks_csv, roll_csv
 
 ROOT = Path(__file__).resolve().parent.parent
 WEEK_1 = date(2025, 9, 8)
@@ -174,7 +174,7 @@ def copied_school(kind: str, build, tmp_path: Path) -> Path:
     import tempfile
 
     if kind not in _TEMPLATES or not (_TEMPLATES[kind] / "school.db").exists():
-        folder = Path(tempfile.mkdtemp(prefix=f"pastoral_{kind}_"))
+        folder = Path(tempfile.mkdtemp(prefix=f"pastoral_{kind}_", dir=next(iter(RUN_FOLDER), None)))
         previous, auth.HASH_ROUNDS = auth.HASH_ROUNDS, 4
         try:
             build(folder / "school.db", folder / "exports")
@@ -285,7 +285,7 @@ def _screen_runner() -> Path:
     import tempfile
 
     if not _RUNNER or not _RUNNER[0].exists():
-        folder = Path(tempfile.mkdtemp(prefix="pastoral_screen_"))
+        folder = Path(tempfile.mkdtemp(prefix="pastoral_screen_", dir=next(iter(RUN_FOLDER), None)))
         (folder / "app_pages").symlink_to(ROOT / "app_pages", target_is_directory=True)
         (folder / "screen.py").write_text(SCREEN_RUNNER, encoding="utf-8")
         _RUNNER[:] = [folder / "screen.py"]

@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 
 from core import auth, cases
-from tests.conftest import make_upn, roll_csv
+from tests.conftest import filled_once, make_upn, roll_csv
 
 OFFICER = auth.Viewer("officer", "attendance_officer")
 LEAD = auth.Viewer("dsl", "pastoral_lead")
@@ -18,6 +18,7 @@ VIEWER = auth.Viewer("governor", "viewer")
 
 
 @pytest.fixture
+@filled_once
 def pupils(db, load):
     """Pupil 1 in Year 7 (Secondary), pupil 2 in Year 3 (Primary)."""
     load("roll.csv", roll_csv({}, {"year_group": "3", "form": "3A", "dob": "2018-01-10"}))

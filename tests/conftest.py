@@ -4,26 +4,68 @@ from __future__ import annotations
 
 import functools
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
 import streamlit as st
 from streamlit.components.v2 import manifest_scanner
 from streamlit.delta_generator import DeltaGenerator
+from streamlit.testing.v1 import local_script_runner
 
 from core import store
 from core.importers import import_file
 from core.importers.values import upn_check_letter
+
+# The tests' stores and files go in memory (/dev/shm) where it has room and TMPDIR names no
+# other place: a test's store is written and closed many times, and on a busy disk each
+# close waits for its sync (~50 ms against ~15 ms). pytest's temporary folders follow
+# (basetemp, kept for the last three runs as usual), as do the servers and browsers the
+# browser tests start. Set before pytest makes its base folder, on the controller and workers.
+_IN_MEMORY = Path("/dev/shm")
+if ("TMPDIR" not in os.environ and _IN_MEMORY.is_dir() and os.access(_IN_MEMORY, os.W_OK)
+        and shutil.disk_usage(_IN_MEMORY).free > 2 * 1024 ** 3):
+    os.environ["TMPDIR"] = str(_IN_MEMORY)
+    tempfile.tempdir = str(_IN_MEMORY)
 
 # AppTest scans every installed package for Streamlit components whenever it builds an app
 # (~0.4 s a test); the installed packages don't change during a run, so they are scanned once.
 _scan_once = functools.lru_cache(maxsize=1)(manifest_scanner.scan_component_manifests)
 manifest_scanner.scan_component_manifests = lambda max_workers=None: list(_scan_once())
 
+
+def _wait_for_the_run(runner, timeout: float = 3) -> None:
+    """AppTest's wait for a script run, as a join on the script's thread: Streamlit's own wakes
+    every millisecond to look (taking the interpreter from the running script each time,
+    ~3% of the suite). The same outcome: back when the run has finished, and after `timeout`
+    seconds the run stopped and the same error raised."""
+    thread = runner._script_thread
+    if thread is None:
+        return _streamlit_wait(runner, timeout)
+    thread.join(timeout)
+    if runner.script_stopped():
+        return
+    runner.request_stop()
+    runner.join()
+    raise RuntimeError(f"AppTest script run timed out after {timeout}(s)")
+
+
+_streamlit_wait = local_script_runner.require_widgets_deltas
+local_script_runner.require_widgets_deltas = _wait_for_the_run
+
+
 def copy_store(source: Path, target: Path) -> Path:
-    """A copy of a store, made by SQLite's backup (so nothing still in the write-ahead log is lost)."""
+    """A copy of a store. A closed store (no write-ahead log beside it: SQLite folds the log
+    into the file when its last connection closes) is copied as a file, a store still open
+    by SQLite's backup (so nothing still in the write-ahead log is lost)."""
+    import shutil
     import sqlite3
 
+    source = Path(source)
+    if not Path(f"{source}-wal").exists():
+        shutil.copyfile(source, target)
+        return target
     reading, writing = sqlite3.connect(source), sqlite3.connect(target)
     try:
         reading.backup(writing)
@@ -52,6 +94,17 @@ def make_upn(serial: int) -> str:
     return upn_check_letter(digits) + digits
 
 
+# pytest's base temporary folder of this run (removed with it, three runs on), for what is
+# made once per test process outside a fixture (tests/app_school.py's template schools).
+RUN_FOLDER: list[Path] = []
+
+
+@pytest.fixture(scope="session", autouse=True)
+def run_folder(tmp_path_factory) -> Path:
+    RUN_FOLDER[:] = [tmp_path_factory.getbasetemp()]
+    return RUN_FOLDER[0]
+
+
 @pytest.fixture
 def db_path(tmp_path: Path) -> Path:
     return tmp_path / "school.db"
@@ -71,6 +124,60 @@ def db(db_path: Path, migrated_store: Path):
     database = store.connect(copy_store(migrated_store, db_path))
     yield database
     database.conn.close()
+
+
+# What each `filled_once` fixture left, by (fixture, its parameter, the store it started from).
+_FILLED: dict[tuple, tuple] = {}
+
+
+def filled_once(fixture):
+    """Decorate a fixture that fills the test's store (`db`) the same way for every test, so
+    that it runs once per test process: the first test gets it run; each later test starting
+    from the same store gets a copy of what it left — the store (by SQLite's backup), the
+    files it wrote in the test's folder, and (copied) what it returned, `db` itself as `db`.
+
+    Only for a fixture whose work depends on nothing but the store and its parameter (no
+    monkeypatching, no clock read by the test): the same imports of the same files, say."""
+    import copy
+    import functools
+    import hashlib
+    import inspect
+    import sqlite3
+
+    signature = inspect.signature(fixture)
+    asks_for_request = "request" in signature.parameters
+    if not asks_for_request:
+        signature = signature.replace(parameters=[*signature.parameters.values(),
+                                                  inspect.Parameter("request", inspect.Parameter.KEYWORD_ONLY)])
+
+    @functools.wraps(fixture)
+    def once(*args, **kwargs):
+        request = kwargs["request"] if asks_for_request else kwargs.pop("request")
+        database, folder = request.getfixturevalue("db"), request.getfixturevalue("tmp_path")
+        key = (fixture.__module__, fixture.__qualname__, repr(getattr(request, "param", None)),
+               hashlib.sha256(database.conn.serialize()).hexdigest())
+        if key in _FILLED:
+            saved, files, value = _FILLED[key]
+            saved.backup(database.conn)
+            for name, content in files.items():
+                (folder / name).parent.mkdir(parents=True, exist_ok=True)
+                (folder / name).write_bytes(content)
+            return database if value is _THE_DB else copy.deepcopy(value)
+        before = {path for path in folder.rglob("*") if path.is_file()}
+        value = fixture(*args, **kwargs)
+        saved = sqlite3.connect(":memory:")
+        database.conn.backup(saved)
+        store_file = Path(database.conn.execute("PRAGMA database_list").fetchone()[2]).name  # and its -wal, -shm
+        files = {str(path.relative_to(folder)): path.read_bytes() for path in folder.rglob("*")
+                 if path.is_file() and path not in before and not path.name.startswith(store_file)}
+        _FILLED[key] = (saved, files, _THE_DB if value is database else copy.deepcopy(value))
+        return value
+
+    once.__signature__ = signature
+    return once
+
+
+_THE_DB = object()
 
 
 @pytest.fixture

@@ -9,13 +9,14 @@ from datetime import date, timedelta
 import pytest
 
 from core import groups, metrics
-from tests.conftest import make_upn, marks_csv
+from tests.conftest import filled_once, make_upn, marks_csv
 
 MONDAY = date(2025, 9, 8)
 PERIOD = metrics.Period(MONDAY, MONDAY + timedelta(days=4))
 
 
 @pytest.fixture
+@filled_once
 def figures(db, load):
     """Three pupils: a Roma young carer with a CP plan and a flag (8/10), an Irish Traveller
     (9/10) and a White British pupil (10/10)."""

@@ -19,7 +19,7 @@ from openpyxl import Workbook
 
 from core import store
 from core.importers import import_bytes, import_file
-from tests.conftest import examples, make_upn, marks_csv, roll_csv
+from tests.conftest import examples, filled_once, make_upn, marks_csv, roll_csv
 
 A, B = make_upn(1), make_upn(2)
 TABLES = ("pupils", "marks", "mark_changes", "imports", "pupil_changes", "summary_counts")
@@ -30,6 +30,7 @@ def counts(db) -> dict[str, int]:
 
 
 @pytest.fixture
+@filled_once
 def school(db):
     """A roll of two pupils and one week of marks already stored."""
     import_bytes(db, roll_csv({}, {}).encode(), "roll.csv", "officer")

@@ -15,7 +15,7 @@ from core import cli, store
 from core.importers import detect, import_bytes, import_file, read_export
 from core.importers.values import parse_date_text
 from tests.app_school import quick_hashes, school, signed_in  # noqa: F401 (fixtures)
-from tests.conftest import make_upn
+from tests.conftest import filled_once, make_upn
 from tests.test_import_shapes import SAMPLES, SUPPLIER_SAMPLES, csv_bytes, load_samples_module, stored
 
 A, B, C = make_upn(1), make_upn(2), make_upn(3)
@@ -41,6 +41,7 @@ def roll_with_ids(header: str = "Person ID", ids=("6420", "6421", "6422")) -> by
 
 
 @pytest.fixture
+@filled_once
 def roll(db):
     """Three pupils on the roll with SIMS Person IDs 6420-6422."""
     assert import_bytes(db, roll_with_ids(), "roll.csv", "t").status == "imported"

@@ -15,7 +15,7 @@ from openpyxl import Workbook
 from core.importers import import_bytes, import_file, read_export
 from core.importers.headers import meaning_of
 from tests.app_school import empty_school, quick_hashes, signed_in  # noqa: F401 (fixtures)
-from tests.conftest import make_upn, roll_csv
+from tests.conftest import filled_once, make_upn, roll_csv
 
 SAMPLES = Path(__file__).resolve().parent.parent / "data" / "samples"
 A, B, C = make_upn(1), make_upn(2), make_upn(3)
@@ -53,6 +53,7 @@ def csv_bytes(text: str, encoding: str = "utf-8") -> bytes:
 
 
 @pytest.fixture
+@filled_once
 def roll(db):
     """Three Year 7 pupils on the roll (admission numbers 00001-00003)."""
     outcome = import_bytes(db, csv_bytes(roll_csv({}, {}, {"surname": "Nowak", "forename": "Zoë"})), "roll.csv", "t")

@@ -10,7 +10,7 @@ import pytest
 
 from core import store
 from core.importers import NothingToUndo, import_bytes, undo_last_import
-from tests.conftest import make_upn, marks_csv, roll_csv
+from tests.conftest import filled_once, make_upn, marks_csv, roll_csv
 
 A, B, C = make_upn(1), make_upn(2), make_upn(3)
 TABLES = ("pupils", "marks", "mark_changes", "imports", "pupil_changes", "summary_counts")
@@ -43,6 +43,7 @@ def everything(db) -> dict[str, list]:
 
 
 @pytest.fixture
+@filled_once
 def roll(db):
     assert put(db, roll_csv({}, {}, {"surname": "O'Brien", "forename": "Zoë", "dob": "2014-02-03"}),
                "roll.csv").status == "imported"

@@ -11,7 +11,7 @@ from datetime import date, timedelta
 import pytest
 
 from core import auth, cases, letters, metrics, pdf, triggers
-from tests.conftest import make_upn, marks_csv
+from tests.conftest import filled_once, make_upn, marks_csv
 
 OFFICER = auth.Viewer("officer", "attendance_officer")
 LEAD = auth.Viewer("dsl", "pastoral_lead")
@@ -21,6 +21,7 @@ LETTER_DAY = date(2025, 9, 15)
 
 
 @pytest.fixture
+@filled_once
 def pupils(db, load) -> list[int]:
     """Zoë (with her mother's details) absent 3 sessions (2 unauthorised); Tom with no contact."""
     load("roll.csv", "\n".join([

@@ -9,7 +9,7 @@ import pytest
 import pandas as pd
 
 from core import auth, cases, chronology, letters, meetings, triggers
-from tests.conftest import marks_csv, roll_csv, week_rows
+from tests.conftest import filled_once, marks_csv, roll_csv, week_rows
 
 LEAD = auth.Viewer("dsl", "pastoral_lead")
 VIEWER = auth.Viewer("governor", "viewer")
@@ -33,6 +33,7 @@ def week_marks(monday: date) -> str:
 
 
 @pytest.fixture
+@filled_once
 def school(db, load):
     load("roll.csv", roll_csv(*({"surname": name} for name in NAMES)))
     load("week1.csv", week_marks(WEEK_1))

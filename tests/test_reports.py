@@ -16,7 +16,7 @@ import pytest
 
 from core import auth, calendar, cases, evidence_pack, meetings, metrics, pdf, privacy, section_report, statistics
 from core.exports import csv_bytes
-from tests.conftest import make_upn, marks_csv, roll_csv, week_rows
+from tests.conftest import filled_once, make_upn, marks_csv, roll_csv, week_rows
 
 LEAD = auth.Viewer("dsl", "pastoral_lead")
 needs_pdftotext = pytest.mark.skipif(shutil.which("pdftotext") is None, reason="pdftotext (poppler-utils) missing")
@@ -89,6 +89,7 @@ WEEKS = {date(2025, 9, 8): ["..........", "..........", "OOOOOO...."],
 
 
 @pytest.fixture
+@filled_once
 def school(db, load):
     load("roll.csv", roll_csv({"surname": "Ahmed", "forename": "Amir", "pp": "Y"},
                               {"surname": "Brown", "forename": "Bella"},
