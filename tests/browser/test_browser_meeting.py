@@ -10,6 +10,7 @@ import re
 from datetime import date
 
 import pytest
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Locator, Page, expect
 
 from app_pages.ui.sidebar import BANNER_KEY, MEETING_ROOT_FONT_PX
@@ -216,15 +217,18 @@ def choose(page: Page, label: str, option: str) -> None:
 
 def choose_owner(page: Page, decision: Locator) -> None:
     """Choose Olu Officer as owner until the decision button takes it: an owner picked on the
-    previous pupil's box, while the rerun that replaces it is still drawing, is lost with the box."""
+    previous pupil's box, while the rerun that replaces it is still drawing, is lost with the
+    box (and while both are on the page, "the Owner box" names two)."""
+    owner = page.get_by_role("combobox", name="Owner", exact=True)
     for _ in range(3):
-        choose(page, "Owner", "Olu Officer")
-        conftest.settled(page)
         try:
+            expect(owner).to_have_count(1)  # the previous pupil's box, still fading out, is gone
+            choose(page, "Owner", "Olu Officer")
+            conftest.settled(page)
             expect(decision).to_be_enabled(timeout=5000)
             return
-        except AssertionError:
-            continue
+        except (AssertionError, PlaywrightError):
+            conftest.settled(page)
     expect(decision).to_be_enabled()
 
 
