@@ -23,7 +23,8 @@ from datetime import date
 import pandas as pd
 import sqlite_utils
 
-from core import auth, cases, codes, evidence_pack, metrics, penalty_notices, privacy, reads, store, support_plans
+from core import auth, cases, codes, evidence_pack, metrics, penalty_ledger, penalty_notices, privacy, reads, store, \
+    support_plans
 from core.calendar import uk_date
 from core.exports import file_name
 from core.pdf import MUTED, Document
@@ -33,7 +34,7 @@ WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri")
 SESSION_COLUMNS = [f"{d} {s}" for d in WEEKDAYS for s in ("AM", "PM")]
 SUPPORT_TIERS = (1, 2, 3, 4, 5)  # support first: tiers 1–5; tier 6 is enforcement
 SECTIONS = ("Pupil", "Figures", "Register", "Chronology", "Letter sent", "Support offered", "Support plan",
-            "Plan target", "Plan review", "Penalty notice", "Certificate")
+            "Plan target", "Plan review", "Penalty ledger", "Penalty notice", "Certificate")
 
 
 class CourtFileError(cases.CaseError):
@@ -50,6 +51,9 @@ class CourtFile:
     targets: pd.DataFrame  # plan targets with progress (support_plans.target_progress)
     notices: pd.DataFrame  # Issued, Parent (where shown), Number, Amount, Paid
     made_by: str
+    # The penalty-notice ledger (core/penalty_ledger.py): Threshold, Sessions, Notice to Improve,
+    # Outcome, Decision, Notice issued — each threshold reached and what followed it.
+    ledger: pd.DataFrame
 
 
 def _check_scope(db, viewer: auth.Viewer, pupil_id: int) -> None:
@@ -125,6 +129,26 @@ def _notices(db, reader: auth.Viewer, pupil_id: int) -> pd.DataFrame:
                         Paid=history["paid"].map({"paid": "Paid", "unpaid": "Not paid"}).fillna("").to_numpy())
 
 
+def _ledger(db, reader: auth.Viewer, pupil_id: int, today: date) -> pd.DataFrame:
+    """Each threshold reached for the pupil and what followed: the sessions behind it, the
+    Notice to Improve with its period and outcome, the decision (with its reason where the
+    reader may read it) and the notice issued."""
+    entries = penalty_ledger.ledger(db, reader, today, [pupil_id])
+    decided = [("" if not d else ("Issue a penalty notice" if d == penalty_ledger.ISSUE else "Waive")
+                + (f" on {uk_date(on)}" if on else "") + (f" by {who}" if who else "") + (f": {why}" if why else ""))
+               for d, on, who, why in zip(entries["decision"], entries["decided_on"], entries["decided_by"],
+                                          entries["decision_reason"])]
+    return pd.DataFrame({
+        "Threshold": entries["threshold_on"].map(uk_date).to_numpy(),
+        "Sessions": entries["sessions_text"].to_numpy(),
+        "Notice to Improve": [f"{uk_date(i)} to {uk_date(e)}" if i else "None issued"
+                              for i, e in zip(entries["nti_issued_on"], entries["nti_period_end"])],
+        "Outcome": [penalty_ledger.NTI_OUTCOMES.get(o, "") for o in entries["nti_outcome"]],
+        "Decision": decided,
+        "Notice issued": entries["notice_issued_on"].map(uk_date).to_numpy(),
+    })
+
+
 def court_file(db: sqlite_utils.Database, viewer: auth.Viewer, pupil_id: int, period: metrics.Period,
                today: date | None = None) -> CourtFile:
     """Everything the court file holds for one pupil over `period`, as `viewer` may read it
@@ -141,7 +165,8 @@ def court_file(db: sqlite_utils.Database, viewer: auth.Viewer, pupil_id: int, pe
         targets = support_plans.target_progress(weekly, plan.targets, period.as_of)
     return CourtFile(pack=pack, registers=registers_by_week(marks), letters=_letters(db, reader, pupil_id),
                      support=_support(db, reader, pupil_id, plan), plan=plan, targets=targets,
-                     notices=_notices(db, reader, pupil_id), made_by=viewer.username)
+                     notices=_notices(db, reader, pupil_id), made_by=viewer.username,
+                     ledger=_ledger(db, reader, pupil_id, today or date.today()))
 
 
 # --- the certificate -----------------------------------------------------------------------------
@@ -238,6 +263,9 @@ def court_file_pdf(court: CourtFile, masked: bool) -> bytes:
         doc.table(targets_table(court), size=8)
         doc.table(reviews_table(court), size=8)
     doc.heading("7. Penalty notices", size=11)
+    if not court.ledger.empty:
+        doc.paragraph("Thresholds reached, Notices to Improve and decisions (the penalty-notice ledger):", size=9)
+        doc.table(court.ledger, size=7.5)
     doc.table(_dated(court.notices, "Issued"), size=8)
     doc.heading("8. Chronology (oldest first)", size=11)
     doc.table(evidence_pack.chronology_table(pack), widths=[20, 26, 52, doc.epw - 120, 22], size=7.5)
@@ -270,6 +298,11 @@ def court_file_frame(court: CourtFile, masked: bool) -> pd.DataFrame:
              for t in targets_table(court).to_dict("records")]
     rows += [("Plan review", r["Held on"], r.get("Notes", ""), f"next review {r['Next review']}",
               r["Attendance then"]) for r in reviews_table(court).to_dict("records")]
+    rows += [("Penalty ledger", e["Threshold"], f"Threshold reached: {e['Sessions']}",
+              f"Notice to Improve {e['Notice to Improve']}" + (f" ({e['Outcome']})" if e["Outcome"] else "")
+              + (f"; decision: {e['Decision']}" if e["Decision"] else ""),
+              f"notice issued {e['Notice issued']}" if e["Notice issued"] else "")
+             for e in court.ledger.to_dict("records")]
     rows += [("Penalty notice", n["Issued"], f"Notice {n['Number']}" + (f" to {n['Parent']}" if n.get("Parent") else ""),
               n["Paid"], n["Amount"]) for n in _dated(court.notices, "Issued").to_dict("records")]
     rows.append(("Certificate", "", "Certificate of attendance (Education Act 1996, section 564)",

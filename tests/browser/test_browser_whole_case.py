@@ -215,8 +215,9 @@ def test_one_whole_case_from_plan_to_court_file(whole_case_app, page, tmp_path):
         assert wanted in actions, (wanted, actions)
     assert actions.count("court_file.download") >= 2
 
-    # A known gap: the Notice to Improve (issued 22/09/2025, period to 27/10/2025, not met) and
-    # the decision's reason are in neither file — core/court_file.py does not read the
-    # penalty-notice ledger, only the notice issued (penalty_notices history). A gap against
-    # issue 17's whole case, pinned here (not failed on) so the rest of the case stays guarded.
-    assert "Notice to Improve" not in text  # when the court file gains it, assert it here instead
+    # The ledger's story is in the file: the Notice to Improve with its period and outcome, and
+    # the decision with its reason (core/court_file.py reads the penalty-notice ledger).
+    assert f"Notice to Improve {NTI_ISSUED} to {NTI_ENDS} (Not met)" in text
+    assert DECISION_REASON in text and "Issue a penalty notice" in text
+    if pdf_text:
+        assert "Notice to Improve" in " ".join(pdf_text.split())
