@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import sqlite_utils
 
-from core import benchmarks, calendar, characteristics, codes, groups, store, summary_counts, thresholds
+from core import benchmarks, calendar, characteristics, codes, groups, school_calendar, store, summary_counts, thresholds
 from core import marks as marks_table
 
 PUPIL_FIGURE_COLUMNS = [
@@ -133,6 +133,12 @@ def pupil_figures(db: sqlite_utils.Database, period: Period) -> pd.DataFrame:
         gypsy_roma_traveller=figures["ethnicity"].isin(characteristics.GYPSY_ROMA_TRAVELLER).to_numpy(),
     )
     figures.index.name = "pupil_id"
+    saved = school_calendar.load(db)
+    if saved is not None and not figures.empty:  # with a saved calendar, a school day's session with
+        # nothing stored for a pupil on roll is a missing mark too (as Data quality lists them)
+        without = school_calendar.sessions_without_marks(db, period.date_from, period.as_of, saved)
+        extra = without.groupby("pupil_id").size().reindex(figures.index, fill_value=0)
+        figures = figures.assign(missing_marks=figures["missing_marks"] + extra.to_numpy(dtype="int64"))
     return figures.reset_index().sort_values(["surname", "forename", "upn"], ignore_index=True)
 
 

@@ -306,3 +306,43 @@ def school_day_numbers(db: sqlite_utils.Database, first_day: int, last_day: int,
     first, last = calendar.from_day(first_day), calendar.from_day(last_day)
     from_calendar = np.array([calendar.to_day(d) for d in saved.school_days(first, last)], dtype=np.int64)
     return np.unique(np.concatenate([np.asarray(held, dtype=np.int64), from_calendar]))
+
+
+def sessions_without_marks(db: sqlite_utils.Database, date_from: date, as_of: date,
+                           saved: SchoolCalendar) -> pd.DataFrame:
+    """(pupil_id, day, session, code '') of each session of a school day of the saved calendar
+    in the period on which a pupil on roll has nothing stored.
+
+    On roll that day: from the pupil's entry date (else their first mark of the academic
+    year) to their leave date (else the period's end); only pupils with a mark stored in the
+    academic year up to the period's end are counted (a roll lists pupils the registers may
+    not cover, e.g. a nursery taken elsewhere)."""
+    school = np.array([calendar.to_day(d) for d in saved.school_days(date_from, as_of)], dtype=np.int64)
+    if len(school) == 0:
+        return pd.DataFrame(columns=["pupil_id", "day", "session", "code"])
+    year_start = calendar.to_day(calendar.academic_year_start(as_of))
+    stored = np.array(db.execute("SELECT pupil_id, day, session FROM marks WHERE day BETWEEN ? AND ?",
+                                 (min(year_start, int(school[0])), int(school[-1]))).fetchall(),
+                      dtype=np.int64).reshape(-1, 3)
+    in_year = stored[stored[:, 1] >= year_start]
+    if len(in_year) == 0:
+        return pd.DataFrame(columns=["pupil_id", "day", "session", "code"])
+    first_mark = pd.Series(in_year[:, 1]).groupby(in_year[:, 0]).min()
+    pupils = store.pupils_frame(db).set_index("id").reindex(first_mark.index)
+    entry = pd.to_datetime(pupils["entry_date"], errors="coerce", format="ISO8601")
+    leave = pd.to_datetime(pupils["leave_date"], errors="coerce", format="ISO8601")
+    epoch = pd.Timestamp(calendar.EPOCH)
+    start = ((entry - epoch).dt.days.astype("float64")).fillna(pd.Series(first_mark.to_numpy(dtype="float64"),
+                                                                          index=first_mark.index))
+    end = ((leave - epoch).dt.days.astype("float64")).fillna(float(school[-1]))
+    pupil = np.repeat(first_mark.index.to_numpy(dtype=np.int64), len(school))
+    day = np.tile(school, len(first_mark))
+    on_roll = (day >= np.repeat(start.to_numpy(), len(school))) & (day <= np.repeat(end.to_numpy(), len(school)))
+    pupil, day = pupil[on_roll], day[on_roll]
+    pupil, day = np.repeat(pupil, 2), np.repeat(day, 2)
+    session = np.tile(np.array([0, 1], dtype=np.int64), len(day) // 2)
+    key = (pupil << 32) + day * 2 + session
+    stored_key = (stored[:, 0] << 32) + stored[:, 1] * 2 + stored[:, 2]
+    missing = ~np.isin(key, stored_key)
+    return pd.DataFrame({"pupil_id": pupil[missing], "day": day[missing], "session": session[missing],
+                         "code": ""})

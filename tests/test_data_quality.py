@@ -155,3 +155,18 @@ def test_missing_marks_from_the_calendar_count_in_no_total(db, load):
     after = metrics.pupil_figures(db, period(2))
     assert after["possible_sessions"].tolist() == before["possible_sessions"].tolist() == [4, 4]
     assert after["attendance_pct"].tolist() == [100.0, 100.0]
+
+
+def test_the_pupils_figures_count_the_calendars_missing_marks_as_data_quality_lists_them(db, load):
+    """Issue 15 item 5: one count of missing marks everywhere — the pupil figures behind the
+    Overview tile, the pupil page, Below 90%'s list and `pastoral pupils` count the school
+    days with nothing stored exactly as Data quality lists them."""
+    load("roll.csv", roll_csv({}, {}))
+    load("m.csv", marks_csv([(p, day(d), s, "/") for p in (A, B) for d in (0, 2) for s in ("AM", "PM")]
+                            + [(A, day(1), "AM", "/"), (A, day(1), "PM", "/")]))
+    assert metrics.pupil_figures(db, period(2))["missing_marks"].tolist() == [0, 0]  # no calendar: as before
+    save_autumn(db)
+    figures = metrics.pupil_figures(db, period(2)).set_index("pupil_id")
+    listed = data_quality.missing_by_pupil(data_quality.missing_marks(db, period(2))).set_index("pupil_id")
+    assert figures["missing_marks"].to_dict() == {ids(db)[A]: 0, ids(db)[B]: 2}
+    assert figures.loc[listed.index, "missing_marks"].tolist() == listed["sessions"].tolist()
