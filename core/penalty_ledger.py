@@ -146,6 +146,14 @@ def _entry(conn, viewer: auth.Viewer, entry_id: int) -> dict:
     return entry
 
 
+def _not_before(on: date, entry: dict, column: str, what: str, since: str) -> date:
+    """The entry's date in `column`; a step dated before it is refused, saying which date."""
+    earlier = date.fromisoformat(entry[column])
+    if on < earlier:
+        raise cases.CaseError(f"{what} is dated before {since} ({uk_date(earlier)}).")
+    return earlier
+
+
 def _update(conn, viewer: auth.Viewer, entry: dict, action: str, **values) -> None:
     conn.execute(f"UPDATE penalty_ledger SET {', '.join(f'{k} = ?' for k in values)} WHERE id = ?",
                  (*values.values(), entry["id"]))
@@ -212,9 +220,7 @@ def record_notice_to_improve(db: sqlite_utils.Database, viewer: auth.Viewer, ent
             raise cases.CaseError("The decision is already made; a Notice to Improve comes before it.")
         if entry["nti_issued_on"]:
             raise cases.CaseError("A Notice to Improve is already recorded for this threshold.")
-        if issued_on < date.fromisoformat(entry["threshold_on"]):
-            raise cases.CaseError(f"The Notice to Improve is dated before the threshold was reached "
-                                  f"({uk_date(date.fromisoformat(entry['threshold_on']))}).")
+        _not_before(issued_on, entry, "threshold_on", "The Notice to Improve", "the threshold was reached")
         earliest, latest = issued_on + timedelta(weeks=shortest), issued_on + timedelta(weeks=longest)
         if not earliest <= period_end <= latest:
             raise cases.CaseError(f"The improvement period runs {shortest} to {longest} weeks: end it between "
@@ -255,8 +261,7 @@ def decide(db: sqlite_utils.Database, viewer: auth.Viewer, entry_id: int, decisi
         entry = _entry(conn, viewer, entry_id)
         if entry["decision"]:
             raise cases.CaseError(f"The decision ({DECISIONS[entry['decision']].lower()}) is already recorded.")
-        if decided_on < date.fromisoformat(entry["threshold_on"]):
-            raise cases.CaseError("The decision is dated before the threshold was reached.")
+        _not_before(decided_on, entry, "threshold_on", "The decision", "the threshold was reached")
         if entry["nti_issued_on"] and not entry["nti_outcome"]:
             raise cases.CaseError("A Notice to Improve is open: record whether it was met before deciding.")
         if decision == ISSUE:
@@ -283,9 +288,7 @@ def issue_notice(db: sqlite_utils.Database, viewer: auth.Viewer, entry_id: int, 
             raise cases.CaseError("Record the decision to issue a notice first.")
         if entry["notice_issued_on"]:
             raise cases.CaseError("The notice is already recorded as issued.")
-        if issued_on < date.fromisoformat(entry["decided_on"]):
-            raise cases.CaseError(f"The notice is dated before the decision to issue it "
-                                  f"({uk_date(date.fromisoformat(entry['decided_on']))}).")
+        _not_before(issued_on, entry, "decided_on", "The notice", "the decision to issue it")
         action = penalty_notices.record_penalty_notice(db, viewer, entry["pupil_id"], entry["parent"], issued_on, note)
         _update(conn, viewer, entry, "issue", notice_issued_on=issued_on.isoformat(), intervention_id=action)
     return action
@@ -342,9 +345,7 @@ def record_paid(db: sqlite_utils.Database, viewer: auth.Viewer, entry_id: int, p
             raise cases.CaseError("The notice is not recorded as issued yet.")
         if entry["settled"]:
             raise cases.CaseError(f"The notice is already recorded as {entry['settled']}.")
-        issued = date.fromisoformat(entry["notice_issued_on"])
-        if paid_on < issued:
-            raise cases.CaseError("The payment is dated before the notice was issued.")
+        issued = _not_before(paid_on, entry, "notice_issued_on", "The payment", "the notice was issued")
         stage = payment_stage(issued, _issued_number(db, viewer, entry, framework), framework, paid_on)
         if stage.overdue:
             raise cases.CaseError(f"{uk_date(paid_on)} is after the last day to pay ({uk_date(stage.due_by)}): the "
@@ -366,8 +367,7 @@ def record_withdrawn(db: sqlite_utils.Database, viewer: auth.Viewer, entry_id: i
             raise cases.CaseError("The notice is not recorded as issued yet.")
         if entry["settled"]:
             raise cases.CaseError(f"The notice is already recorded as {entry['settled']}.")
-        if on < date.fromisoformat(entry["notice_issued_on"]):
-            raise cases.CaseError("The withdrawal is dated before the notice was issued.")
+        _not_before(on, entry, "notice_issued_on", "The withdrawal", "the notice was issued")
         _update(conn, viewer, entry, "withdrawn", settled=WITHDRAWN, settled_on=on.isoformat(), settled_reason=reason)
 
 

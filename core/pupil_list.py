@@ -52,8 +52,8 @@ def with_letters_agreed(pupils: pd.DataFrame, agreed: pd.DataFrame) -> pd.DataFr
     """`letter_agreed`: whether a meeting agreed an attendance letter for the pupil that is not
     made yet, and `agreed_letter` saying which and when (meetings.letters_agreed: pupil_id,
     stage, agreed_on) — empty where none is waiting."""
-    waiting = agreed.set_index("pupil_id") if not agreed.empty else pd.DataFrame(columns=["stage", "agreed_on"])
-    said = {int(p): f"Stage {int(r.stage)}, agreed {calendar.uk_date(r.agreed_on)}" for p, r in waiting.iterrows()}
+    said = {int(r.pupil_id): f"Stage {int(r.stage)}, agreed {calendar.uk_date(r.agreed_on)}"
+            for r in agreed.itertuples()}
     return pupils.assign(letter_agreed=pupils["pupil_id"].isin(list(said)),
                          agreed_letter=pupils["pupil_id"].map(lambda p: said.get(int(p), "")))
 

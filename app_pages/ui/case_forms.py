@@ -55,14 +55,22 @@ def draw(user: auth.User) -> None:
     form(user, wanted)
 
 
-def _save(write, message: str) -> None:
-    """Run a core write (`write(db)`): a refusal is shown in the form and nothing is saved;
-    a success closes the form and is confirmed once the screen has redrawn."""
+def wrote(write) -> bool:
+    """Run a core write (`write(db)`); a refusal is shown where the form is and nothing is
+    saved (False). Every case and workflow form writes through here."""
     try:
         with store.opened(reads.db_path()) as db:
             write(db)
     except cases.CaseError as error:
         st.error(md(error))
+        return False
+    return True
+
+
+def _save(write, message: str) -> None:
+    """A case form's write (`wrote`): a success closes the form and is confirmed once the
+    screen has redrawn."""
+    if not wrote(write):
         return
     _forget()
     st.session_state[SAVED_KEY] = message

@@ -15,21 +15,18 @@ from datetime import date, timedelta
 import pandas as pd
 import streamlit as st
 
-from app_pages.ui import lists
+from app_pages.ui import case_forms, lists
 from app_pages.ui.formatting import md, names, shown, uk
-from core import auth, cases, missing_education, penalty_ledger, penalty_notices, reads, store
+from core import auth, missing_education, penalty_ledger, penalty_notices, reads, store
 from core.penalty_notices import PenaltyFramework
 
 MESSAGE_KEY = "workflow_message"
 
 
 def _write(write, message: str) -> None:
-    """Run a core write (`write(db)`); a refusal is shown where the form is, nothing saved."""
-    try:
-        with store.opened(reads.db_path()) as db:
-            write(db)
-    except cases.CaseError as error:
-        st.error(md(error))
+    """A workflow form's write (`case_forms.wrote`): a success is confirmed beside the section
+    once the screen has redrawn."""
+    if not case_forms.wrote(write):
         return
     st.session_state[MESSAGE_KEY] = message
     st.rerun()

@@ -73,14 +73,20 @@ def hold_marks_on_days_without_registers(conn, incoming: pd.DataFrame, accept: b
     severity = "warning" if accept else "error"
     held = False
 
+    def hold(mask: np.ndarray, where: str, fix: str, confirmed_where: str = "", describe=None) -> bool:
+        """The problem for marks held — how many, which dates, what to do — or, once the user
+        confirmed them, the warning that they were imported; whether the file is held."""
+        listed = f"({_dates(days[mask], describe)})"
+        problems.append(Problem(None, None, f"{_marks(int(mask.sum()))} {where} {listed}{fix}; {CONFIRM}."
+                                if not accept else
+                                f"{_marks(int(mask.sum()))} {confirmed_where or where} {listed} imported as you confirmed.",
+                                severity))
+        return not accept
+
     future = is_mark & (days > calendar.to_day(today()))
     if future.any():
-        problems.append(Problem(None, None, (
-            f"{_marks(int(future.sum()))} dated after today ({_dates(days[future])}): a register cannot be taken before "
-            "its day. Check the report's date range in the MIS and export again; " + CONFIRM + ".")
-            if not accept else f"{_marks(int(future.sum()))} dated after today ({_dates(days[future])}) imported as "
-            "you confirmed.", severity))
-        held |= not accept
+        held |= hold(future, "dated after today", ": a register cannot be taken before its day. Check the report's "
+                     "date range in the MIS and export again")
 
     weekday = (days + 3) % 7  # 1 Jan 1970 was a Thursday: 0 is Monday
     weekend = is_mark & (weekday >= 5) & ~future
@@ -102,12 +108,8 @@ def hold_marks_on_days_without_registers(conn, incoming: pd.DataFrame, accept: b
                 "school calendar in Admin → School calendar and weekend marks are held for you to confirm."),
                 "warning"))
         if with_calendar.any():
-            problems.append(Problem(None, None, (
-                f"{_marks(int(with_calendar.sum()))} on a weekend ({_dates(days[with_calendar])}), when the school "
-                "calendar has no school day. Check the dates in the MIS and export again; " + CONFIRM + ".")
-                if not accept else f"{_marks(int(with_calendar.sum()))} on a weekend ({_dates(days[with_calendar])}) "
-                "imported as you confirmed.", severity))
-            held |= not accept
+            held |= hold(with_calendar, "on a weekend", ", when the school calendar has no school day. Check the "
+                         "dates in the MIS and export again")
 
     closed = is_mark & ~school_day & ~(weekday >= 5) & ~future
     if closed.any():
@@ -117,13 +119,9 @@ def hold_marks_on_days_without_registers(conn, incoming: pd.DataFrame, accept: b
                 return f"({school_calendar.KINDS[found.kind]}{': ' + found.label if found.label else ''})"
             return "(holiday)" if saved.term_of(d) is None else ""
 
-        problems.append(Problem(None, None, (
-            f"{_marks(int(closed.sum()))} on days the school calendar says are not school days "
-            f"({_dates(days[closed], kind)}). If the school was open, correct the calendar in Admin → School calendar "
-            "and upload again; if the dates are wrong, export again from the MIS; " + CONFIRM + ".")
-            if not accept else f"{_marks(int(closed.sum()))} on non-school days ({_dates(days[closed], kind)}) "
-            "imported as you confirmed.", severity))
-        held |= not accept
+        held |= hold(closed, "on days the school calendar says are not school days", ". If the school was open, "
+                     "correct the calendar in Admin → School calendar and upload again; if the dates are wrong, "
+                     "export again from the MIS", "on non-school days", kind)
 
     empty_closed = (code == "") & ~school_day  # a weekend, holiday or closure of the saved calendar
     if empty_closed.any() and not held:
