@@ -46,7 +46,7 @@ def table(frame: pd.DataFrame, shown: pd.DataFrame, key: str, actions: dict, ove
     shown = formatting.shown(shown, masked)
     with_buttons = pd.concat([pd.DataFrame({c: t for c, (t, _) in actions.items()}, index=shown.index), shown], axis=1)
     st.dataframe(lists.styled(with_buttons, overdue, dates, formats, plain=tuple(actions)), hide_index=True,
-                 width="stretch",
+                 width="stretch", placeholder="",  # no grey "None" where an action has no review date
                  height=min(38 + 35 * len(shown), 420),
                  column_config={**buttons(frame, key, actions), **(config or {})})
 

@@ -267,6 +267,9 @@ def test_my_caseload_shows_my_check_ins_with_the_overdue_ones_and_my_open_action
     assert check_ins[["Pupil", "Days overdue"]].values.tolist() == [["Evans, Eli", 6], ["Ahmed, Amir", 0]]
     assert "**2 booked for you, 1 overdue** (in red) · soonest first" in [m.value for m in app.markdown]
     assert frame_with(app, "Action")["Pupil"].tolist() == ["Ahmed, Amir", "Evans, Eli"]
+    actions = next(f for f in app.dataframe if "Review on" in f.value.columns)
+    assert actions.value["Review on"].isna().all()  # home visits have no review date ...
+    assert actions.proto.placeholder == ""  # ... and the cell is left blank, not a grey "None"
 
 
 def test_the_teams_overdue_list_shows_everyones_overdue_check_ins(school):
