@@ -58,7 +58,8 @@ view = pd.DataFrame({
     "Check-ins overdue": shown["overdue_check_ins"].astype("Int64"),
     "Missing marks": shown["missing_marks"].astype("Int64"),
 })
-st.dataframe(view.style.format(na_rep="", precision=1), hide_index=True, width="stretch", key="trust_table")
+st.dataframe(view.style.format(na_rep="", precision=1), hide_index=True, width="stretch", key="trust_table",
+             placeholder="")  # the national row has no pupils or triggers: blank, not "None"
 lists.download_buttons(view, "trust", period.as_of, "trust_download")
 notes = [f"{label}: {f.described()}" for label, f in
          (("Attendance", national["attendance_pct"]), ("PA", national["persistent_absence_pct"]),

@@ -78,6 +78,9 @@ def test_the_trust_lead_sees_both_schools_side_by_side(trust_with_cases):
     second = table[table["School"] == "Second Primary"].iloc[0]
     assert second["Attendance %"] == 80.0 and second["PA %"] == pytest.approx(66.7)
     assert second["Check-ins overdue"] == 3 and table[table["School"] == "All schools"].iloc[0]["Check-ins overdue"] == 8
+    # The national row has no pupils, triggers or check-ins: those cells are blank, not a grey "None".
+    assert pd.isna(table.iloc[-1]["Pupils"]) and app.dataframe[0].proto.HasField("placeholder")
+    assert app.dataframe[0].proto.placeholder == ""
 
 
 def test_a_hub_lead_sees_only_their_hubs_schools_on_the_trust_screen(trust_with_cases):
