@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import pandas as pd
 import pytest
 
 from core import auth, cases, menu, store
