@@ -10,15 +10,18 @@ from datetime import date
 
 import pandas as pd
 
-from core import auth, calendar, cases, intervention_types, patterns, privacy, support_plans, triggers
+from core import auth, calendar, cases, intervention_types, missing_education, patterns, penalty_ledger, penalty_notices, \
+    privacy, support_plans, triggers
 
 CHRONOLOGY_COLUMNS = ["on", "kind", "what", "detail", "note", "sensitive_note", "by", "overdue",
                       "intervention_id", "checkin_id"]
 # The kinds of event, and within a day the order they read in (newest first, so the first
 # thing to happen reads last).
-CHRONOLOGY_KIND_ORDER = {"mark_change": 0, "trigger_withdrawn": 0, "trigger": 1, "action_opened": 2, "plan_started": 2,
-                         "contact": 3, "checkin_done": 4, "plan_review": 4, "action_closed": 5, "plan_closed": 5,
-                         "checkin_due": 6, "plan_review_due": 6}
+CHRONOLOGY_KIND_ORDER = {"mark_change": 0, "trigger_withdrawn": 0, "trigger": 1, "penalty_threshold": 1,
+                         "cme_opened": 1, "action_opened": 2, "plan_started": 2, "notice_to_improve": 2,
+                         "contact": 3, "cme_step": 3, "checkin_done": 4, "plan_review": 4, "penalty_decision": 4,
+                         "action_closed": 5, "plan_closed": 5, "cme_closed": 5, "checkin_due": 6,
+                         "plan_review_due": 6}
 
 
 def chronology(db, viewer: auth.Viewer, pupil_id: int, today: date, reached: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -111,6 +114,35 @@ def chronology(db, viewer: auth.Viewer, pupil_id: int, today: date, reached: pd.
             add(row["next_review_on"], "plan_review_due", f"Support plan review {'overdue' if overdue else 'due'}",
                 f"kept by {staff.get(row['owner'], row['owner'])}", by=row["owner"], overdue=overdue)
 
+    # The penalty-notice ledger (the notice itself is the penalty-notice action above): the
+    # threshold with its sessions, a Notice to Improve and its outcome, the decision and why.
+    for row in penalty_ledger.ledger(db, viewer, today, [pupil_id]).to_dict("records"):
+        named = row["parent"] not in ("", penalty_notices.PARENT_NOT_SHOWN, privacy.HIDDEN_ON_SHARED_SCREEN)
+        parent = f" — {row['parent']}" if named else ""  # only where the reader may see parents
+        add(row["threshold_on"], "penalty_threshold", f"Penalty-notice threshold reached{parent}",
+            f"{row['sessions']} sessions: {row['sessions_text']}", by=row.get("created_by", ""))
+        if row["nti_issued_on"]:
+            add(row["nti_issued_on"], "notice_to_improve", "Notice to Improve issued",
+                f"improvement period to {calendar.uk_date(row['nti_period_end'])}"
+                + (f"; {penalty_ledger.NTI_OUTCOMES.get(row['nti_outcome'], row['nti_outcome'])}"
+                   if row["nti_outcome"] else ""))
+        if row["decision"] and row["decided_on"]:
+            add(row["decided_on"], "penalty_decision", f"Penalty-notice decision: "
+                f"{penalty_ledger.DECISIONS.get(row['decision'], row['decision'])}", "", row["decision_reason"],
+                by=row["decided_by"])
+
+    # Children missing education: the case, each step done, and how it ended.
+    for (case_id, absent_from, closed_on, outcome), case in missing_education.steps(
+            db, viewer, today, [pupil_id], open_only=False).groupby(
+            ["case_id", "absent_from", "closed_on", "outcome"], dropna=False, sort=False):
+        add(absent_from, "cme_opened", "Missing education: absent without explanation from this day",
+            "; ".join(f"{s.label} {s.status.lower()}" for s in case.itertuples() if not s.done_on))
+        for step in case[case["done_on"].notna()].itertuples():
+            add(step.done_on, "cme_step", f"Missing education: {step.label}", "", step.note, by=step.done_by)
+        if isinstance(closed_on, date):
+            add(closed_on, "cme_closed", "Missing education case closed",
+                missing_education.OUTCOMES.get(outcome, outcome or ""))
+
     frame = pd.DataFrame(events, columns=CHRONOLOGY_COLUMNS)
     if frame.empty:
         return frame
@@ -127,7 +159,10 @@ EVIDENCE_PACK_KINDS = {"mark_change": "Mark corrected", "trigger": "Trigger reac
                        "trigger_withdrawn": "Trigger withdrawn", "action_opened": "Action opened",
                        "action_closed": "Action closed", "contact": "Contact", "checkin_due": "Check-in due",
                        "checkin_done": "Check-in done", "plan_started": "Support plan", "plan_review": "Support plan",
-                       "plan_closed": "Support plan", "plan_review_due": "Support plan"}
+                       "plan_closed": "Support plan", "plan_review_due": "Support plan",
+                       "penalty_threshold": "Penalty notice", "notice_to_improve": "Penalty notice",
+                       "penalty_decision": "Penalty notice", "cme_opened": "Missing education",
+                       "cme_step": "Missing education", "cme_closed": "Missing education"}
 
 
 def evidence_pack_table(db, viewer: auth.Viewer, pupil_id: int, today: date, reached: pd.DataFrame) -> pd.DataFrame:

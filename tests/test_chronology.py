@@ -8,9 +8,9 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from core import cases, chronology
+from core import cases, chronology, missing_education, penalty_ledger
 from tests.case_school import HEAD, LEAD, OFFICER, VIEWER, first, pupils, second, visit
-from tests.conftest import make_upn, marks_csv
+from tests.conftest import make_upn, marks_csv, week_rows
 
 # --- the pupil's chronology ------------------------------------------------------------------
 
@@ -55,3 +55,40 @@ def test_the_chronology_shows_a_viewer_no_notes_and_a_head_no_sensitive_notes(db
 def test_a_head_of_section_cannot_read_the_chronology_of_a_pupil_outside_their_sections(db, pupils):
     with pytest.raises(cases.CaseError, match="not in your sections"):
         chronology.chronology(db, HEAD, second(pupils), date(2025, 10, 2), reached_for(0, "2025-09-01"))
+
+
+def test_the_chronology_holds_the_penalty_ledger_and_a_missing_education_case(db, pupils, load):
+    pid = first(pupils)
+    load("marks.csv", marks_csv(week_rows(date(2025, 9, 8), ["N" * 10, "." * 10])))
+    entry = penalty_ledger.open_entry(db, OFFICER, pid, "Jane Smith", date(2025, 9, 30))
+    penalty_ledger.record_notice_to_improve(db, OFFICER, entry, date(2025, 10, 1), date(2025, 11, 5))
+    penalty_ledger.record_improvement_outcome(db, OFFICER, entry, penalty_ledger.NOT_MET, date(2025, 11, 5))
+    penalty_ledger.decide(db, OFFICER, entry, penalty_ledger.ISSUE, "Improvement period not met.", date(2025, 11, 6))
+    case = missing_education.open_case(db, OFFICER, pid, date(2025, 11, 10))
+    missing_education.record_step(db, OFFICER, case, "first_day_contact", date(2025, 11, 10), "Olu Officer",
+                                  "Rang mother.")
+    events = chronology.chronology(db, OFFICER, pid, date(2025, 11, 12), reached_for(0, "2025-09-01"))
+    by_kind = events.set_index("kind")
+    assert [k for k in events["kind"] if k != "checkin_due"] == [
+        "cme_step", "cme_opened", "penalty_decision", "notice_to_improve", "penalty_threshold"]  # newest first
+    threshold = by_kind.loc["penalty_threshold"]
+    assert (threshold["on"], threshold["what"]) == (date(2025, 9, 12), "Penalty-notice threshold reached — Jane Smith")
+    assert threshold["detail"].startswith("10 sessions: 08/09/2025 AM N")
+    nti = by_kind.loc["notice_to_improve"]
+    assert (nti["on"], nti["detail"]) == (date(2025, 10, 1), "improvement period to 05/11/2025; Not met")
+    decision = by_kind.loc["penalty_decision"]
+    assert (decision["on"], decision["what"], decision["note"]) == (
+        date(2025, 11, 6), "Penalty-notice decision: Issue a penalty notice", "Improvement period not met.")
+    opened = by_kind.loc["cme_opened"]
+    assert opened["on"] == date(2025, 11, 10) and "Home visit due by" in opened["detail"]
+    assert "First-day contact" not in opened["detail"]  # done: listed as its own event
+    step = by_kind.loc["cme_step"]
+    assert (step["on"], step["what"], step["note"], step["by"]) == (
+        date(2025, 11, 10), "Missing education: First-day contact with the family", "Rang mother.", "Olu Officer")
+    # A viewer reads the same events without the parent or the notes.
+    seen = chronology.chronology(db, VIEWER, pid, date(2025, 11, 12), reached_for(0, "2025-09-01"))
+    assert "Jane" not in " ".join(str(v) for v in seen.to_numpy().ravel())
+    assert set(seen["kind"]) >= {"penalty_threshold", "notice_to_improve", "penalty_decision", "cme_opened", "cme_step"}
+    # The evidence pack names them.
+    pack = chronology.evidence_pack_table(db, OFFICER, pid, date(2025, 11, 12), reached_for(0, "2025-09-01"))
+    assert {"Penalty notice", "Missing education"} <= set(pack["kind"])
