@@ -10,13 +10,13 @@ from datetime import date
 
 import pandas as pd
 
-from core import auth, calendar, cases, intervention_types, patterns, privacy, support_plans, triggers
+from core import auth, calendar, cases, intervention_types, patterns, privacy, schools, support_plans, triggers
 
 CHRONOLOGY_COLUMNS = ["on", "kind", "what", "detail", "note", "sensitive_note", "by", "overdue",
                       "intervention_id", "checkin_id"]
 # The kinds of event, and within a day the order they read in (newest first, so the first
 # thing to happen reads last).
-CHRONOLOGY_KIND_ORDER = {"mark_change": 0, "trigger_withdrawn": 0, "trigger": 1, "action_opened": 2, "plan_started": 2,
+CHRONOLOGY_KIND_ORDER = {"school_move": 0, "mark_change": 0, "trigger_withdrawn": 0, "trigger": 1, "action_opened": 2, "plan_started": 2,
                          "contact": 3, "checkin_done": 4, "plan_review": 4, "action_closed": 5, "plan_closed": 5,
                          "checkin_due": 6, "plan_review_due": 6}
 
@@ -48,6 +48,11 @@ def chronology(db, viewer: auth.Viewer, pupil_id: int, today: date, reached: pd.
             more = f" and {len(changes) - 6} more" if len(changes) > 6 else ""
             add(day, "mark_change", f"{len(changes)} mark{'s' if len(changes) != 1 else ''} changed by an upload",
                 f"{listed}{more} ({file_name})", by=by)
+
+    for move in schools.moves(db, [pupil_id]).itertuples(index=False):  # one record across a trust's schools
+        add(move.moved_on, "school_move", schools.move_text(move.from_school, move.to_school, move.moved_on),
+            "with an upload to their new school" if pd.notna(move.import_id) else "moved on the Admin screen or "
+            "by command", by=move.moved_by)
 
     if reached is None:
         reached = triggers.reached(db)
@@ -123,7 +128,7 @@ def chronology(db, viewer: auth.Viewer, pupil_id: int, today: date, reached: pd.
 # pastoral meeting's decisions about the pupil.
 EVIDENCE_PACK_COLUMNS = ["on", "kind", "entry", "detail", "by"]
 # The chronology's kinds of event, as the pack names them.
-EVIDENCE_PACK_KINDS = {"mark_change": "Mark corrected", "trigger": "Trigger reached",
+EVIDENCE_PACK_KINDS = {"school_move": "Moved school", "mark_change": "Mark corrected", "trigger": "Trigger reached",
                        "trigger_withdrawn": "Trigger withdrawn", "action_opened": "Action opened",
                        "action_closed": "Action closed", "contact": "Contact", "checkin_due": "Check-in due",
                        "checkin_done": "Check-in done", "plan_started": "Support plan", "plan_review": "Support plan",

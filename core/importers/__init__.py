@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 import sqlite_utils
 
-from core import codes, marks, store
+from core import codes, marks, schools, store
 from core.calendar import LONDON
 from core.importers.profiles import delete_mapping_profile, load_mapping_profile, mapping_profiles, save_mapping_profile
 from core.importers.pupils import check_text, match_pupils
@@ -374,10 +374,29 @@ def _import_marks(db, read: ReadResult, outcome: FileOutcome, sha256: str, usern
         _warn_closure_days(conn, incoming, found, outcome)
         outcome.marks_added, outcome.marks_changed = len(found.added), len(found.changed)
         outcome.status = IMPORTED if (len(found.added) or len(found.changed)) else UNCHANGED
+        moving = _pupils_moving(conn, incoming, outcome)
         if dry_run or outcome.status == UNCHANGED:
             raise store.Rollback
         marks.write(conn, import_id, found)
+        schools.record_moves(conn, moving, import_id, username)
         _finish_import(conn, outcome, import_id, username)
+
+
+def _pupils_moving(conn, incoming: pd.DataFrame, outcome: FileOutcome) -> schools.PlannedMoves:
+    """On an import routed to one of a trust's schools: the pupils it names who are at another
+    school, and whether it moves them (schools.plan_moves) — each said as a warning. A pupil
+    arrives on their first session in the file with a mark other than 'Z' (not yet on roll)."""
+    if schools.routed_school(conn) is None:
+        return schools.PlannedMoves()
+    code = incoming["code"].astype(object)
+    real = incoming[(incoming["pupil_id"].to_numpy() > 0) & code.notna().to_numpy()
+                    & ~code.isin(["", schools.NOT_YET_ON_ROLL]).to_numpy()]
+    first = real.sort_values(["day", "session"]).groupby("pupil_id", sort=False).first()
+    arrivals = pd.DataFrame({"pupil_id": first.index.to_numpy(dtype=np.int64),
+                             "arrived": [_date(d).date() for d in first["day"]], "row": first["row"].to_numpy()})
+    planned = schools.plan_moves(conn, arrivals)
+    outcome.problems.extend(Problem(int(row), None, text, "warning") for row, text in planned.warnings)
+    return planned
 
 
 def _corrections(conn, read: ReadResult, found: marks.Diff, outcome: FileOutcome, rule: Corrections) -> marks.Diff:
@@ -515,7 +534,9 @@ def _import_roll(db, read: ReadResult, outcome: FileOutcome, sha256: str, userna
         new = incoming[is_new]
         existing = incoming[~is_new].set_index("upn")
         before = stored.loc[existing.index]
+        moving = _roll_moves(conn, read, existing, before, outcome)
         differs = (_as_text(existing[fields]) != _as_text(before[fields])).any(axis=1) | (before["on_roll"] != 1)
+        differs = (differs | before["id"].isin(list(moving.moving_ids))) & ~before["id"].isin(list(moving.staying))
         updated = existing[differs]
         outcome.pupils_added, outcome.pupils_updated = len(new), len(updated)
         outcome.status = IMPORTED if (len(new) or len(updated)) else UNCHANGED
@@ -540,7 +561,28 @@ def _import_roll(db, read: ReadResult, outcome: FileOutcome, sha256: str, userna
             f"UPDATE pupils SET {''.join(f'{c} = ?, ' for c in fields)}on_roll = 1, updated_import_id = ? WHERE upn = ?",
             store.as_rows(updated.reset_index().assign(import_id=import_id), fields + ["import_id", "upn"]),
         )
+        schools.record_moves(conn, moving, import_id, username)
         _finish_import(conn, outcome, import_id, username)
+
+
+def _roll_moves(conn, read: ReadResult, existing: pd.DataFrame, before: pd.DataFrame,
+                outcome: FileOutcome) -> schools.PlannedMoves:
+    """On a roll routed to one of a trust's schools: the pupils it lists who are at another
+    school, moved here from their entry date (schools.plan_moves); those it does not move keep
+    their details as their own school's roll gave them."""
+    if schools.routed_school(conn) is None or existing.empty:
+        return schools.PlannedMoves()
+    rows = read.pupils.groupby("upn")["row"].first()
+    dated = "entry_date" in read.roll_fields
+    arrivals = pd.DataFrame({
+        "pupil_id": before["id"].to_numpy(dtype=np.int64),
+        "arrived": [pd.Timestamp(d).date() if dated and isinstance(d, str) and d else None
+                    for d in (existing["entry_date"] if dated else [None] * len(existing))],
+        "row": rows.reindex(existing.index).to_numpy(),
+    })
+    planned = schools.plan_moves(conn, arrivals, roll_without_dates=not dated)
+    outcome.problems.extend(Problem(int(row), None, text, "warning") for row, text in planned.warnings)
+    return planned
 
 
 def _as_text(frame: pd.DataFrame) -> pd.DataFrame:
