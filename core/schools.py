@@ -431,13 +431,15 @@ def route(db: sqlite_utils.Database, content: bytes, file_name: str, chosen: str
 def route_upload(db: sqlite_utils.Database, content: bytes, file_name: str, chosen: int | None,
                  allowed: tuple[int, ...] | None) -> School:
     """`route` for someone who may import into the schools `allowed` (None: any): the file's
-    own school must be one of theirs."""
+    own school must be one of theirs. The school chosen on the screen is for files naming none
+    (a file naming its DfE number goes to that school whatever the box says)."""
     head = content[:64 * 1024]
     if dfe_number_in_file(head, file_name):
         school = route(db, head, file_name, None)  # the school the file names
         if allowed is not None and school.id not in allowed:
             raise SchoolError(f"{file_name} is from {school.name} ({school.dfe_number}), which is not your school; "
                               "nothing was imported.")
+        return school
     return route(db, head, file_name, chosen)
 
 
