@@ -220,11 +220,15 @@ def edit_school(db: sqlite_utils.Database, key: str | int, by: str = "cli", *, n
 # by which import or by whom); marks, cases and plans stay with the pupil, so the new school's
 # staff see the whole history and the old school's no longer see the pupil. An import routed to
 # school B that names a pupil at school A moves them to B when the file says they arrived after
-# their last move (a mark other than 'Z' "not yet on roll", or a roll's entry date): an older
+# their last move (a mark other than 'Z' "not yet on roll" or 'D' "dual registered", or a roll's
+# entry date): an older
 # export from A, re-imported after the move, leaves them at B, and a roll without an entry
 # date moves only a pupil who has never moved (else the move is by hand: `move_pupil`).
 
 NOT_YET_ON_ROLL = "Z"
+# Marks that say a pupil is not (yet) this school's: not yet on roll, or dual registered and at
+# the other school that session (DOMAIN.md §2). They never move a pupil here.
+NOT_ARRIVED = (NOT_YET_ON_ROLL, "D")
 MOVING_COLUMNS = ["pupil_id", "from_school_id", "arrived", "row"]
 MOVE_COLUMNS = ["id", "pupil_id", "from_school_id", "from_school", "to_school_id", "to_school", "moved_on",
                 "import_id", "moved_by", "moved_at"]
@@ -302,6 +306,16 @@ class PlannedMoves:
     @property
     def moving_ids(self) -> set[int]:
         return {int(p) for p in self.moving["pupil_id"]}
+
+
+def pupils_elsewhere(conn, pupil_ids, school_id: int) -> set[int]:
+    """Of these stored pupils (ids; placeholders ≤ 0 ignored), those at another school than `school_id`."""
+    ids = pd.unique(pd.Series(pupil_ids, dtype="int64"))
+    ids = ids[ids > 0]
+    if not len(ids):
+        return set()
+    return {r[0] for r in conn.execute("SELECT id FROM pupils WHERE school_id != ? AND id IN "
+                                       "(SELECT value FROM json_each(?))", (int(school_id), json_ids(ids)))}
 
 
 def plan_moves(conn, arrivals: pd.DataFrame, roll_without_dates: bool = False) -> PlannedMoves:

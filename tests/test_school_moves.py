@@ -204,10 +204,18 @@ def test_an_older_file_from_school_a_after_the_move_does_not_move_them_back(trus
     assert school_of(trust_store, AHMED) == 2
 
 
-def test_a_mark_z_not_yet_on_roll_does_not_move_a_pupil(trust_store, tmp_path):
+@pytest.mark.parametrize("pattern", ["ZZZZZZZZZZ", "DDDDDDDDDD"])
+def test_marks_saying_not_yet_on_roll_or_dual_registered_do_not_move_a_pupil(trust_store, tmp_path, pattern):
     assert cli.main(["--db", str(trust_store), "import",
-                     str(second_school_file(tmp_path, "b.csv", WEEK_3, "ZZZZZZZZZZ"))]) == 0
+                     str(second_school_file(tmp_path, "b.csv", WEEK_3, pattern))]) == 0
     assert school_of(trust_store, AHMED) == 1
+
+
+def test_a_pupil_arrives_on_their_first_mark_after_not_yet_on_roll(trust_store, tmp_path):
+    assert cli.main(["--db", str(trust_store), "import",
+                     str(second_school_file(tmp_path, "b.csv", WEEK_3, "ZZZZ......"))]) == 0
+    with store.opened(trust_store) as db:
+        assert db.execute("SELECT moved_on FROM pupil_moves").fetchall() == [("2025-09-24",)]
 
 
 def test_undoing_the_import_that_moved_a_pupil_moves_them_back(trust_store, tmp_path):
@@ -270,3 +278,30 @@ def test_a_pupil_with_a_recorded_move_is_purged_with_it(trust_store):
         db.conn.commit()
         removed = safekeeping.purge_leavers(db, date(2026, 1, 1), "test")
         assert removed["pupil_moves"] == 1 and removed["pupils"] == 1
+
+
+def test_school_bs_not_yet_on_roll_marks_before_the_move_leave_school_as_marks_as_they_were(trust_store, tmp_path):
+    before = second_school_file(tmp_path, "b_weeks.csv", WEEK_2, "ZZZZZZZZZZ")  # week 2: not yet on roll at B
+    arrival = second_school_file(tmp_path, "b_week3.csv", WEEK_3, "..........")
+    assert cli.main(["--db", str(trust_store), "import", str(before), str(arrival)]) == 0
+    assert school_of(trust_store, AHMED) == 2
+    with store.opened(trust_store) as db:
+        week_2 = [c for (c,) in db.execute(
+            "SELECT m.code FROM marks m JOIN pupils p ON p.id = m.pupil_id WHERE p.upn = ? AND m.day BETWEEN ? AND ? "
+            "ORDER BY m.day, m.session", (AHMED, *(int((WEEK_2 + timedelta(days=d) - date(1970, 1, 1)).days)
+                                                   for d in (0, 4))))]
+    assert week_2 == ["N", "N", "N", "N", "/", "\\", "/", "\\", "/", "\\"]  # Test Academy's register, as it was
+
+
+def test_school_as_marks_dated_after_the_pupil_moved_away_are_not_imported(trust_store, capsys, tmp_path):
+    assert cli.main(["--db", str(trust_store), "import",
+                     str(second_school_file(tmp_path, "b.csv", WEEK_3, ".........."))]) == 0
+    late = tmp_path / "a_week3.csv"  # Test Academy still had him on its register that week
+    late.write_text(marks_csv(week_rows(WEEK_3, ["NNNNNNNNNN"])) + "\n", encoding="utf-8")
+    capsys.readouterr()
+    code, out, _ = run(capsys, "--db", str(trust_store), "import", "--format", "json", "--school", "1", str(late))
+    result = json.loads(out)["files"][0]
+    assert code == 0 and result["status"] == "unchanged"
+    assert any("dated after they moved away" in p["message"] for p in result["problems"])
+    _, out, _ = run(capsys, "--db", str(trust_store), "pupils", "--school", "2")
+    assert next(p for p in json.loads(out) if p["surname"] == "Ahmed")["unauthorised_sessions"] == 4  # week 2's N only

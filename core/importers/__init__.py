@@ -26,7 +26,7 @@ import itertools
 import json
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 import numpy as np
@@ -365,6 +365,7 @@ def _import_marks(db, read: ReadResult, outcome: FileOutcome, sha256: str, usern
         if held:
             outcome.status = REJECTED
             raise store.Rollback
+        moving, incoming = _pupils_at_other_schools(conn, incoming, outcome)
         if incoming.empty:
             outcome.status = UNCHANGED
             raise store.Rollback
@@ -374,7 +375,6 @@ def _import_marks(db, read: ReadResult, outcome: FileOutcome, sha256: str, usern
         _warn_closure_days(conn, incoming, found, outcome)
         outcome.marks_added, outcome.marks_changed = len(found.added), len(found.changed)
         outcome.status = IMPORTED if (len(found.added) or len(found.changed)) else UNCHANGED
-        moving = _pupils_moving(conn, incoming, outcome)
         if dry_run or outcome.status == UNCHANGED:
             raise store.Rollback
         marks.write(conn, import_id, found)
@@ -382,21 +382,55 @@ def _import_marks(db, read: ReadResult, outcome: FileOutcome, sha256: str, usern
         _finish_import(conn, outcome, import_id, username)
 
 
-def _pupils_moving(conn, incoming: pd.DataFrame, outcome: FileOutcome) -> schools.PlannedMoves:
+def _pupils_at_other_schools(conn, incoming: pd.DataFrame, outcome: FileOutcome
+                             ) -> tuple[schools.PlannedMoves, pd.DataFrame]:
     """On an import routed to one of a trust's schools: the pupils it names who are at another
-    school, and whether it moves them (schools.plan_moves) — each said as a warning. A pupil
-    arrives on their first session in the file with a mark other than 'Z' (not yet on roll)."""
-    if schools.routed_school(conn) is None:
-        return schools.PlannedMoves()
+    school, whether it moves them here (schools.plan_moves), and the file's marks kept for them
+    — each said as a warning. A pupil arrives on their first session in the file with a mark
+    other than 'Z' (not yet on roll) or 'D' (dual registered, at the other school).
+
+    The pupil's one record keeps every school's registers: a 'Z', 'D' or missing mark here,
+    before they arrived (or at all, for a pupil this file does not move), is not this school's
+    to give, so it never replaces their old school's mark; and for a pupil who moved away, the
+    old school's marks dated on or after the move are not imported (the new school's registers
+    are theirs from that day)."""
+    target = schools.routed_school(conn)
+    if target is None:
+        return schools.PlannedMoves(), incoming
+    elsewhere = schools.pupils_elsewhere(conn, incoming["pupil_id"].to_numpy(), target)
+    if not elsewhere:  # the usual case: every pupil named is at this school already
+        return schools.PlannedMoves(target), incoming
+    theirs = incoming["pupil_id"].isin(list(elsewhere)).to_numpy()
     code = incoming["code"].astype(object)
-    real = incoming[(incoming["pupil_id"].to_numpy() > 0) & code.notna().to_numpy()
-                    & ~code.isin(["", schools.NOT_YET_ON_ROLL]).to_numpy()]
+    empty = (code.isna() | code.isin(["", *schools.NOT_ARRIVED])).to_numpy()
+    real = incoming[theirs & ~empty]
     first = real.sort_values(["day", "session"]).groupby("pupil_id", sort=False).first()
     arrivals = pd.DataFrame({"pupil_id": first.index.to_numpy(dtype=np.int64),
                              "arrived": [_date(d).date() for d in first["day"]], "row": first["row"].to_numpy()})
     planned = schools.plan_moves(conn, arrivals)
     outcome.problems.extend(Problem(int(row), None, text, "warning") for row, text in planned.warnings)
-    return planned
+
+    def as_day(value) -> int:
+        return int(np.datetime64(value, "D").astype(np.int64))
+
+    never = 1 << 40  # a day number later than any date
+    arrived = {int(p): as_day(a) for p, a in zip(planned.moving["pupil_id"], planned.moving["arrived"])}
+    moved_away = {int(p): as_day(date.fromisoformat(d)) for p, d in conn.execute(
+        "SELECT pupil_id, MAX(moved_on) FROM pupil_moves WHERE pupil_id IN (SELECT value FROM json_each(?)) "
+        "GROUP BY pupil_id", (schools.json_ids(elsewhere),)).fetchall()}
+    pupil, day = incoming["pupil_id"], incoming["day"].to_numpy()
+    arrival_day = pupil.map(arrived)
+    moving = arrival_day.notna().to_numpy() & theirs
+    staying = theirs & ~moving
+    before_arrival = day < arrival_day.fillna(0).to_numpy(dtype=np.int64)
+    after_leaving = day >= pupil.map(moved_away).fillna(never).to_numpy(dtype=np.int64)
+    dropped = (moving & empty & before_arrival) | (staying & (empty | after_leaving))
+    if dropped.any():
+        count = int(dropped.sum())
+        outcome.problems.append(Problem(None, None, f"{count:,} mark{'s' if count != 1 else ''} in this file for "
+            "pupils at another of the trust's schools (not yet on roll here, dual registered, missing, or dated after "
+            "they moved away) were not imported: their own school's registers are kept.", "warning"))
+    return planned, incoming[~dropped]
 
 
 def _corrections(conn, read: ReadResult, found: marks.Diff, outcome: FileOutcome, rule: Corrections) -> marks.Diff:
