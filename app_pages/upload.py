@@ -546,8 +546,6 @@ if files:
             with friendly_errors(f"showing {by_id[checked.file_id].name}"):
                 ready += bool(show_file(by_id[checked.file_id], checked, number, user, profiles,
                                         goes_to.get(checked.file_id, "")))
-    if refusal:
-        ready = 0  # the batch goes to no one school: nothing to import until the files are sorted
     if not answered:
         st.info("Say which file is newer for each pair above that disagrees, then import.", icon=":material/help:")
     label = f"Import {ready} file{'s' if ready != 1 else ''}"
