@@ -449,6 +449,7 @@ AUDIT_ACTIONS = {
     "login": "Signed in", "logout": "Signed out", "login.failed": "Sign-in refused", "user.locked": "Account locked",
     "user.add": "User added", "user.change": "User changed", "user.password": "Password changed",
     "user.unlock": "Account unlocked", "user.sign_out_everywhere": "Signed out everywhere", "school.init": "School set up",
+    "school.add": "School added", "school.edit": "School changed", "pupil.move": "Pupil moved school",
     "import": "Upload imported", "import.rejected": "Upload rejected", "import.unchanged": "Upload changed nothing",
     "import.undo": "Upload undone", "setting.change": "Setting changed",
     "code_map.set": "Local code mapped", "mapping.save": "Column mapping saved",

@@ -369,6 +369,11 @@ def show_file(file, checked: Checked, number: int, user, profiles: list[dict], g
         st.markdown(f"**{md(file.name)}** · {file.size / 1024:,.0f} KB")
         if goes_to:
             st.markdown(goes_to)
+            if checked.outcome.pupils_moved:
+                moved = checked.outcome.pupils_moved
+                st.info(f"Importing it moves **{moved}** pupil{'s' if moved != 1 else ''} here from another of the "
+                        "trust's schools (named under the warnings below): one record each, their history going "
+                        "with them.", icon=":material/move_down:")
         mapping = chosen_mapping(file)
         accept_key = ACCEPT_PREFIX + file.file_id
         accept_dates = bool(st.session_state.get(accept_key, False))

@@ -224,5 +224,6 @@ def test_the_upload_preview_names_the_pupil_the_file_would_move_here(trust_store
     app.file_uploader[0].set_value([("arrival.csv", content, "text/csv")]).run()
     text = all_text(app)
     assert "is on roll at Test Academy: this file moves them to Second Primary from 22/09/2025" in text
+    assert "Importing it moves **1** pupil here from another of the trust's schools" in text
     with store.opened(trust_store) as db:  # a preview writes nothing
         assert db.execute("SELECT school_id FROM pupils WHERE upn = ?", (make_upn(1),)).fetchone()[0] == 1

@@ -82,6 +82,7 @@ class FileOutcome:
     import_id: int | None = None
     corrections_kept: int = 0  # stored marks a later import corrected, which this file would change: kept
     corrections_overwritten: int = 0  # … changed all the same, as the user chose
+    pupils_moved: int = 0  # pupils it moves here from another of a trust's schools (schools.plan_moves)
     # The file's sessions as stored keys (pupil_id, day, session, code, row, column), for
     # comparing the files of a batch (core/importers/batch.py); not part of the JSON.
     sessions: pd.DataFrame | None = field(default=None, repr=False)
@@ -408,6 +409,7 @@ def _pupils_at_other_schools(conn, incoming: pd.DataFrame, outcome: FileOutcome
     arrivals = pd.DataFrame({"pupil_id": first.index.to_numpy(dtype=np.int64),
                              "arrived": [_date(d).date() for d in first["day"]], "row": first["row"].to_numpy()})
     planned = schools.plan_moves(conn, arrivals)
+    outcome.pupils_moved = len(planned.moving)
     outcome.problems.extend(Problem(int(row), None, text, "warning") for row, text in planned.warnings)
 
     def as_day(value) -> int:
@@ -546,7 +548,8 @@ def _finish_import(conn, outcome: FileOutcome, import_id: int, username: str) ->
         "marks_changed": outcome.marks_changed, "pupils_added": outcome.pupils_added,
         "pupils_updated": outcome.pupils_updated, "counts_added": outcome.counts_added,
         "counts_changed": outcome.counts_changed, "corrections_kept": outcome.corrections_kept,
-        "corrections_overwritten": outcome.corrections_overwritten})
+        "corrections_overwritten": outcome.corrections_overwritten,
+        **({"pupils_moved": outcome.pupils_moved} if outcome.pupils_moved else {})})
 
 
 # --- pupil roll --------------------------------------------------------------------
@@ -615,6 +618,7 @@ def _roll_moves(conn, read: ReadResult, existing: pd.DataFrame, before: pd.DataF
         "row": rows.reindex(existing.index).to_numpy(),
     })
     planned = schools.plan_moves(conn, arrivals, roll_without_dates=not dated)
+    outcome.pupils_moved = len(planned.moving)
     outcome.problems.extend(Problem(int(row), None, text, "warning") for row, text in planned.warnings)
     return planned
 
