@@ -10,15 +10,18 @@ from datetime import date
 
 import pandas as pd
 
-from core import auth, calendar, cases, intervention_types, patterns, privacy, schools, support_plans, triggers
+from core import auth, calendar, cases, intervention_types, patterns, privacy, support_plans, triggers
+from core import schools
 
 CHRONOLOGY_COLUMNS = ["on", "kind", "what", "detail", "note", "sensitive_note", "by", "overdue",
                       "intervention_id", "checkin_id"]
 # The kinds of event, and within a day the order they read in (newest first, so the first
 # thing to happen reads last).
-CHRONOLOGY_KIND_ORDER = {"school_move": 0, "mark_change": 0, "trigger_withdrawn": 0, "trigger": 1, "action_opened": 2, "plan_started": 2,
+CHRONOLOGY_KIND_ORDER = {"mark_change": 0, "trigger_withdrawn": 0, "trigger": 1, "action_opened": 2, "plan_started": 2,
                          "contact": 3, "checkin_done": 4, "plan_review": 4, "action_closed": 5, "plan_closed": 5,
                          "checkin_due": 6, "plan_review_due": 6}
+
+CHRONOLOGY_KIND_ORDER["school_move"] = 0  # a move between a trust's schools (issue 18) reads first on its day
 
 
 def chronology(db, viewer: auth.Viewer, pupil_id: int, today: date, reached: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -128,11 +131,13 @@ def chronology(db, viewer: auth.Viewer, pupil_id: int, today: date, reached: pd.
 # pastoral meeting's decisions about the pupil.
 EVIDENCE_PACK_COLUMNS = ["on", "kind", "entry", "detail", "by"]
 # The chronology's kinds of event, as the pack names them.
-EVIDENCE_PACK_KINDS = {"school_move": "Moved school", "mark_change": "Mark corrected", "trigger": "Trigger reached",
+EVIDENCE_PACK_KINDS = {"mark_change": "Mark corrected", "trigger": "Trigger reached",
                        "trigger_withdrawn": "Trigger withdrawn", "action_opened": "Action opened",
                        "action_closed": "Action closed", "contact": "Contact", "checkin_due": "Check-in due",
                        "checkin_done": "Check-in done", "plan_started": "Support plan", "plan_review": "Support plan",
                        "plan_closed": "Support plan", "plan_review_due": "Support plan"}
+
+EVIDENCE_PACK_KINDS["school_move"] = "Moved school"  # issue 18
 
 
 def evidence_pack_table(db, viewer: auth.Viewer, pupil_id: int, today: date, reached: pd.DataFrame) -> pd.DataFrame:
