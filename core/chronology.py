@@ -11,7 +11,6 @@ from datetime import date
 import pandas as pd
 
 from core import auth, calendar, cases, intervention_types, patterns, privacy, support_plans, triggers
-from core import schools
 
 CHRONOLOGY_COLUMNS = ["on", "kind", "what", "detail", "note", "sensitive_note", "by", "overdue",
                       "intervention_id", "checkin_id"]
@@ -20,8 +19,6 @@ CHRONOLOGY_COLUMNS = ["on", "kind", "what", "detail", "note", "sensitive_note", 
 CHRONOLOGY_KIND_ORDER = {"mark_change": 0, "trigger_withdrawn": 0, "trigger": 1, "action_opened": 2, "plan_started": 2,
                          "contact": 3, "checkin_done": 4, "plan_review": 4, "action_closed": 5, "plan_closed": 5,
                          "checkin_due": 6, "plan_review_due": 6}
-
-CHRONOLOGY_KIND_ORDER["school_move"] = 0  # a move between a trust's schools (issue 18) reads first on its day
 
 
 def chronology(db, viewer: auth.Viewer, pupil_id: int, today: date, reached: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -51,6 +48,8 @@ def chronology(db, viewer: auth.Viewer, pupil_id: int, today: date, reached: pd.
             more = f" and {len(changes) - 6} more" if len(changes) > 6 else ""
             add(day, "mark_change", f"{len(changes)} mark{'s' if len(changes) != 1 else ''} changed by an upload",
                 f"{listed}{more} ({file_name})", by=by)
+
+    from core import schools  # (kept apart from the imports above, which other work extends)
 
     for move in schools.moves(db, [pupil_id]).itertuples(index=False):  # one record across a trust's schools
         add(move.moved_on, "school_move", schools.move_text(move.from_school, move.to_school, move.moved_on),
@@ -137,8 +136,6 @@ EVIDENCE_PACK_KINDS = {"mark_change": "Mark corrected", "trigger": "Trigger reac
                        "checkin_done": "Check-in done", "plan_started": "Support plan", "plan_review": "Support plan",
                        "plan_closed": "Support plan", "plan_review_due": "Support plan"}
 
-EVIDENCE_PACK_KINDS["school_move"] = "Moved school"  # issue 18
-
 
 def evidence_pack_table(db, viewer: auth.Viewer, pupil_id: int, today: date, reached: pd.DataFrame) -> pd.DataFrame:
     """One pupil's history for the evidence pack, oldest first (on, kind, entry, detail, by):
@@ -159,3 +156,8 @@ def evidence_pack_table(db, viewer: auth.Viewer, pupil_id: int, today: date, rea
     # The chronology is newest first; the pack reads oldest first.
     return (pd.concat([frame.iloc[::-1], made], ignore_index=True) if len(made) else frame.iloc[::-1]) \
         .sort_values("on", kind="stable").reset_index(drop=True)
+
+
+# A move between a trust's schools (issue 18): first on its day; named in the evidence pack.
+CHRONOLOGY_KIND_ORDER["school_move"] = 0
+EVIDENCE_PACK_KINDS["school_move"] = "Moved school"
