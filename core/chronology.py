@@ -49,7 +49,7 @@ def chronology(db, viewer: auth.Viewer, pupil_id: int, today: date, reached: pd.
             add(day, "mark_change", f"{len(changes)} mark{'s' if len(changes) != 1 else ''} changed by an upload",
                 f"{listed}{more} ({file_name})", by=by)
 
-    from core import schools  # (kept apart from the imports above, which other work extends)
+    from core import schools  # a trust's schools (issue 18)
 
     for move in schools.moves(db, [pupil_id]).itertuples(index=False):  # one record across a trust's schools
         add(move.moved_on, "school_move", schools.move_text(move.from_school, move.to_school, move.moved_on),
