@@ -14,9 +14,9 @@ from datetime import date, timedelta
 import pandas as pd
 import streamlit as st
 
-from app_pages.ui import access, lists
+from app_pages.ui import access, lists, people
 from app_pages.ui.formatting import hidden, md, names, today, uk, uk_time, year_order
-from core import auth, benchmarks, calendar, cases, codes, intervention_types, reads, school_calendar, sessions, store
+from core import auth, benchmarks, calendar, cases, codes, intervention_types, reads, school_calendar, store
 
 user = access.require("admin")
 path = reads.db_path()
@@ -25,9 +25,18 @@ st.title("Admin")
 if reads.mark_span(path, reads.version()) is None:  # a new school: the first upload, and colleagues to add
     lists.no_registers_yet(user)
     st.caption("Before or after it: add your colleagues under Users, and check the sections and thresholds.")
-users_tab, sections_tab, thresholds_tab, codes_tab, types_tab, year_tab, benchmarks_tab, audit_tab = st.tabs(
-    ["Users", "Sections", "Thresholds and penalty codes", "Local codes", "Intervention types", "School calendar",
-     "Benchmarks and targets", "Audit log"]
+# Users and schools are managed as the signed-in account, not as the school chosen on the Trust screen.
+account = access.current_user()
+if not user.may("change_settings"):  # a trust admin (issue 18): the trust's people and schools; settings are a school's
+    users_tab, schools_tab = st.tabs(["Users", "Schools"])
+    with users_tab:
+        people.users_section(account, path)
+    with schools_tab:
+        people.schools_section(account, path)
+    st.stop()
+users_tab, schools_tab, sections_tab, thresholds_tab, codes_tab, types_tab, year_tab, benchmarks_tab, audit_tab = st.tabs(
+    ["Users", "Schools", "Sections", "Thresholds and penalty codes", "Local codes", "Intervention types",
+     "School calendar", "Benchmarks and targets", "Audit log"]
 )
 
 
@@ -47,90 +56,12 @@ def save_settings(wanted: dict, settings: dict) -> None:
         st.rerun()
 
 
-# --- users -------------------------------------------------------------------------
+# --- users and schools (app_pages/ui/people.py) ------------------------------------
 
 with users_tab:
-    with store.opened(path) as db:
-        everyone = auth.list_users(db)
-        section_names = list(store.get_settings(db)["sections"])
-        signed_in_now = sessions.open_counts(db)
-    st.dataframe(
-        pd.DataFrame(
-            [{"Username": u.username, "Name": u.name, "Role": u.role_label, "Sections": ", ".join(u.sections),
-              "Email": u.email, "Can sign in": "yes" if u.active else "no (deactivated)",
-              "Locked": "locked after failed logins" if u.locked() else "",
-              "Open sessions": signed_in_now.get(u.username, 0)} for u in everyone]
-        ),
-        hide_index=True, width="stretch",
-    )
-    add_column, edit_column = st.columns(2, gap="large")
-    add_column.subheader("Add a user")
-    with add_column, st.form("add_user", clear_on_submit=True, border=True):
-        username = st.text_input("Username", help="Letters, digits, '.', '_' or '-'; they sign in with it.")
-        name = st.text_input("Name", help="As colleagues know them.")
-        email = st.text_input("Email (optional)")
-        role = st.selectbox("Role", auth.ROLES, format_func=auth.ROLE_LABELS.get)
-        sections = st.multiselect("Sections (heads of section only)", section_names)
-        password = st.text_input("First password", type="password",
-                                 help=f"At least {auth.MIN_PASSWORD_LENGTH} characters; tell them to change it.")
-        if st.form_submit_button("Add user", type="primary"):
-            try:
-                with store.opened(path) as db:
-                    added = auth.add_user(db, username, name, password, role, sections, email, by=user.username)
-                done(f"Added {added.username}.")
-                st.rerun()
-            except auth.UserError as error:
-                st.error(md(error))
-
-    with edit_column:
-        st.subheader("Change a user")
-        if not everyone:
-            st.info("No users yet.")
-        else:
-            chosen = st.selectbox("User", [u.username for u in everyone], key="admin_edit_user",
-                                  format_func=lambda u: next(f"{x.name} ({x.username})" for x in everyone if x.username == u))
-            target = next(u for u in everyone if u.username == chosen)
-            with st.form(f"edit_user_{target.username}", border=True):
-                new_name = st.text_input("Name", value=target.name)
-                new_email = st.text_input("Email", value=target.email)
-                new_role = st.selectbox("Role", auth.ROLES, index=auth.ROLES.index(target.role),
-                                        format_func=auth.ROLE_LABELS.get)
-                new_sections = st.multiselect("Sections (heads of section only)", section_names,
-                                              default=[s for s in target.sections if s in section_names])
-                may_sign_in = st.checkbox("Can sign in", value=target.active)
-                new_password = st.text_input("New password (leave blank to keep)", type="password")
-                if st.form_submit_button("Save changes", type="primary"):
-                    try:
-                        with store.opened(path) as db:
-                            if target.username == user.username and not may_sign_in:
-                                raise auth.UserError("You cannot deactivate yourself; ask another administrator.")
-                            auth.update_user(db, target.username, user.username, name=new_name, email=new_email,
-                                             role=new_role, sections=new_sections, active=may_sign_in)
-                            if new_password:
-                                auth.set_password(db, target.username, new_password, user.username)
-                        done(f"Saved {target.username}.")
-                        st.rerun()
-                    except auth.UserError as error:
-                        st.error(md(error))
-            open_sessions = signed_in_now.get(target.username, 0)
-            if st.button(f"Sign {md(target.username)} out everywhere", key="sign_out_everywhere", icon=":material/logout:",
-                         disabled=not open_sessions,
-                         help=f"Ends their {open_sessions} open session(s), on every browser, at their next click "
-                              "(a lost laptop, a shared password). A new password or deactivation does this too."):
-                with store.opened(path) as db:
-                    ended = auth.sign_out_everywhere(db, target.username, user.username)
-                done(f"{md(target.username)} is signed out everywhere ({ended} session(s) ended).")
-                st.rerun()
-            if target.locked():
-                if st.button(f"Unlock {md(target.username)}", icon=":material/lock_open:"):
-                    with store.opened(path) as db:
-                        auth.unlock(db, target.username, user.username)
-                    done(f"{target.username} can sign in again.")
-                    st.rerun()
-    st.caption("Users are never deleted (the audit log names them); untick “Can sign in” instead. "
-               "A new password, a change of role or sections, or unticking “Can sign in” signs the user out "
-               "everywhere at their next click. "
-               "Five wrong passwords in a row lock an account for 15 minutes; a new password unlocks it.")
+    people.users_section(account, path)
+with schools_tab:
+    people.schools_section(account, path)
 
 # --- sections ----------------------------------------------------------------------
 
@@ -518,6 +449,7 @@ AUDIT_ACTIONS = {
     "login": "Signed in", "logout": "Signed out", "login.failed": "Sign-in refused", "user.locked": "Account locked",
     "user.add": "User added", "user.change": "User changed", "user.password": "Password changed",
     "user.unlock": "Account unlocked", "user.sign_out_everywhere": "Signed out everywhere", "school.init": "School set up",
+    "school.add": "School added", "school.edit": "School changed", "pupil.move": "Pupil moved school",
     "import": "Upload imported", "import.rejected": "Upload rejected", "import.unchanged": "Upload changed nothing",
     "import.undo": "Upload undone", "setting.change": "Setting changed",
     "code_map.set": "Local code mapped", "mapping.save": "Column mapping saved",

@@ -13,7 +13,8 @@ import streamlit as st
 
 from app_pages.ui import access, case_forms, lists, sidebar, workflows
 from app_pages.ui.formatting import counts_periods, flags, hidden, md, pct, pupil_name, today, uk, year_label
-from core import auth, cases, charts, chronology, codes, evidence_pack, intervention_types, reads, store, summary_counts
+from core import (auth, cases, charts, chronology, codes, evidence_pack, intervention_types, reads, schools, store,
+                  summary_counts)
 from core import support_plans, thresholds, triggers
 from core.calendar import uk_dates_in
 
@@ -335,9 +336,18 @@ now = today()
 with store.opened(path) as db:
     staff = {u.username: u.name for u in auth.list_users(db)}
     key_adult = cases.key_adults(db, [pupil_id])
+    # On a trust's store: the pupil's school, and their last move between the trust's schools.
+    their_school = schools.pupil_school(db, pupil_id) if schools.count(db) > 1 else None
+    last_move = schools.moves(db, [pupil_id]).tail(1) if their_school else None
 if not key_adult.empty:
     facts.append(f"Key adult **{md(key_adult['key_adult_name'].iloc[0])}**")
+if their_school is not None:
+    facts.append(f"School **{md(their_school.name)}**")
 st.markdown(" · ".join(facts))
+if last_move is not None and not last_move.empty:
+    move = last_move.iloc[0]
+    st.caption(md(schools.move_text(move["from_school"], move["to_school"], move["moved_on"])
+                  + " — one record: their marks and case work from before the move are below."))
 
 if writer:
     log_action, log_contact, choose_key_adult, _ = st.columns([1.2, 1.2, 1.2, 4])

@@ -11,6 +11,7 @@ with undo of the last import."""
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -83,7 +84,7 @@ def with_decisions(order: list[str], newer: dict[frozenset, str]) -> list[str]:
     return order
 
 
-def plan(files, username: str, version: reads.Version) -> BatchView:
+def plan(files, username: str, version: reads.Version, school: int | None = None) -> BatchView:
     """The batch worked out in the order the user chose (by default rolls first, then marks
     oldest first) with the user's decisions applied; remembered per files, mappings, order,
     decisions and data version — only what the screen shows, not the files' marks. The
@@ -92,21 +93,23 @@ def plan(files, username: str, version: reads.Version) -> BatchView:
     chosen = st.session_state.get(ORDER_KEY)
     if chosen is not None and set(chosen) != {f.file_id for f in files}:
         chosen = None  # a file added or removed: the default order again (the decisions still apply)
-    planned = _planned(files, chosen, applied, accepted, username, version)
+    planned = _planned(files, chosen, applied, accepted, username, version, school)
     decided = with_decisions(planned.order, decisions())
     if decided != planned.order:
         st.session_state[ORDER_KEY] = decided
-        planned = _planned(files, decided, applied, accepted, username, version)
+        planned = _planned(files, decided, applied, accepted, username, version, school)
     return planned
 
 
-def _planned(files, order, applied, accepted, username: str, version) -> BatchView:
+def _planned(files, order, applied, accepted, username: str, version, school: int | None = None) -> BatchView:
+    """The batch worked out (a dry run); on a trust's store as imported into `school`, so the
+    preview shows the pupils it would move there from another of the trust's schools."""
     checks = st.session_state.setdefault(CHECKS_KEY, {})
     key = (tuple((f.file_id, repr(m.as_json()) if (m := chosen_mapping(f)) else None) for f in files),
-           tuple(order) if order else None, applied, accepted, version)
+           tuple(order) if order else None, applied, accepted, version, school)
     if key not in checks:
         checks.clear()  # only the latest is shown again: let the rest's memory go
-        with store.opened(reads.db_path()) as db:
+        with store.opened(reads.db_path()) as db, (schools.routed_to(db, school) if school else nullcontext()):
             worked_out = batches.plan_batch(db, batch_files(files), username, order=order, overwrite=applied,
                                             accept_dates=accepted)
         checks[key] = BatchView(
@@ -358,11 +361,19 @@ def show_conflicts(planned: BatchView, names: dict[str, str]) -> bool:
     return answered
 
 
-def show_file(file, checked: Checked, number: int, user, profiles: list[dict]):
-    """One dropped file: detection, mapping, preview, problems and the dry run (after the
-    files before it). Returns True if it will be imported."""
+def show_file(file, checked: Checked, number: int, user, profiles: list[dict], goes_to: str = ""):
+    """One dropped file: (on a trust's store) the school it goes to, detection, mapping,
+    preview, problems and the dry run (after the files before it). Returns True if it will be
+    imported."""
     with st.container(border=True):
         st.markdown(f"**{md(file.name)}** · {file.size / 1024:,.0f} KB")
+        if goes_to:
+            st.markdown(goes_to)
+            if checked.outcome.pupils_moved:
+                moved = checked.outcome.pupils_moved
+                st.info(f"Importing it moves **{moved}** pupil{'s' if moved != 1 else ''} here from another of the "
+                        "trust's schools (named under the warnings below): one record each, their history going "
+                        "with them.", icon=":material/move_down:")
         mapping = chosen_mapping(file)
         accept_key = ACCEPT_PREFIX + file.file_id
         accept_dates = bool(st.session_state.get(accept_key, False))
@@ -404,6 +415,19 @@ def show_file(file, checked: Checked, number: int, user, profiles: list[dict]):
         (st.success if outcome.status == importers.IMPORTED else st.info)(
             what_would_change(outcome, new_days, after_others=number > 1))
         return outcome.status == importers.IMPORTED
+
+
+def file_school(db, file, user) -> str:
+    """Which school one file goes to, said before anything is written (a trust's store): the
+    school its DfE number names, or the school chosen above — or why it cannot go anywhere."""
+    content, chosen = file.getvalue(), st.session_state.get(SCHOOL_KEY)
+    try:
+        school = schools.route_upload(db, content, file.name, chosen, user.school_ids)
+    except schools.SchoolError as refusal:
+        return f":red[**Goes to no school:** {md(refusal)}]"
+    named = schools.dfe_number_in_file(content[:64 * 1024], file.name)
+    why = f"the file names its DfE number, {named}" if named else "the school chosen above"
+    return f":material/school: Goes to **{md(school.name)}** ({md(why)})"
 
 
 def batch_school(db, files, user) -> tuple[int, str | None]:
@@ -507,9 +531,17 @@ if files:
             show_too_big(file, limit_mb)
     batch = [f for f in files if not too_big(f, limit_mb)]
     ready, answered, planned = 0, True, None
+    goes_to, school, refusal = {}, None, None
+    if batch and several:  # a trust's store: the school each file goes to, before anything is written
+        with store.opened(path) as db:
+            goes_to = {f.file_id: file_school(db, f, user) for f in batch}
+            school, refusal = batch_school(db, batch, user)
+        if refusal:
+            st.error(md(refusal.replace(" Nothing was imported.", "").replace("; nothing was imported.", ".")),
+                     icon=":material/school:")
     if batch:
         with friendly_errors("reading the files"):
-            planned = plan(batch, user.username, version)
+            planned = plan(batch, user.username, version, None if refusal else school)
     if planned is not None:
         by_id, names = {f.file_id: f for f in batch}, {f.file_id: f.name for f in batch}
         if len(batch) > 1:
@@ -517,7 +549,8 @@ if files:
             answered = show_conflicts(planned, names)
         for number, checked in enumerate(planned.files, start=1):
             with friendly_errors(f"showing {by_id[checked.file_id].name}"):
-                ready += bool(show_file(by_id[checked.file_id], checked, number, user, profiles))
+                ready += bool(show_file(by_id[checked.file_id], checked, number, user, profiles,
+                                        goes_to.get(checked.file_id, "")))
     if not answered:
         st.info("Say which file is newer for each pair above that disagrees, then import.", icon=":material/help:")
     label = f"Import {ready} file{'s' if ready != 1 else ''}"

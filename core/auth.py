@@ -59,7 +59,7 @@ CASE_ROLES = frozenset({ADMIN, ATTENDANCE_OFFICER, PASTORAL_LEAD, HEAD_OF_SECTIO
 ACTION_ROLES: dict[str, frozenset[str]] = {
     "import": frozenset({ADMIN, ATTENDANCE_OFFICER}),
     "undo_import": frozenset({ADMIN, ATTENDANCE_OFFICER}),
-    "manage_users": frozenset({ADMIN}),
+    "manage_users": frozenset({ADMIN, TRUST_ADMIN}),  # a trust admin: the trust's people (issue 18)
     "change_settings": frozenset({ADMIN}),
     "case_work": CASE_ROLES,
     # Parents' names, phone numbers, emails and addresses are personal data: only the roles
@@ -358,10 +358,29 @@ def username_problem(username: str) -> str | None:
     return None
 
 
-def as_json(user: User) -> dict[str, Any]:
-    """A user as the `pastoral users` command prints it: never the password hash."""
-    return {"username": user.username, "name": user.name, "email": user.email, "role": user.role,
-            "sections": list(user.sections), "active": user.active, "locked": user.locked()}
+def as_json(user: User, school_names: dict[int, str] | None = None) -> dict[str, Any]:
+    """A user as the `pastoral users` command prints it: never the password hash. With
+    `school_names` (school id → name; a trust's store) also the schools they are named to
+    (`schools`: [{id, name}]) and a hub lead's `hub`."""
+    found = {"username": user.username, "name": user.name, "email": user.email, "role": user.role,
+             "sections": list(user.sections), "active": user.active, "locked": user.locked()}
+    if school_names is not None:
+        found["schools"] = [{"id": s, "name": school_names.get(s, "")} for s in user.schools]
+        found["hub"] = user.hub
+    return found
+
+
+def school_names(db: sqlite_utils.Database) -> dict[int, str]:
+    return {s.id: s.name for s in school_table.list_schools(db)}
+
+
+def scope_text(user: User, names: dict[int, str]) -> str:
+    """Where a user works, for people: their schools, a hub lead's hub, or every school."""
+    if user.role in school_table.TRUST_WIDE_ROLES or (user.role == ADMIN and not user.schools):
+        return "every school"
+    if user.role == HUB_LEAD:
+        return f"hub {user.hub}" if user.hub else "no hub yet"
+    return ", ".join(names.get(s, f"school {s}") for s in user.schools) or "no school yet"
 
 
 def _check_role_and_sections(db, role: str, sections: tuple[str, ...]) -> None:
@@ -437,14 +456,26 @@ def update_user(
     role: str | None = None,
     sections: tuple[str, ...] | list[str] | None = None,
     active: bool | None = None,
+    schools: tuple | list | None = None,
+    hub: str | None = None,
 ) -> User:
-    """Change a user's details, role, sections or whether they may sign in."""
+    """Change a user's details, role, sections, schools (ids, names or DfE numbers), hub or
+    whether they may sign in. On a trust's store a change of role checks where they work
+    again (a school role names a school, a hub lead a hub, the trust roles neither)."""
     user = _existing(db, username)
     new_role = role or user.role
     new_sections = tuple(sections) if sections is not None else user.sections
     if new_role != HEAD_OF_SECTION:
         new_sections = ()
     _check_role_and_sections(db, new_role, new_sections)
+    if schools is not None or hub is not None or (new_role != user.role and school_table.count(db) > 1):
+        try:
+            own, new_hub = _school_scope(db, new_role, user.schools if schools is None else schools,
+                                         user.hub if hub is None else " ".join(str(hub).split()))
+        except school_table.SchoolError as error:
+            raise UserError(str(error)) from error
+    else:
+        own, new_hub = list(user.schools), user.hub
     if name is not None and not name.strip():
         raise UserError("Give the user's name, as colleagues know them.")
     if user.role == ADMIN and (new_role != ADMIN or active is False) and _other_active_admins(db, user.username) == 0:
@@ -455,19 +486,22 @@ def update_user(
         "role": (user.role, new_role),
         "sections": (list(user.sections), list(new_sections)),
         "active": (user.active, user.active if active is None else bool(active)),
+        "schools": (list(user.schools), list(own)),
+        "hub": (user.hub, new_hub),
     }
     changed = {field: {"old": old, "new": new} for field, (old, new) in changes.items() if old != new}
     if not changed:
         return user
-    # A deactivated user, or one whose role or sections changed, signs in again (or not at all):
-    # every open session of theirs ends at its next click.
+    # A deactivated user, or one whose role, sections or schools changed, signs in again (or not
+    # at all): every open session of theirs ends at its next click.
     ending = (sessions.DEACTIVATED if "active" in changed and not changes["active"][1]
-              else sessions.ROLE_CHANGED if "role" in changed or "sections" in changed else None)
+              else sessions.ROLE_CHANGED if {"role", "sections", "schools", "hub"} & set(changed) else None)
     with store.transaction(db) as conn:
         conn.execute(
-            "UPDATE users SET name = ?, email = ?, role = ?, sections = ?, active = ? WHERE username = ?",
+            "UPDATE users SET name = ?, email = ?, role = ?, sections = ?, active = ?, schools = ?, hub = ? "
+            "WHERE username = ?",
             (changes["name"][1], changes["email"][1], new_role, json.dumps(list(new_sections)),
-             int(changes["active"][1]), user.username),
+             int(changes["active"][1]), json.dumps(list(own)), new_hub, user.username),
         )
         if ending:
             changed["sessions_ended"] = sessions.end_all(conn, user.username, ending)

@@ -52,6 +52,13 @@ def chronology(db, viewer: auth.Viewer, pupil_id: int, today: date, reached: pd.
             add(day, "mark_change", f"{len(changes)} mark{'s' if len(changes) != 1 else ''} changed by an upload",
                 f"{listed}{more} ({file_name})", by=by)
 
+    from core import schools  # a trust's schools (issue 18)
+
+    for move in schools.moves(db, [pupil_id]).itertuples(index=False):  # one record across a trust's schools
+        add(move.moved_on, "school_move", schools.move_text(move.from_school, move.to_school, move.moved_on),
+            "with an upload to their new school" if pd.notna(move.import_id) else "moved on the Admin screen or "
+            "by command", by=move.moved_by)
+
     if reached is None:
         reached = triggers.reached(db)
     for row in reached[reached["pupil_id"] == pupil_id].itertuples():
@@ -184,3 +191,8 @@ def evidence_pack_table(db, viewer: auth.Viewer, pupil_id: int, today: date, rea
     # The chronology is newest first; the pack reads oldest first.
     return (pd.concat([frame.iloc[::-1], made], ignore_index=True) if len(made) else frame.iloc[::-1]) \
         .sort_values("on", kind="stable").reset_index(drop=True)
+
+
+# A move between a trust's schools (issue 18): first on its day; named in the evidence pack.
+CHRONOLOGY_KIND_ORDER["school_move"] = 0
+EVIDENCE_PACK_KINDS["school_move"] = "Moved school"

@@ -84,6 +84,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--size", type=float, default=1.0, help="pupils as a multiple of ~1,300 (default 1.0)")
     demo.add_argument("--export", type=Path, metavar="DIR", help="also write the generated CSV exports to DIR")
     demo.add_argument("--logins", action="store_true", help="only print the demo logins")
+    _school_argument(demo, "refused: the demo fills a new store of its own with one school, never one school of a "
+                           "trust's store")
 
     init = commands.add_parser("init", help="set up a new, empty store for a real school with its first administrator")
     init.add_argument("--school", required=True, help="the school's name, as letters and reports show it")
@@ -104,6 +106,10 @@ def build_parser() -> argparse.ArgumentParser:
     purge.add_argument("--today", type=iso_date, default=None, metavar="YYYY-MM-DD", help=argparse.SUPPRESS)
     for command in (backup, restore, purge):
         command.add_argument("--user", default=CLI_USER, help="who is doing this (for the audit log)")
+    for command in (backup, restore):
+        _school_argument(command, "refused: a backup is of the whole store, every school, so that restoring it "
+                                  "brings back everything together")
+    _school_argument(purge, "only this school's leavers (a trust's store; default: every school)")
     return parser
 
 
@@ -113,7 +119,7 @@ def _school_argument(parser: argparse.ArgumentParser, text: str) -> None:
 
 def _schools_parser(commands) -> None:
     """`pastoral schools list|add`: a trust's schools (issue 18), JSON on stdout."""
-    group = commands.add_parser("schools", help="a trust's schools: list them, add one")
+    group = commands.add_parser("schools", help="a trust's schools: list, add, edit; move a pupil between them")
     actions = group.add_subparsers(dest="schools_command", required=True, metavar="ACTION")
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--format", choices=["json", "text"], default="json")
@@ -125,6 +131,20 @@ def _schools_parser(commands) -> None:
                         help="its DfE number (local authority code and establishment number), to route imports")
     adding.add_argument("--urn", default="", help="its unique reference number (6 or 7 digits)")
     adding.add_argument("--hub", default="", help="the trust's hub (group of schools) it belongs to")
+    editing = actions.add_parser("edit", parents=[common], help="change a school's name, URN, DfE number or hub")
+    editing.add_argument("school", metavar="SCHOOL", help="its number, name or DfE number")
+    editing.add_argument("--name", help="its new name")
+    editing.add_argument("--dfe", metavar="LLL/EEEE", help="its DfE number ('' to clear)")
+    editing.add_argument("--urn", help="its URN ('' to clear)")
+    editing.add_argument("--hub", help="its hub ('' for none)")
+    moving = actions.add_parser("move-pupil", parents=[common],
+                                help="move a pupil to another of the trust's schools (one record: their history "
+                                     "goes with them)")
+    moving.add_argument("upn", metavar="UPN")
+    moving.add_argument("--to", required=True, metavar="SCHOOL", help="the school they move to")
+    moving.add_argument("--on", type=iso_date, metavar="YYYY-MM-DD", help="the date of the move (default: today)")
+    listed = actions.add_parser("moves", parents=[common], help="pupils who moved between the trust's schools")
+    _school_argument(listed, "only moves into or out of this school")
 
 
 def _period_arguments(parser: argparse.ArgumentParser) -> None:
@@ -143,7 +163,10 @@ def _users_parser(commands) -> None:
     common.add_argument("--user", default=CLI_USER, help="who is making the change (for the audit log)")
     roles = ", ".join(auth.ROLES)
 
-    actions.add_parser("list", parents=[common], help="every user, their role, sections and whether they may sign in")
+    listing = actions.add_parser("list", parents=[common],
+                                 help="every user, their role, sections and whether they may sign in; on a trust's "
+                                      "store also their schools and hub")
+    _school_argument(listing, "only the users named to this school or leading its hub (a trust's store)")
     adding = actions.add_parser("add", parents=[common], help="add a user (asks for their first password)")
     adding.add_argument("username")
     adding.add_argument("--name", required=True, help="the name colleagues know them by")
@@ -157,6 +180,14 @@ def _users_parser(commands) -> None:
     set_role.add_argument("username")
     set_role.add_argument("role", metavar="ROLE", help=f"one of {roles}")
     set_role.add_argument("--section", action="append", default=None, help="a head of section's section (repeat)")
+    set_role.add_argument("--school", action="append", default=None,
+                          help="the school they work in, on a trust's store (repeat for several)")
+    set_role.add_argument("--hub", default=None, help="a hub lead's hub")
+    set_schools = actions.add_parser("set-schools", parents=[common],
+                                     help="change the schools a user works in (a trust's store)")
+    set_schools.add_argument("username")
+    set_schools.add_argument("--school", action="append", required=True,
+                             help="a school they work in: number, name or DfE number (repeat for several)")
     set_sections = actions.add_parser("set-sections", parents=[common], help="change a head of section's sections")
     set_sections.add_argument("username")
     set_sections.add_argument("sections", nargs="+", metavar="SECTION")
@@ -264,15 +295,20 @@ def run_import(db, args) -> int:
     return 1 if any(o.status == REJECTED for o in outcomes) else 0
 
 
-def _school_pupils(db, args) -> set[int] | None:
-    """The pupil ids of --school (None: every school); an unknown school is a usage error."""
+def _school(db, args) -> schools.School | None:
+    """The school --school names (None: not given); an unknown school is a usage error."""
     if not getattr(args, "school", None):
         return None
     try:
-        school = schools.require(db, args.school)
+        return schools.require(db, args.school)
     except schools.SchoolError as error:
         raise UsageError(str(error)) from None
-    return set(schools.pupil_ids_of(db, [school.id]))
+
+
+def _school_pupils(db, args) -> set[int] | None:
+    """The pupil ids of --school (None: every school); an unknown school is a usage error."""
+    school = _school(db, args)
+    return None if school is None else set(schools.pupil_ids_of(db, [school.id]))
 
 
 def _period(db, args) -> metrics.Period | None:
@@ -384,6 +420,9 @@ def run_triggers(db, args) -> int:
 def run_demo(db, args) -> int:
     from data import demo
 
+    if args.school:
+        raise UsageError("The demo fills a new, empty store with one made-up school; it never goes into one school "
+                         "of a trust's store. Give it a database of its own: pastoral --db var/demo.db demo")
     if args.logins:
         _emit(demo.logins_text(demo.existing_logins(db)))
         return 0
@@ -465,22 +504,33 @@ def run_users(db, args) -> int:
     """`pastoral users list|add|set-role|set-sections|disable|enable|reset-password|unlock|sign-out`: JSON
     on stdout (`--format text` for people); a request that cannot be done exits 2, nothing changed."""
     action, by = args.users_command, args.user
+    # A trust's store (issue 18): `users list` adds each user's schools and hub to the JSON, as
+    # do set-schools and a set-role that names a school or hub; one school's store: as before.
+    names = auth.school_names(db) if schools.count(db) > 1 else None
     try:
         if action == "list":
             users = auth.list_users(db)
+            if args.school:
+                users = _users_of_school(db, users, args.school)
             if args.format == "json":
-                _emit(json.dumps([auth.as_json(u) for u in users], indent=1))
+                _emit(json.dumps([auth.as_json(u, names) for u in users], indent=1))
             elif not users:
                 _emit("No users yet. Add one with: pastoral users add USERNAME --name NAME --role admin")
             else:
-                _emit("\n".join(_user_line(u) for u in users))
+                _emit("\n".join(_user_line(u, names) for u in users))
             return 0
         if action == "add":
             auth.check_new_user(db, args.username, args.name, args.role, args.section)  # before asking a password
             user = auth.add_user(db, args.username, args.name, read_password(auth.normalise_username(args.username)),
                                  args.role, args.section, args.email, by, schools=args.school, hub=args.hub)
         elif action == "set-role":
-            user = auth.update_user(db, args.username, by, role=args.role, sections=args.section)
+            user = auth.update_user(db, args.username, by, role=args.role, sections=args.section,
+                                    schools=args.school, hub=args.hub)
+            if args.school is None and args.hub is None:
+                names = None
+        elif action == "set-schools":
+            user = auth.update_user(db, args.username, by, schools=args.school)
+            names = auth.school_names(db)
         elif action == "set-sections":
             current = auth.get_user(db, args.username)
             if current is not None and current.role != auth.HEAD_OF_SECTION:
@@ -504,21 +554,44 @@ def run_users(db, args) -> int:
             user = auth.get_user(db, args.username)
         else:  # argparse allows only the actions above
             raise UsageError(f"unknown users action '{action}'.")
+        if action not in ("set-role", "set-schools"):
+            names = None  # the other actions print a user as they always have
     except auth.UserError as error:
         raise UsageError(f"{error}") from None
-    _emit(json.dumps(auth.as_json(user), indent=2) if args.format == "json" else _user_line(user))
+    _emit(json.dumps(auth.as_json(user, names), indent=2) if args.format == "json" else _user_line(user, names))
     return 0
 
 
-def _user_line(user: auth.User) -> str:
+def _users_of_school(db, users: list[auth.User], key: str) -> list[auth.User]:
+    """The users named to a school, or leading its hub."""
+    try:
+        school = schools.require(db, key)
+    except schools.SchoolError as error:
+        raise UsageError(str(error)) from None
+    return [u for u in users if school.id in u.schools or (u.role == auth.HUB_LEAD and u.hub and u.hub == school.hub)]
+
+
+def _user_line(user: auth.User, names: dict[int, str] | None = None) -> str:
     scope = f" — {', '.join(user.sections)}" if user.sections else ""
+    where = f" — {auth.scope_text(user, names)}" if names is not None else ""
     flags = ("" if user.active else "  (disabled)") + ("  (locked)" if user.locked() else "")
-    return f"{user.username:<16} {user.name:<24} {user.role_label}{scope}{flags}"
+    return f"{user.username:<16} {user.name:<24} {user.role_label}{scope}{where}{flags}"
+
+
+WHOLE_STORE = ("{what} is of the whole store — every school's pupils, users and settings — so that {then}; it "
+               "takes no --school. Nothing was done. For one school's figures use `pastoral pupils --school` or "
+               "`pastoral summary --school`.")
+
+
+def _no_school(args, what: str, then: str) -> None:
+    if getattr(args, "school", None):
+        raise UsageError(WHOLE_STORE.format(what=what, then=then))
 
 
 def run_backup(db, args) -> int:
     from core import safekeeping
 
+    _no_school(args, "A backup", "restoring it brings everything back together")
     path = safekeeping.backup(_db_path(args), args.destination, args.user)
     _emit(f"Backed up to {path}")
     return 0
@@ -527,6 +600,7 @@ def run_backup(db, args) -> int:
 def run_restore(db, args) -> int:
     from core import safekeeping
 
+    _no_school(args, "A restore", "no school is left out of step with the others")
     db.conn.close()
     safekeeping.restore(_db_path(args), args.source, args.user)
     _emit(f"Restored from {args.source}")
@@ -536,10 +610,12 @@ def run_restore(db, args) -> int:
 def run_purge(db, args) -> int:
     from core import safekeeping
 
-    removed = safekeeping.purge_leavers(db, args.today or date.today(), args.user, dry_run=args.dry_run)
+    school = _school(db, args)
+    removed = safekeeping.purge_leavers(db, args.today or date.today(), args.user, dry_run=args.dry_run,
+                                        school_id=school.id if school else None)
     years = store.get_settings(db)["leaver_retention_years"]
     verb = "Would remove" if args.dry_run else "Removed"
-    _emit(f"{verb} {removed['pupils']} leaver(s) who left more than {years} years ago, "
+    _emit(f"{verb} {removed['pupils']} leaver(s){f' of {school.name}' if school else ''} who left more than {years} years ago, "
           f"with {removed['marks']} marks and {sum(removed.values()) - removed['pupils'] - removed['marks']} other records.")
     return 0
 
@@ -547,16 +623,49 @@ def run_purge(db, args) -> int:
 def run_schools(db, args) -> int:
     """`pastoral schools list|add`: JSON on stdout (`--format text` for people); a request that
     cannot be done exits 2, nothing changed."""
-    if args.schools_command == "add":
-        try:
+    action = args.schools_command
+    try:
+        if action == "add":
             added = schools.add_school(db, args.name, args.dfe, args.urn, args.hub, by=args.user)
-        except schools.SchoolError as error:
-            raise UsageError(str(error)) from None
-        _emit(json.dumps(added.as_json(), indent=2) if args.format == "json" else _school_line(added))
-        return 0
+            _emit(json.dumps(added.as_json(), indent=2) if args.format == "json" else _school_line(added))
+            return 0
+        if action == "edit":
+            edited = schools.edit_school(db, args.school, args.user, name=args.name, urn=args.urn, dfe=args.dfe,
+                                         hub=args.hub)
+            _emit(json.dumps(edited.as_json(), indent=2) if args.format == "json" else _school_line(edited))
+            return 0
+        if action == "move-pupil":
+            moved = schools.move_pupil(db, args.upn, args.to, args.on, by=args.user)
+            _emit(json.dumps(moved, indent=2) if args.format == "json" else
+                  f"{moved['upn']}: " + schools.move_text(moved["from_school"]["name"], moved["to_school"]["name"],
+                                                          date.fromisoformat(moved["moved_on"])))
+            return 0
+        if action == "moves":
+            return _moves(db, args)
+    except schools.SchoolError as error:
+        raise UsageError(str(error)) from None
     listed = schools.list_schools(db)
     _emit(json.dumps([s.as_json() for s in listed], indent=1) if args.format == "json"
           else "\n".join(_school_line(s) for s in listed))
+    return 0
+
+
+def _moves(db, args) -> int:
+    """`pastoral schools moves [--school S]`: each move, oldest first."""
+    found = schools.moves(db)
+    school = _school(db, args)
+    if school is not None:
+        found = found[(found["from_school_id"] == school.id) | (found["to_school_id"] == school.id)]
+    upns = dict(db.execute("SELECT id, upn FROM pupils").fetchall())
+    records = [{"upn": upns.get(int(m.pupil_id), ""), "from_school": int(m.from_school_id),
+                "to_school": int(m.to_school_id), "moved_on": m.moved_on.isoformat(),
+                "by_import": None if pd.isna(m.import_id) else int(m.import_id), "moved_by": m.moved_by}
+               for m in found.itertuples(index=False)]
+    if args.format == "json":
+        _emit(json.dumps(records, indent=1))
+    else:
+        _emit("\n".join(f"{upns.get(int(m.pupil_id), '')}  " + schools.move_text(m.from_school, m.to_school, m.moved_on)
+                        for m in found.itertuples(index=False)) or "No pupil has moved between the schools.")
     return 0
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from core.auth import ACTION_ROLES, ADMIN, ATTENDANCE_OFFICER, CASE_ROLES, EVERYONE
+from core.auth import ACTION_ROLES, ADMIN, ATTENDANCE_OFFICER, CASE_ROLES, EVERYONE, TRUST_ADMIN
 
 
 @dataclass(frozen=True)
@@ -54,7 +54,8 @@ SCREENS: tuple[Screen, ...] = (
            ("report_kind", "report_scope", "statistics_term", "section_term", "pack_pupil")),
     Screen("data_quality", "Data", "Data quality", ":material/fact_check:", "data-quality", CASE_ROLES),
     Screen("upload", "Data", "Upload", ":material/upload_file:", "upload", frozenset({ADMIN, ATTENDANCE_OFFICER})),
-    Screen("admin", "Data", "Admin", ":material/settings:", "admin", frozenset({ADMIN})),
+    # A trust admin (issue 18) opens it for the trust's users and schools only.
+    Screen("admin", "Data", "Admin", ":material/settings:", "admin", frozenset({ADMIN, TRUST_ADMIN})),
     # A trust's schools side by side (issue 18); choosing a school there scopes the other screens.
     Screen("trust", "Trust", "Trust", ":material/domain:", "trust", ACTION_ROLES["trust_overview"],
            several_schools=True),

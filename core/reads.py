@@ -143,7 +143,12 @@ def version(path: str | None = None) -> Version:
         calendar_stamp = db.execute(
             "SELECT (SELECT group_concat(first_day || last_day || name, '|') FROM school_terms), "
             "(SELECT group_concat(day || kind || label, '|') FROM non_school_days)").fetchone()
-        return (store.last_import_id(db), *settings_stamp, *codes_stamp, *national_stamp, *calendar_stamp)
+        # A trust's schools and the pupils who moved between them (issue 18): which school sees whom.
+        schools_stamp = db.execute(
+            "SELECT (SELECT group_concat(id || name || dfe_number || hub, '|') FROM schools), "
+            "(SELECT COUNT(*) || '.' || IFNULL(MAX(id), 0) FROM pupil_moves)").fetchone()
+        return (store.last_import_id(db), *settings_stamp, *codes_stamp, *national_stamp, *calendar_stamp,
+                *schools_stamp)
 
 
 def case_version(path: str | None = None) -> int:

@@ -51,6 +51,7 @@ PUPIL_RECORDS: dict[str, str] = {
     "intervention_history": BY_INTERVENTION,
     "interventions": BY_PUPIL,
     "key_adults": BY_PUPIL,
+    "pupil_moves": BY_PUPIL,
 }
 PUPIL_TABLES = tuple(PUPIL_RECORDS)
 
@@ -148,29 +149,33 @@ def _audit_since(db: sqlite_utils.Database, source: Path) -> list[tuple]:
         "ORDER BY id", (last_at, last_at, last_id)).fetchall()
 
 
-def leavers_due_for_purge(db: sqlite_utils.Database, today: date) -> list[int]:
-    """Pupils who left more than the retention period ago."""
+def leavers_due_for_purge(db: sqlite_utils.Database, today: date, school_id: int | None = None) -> list[int]:
+    """Pupils who left more than the retention period ago (of one school of a trust's store, with
+    `school_id`)."""
     years = int(store.get_settings(db)["leaver_retention_years"])
     try:
         cutoff = today.replace(year=today.year - years)
     except ValueError:  # 29 February
         cutoff = today.replace(year=today.year - years, day=28)
     rows = db.execute(
-        "SELECT id FROM pupils WHERE leave_date IS NOT NULL AND leave_date != '' AND leave_date < ?",
-        (cutoff.isoformat(),),
+        "SELECT id FROM pupils WHERE leave_date IS NOT NULL AND leave_date != '' AND leave_date < ?"
+        + ("" if school_id is None else " AND school_id = ?"),
+        (cutoff.isoformat(),) + (() if school_id is None else (int(school_id),)),
     ).fetchall()
     return [r[0] for r in rows]
 
 
-def purge_leavers(db: sqlite_utils.Database, today: date, username: str, dry_run: bool = False) -> dict[str, int]:
-    """Remove leavers past the retention period and every record linked to them.
+def purge_leavers(db: sqlite_utils.Database, today: date, username: str, dry_run: bool = False,
+                  school_id: int | None = None) -> dict[str, int]:
+    """Remove leavers past the retention period and every record linked to them (only one
+    school's leavers, with `school_id`: a trust's store).
 
     Returns rows removed per table (what would be removed, for a dry run).
     """
     removed: dict[str, int] = {}
     scope = "SELECT value FROM json_each(?)"
     with store.transaction(db) as conn, marks.tallies_kept_in_bulk(conn):  # purged with the pupils' marks
-        ids = json.dumps(leavers_due_for_purge(db, today))
+        ids = json.dumps(leavers_due_for_purge(db, today, school_id))
         anonymised = _anonymise_audit(conn, ids)  # before the records that tie entries to a pupil go
         for table, rows in PUPIL_RECORDS.items():
             removed[table] = conn.execute(f"DELETE FROM {table} WHERE {rows.format(ids=scope)}",
@@ -180,7 +185,7 @@ def purge_leavers(db: sqlite_utils.Database, today: date, username: str, dry_run
             raise store.Rollback
         store.audit(conn, username, "purge.leavers", "pupils", "",
                     {"retention_years": store.get_settings(db)["leaver_retention_years"], **removed,
-                     "audit_entries_anonymised": anonymised})
+                     "audit_entries_anonymised": anonymised, **({"school": school_id} if school_id else {})})
     return removed
 
 

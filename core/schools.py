@@ -18,15 +18,18 @@ Plain functions over the store; every change is audited.
 from __future__ import annotations
 
 import io
+import json
 import re
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import date
 from typing import Iterator
 
 import pandas as pd
 import sqlite_utils
 
 from core import store
+from core.calendar import uk_date
 
 FIRST_SCHOOL = 1  # the store's own school, made by the migration
 TRUST_WIDE_ROLES = frozenset({"trust_admin", "trust_lead"})
@@ -174,6 +177,216 @@ def add_school(db: sqlite_utils.Database, name: str, dfe: str = "", urn: str = "
     return require(db, school_id)
 
 
+def edit_school(db: sqlite_utils.Database, key: str | int, by: str = "cli", *, name: str | None = None,
+                urn: str | None = None, dfe: str | None = None, hub: str | None = None) -> School:
+    """Change a school's name, URN, DfE number or hub (audited "school.edit" with old and new;
+    what is not given stays). The store's own school (1) keeps the `school_name` setting in step."""
+    school = require(db, key)
+    new = {
+        "name": school.name if name is None else " ".join(str(name).split()),
+        "urn": school.urn if urn is None else str(urn).strip(),
+        "dfe_number": school.dfe_number if dfe is None else dfe_number(dfe),
+        "hub": school.hub if hub is None else " ".join(str(hub).split()),
+    }
+    if not new["name"]:
+        raise SchoolError("A school needs a name.")
+    if len(new["name"]) > NAME_LIMIT or len(new["hub"]) > NAME_LIMIT:
+        raise SchoolError(f"A school's name and hub are at most {NAME_LIMIT} characters.")
+    if new["urn"] and not _URN.match(new["urn"]):
+        raise SchoolError(f"'{new['urn']}' is not a URN: a school's unique reference number is 6 or 7 digits.")
+    if db.execute("SELECT 1 FROM schools WHERE lower(name) = lower(?) AND id != ?", (new["name"], school.id)).fetchone():
+        raise SchoolError(f"There is already a school called '{new['name']}'.")
+    if new["dfe_number"] and db.execute("SELECT 1 FROM schools WHERE dfe_number = ? AND id != ?",
+                                        (new["dfe_number"], school.id)).fetchone():
+        raise SchoolError(f"DfE number {new['dfe_number']} is already another school's.")
+    changed = {field: {"old": old, "new": new[field]} for field, old in
+               (("name", school.name), ("urn", school.urn), ("dfe_number", school.dfe_number), ("hub", school.hub))
+               if old != new[field]}
+    if not changed:
+        return school
+    with store.transaction(db) as conn:
+        conn.execute("UPDATE schools SET name = ?, urn = ?, dfe_number = ?, hub = ? WHERE id = ?",
+                     (new["name"], new["urn"], new["dfe_number"], new["hub"], school.id))
+        store.audit(conn, by, "school.edit", "schools", school.id, changed)
+        if school.id == FIRST_SCHOOL and "name" in changed:  # letters and the sidebar name the store's school
+            store.set_setting(db, "school_name", new["name"], by)
+    return require(db, school.id)
+
+
+# --- pupils moving between the trust's schools ----------------------------------------------
+#
+# A pupil has one record and one chronology in the store (UPNs are unique across it). Moving
+# school changes pupils.school_id and records the move (pupil_moves: from, to, on which date,
+# by which import or by whom); marks, cases and plans stay with the pupil, so the new school's
+# staff see the whole history and the old school's no longer see the pupil. An import routed to
+# school B that names a pupil at school A moves them to B when the file says they arrived after
+# their last move (a mark other than 'Z' "not yet on roll" or 'D' "dual registered", or a roll's
+# entry date): an older
+# export from A, re-imported after the move, leaves them at B, and a roll without an entry
+# date moves only a pupil who has never moved (else the move is by hand: `move_pupil`).
+
+NOT_YET_ON_ROLL = "Z"
+# Marks that say a pupil is not (yet) this school's: not yet on roll, or dual registered and at
+# the other school that session (DOMAIN.md §2). They never move a pupil here.
+NOT_ARRIVED = (NOT_YET_ON_ROLL, "D")
+MOVING_COLUMNS = ["pupil_id", "from_school_id", "arrived", "row"]
+MOVE_COLUMNS = ["id", "pupil_id", "from_school_id", "from_school", "to_school_id", "to_school", "moved_on",
+                "import_id", "moved_by", "moved_at"]
+
+
+def moves(db: sqlite_utils.Database, pupil_ids: list[int] | None = None) -> pd.DataFrame:
+    """The recorded moves (oldest first), of these pupils or of every pupil; `moved_on` a date."""
+    where, params = "", ()
+    if pupil_ids is not None:
+        where, params = "WHERE m.pupil_id IN (SELECT value FROM json_each(?))", (json_ids(pupil_ids),)
+    rows = db.execute(
+        "SELECT m.id, m.pupil_id, m.from_school_id, f.name, m.to_school_id, t.name, m.moved_on, m.import_id, "
+        "m.moved_by, m.moved_at FROM pupil_moves m JOIN schools f ON f.id = m.from_school_id "
+        f"JOIN schools t ON t.id = m.to_school_id {where} ORDER BY m.moved_on, m.id", params).fetchall()
+    frame = pd.DataFrame(rows, columns=MOVE_COLUMNS)
+    return frame.assign(moved_on=[date.fromisoformat(d) for d in frame["moved_on"]])
+
+
+def json_ids(ids) -> str:
+    return json.dumps(sorted({int(i) for i in ids}))
+
+
+def move_text(from_school: str, to_school: str, moved_on: date) -> str:
+    return f"Moved from {from_school} to {to_school} on {uk_date(moved_on)}"
+
+
+def _record_move(conn, pupil_id: int, from_id: int, to_id: int, moved_on: date, import_id: int | None, by: str,
+                 how: str) -> None:
+    conn.execute("UPDATE pupils SET school_id = ? WHERE id = ?", (int(to_id), int(pupil_id)))
+    conn.execute("INSERT INTO pupil_moves (pupil_id, from_school_id, to_school_id, moved_on, import_id, moved_by, "
+                 "moved_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                 (int(pupil_id), int(from_id), int(to_id), moved_on.isoformat(), import_id, by, store.now()))
+    store.audit(conn, by, "pupil.move", "pupils", int(pupil_id),
+                {"pupil_id": int(pupil_id), "from_school": int(from_id), "to_school": int(to_id),
+                 "moved_on": moved_on.isoformat(), "how": how, **({"import_id": import_id} if import_id else {})})
+
+
+def find_pupil(db: sqlite_utils.Database, upn: str) -> tuple[int, str, int]:
+    """(pupil id, UPN, school id) of the pupil with this UPN; SchoolError if none."""
+    row = db.execute("SELECT id, upn, school_id FROM pupils WHERE upn = ?", (str(upn).strip().upper(),)).fetchone()
+    if row is None:
+        raise SchoolError(f"There is no pupil with UPN '{upn}' in this store.")
+    return int(row[0]), row[1], int(row[2])
+
+
+def move_pupil(db: sqlite_utils.Database, upn: str, to: str | int, on: date | None = None,
+               by: str = "cli") -> dict:
+    """Move one pupil to another of the store's schools by hand (audited "pupil.move"): their
+    one record, marks and case work go with them. `on` defaults to today; it cannot be before
+    their last move. Returns the move as JSON."""
+    pupil_id, upn, at = find_pupil(db, upn)
+    target = require(db, to)
+    if target.id == at:
+        raise SchoolError(f"Pupil {upn} is already at {target.name}; nothing was changed.")
+    on = on or date.today()
+    last = db.execute("SELECT MAX(moved_on) FROM pupil_moves WHERE pupil_id = ?", (pupil_id,)).fetchone()[0]
+    if last and on.isoformat() < last:
+        raise SchoolError(f"Pupil {upn} last moved school on {uk_date(date.fromisoformat(last))}; a new move "
+                          "cannot be dated before it. Nothing was changed.")
+    source = require(db, at)
+    with store.transaction(db) as conn:
+        _record_move(conn, pupil_id, source.id, target.id, on, None, by, "by hand")
+    return {"upn": upn, "from_school": source.as_json(), "to_school": target.as_json(), "moved_on": on.isoformat()}
+
+
+@dataclass
+class PlannedMoves:
+    """What an import routed to a school does to the pupils it names who are at another school."""
+
+    to_school: int | None = None
+    moving: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=MOVING_COLUMNS))  # one row a pupil
+    staying: set = field(default_factory=set)  # pupils left at their school (the file is older than their last move)
+    warnings: list = field(default_factory=list)  # (row, text) for each of them
+
+    @property
+    def moving_ids(self) -> set[int]:
+        return {int(p) for p in self.moving["pupil_id"]}
+
+
+def pupils_elsewhere(conn, pupil_ids, school_id: int) -> set[int]:
+    """Of these stored pupils (ids; placeholders ≤ 0 ignored), those at another school than `school_id`."""
+    ids = pd.unique(pd.Series(pupil_ids, dtype="int64"))
+    ids = ids[ids > 0]
+    if not len(ids):
+        return set()
+    return {r[0] for r in conn.execute("SELECT id FROM pupils WHERE school_id != ? AND id IN "
+                                       "(SELECT value FROM json_each(?))", (int(school_id), json_ids(ids)))}
+
+
+def plan_moves(conn, arrivals: pd.DataFrame, roll_without_dates: bool = False) -> PlannedMoves:
+    """For an import routed to a school (`routed_school`): which of the pupils it names, at
+    another of the store's schools, it moves there — those the file says arrived after their
+    last move — and which stay where they are.
+
+    `arrivals`: pupil_id, arrived (a date, or None where the file gives none: a roll without an
+    entry date, which moves only a pupil who never moved), row (the file's row, for warnings)."""
+    target = routed_school(conn)
+    planned = PlannedMoves(target)
+    if target is None or arrivals.empty:
+        return planned
+    ids = json_ids(arrivals["pupil_id"])
+    at = dict(conn.execute("SELECT id, school_id FROM pupils WHERE id IN (SELECT value FROM json_each(?))",
+                           (ids,)).fetchall())
+    elsewhere = arrivals[arrivals["pupil_id"].map(at).fillna(target).astype("int64").to_numpy() != target]
+    if elsewhere.empty:
+        return planned
+    last = dict(conn.execute("SELECT pupil_id, MAX(moved_on) FROM pupil_moves WHERE pupil_id IN "
+                             "(SELECT value FROM json_each(?)) GROUP BY pupil_id", (ids,)).fetchall())
+    names = {pid: (upn, f"{forename} {surname}".strip()) for pid, upn, forename, surname in conn.execute(
+        "SELECT id, upn, forename, surname FROM pupils WHERE id IN (SELECT value FROM json_each(?))", (ids,))}
+    school_names = dict(conn.execute("SELECT id, name FROM schools").fetchall())
+    moving = []
+    for pupil_id, arrived, row in elsewhere[["pupil_id", "arrived", "row"]].itertuples(index=False):
+        pupil_id = int(pupil_id)
+        source, (upn, name) = int(at[pupil_id]), names[pupil_id]
+        who = f"Pupil {upn}" + (f" ({name})" if name else "")
+        previous = last.get(pupil_id)
+        arrived = None if arrived is None or pd.isna(arrived) else pd.Timestamp(arrived).date()
+        if arrived is None and previous is None:
+            arrived = date.today()
+        if arrived is not None and (previous is None or arrived.isoformat() > previous):
+            moving.append((pupil_id, source, arrived, row))
+            planned.warnings.append((row, f"{who} is on roll at {school_names[source]}: this file moves them to "
+                                          f"{school_names[target]} from {uk_date(arrived)}. They keep one record: "
+                                          f"their marks and case work at {school_names[source]} stay with them."))
+        else:
+            planned.staying.add(pupil_id)
+            since = f" since {uk_date(date.fromisoformat(previous))}" if previous else ""
+            why = (" (the roll gives no entry date: if they have come back, move them on the Admin screen or with "
+                   "pastoral schools move-pupil)" if roll_without_dates and arrived is None
+                   else " (this file has them arriving no later than their last move)")
+            planned.warnings.append((row, f"{who} is at {school_names[source]}{since}; this file does not move "
+                                          f"them to {school_names[target]}{why}. What it holds about them is kept "
+                                          "in their one record."))
+    planned.moving = pd.DataFrame(moving, columns=MOVING_COLUMNS)
+    return planned
+
+
+def record_moves(conn, planned: PlannedMoves, import_id: int | None, by: str) -> int:
+    """Write the moves `plan_moves` worked out (each audited "pupil.move"); how many."""
+    for pupil_id, source, arrived, _row in planned.moving.itertuples(index=False):
+        _record_move(conn, int(pupil_id), int(source), planned.to_school, arrived, import_id, by, "import")
+    return len(planned.moving)
+
+
+def undo_moves(conn, import_id: int, by: str) -> int:
+    """Pupils an import moved go back to the school they came from (the import is undone)."""
+    rows = conn.execute("SELECT id, pupil_id, from_school_id, to_school_id FROM pupil_moves WHERE import_id = ? "
+                        "ORDER BY id DESC", (int(import_id),)).fetchall()
+    for move_id, pupil_id, from_id, to_id in rows:
+        conn.execute("UPDATE pupils SET school_id = ? WHERE id = ?", (from_id, pupil_id))
+        conn.execute("DELETE FROM pupil_moves WHERE id = ?", (move_id,))
+        store.audit(conn, by, "pupil.move", "pupils", pupil_id,
+                    {"pupil_id": pupil_id, "from_school": to_id, "to_school": from_id, "how": "import undone",
+                     "import_id": import_id})
+    return len(rows)
+
+
 # --- routing imports ---------------------------------------------------------------
 
 
@@ -232,13 +445,15 @@ def route(db: sqlite_utils.Database, content: bytes, file_name: str, chosen: str
 def route_upload(db: sqlite_utils.Database, content: bytes, file_name: str, chosen: int | None,
                  allowed: tuple[int, ...] | None) -> School:
     """`route` for someone who may import into the schools `allowed` (None: any): the file's
-    own school must be one of theirs."""
+    own school must be one of theirs. The school chosen on the screen is for files naming none
+    (a file naming its DfE number goes to that school whatever the box says)."""
     head = content[:64 * 1024]
     if dfe_number_in_file(head, file_name):
         school = route(db, head, file_name, None)  # the school the file names
         if allowed is not None and school.id not in allowed:
             raise SchoolError(f"{file_name} is from {school.name} ({school.dfe_number}), which is not your school; "
                               "nothing was imported.")
+        return school
     return route(db, head, file_name, chosen)
 
 
@@ -257,6 +472,9 @@ def routed_to(db: sqlite_utils.Database, school_id: int) -> Iterator[None]:
     one chronology."""
     school_id = int(school_id)
     conn = db.conn
+    conn.execute("CREATE TEMP TABLE IF NOT EXISTS routing (school_id INTEGER NOT NULL)")
+    conn.execute("DELETE FROM temp.routing")
+    conn.execute("INSERT INTO temp.routing (school_id) VALUES (?)", (school_id,))
     conn.execute("DROP TRIGGER IF EXISTS temp.route_pupils")
     conn.execute("DROP TRIGGER IF EXISTS temp.route_imports")
     conn.execute(f"CREATE TEMP TRIGGER route_pupils AFTER INSERT ON main.pupils BEGIN "
@@ -268,3 +486,13 @@ def routed_to(db: sqlite_utils.Database, school_id: int) -> Iterator[None]:
     finally:
         conn.execute("DROP TRIGGER IF EXISTS temp.route_pupils")
         conn.execute("DROP TRIGGER IF EXISTS temp.route_imports")
+        conn.execute("DROP TABLE IF EXISTS temp.routing")
+
+
+def routed_school(conn) -> int | None:
+    """The school this connection's imports go to (inside `routed_to`), else None."""
+    try:
+        row = conn.execute("SELECT school_id FROM temp.routing LIMIT 1").fetchone()
+    except Exception:  # no routing table: not routed (a one-school store's import)
+        return None
+    return int(row[0]) if row else None

@@ -741,6 +741,22 @@ MIGRATIONS.append([
     "ALTER TABLE users_with_schools RENAME TO users",
 ])
 
+MIGRATIONS.append([
+    # (issue 18) Pupils moving between a trust's schools keep one record: each move is a row
+    # (from which school to which, on which date, by an import — `import_id`, so undoing that
+    # import moves the pupil back — or by hand), and pupils.school_id says where they are now.
+    """CREATE TABLE pupil_moves (
+        id INTEGER PRIMARY KEY,
+        pupil_id INTEGER NOT NULL REFERENCES pupils(id),
+        from_school_id INTEGER NOT NULL REFERENCES schools(id),
+        to_school_id INTEGER NOT NULL REFERENCES schools(id),
+        moved_on TEXT NOT NULL,
+        import_id INTEGER REFERENCES imports(id),
+        moved_by TEXT NOT NULL,
+        moved_at TEXT NOT NULL)""",
+    "CREATE INDEX pupil_moves_pupil ON pupil_moves(pupil_id, moved_on)",
+])
+
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

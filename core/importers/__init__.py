@@ -26,14 +26,14 @@ import itertools
 import json
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import sqlite_utils
 
-from core import codes, marks, store
+from core import codes, marks, schools, store
 from core.calendar import LONDON
 from core.importers.profiles import delete_mapping_profile, load_mapping_profile, mapping_profiles, save_mapping_profile
 from core.importers.pupils import check_text, match_pupils
@@ -82,6 +82,7 @@ class FileOutcome:
     import_id: int | None = None
     corrections_kept: int = 0  # stored marks a later import corrected, which this file would change: kept
     corrections_overwritten: int = 0  # … changed all the same, as the user chose
+    pupils_moved: int = 0  # pupils it moves here from another of a trust's schools (schools.plan_moves)
     # The file's sessions as stored keys (pupil_id, day, session, code, row, column), for
     # comparing the files of a batch (core/importers/batch.py); not part of the JSON.
     sessions: pd.DataFrame | None = field(default=None, repr=False)
@@ -365,6 +366,7 @@ def _import_marks(db, read: ReadResult, outcome: FileOutcome, sha256: str, usern
         if held:
             outcome.status = REJECTED
             raise store.Rollback
+        moving, incoming = _pupils_at_other_schools(conn, incoming, outcome)
         if incoming.empty:
             outcome.status = UNCHANGED
             raise store.Rollback
@@ -377,7 +379,60 @@ def _import_marks(db, read: ReadResult, outcome: FileOutcome, sha256: str, usern
         if dry_run or outcome.status == UNCHANGED:
             raise store.Rollback
         marks.write(conn, import_id, found)
+        schools.record_moves(conn, moving, import_id, username)
         _finish_import(conn, outcome, import_id, username)
+
+
+def _pupils_at_other_schools(conn, incoming: pd.DataFrame, outcome: FileOutcome
+                             ) -> tuple[schools.PlannedMoves, pd.DataFrame]:
+    """On an import routed to one of a trust's schools: the pupils it names who are at another
+    school, whether it moves them here (schools.plan_moves), and the file's marks kept for them
+    — each said as a warning. A pupil arrives on their first session in the file with a mark
+    other than 'Z' (not yet on roll) or 'D' (dual registered, at the other school).
+
+    The pupil's one record keeps every school's registers: a 'Z', 'D' or missing mark here,
+    before they arrived (or at all, for a pupil this file does not move), is not this school's
+    to give, so it never replaces their old school's mark; and for a pupil who moved away, the
+    old school's marks dated on or after the move are not imported (the new school's registers
+    are theirs from that day)."""
+    target = schools.routed_school(conn)
+    if target is None:
+        return schools.PlannedMoves(), incoming
+    elsewhere = schools.pupils_elsewhere(conn, incoming["pupil_id"].to_numpy(), target)
+    if not elsewhere:  # the usual case: every pupil named is at this school already
+        return schools.PlannedMoves(target), incoming
+    theirs = incoming["pupil_id"].isin(list(elsewhere)).to_numpy()
+    code = incoming["code"].astype(object)
+    empty = (code.isna() | code.isin(["", *schools.NOT_ARRIVED])).to_numpy()
+    real = incoming[theirs & ~empty]
+    first = real.sort_values(["day", "session"]).groupby("pupil_id", sort=False).first()
+    arrivals = pd.DataFrame({"pupil_id": first.index.to_numpy(dtype=np.int64),
+                             "arrived": [_date(d).date() for d in first["day"]], "row": first["row"].to_numpy()})
+    planned = schools.plan_moves(conn, arrivals)
+    outcome.pupils_moved = len(planned.moving)
+    outcome.problems.extend(Problem(int(row), None, text, "warning") for row, text in planned.warnings)
+
+    def as_day(value) -> int:
+        return int(np.datetime64(value, "D").astype(np.int64))
+
+    never = 1 << 40  # a day number later than any date
+    arrived = {int(p): as_day(a) for p, a in zip(planned.moving["pupil_id"], planned.moving["arrived"])}
+    moved_away = {int(p): as_day(date.fromisoformat(d)) for p, d in conn.execute(
+        "SELECT pupil_id, MAX(moved_on) FROM pupil_moves WHERE pupil_id IN (SELECT value FROM json_each(?)) "
+        "GROUP BY pupil_id", (schools.json_ids(elsewhere),)).fetchall()}
+    pupil, day = incoming["pupil_id"], incoming["day"].to_numpy()
+    arrival_day = pupil.map(arrived)
+    moving = arrival_day.notna().to_numpy() & theirs
+    staying = theirs & ~moving
+    before_arrival = day < arrival_day.fillna(0).to_numpy(dtype=np.int64)
+    after_leaving = day >= pupil.map(moved_away).fillna(never).to_numpy(dtype=np.int64)
+    dropped = (moving & empty & before_arrival) | (staying & (empty | after_leaving))
+    if dropped.any():
+        count = int(dropped.sum())
+        outcome.problems.append(Problem(None, None, f"{count:,} mark{'s' if count != 1 else ''} in this file for "
+            "pupils at another of the trust's schools (not yet on roll here, dual registered, missing, or dated after "
+            "they moved away) were not imported: their own school's registers are kept.", "warning"))
+    return planned, incoming[~dropped]
 
 
 def _corrections(conn, read: ReadResult, found: marks.Diff, outcome: FileOutcome, rule: Corrections) -> marks.Diff:
@@ -493,7 +548,8 @@ def _finish_import(conn, outcome: FileOutcome, import_id: int, username: str) ->
         "marks_changed": outcome.marks_changed, "pupils_added": outcome.pupils_added,
         "pupils_updated": outcome.pupils_updated, "counts_added": outcome.counts_added,
         "counts_changed": outcome.counts_changed, "corrections_kept": outcome.corrections_kept,
-        "corrections_overwritten": outcome.corrections_overwritten})
+        "corrections_overwritten": outcome.corrections_overwritten,
+        **({"pupils_moved": outcome.pupils_moved} if outcome.pupils_moved else {})})
 
 
 # --- pupil roll --------------------------------------------------------------------
@@ -515,7 +571,9 @@ def _import_roll(db, read: ReadResult, outcome: FileOutcome, sha256: str, userna
         new = incoming[is_new]
         existing = incoming[~is_new].set_index("upn")
         before = stored.loc[existing.index]
+        moving = _roll_moves(conn, read, existing, before, outcome)
         differs = (_as_text(existing[fields]) != _as_text(before[fields])).any(axis=1) | (before["on_roll"] != 1)
+        differs = (differs | before["id"].isin(list(moving.moving_ids))) & ~before["id"].isin(list(moving.staying))
         updated = existing[differs]
         outcome.pupils_added, outcome.pupils_updated = len(new), len(updated)
         outcome.status = IMPORTED if (len(new) or len(updated)) else UNCHANGED
@@ -540,7 +598,29 @@ def _import_roll(db, read: ReadResult, outcome: FileOutcome, sha256: str, userna
             f"UPDATE pupils SET {''.join(f'{c} = ?, ' for c in fields)}on_roll = 1, updated_import_id = ? WHERE upn = ?",
             store.as_rows(updated.reset_index().assign(import_id=import_id), fields + ["import_id", "upn"]),
         )
+        schools.record_moves(conn, moving, import_id, username)
         _finish_import(conn, outcome, import_id, username)
+
+
+def _roll_moves(conn, read: ReadResult, existing: pd.DataFrame, before: pd.DataFrame,
+                outcome: FileOutcome) -> schools.PlannedMoves:
+    """On a roll routed to one of a trust's schools: the pupils it lists who are at another
+    school, moved here from their entry date (schools.plan_moves); those it does not move keep
+    their details as their own school's roll gave them."""
+    if schools.routed_school(conn) is None or existing.empty:
+        return schools.PlannedMoves()
+    rows = read.pupils.groupby("upn")["row"].first()
+    dated = "entry_date" in read.roll_fields
+    arrivals = pd.DataFrame({
+        "pupil_id": before["id"].to_numpy(dtype=np.int64),
+        "arrived": [pd.Timestamp(d).date() if dated and isinstance(d, str) and d else None
+                    for d in (existing["entry_date"] if dated else [None] * len(existing))],
+        "row": rows.reindex(existing.index).to_numpy(),
+    })
+    planned = schools.plan_moves(conn, arrivals, roll_without_dates=not dated)
+    outcome.pupils_moved = len(planned.moving)
+    outcome.problems.extend(Problem(int(row), None, text, "warning") for row, text in planned.warnings)
+    return planned
 
 
 def _as_text(frame: pd.DataFrame) -> pd.DataFrame:

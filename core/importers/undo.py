@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import sqlite_utils
 
-from core import characteristics, marks, store
+from core import characteristics, marks, schools, store
 
 # Pupil fields a roll import may change, restored from pupil_changes.before.
 RESTORED_FIELDS = ("adno", "mis_id", "surname", "forename", "dob", "gender", "year_group", "nc_year", "form",
@@ -61,6 +61,7 @@ def undo_last_import(db: sqlite_utils.Database, username: str, import_id: int | 
                                 (number,)).fetchone()[0]
         outcome.marks_removed, outcome.marks_restored = marks.undo_import(conn, number, fallback)
         outcome.pupils_restored = _restore_pupils(conn, number)
+        schools.undo_moves(conn, number, username)  # pupils it moved between a trust's schools go back
         outcome.counts_removed = conn.execute("DELETE FROM summary_counts WHERE import_id = ?", (number,)).rowcount
         conn.execute("UPDATE summary_counts SET superseded_by = NULL WHERE superseded_by = ?", (number,))
         outcome.pupils_removed, outcome.pupils_kept = _remove_added_pupils(conn, number)
