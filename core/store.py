@@ -92,6 +92,9 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     # reach or beat and persistent absence % (pupils) to stay at or under (core/benchmarks.py).
     # {"2025": {"attendance_pct": 95.0, "persistent_absence_pct": 15.0}}; a year absent: no target.
     "targets": {},
+    # A trust's own targets (issue 18), the same shape with severe absence % (pupils, at or under)
+    # too: shown on the Trust screen beside each school's figures and its own targets.
+    "trust_targets": {},
 }
 
 # Numbered migrations. Each is a list of statements run in one transaction; the
