@@ -400,7 +400,7 @@ def has_school_calendar(path: str, version: Version) -> bool:
 def spare_sessions(path: str, version: Version, as_of: date) -> pd.DataFrame:
     """early_warning.spare_sessions: each pupil's sessions to spare this year up to `as_of`."""
     with store.opened(path) as db:
-        return early_warning.spare_sessions(db, as_of, school_calendar(path, version))
+        return early_warning.spare_sessions(db, as_of, school_calendars(path, version))
 
 
 @_cached(max_entries=8)

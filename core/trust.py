@@ -103,14 +103,19 @@ TARGET_COLUMNS = ["school_id", "school", "measure", "figure", "school_target", "
                   "trust_gap"]
 
 
-def _gap(figure, target) -> float | None:
-    return None if figure is None or target is None or pd.isna(figure) else round(float(figure) - float(target), 1)
+def _gap(figure, target, measure: str) -> float | None:
+    """How far `figure` is better (+) or worse (−) than `target`, in points."""
+    if figure is None or target is None or pd.isna(figure):
+        return None
+    ahead = float(figure) - float(target)
+    return round(ahead if measure in HIGHER_IS_BETTER else -ahead, 1)
 
 
 def against_targets(table: pd.DataFrame, school_targets: dict, trust_targets: dict) -> pd.DataFrame:
     """Each row of `side_by_side` (schools, then the trust's) and each measure with a target:
-    the figure, the school's own target and the trust's, and the gap to each (figure minus
-    target, in points: above an attendance target is good, above a PA or SA target is not).
+    the figure, the school's own target and the trust's, and the gap to each: how far the
+    figure is better (+) or worse (−) than the target, in points (attendance above its target
+    is better; persistent and severe absence below theirs).
     `school_targets`: school id → measure → %; `trust_targets`: measure → %. None where no target."""
     rows = []
     for row in table.to_dict("records"):
@@ -123,8 +128,8 @@ def against_targets(table: pd.DataFrame, school_targets: dict, trust_targets: di
             figure = row[measure]
             figure = None if figure is None or pd.isna(figure) else float(figure)
             rows.append({"school_id": row["school_id"], "school": row["school"], "measure": label, "figure": figure,
-                         "school_target": school_target, "school_gap": _gap(figure, school_target),
-                         "trust_target": trust_target, "trust_gap": _gap(figure, trust_target)})
+                         "school_target": school_target, "school_gap": _gap(figure, school_target, measure),
+                         "trust_target": trust_target, "trust_gap": _gap(figure, trust_target, measure)})
     return pd.DataFrame(rows, columns=TARGET_COLUMNS)
 
 
@@ -185,8 +190,8 @@ def report_pdf(trust_name: str, period_label: str, table: pd.DataFrame, gaps: pd
     if targets is not None and not targets.empty:
         doc.heading("Against the targets", size=11)
         doc.paragraph("Each school's figure beside its own target and the trust's, for the academic year; the gap is "
-                      "the figure minus the target in points (above is good for attendance, not for persistent or "
-                      "severe absence).", size=8.5, colour=MUTED)
+                      "how far the figure is better (+) or worse (−) than the target, in points.", size=8.5,
+                      colour=MUTED)
         doc.table(target_view(targets), size=8)
     doc.heading("Vulnerable groups: the gap at each school", size=11)
     doc.paragraph("The group's attendance minus the other pupils' at the same school, in points; negative means "

@@ -187,7 +187,7 @@ def test_each_school_is_set_beside_its_own_target_and_the_trusts_with_the_gap():
     assert rows[("A", "Attendance")]["school_gap"] == -1.0 and rows[("A", "Attendance")]["trust_gap"] == -2.0
     assert pd.isna(rows[("B", "Attendance")]["school_target"]) and rows[("B", "Attendance")]["trust_gap"] == 0.5
     assert pd.isna(rows[("B", "Severe absence")]["figure"]) and pd.isna(rows[("B", "Severe absence")]["trust_gap"])
-    assert rows[(trust.TRUST_ROW, "Severe absence")]["trust_gap"] == -1.5
+    assert rows[(trust.TRUST_ROW, "Severe absence")]["trust_gap"] == 1.5  # 0.5% against 2.0%: 1.5 points better
     assert ("A", "Persistent absence") not in rows  # no target set for it: no row
 
 
@@ -223,6 +223,8 @@ def test_the_trust_screen_shows_each_school_against_its_target_and_the_trusts(tr
 
     report = " ".join(pdf_text([d for d in downloads if d.startswith(b"%PDF")][-1]).split())
     assert "Against the targets" in report and "85.0%" in report and "-15.0" in report
+    shown_pa = shown[(shown["School"] == SECOND) & (shown["Measure"] == "Persistent absence")]
+    assert shown_pa.empty  # no PA target, the school's or the trust's: no row
 
 
 def test_the_trust_screen_says_where_to_set_targets_when_there_are_none(trust_store):
@@ -269,3 +271,17 @@ def test_a_one_school_stores_admin_has_no_school_choice(school):
     assert not [s for s in app.selectbox if s.key in ("settings_school", "calendar_school", "targets_school")]
     assert school_name_box(app).value == "Test Academy"
 
+
+
+def test_the_sessions_left_in_the_year_come_from_each_pupils_own_schools_calendar(trust_store):
+    from core import early_warning
+
+    as_of = WEEK_1 + timedelta(days=11)
+    with store.opened(trust_store) as db:
+        school_calendar.save(db, 2025, autumn(date(2026, 7, 17)), "admin", school_id=2)  # reaches the year's end
+        spare = early_warning.spare_sessions(db, as_of).set_index("pupil_id")
+        second = schools.pupil_ids_of(db, [2])
+        first = schools.pupil_ids_of(db, [1])
+        expected = len(school_calendar.load(db, 2).school_days(as_of + timedelta(days=1), date(2026, 8, 31))) * 2
+    assert spare.loc[spare.index.isin(second), "sessions_left"].tolist() == [expected] * 3
+    assert spare.loc[spare.index.isin(first), "sessions_left"].isna().all()  # school 1 has no calendar
