@@ -285,3 +285,36 @@ def test_the_sessions_left_in_the_year_come_from_each_pupils_own_schools_calenda
         expected = len(school_calendar.load(db, 2).school_days(as_of + timedelta(days=1), date(2026, 8, 31))) * 2
     assert spare.loc[spare.index.isin(second), "sessions_left"].tolist() == [expected] * 3
     assert spare.loc[spare.index.isin(first), "sessions_left"].isna().all()  # school 1 has no calendar
+
+
+def test_the_letters_screen_edits_the_chosen_schools_template(trust_store):
+    app = signed_in("officer2", "letters")
+    assert not app.exception, [e.value for e in app.exception]
+    choice = app.selectbox(key="l_template_school")
+    assert choice.options == [SECOND]  # a school's officer: their own school only
+    app.text_input(key="l_template_title_stage_1_2").input("Second Primary: {pupil_name}")
+    next(b for b in app.button if b.label == "Save" and b.form_id == "template_stage_1_2").click().run()
+    assert not app.exception and not app.error
+    with store.opened(trust_store) as db:
+        assert letters.templates(db, 2)["stage_1"].title == "Second Primary: {pupil_name}"
+        assert letters.templates(db)["stage_1"].title == letters.DEFAULT_TEMPLATES["stage_1"].title
+
+
+def test_the_migration_makes_the_saved_templates_and_calendar_the_store_schools(tmp_path):
+    path = tmp_path / "old.db"
+    ours = next(i for i, m in enumerate(store.MIGRATIONS) if any("CREATE TABLE school_settings" in x for x in m))
+    db = store.connect(path, migrate_to=ours)  # the store as it was before this migration
+    db.conn.execute("INSERT INTO letter_templates (kind, title, body, updated_at, updated_by) "
+                    "VALUES ('stage_1', 'Old title', 'Old body', '2025-09-01T00:00:00+00:00', 'admin')")
+    db.conn.execute("INSERT INTO school_terms (first_day, last_day, academic_year, name, saved_at, saved_by) "
+                    "VALUES ('2025-09-03', '2025-10-24', 2025, 'Autumn 1', 'now', 'admin')")
+    db.conn.execute("INSERT INTO non_school_days (day, academic_year, kind, label, saved_at, saved_by) "
+                    "VALUES ('2025-09-19', 2025, 'inset', 'Training', 'now', 'admin')")
+    db.conn.close()
+    with store.opened(path) as db:
+        assert store.schema_version(db) == store.SCHEMA_VERSION
+        assert letters.templates(db)["stage_1"].title == "Old title"
+        saved = school_calendar.load(db)
+        assert [t.name for t in saved.terms] == ["Autumn 1"]
+        assert [(d.day, d.kind) for d in saved.non_school_days] == [(date(2025, 9, 19), "inset")]
+        assert db.execute("SELECT DISTINCT school_id FROM school_terms").fetchall() == [(1,)]
