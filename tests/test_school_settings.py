@@ -318,3 +318,13 @@ def test_the_migration_makes_the_saved_templates_and_calendar_the_store_schools(
         assert [t.name for t in saved.terms] == ["Autumn 1"]
         assert [(d.day, d.kind) for d in saved.non_school_days] == [(date(2025, 9, 19), "inset")]
         assert db.execute("SELECT DISTINCT school_id FROM school_terms").fetchall() == [(1,)]
+
+
+def test_a_schools_overview_checks_its_own_target(trust_store):
+    with store.opened(trust_store) as db:
+        benchmarks.set_targets(db, 2025, 97.5, None, "admin")  # the store's own school's
+        benchmarks.set_targets(db, 2025, 75.5, None, "admin", school_id=2)
+    shown = " ".join(m.value for m in signed_in("officer2", "overview").markdown)
+    assert "target ≥ 75.5%" in shown and "97.5" not in shown
+    shown = " ".join(m.value for m in signed_in("officer", "overview").markdown)
+    assert "target ≥ 97.5%" in shown
