@@ -32,7 +32,8 @@ user = access.require("letters")
 viewer = formatting.viewer(user)
 path, version = reads.db_path(), reads.version()
 period = sidebar.chosen_period()
-settings = reads.settings(path, version)
+with store.opened(path) as db:  # one school's letters: its own settings (issue 18)
+    settings = reads.settings(path, version, schools.school_of_scope(db, user.school_ids))
 
 st.title("Letters")
 lists.require_registers(user, period)
@@ -44,7 +45,8 @@ with store.opened(path) as db:
     my_schools = schools.schools_frame(db)
 if user.school_ids is not None:
     my_schools = my_schools[my_schools["id"].isin(list(user.school_ids))]
-several_schools = access.school_count() > 1
+several_schools = access.school_count() > 1  # templates: a School choice
+batch_of_schools = several_schools and len(my_schools) > 1  # a batch may span schools: each its own signatory
 
 ids = reads.scoped_pupil_ids(user, path, version)
 figures = lists.scoped_figures(user, path, version, period.date_from, period.as_of)
@@ -121,7 +123,7 @@ with make_tab:
                 asked[name] = column.text_input(name.replace("_", " ").capitalize(), key=f"l_{name}",
                                                 help=letters.FIELDS[name])
         sign_column, date_column = st.columns([3, 1.2])
-        if several_schools:  # blank: each school's own signatory
+        if batch_of_schools:  # blank: each school's own signatory
             signatory = sign_column.text_input("Signed by (blank: each school's signatory, Admin → Letters)",
                                                value="", key="l_signatory")
         else:

@@ -328,3 +328,27 @@ def test_a_schools_overview_checks_its_own_target(trust_store):
     assert "target ≥ 75.5%" in shown and "97.5" not in shown
     shown = " ".join(m.value for m in signed_in("officer", "overview").markdown)
     assert "target ≥ 97.5%" in shown
+
+
+def test_an_upload_is_checked_against_its_own_schools_calendar(trust_store, tmp_path):
+    from core import cli
+    from tests.app_school import upn
+    from tests.conftest import marks_csv
+    from tests.trust_school import SECOND_UPNS
+
+    inset = WEEK_1 + timedelta(days=14)  # Monday of the third week: an INSET day at school 2 only
+    closed = (NonSchoolDay(inset, school_calendar.INSET, "Training"),)
+    with store.opened(trust_store) as db:
+        school_calendar.save(db, 2025, autumn(WEEK_1 + timedelta(days=25), closed), "admin", school_id=2)
+        school_calendar.save(db, 2025, autumn(WEEK_1 + timedelta(days=25)), "admin")
+    second = tmp_path / "second.csv"
+    second.write_text(marks_csv([(SECOND_UPNS[0], inset.isoformat(), "AM", "/")]) + "\n", encoding="utf-8")
+    first = tmp_path / "first.csv"
+    first.write_text(marks_csv([(upn(1), inset.isoformat(), "AM", "/")]) + "\n", encoding="utf-8")
+    assert cli.main(["--db", str(trust_store), "import", "--school", SECOND, str(second)]) != 0  # held
+    assert cli.main(["--db", str(trust_store), "import", "--school", "Test Academy", str(first)]) == 0
+    with store.opened(trust_store) as db:
+        day = (inset - date(1970, 1, 1)).days
+        held = db.execute("SELECT p.school_id FROM marks m JOIN pupils p ON p.id = m.pupil_id WHERE m.day = ?",
+                          (day,)).fetchall()
+    assert held == [(1,)]  # school 1's mark imported; school 2's held on its INSET day
