@@ -85,9 +85,9 @@ if targets.empty:
                "in Admin → Benchmarks and targets.")
 else:
     st.dataframe(trust.target_view(targets), hide_index=True, width="stretch", key="trust_targets")
-    st.caption(f"Targets for {calendar.academic_year_label(year)} beside the figures for the dates chosen. Gap: how "
-               "far the figure is better (+) or worse (−) than the target, in points — attendance above its target, "
-               "persistent and severe absence below theirs, is better.")
+    st.caption(f"Targets for {calendar.academic_year_label(year)} beside the figures for the dates chosen. Gap: "
+               "how far the figure is better (+) or worse (−) than the target, in points — attendance above its "
+               "target, persistent and severe absence below theirs, is better.")
 
 # --- drill down: one school on every screen ------------------------------------------------
 

@@ -138,8 +138,10 @@ def target_view(targets: pd.DataFrame) -> pd.DataFrame:
     points = lambda v: "—" if v is None or pd.isna(v) else f"{float(v):+.1f}"  # noqa: E731
     return pd.DataFrame({
         "School": targets["school"], "Measure": targets["measure"], "Figure": targets["figure"].map(_pct),
-        "School's target": targets["school_target"].map(_pct), "Gap to the school's (points)": targets["school_gap"].map(points),
-        "Trust's target": targets["trust_target"].map(_pct), "Gap to the trust's (points)": targets["trust_gap"].map(points),
+        "School's target": targets["school_target"].map(_pct),
+        "Gap to the school's (points)": targets["school_gap"].map(points),
+        "Trust's target": targets["trust_target"].map(_pct),
+        "Gap to the trust's (points)": targets["trust_gap"].map(points),
     })
 
 
