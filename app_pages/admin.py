@@ -16,7 +16,7 @@ import streamlit as st
 
 from app_pages.ui import access, lists, people
 from app_pages.ui.formatting import hidden, md, names, today, uk, uk_time, year_order
-from core import auth, benchmarks, calendar, cases, codes, intervention_types, reads, school_calendar, store
+from core import auth, benchmarks, calendar, cases, codes, intervention_types, reads, school_calendar, schools, store
 
 user = access.require("admin")
 path = reads.db_path()
@@ -45,15 +45,38 @@ def done(message: str) -> None:
     st.toast(md(message), icon=":material/check:")
 
 
-def save_settings(wanted: dict, settings: dict) -> None:
-    """Store the settings that changed (each audited by store.set_setting), then redraw."""
+def save_settings(wanted: dict, settings: dict, school_id: int | None = None) -> None:
+    """Store the settings that changed (each audited by store.set_setting), then redraw. With
+    `school_id` (a trust's store), the settings a school may have of its own (store.SCHOOL_KEYS)
+    are saved for that school; `settings` is then that school's."""
     changed = {k: v for k, v in wanted.items() if v != settings[k]}
-    with store.opened(path) as db:
-        for key, value in changed.items():
-            store.set_setting(db, key, value, user.username)
+    try:
+        with store.opened(path) as db:
+            for key, value in changed.items():
+                store.set_setting(db, key, value, user.username, school_id if key in store.SCHOOL_KEYS else None)
+    except ValueError as refused:
+        st.error(md(refused))
+        return
     done(f"Saved {len(changed)} setting(s)." if changed else "Nothing changed.")
     if changed:
         st.rerun()
+
+
+def choose_school(key: str) -> int | None:
+    """On a trust's store (more than one school), the school whose settings a section shows and
+    saves: the admin's own school(s), every school for the store's administrator. None (the
+    store's own settings, nothing shown) on a single school's store."""
+    with store.opened(path) as db:
+        if schools.count(db) <= 1:
+            return None
+        listed = schools.list_schools(db)
+    names = {s.id: s.name for s in listed if user.school_ids is None or s.id in user.school_ids}
+    if not names:
+        st.info("You are not linked to any school yet.")
+        st.stop()
+    chosen = st.selectbox("School", list(names), format_func=names.get, key=key, width=420,
+                          help="The school whose details, letters, calendar and targets are shown and saved here.")
+    return int(chosen)
 
 
 # --- users and schools (app_pages/ui/people.py) ------------------------------------
@@ -96,9 +119,15 @@ with sections_tab:
 
 with thresholds_tab:
     settings = reads.settings(path, reads.version())
+    settings_school = choose_school("settings_school")  # a trust's store: whose name, letters, LA (issue 18)
+    # The chosen school's own settings over the store's (the thresholds stay the same for every school).
+    own = settings if settings_school is None else reads.settings(path, reads.version(), settings_school)
+    if settings_school is not None:
+        st.caption("The school's name, its letters' details and its local authority are saved for the school chosen; "
+                   "the thresholds and the rest are the same for every school.")
     st.markdown("The statutory triggers' defaults follow DfE guidance; your local authority may set others.")
     with st.form("thresholds"):
-        school_name = st.text_input("School name", value=settings["school_name"])
+        school_name = st.text_input("School name", value=own["school_name"])
         left, right = st.columns(2)
         runs = dict(settings["unauthorised_run_days"])
         run_10 = left.number_input("Unauthorised absence in a row: first trigger (school days)", 1, 60,
@@ -121,7 +150,7 @@ with thresholds_tab:
         )
         if st.form_submit_button("Save", type="primary"):
             wanted = {
-                "school_name": school_name.strip() or settings["school_name"],
+                "school_name": school_name.strip() or own["school_name"],
                 "unauthorised_run_days": {"unauthorised_10_days": int(run_10), "unauthorised_20_days": int(run_20)},
                 "illness_sessions": int(illness),
                 "penalty_sessions": int(penalty),
@@ -134,16 +163,16 @@ with thresholds_tab:
             elif run_20 <= run_10:
                 st.error("The second run trigger must be longer than the first.")
             else:
-                save_settings(wanted, settings)
+                save_settings(wanted, {**settings, **{k: own[k] for k in store.SCHOOL_KEYS}}, settings_school)
 
     st.subheader("Letters, calls and lateness")
     with st.form("officer_settings"):
-        address = st.text_area("School address (on every letter)", value=settings["school_address"], height=100)
+        address = st.text_area("School address (on every letter)", value=own["school_address"], height=100)
         left, right = st.columns(2)
-        phone = left.text_input("School telephone (on every letter)", value=settings["school_phone"])
+        phone = left.text_input("School telephone (on every letter)", value=own["school_phone"])
         right.empty()
-        signatory = left.text_input("Letters signed by (blank: whoever makes them)", value=settings["letter_signatory"])
-        signatory_role = right.text_input("Their role", value=settings["letter_signatory_role"])
+        signatory = left.text_input("Letters signed by (blank: whoever makes them)", value=own["letter_signatory"])
+        signatory_role = right.text_input("Their role", value=own["letter_signatory_role"])
         late = left.number_input("Persistently late: late arrivals in one half term", 1, 100,
                                  int(settings["persistent_late_arrivals"]), key="t_late")
         n_days = right.number_input("An N is resolved within this many school days", 1, 30,
@@ -159,13 +188,13 @@ with thresholds_tab:
             if not call_marks:
                 st.error("Choose at least one mark for the calls.")
             else:
-                save_settings(wanted, settings)
+                save_settings(wanted, {**settings, **{k: own[k] for k in store.SCHOOL_KEYS}}, settings_school)
 
     st.subheader("Support plans and the local authority")
     with st.form("plan_settings"):
         left, right = st.columns(2)
         local_authority = left.text_input("Local authority (named on the LA support meeting pack)",
-                                          value=settings["local_authority"], max_chars=120)
+                                          value=own["local_authority"], max_chars=120)
         plan_weeks = right.number_input("Support plans: weeks between reviews", 1, 26,
                                         int(settings["plan_review_weeks"]), key="t_plan_weeks",
                                         help="A review falls due this long after the plan started or its last review "
@@ -174,7 +203,8 @@ with thresholds_tab:
                                      int(settings["la_pack_min_agencies"]), key="t_la_agencies")
         if st.form_submit_button("Save", type="primary"):
             save_settings({"local_authority": " ".join(local_authority.split()), "plan_review_weeks": int(plan_weeks),
-                           "la_pack_min_agencies": int(agencies)}, settings)
+                           "la_pack_min_agencies": int(agencies)},
+                          {**settings, **{k: own[k] for k in store.SCHOOL_KEYS}}, settings_school)
 
 # --- local codes -------------------------------------------------------------------
 
@@ -260,10 +290,11 @@ def draw_school_calendar() -> None:
         "marks show a session held — so a week nobody uploaded goes unnoticed. Once saved, a school day with no mark "
         "for a pupil on roll is a missing mark, marks on other days are held at upload for you to confirm, and the "
         "early warning can count the sessions left in the year.")
+    calendar_school = choose_school("calendar_school")  # a trust's store: each school its own calendar (issue 18)
     version = reads.version()
     span = reads.mark_span(path, version)
     with store.opened(path) as db:
-        saved = school_calendar.load(db)
+        saved = school_calendar.load(db, calendar_school or store.FIRST_SCHOOL)
     years = set(saved.years if saved else ())
     if span:
         years |= set(range(calendar.academic_year(span[0]), calendar.academic_year(span[1]) + 1))
@@ -279,7 +310,7 @@ def draw_school_calendar() -> None:
         st.caption(f"The saved calendar for {calendar.academic_year_label(year)}.")
     else:
         with store.opened(path) as db:
-            shown = school_calendar.propose(db, year)
+            shown = school_calendar.propose(db, year, calendar_school)
         if shown.terms:
             st.info("**Proposed from the marks** — not saved yet. Terms are the runs of school weeks in the marks "
                     "(a week with no session is a holiday); weekdays in a term with no session for anyone are "
@@ -289,7 +320,8 @@ def draw_school_calendar() -> None:
             st.info(f"No calendar saved for {calendar.academic_year_label(year)} and no marks to propose one from: "
                     "add its terms below and save.", icon=":material/edit_calendar:")
     terms, days = school_calendar.as_tables(shown)
-    key = f"calendar_{year}_{'saved' if year_saved is not None else 'proposed'}"
+    key = f"calendar_{year}_{'saved' if year_saved is not None else 'proposed'}" + (
+        f"_{calendar_school}" if calendar_school is not None else "")
     uk_date_column = {"format": "DD/MM/YYYY", "required": True}
     st.subheader("Terms")
     edited_terms = st.data_editor(
@@ -310,7 +342,7 @@ def draw_school_calendar() -> None:
         try:
             wanted = school_calendar.from_tables(edited_terms, edited_days)
             with store.opened(path) as db:
-                school_calendar.save(db, year, wanted, user.username)
+                school_calendar.save(db, year, wanted, user.username, calendar_school or store.FIRST_SCHOOL)
         except school_calendar.CalendarError as refused:
             st.error("Not saved:\n\n" + "\n".join(f"- {md(problem)}" for problem in refused.problems))
         else:
@@ -339,10 +371,42 @@ def figure_change(before: float | None, after: float | None) -> str:
     return shown[1] if shown[0] == shown[1] else f"{shown[0]} → {shown[1]}"
 
 
+def draw_trust_targets(year: int) -> None:
+    """The trust's own targets for a year (issue 18): shown on the Trust screen and in the
+    trust report beside each school's figures and its own targets."""
+    st.subheader("The trust's targets")
+    st.caption("Shown on the Trust screen and in the trust report beside every school's figures, with the gap.")
+    chosen = benchmarks.targets_for(reads.settings(path, reads.version()), year, benchmarks.TRUST_TARGETS)
+    with st.form("trust_targets"):
+        left, middle, right = st.columns(3)
+        values = {}
+        for column, (measure, label) in zip((left, middle, right), (
+                ("attendance_pct", "Attendance (%) — at or above"),
+                ("persistent_absence_pct", "Persistent absence (% of pupils) — at or below"),
+                ("severe_absence_pct", "Severe absence (% of pupils) — at or below"))):
+            low, high = benchmarks.TARGET_LIMITS[measure]
+            values[measure] = column.number_input(label, low, high, chosen.get(measure), step=0.1, format="%.1f",
+                                                  key=f"trust_target_{measure}_{year}", placeholder="No target",
+                                                  help="Leave blank for no target.")
+        if st.form_submit_button("Save the trust's targets", type="primary"):
+            try:
+                with store.opened(path) as db:
+                    changed = benchmarks.set_trust_targets(db, year, values["attendance_pct"],
+                                                           values["persistent_absence_pct"],
+                                                           values["severe_absence_pct"], user.username)
+                done(f"The trust's targets for {calendar.academic_year_label(year)} saved." if changed
+                     else "Nothing changed.")
+                if changed:
+                    st.rerun()
+            except benchmarks.BenchmarkError as error:
+                st.error(md(error))
+
+
 def draw_benchmarks_and_targets() -> None:
     """The school's targets for a year; the national figures stored; a DfE statistics CSV
     uploaded, previewed and saved (core/benchmarks.py; every save audited)."""
-    settings = reads.settings(path, reads.version())
+    targets_school = choose_school("targets_school")  # a trust's store: each school its own targets (issue 18)
+    settings = reads.settings(path, reads.version(), targets_school)
     span = reads.mark_span(path, reads.version())
     this_year = calendar.academic_year(span[1] if span else today())
 
@@ -353,25 +417,28 @@ def draw_benchmarks_and_targets() -> None:
     year = st.selectbox("Academic year", years, index=1, format_func=calendar.academic_year_label,
                         key="targets_year")
     chosen = benchmarks.targets_for(settings, year)
+    target_key = f"{year}" if targets_school is None else f"{year}_{targets_school}"
     with st.form("targets"):
         left, right = st.columns(2)
         attendance = left.number_input("Attendance target (%) — at or above", 50.0, 100.0,
                                        chosen.get("attendance_pct"), step=0.1, format="%.1f",
-                                       key=f"target_attendance_{year}", placeholder="No target",
+                                       key=f"target_attendance_{target_key}", placeholder="No target",
                                        help="Leave blank for no target.")
         persistent = right.number_input("Persistent absence target (% of pupils) — at or below", 0.0, 100.0,
                                         chosen.get("persistent_absence_pct"), step=0.1, format="%.1f",
-                                        key=f"target_persistent_{year}", placeholder="No target",
+                                        key=f"target_persistent_{target_key}", placeholder="No target",
                                         help="Pupils missing 10% or more of their sessions. Leave blank for no target.")
         if st.form_submit_button("Save targets", type="primary"):
             try:
                 with store.opened(path) as db:
-                    changed = benchmarks.set_targets(db, year, attendance, persistent, user.username)
+                    changed = benchmarks.set_targets(db, year, attendance, persistent, user.username, targets_school)
                 done(f"Targets for {calendar.academic_year_label(year)} saved." if changed else "Nothing changed.")
                 if changed:
                     st.rerun()
             except benchmarks.BenchmarkError as error:
                 st.error(md(error))
+    if targets_school is not None and user.school_ids is None:  # the store's administrator: the trust's own
+        draw_trust_targets(year)
 
     st.subheader("National figures")
     st.caption("Shown beside the school's figures on Overview, Reports and the head of section report: state-funded "

@@ -13,7 +13,7 @@ import streamlit as st
 
 from app_pages.ui import access, formatting, lists, sidebar
 from app_pages.ui.formatting import md, pupil_name, uk, uk_time
-from core import calendar, cases, exports, letters, meetings, pupil_list, reads, selections, store
+from core import calendar, cases, exports, letters, meetings, pupil_list, reads, schools, selections, store
 
 WHO_HELP = selections.help_text(("agreed", "new", "penalty", "next_stage"))
 PDF_KEY = "letters_pdf"
@@ -32,7 +32,8 @@ user = access.require("letters")
 viewer = formatting.viewer(user)
 path, version = reads.db_path(), reads.version()
 period = sidebar.chosen_period()
-settings = reads.settings(path, version)
+with store.opened(path) as db:  # one school's letters: its own settings (issue 18)
+    settings = reads.settings(path, version, schools.school_of_scope(db, user.school_ids))
 
 st.title("Letters")
 lists.require_registers(user, period)
@@ -40,6 +41,12 @@ lists.require_registers(user, period)
 make_tab, templates_tab, sent_tab = st.tabs(["Make letters", "Templates", "Letters sent"])
 with store.opened(path) as db:
     templates = letters.templates(db)
+    # A trust's store (issue 18): each letter is its pupil's school's — heading, signatory, wording.
+    my_schools = schools.schools_frame(db)
+if user.school_ids is not None:
+    my_schools = my_schools[my_schools["id"].isin(list(user.school_ids))]
+several_schools = access.school_count() > 1  # templates: a School choice
+batch_of_schools = several_schools and len(my_schools) > 1  # a batch may span schools: each its own signatory
 
 ids = reads.scoped_pupil_ids(user, path, version)
 figures = lists.scoped_figures(user, path, version, period.date_from, period.as_of)
@@ -116,14 +123,19 @@ with make_tab:
                 asked[name] = column.text_input(name.replace("_", " ").capitalize(), key=f"l_{name}",
                                                 help=letters.FIELDS[name])
         sign_column, date_column = st.columns([3, 1.2])
-        signatory = sign_column.text_input("Signed by", value=settings["letter_signatory"] or user.name,
-                                           key="l_signatory")
+        if batch_of_schools:  # blank: each school's own signatory
+            signatory = sign_column.text_input("Signed by (blank: each school's signatory, Admin → Letters)",
+                                               value="", key="l_signatory")
+        else:
+            signatory = sign_column.text_input("Signed by", value=settings["letter_signatory"] or user.name,
+                                               key="l_signatory")
         letter_date = date_column.date_input("Letter date", value=date.today(), format="DD/MM/YYYY", key="l_date")
 
         with store.opened(path) as db:
             values = letters.field_values(db, period, selected, letter_date, signatory, asked)
+            by_school = {int(s): letters.templates(db, int(s))[kind] for s in values["school_id"].unique()}
         try:
-            batch = letters.compose(templates[kind], values)
+            batch = letters.compose(templates[kind], values, by_school)
         except letters.LetterError as error:
             st.error(md(error))
             batch = letters.Batch()
@@ -163,18 +175,26 @@ with make_tab:
 
 with templates_tab:
     editable = user.may("edit_letter_templates")
+    template_school = None
+    if several_schools and not my_schools.empty:  # each school keeps its own wording
+        school_names = dict(zip(my_schools["id"].astype(int), my_schools["name"]))
+        template_school = st.selectbox("School", list(school_names), format_func=school_names.get,
+                                       key="l_template_school", width=420)
+        with store.opened(path) as db:
+            templates = letters.templates(db, template_school)
     kind_to_edit = st.selectbox("Template", list(letters.KIND_LABELS), format_func=letters.KIND_LABELS.get,
                                 key="l_edit_kind")
     template = templates[kind_to_edit]
+    form_key = kind_to_edit if template_school is None else f"{kind_to_edit}_{template_school}"
     if template.updated_by:
         st.caption(f"The school's wording, last changed by {md(template.updated_by)} on {uk_time(template.updated_at)}.")
     else:
         st.caption("The standard wording (not changed by the school).")
-    with st.form(f"template_{kind_to_edit}", border=False):
+    with st.form(f"template_{form_key}", border=False):
         title = st.text_input("Title", template.title, disabled=not editable,
-                              key=f"l_template_title_{kind_to_edit}")
+                              key=f"l_template_title_{form_key}")
         body = st.text_area("Letter", template.body, height=320, disabled=not editable, help=FIELD_HELP,
-                            key=f"l_template_body_{kind_to_edit}")
+                            key=f"l_template_body_{form_key}")
         save, reset, _ = st.columns([1, 1.6, 2.4])
         saved = save.form_submit_button("Save", type="primary", disabled=not editable, key="l_template_save")
         reset_clicked = reset.form_submit_button("Back to the standard wording", disabled=not editable,
@@ -186,10 +206,10 @@ with templates_tab:
         try:
             with store.opened(path) as db:
                 if saved:
-                    letters.save_template(db, viewer, kind_to_edit, title, body)
+                    letters.save_template(db, viewer, kind_to_edit, title, body, template_school)
                 else:
-                    letters.reset_template(db, viewer, kind_to_edit)
-                    for key in (f"l_template_title_{kind_to_edit}", f"l_template_body_{kind_to_edit}"):
+                    letters.reset_template(db, viewer, kind_to_edit, template_school)
+                    for key in (f"l_template_title_{form_key}", f"l_template_body_{form_key}"):
                         st.session_state.pop(key, None)  # show the standard wording again
             st.toast("Template saved." if saved else "Back to the standard wording.", icon=":material/check:")
             st.rerun()

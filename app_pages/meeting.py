@@ -21,7 +21,7 @@ import streamlit as st
 from app_pages.ui import access, lists, sidebar
 from app_pages.ui.formatting import markdown_cells, md, meeting_mode, names, pct, pupil_label, shown, uk, viewer
 from app_pages.ui.guard import friendly_errors
-from core import auth, cases, charts, exports, intervention_types, letters, meetings, reads, store
+from core import auth, cases, charts, exports, intervention_types, letters, meetings, reads, schools, store
 
 WHOLE_SCHOOL = "Whole school"
 AGENDA_KEY = "meeting_agenda"  # (meeting date, scope, data version) → the agenda, frozen while the meeting runs
@@ -117,7 +117,8 @@ reader = viewer(user)
 st.title("Meeting", help=meetings.PRIORITY_HELP)
 lists.require_registers(user, period)
 
-settings = reads.settings(path, version)
+with store.opened(path) as db:  # a school's meeting: its own name on the minutes (issue 18)
+    settings = reads.settings(path, version, schools.school_of_scope(db, user.school_ids))
 sections = list(settings["sections"]) if user.sees_all_sections else list(user.sections)
 with store.opened(path) as db:
     owners = staff(db)

@@ -10,7 +10,7 @@ import streamlit as st
 
 from app_pages.ui import access, case_forms, lists, sidebar
 from app_pages.ui.formatting import counts_periods, md, pct, today, uk, year_label, year_order
-from core import benchmarks, calendar, cases, charts, data_quality, menu, metrics, reads, store
+from core import benchmarks, calendar, cases, charts, data_quality, menu, metrics, reads, schools, store
 
 
 def attendance_pct(group: dict) -> float | None:
@@ -63,7 +63,8 @@ def group_table(figures: pd.DataFrame, grouping: str) -> pd.DataFrame:
 user = access.require("overview")
 path, version = reads.db_path(), reads.version()
 period = sidebar.chosen_period()
-settings = reads.settings(path, version)
+with store.opened(path) as db:  # one school's overview: its own targets (issue 18)
+    settings = reads.settings(path, version, schools.school_of_scope(db, user.school_ids))
 
 st.title("Overview")
 lists.require_registers(user, period)

@@ -212,7 +212,7 @@ def support_plan_section(plan: support_plans.Plan | None, weekly: pd.DataFrame |
                     ("Close plan", "plan_close", ":material/task_alt:"))):
                 place.button(label, key=f"pupil_{form}", icon=icon, on_click=case_forms.request, args=(form,),
                              kwargs={"pupil_id": pupil_id}, width="stretch")
-            school = reads.settings(path, version)["school_name"]
+            school = pupils_school_name(int(pupil_id))
             buttons[5].download_button(
                 "Plan PDF", lambda r=viewer, i=int(pupil_id), m=masked: support_plans.plan_pdf_for(path, r, i, m, now),
                 support_plans.plan_file_name(school, plan, now, masked), "application/pdf", key="pupil_plan_pdf",
@@ -306,6 +306,12 @@ if query.strip():
                 options, index=options.index(current) if current in options else 0, format_func=labels.get)
             st.session_state[lists.OPEN_PUPIL_KEY] = chosen
 
+def pupils_school_name(pupil_id: int) -> str:
+    """The pupil's own school's name (issue 18), for the file names of their documents."""
+    school_id = reads.school_of_pupils(path, version).get(pupil_id)
+    return reads.settings(path, version, None if school_id is None else int(school_id))["school_name"]
+
+
 pupil_id = st.session_state.get(lists.OPEN_PUPIL_KEY)
 if pupil_id is None:
     st.caption("Search above, or open a pupil from the Below 90% list.")
@@ -369,7 +375,7 @@ if period is None:
     st.stop()
 
 if user.may("case_work"):
-    school = reads.settings(path, version)["school_name"]
+    school = pupils_school_name(int(pupil_id))
     st.download_button(
         "Download evidence pack", lambda r=viewer, p=period, m=masked, i=int(pupil_id):
         evidence_pack.evidence_pack_pdf_for(path, r, i, p, m),

@@ -16,7 +16,7 @@ from app_pages.ui import access, lists, sidebar
 from app_pages.ui.formatting import md, meeting_mode, pct, pupil_label, shown, uk, viewer
 from core.meetings import plural
 from core import benchmarks, cases, charts, court_file, evidence_pack, exports, la_pack, metrics, reads, section_report, \
-    statistics, store
+    schools, statistics, store
 
 KINDS = {"statistics": "Half-termly statistics", "section": "Head of section report", "pack": "Evidence pack",
          "court": "Court file", "la_pack": "LA support meeting pack"}
@@ -79,7 +79,9 @@ user = access.require("reports")
 path, version = reads.db_path(), reads.version()
 period = sidebar.chosen_period()
 masked = meeting_mode()
-settings = reads.settings(path, version)
+with store.opened(path) as db:  # a school's reports carry its own name (issue 18)
+    report_school = schools.school_of_scope(db, user.school_ids)
+settings = reads.settings(path, version, report_school)
 school = settings["school_name"]
 
 st.title("Reports")

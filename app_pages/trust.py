@@ -8,7 +8,7 @@ import streamlit as st
 
 from app_pages.ui import access, case_forms, lists, sidebar
 from app_pages.ui.formatting import md, pct, today, uk
-from core import benchmarks, cases, exports, menu, reads, schools, statistics, store, trust
+from core import benchmarks, calendar, cases, exports, menu, reads, schools, statistics, store, trust
 
 user = access.require("trust")
 everyone = access.current_user() or user  # the whole of their scope, whatever school they chose
@@ -73,6 +73,23 @@ if national["attendance_pct"] and not below.empty:
     st.caption(f"{len(under)} of {len(below)} schools below the national attendance of "
                f"{pct(national['attendance_pct'].value)}.")
 
+# --- the targets: each school's own and the trust's -----------------------------------------
+
+year = period.academic_year
+with store.opened(path) as db:
+    school_targets = {int(i): benchmarks.targets_for(store.get_settings(db, int(i)), year) for i in listed["id"]}
+trust_targets = benchmarks.targets_for(reads.settings(path, version), year, benchmarks.TRUST_TARGETS)
+targets = trust.against_targets(table, school_targets, trust_targets)
+st.subheader("Against the targets")
+if targets.empty:
+    st.caption(f"No targets set for {calendar.academic_year_label(year)}: the trust's and each school's are set "
+               "in Admin → Benchmarks and targets.")
+else:
+    st.dataframe(trust.target_view(targets), hide_index=True, width="stretch", key="trust_targets")
+    st.caption(f"Targets for {calendar.academic_year_label(year)} beside the figures for the dates chosen. Gap: "
+               "how far the figure is better (+) or worse (−) than the target, in points — attendance above its "
+               "target, persistent and severe absence below theirs, is better.")
+
 # --- drill down: one school on every screen ------------------------------------------------
 
 st.subheader("Look at one school")
@@ -124,9 +141,10 @@ else:
 term_figures = lists.scoped_figures(everyone, path, version, first, last)
 term_table = trust.side_by_side(listed, term_figures, school_of, reached["pupil_id"].unique(), overdue_by_pupil)
 term_gaps = trust.group_gaps(listed, term_figures, school_of)
+term_targets = trust.against_targets(term_table, school_targets, trust_targets)
 title = f"Hub {everyone.hub}" if everyone.hub else "Trust"
 st.download_button(
-    "Trust report (PDF)", lambda: trust.report_pdf(title, label, term_table, term_gaps, national),
+    "Trust report (PDF)", lambda: trust.report_pdf(title, label, term_table, term_gaps, national, term_targets),
     exports.file_name(title, "trust-report", last, "pdf"), "application/pdf", key="trust_report_pdf",
     icon=":material/picture_as_pdf:", on_click="ignore")
 st.caption("The schools side by side and each school's vulnerable-group gaps for the half term, with the national "

@@ -357,25 +357,35 @@ ON_TRACK_RULE = ("On track means: over this academic year to date (1 September t
                  "the school's figure as shown (to one decimal place) is at or above the attendance target, and at or "
                  "below the persistent-absence target (the share of pupils missing 10% or more of their sessions). "
                  "Pupils of compulsory school age are counted where the school has them, as nationally.")
-TARGET_LIMITS = {"attendance_pct": (50.0, 100.0), "persistent_absence_pct": (0.0, 100.0)}
+TARGET_LIMITS = {"attendance_pct": (50.0, 100.0), "persistent_absence_pct": (0.0, 100.0),
+                 "severe_absence_pct": (0.0, 100.0)}
+# A trust's own targets (issue 18, the `trust_targets` setting, the same shape as `targets`):
+# severe absence (% of pupils, at or below) too.
+TRUST_TARGETS = "trust_targets"
+TRUST_TARGET_MEASURES = {**TARGET_MEASURES, "severe_absence_pct": "Severe absence"}
 
 
-def targets_for(settings: dict, year: int) -> dict[str, float]:
-    """The school's targets for an academic year (its starting year): measure → target %."""
-    chosen = (settings.get("targets") or {}).get(str(year)) or {}
-    return {m: float(chosen[m]) for m in TARGET_MEASURES if chosen.get(m) is not None}
+def targets_for(settings: dict, year: int, key: str = "targets") -> dict[str, float]:
+    """The school's targets (`key` "trust_targets": the trust's) for an academic year (its
+    starting year): measure → target %."""
+    measures = TRUST_TARGET_MEASURES if key == TRUST_TARGETS else TARGET_MEASURES
+    chosen = (settings.get(key) or {}).get(str(year)) or {}
+    return {m: float(chosen[m]) for m in measures if chosen.get(m) is not None}
 
 
 def with_targets(settings: dict, year: int, attendance_pct: float | None,
-                 persistent_absence_pct: float | None) -> dict:
-    """The `targets` setting with this year's targets replaced (None: no target), checked."""
+                 persistent_absence_pct: float | None, key: str = "targets",
+                 severe_absence_pct: float | None = None) -> dict:
+    """The `targets` setting (or `key`'s) with this year's targets replaced (None: no target), checked."""
     given = {"attendance_pct": attendance_pct, "persistent_absence_pct": persistent_absence_pct}
+    if key == TRUST_TARGETS:
+        given["severe_absence_pct"] = severe_absence_pct
     for measure, value in given.items():
         low, high = TARGET_LIMITS[measure]
         if value is not None and not low <= float(value) <= high:
-            raise BenchmarkError(f"The {TARGET_MEASURES[measure].lower()} target must be between {low:g}% and "
+            raise BenchmarkError(f"The {TRUST_TARGET_MEASURES[measure].lower()} target must be between {low:g}% and "
                                  f"{high:g}%.")
-    targets = {k: dict(v) for k, v in (settings.get("targets") or {}).items()}
+    targets = {k: dict(v) for k, v in (settings.get(key) or {}).items()}
     year_targets = {m: round(float(v), 1) for m, v in given.items() if v is not None}
     if year_targets:
         targets[str(year)] = year_targets
@@ -385,13 +395,25 @@ def with_targets(settings: dict, year: int, attendance_pct: float | None,
 
 
 def set_targets(db: sqlite_utils.Database, year: int, attendance_pct: float | None,
-                persistent_absence_pct: float | None, username: str) -> bool:
-    """Save this year's targets (audited as a setting change). Whether anything changed."""
-    settings = store.get_settings(db)
+                persistent_absence_pct: float | None, username: str, school_id: int | None = None) -> bool:
+    """Save this year's targets of a school (the store's own unless named; audited as a
+    setting change). Whether anything changed."""
+    settings = store.get_settings(db, school_id)
     wanted = with_targets(settings, year, attendance_pct, persistent_absence_pct)
     if wanted == (settings.get("targets") or {}):
         return False
-    store.set_setting(db, "targets", wanted, username)
+    store.set_setting(db, "targets", wanted, username, school_id)
+    return True
+
+
+def set_trust_targets(db: sqlite_utils.Database, year: int, attendance_pct: float | None,
+                      persistent_absence_pct: float | None, severe_absence_pct: float | None, username: str) -> bool:
+    """Save this year's trust-wide targets (audited as a setting change). Whether anything changed."""
+    settings = store.get_settings(db)
+    wanted = with_targets(settings, year, attendance_pct, persistent_absence_pct, TRUST_TARGETS, severe_absence_pct)
+    if wanted == (settings.get(TRUST_TARGETS) or {}):
+        return False
+    store.set_setting(db, TRUST_TARGETS, wanted, username)
     return True
 
 

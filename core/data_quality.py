@@ -86,8 +86,8 @@ def missing_marks(db: sqlite_utils.Database, period: metrics.Period, pupil_ids: 
     with nothing stored for a pupil on roll (`school_calendar.sessions_without_marks`), in date order."""
     first, last = _days(period)
     found = _marks(marks.marks_with_code(db, first, last, ""))
-    saved = school_calendar.load(db)
-    if saved is not None:
+    saved = school_calendar.load_each(db)  # each pupil counted from their own school's calendar
+    if saved:
         absent = school_calendar.sessions_without_marks(db, period.date_from, period.as_of, saved)
         if not absent.empty:
             found = pd.concat([found, _marks(list(absent.itertuples(index=False, name=None)))], ignore_index=True)

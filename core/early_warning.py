@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 import sqlite_utils
 
-from core import calendar, codes, metrics, patterns, scope, school_calendar, thresholds
+from core import calendar, codes, metrics, patterns, school_calendar, schools, scope, thresholds
 
 WATCH_UP_TO_PCT = 93.0
 RECENT_WEEKS = 4
@@ -59,29 +59,44 @@ def year_to_date(as_of: date) -> metrics.Period:
 
 
 def spare_sessions(db: sqlite_utils.Database, as_of: date,
-                   saved: school_calendar.SchoolCalendar | None = None) -> pd.DataFrame:
+                   saved: school_calendar.SchoolCalendar | dict | None = None) -> pd.DataFrame:
     """One row per pupil with a possible session this academic year up to `as_of`: their year's
     possible and absence sessions, the calendar's sessions left, `sessions_to_spare` and
-    `attendance_needed_pct` (both None without a calendar reaching the year's end)."""
-    saved = school_calendar.load(db) if saved is None else saved
-    left = saved.school_sessions_left(as_of) if saved is not None else None
+    `attendance_needed_pct` (both None without a calendar reaching the year's end).
+
+    `saved`: one calendar for every pupil, or school id → calendar (not given: each school's
+    saved calendar, `school_calendar.load_each`), each pupil's sessions left from their own
+    school's (issue 18)."""
+    saved = school_calendar.load_each(db) if saved is None else saved
     figures = metrics.pupil_figures(db, year_to_date(as_of))
-    return spare_sessions_of(figures, left)
+    if not isinstance(saved, dict):
+        return spare_sessions_of(figures, saved.school_sessions_left(as_of) if saved is not None else None)
+    left = {int(s): one.school_sessions_left(as_of) for s, one in saved.items()}
+    if db.execute("SELECT COUNT(*) FROM schools").fetchone()[0] <= 1:
+        return spare_sessions_of(figures, left.get(1))
+    school_of = schools.school_of_pupils(db)
+    return spare_sessions_of(figures, figures["pupil_id"].map(school_of).map(left).set_axis(figures["pupil_id"]))
 
 
-def spare_sessions_of(figures: pd.DataFrame, sessions_left: int | None) -> pd.DataFrame:
-    """`spare_sessions` from the year's `metrics.pupil_figures` and the sessions left."""
+def spare_sessions_of(figures: pd.DataFrame, sessions_left: int | None | pd.Series) -> pd.DataFrame:
+    """`spare_sessions` from the year's `metrics.pupil_figures` and the sessions left (one number
+    for every pupil, or a Series by pupil id: each pupil's school's)."""
     figures = figures[figures["possible_sessions"] > 0]
     possible = figures["possible_sessions"].astype("int64").to_numpy()
     absent = (figures["authorised_sessions"] + figures["unauthorised_sessions"]).astype("int64").to_numpy()
-    spare = [sessions_to_spare(int(p), int(a), sessions_left) for p, a in zip(possible, absent)]
+    if isinstance(sessions_left, pd.Series):
+        lefts = [None if pd.isna(v) else int(v) for v in sessions_left.reindex(figures["pupil_id"]).to_numpy()]
+    else:
+        lefts = [sessions_left] * len(figures)
+    spare = [sessions_to_spare(int(p), int(a), left) for p, a, left in zip(possible, absent, lefts)]
     return pd.DataFrame({
         "pupil_id": figures["pupil_id"].astype("int64").to_numpy(),
         "year_possible_sessions": possible,
         "year_absence_sessions": absent,
-        "sessions_left": pd.array([sessions_left] * len(figures), dtype="Int64"),
+        "sessions_left": pd.array(lefts, dtype="Int64"),
         "sessions_to_spare": pd.array(spare, dtype="Int64"),
-        "attendance_needed_pct": pd.array([attendance_needed_pct(s, sessions_left) for s in spare], dtype="Float64"),
+        "attendance_needed_pct": pd.array([attendance_needed_pct(s, left) for s, left in zip(spare, lefts)],
+                                          dtype="Float64"),
     }, columns=SPARE_COLUMNS)
 
 

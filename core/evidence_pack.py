@@ -13,7 +13,7 @@ from datetime import date
 import pandas as pd
 import sqlite_utils
 
-from core import auth, charts, chronology, codes, metrics, privacy, reads, store, triggers
+from core import auth, charts, chronology, codes, metrics, privacy, reads, schools, store, triggers
 from core.calendar import uk_date, uk_dates_in
 from core.exports import file_name
 from core.pdf import MUTED, PRINT_WIDTH, Document
@@ -43,7 +43,8 @@ def evidence_pack(db: sqlite_utils.Database, viewer: auth.Viewer, pupil_id: int,
     if row is None:
         raise ValueError("That pupil is not in the store.")
     pupil = dict(zip(store.PUPIL_COLUMNS, row))
-    settings = store.get_settings(db)
+    school = schools.pupil_school(db, int(pupil_id))
+    settings = store.get_settings(db, school.id if school else None)  # headed with the pupil's own school (issue 18)
     path = reads.path_of(db)
     version = reads.version(path)
     everyone = reads.pupil_figures(path, version, period.date_from, period.as_of)

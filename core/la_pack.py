@@ -22,7 +22,7 @@ from dataclasses import dataclass, replace
 import pandas as pd
 import sqlite_utils
 
-from core import auth, cases, impact, metrics, privacy, reads, store, support_plans
+from core import auth, cases, impact, metrics, privacy, reads, schools, store, support_plans
 from core.calendar import uk_date
 from core.exports import csv_bytes, file_name
 from core.pdf import MUTED, Document
@@ -72,7 +72,8 @@ def la_pack(db: sqlite_utils.Database, viewer: auth.Viewer, period: metrics.Peri
             pupil_ids: list[int] | None = None) -> LaPack:
     """The pack over `period` for the viewer's pupils (narrowed to `pupil_ids` if given)."""
     reader = replace(viewer, leaves_school=True)
-    settings = store.get_settings(db)
+    # Headed with the one school it covers (issue 18; the store's own settings otherwise).
+    settings = store.get_settings(db, schools.school_of_scope(db, reader.school_ids, pupil_ids))
     min_agencies = max(1, int(settings["la_pack_min_agencies"]))
     path = reads.path_of(db)
     figures = reads.pupil_figures(path, reads.version(path), period.date_from, period.as_of)

@@ -13,6 +13,11 @@ Letters come out as one PDF (one letter a page, a batch together); each letter s
 recorded as a contact of kind "letter" on the pupil's record and, for the staged
 attendance letters, as an action of the matching type, so the escalation stage a pupil
 has reached is always known (`stages`).
+
+On a trust's store (issue 18) each letter is its pupil's school's: headed with that school's
+name, address and telephone, signed for it, and worded from its template (a school with no
+wording of its own uses the store's own school's, else the default), so a batch spanning
+two schools gives each letter its own school's heading.
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ from datetime import date
 import pandas as pd
 import sqlite_utils
 
-from core import auth, calendar, cases, marks, metrics, pdf, reads, store, triggers
+from core import auth, calendar, cases, marks, metrics, pdf, reads, schools, store, triggers
 from core.calendar import uk_date
 
 # Fields a template can use, and what each holds.
@@ -164,10 +169,15 @@ def fields_used(text: str) -> list[str]:
 # --- templates in the store ---------------------------------------------------------------
 
 
-def templates(db: sqlite_utils.Database) -> dict[str, Template]:
-    """Every template: the school's saved wording, else the default."""
-    saved = {row[0]: row[1:] for row in db.execute(
-        "SELECT kind, title, body, updated_by, updated_at FROM letter_templates").fetchall()}
+def templates(db: sqlite_utils.Database, school_id: int | None = None) -> dict[str, Template]:
+    """Every template: the school's saved wording, else the default. A school other than the
+    store's own (school 1, also meant by None) falls back to school 1's wording, then the default."""
+    school_id = store.FIRST_SCHOOL if school_id is None else int(school_id)
+    saved = {}
+    for school in dict.fromkeys((store.FIRST_SCHOOL, school_id)):  # the school's own wording wins
+        saved.update({row[0]: row[1:] for row in db.execute(
+            "SELECT kind, title, body, updated_by, updated_at FROM letter_templates WHERE school_id = ?",
+            (school,)).fetchall()})
     found = {}
     for kind, default in DEFAULT_TEMPLATES.items():
         if kind in saved:
@@ -183,9 +193,12 @@ def _require_editor(viewer: auth.Viewer) -> None:
         raise LetterError("Only an administrator or the attendance officer can change letter templates.")
 
 
-def save_template(db: sqlite_utils.Database, viewer: auth.Viewer, kind: str, title: str, body: str) -> None:
-    """Keep the school's wording of a template (checked: every field must be one we fill)."""
+def save_template(db: sqlite_utils.Database, viewer: auth.Viewer, kind: str, title: str, body: str,
+                  school_id: int | None = None) -> None:
+    """Keep the school's wording of a template (checked: every field must be one we fill);
+    `school_id`: whose (the store's own school unless named)."""
     _require_editor(viewer)
+    school_id = _school_to_edit(db, viewer, school_id)
     if kind not in DEFAULT_TEMPLATES:
         raise LetterError(f"'{kind}' is not a kind of letter.")
     title, body = title.strip(), body.strip()
@@ -198,19 +211,32 @@ def save_template(db: sqlite_utils.Database, viewer: auth.Viewer, kind: str, tit
                           f"Fields: {', '.join('{' + n + '}' for n in FIELDS)}.")
     with store.transaction(db) as conn:
         conn.execute(
-            "INSERT INTO letter_templates (kind, title, body, updated_at, updated_by) VALUES (?, ?, ?, ?, ?) "
-            "ON CONFLICT(kind) DO UPDATE SET title = excluded.title, body = excluded.body, "
+            "INSERT INTO letter_templates (school_id, kind, title, body, updated_at, updated_by) "
+            "VALUES (?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT(school_id, kind) DO UPDATE SET title = excluded.title, body = excluded.body, "
             "updated_at = excluded.updated_at, updated_by = excluded.updated_by",
-            (kind, title, body, store.now(), viewer.username))
-        store.audit(conn, viewer.username, "letter_template.save", "letter_templates", kind, {"title": title})
+            (school_id, kind, title, body, store.now(), viewer.username))
+        store.audit(conn, viewer.username, "letter_template.save", "letter_templates", kind,
+                    {"title": title, "school_id": school_id})
 
 
-def reset_template(db: sqlite_utils.Database, viewer: auth.Viewer, kind: str) -> None:
-    """Go back to the default wording."""
+def reset_template(db: sqlite_utils.Database, viewer: auth.Viewer, kind: str, school_id: int | None = None) -> None:
+    """Go back to the default wording (a school other than the store's own: to school 1's)."""
     _require_editor(viewer)
+    school_id = _school_to_edit(db, viewer, school_id)
     with store.transaction(db) as conn:
-        conn.execute("DELETE FROM letter_templates WHERE kind = ?", (kind,))
-        store.audit(conn, viewer.username, "letter_template.reset", "letter_templates", kind, {})
+        conn.execute("DELETE FROM letter_templates WHERE school_id = ? AND kind = ?", (school_id, kind))
+        store.audit(conn, viewer.username, "letter_template.reset", "letter_templates", kind, {"school_id": school_id})
+
+
+def _school_to_edit(db: sqlite_utils.Database, viewer: auth.Viewer, school_id: int | None) -> int:
+    """The school whose template is changed: one the viewer may see, and one the store holds."""
+    school_id = store.FIRST_SCHOOL if school_id is None else int(school_id)
+    if viewer.school_ids is not None and school_id not in viewer.school_ids:
+        raise LetterError("You can change the letter templates of your own school only.")
+    if db.execute("SELECT 1 FROM schools WHERE id = ?", (school_id,)).fetchone() is None:
+        raise LetterError(f"There is no school {school_id}.")
+    return school_id
 
 
 # --- filling them in --------------------------------------------------------------------
@@ -226,9 +252,14 @@ def _pct(value) -> str:
 
 def field_values(db: sqlite_utils.Database, period: metrics.Period, pupil_ids: list[int], letter_date: date,
                  signatory: str, asked: dict[str, str] | None = None) -> pd.DataFrame:
-    """One row per pupil: every field's value as text ('' where the store has none)."""
+    """One row per pupil: every field's value as text ('' where the store has none), and the
+    pupil's `school_id`. The school's name, address, telephone and signatory's role are the
+    pupil's school's; `signatory` blank: each school's signatory (`letter_signatory`)."""
     settings = store.get_settings(db)
     pupils = store.pupils_frame(db, contacts=True).set_index("id").reindex([int(p) for p in pupil_ids])
+    school_of = schools.school_of_pupils(db).reindex(pupils.index).fillna(store.FIRST_SCHOOL).astype("int64")
+    of_school = {int(s): store.get_settings(db, int(s)) for s in school_of.unique()}
+    school_value = lambda key: school_of.map(lambda s: of_school[int(s)][key] or "")  # noqa: E731
     path = reads.path_of(db)
     figures = reads.pupil_figures(path, reads.version(path), period.date_from, period.as_of)
     figures = figures.set_index("pupil_id").reindex(pupils.index)
@@ -247,11 +278,11 @@ def field_values(db: sqlite_utils.Database, period: metrics.Period, pupil_ids: l
                                      else uk_date(period.as_of))
     values = pd.DataFrame({
         "date": long_date(letter_date),
-        "school_name": settings["school_name"],
-        "school_address": settings["school_address"],
-        "school_phone": settings["school_phone"],
-        "signatory": signatory,
-        "signatory_role": settings["letter_signatory_role"],
+        "school_name": school_value("school_name"),
+        "school_address": school_value("school_address"),
+        "school_phone": school_value("school_phone"),
+        "signatory": signatory if str(signatory or "").strip() else school_value("letter_signatory"),
+        "signatory_role": school_value("letter_signatory_role"),
         "parent_name": pupils["contact1_name"].fillna(""),
         "address": address,
         "pupil_name": (pupils["forename"].fillna("") + " " + pupils["surname"].fillna("")).str.strip(),
@@ -273,7 +304,8 @@ def field_values(db: sqlite_utils.Database, period: metrics.Period, pupil_ids: l
         "penalty_threshold": str(settings["penalty_sessions"]),
         **{name: (asked or {}).get(name, "") for name in ASKED_FIELDS},
     }, index=pupils.index)
-    return values.fillna("").astype(str).rename_axis("pupil_id")
+    values = values.fillna("").astype(str).assign(school_id=school_of.to_numpy(dtype="int64"))
+    return values.rename_axis("pupil_id")
 
 
 def _year_label(year_group: str) -> str:
@@ -291,6 +323,10 @@ class Letter:
     parent: str
     address: str
     pupil_name: str
+    # The letterhead: the pupil's school's (blank: the one given to `pdf_bytes`).
+    school_name: str = ""
+    school_address: str = ""
+    school_phone: str = ""
 
 
 @dataclass
@@ -310,16 +346,22 @@ MISSING_ADVICE = {
 }
 
 
-def compose(template: Template, values: pd.DataFrame) -> Batch:
+def compose(template: Template, values: pd.DataFrame, by_school: dict[int, Template] | None = None) -> Batch:
     """Fill the template for each pupil; a pupil missing a field the template uses is
-    refused with a message that says which and what to do."""
-    names = template.fields
-    unknown = [n for n in names if n not in FIELDS]
-    if unknown:
-        raise LetterError(f"The template uses {', '.join('{' + n + '}' for n in unknown)}, which is not a field; "
-                          "edit the template.")
+    refused with a message that says which and what to do. `by_school`: school id → that
+    school's template of the same kind, used for its pupils (`values`' school_id)."""
+    chosen = {None: template, **(by_school or {})}
+    for one in chosen.values():
+        unknown = [n for n in one.fields if n not in FIELDS]
+        if unknown:
+            raise LetterError(f"The template uses {', '.join('{' + n + '}' for n in unknown)}, which is not a field; "
+                              "edit the template.")
+    schools_of = values["school_id"] if "school_id" in values else pd.Series(None, index=values.index, dtype=object)
     batch = Batch()
     for pupil_id, row in values.iterrows():  # one row per letter, never per mark
+        school = schools_of.get(pupil_id)
+        template = chosen.get(None if school is None or pd.isna(school) else int(school), chosen[None])
+        names = template.fields
         empty = [n for n in names if not str(row[n]).strip()]
         name = row["pupil_name"] or f"pupil {pupil_id}"
         if empty:
@@ -329,7 +371,8 @@ def compose(template: Template, values: pd.DataFrame) -> Batch:
             continue
         filled = {n: row[n] for n in names}
         batch.letters.append(Letter(int(pupil_id), template.kind, template.title.format(**filled),
-                                    template.body.format(**filled), row["parent_name"], row["address"], name))
+                                    template.body.format(**filled), row["parent_name"], row["address"], name,
+                                    row["school_name"], row["school_address"], row["school_phone"]))
     return batch
 
 
@@ -339,14 +382,19 @@ def compose(template: Template, values: pd.DataFrame) -> Batch:
 def pdf_bytes(letters: list[Letter], school_name: str, school_address: str, letter_date: date,
               school_phone: str = "") -> bytes:
     """One PDF, each letter from a new page (a letter may run on): letterhead (the school's
-    name, address and telephone), addressee, date, title, body — the shared A4 document of
-    core/pdf.py, with its fonts."""
-    contact = "\n".join(part for part in (school_address.strip(), f"Tel. {school_phone.strip()}"
-                                          if school_phone.strip() else "") if part)
-    document = pdf.LetterDocument(school_name, contact)
+    name, address and telephone — each letter's own school's where it has one, else those
+    given), addressee, date, title, body — the shared A4 document of core/pdf.py, with its fonts."""
+    document = pdf.LetterDocument(school_name, _contact(school_address, school_phone))
     for letter in letters:
+        if letter.school_name:
+            document.school = letter.school_name
+            document.address = pdf.LetterDocument.contact_lines(_contact(letter.school_address, letter.school_phone))
         document.letter([letter.parent, letter.address], long_date(letter_date), letter.title, letter.body)
     return document.pdf_bytes()
+
+
+def _contact(address: str, phone: str) -> str:
+    return "\n".join(part for part in (address.strip(), f"Tel. {phone.strip()}" if phone.strip() else "") if part)
 
 
 # --- recording letters sent -----------------------------------------------------------------

@@ -133,8 +133,8 @@ def pupil_figures(db: sqlite_utils.Database, period: Period) -> pd.DataFrame:
         gypsy_roma_traveller=figures["ethnicity"].isin(characteristics.GYPSY_ROMA_TRAVELLER).to_numpy(),
     )
     figures.index.name = "pupil_id"
-    saved = school_calendar.load(db)
-    if saved is not None and not figures.empty:  # with a saved calendar, a school day's session with
+    saved = school_calendar.load_each(db)  # each school's own calendar (issue 18)
+    if saved and not figures.empty:  # with a saved calendar, a school day's session with
         # nothing stored for a pupil on roll is a missing mark too (as Data quality lists them)
         without = school_calendar.sessions_without_marks(db, period.date_from, period.as_of, saved)
         extra = without.groupby("pupil_id").size().reindex(figures.index, fill_value=0)

@@ -265,9 +265,14 @@ class LetterDocument(Document):
     PAGE_BREAK = 20
 
     def __init__(self, school: str, address: str = "", title: str = "Letters"):
-        self.address = "\n".join(text.clip(line, LINE_LIMIT) for line in address.strip().splitlines()[:8])
+        self.address = self.contact_lines(address)
         self.letter_title, self.letter_first_page = "", 0
         super().__init__(school, title)
+
+    @staticmethod
+    def contact_lines(address: str) -> str:
+        """The letterhead's address lines as printed (at most 8, each clipped)."""
+        return "\n".join(text.clip(line, LINE_LIMIT) for line in address.strip().splitlines()[:8])
 
     def start(self) -> None:
         """No page until the first letter."""

@@ -139,16 +139,18 @@ def version(path: str | None = None) -> Version:
         settings_stamp = db.execute("SELECT COUNT(*), MAX(updated_at) FROM settings").fetchone()
         codes_stamp = db.execute("SELECT COUNT(*), MAX(updated_at) FROM code_map").fetchone()
         national_stamp = db.execute("SELECT COUNT(*), MAX(updated_at) FROM national_figures").fetchone()
-        # The school calendar is a few dozen rows: the rows themselves are its stamp.
+        # The schools' own settings (issue 18).
+        school_stamp = db.execute("SELECT COUNT(*), MAX(updated_at) FROM school_settings").fetchone()
+        # The school calendar is a few dozen rows a school: the rows themselves are its stamp.
         calendar_stamp = db.execute(
-            "SELECT (SELECT group_concat(first_day || last_day || name, '|') FROM school_terms), "
-            "(SELECT group_concat(day || kind || label, '|') FROM non_school_days)").fetchone()
+            "SELECT (SELECT group_concat(school_id || first_day || last_day || name, '|') FROM school_terms), "
+            "(SELECT group_concat(school_id || day || kind || label, '|') FROM non_school_days)").fetchone()
         # A trust's schools and the pupils who moved between them (issue 18): which school sees whom.
         schools_stamp = db.execute(
             "SELECT (SELECT group_concat(id || name || dfe_number || hub, '|') FROM schools), "
             "(SELECT COUNT(*) || '.' || IFNULL(MAX(id), 0) FROM pupil_moves)").fetchone()
         return (store.last_import_id(db), *settings_stamp, *codes_stamp, *national_stamp, *calendar_stamp,
-                *schools_stamp)
+                *school_stamp, *schools_stamp)
 
 
 def case_version(path: str | None = None) -> int:
@@ -165,9 +167,10 @@ def _ids(pupil_ids: tuple[int, ...] | None) -> list[int] | None:
 
 
 @_cached(max_entries=8)
-def settings(path: str, version: Version) -> dict:
+def settings(path: str, version: Version, school_id: int | None = None) -> dict:
+    """store.get_settings: the store's (school 1's), or a school's own over them."""
     with store.opened(path) as db:
-        return store.get_settings(db)
+        return store.get_settings(db, school_id)
 
 
 @_cached(max_entries=8)
@@ -376,21 +379,30 @@ def impact(path: str, version: Version, case_version: int, school_days: int, vie
 
 
 @_cached(max_entries=8)
-def school_calendar(path: str, version: Version):
-    """The saved school calendar (core/school_calendar.py), or None."""
+def school_calendar(path: str, version: Version, school_id: int = store.FIRST_SCHOOL):
+    """A school's saved calendar (core/school_calendar.py; the store's own school unless
+    named), or None."""
     with store.opened(path) as db:
-        return school_calendar_store.load(db)
+        return school_calendar_store.load(db, school_id)
+
+
+@_cached(max_entries=8)
+def school_calendars(path: str, version: Version) -> dict:
+    """School id → its saved calendar, for the schools that saved one."""
+    with store.opened(path) as db:
+        return school_calendar_store.load_each(db)
 
 
 def has_school_calendar(path: str, version: Version) -> bool:
-    return school_calendar(path, version) is not None
+    """Whether some school of the store has saved a calendar."""
+    return bool(school_calendars(path, version))
 
 
 @_cached(max_entries=8)
 def spare_sessions(path: str, version: Version, as_of: date) -> pd.DataFrame:
     """early_warning.spare_sessions: each pupil's sessions to spare this year up to `as_of`."""
     with store.opened(path) as db:
-        return early_warning.spare_sessions(db, as_of, school_calendar(path, version))
+        return early_warning.spare_sessions(db, as_of, school_calendars(path, version))
 
 
 @_cached(max_entries=8)

@@ -16,6 +16,10 @@ the admin checks and saves (Admin → School calendar):
 A calendar "reaches the end of the year" when its last term of the academic year ends on
 or after 1 July (the summer term's end): only then can it say how many school days are
 left in the year (`school_days_left`), which the early warning needs (DOMAIN.md §4).
+
+Each school of a trust has its own calendar (issue 18): saved and read for a school (the
+store's own school, school 1, unless named); missing marks are counted for each pupil from
+their own school's calendar (`load_each`, `sessions_without_marks`).
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ import numpy as np
 import pandas as pd
 import sqlite_utils
 
-from core import calendar, store
+from core import calendar, codes, store
 from core import marks as marks_table
 
 INSET, BANK_HOLIDAY, CLOSURE = "inset", "bank_holiday", "closure"
@@ -147,10 +151,19 @@ def propose_from_days(days, academic_year: int) -> SchoolCalendar:
     return SchoolCalendar(tuple(terms), tuple(closed))
 
 
-def propose(db: sqlite_utils.Database, academic_year: int) -> SchoolCalendar:
-    """A calendar for `academic_year` from the days its marks show a session held on."""
+def propose(db: sqlite_utils.Database, academic_year: int, school_id: int | None = None) -> SchoolCalendar:
+    """A calendar for `academic_year` from the days its marks show a session held on (the
+    marks of `school_id`'s pupils when the store holds several schools)."""
     first, last = calendar.to_day(date(academic_year, 9, 1)), calendar.to_day(date(academic_year + 1, 8, 31))
-    days = marks_table.school_session_days(db, first, last)["day"].to_numpy()
+    several = db.execute("SELECT COUNT(*) FROM schools").fetchone()[0] > 1
+    if school_id is None or not several:
+        days = marks_table.school_session_days(db, first, last)["day"].to_numpy()
+    else:
+        closed = ", ".join("?" for _ in codes.SCHOOL_CLOSED_CODES)
+        days = np.array([r[0] for r in db.execute(
+            f"SELECT DISTINCT m.day FROM marks m JOIN pupils p ON p.id = m.pupil_id WHERE p.school_id = ? "
+            f"AND m.day BETWEEN ? AND ? AND m.code NOT IN ({closed}) ORDER BY m.day",
+            (int(school_id), first, last, *codes.SCHOOL_CLOSED_CODES))], dtype=np.int64)
     return propose_from_days(days, academic_year)
 
 
@@ -195,44 +208,64 @@ def problems(year_calendar: SchoolCalendar, academic_year: int) -> list[str]:
     return found
 
 
-def save(db: sqlite_utils.Database, academic_year: int, year_calendar: SchoolCalendar, username: str) -> None:
-    """Replace `academic_year`'s calendar with `year_calendar` (checked first: CalendarError
-    with every problem, nothing saved). An empty calendar removes the year's calendar."""
+def save(db: sqlite_utils.Database, academic_year: int, year_calendar: SchoolCalendar, username: str,
+         school_id: int = store.FIRST_SCHOOL) -> None:
+    """Replace `academic_year`'s calendar of `school_id` (the store's own school unless named)
+    with `year_calendar` (checked first: CalendarError with every problem, nothing saved). An
+    empty calendar removes the year's calendar."""
     found = problems(year_calendar, academic_year)
     if found:
         raise CalendarError(found)
+    school_id = int(school_id)
+    if db.execute("SELECT 1 FROM schools WHERE id = ?", (school_id,)).fetchone() is None:
+        raise CalendarError([f"There is no school {school_id} to save a calendar for."])
     first, last = date(academic_year, 9, 1).isoformat(), date(academic_year + 1, 8, 31).isoformat()
     stamp = store.now()
     with store.transaction(db) as conn:
-        before = conn.execute("SELECT COUNT(*) FROM school_terms WHERE academic_year = ?", (academic_year,)).fetchone()[0]
-        conn.execute("DELETE FROM school_terms WHERE academic_year = ?", (academic_year,))
-        conn.execute("DELETE FROM non_school_days WHERE academic_year = ? OR day BETWEEN ? AND ?",
-                     (academic_year, first, last))
+        before = conn.execute("SELECT COUNT(*) FROM school_terms WHERE school_id = ? AND academic_year = ?",
+                              (school_id, academic_year)).fetchone()[0]
+        conn.execute("DELETE FROM school_terms WHERE school_id = ? AND academic_year = ?", (school_id, academic_year))
+        conn.execute("DELETE FROM non_school_days WHERE school_id = ? AND (academic_year = ? OR day BETWEEN ? AND ?)",
+                     (school_id, academic_year, first, last))
         conn.executemany(
-            "INSERT INTO school_terms (first_day, last_day, academic_year, name, saved_at, saved_by) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
-            [(t.first_day.isoformat(), t.last_day.isoformat(), academic_year, t.name.strip(), stamp, username)
-             for t in year_calendar.terms])
+            "INSERT INTO school_terms (school_id, first_day, last_day, academic_year, name, saved_at, saved_by) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [(school_id, t.first_day.isoformat(), t.last_day.isoformat(), academic_year, t.name.strip(), stamp,
+              username) for t in year_calendar.terms])
         conn.executemany(
-            "INSERT INTO non_school_days (day, academic_year, kind, label, saved_at, saved_by) VALUES (?, ?, ?, ?, ?, ?)",
-            [(d.day.isoformat(), academic_year, d.kind, d.label.strip(), stamp, username)
+            "INSERT INTO non_school_days (school_id, day, academic_year, kind, label, saved_at, saved_by) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [(school_id, d.day.isoformat(), academic_year, d.kind, d.label.strip(), stamp, username)
              for d in year_calendar.non_school_days])
         store.audit(conn, username, "calendar.save", "school_calendar", calendar.academic_year_label(academic_year), {
             "terms": [[t.name.strip(), t.first_day.isoformat(), t.last_day.isoformat()] for t in year_calendar.terms],
             "non_school_days": [[d.day.isoformat(), d.kind, d.label.strip()] for d in year_calendar.non_school_days],
-            "replaced_terms": before,
+            "replaced_terms": before, "school_id": school_id,
         })
 
 
-def load(db: sqlite_utils.Database) -> SchoolCalendar | None:
-    """The saved calendar (every year saved), or None when the school has saved none."""
-    terms = db.execute("SELECT name, first_day, last_day FROM school_terms ORDER BY first_day").fetchall()
+def load(db: sqlite_utils.Database, school_id: int = store.FIRST_SCHOOL) -> SchoolCalendar | None:
+    """A school's saved calendar (every year saved; the store's own school unless named), or
+    None when that school has saved none."""
+    return load_each(db, int(school_id)).get(int(school_id))
+
+
+def load_each(db: sqlite_utils.Database, school_id: int | None = None) -> dict[int, SchoolCalendar]:
+    """School id → its saved calendar, for each school that saved one (only `school_id`'s if given)."""
+    where, params = ("WHERE school_id = ?", (int(school_id),)) if school_id is not None else ("", ())
+    terms = db.execute(f"SELECT school_id, name, first_day, last_day FROM school_terms {where} "
+                       "ORDER BY school_id, first_day", params).fetchall()
     if not terms:
-        return None
-    closed = db.execute("SELECT day, kind, label FROM non_school_days ORDER BY day").fetchall()
-    return SchoolCalendar(
-        tuple(Term(name, date.fromisoformat(first), date.fromisoformat(last)) for name, first, last in terms),
-        tuple(NonSchoolDay(date.fromisoformat(day), kind, label) for day, kind, label in closed))
+        return {}
+    closed = db.execute(f"SELECT school_id, day, kind, label FROM non_school_days {where} ORDER BY school_id, day",
+                        params).fetchall()
+    found = {}
+    for school in dict.fromkeys(row[0] for row in terms):
+        found[int(school)] = SchoolCalendar(
+            tuple(Term(name, date.fromisoformat(first), date.fromisoformat(last))
+                  for s, name, first, last in terms if s == school),
+            tuple(NonSchoolDay(date.fromisoformat(day), kind, label) for s, day, kind, label in closed if s == school))
+    return found
 
 
 # --- the calendar as two tables (Admin → School calendar edits these) ----------------------------
@@ -299,30 +332,52 @@ def school_day_numbers(db: sqlite_utils.Database, first_day: int, last_day: int,
     calendar's school days, and any day the marks show a session held on (so a trip or a
     confirmed Saturday keeps its marks in every weekly view). With no calendar saved,
     exactly the days the marks show (core/calendar.py)."""
-    saved = load(db) if saved is None else saved
+    # Not given: every school's saved calendar (a trust's schools' school days together).
+    calendars = list(load_each(db).values()) if saved is None else [saved]
     held = marks_table.school_session_days(db, first_day, last_day)["day"].to_numpy()
-    if saved is None:
+    if not calendars:
         return held
     first, last = calendar.from_day(first_day), calendar.from_day(last_day)
-    from_calendar = np.array([calendar.to_day(d) for d in saved.school_days(first, last)], dtype=np.int64)
-    return np.unique(np.concatenate([np.asarray(held, dtype=np.int64), from_calendar]))
+    from_calendar = [np.array([calendar.to_day(d) for d in one.school_days(first, last)], dtype=np.int64)
+                     for one in calendars]
+    return np.unique(np.concatenate([np.asarray(held, dtype=np.int64), *from_calendar]))
 
 
 def sessions_without_marks(db: sqlite_utils.Database, date_from: date, as_of: date,
-                           saved: SchoolCalendar) -> pd.DataFrame:
+                           saved: SchoolCalendar | dict[int, SchoolCalendar]) -> pd.DataFrame:
     """(pupil_id, day, session, code '') of each session of a school day of the saved calendar
     in the period on which a pupil on roll has nothing stored.
+
+    `saved`: one calendar for every pupil, or school id → calendar (`load_each`): each
+    school's pupils counted from their own school's calendar (none saved: none counted).
 
     On roll that day: from the pupil's entry date (else their first mark of the academic
     year) to their leave date (else the period's end); only pupils with a mark stored in the
     academic year up to the period's end are counted (a roll lists pupils the registers may
     not cover, e.g. a nursery taken elsewhere)."""
+    if isinstance(saved, dict):
+        if db.execute("SELECT COUNT(*) FROM schools").fetchone()[0] <= 1:
+            return _without_marks(db, date_from, as_of, saved[min(saved)]) if saved else _NO_MARKS.copy()
+        found = [_without_marks(db, date_from, as_of, one, int(school_id)) for school_id, one in sorted(saved.items())]
+        found = [frame for frame in found if not frame.empty]
+        return pd.concat(found, ignore_index=True) if found else _NO_MARKS.copy()
+    return _without_marks(db, date_from, as_of, saved)
+
+
+_NO_MARKS = pd.DataFrame(columns=["pupil_id", "day", "session", "code"])
+
+
+def _without_marks(db: sqlite_utils.Database, date_from: date, as_of: date, saved: SchoolCalendar,
+                   school_id: int | None = None) -> pd.DataFrame:
+    """`sessions_without_marks` from one calendar, for the pupils of `school_id` (None: every pupil)."""
     school = np.array([calendar.to_day(d) for d in saved.school_days(date_from, as_of)], dtype=np.int64)
     if len(school) == 0:
         return pd.DataFrame(columns=["pupil_id", "day", "session", "code"])
     year_start = calendar.to_day(calendar.academic_year_start(as_of))
-    stored = np.array(db.execute("SELECT pupil_id, day, session FROM marks WHERE day BETWEEN ? AND ?",
-                                 (min(year_start, int(school[0])), int(school[-1]))).fetchall(),
+    of_school = "" if school_id is None else " AND pupil_id IN (SELECT id FROM pupils WHERE school_id = ?)"
+    stored = np.array(db.execute(f"SELECT pupil_id, day, session FROM marks WHERE day BETWEEN ? AND ?{of_school}",
+                                 (min(year_start, int(school[0])), int(school[-1]),
+                                  *(() if school_id is None else (int(school_id),)))).fetchall(),
                       dtype=np.int64).reshape(-1, 3)
     in_year = stored[stored[:, 1] >= year_start]
     if len(in_year) == 0:

@@ -496,3 +496,26 @@ def routed_school(conn) -> int | None:
     except Exception:  # no routing table: not routed (a one-school store's import)
         return None
     return int(row[0]) if row else None
+
+
+# --- whose heading a document carries ---------------------------------------------------------
+
+
+def school_of_scope(db: sqlite_utils.Database, school_ids: tuple[int, ...] | None = None,
+                    pupil_ids=None) -> int | None:
+    """The one school a document covers (a section report, an LA pack), so it is headed with
+    that school's name and settings: the only school of `school_ids` (a user's scope), else
+    the only school of `pupil_ids`. None when it covers several schools or the store holds
+    one (the store's own settings, as always)."""
+    if count(db) <= 1:
+        return None
+    if school_ids is not None and len(school_ids) == 1:
+        return int(school_ids[0])
+    if pupil_ids is not None and len(pupil_ids):
+        ids = [int(p) for p in pupil_ids]
+        found = {r[0] for r in db.execute(
+            "SELECT DISTINCT school_id FROM pupils WHERE id IN (SELECT value FROM json_each(?))",
+            (json.dumps(ids),)).fetchall()}
+        if len(found) == 1:
+            return int(found.pop())
+    return None

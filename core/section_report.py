@@ -15,7 +15,7 @@ from datetime import date
 import pandas as pd
 import sqlite_utils
 
-from core import auth, benchmarks, cases, charts, impact, metrics, patterns, privacy, reads, store, triggers
+from core import auth, benchmarks, cases, charts, impact, metrics, patterns, privacy, reads, schools, store, triggers
 from core.calendar import academic_year_label, academic_year_start, uk_date
 from core.pdf import MUTED, PRINT_WIDTH, Document
 from core.statistics import comparison, group_value_label, percent, with_attendance, year_order
@@ -77,7 +77,8 @@ def record_report(db: sqlite_utils.Database, username: str, report: SectionRepor
 def section_report(db: sqlite_utils.Database, viewer: auth.Viewer, period: metrics.Period, scope: str,
                    pupil_ids: list[int] | None = None) -> SectionReport:
     """A head of section's report on their pupils (`pupil_ids`; None: the whole school) for a period."""
-    settings = store.get_settings(db)
+    # Headed with the one school it covers, its targets too (issue 18; the store's own otherwise).
+    settings = store.get_settings(db, schools.school_of_scope(db, viewer.school_ids, pupil_ids))
     path = reads.path_of(db)
     version = reads.version(path)
     scope_ids = None if pupil_ids is None else tuple(int(p) for p in pupil_ids)

@@ -92,6 +92,9 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     # reach or beat and persistent absence % (pupils) to stay at or under (core/benchmarks.py).
     # {"2025": {"attendance_pct": 95.0, "persistent_absence_pct": 15.0}}; a year absent: no target.
     "targets": {},
+    # A trust's own targets (issue 18), the same shape with severe absence % (pupils, at or under)
+    # too: shown on the Trust screen beside each school's figures and its own targets.
+    "trust_targets": {},
 }
 
 # Numbered migrations. Each is a list of statements run in one transaction; the
@@ -757,6 +760,60 @@ MIGRATIONS.append([
     "CREATE INDEX pupil_moves_pupil ON pupil_moves(pupil_id, moved_on)",
 ])
 
+MIGRATIONS.append([
+    # (issue 18 item 1) What may differ per school: `school_settings` holds a school's own value of
+    # each of SCHOOL_KEYS (school 1, the store's own school, keeps using `settings`; another school
+    # falls back to the store-wide value where it has none; its name is `schools.name`). The
+    # letter templates and the school calendar belong to a school: rebuilt with `school_id` in
+    # their keys, the rows already saved becoming school 1's.
+    """CREATE TABLE school_settings (
+        school_id INTEGER NOT NULL REFERENCES schools(id),
+        key TEXT NOT NULL,
+        value TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        updated_by TEXT NOT NULL,
+        PRIMARY KEY (school_id, key))""",
+    """CREATE TABLE letter_templates_of_schools (
+        school_id INTEGER NOT NULL DEFAULT 1 REFERENCES schools(id),
+        kind TEXT NOT NULL,
+        title TEXT NOT NULL,
+        body TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        updated_by TEXT NOT NULL,
+        PRIMARY KEY (school_id, kind))""",
+    "INSERT INTO letter_templates_of_schools (school_id, kind, title, body, updated_at, updated_by) "
+    "SELECT 1, kind, title, body, updated_at, updated_by FROM letter_templates",
+    "DROP TABLE letter_templates",
+    "ALTER TABLE letter_templates_of_schools RENAME TO letter_templates",
+    """CREATE TABLE school_terms_of_schools (
+        school_id INTEGER NOT NULL DEFAULT 1 REFERENCES schools(id),
+        first_day TEXT NOT NULL,
+        last_day TEXT NOT NULL CHECK (last_day >= first_day),
+        academic_year INTEGER NOT NULL,
+        name TEXT NOT NULL,
+        saved_at TEXT NOT NULL,
+        saved_by TEXT NOT NULL,
+        PRIMARY KEY (school_id, first_day))""",
+    "INSERT INTO school_terms_of_schools (school_id, first_day, last_day, academic_year, name, saved_at, saved_by) "
+    "SELECT 1, first_day, last_day, academic_year, name, saved_at, saved_by FROM school_terms",
+    "DROP TABLE school_terms",
+    "ALTER TABLE school_terms_of_schools RENAME TO school_terms",
+    "CREATE INDEX school_terms_year ON school_terms(school_id, academic_year)",
+    """CREATE TABLE non_school_days_of_schools (
+        school_id INTEGER NOT NULL DEFAULT 1 REFERENCES schools(id),
+        day TEXT NOT NULL,
+        academic_year INTEGER NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('inset', 'bank_holiday', 'closure')),
+        label TEXT NOT NULL DEFAULT '',
+        saved_at TEXT NOT NULL,
+        saved_by TEXT NOT NULL,
+        PRIMARY KEY (school_id, day))""",
+    "INSERT INTO non_school_days_of_schools (school_id, day, academic_year, kind, label, saved_at, saved_by) "
+    "SELECT 1, day, academic_year, kind, label, saved_at, saved_by FROM non_school_days",
+    "DROP TABLE non_school_days",
+    "ALTER TABLE non_school_days_of_schools RENAME TO non_school_days",
+])
+
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -999,15 +1056,46 @@ def audit_actions(db: sqlite_utils.Database) -> list[str]:
 # --- settings and code mappings --------------------------------------------------
 
 
-def get_settings(db: sqlite_utils.Database) -> dict[str, Any]:
-    """The defaults overlaid with what the school has saved."""
+# The settings a school of a trust may have its own value of (issue 18); the rest (the DfE's
+# thresholds, the store's limits) are the same for every school. School 1, the store's own
+# school, keeps these in `settings` as a single school always has; its name is `schools.name`
+# kept in step with the `school_name` setting.
+SCHOOL_KEYS = ("school_name", "school_address", "school_phone", "letter_signatory", "letter_signatory_role",
+               "local_authority", "targets")
+FIRST_SCHOOL = 1
+
+
+def _own_school(school_id: int | None) -> bool:
+    return school_id is None or int(school_id) == FIRST_SCHOOL
+
+
+def get_settings(db: sqlite_utils.Database, school_id: int | None = None) -> dict[str, Any]:
+    """The defaults overlaid with what the school has saved. For a school other than the
+    store's own (school 1; None means school 1), its own values of SCHOOL_KEYS overlay the
+    store-wide ones, and `school_name` is its name."""
     saved = {row[0]: json.loads(row[1]) for row in db.execute("SELECT key, value FROM settings")}
-    return {**DEFAULT_SETTINGS, **saved}
+    settings = {**DEFAULT_SETTINGS, **saved}
+    if _own_school(school_id):
+        return settings
+    name = db.execute("SELECT name FROM schools WHERE id = ?", (int(school_id),)).fetchone()
+    if name is None:
+        return settings
+    own = {row[0]: json.loads(row[1]) for row in db.execute(
+        "SELECT key, value FROM school_settings WHERE school_id = ?", (int(school_id),)) if row[0] in SCHOOL_KEYS}
+    return {**settings, **own, "school_name": name[0]}
 
 
-def set_setting(db: sqlite_utils.Database, key: str, value: Any, username: str) -> None:
+def set_setting(db: sqlite_utils.Database, key: str, value: Any, username: str, school_id: int | None = None) -> None:
+    """Save a setting (audited, with the school it is for). For a school other than school 1,
+    only SCHOOL_KEYS; its `school_name` renames the school."""
     if key not in DEFAULT_SETTINGS:
         raise KeyError(f"Unknown setting '{key}'.")
+    if not _own_school(school_id):
+        _set_school_setting(db, int(school_id), key, value, username)
+        return
+    if key == "school_name" and db.execute("SELECT 1 FROM schools WHERE lower(name) = lower(?) AND id != 1",
+                                           (str(value),)).fetchone():
+        raise ValueError(f"There is already a school called '{value}'.")
     with transaction(db) as conn:
         old = conn.execute("SELECT value FROM settings WHERE key = ?", (key,)).fetchone()
         conn.execute(
@@ -1017,9 +1105,36 @@ def set_setting(db: sqlite_utils.Database, key: str, value: Any, username: str) 
             (key, json.dumps(value), now(), username),
         )
         audit(conn, username, "setting.change", "settings", key,
-              {"old": json.loads(old[0]) if old else DEFAULT_SETTINGS[key], "new": value})
+              {"old": json.loads(old[0]) if old else DEFAULT_SETTINGS[key], "new": value,
+               **({"school_id": FIRST_SCHOOL} if key in SCHOOL_KEYS else {})})
         if key == "school_name":  # the store's own school (schools, issue 18) keeps the school's name
             conn.execute("UPDATE schools SET name = ? WHERE id = 1", (str(value),))
+
+
+def _set_school_setting(db: sqlite_utils.Database, school_id: int, key: str, value: Any, username: str) -> None:
+    if key not in SCHOOL_KEYS:
+        raise KeyError(f"'{key}' is the same for every school: change it for the whole store.")
+    if db.execute("SELECT 1 FROM schools WHERE id = ?", (school_id,)).fetchone() is None:
+        raise KeyError(f"There is no school {school_id}.")
+    old = get_settings(db, school_id)[key]
+    with transaction(db) as conn:
+        if key == "school_name":
+            name = " ".join(str(value or "").split())
+            if not name:
+                raise ValueError("A school needs a name.")
+            if conn.execute("SELECT 1 FROM schools WHERE lower(name) = lower(?) AND id != ?",
+                            (name, school_id)).fetchone():
+                raise ValueError(f"There is already a school called '{name}'.")
+            conn.execute("UPDATE schools SET name = ? WHERE id = ?", (name, school_id))
+            value = name
+        else:
+            conn.execute(
+                "INSERT INTO school_settings (school_id, key, value, updated_at, updated_by) VALUES (?, ?, ?, ?, ?) "
+                "ON CONFLICT(school_id, key) DO UPDATE SET value = excluded.value, "
+                "updated_at = excluded.updated_at, updated_by = excluded.updated_by",
+                (school_id, key, json.dumps(value), now(), username))
+        audit(conn, username, "setting.change", "school_settings", key,
+              {"school_id": school_id, "old": old, "new": value})
 
 
 def local_codes(db: sqlite_utils.Database) -> dict[str, str]:

@@ -29,7 +29,7 @@ from typing import Any
 import pandas as pd
 import sqlite_utils
 
-from core import auth, cases, privacy, store
+from core import auth, cases, privacy, schools, store
 from core import text as typed
 
 EARLY_HELP: dict[str, str] = {
@@ -530,4 +530,6 @@ def plan_pdf_for(db_path: str, viewer: auth.Viewer, pupil_id: int, masked: bool,
         staff = cases.staff_names(db)
         plan = Plan({**plan.plan, "review_weeks": review_weeks(settings)}, plan.actions, plan.targets, plan.reviews)
         record_download(db, viewer, "support_plan", {"pupil_id": int(pupil_id), "plan_id": plan.id, "masked": masked})
-    return plan_pdf(plan, settings["school_name"], masked, staff)
+        school = schools.pupil_school(db, int(pupil_id))  # headed with the pupil's own school (issue 18)
+        school_name = school.name if school else settings["school_name"]
+    return plan_pdf(plan, school_name, masked, staff)

@@ -94,6 +94,57 @@ def group_gaps(schools: pd.DataFrame, figures: pd.DataFrame, school_of: pd.Serie
     return pd.DataFrame(rows, columns=GAP_COLUMNS)
 
 
+# --- the targets: each school's own and the trust's ------------------------------------------
+
+TARGET_MEASURES = {"attendance_pct": "Attendance", "persistent_absence_pct": "Persistent absence",
+                   "severe_absence_pct": "Severe absence"}
+HIGHER_IS_BETTER = {"attendance_pct"}  # PA and SA: a target to stay at or under
+TARGET_COLUMNS = ["school_id", "school", "measure", "figure", "school_target", "school_gap", "trust_target",
+                  "trust_gap"]
+
+
+def _gap(figure, target, measure: str) -> float | None:
+    """How far `figure` is better (+) or worse (−) than `target`, in points."""
+    if figure is None or target is None or pd.isna(figure):
+        return None
+    ahead = float(figure) - float(target)
+    return round(ahead if measure in HIGHER_IS_BETTER else -ahead, 1)
+
+
+def against_targets(table: pd.DataFrame, school_targets: dict, trust_targets: dict) -> pd.DataFrame:
+    """Each row of `side_by_side` (schools, then the trust's) and each measure with a target:
+    the figure, the school's own target and the trust's, and the gap to each: how far the
+    figure is better (+) or worse (−) than the target, in points (attendance above its target
+    is better; persistent and severe absence below theirs).
+    `school_targets`: school id → measure → %; `trust_targets`: measure → %. None where no target."""
+    rows = []
+    for row in table.to_dict("records"):
+        own = {} if row["school_id"] is None or pd.isna(row["school_id"]) else \
+            school_targets.get(int(row["school_id"]), {})
+        for measure, label in TARGET_MEASURES.items():
+            school_target, trust_target = own.get(measure), trust_targets.get(measure)
+            if school_target is None and trust_target is None:
+                continue
+            figure = row[measure]
+            figure = None if figure is None or pd.isna(figure) else float(figure)
+            rows.append({"school_id": row["school_id"], "school": row["school"], "measure": label, "figure": figure,
+                         "school_target": school_target, "school_gap": _gap(figure, school_target, measure),
+                         "trust_target": trust_target, "trust_gap": _gap(figure, trust_target, measure)})
+    return pd.DataFrame(rows, columns=TARGET_COLUMNS)
+
+
+def target_view(targets: pd.DataFrame) -> pd.DataFrame:
+    """`against_targets` as the screen and the report show it: text, one decimal place."""
+    points = lambda v: "—" if v is None or pd.isna(v) else f"{float(v):+.1f}"  # noqa: E731
+    return pd.DataFrame({
+        "School": targets["school"], "Measure": targets["measure"], "Figure": targets["figure"].map(_pct),
+        "School's target": targets["school_target"].map(_pct),
+        "Gap to the school's (points)": targets["school_gap"].map(points),
+        "Trust's target": targets["trust_target"].map(_pct),
+        "Gap to the trust's (points)": targets["trust_gap"].map(points),
+    })
+
+
 # --- the half-termly trust report (PDF) -----------------------------------------------------
 
 
@@ -114,9 +165,10 @@ def report_table(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def report_pdf(trust_name: str, period_label: str, table: pd.DataFrame, gaps: pd.DataFrame,
-               national: dict) -> bytes:
+               national: dict, targets: pd.DataFrame | None = None) -> bytes:
     """The trust's report for a half term (issue 18): the trust's headline against the national
-    figures, its schools side by side, and each school's gaps for the vulnerable groups.
+    figures, its schools side by side, each school against its own and the trust's targets
+    (`against_targets`, when any is set) and each school's gaps for the vulnerable groups.
     `national`: measure → benchmarks.NationalFigure or None."""
     from core.pdf import MUTED, Document
 
@@ -137,6 +189,12 @@ def report_pdf(trust_name: str, period_label: str, table: pd.DataFrame, gaps: pd
     ])
     doc.heading("The schools side by side", size=11)
     doc.table(report_table(table), size=8)
+    if targets is not None and not targets.empty:
+        doc.heading("Against the targets", size=11)
+        doc.paragraph("Each school's figure beside its own target and the trust's, for the academic year; the gap is "
+                      "how far the figure is better (+) or worse (−) than the target, in points.", size=8.5,
+                      colour=MUTED)
+        doc.table(target_view(targets), size=8)
     doc.heading("Vulnerable groups: the gap at each school", size=11)
     doc.paragraph("The group's attendance minus the other pupils' at the same school, in points; negative means "
                   "the group attends less. Small groups swing widely.", size=8.5, colour=MUTED)

@@ -20,6 +20,8 @@ imported with a warning; once a calendar is saved, they are held like any non-sc
 
 from __future__ import annotations
 
+import json
+
 from datetime import date, datetime
 
 import numpy as np
@@ -60,6 +62,18 @@ def _marks(count: int) -> str:
     return f"{count} mark{'s' if count != 1 else ''}"
 
 
+def _school_of(conn, incoming: pd.DataFrame) -> int:
+    """The school whose calendar a file's marks are checked against: the school most of its
+    pupils belong to (an import goes to one school, issue 18); the store's own school when
+    the store holds one school or the pupils are not stored yet."""
+    if conn.execute("SELECT COUNT(*) FROM schools").fetchone()[0] <= 1 or incoming.empty:
+        return 1
+    ids = json.dumps(sorted({int(p) for p in incoming["pupil_id"].tolist()}))
+    row = conn.execute("SELECT school_id FROM pupils WHERE id IN (SELECT value FROM json_each(?)) "
+                       "GROUP BY school_id ORDER BY COUNT(*) DESC, school_id LIMIT 1", (ids,)).fetchone()
+    return int(row[0]) if row else 1
+
+
 def hold_marks_on_days_without_registers(conn, incoming: pd.DataFrame, accept: bool,
                                          problems: list[Problem]) -> tuple[pd.DataFrame, bool]:
     """`incoming` (day, code) checked for marks after today, on weekends and on the saved
@@ -69,7 +83,7 @@ def hold_marks_on_days_without_registers(conn, incoming: pd.DataFrame, accept: b
     days = incoming["day"].to_numpy(dtype=np.int64)
     code = incoming["code"].to_numpy(dtype=object)
     is_mark = ~np.isin(code, ("", *codes.SCHOOL_CLOSED_CODES))
-    saved = school_calendar.load(conn)
+    saved = school_calendar.load(conn, _school_of(conn, incoming))
     severity = "warning" if accept else "error"
     held = False
 
