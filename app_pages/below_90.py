@@ -69,7 +69,7 @@ def draw_early_warning(figures: pd.DataFrame) -> None:
     (core/early_warning.py); the sessions need a school calendar reaching the year's end."""
     st.subheader("Early warning — above 90% and at most 93%")
     watch = reads.watch_list(path, version, period.date_from, period.as_of, ids)
-    spare = reads.spare_sessions(path, version, period.as_of).set_index("pupil_id")
+    spare = reads.spare_sessions(path, version, period.as_of, reads.school_scope(user)).set_index("pupil_id")
     known = spare["sessions_to_spare"].notna().any()
     if not known:
         st.caption("Sessions to spare need the school calendar to reach the end of the year — an admin can set it in "
@@ -119,7 +119,7 @@ compare_with = previous if previous and previous < period.as_of else None
 change = reads.change_since(path, version, period.date_from, period.as_of, compare_with, ids)
 patterns = reads.pupil_patterns(path, version, period.date_from, period.as_of, ids)
 weekly = reads.pupil_weekly(path, version, period.date_from, period.as_of, ids, 12)
-reached = lists.triggers_shown(path, version, period.as_of)
+reached = lists.triggers_shown(path, version, period.as_of, user)
 reached = reached[reached["pupil_id"].isin(figures["pupil_id"])]
 
 latest = reads.latest_actions(path, reads.case_version(path), today())

@@ -74,7 +74,7 @@ with make_tab:
     previous = reads.previous_as_at(path, version)
     compare_with = previous if previous and previous < period.as_of else None
     change = reads.change_since(path, version, period.date_from, period.as_of, compare_with, ids)
-    reached = lists.triggers_shown(path, version, period.as_of)
+    reached = lists.triggers_shown(path, version, period.as_of, user)
     chosen = candidates(who, kind, figures, change, reached, stages, agreed)
     if who == "chosen":
         named = figures[figures["possible_sessions"] > 0].sort_values(["surname", "forename"])

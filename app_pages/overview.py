@@ -163,7 +163,7 @@ for column, (label, value, earlier_value, colour, measure) in zip(st.columns(4),
             st.caption("No national figure published")
 
 change = reads.change_since(path, version, period.date_from, period.as_of, compare_with, ids)
-reached = lists.triggers_shown(path, version, period.as_of)
+reached = lists.triggers_shown(path, version, period.as_of, user)
 reached = reached[reached["pupil_id"].isin(figures["pupil_id"])]
 since = compare_with or period.as_of - timedelta(days=7)
 recent_triggers = reached[pd.to_datetime(reached["reached_on"]) > pd.Timestamp(since)]

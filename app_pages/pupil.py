@@ -384,9 +384,9 @@ if user.may("case_work"):
         help="A PDF for a referral to the local authority: figures, attendance by week, reasons, triggers and the "
              "chronology (CSV on the Reports screen).")
 
-figures = reads.pupil_figures(path, version, period.date_from, period.as_of)
+figures = reads.pupil_figures(path, version, period.date_from, period.as_of, reads.school_scope(user))
 mine = figures[figures["pupil_id"] == pupil_id]
-reached = lists.triggers_shown(path, version, period.as_of)
+reached = lists.triggers_shown(path, version, period.as_of, user)
 reached = reached[reached["pupil_id"] == pupil_id].sort_values("reached_on")
 if mine.empty or int(mine.iloc[0]["possible_sessions"]) == 0:
     st.info(f"No possible sessions for this pupil between {uk(period.date_from)} and {uk(period.as_of)}.")
@@ -410,7 +410,7 @@ columns[2].metric("Authorised sessions", f"{authorised}")
 columns[3].metric("Unauthorised sessions", f"{unauthorised}")
 columns[4].metric("Missing marks", f"{int(me['missing_marks'])}", help="Sessions with no mark yet; they count in no total.")
 st.markdown(f"**{status}** · {uk(period.date_from)} to {uk(period.as_of)}")
-spare = reads.spare_sessions(path, version, period.as_of)
+spare = reads.spare_sessions(path, version, period.as_of, reads.school_scope(user))
 spare = spare[spare["pupil_id"] == pupil_id]
 if not spare.empty and pd.notna(spare["sessions_to_spare"].iloc[0]):
     left, to_spare = int(spare["sessions_left"].iloc[0]), int(spare["sessions_to_spare"].iloc[0])

@@ -29,7 +29,7 @@ if listed.empty:
     st.stop()
 
 figures = lists.scoped_figures(everyone, path, version, period.date_from, period.as_of)
-reached = lists.triggers_shown(path, version, period.as_of)
+reached = lists.triggers_shown(path, version, period.as_of, everyone)
 overdue_by_pupil = overdue[overdue["overdue"]].groupby("pupil_id").size()
 table = trust.side_by_side(listed, figures, school_of, reached["pupil_id"].unique(), overdue_by_pupil)
 

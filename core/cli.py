@@ -326,17 +326,17 @@ def pupil_rows(db, args, sessions_to_spare: bool = False) -> pd.DataFrame:
     period = _period(db, args)
     if period is None:
         return pd.DataFrame(columns=fields)
-    figures = metrics.pupil_figures(db, period)
-    figures = figures[figures["possible_sessions"] > 0]
-    only = _school_pupils(db, args)
-    if only is not None:
-        figures = figures[figures["pupil_id"].isin(only)]
+    only = _school_pupils(db, args)  # --school: only its pupils are read and counted
+    everyone = metrics.pupil_figures(db, period, None if only is None else sorted(only))
+    figures = everyone[everyone["possible_sessions"] > 0]
     if args.only == "persistent":
         figures = figures[figures["persistently_absent"]]
     elif args.only == "severe":
         figures = figures[figures["severely_absent"]]
     if sessions_to_spare:
-        spare = early_warning.spare_sessions(db, period.as_of).set_index("pupil_id")["sessions_to_spare"]
+        year = everyone if period == early_warning.year_to_date(period.as_of) else None  # the year's, read once
+        spare = early_warning.spare_sessions(db, period.as_of, pupil_ids=None if only is None else sorted(only),
+                                             figures=year).set_index("pupil_id")["sessions_to_spare"]
         figures = figures.assign(sessions_to_spare=figures["pupil_id"].map(spare).astype("Int64"))
     return figures[fields]
 
@@ -374,10 +374,9 @@ def _text_table(frame: pd.DataFrame) -> str:
 
 def run_summary(db, args) -> int:
     period = _period(db, args)
-    figures = metrics.pupil_figures(db, period) if period else metrics.no_pupils()
     only = _school_pupils(db, args)
-    if only is not None:
-        figures = figures[figures["pupil_id"].isin(only)]
+    figures = metrics.pupil_figures(db, period, None if only is None else sorted(only)) if period \
+        else metrics.no_pupils()
     result = metrics.summary(figures)
     if args.format == "json":
         _emit(json.dumps(result, indent=2))
@@ -399,10 +398,8 @@ def run_summary(db, args) -> int:
 
 
 def run_triggers(db, args) -> int:
-    found = triggers.reached(db, args.as_of)
-    only = _school_pupils(db, args)
-    if only is not None:
-        found = found[found["pupil_id"].isin(only)]
+    only = _school_pupils(db, args)  # --school: only its pupils' marks are read
+    found = triggers.reached(db, args.as_of, None if only is None else sorted(only))
     records = [
         {"upn": r.upn, "trigger": r.trigger, "reached_on": r.reached_on.isoformat(), "detail": r.detail}
         for r in found.itertuples(index=False)

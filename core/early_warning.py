@@ -59,16 +59,19 @@ def year_to_date(as_of: date) -> metrics.Period:
 
 
 def spare_sessions(db: sqlite_utils.Database, as_of: date,
-                   saved: school_calendar.SchoolCalendar | dict | None = None) -> pd.DataFrame:
+                   saved: school_calendar.SchoolCalendar | dict | None = None, pupil_ids: list[int] | None = None,
+                   figures: pd.DataFrame | None = None) -> pd.DataFrame:
     """One row per pupil with a possible session this academic year up to `as_of`: their year's
     possible and absence sessions, the calendar's sessions left, `sessions_to_spare` and
     `attendance_needed_pct` (both None without a calendar reaching the year's end).
 
     `saved`: one calendar for every pupil, or school id → calendar (not given: each school's
     saved calendar, `school_calendar.load_each`), each pupil's sessions left from their own
-    school's (issue 18)."""
+    school's (issue 18). Only the pupils `pupil_ids` when given; `figures`: the year's
+    figures, when the caller has them."""
     saved = school_calendar.load_each(db) if saved is None else saved
-    figures = metrics.pupil_figures(db, year_to_date(as_of))
+    if figures is None:
+        figures = metrics.pupil_figures(db, year_to_date(as_of), pupil_ids)
     if not isinstance(saved, dict):
         return spare_sessions_of(figures, saved.school_sessions_left(as_of) if saved is not None else None)
     left = {int(s): one.school_sessions_left(as_of) for s, one in saved.items()}
@@ -100,10 +103,12 @@ def spare_sessions_of(figures: pd.DataFrame, sessions_left: int | None | pd.Seri
     }, columns=SPARE_COLUMNS)
 
 
-def watch_list(db: sqlite_utils.Database, period: metrics.Period, pupil_ids: list[int] | None = None) -> pd.DataFrame:
+def watch_list(db: sqlite_utils.Database, period: metrics.Period, pupil_ids: list[int] | None = None,
+               figures: pd.DataFrame | None = None) -> pd.DataFrame:
     """Pupils above 90% and at or below 93% whose attendance is falling or whose absence comes in
-    many short spells, lowest attendance first."""
-    figures = metrics.pupil_figures(db, period)
+    many short spells, lowest attendance first. `figures`: the period's metrics.pupil_figures
+    of at least these pupils, when the caller has them."""
+    figures = metrics.pupil_figures(db, period, pupil_ids) if figures is None else figures
     if pupil_ids is not None:
         figures = figures[figures["pupil_id"].isin(pupil_ids)]
     near = figures[(figures["possible_sessions"] > 0) & ~figures["persistently_absent"]

@@ -157,8 +157,10 @@ def marks_per_pupil(db: sqlite_utils.Database, first_day: int, last_day: int) ->
     return pd.Series(counts["marks"].to_numpy(), index=counts["pupil_id"].to_numpy())
 
 
-def tally_marks(db: sqlite_utils.Database, first_day: int, last_day: int) -> pd.DataFrame:
-    """Sessions per pupil per code per code era, between two day numbers inclusive.
+def tally_marks(db: sqlite_utils.Database, first_day: int, last_day: int,
+                pupil_ids: list[int] | None = None) -> pd.DataFrame:
+    """Sessions per pupil per code per code era, between two day numbers inclusive (only
+    these pupils' when `pupil_ids` is given: one school of a trust's store, by key).
 
     Whole academic years (to date) come from the yearly tallies kept with the marks: a few
     rows a pupil. Any other range is counted from the marks:
@@ -173,18 +175,22 @@ def tally_marks(db: sqlite_utils.Database, first_day: int, last_day: int) -> pd.
         from core.calendar import academic_year, from_day
 
         # In primary-key order (pupil, year, era, code): no sorting for a single year.
+        in_scope, scope_params = scope_sql(pupil_ids)
         groups = ("SELECT pupil_id, code, era, SUM(sessions) AS n FROM pupil_year_tallies "
-                  "WHERE year BETWEEN :first_year AND :last_year GROUP BY pupil_id, era, code")
-        params = {"first_year": academic_year(from_day(first_day)), "last_year": academic_year(from_day(last_day))}
+                  f"WHERE year BETWEEN :first_year AND :last_year{in_scope} GROUP BY pupil_id, era, code")
+        params = {"first_year": academic_year(from_day(first_day)), "last_year": academic_year(from_day(last_day)),
+                  **scope_params}
     else:
         era = _era_sql(first_day, last_day)
         group_by = "pupil_id, code" if era.isdigit() else "pupil_id, code, era"
         stored_first = db.execute("SELECT MIN(day) FROM marks").fetchone()[0]
         stored_last = db.execute("SELECT MAX(day) FROM marks").fetchone()[0]
-        days = "" if stored_first is not None and first_day <= stored_first and stored_last <= last_day else \
-            "WHERE +day BETWEEN :first AND :last "
-        groups = f"SELECT pupil_id, code, {era} AS era, COUNT(*) AS n FROM marks {days}GROUP BY {group_by}"
-        params = {"first": first_day, "last": last_day}
+        every_day = stored_first is not None and first_day <= stored_first and stored_last <= last_day
+        in_scope, scope_params = scope_sql(pupil_ids)
+        conditions = ([] if every_day else ["+day BETWEEN :first AND :last"]) + ([in_scope[5:]] if in_scope else [])
+        where = f"WHERE {' AND '.join(conditions)} " if conditions else ""
+        groups = f"SELECT pupil_id, code, {era} AS era, COUNT(*) AS n FROM marks {where}GROUP BY {group_by}"
+        params = {"first": first_day, "last": last_day, **scope_params}
     pupils, codes_, eras, sessions = db.execute(
         "SELECT json_group_array(pupil_id), json_group_array(code), json_group_array(era), json_group_array(n) "
         f"FROM ({groups})", params).fetchone()

@@ -94,9 +94,11 @@ def add_rates(frame: pd.DataFrame, counted: pd.DataFrame | None = None) -> pd.Da
     )
 
 
-def pupil_figures(db: sqlite_utils.Database, period: Period) -> pd.DataFrame:
+def pupil_figures(db: sqlite_utils.Database, period: Period, pupil_ids: list[int] | None = None) -> pd.DataFrame:
     """One row per pupil with any mark or used summary count in the period: identity, groups
-    and figures.
+    and figures. With `pupil_ids` (one school of a trust's store), only those pupils' rows,
+    read and counted for them alone: each row is the same as in every pupil's figures (a
+    pupil's figures are their own marks and counts).
 
     Pupils with no possible session are included (their missing marks still count
     against the data); filter on `possible_sessions > 0` for lists of pupils. The figures
@@ -106,9 +108,11 @@ def pupil_figures(db: sqlite_utils.Database, period: Period) -> pd.DataFrame:
     columns (present, authorised, ... missing) are the marks' own.
     """
     first_day, last_day = calendar.to_day(period.date_from), calendar.to_day(period.as_of)
-    tally = marks_table.tally_marks(db, first_day, last_day)
+    tally = marks_table.tally_marks(db, first_day, last_day, pupil_ids)
     counts = session_counts(tally)
     counted = summary_counts.used(db, first_day, last_day)
+    if pupil_ids is not None and not counted.empty:
+        counted = counted[counted.index.isin(pupil_ids)]
     if counted.empty:  # the usual store: no summary counts in the period
         sessions = None
         periods = [()] * len(counts)
@@ -136,7 +140,7 @@ def pupil_figures(db: sqlite_utils.Database, period: Period) -> pd.DataFrame:
     saved = school_calendar.load_each(db)  # each school's own calendar (issue 18)
     if saved and not figures.empty:  # with a saved calendar, a school day's session with
         # nothing stored for a pupil on roll is a missing mark too (as Data quality lists them)
-        without = school_calendar.sessions_without_marks(db, period.date_from, period.as_of, saved)
+        without = school_calendar.sessions_without_marks(db, period.date_from, period.as_of, saved, pupil_ids)
         extra = without.groupby("pupil_id").size().reindex(figures.index, fill_value=0)
         figures = figures.assign(missing_marks=figures["missing_marks"] + extra.to_numpy(dtype="int64"))
     return figures.reset_index().sort_values(["surname", "forename", "upn"], ignore_index=True)

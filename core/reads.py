@@ -236,26 +236,67 @@ def scoped_pupil_ids(user: auth.User, path: str, version: Version) -> tuple[int,
     return tuple(int(i) for i in scoped(pupils(path, version), user, path, version)["id"])
 
 
+# --- a school's reads: only its pupils computed -----------------------------------------------
+
+
+def school_scope(user: auth.User | None) -> tuple[int, ...] | None:
+    """The schools whose pupils a user's screens read (their school on a trust's store; a hub
+    lead's schools); None: every school (a one-school store, a trust-wide user). The reads
+    that take it compute only those schools' pupils, each figure the same as in every
+    pupil's read."""
+    school_ids = getattr(user, "school_ids", None)
+    return None if school_ids is None else tuple(sorted(int(s) for s in school_ids))
+
+
+def school_pupil_ids(path: str, version: Version, school_ids: tuple[int, ...] | None) -> tuple[int, ...] | None:
+    """The pupils of these schools, in the order `scoped_pupil_ids` gives a school's user
+    (None: every pupil)."""
+    if school_ids is None:
+        return None
+    everyone = pupils(path, version)
+    school = everyone["id"].map(school_of_pupils(path, version))
+    return tuple(int(i) for i in everyone["id"][school.isin(list(school_ids)).to_numpy()])
+
+
+def _schools_of(path: str, version: Version, pupil_ids: tuple[int, ...] | None) -> tuple[int, ...] | None:
+    """The schools of a scope's pupils, for reading only them (None: every school — a scope
+    reaching every school holding pupils, or a one-school store)."""
+    if pupil_ids is None:
+        return None
+    school_of = school_of_pupils(path, version)
+    held = school_of.unique()
+    if len(held) <= 1:
+        return None
+    found = pd.unique(school_of.reindex(list(pupil_ids)).dropna().astype("int64"))
+    return None if len(found) == len(held) else tuple(sorted(int(s) for s in found))
+
+
 # --- figures and triggers ------------------------------------------------------------------------
 
 
 @_cached(max_entries=32)
-def pupil_figures(path: str, version: Version, date_from: date, as_of: date) -> pd.DataFrame:
-    """Every pupil with a mark in the period, with their figures (metrics.pupil_figures)."""
+def pupil_figures(path: str, version: Version, date_from: date, as_of: date,
+                  school_ids: tuple[int, ...] | None = None) -> pd.DataFrame:
+    """Every pupil with a mark in the period, with their figures (metrics.pupil_figures); only
+    the pupils of `school_ids` (school_scope), computed for them alone, when given."""
     with store.opened(path) as db:
-        return metrics.pupil_figures(db, metrics.Period(date_from, as_of))
+        ids = None if school_ids is None else schools.pupil_ids_of(db, school_ids)
+        return metrics.pupil_figures(db, metrics.Period(date_from, as_of), ids)
 
 
 @_cached(max_entries=16)
-def triggers_reached(path: str, version: Version, as_of: date) -> pd.DataFrame:
+def triggers_reached(path: str, version: Version, as_of: date,
+                     school_ids: tuple[int, ...] | None = None) -> pd.DataFrame:
     """triggers.reached, from the cached read of every pupil's marks (shared with the year's
-    per-pupil patterns when the look-back holds no earlier marks). Writes nothing: the
+    per-pupil patterns when the look-back holds no earlier marks); only the pupils of
+    `school_ids` (school_scope), read for them alone, when given. Writes nothing: the
     screens record the triggers they show (triggers.record_shown) themselves."""
     with store.opened(path) as db:
         first_day, last_day = triggers.marks_needed(db, as_of)
-    read = scope_marks(path, version, first_day, last_day, None)
+    ids = school_pupil_ids(path, version, school_ids)
+    read = scope_marks(path, version, first_day, last_day, ids)
     with store.opened(path) as db:
-        return triggers.reached_from(db, as_of, read)
+        return triggers.reached_from(db, as_of, read, None if ids is None else list(ids))
 
 
 @_cached(max_entries=4, shared=True)
@@ -267,7 +308,8 @@ def scope_marks(path: str, version: Version, first_day: int, last_day: int,
 
     Kept as one shared object rather than copied to each caller (a trust's read holds
     millions of marks): the views only read it (ScopeMarks is never changed in place)."""
-    figures = pupil_figures(path, version, calendar.from_day(first_day), calendar.from_day(last_day))
+    figures = pupil_figures(path, version, calendar.from_day(first_day), calendar.from_day(last_day),
+                            _schools_of(path, version, pupil_ids))
     marks_per_pupil = figures.set_index("pupil_id")[list(codes.CATEGORIES)].sum(axis=1)
     with store.opened(path) as db:
         return scope.read_scope(db, first_day, last_day, _ids(pupil_ids), marks_per_pupil)
@@ -332,8 +374,10 @@ def previous_as_at(path: str, version: Version) -> date | None:
 def change_since(path: str, version: Version, date_from: date, as_of: date, previous: date | None,
                  pupil_ids: tuple[int, ...] | None) -> pd.DataFrame:
     """patterns.change_since, from the cached pupil figures now and as at `previous`."""
-    before = None if previous is None else pupil_figures(path, version, date_from, min(previous, as_of))
-    return patterns.change_between(pupil_figures(path, version, date_from, as_of), before, _ids(pupil_ids))
+    school_ids = _schools_of(path, version, pupil_ids)
+    before = None if previous is None else pupil_figures(path, version, date_from, min(previous, as_of), school_ids)
+    return patterns.change_between(pupil_figures(path, version, date_from, as_of, school_ids), before,
+                                   _ids(pupil_ids))
 
 
 @_cached(max_entries=64)
@@ -399,10 +443,13 @@ def has_school_calendar(path: str, version: Version) -> bool:
 
 
 @_cached(max_entries=8)
-def spare_sessions(path: str, version: Version, as_of: date) -> pd.DataFrame:
-    """early_warning.spare_sessions: each pupil's sessions to spare this year up to `as_of`."""
+def spare_sessions(path: str, version: Version, as_of: date,
+                   school_ids: tuple[int, ...] | None = None) -> pd.DataFrame:
+    """early_warning.spare_sessions: each pupil's sessions to spare this year up to `as_of`
+    (only the pupils of `school_ids`, school_scope, when given), from the cached year's figures."""
+    figures = pupil_figures(path, version, calendar.academic_year_start(as_of), as_of, school_ids)
     with store.opened(path) as db:
-        return early_warning.spare_sessions(db, as_of, school_calendars(path, version))
+        return early_warning.spare_sessions(db, as_of, school_calendars(path, version), figures=figures)
 
 
 @_cached(max_entries=8)
@@ -410,7 +457,9 @@ def watch_list(path: str, version: Version, date_from: date, as_of: date,
                pupil_ids: tuple[int, ...] | None) -> pd.DataFrame:
     """early_warning.watch_list: pupils above 90% and at most 93%, falling or in short spells."""
     with store.opened(path) as db:
-        return early_warning.watch_list(db, metrics.Period(date_from, as_of), _ids(pupil_ids))
+        return early_warning.watch_list(db, metrics.Period(date_from, as_of), _ids(pupil_ids),
+                                        pupil_figures(path, version, date_from, as_of,
+                                                      _schools_of(path, version, pupil_ids)))
 
 
 # --- the attendance officer's lists (core/data_quality.py, core/lateness.py) ---------------------

@@ -344,7 +344,8 @@ def school_day_numbers(db: sqlite_utils.Database, first_day: int, last_day: int,
 
 
 def sessions_without_marks(db: sqlite_utils.Database, date_from: date, as_of: date,
-                           saved: SchoolCalendar | dict[int, SchoolCalendar]) -> pd.DataFrame:
+                           saved: SchoolCalendar | dict[int, SchoolCalendar],
+                           pupil_ids: list[int] | None = None) -> pd.DataFrame:
     """(pupil_id, day, session, code '') of each session of a school day of the saved calendar
     in the period on which a pupil on roll has nothing stored.
 
@@ -354,30 +355,36 @@ def sessions_without_marks(db: sqlite_utils.Database, date_from: date, as_of: da
     On roll that day: from the pupil's entry date (else their first mark of the academic
     year) to their leave date (else the period's end); only pupils with a mark stored in the
     academic year up to the period's end are counted (a roll lists pupils the registers may
-    not cover, e.g. a nursery taken elsewhere)."""
+    not cover, e.g. a nursery taken elsewhere). With `pupil_ids`, only those pupils' (each
+    pupil's sessions are their own)."""
     if isinstance(saved, dict):
         if db.execute("SELECT COUNT(*) FROM schools").fetchone()[0] <= 1:
-            return _without_marks(db, date_from, as_of, saved[min(saved)]) if saved else _NO_MARKS.copy()
-        found = [_without_marks(db, date_from, as_of, one, int(school_id)) for school_id, one in sorted(saved.items())]
+            return _without_marks(db, date_from, as_of, saved[min(saved)], None, pupil_ids) if saved \
+                else _NO_MARKS.copy()
+        found = [_without_marks(db, date_from, as_of, one, int(school_id), pupil_ids)
+                 for school_id, one in sorted(saved.items())]
         found = [frame for frame in found if not frame.empty]
         return pd.concat(found, ignore_index=True) if found else _NO_MARKS.copy()
-    return _without_marks(db, date_from, as_of, saved)
+    return _without_marks(db, date_from, as_of, saved, None, pupil_ids)
 
 
 _NO_MARKS = pd.DataFrame(columns=["pupil_id", "day", "session", "code"])
 
 
 def _without_marks(db: sqlite_utils.Database, date_from: date, as_of: date, saved: SchoolCalendar,
-                   school_id: int | None = None) -> pd.DataFrame:
-    """`sessions_without_marks` from one calendar, for the pupils of `school_id` (None: every pupil)."""
+                   school_id: int | None = None, pupil_ids: list[int] | None = None) -> pd.DataFrame:
+    """`sessions_without_marks` from one calendar, for the pupils of `school_id` (None: every
+    pupil), of `pupil_ids` only when given."""
     school = np.array([calendar.to_day(d) for d in saved.school_days(date_from, as_of)], dtype=np.int64)
     if len(school) == 0:
         return pd.DataFrame(columns=["pupil_id", "day", "session", "code"])
     year_start = calendar.to_day(calendar.academic_year_start(as_of))
-    of_school = "" if school_id is None else " AND pupil_id IN (SELECT id FROM pupils WHERE school_id = ?)"
-    stored = np.array(db.execute(f"SELECT pupil_id, day, session FROM marks WHERE day BETWEEN ? AND ?{of_school}",
-                                 (min(year_start, int(school[0])), int(school[-1]),
-                                  *(() if school_id is None else (int(school_id),)))).fetchall(),
+    of_school = "" if school_id is None else " AND pupil_id IN (SELECT id FROM pupils WHERE school_id = :school)"
+    in_scope, scope_params = marks_table.scope_sql(pupil_ids)
+    stored = np.array(db.execute(f"SELECT pupil_id, day, session FROM marks WHERE day BETWEEN :first AND :last"
+                                 f"{of_school}{in_scope}",
+                                 {"first": min(year_start, int(school[0])), "last": int(school[-1]),
+                                  "school": None if school_id is None else int(school_id), **scope_params}).fetchall(),
                       dtype=np.int64).reshape(-1, 3)
     in_year = stored[stored[:, 1] >= year_start]
     if len(in_year) == 0:

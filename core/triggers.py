@@ -52,14 +52,15 @@ class TriggerRules:
         )
 
 
-def reached(db: sqlite_utils.Database, as_of: date | None = None) -> pd.DataFrame:
-    """Every trigger reached by a pupil of compulsory school age in the academic year up to `as_of`."""
+def reached(db: sqlite_utils.Database, as_of: date | None = None, pupil_ids: list[int] | None = None) -> pd.DataFrame:
+    """Every trigger reached by a pupil of compulsory school age in the academic year up to
+    `as_of` (only by the pupils `pupil_ids`, read for them alone, when given)."""
     if as_of is None:
         span = marks_table.mark_date_range(db)
         if span is None:
             return pd.DataFrame(columns=COLUMNS)
         as_of = span[1]
-    return reached_from(db, as_of, None)
+    return reached_from(db, as_of, None, pupil_ids)
 
 
 def _days(rules: "TriggerRules", as_of: date) -> tuple[int, int, int]:
@@ -79,12 +80,18 @@ def marks_needed(db: sqlite_utils.Database, as_of: date) -> tuple[int, int]:
     return (year_first_day if first_marked is None or first_marked >= year_first_day else first_marked), last_day
 
 
-def reached_from(db: sqlite_utils.Database, as_of: date, read: scope.ScopeMarks | None) -> pd.DataFrame:
+def reached_from(db: sqlite_utils.Database, as_of: date, read: scope.ScopeMarks | None,
+                 pupil_ids: list[int] | None = None) -> pd.DataFrame:
     """`reached`, given a scope read (core/scope.py) of at least the pupils of compulsory
-    school age over `marks_needed(db, as_of)`; None reads it here."""
+    school age over `marks_needed(db, as_of)`; None reads it here. With `pupil_ids` (one
+    school of a trust's store), only those pupils' triggers: the same rows as every pupil's
+    `reached` holds for them (a pupil's triggers are found from their own marks; the school
+    days and weeks stay the store's)."""
     rules = TriggerRules.from_settings(store.get_settings(db))
     first_day, year_first_day, last_day = _days(rules, as_of)
     pupils = store.pupils_frame(db)
+    if pupil_ids is not None:
+        pupils = pupils[pupils["id"].isin(pupil_ids)]
     compulsory = pupils[
         calendar.compulsory_school_age(pupils["dob"], pupils["nc_year"], calendar.academic_year(as_of)).to_numpy()
     ]
@@ -344,23 +351,27 @@ HISTORY_COLUMNS = ["pupil_id", "trigger", "academic_year", "reached_on", "detail
 SYSTEM_USER = "pastoral"  # the audit log's name for writes the app makes by itself
 
 
-def record_shown(db: sqlite_utils.Database, found: pd.DataFrame, as_of: date) -> dict[str, int]:
+def record_shown(db: sqlite_utils.Database, found: pd.DataFrame, as_of: date,
+                 pupil_ids: list[int] | None = None) -> dict[str, int]:
     """Keep the history of the triggers shown for the academic year of `as_of`.
 
     `found` is `reached(db, as_of)` with `as_of` the last date with marks (the triggers
-    standing now). A trigger not in the history is recorded as first shown now; one in the
+    standing now) — of only the pupils `pupil_ids` when given (one school's screen on a
+    trust's store: the other pupils' history is left as it is). A trigger not in the history is recorded as first shown now; one in the
     history that is no longer reached — a corrected mark removed it — is marked withdrawn;
     one whose date moved keeps its first showing with the new date. Nothing is deleted.
     Returns how many were recorded, withdrawn and moved.
     """
     year = calendar.academic_year(as_of)
+    in_scope = None if pupil_ids is None else {int(p) for p in pupil_ids}
     now = {(int(p), t): (r.isoformat(), d) for p, t, r, d in
            found[["pupil_id", "trigger", "reached_on", "detail"]].itertuples(index=False)}
 
     def changes(conn) -> tuple[list, list, list]:
         standing = {(int(p), t): (r, d) for p, t, r, d in conn.execute(
             "SELECT pupil_id, trigger, reached_on, detail FROM trigger_history "
-            "WHERE academic_year = ? AND withdrawn_at IS NULL", (year,)).fetchall()}
+            "WHERE academic_year = ? AND withdrawn_at IS NULL", (year,)).fetchall()
+            if in_scope is None or int(p) in in_scope}
         return ([key for key in now if key not in standing], [key for key in standing if key not in now],
                 [key for key in now if key in standing and standing[key] != now[key]])
 

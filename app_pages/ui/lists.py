@@ -43,20 +43,25 @@ def scoped_pupils(user: auth.User, path: str, version) -> pd.DataFrame:
 
 
 def scoped_figures(user: auth.User, path: str, version, date_from: date, as_of: date) -> pd.DataFrame:
-    """The figures of the pupils this user may see, over `date_from` to `as_of`."""
-    return reads.scoped(reads.pupil_figures(path, version, date_from, as_of), user, path, version)
+    """The figures of the pupils this user may see, over `date_from` to `as_of` (on a trust's
+    store, only their schools' pupils are computed)."""
+    return reads.scoped(reads.pupil_figures(path, version, date_from, as_of, reads.school_scope(user)), user,
+                        path, version)
 
 
-def triggers_shown(path: str, version, as_of: date) -> pd.DataFrame:
-    """The triggers reached by `as_of` (reads.triggers_reached), as a screen shows them. Those
-    standing at the last date with marks go into the history of triggers shown here, on the
-    screen's side of the cached read (which never writes); recording the same triggers
-    again changes nothing."""
-    found = reads.triggers_reached(path, version, as_of)
+def triggers_shown(path: str, version, as_of: date, user: auth.User | None = None) -> pd.DataFrame:
+    """The triggers reached by `as_of` (reads.triggers_reached), as a screen shows them: every
+    pupil's, or — given the `user` — their schools' pupils' only (on a trust's store; a head
+    of section still filters to their sections). Those standing at the last date with marks
+    go into the history of triggers shown here, on the screen's side of the cached read
+    (which never writes); recording the same triggers again changes nothing."""
+    school_ids = reads.school_scope(user)
+    found = reads.triggers_reached(path, version, as_of, school_ids)
     span = reads.mark_span(path, version)
     if span is not None and as_of == span[1]:
+        in_scope = reads.school_pupil_ids(path, version, school_ids)
         with store.opened(path) as db:
-            triggers.record_shown(db, found, as_of)
+            triggers.record_shown(db, found, as_of, None if in_scope is None else list(in_scope))
     return found
 
 

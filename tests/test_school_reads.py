@@ -1,0 +1,209 @@
+"""A school's reads on a trust's store (issue 18 item 5): a read scoped to a school computes only
+that school's pupils, and every row it gives is the row the whole trust's read gives for the
+same pupil — figures, triggers, patterns, sessions to spare, the watch list, the CLI.
+
+The store: two schools of 80 pupils each (more than scope.READ_WHOLE_UP_TO_PUPILS, so the
+scoped reads take the same road as a real school's), an autumn term of random marks, some
+pupils with ten days' unauthorised absence in a row or 30+ sessions of illness (so both
+schools reach triggers), and a few pupils with summary counts for the first days of
+September. Each school's files are imported into it, as `pastoral import --school` does.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from core import auth, cli, early_warning, metrics, reads, schools, store, triggers
+from tests.conftest import filled_once, make_upn
+
+PUPILS = 80  # in each school
+TERM_START, TERM_END = date(2025, 9, 3), date(2025, 12, 19)
+HALF_TERM = (date(2025, 10, 27), date(2025, 10, 31))
+AS_OF = TERM_END
+CODES = np.array(["/", "\\", "O", "I", "N", "L", "M", "G", "X", ""])
+WEIGHTS = np.array([0.40, 0.40, 0.05, 0.05, 0.02, 0.03, 0.01, 0.01, 0.02, 0.01])
+PASSWORD = "school-reads-test-pw-7"
+
+
+def school_days() -> list[date]:
+    days, day = [], TERM_START
+    while day <= TERM_END:
+        if day.weekday() < 5 and not HALF_TERM[0] <= day <= HALF_TERM[1]:
+            days.append(day)
+        day += timedelta(days=1)
+    return days
+
+
+def school_files(folder, number: int, rng) -> tuple:
+    """One school's roll, marks and summary counts, as CSV files."""
+    serials = range(number * 100, number * 100 + PUPILS)
+    upns = [make_upn(s) for s in serials]
+    years = rng.integers(1, 12, PUPILS)
+    roll = pd.DataFrame({
+        "upn": upns, "adno": [f"{number}{i:04d}" for i in range(PUPILS)],
+        "surname": [f"Surname{number}{i:02d}" for i in range(PUPILS)], "forename": "Pat",
+        "dob": [f"{2025 - y - 5}-12-01" for y in years], "gender": "F", "year_group": years.astype(str),
+        "form": [f"{y}A" for y in years], "pp": "N", "fsm": "N", "sen": "N", "eal": "N", "cla": "N"})
+    days = school_days()
+    marks = CODES[rng.choice(len(CODES), (PUPILS, len(days), 2), p=WEIGHTS)]
+    marks[0:4, 20:32, :] = "O"  # twelve days' unauthorised absence in a row
+    marks[0:2, 32:44, :] = "O"  # ...and for two of them twenty-four
+    marks[4:7, 5:25, :] = "I"  # forty sessions of illness
+    marks[7:9, 30:36, :] = "G"  # twelve sessions unauthorised: the penalty-notice threshold
+    rows = pd.DataFrame({
+        "upn": np.repeat(upns, len(days) * 2),
+        "date": np.tile(np.repeat([d.isoformat() for d in days], 2), PUPILS),
+        "session": np.tile(["AM", "PM"], PUPILS * len(days)),
+        "mark": marks.reshape(-1),
+    })
+    counts = pd.DataFrame({"UPN": upns[10:14], "From": "2025-09-01", "To": "2025-09-02", "Possible": 4,
+                           "Present": 3, "Authorised": 1, "Unauthorised": 0})
+    paths = []
+    for name, frame in (("roll", roll), ("marks", rows), ("counts", counts)):
+        paths.append(folder / f"school{number}_{name}.csv")
+        frame.to_csv(paths[-1], index=False)
+    return tuple(paths)
+
+
+@pytest.fixture
+@filled_once
+def trust(db, tmp_path):
+    """The two schools' store; returns (path, version)."""
+    from core.importers import import_file
+
+    rng = np.random.default_rng(18)
+    second = schools.add_school(db, "Second School", "999/4002", by="test").id
+    for school_id, number in ((schools.FIRST_SCHOOL, 1), (second, 2)):
+        for path in school_files(tmp_path, number, rng):
+            with schools.routed_to(db, school_id):
+                outcome = import_file(db, path, "test")
+            assert outcome.status == "imported", outcome.problems[:3]
+    auth.add_user(db, "officer1", "Officer One", PASSWORD, auth.ATTENDANCE_OFFICER, schools=[1], by="test")
+    auth.add_user(db, "officer2", "Officer Two", PASSWORD, auth.ATTENDANCE_OFFICER, schools=[second], by="test")
+    auth.add_user(db, "lead", "Trust Lead", PASSWORD, auth.TRUST_LEAD, by="test")
+    return db
+
+
+@pytest.fixture
+def path(trust):
+    reads.clear()
+    yield reads.path_of(trust)
+    reads.clear()
+
+
+def of_school(frame: pd.DataFrame, db, school_id: int) -> pd.DataFrame:
+    """The rows of a trust-wide frame for one school's pupils, as a fresh frame."""
+    ids = schools.pupil_ids_of(db, [school_id])
+    return frame[frame["pupil_id"].isin(ids)].reset_index(drop=True)
+
+
+SCHOOLS = (1, 2)
+
+
+@pytest.mark.parametrize("date_from", [date(2025, 9, 1), date(2025, 10, 6)], ids=["year", "part of the year"])
+def test_a_schools_figures_are_the_trusts_figures_of_its_pupils(trust, path, date_from):
+    version = reads.version(path)
+    everyone = reads.pupil_figures(path, version, date_from, AS_OF)
+    for school_id in SCHOOLS:
+        ours = reads.pupil_figures(path, version, date_from, AS_OF, (school_id,))
+        assert len(ours) == PUPILS
+        assert set(ours["pupil_id"]) == set(schools.pupil_ids_of(trust, [school_id]))
+        pd.testing.assert_frame_equal(ours.reset_index(drop=True), of_school(everyone, trust, school_id))
+    if date_from.month == 9:  # the summary counts of 1-2 September are in both reads
+        assert (everyone["counted_sessions"] > 0).sum() == 8
+
+
+def test_a_schools_triggers_are_the_trusts_triggers_of_its_pupils(trust, path):
+    version = reads.version(path)
+    everyone = reads.triggers_reached(path, version, AS_OF)
+    for school_id in SCHOOLS:
+        ours = reads.triggers_reached(path, version, AS_OF, (school_id,))
+        expected = of_school(everyone, trust, school_id)
+        assert set(expected["trigger"]) == set(triggers.BY_ID)  # each school reaches every trigger
+        pd.testing.assert_frame_equal(ours.reset_index(drop=True), expected)
+        # ...and so does the core function given the school's pupils (the CLI's --school).
+        pd.testing.assert_frame_equal(triggers.reached(trust, AS_OF, schools.pupil_ids_of(trust, [school_id])),
+                                      expected)
+
+
+def test_a_school_users_screen_reads_are_the_trusts_rows_of_their_pupils(trust, path):
+    version = reads.version(path)
+    start = date(2025, 9, 1)
+    previous = date(2025, 11, 14)
+    everyone = {
+        "patterns": reads.pupil_patterns(path, version, start, AS_OF, None),
+        "weekly": reads.pupil_weekly(path, version, start, AS_OF, None, 12),
+        "change": reads.change_since(path, version, start, AS_OF, previous, None),
+        "spare": reads.spare_sessions(path, version, AS_OF),
+    }
+    watch = reads.watch_list(path, version, start, AS_OF, None)
+    for school_id in SCHOOLS:
+        user = auth.get_user(trust, f"officer{school_id}")
+        assert reads.school_scope(user) == (school_id,)
+        ids = reads.scoped_pupil_ids(user, path, version)
+        assert reads.school_pupil_ids(path, version, (school_id,)) == ids
+        ours = {
+            "patterns": reads.pupil_patterns(path, version, start, AS_OF, ids),
+            "weekly": reads.pupil_weekly(path, version, start, AS_OF, ids, 12),
+            "change": reads.change_since(path, version, start, AS_OF, previous, ids),
+            "spare": reads.spare_sessions(path, version, AS_OF, reads.school_scope(user)),
+        }
+        for name, frame in ours.items():
+            expected = of_school(everyone[name], trust, school_id)
+            assert len(expected), name
+            pd.testing.assert_frame_equal(frame.reset_index(drop=True), expected, obj=name)
+        pd.testing.assert_frame_equal(reads.watch_list(path, version, start, AS_OF, ids).reset_index(drop=True),
+                                      of_school(watch, trust, school_id))
+
+
+def test_only_a_school_scope_reads_the_school_alone(trust, path):
+    """A trust-wide user and a one-school scope covering every pupil read every pupil; a
+    school's user reads their school's pupils only."""
+    version = reads.version(path)
+    assert reads.school_scope(auth.get_user(trust, "lead")) is None
+    assert reads._schools_of(path, version, None) is None
+    assert reads._schools_of(path, version, tuple(schools.pupil_ids_of(trust, [1, 2]))) is None
+    assert reads._schools_of(path, version, tuple(schools.pupil_ids_of(trust, [2]))[:5]) == (2,)
+
+
+def test_recording_one_schools_triggers_leaves_the_other_schools_history(trust, path):
+    version = reads.version(path)
+    everyone = reads.triggers_reached(path, version, AS_OF)
+    assert triggers.record_shown(trust, everyone, AS_OF)["recorded"] == len(everyone)
+    first = reads.triggers_reached(path, version, AS_OF, (1,))
+    # One school's screen records its own triggers: nothing of the other school is withdrawn.
+    assert triggers.record_shown(trust, first, AS_OF, schools.pupil_ids_of(trust, [1])) == \
+        {"recorded": 0, "withdrawn": 0, "moved": 0}
+    standing = triggers.history(trust)
+    assert len(standing[standing["withdrawn_at"].isna()]) == len(everyone)
+
+
+def test_pupils_and_summary_with_school_are_the_trusts_rows_of_its_pupils(trust, path, capsys):
+    def pupils(*extra):
+        assert cli.main(["--db", path, "pupils", *extra]) == 0
+        return pd.DataFrame(json.loads(capsys.readouterr().out))
+
+    everyone = pupils()
+    upns = store.pupils_frame(trust).set_index("id")["upn"]
+    for school_id in SCHOOLS:
+        ours = pupils("--school", str(school_id))
+        theirs = set(upns.reindex(schools.pupil_ids_of(trust, [school_id])))
+        assert len(ours) == PUPILS
+        pd.testing.assert_frame_equal(ours, everyone[everyone["upn"].isin(theirs)].reset_index(drop=True))
+        assert cli.main(["--db", path, "summary", "--school", str(school_id)]) == 0
+        summary = json.loads(capsys.readouterr().out)
+        figures = metrics.pupil_figures(trust, metrics.default_period(trust))
+        assert summary == json.loads(json.dumps(metrics.summary(of_school(figures, trust, school_id))))
+
+
+def test_sessions_to_spare_of_a_school_are_the_trusts_rows(trust):
+    everyone = early_warning.spare_sessions(trust, AS_OF)
+    for school_id in SCHOOLS:
+        ids = schools.pupil_ids_of(trust, [school_id])
+        pd.testing.assert_frame_equal(early_warning.spare_sessions(trust, AS_OF, pupil_ids=ids),
+                                      of_school(everyone, trust, school_id))
