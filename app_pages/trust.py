@@ -138,13 +138,20 @@ if chosen_term == -1:
 else:
     term = terms[chosen_term]
     first, last, label = term.first_day, term.last_day, f"{term.label} ({uk(term.first_day)} to {uk(term.last_day)})"
-term_figures = lists.scoped_figures(everyone, path, version, first, last)
-term_table = trust.side_by_side(listed, term_figures, school_of, reached["pupil_id"].unique(), overdue_by_pupil)
-term_gaps = trust.group_gaps(listed, term_figures, school_of)
-term_targets = trust.against_targets(term_table, school_targets, trust_targets)
 title = f"Hub {everyone.hub}" if everyone.hub else "Trust"
+
+
+def term_report() -> bytes:
+    """The report's PDF, made when the button is clicked: the half term's figures are a read
+    of every school's marks for those dates (seconds on a large trust), not needed to draw the screen."""
+    term_figures = lists.scoped_figures(everyone, path, version, first, last)
+    term_table = trust.side_by_side(listed, term_figures, school_of, reached["pupil_id"].unique(), overdue_by_pupil)
+    return trust.report_pdf(title, label, term_table, trust.group_gaps(listed, term_figures, school_of), national,
+                            trust.against_targets(term_table, school_targets, trust_targets))
+
+
 st.download_button(
-    "Trust report (PDF)", lambda: trust.report_pdf(title, label, term_table, term_gaps, national, term_targets),
+    "Trust report (PDF)", term_report,
     exports.file_name(title, "trust-report", last, "pdf"), "application/pdf", key="trust_report_pdf",
     icon=":material/picture_as_pdf:", on_click="ignore")
 st.caption("The schools side by side and each school's vulnerable-group gaps for the half term, with the national "

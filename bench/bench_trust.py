@@ -235,11 +235,11 @@ def measure_reads(db_path: str) -> dict:
                                 path, version)
     else:
         def school_triggers():
-            return reads.triggers_reached(path, version, period.as_of, scope(school_user, path, version))
+            return reads.triggers_reached(path, version, period.as_of, scope(school_user))
 
         def school_figures():
             return reads.scoped(reads.pupil_figures(path, version, period.date_from, period.as_of,
-                                                    scope(school_user, path, version)), school_user, path, version)
+                                                    scope(school_user)), school_user, path, version)
     found = timed("school_triggers", school_triggers)
     result["school_reached"] = len(found)
     figures = timed("school_figures", school_figures)
