@@ -132,16 +132,43 @@ def _tallies_cover(db: sqlite_utils.Database, first_day: int, last_day: int) -> 
     stored marks short (none in its first year before it starts, none in its last after it ends)."""
     from core.calendar import academic_year_end, academic_year_start, from_day, to_day
 
-    era_row = db.execute("SELECT boundaries FROM tally_eras WHERE id = 1").fetchone()
-    if era_row is None or era_row[0] != store._era_boundaries_json():
+    if not _tallies_current(db):
         return False
     before = (to_day(academic_year_start(from_day(first_day))), first_day - 1)
     after = (last_day + 1, to_day(academic_year_end(from_day(last_day))))
     for low, high in (before, after):
         if low <= high and db.execute("SELECT 1 FROM marks WHERE day BETWEEN ? AND ? LIMIT 1", (low, high)).fetchone():
             return False
+    return _tallies_kept(db)
+
+
+def _tallies_current(db: sqlite_utils.Database) -> bool:
+    """Whether the yearly tallies were counted in today's code eras."""
+    era_row = db.execute("SELECT boundaries FROM tally_eras WHERE id = 1").fetchone()
+    return era_row is not None and era_row[0] == store._era_boundaries_json()
+
+
+def _tallies_kept(db: sqlite_utils.Database) -> bool:
+    """Whether the yearly tallies add up to every stored mark."""
     marks = db.execute("SELECT COUNT(*) FROM marks").fetchone()[0]  # counted from the index's pages, not row by row
     return db.execute("SELECT COALESCE(SUM(sessions), 0) FROM pupil_year_tallies").fetchone()[0] == marks
+
+
+def year_tallies(db: sqlite_utils.Database, first_day: int, last_day: int,
+                 pupil_ids: list[int] | None = None) -> pd.DataFrame | None:
+    """`tally_marks` over the whole academic years holding the range: at least
+    the range's own sessions of each (more when the range cuts a year short), from the yearly
+    tallies — for telling who cannot reach a count, never for a figure. None when the
+    tallies are not kept."""
+    if not (_tallies_current(db) and _tallies_kept(db)):
+        return None
+    from core.calendar import academic_year, from_day
+
+    in_scope, scope_params = scope_sql(pupil_ids)
+    return _tally_frame(db, "SELECT pupil_id, code, era, SUM(sessions) AS n FROM pupil_year_tallies "
+                            f"WHERE year BETWEEN :first_year AND :last_year{in_scope} GROUP BY pupil_id, era, code",
+                        {"first_year": academic_year(from_day(first_day)), "last_year": academic_year(from_day(last_day)),
+                         **scope_params})
 
 
 def marks_per_pupil(db: sqlite_utils.Database, first_day: int, last_day: int) -> pd.Series | None:
@@ -191,6 +218,12 @@ def tally_marks(db: sqlite_utils.Database, first_day: int, last_day: int,
         where = f"WHERE {' AND '.join(conditions)} " if conditions else ""
         groups = f"SELECT pupil_id, code, {era} AS era, COUNT(*) AS n FROM marks {where}GROUP BY {group_by}"
         params = {"first": first_day, "last": last_day, **scope_params}
+    return _tally_frame(db, groups, params)
+
+
+def _tally_frame(db: sqlite_utils.Database, groups: str, params: dict) -> pd.DataFrame:
+    """pupil_id, code, era, sessions from a query of those groups (`n` the sessions), handed
+    over packed in JSON arrays."""
     pupils, codes_, eras, sessions = db.execute(
         "SELECT json_group_array(pupil_id), json_group_array(code), json_group_array(era), json_group_array(n) "
         f"FROM ({groups})", params).fetchone()

@@ -73,6 +73,13 @@ class _Cache:
                             self.computing.pop(key, None)
         return value if self.shared else _handed_out(value)
 
+    def held(self, *args, **kwargs):
+        """The result for these arguments if one is held now (never computed here), else None."""
+        bound = self.signature.bind(*args, **kwargs)
+        bound.apply_defaults()
+        found, value = self._get(tuple(bound.arguments.values()))
+        return (value if self.shared else _handed_out(value)) if found else None
+
     def _get(self, key):
         with self.lock:
             if key in self.entries:
@@ -293,8 +300,16 @@ def triggers_reached(path: str, version: Version, as_of: date,
     screens record the triggers they show (triggers.record_shown) themselves."""
     with store.opened(path) as db:
         first_day, last_day = triggers.marks_needed(db, as_of)
-    ids = school_pupil_ids(path, version, school_ids)
-    read = scope_marks(path, version, first_day, last_day, ids)
+        ids = school_pupil_ids(path, version, school_ids)
+        # The scope's whole read when a view has made it already; else only the marks of the
+        # pupils with enough unauthorised or illness sessions to reach a trigger (the same
+        # triggers found: the others cannot reach one), not kept for other views.
+        read = scope_marks.held(path, version, first_day, last_day, ids)
+        might = None if read is not None else triggers.might_reach(db, as_of, _ids(ids))
+    if read is None and might is None:
+        read = scope_marks(path, version, first_day, last_day, ids)
+    elif read is None:
+        read = _scope_read(path, version, first_day, last_day, tuple(might), school_ids)
     with store.opened(path) as db:
         return triggers.reached_from(db, as_of, read, None if ids is None else list(ids))
 
@@ -308,8 +323,13 @@ def scope_marks(path: str, version: Version, first_day: int, last_day: int,
 
     Kept as one shared object rather than copied to each caller (a trust's read holds
     millions of marks): the views only read it (ScopeMarks is never changed in place)."""
-    figures = pupil_figures(path, version, calendar.from_day(first_day), calendar.from_day(last_day),
-                            _schools_of(path, version, pupil_ids))
+    return _scope_read(path, version, first_day, last_day, pupil_ids, _schools_of(path, version, pupil_ids))
+
+
+def _scope_read(path: str, version: Version, first_day: int, last_day: int, pupil_ids: tuple[int, ...] | None,
+                school_ids: tuple[int, ...] | None) -> scope.ScopeMarks:
+    """scope.read_scope, each pupil's marks counted from the cached figures of their schools."""
+    figures = pupil_figures(path, version, calendar.from_day(first_day), calendar.from_day(last_day), school_ids)
     marks_per_pupil = figures.set_index("pupil_id")[list(codes.CATEGORIES)].sum(axis=1)
     with store.opened(path) as db:
         return scope.read_scope(db, first_day, last_day, _ids(pupil_ids), marks_per_pupil)

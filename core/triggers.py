@@ -117,7 +117,24 @@ def _candidates(db, rules: TriggerRules, pupil_ids: pd.Series, first_day: int, y
     A cheap tally narrows the session-by-session work to the pupils who need it.
     """
     tally = marks_table.tally_marks(db, first_day, last_day)
-    tally = tally[tally["pupil_id"].isin(pupil_ids)]
+    return _enough(tally[tally["pupil_id"].isin(pupil_ids)], rules)
+
+
+def might_reach(db: sqlite_utils.Database, as_of: date, pupil_ids: list[int] | None = None) -> list[int] | None:
+    """The pupils (of `pupil_ids`, None: every pupil) who have enough unauthorised, penalty-code
+    or illness sessions over `marks_needed(db, as_of)` to reach any trigger, counted from the
+    yearly tallies of the whole academic years holding those days (at least the days' own
+    sessions, so no pupil who could reach one is left out); None when the tallies cannot say.
+    Reading only their marks finds every trigger `reached` finds."""
+    first_day, last_day = marks_needed(db, as_of)
+    tally = marks_table.year_tallies(db, first_day, last_day, pupil_ids)
+    return None if tally is None else _enough(tally, TriggerRules.from_settings(store.get_settings(db)))
+
+
+def _enough(tally: pd.DataFrame, rules: TriggerRules) -> list[int]:
+    """The pupils of a (pupil_id, code, era, sessions) tally with enough sessions for a trigger:
+    a run of N unauthorised days holds at least N unauthorised sessions, the penalty-notice
+    threshold `penalty_sessions` of the penalty codes, the illness trigger `illness_sessions` of I."""
     category = codes.classify_by_era(tally["code"], tally["era"].to_numpy())
     unauthorised = tally["code"].isin(rules.penalty_codes) | (category == codes.UNAUTHORISED).to_numpy()
     fewest = min([rules.penalty_sessions, *rules.unauthorised_run_days.values()])

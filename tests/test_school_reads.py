@@ -207,3 +207,19 @@ def test_sessions_to_spare_of_a_school_are_the_trusts_rows(trust):
         ids = schools.pupil_ids_of(trust, [school_id])
         pd.testing.assert_frame_equal(early_warning.spare_sessions(trust, AS_OF, pupil_ids=ids),
                                       of_school(everyone, trust, school_id))
+
+
+def test_triggers_read_from_the_pupils_who_might_reach_one_are_every_trigger(trust, path):
+    """The cached read of triggers reads only the pupils with enough unauthorised or illness
+    sessions; it finds what reading every pupil finds, and what it finds when a view has
+    read the whole year already."""
+    version = reads.version(path)
+    everyone = triggers.reached(trust, AS_OF)  # every pupil of compulsory school age read
+    might = triggers.might_reach(trust, AS_OF)
+    assert set(everyone["pupil_id"]) <= set(might)
+    assert len(might) < 2 * PUPILS  # some pupils are left unread
+    pd.testing.assert_frame_equal(reads.triggers_reached(path, version, AS_OF), everyone)
+    reads.clear()
+    first_day, last_day = triggers.marks_needed(trust, AS_OF)
+    reads.scope_marks(path, version, first_day, last_day, None)  # a view's whole read, held
+    pd.testing.assert_frame_equal(reads.triggers_reached(path, version, AS_OF), everyone)
