@@ -85,10 +85,10 @@ def missing_marks(db: sqlite_utils.Database, period: metrics.Period, pupil_ids: 
     """Sessions with no mark: stored empty, and (with a saved calendar) school days' sessions
     with nothing stored for a pupil on roll (`school_calendar.sessions_without_marks`), in date order."""
     first, last = _days(period)
-    found = _marks(marks.marks_with_code(db, first, last, ""))
+    found = _marks(marks.marks_with_code(db, first, last, "", pupil_ids))
     saved = school_calendar.load_each(db)  # each pupil counted from their own school's calendar
     if saved:
-        absent = school_calendar.sessions_without_marks(db, period.date_from, period.as_of, saved)
+        absent = school_calendar.sessions_without_marks(db, period.date_from, period.as_of, saved, pupil_ids)
         if not absent.empty:
             found = pd.concat([found, _marks(list(absent.itertuples(index=False, name=None)))], ignore_index=True)
             found = found.sort_values(["day", "session", "pupil_id"], ignore_index=True)
@@ -126,7 +126,7 @@ def unresolved_n(db: sqlite_utils.Database, period: metrics.Period, pupil_ids: l
     if school_days is None:
         school_days = int(store.get_settings(db)["unresolved_n_school_days"])
     first, last = _days(period)
-    found = _marks(marks.marks_with_code(db, first, last, "N"))
+    found = _marks(marks.marks_with_code(db, first, last, "N", pupil_ids))
     held = marks.school_session_days(db, first, last)["day"].to_numpy()
     age = len(held) - np.searchsorted(held, found["day"].to_numpy(), side="right")
     found = found.assign(school_days_old=age)
@@ -136,12 +136,12 @@ def unresolved_n(db: sqlite_utils.Database, period: metrics.Period, pupil_ids: l
 def not_on_roll(db: sqlite_utils.Database, period: metrics.Period, pupil_ids: list[int] | None = None) -> pd.DataFrame:
     """Pupils added from marks whom no roll has listed, with their marks in the period."""
     first, last = _days(period)
-    rows = marks.marks_of_pupils_not_on_roll(db, first, last)
+    rows = marks.marks_of_pupils_not_on_roll(db, first, last, pupil_ids)
     return _scope(pd.DataFrame(rows, columns=["pupil_id", "marks"]), pupil_ids)
 
 
 def invalid_upns(db: sqlite_utils.Database, pupil_ids: list[int] | None = None) -> pd.DataFrame:
-    pupils = store.pupils_frame(db)
+    pupils = store.pupils_frame(db, pupil_ids=pupil_ids)
     bad = ~values.valid_upns(pupils["upn"].astype("string")).to_numpy()
     return _scope(pupils.loc[bad, ["id", "upn"]].rename(columns={"id": "pupil_id"}), pupil_ids)
 
@@ -150,7 +150,7 @@ def leavers_with_marks(db: sqlite_utils.Database, period: metrics.Period,
                        pupil_ids: list[int] | None = None) -> pd.DataFrame:
     """Marks dated after the pupil's leave date (a missing mark included: the register still lists them)."""
     first, last = _days(period)
-    pupils = store.pupils_frame(db)
+    pupils = store.pupils_frame(db, pupil_ids=pupil_ids)
     leavers = pupils[pupils["leave_date"].fillna("") != ""]
     if leavers.empty:
         return pd.DataFrame(columns=MARK_LIST_COLUMNS + ["leave_date"])
@@ -168,10 +168,13 @@ def closure_day_marks(db: sqlite_utils.Database, period: metrics.Period,
     least `marks.CLOSURE_SHARE` of the other marks — and two or more — are whole-school closures.
     A pupil not yet on roll (`Z`) or not required to attend (`X`) that day is no problem."""
     first, last = _days(period)
-    # One pass over the (day, code) index: marks by day and code, AM and PM apart.
-    rows = marks.sessions_by_day_and_code(db, first, last)
-    tally = pd.DataFrame(rows, columns=["day", "code", 0, 1]).melt(
-        id_vars=["day", "code"], var_name="session", value_name="marks")
+    # Only a session with two or more closure marks can be flagged: those are found by probes
+    # of the (day, code) index, then every mark of each of them counted by code (the whole
+    # store's marks, as a closure is the school's).
+    closures = marks.closure_sessions(db, first, last, codes.SCHOOL_CLOSED_CODES)
+    candidates = [[int(day), int(session)] for day, session, closed in closures if closed >= 2]
+    tally = pd.DataFrame(marks.codes_at_sessions(db, candidates) if candidates else [],
+                         columns=["day", "session", "code", "marks"])
     not_possible = {c.code for c in codes.CODE_TABLE if c.category == codes.NOT_POSSIBLE}
     tally = tally.assign(closed=tally["marks"].where(tally["code"].isin(codes.SCHOOL_CLOSED_CODES), 0),
                          open=tally["marks"].where(~tally["code"].isin(not_possible) & (tally["code"] != ""), 0))
@@ -182,7 +185,7 @@ def closure_day_marks(db: sqlite_utils.Database, period: metrics.Period,
     if flagged.empty:
         return pd.DataFrame(columns=MARK_LIST_COLUMNS)
     found = _marks(marks.open_marks_at_sessions(db, flagged[["day", "session"]].astype(int).to_numpy().tolist(),
-                                                codes.SCHOOL_CLOSED_CODES))
+                                                codes.SCHOOL_CLOSED_CODES, pupil_ids))
     category = codes.classify_by_era(found["code"], codes.era_of(calendar.days_to_dates(found["day"])))
     found = found[category.isin(codes.POSSIBLE_CATEGORIES).to_numpy()]
     return _scope(found, pupil_ids)[MARK_LIST_COLUMNS]

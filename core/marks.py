@@ -326,10 +326,18 @@ def session_register(db: sqlite_utils.Database, day: int, session: int, on: str)
         (day, session, on, on)).fetchall()
 
 
-def marks_with_code(db: sqlite_utils.Database, first_day: int, last_day: int, code: str) -> list[tuple]:
-    """(pupil_id, day, session, code) of every mark with this code between two days."""
-    return db.execute("SELECT pupil_id, day, session, code FROM marks WHERE day BETWEEN ? AND ? AND code = ?",
-                      (first_day, last_day, code)).fetchall()
+def marks_with_code(db: sqlite_utils.Database, first_day: int, last_day: int, code: str,
+                    pupil_ids: list[int] | None = None) -> list[tuple]:
+    """(pupil_id, day, session, code) of every mark with this code between two days, in (day,
+    pupil, session) order; only these pupils' when `pupil_ids` is given (one school of a
+    trust: a probe of the (pupil_id, code, day) index per pupil, not a pass over every mark)."""
+    if pupil_ids is None:
+        return db.execute("SELECT pupil_id, day, session, code FROM marks WHERE day BETWEEN ? AND ? AND code = ?",
+                          (first_day, last_day, code)).fetchall()
+    return db.execute("SELECT pupil_id, day, session, code FROM marks INDEXED BY marks_pupil_code WHERE pupil_id IN "
+                      "(SELECT value FROM json_each(?)) AND code = ? AND +day BETWEEN ? AND ? "
+                      "ORDER BY day, pupil_id, session",
+                      (json.dumps([int(p) for p in pupil_ids]), code, first_day, last_day)).fetchall()
 
 
 def marks_of_pupils(db: sqlite_utils.Database, first_day: int, last_day: int, pupil_ids) -> list[tuple]:
@@ -338,20 +346,51 @@ def marks_of_pupils(db: sqlite_utils.Database, first_day: int, last_day: int, pu
                       "(SELECT value FROM json_each(?))", (first_day, last_day, json.dumps(list(pupil_ids)))).fetchall()
 
 
-def marks_of_pupils_not_on_roll(db: sqlite_utils.Database, first_day: int, last_day: int) -> list[tuple]:
-    """(pupil_id, marks) of each pupil not on roll with marks between two days."""
+def marks_of_pupils_not_on_roll(db: sqlite_utils.Database, first_day: int, last_day: int,
+                                pupil_ids: list[int] | None = None) -> list[tuple]:
+    """(pupil_id, marks) of each pupil not on roll with marks between two days, in pupil order
+    (of these pupils only, when given)."""
+    if pupil_ids is None:
+        return db.execute(
+            "SELECT p.id, COUNT(m.day) FROM pupils p JOIN marks m ON m.pupil_id = p.id AND m.day BETWEEN ? AND ? "
+            "WHERE p.on_roll = 0 GROUP BY p.id", (first_day, last_day)).fetchall()
     return db.execute(
-        "SELECT p.id, COUNT(m.day) FROM pupils p JOIN marks m ON m.pupil_id = p.id AND m.day BETWEEN ? AND ? "
-        "WHERE p.on_roll = 0 GROUP BY p.id", (first_day, last_day)).fetchall()
+        "SELECT id, n FROM (SELECT p.id, (SELECT COUNT(*) FROM marks m WHERE m.pupil_id = p.id AND m.day BETWEEN ? "
+        "AND ?) AS n FROM pupils p WHERE p.id IN (SELECT value FROM json_each(?)) AND p.on_roll = 0) WHERE n > 0 "
+        "ORDER BY id", (first_day, last_day, json.dumps([int(p) for p in pupil_ids]))).fetchall()
 
 
-def open_marks_at_sessions(db: sqlite_utils.Database, sessions: list[list[int]], closed_codes) -> list[tuple]:
-    """(pupil_id, day, session, code) of every mark at these [day, session] pairs that is
-    neither missing nor one of `closed_codes`."""
+def closure_sessions(db: sqlite_utils.Database, first_day: int, last_day: int, closed_codes) -> list[tuple]:
+    """(day, session, marks) of each session between two days with marks of `closed_codes`
+    (whole-school closures): found by probes of the (day, code) index, each day with marks
+    from the one before it, not by a pass over every mark."""
     closed = ", ".join("?" * len(closed_codes))
+    return db.execute(
+        "WITH RECURSIVE days(day) AS (SELECT MIN(day) FROM marks WHERE day >= ? "
+        "UNION ALL SELECT (SELECT MIN(day) FROM marks WHERE day > days.day) FROM days WHERE days.day < ?) "
+        f"SELECT m.day, m.session, COUNT(*) FROM days JOIN marks m ON m.day = days.day AND m.code IN ({closed}) "
+        "WHERE days.day <= ? GROUP BY m.day, m.session ORDER BY m.day, m.session",
+        (first_day, last_day, *closed_codes, last_day)).fetchall()
+
+
+def codes_at_sessions(db: sqlite_utils.Database, sessions: list[list[int]]) -> list[tuple]:
+    """(day, session, code, marks) at each of these [day, session] pairs."""
+    return db.execute("SELECT m.day, m.session, m.code, COUNT(*) FROM json_each(?) s JOIN marks m "
+                      "ON m.day = json_extract(s.value, '$[0]') AND m.session = json_extract(s.value, '$[1]') "
+                      "GROUP BY m.day, m.session, m.code", (json.dumps(sessions),)).fetchall()
+
+
+def open_marks_at_sessions(db: sqlite_utils.Database, sessions: list[list[int]], closed_codes,
+                           pupil_ids: list[int] | None = None) -> list[tuple]:
+    """(pupil_id, day, session, code) of every mark at these [day, session] pairs that is
+    neither missing nor one of `closed_codes` (of these pupils only, when given)."""
+    closed = ", ".join("?" * len(closed_codes))
+    in_scope = "" if pupil_ids is None else " AND pupil_id IN (SELECT value FROM json_each(?))"
+    scope_params = () if pupil_ids is None else (json.dumps([int(p) for p in pupil_ids]),)
     return db.execute(f"SELECT pupil_id, day, session, code FROM marks WHERE (day, session) IN (SELECT "
                       "json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?)) "
-                      f"AND code NOT IN ({closed}) AND code != ''", (json.dumps(sessions), *closed_codes)).fetchall()
+                      f"AND code NOT IN ({closed}) AND code != ''{in_scope}",
+                      (json.dumps(sessions), *closed_codes, *scope_params)).fetchall()
 
 
 def sessions_by_day_and_code(db: sqlite_utils.Database, first_day: int, last_day: int,

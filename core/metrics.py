@@ -122,7 +122,7 @@ def pupil_figures(db: sqlite_utils.Database, period: Period, pupil_ids: list[int
         counted = counted.reindex(counts.index)
         sessions = counted[list(summary_counts.SESSION_COLUMNS)].fillna(0).astype("int64")
         periods = [p if isinstance(p, tuple) else () for p in counted["counts_periods"]]
-    pupils = store.pupils_frame(db).set_index("id")
+    pupils = store.pupils_frame(db, pupil_ids=pupil_ids).set_index("id")
     settings = store.get_settings(db)
     sections = store.section_of_year_groups(settings)
     figures = add_rates(counts, sessions).join(pupils, how="left")

@@ -1176,11 +1176,16 @@ PUPIL_COLUMNS = (
 )
 
 
-def pupils_frame(db: sqlite_utils.Database, contacts: bool = False) -> pd.DataFrame:
-    """Every stored pupil. Parents' contact details and addresses (personal data, for the
-    roles doing case work only) are left out unless `contacts`."""
+def pupils_frame(db: sqlite_utils.Database, contacts: bool = False, pupil_ids=None) -> pd.DataFrame:
+    """Every stored pupil (only these, in id order, when `pupil_ids` is given). Parents' contact
+    details and addresses (personal data, for the roles doing case work only) are left out
+    unless `contacts`."""
     columns = PUPIL_COLUMNS + (characteristics.CONTACT_FIELDS if contacts else ())
-    rows = db.execute(f"SELECT {', '.join(columns)} FROM pupils").fetchall()
+    if pupil_ids is None:
+        rows = db.execute(f"SELECT {', '.join(columns)} FROM pupils").fetchall()
+    else:
+        rows = db.execute(f"SELECT {', '.join(columns)} FROM pupils WHERE id IN (SELECT value FROM json_each(?)) "
+                          "ORDER BY id", (json.dumps([int(p) for p in pupil_ids]),)).fetchall()
     frame = pd.DataFrame(rows, columns=list(columns))
     return frame.astype({"id": "int64", "nc_year": "Int64"})
 

@@ -89,9 +89,7 @@ def reached_from(db: sqlite_utils.Database, as_of: date, read: scope.ScopeMarks 
     days and weeks stay the store's)."""
     rules = TriggerRules.from_settings(store.get_settings(db))
     first_day, year_first_day, last_day = _days(rules, as_of)
-    pupils = store.pupils_frame(db)
-    if pupil_ids is not None:
-        pupils = pupils[pupils["id"].isin(pupil_ids)]
+    pupils = store.pupils_frame(db, pupil_ids=pupil_ids)
     compulsory = pupils[
         calendar.compulsory_school_age(pupils["dob"], pupils["nc_year"], calendar.academic_year(as_of)).to_numpy()
     ]

@@ -223,3 +223,18 @@ def test_triggers_read_from_the_pupils_who_might_reach_one_are_every_trigger(tru
     first_day, last_day = triggers.marks_needed(trust, AS_OF)
     reads.scope_marks(path, version, first_day, last_day, None)  # a view's whole read, held
     pd.testing.assert_frame_equal(reads.triggers_reached(path, version, AS_OF), everyone)
+
+
+def test_a_schools_data_quality_lists_are_the_trusts_rows_of_its_pupils(trust, path):
+    version = reads.version(path)
+    start = date(2025, 9, 1)
+    everyone = reads.data_quality(path, version, start, AS_OF, None)
+    for school_id in SCHOOLS:
+        ids = reads.school_pupil_ids(path, version, (school_id,))
+        ours = reads.data_quality(path, version, start, AS_OF, ids)
+        assert set(ours) == set(everyone)
+        for check, frame in ours.items():
+            expected = everyone[check]
+            expected = expected[expected["pupil_id"].isin(ids)].reset_index(drop=True)
+            pd.testing.assert_frame_equal(frame.reset_index(drop=True), expected, obj=check, check_dtype=False)
+        assert len(ours["missing_marks"]) and len(ours["unresolved_n"])
