@@ -194,10 +194,11 @@ def mark_span(path: str, version: Version) -> tuple[date, date] | None:
 
 
 @_cached(max_entries=8)
-def pupils(path: str, version: Version) -> pd.DataFrame:
-    """Every stored pupil (for search), with their section."""
+def pupils(path: str, version: Version, school_ids: tuple[int, ...] | None = None) -> pd.DataFrame:
+    """Every stored pupil (for search), with their section; only the pupils of `school_ids`
+    (school_scope), in the same order, when given."""
     with store.opened(path) as db:
-        frame = store.pupils_frame(db)
+        frame = store.pupils_frame(db, pupil_ids=None if school_ids is None else schools.pupil_ids_of(db, school_ids))
         sections = store.section_of_year_groups(store.get_settings(db))
     return frame.assign(section=frame["year_group"].map(sections).fillna(""))
 
@@ -240,7 +241,7 @@ def scoped_pupil_ids(user: auth.User, path: str, version: Version) -> tuple[int,
     """Pupil ids a head of section may see; None means every pupil."""
     if user.sees_all_pupils:
         return None
-    return tuple(int(i) for i in scoped(pupils(path, version), user, path, version)["id"])
+    return tuple(int(i) for i in scoped(pupils(path, version, school_scope(user)), user, path, version)["id"])
 
 
 # --- a school's reads: only its pupils computed -----------------------------------------------
@@ -260,9 +261,7 @@ def school_pupil_ids(path: str, version: Version, school_ids: tuple[int, ...] | 
     (None: every pupil)."""
     if school_ids is None:
         return None
-    everyone = pupils(path, version)
-    school = everyone["id"].map(school_of_pupils(path, version))
-    return tuple(int(i) for i in everyone["id"][school.isin(list(school_ids)).to_numpy()])
+    return tuple(int(i) for i in pupils(path, version, school_ids)["id"])
 
 
 def _schools_of(path: str, version: Version, pupil_ids: tuple[int, ...] | None) -> tuple[int, ...] | None:
@@ -305,7 +304,14 @@ def triggers_reached(path: str, version: Version, as_of: date,
         # pupils with enough unauthorised or illness sessions to reach a trigger (the same
         # triggers found: the others cannot reach one), not kept for other views.
         read = scope_marks.held(path, version, first_day, last_day, ids)
-        might = None if read is not None else triggers.might_reach(db, as_of, _ids(ids))
+        might = None
+        if read is None:
+            figures = pupil_figures(path, version, calendar.from_day(first_day), calendar.from_day(last_day),
+                                    school_ids)
+            might = triggers.might_reach_from_figures(db, figures if ids is None else
+                                                      figures[figures["pupil_id"].isin(ids)])
+            if might is None:
+                might = triggers.might_reach(db, as_of, _ids(ids))
     if read is None and might is None:
         read = scope_marks(path, version, first_day, last_day, ids)
     elif read is None:

@@ -89,12 +89,17 @@ def reached_from(db: sqlite_utils.Database, as_of: date, read: scope.ScopeMarks 
     days and weeks stay the store's)."""
     rules = TriggerRules.from_settings(store.get_settings(db))
     first_day, year_first_day, last_day = _days(rules, as_of)
+    misconfigured = bool(set(rules.penalty_codes) & set(scope.PLAIN_PRESENT))
+    if read is not None and not misconfigured:  # only the pupils read can reach a trigger
+        in_read = np.union1d(read.pupils["pupil_id"].to_numpy(dtype=np.int64),
+                             read.marks["pupil_id"].to_numpy(dtype=np.int64))
+        pupil_ids = in_read if pupil_ids is None else np.intersect1d(in_read, np.asarray(pupil_ids, dtype=np.int64))
     pupils = store.pupils_frame(db, pupil_ids=pupil_ids)
     compulsory = pupils[
         calendar.compulsory_school_age(pupils["dob"], pupils["nc_year"], calendar.academic_year(as_of)).to_numpy()
     ]
     school_days = marks_table.school_session_days(db, first_day, last_day)["day"].to_numpy()
-    if set(rules.penalty_codes) & set(scope.PLAIN_PRESENT):
+    if misconfigured:
         # Thresholds that count present marks (a misconfiguration): read every mark.
         candidates = _candidates(db, rules, compulsory["id"], first_day, year_first_day, last_day)
         marks = marks_table.load_marks(db, first_day, last_day, pupil_ids=candidates)
@@ -127,6 +132,23 @@ def might_reach(db: sqlite_utils.Database, as_of: date, pupil_ids: list[int] | N
     first_day, last_day = marks_needed(db, as_of)
     tally = marks_table.year_tallies(db, first_day, last_day, pupil_ids)
     return None if tally is None else _enough(tally, TriggerRules.from_settings(store.get_settings(db)))
+
+
+def might_reach_from_figures(db: sqlite_utils.Database, figures: pd.DataFrame) -> list[int] | None:
+    """`might_reach` from the pupils' figures over exactly `marks_needed(db, as_of)` (their
+    marks' own category columns): a pupil with fewer unauthorised sessions than the shortest
+    count, and fewer authorised sessions (illness is authorised) than the illness count,
+    reaches nothing. None when a penalty code is not unauthorised in every code era (then
+    the figures cannot bound its sessions)."""
+    rules = TriggerRules.from_settings(store.get_settings(db))
+    eras = np.arange(len(codes.era_boundaries()) + 1)
+    penalty = codes.classify_by_era(pd.Series(np.repeat(list(rules.penalty_codes), len(eras)), dtype=object),
+                                    np.tile(eras, len(rules.penalty_codes)))
+    if not (penalty == codes.UNAUTHORISED).all():
+        return None
+    fewest = min([rules.penalty_sessions, *rules.unauthorised_run_days.values()])
+    keep = (figures[codes.UNAUTHORISED] >= fewest) | (figures[codes.AUTHORISED] >= rules.illness_sessions)
+    return figures.loc[keep.to_numpy(), "pupil_id"].astype("int64").tolist()
 
 
 def _enough(tally: pd.DataFrame, rules: TriggerRules) -> list[int]:

@@ -39,7 +39,7 @@ def require_registers(user: auth.User, period):
 
 def scoped_pupils(user: auth.User, path: str, version) -> pd.DataFrame:
     """Every stored pupil this user may see (a head of section: their sections)."""
-    return reads.scoped(reads.pupils(path, version), user, path, version)
+    return reads.scoped(reads.pupils(path, version, reads.school_scope(user)), user, path, version)
 
 
 def scoped_figures(user: auth.User, path: str, version, date_from: date, as_of: date) -> pd.DataFrame:
