@@ -105,8 +105,10 @@ def reached_from(db: sqlite_utils.Database, as_of: date, read: scope.ScopeMarks 
         marks = marks_table.load_marks(db, first_day, last_day, pupil_ids=candidates)
         found = find_triggers(marks, rules, year_first_day, school_days)
     else:
-        if read is None:
-            read = scope.read_scope(db, *marks_needed(db, as_of), compulsory["id"].tolist())
+        if read is None:  # only the pupils who might reach a trigger need reading
+            might = might_reach(db, as_of, compulsory["id"].tolist())
+            read = scope.read_scope(db, *marks_needed(db, as_of),
+                                    compulsory["id"].tolist() if might is None else sorted(might))
         found = _find_in_scope(read.of_pupils(compulsory["id"]), rules, year_first_day, school_days)
     upns = compulsory.set_index("id")["upn"]
     return found.assign(upn=found["pupil_id"].map(upns))[COLUMNS].sort_values(

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core import auth, cli, early_warning, metrics, reads, schools, store, triggers
+from core import auth, cli, early_warning, metrics, reads, schools, scope, store, triggers
 from tests.conftest import filled_once, make_upn
 
 PUPILS = 80  # in each school
@@ -214,8 +214,11 @@ def test_triggers_read_from_the_pupils_who_might_reach_one_are_every_trigger(tru
     sessions; it finds what reading every pupil finds, and what it finds when a view has
     read the whole year already."""
     version = reads.version(path)
-    everyone = triggers.reached(trust, AS_OF)  # every pupil of compulsory school age read
     first_day, last_day = triggers.marks_needed(trust, AS_OF)
+    compulsory = store.pupils_frame(trust)
+    everyone = triggers.reached_from(trust, AS_OF, scope.read_scope(trust, first_day, last_day,
+                                                                    compulsory["id"].tolist()))  # every pupil read
+    pd.testing.assert_frame_equal(triggers.reached(trust, AS_OF), everyone)
     figures = reads.pupil_figures(path, version, reads.calendar.from_day(first_day), reads.calendar.from_day(last_day))
     for might in (triggers.might_reach(trust, AS_OF), triggers.might_reach_from_figures(trust, figures)):
         assert set(everyone["pupil_id"]) <= set(might)
