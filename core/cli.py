@@ -346,10 +346,39 @@ def _json_records(frame: pd.DataFrame) -> list[dict]:
     return [{k: (v.item() if hasattr(v, "item") else v) for k, v in r.items()} for r in records]
 
 
+def _json_value(value) -> str:
+    """One value as json.dumps writes it (after _json_records' conversion)."""
+    value = value.item() if hasattr(value, "item") else value
+    if value is None:
+        return "null"
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if isinstance(value, str):
+        return json.encoder.encode_basestring_ascii(value)
+    if type(value) is int:
+        return int.__repr__(value)
+    if type(value) is float and value == value and value not in (float("inf"), float("-inf")):
+        return float.__repr__(value)
+    return json.dumps(value)
+
+
+def _json_text(frame: pd.DataFrame) -> str:
+    """`json.dumps(_json_records(frame), indent=1)`, the same text, built column by column
+    (json's indenting encoder is pure Python: seconds for a trust's 50,000 pupils)."""
+    if frame.empty:
+        return json.dumps([], indent=1)
+    objects = frame.astype(object).where(frame.notna(), None)
+    columns = [[f"  {json.encoder.encode_basestring_ascii(str(name))}: {_json_value(v)}" for v in objects[name].tolist()]
+               for name in objects.columns]
+    return "[\n" + ",\n".join(" {\n" + ",\n".join(row) + "\n }" for row in zip(*columns)) + "\n]"
+
+
 def run_pupils(db, args) -> int:
     rows = pupil_rows(db, args, sessions_to_spare=args.format == "json")
     if args.format == "json":
-        _emit(json.dumps(_json_records(rows), indent=1))
+        _emit(_json_text(rows))
         return 0
     shown = rows.assign(attendance_pct=rows["attendance_pct"].round(1), absence_pct=rows["absence_pct"].round(1))
     if args.format == "csv":

@@ -242,3 +242,17 @@ def test_a_schools_data_quality_lists_are_the_trusts_rows_of_its_pupils(trust, p
             expected = expected[expected["pupil_id"].isin(ids)].reset_index(drop=True)
             pd.testing.assert_frame_equal(frame.reset_index(drop=True), expected, obj=check, check_dtype=False)
         assert len(ours["missing_marks"]) and len(ours["unresolved_n"])
+
+
+def test_the_pupils_json_is_written_as_json_dumps_writes_it():
+    """`pastoral pupils` writes its JSON column by column: the same text as json.dumps."""
+    frame = pd.DataFrame({
+        "upn": ["A999000026001", 'quote " and \\ back', "naïve — ünïcode", "x"],
+        "n": pd.array([1, 0, -3, 10**12], dtype="int64"),
+        "pct": [0.1 + 0.2, float("nan"), 100.0, 1e-7],
+        "flag": [True, False, True, False],
+        "spare": pd.array([4, None, 0, -1], dtype="Int64"),
+        "empty": ["", None, "z", "\n\t"],
+    })
+    assert cli._json_text(frame) == json.dumps(cli._json_records(frame), indent=1)
+    assert cli._json_text(frame.iloc[:0]) == json.dumps([], indent=1)
