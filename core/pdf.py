@@ -10,8 +10,10 @@ core font and transliterates (ł → l).
 
 from __future__ import annotations
 
+import copy
 import io
 import os
+import threading
 import unicodedata
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -19,8 +21,10 @@ from typing import Any
 
 import altair as alt
 import pandas as pd
+from fontTools import ttLib
 from fpdf import FPDF
-from fpdf.fonts import FontFace
+from fpdf.enums import TextEmphasis
+from fpdf.fonts import FontFace, SubsetMap, TTFFont
 
 from core import calendar, text
 from core.calendar import uk_date
@@ -62,6 +66,39 @@ def transliterate(text: str) -> str:
     return "".join(out)
 
 
+# The embedded fonts' metrics, read once per process: fpdf2's add_font reads ~6,000
+# characters' widths from each font file, most of the time a short PDF took. A document
+# gets a copy with its own record of the characters it prints and its own copy of the font
+# file (cut down to those characters when the PDF is written); the widths and character
+# map it only reads are shared.
+_PARSED: dict[tuple[str, str], tuple[TTFFont | None, bytes]] = {}
+_PARSING = threading.Lock()
+
+
+def _add_parsed_font(document: FPDF, style: str, path: Path) -> None:
+    """`document.add_font("DejaVu", style, path)`, from the font as read the first time."""
+    key = (str(path), style)
+    with _PARSING:
+        if key not in _PARSED:
+            scratch = FPDF()
+            scratch.add_font("DejaVu", style, str(path))
+            parsed = scratch.fonts[f"dejavu{style}"]
+            adjusted = (parsed.is_cff or parsed.is_compressed or parsed.color_font is not None
+                        or ".notdef" not in parsed.ttfont.getGlyphOrder())
+            _PARSED[key] = (None, b"") if adjusted else (parsed, path.read_bytes())
+    parsed, font_file = _PARSED[key]
+    if parsed is None:  # a font fpdf2 changes as it reads it: read it afresh each time
+        document.add_font("DejaVu", style, str(path))
+        return
+    font = copy.copy(parsed)
+    font.i = len(document.fonts) + 1
+    font.ttfont = ttLib.TTFont(io.BytesIO(font_file), recalcTimestamp=False, lazy=True)
+    font.cw, font.desc = copy.copy(parsed.cw), copy.copy(parsed.desc)  # output names and numbers its descriptor
+    font.missing_glyphs, font.biggest_size_pt, font._hbfont = [], 0, None
+    font.subset = SubsetMap(font)
+    document.fonts[parsed.fontkey] = font
+
+
 class Document(FPDF):
     """An A4 report: the school and title on every page, 'page n of m' and the date at the foot.
 
@@ -79,10 +116,7 @@ class Document(FPDF):
         school, title = text.clip(school, TITLE_LIMIT), text.clip(title, TITLE_LIMIT)
         self.school, self.title_text, self.subtitle = school, title, text.clip(subtitle, TITLE_LIMIT * 2)
         self.made_on = (made_on or datetime.now(timezone.utc)).astimezone(LONDON)
-        self.embedded = font_available()
-        if self.embedded:
-            for style, name in FONT_FILES.items():
-                self.add_font("DejaVu", style, str(FONT_DIR / name))
+        self.embedded = font_available()  # each DejaVu style is added when first used (set_font)
         self.family = "DejaVu" if self.embedded else "Helvetica"
         self.set_title(f"{school} — {title}" if self.embedded else transliterate(f"{school} - {title}"))
         self.set_author(school if self.embedded else transliterate(school))
@@ -95,6 +129,16 @@ class Document(FPDF):
     def start(self) -> None:
         """The first page (a report has one from the start; letters start one per letter)."""
         self.add_page()
+
+    def set_font(self, family: str | None = None, style: str | TextEmphasis = "", size: float = 0) -> None:
+        """fpdf2's set_font, adding the DejaVu style the first time the document uses it: a
+        style never used is not embedded (a report rarely prints italics)."""
+        if self.embedded and (family or self.font_family or "").lower() == "dejavu":
+            letters = style.style if isinstance(style, TextEmphasis) else str(style or "")
+            wanted = "".join(sorted(letters.upper().replace("U", "").replace("S", "")))
+            if wanted in FONT_FILES and f"dejavu{wanted}" not in self.fonts:
+                _add_parsed_font(self, wanted, FONT_DIR / FONT_FILES[wanted])
+        super().set_font(family, style, size)
 
     def normalize_text(self, value: str) -> str:
         value = text.clean(value, multiline=True)  # no control character reaches the page

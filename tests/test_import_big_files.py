@@ -12,11 +12,13 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from core import importers, store
 from core.importers import sheets
 from tests import big_files
-from tests.conftest import copy_store, make_upn, marks_csv
+from tests.conftest import copy_store, examples, make_upn, marks_csv
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -164,3 +166,22 @@ def test_a_zip_bomb_is_refused_in_under_500_mb(tmp_path, migrated_store):
     assert result["status"] == importers.REJECTED
     assert "cells" in result["problem"]
     assert result["peak_mb"] < 500
+
+
+# The scan counts unprefixed tags by byte searches: the same counts as its patterns.
+_TOKENS = [b"<row>", b"</row>", b'<row r="7">', b'<row\tr="12" spans="1 4">', b"<row/>", b'<row r="3"/>', b"<c>",
+           b"</c>", b'<c r="B2">', b'<c\nr="$AA$10" t="s">', b"<c/>", b'<c r="C3"/>', b"<v>1</v>", b"<cx>", b"<cols>",
+           b"<covered-table-cell/>", b"<table-cell>", b"<rowx>", b"<c\x0b>", b"<row\x0c>", b" ", b"<is><t>a</t></is>"]
+
+
+@settings(max_examples=examples(200), deadline=None)
+@given(st.lists(st.sampled_from(_TOKENS), max_size=40))
+def test_the_scan_counts_unprefixed_tags_as_its_patterns_do(tokens):
+    data = b"".join(tokens)
+
+    assert sheets._tags(data, sheets._CELL_NAMES) == len(sheets._CELL.findall(data))
+    assert sheets._tags(data, sheets._ROW_NAMES) == len(sheets._ROW_START.findall(data))
+    assert sheets._spaced(data, b"c") or not sheets._CELL_REF.findall(data)  # a reference only where one can be
+    assert sheets._spaced(data, b"row") or not sheets._ROW_REF.findall(data)
+    if not sheets._SELF_CLOSED_ROW.search(data) and b"table-row" not in data:
+        assert data.split(b"</row>") == sheets._ROW_END.split(data)

@@ -158,6 +158,46 @@ def test_a_masked_report_pdf_has_initials_only(db, school):
 
 
 @needs_pdftotext
+@pytest.mark.skipif(not pdf.font_available(), reason="DejaVu fonts (fonts-dejavu-core) missing")
+def test_each_pdf_prints_its_own_text_and_embeds_the_styles_it_uses():
+    # The fonts are read once per process and shared: each document still has its own.
+    first = pdf.Document("Test Academy", "First")
+    first.paragraph("Łukasz Zoë Ó Briain", style="I")
+    second = pdf.Document("Test Academy", "Second")
+    second.paragraph("Ahmed, Amir")
+    made_second, made_first = second.pdf_bytes(), first.pdf_bytes()
+
+    assert "Łukasz Zoë Ó Briain" in pdf_text(made_first) and "Ahmed, Amir" in pdf_text(made_second)
+    assert "Łukasz" not in pdf_text(made_second)
+    for made in (made_first, made_second):  # the text, and the header's bold
+        assert b"DejaVuSansBook" in made and b"DejaVuSansBold" in made and b"DejaVuSansBoldOblique" not in made
+    assert b"DejaVuSansOblique" in made_first and b"DejaVuSansOblique" not in made_second  # italics only where printed
+
+
+@needs_pdftotext
+def test_pdfs_made_at_the_same_time_each_print_their_own_text():
+    # Several people downloading at once: the screens' threads make documents side by side.
+    import threading
+
+    made: dict[int, bytes] = {}
+
+    def make(number: int) -> None:
+        document = pdf.Document("Test Academy", f"Report {number}")
+        document.paragraph(f"Pupil number {number}, Zoë")
+        made[number] = document.pdf_bytes()
+
+    threads = [threading.Thread(target=make, args=(number,)) for number in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(made) == list(range(6))
+    for number, content in made.items():
+        assert f"Pupil number {number}, Zoë" in pdf_text(content)
+
+
+@needs_pdftotext
 def test_without_the_font_the_pdf_transliterates_rather_than_failing(db, school, monkeypatch, tmp_path):
     monkeypatch.setattr(pdf, "FONT_DIR", tmp_path)
     report = section_report.section_report(db, LEAD, metrics.Period(date(2025, 9, 1), date(2025, 9, 26)), "Whole school")

@@ -224,17 +224,25 @@ def _busy_member_of_staff(db_path: str, worker: int) -> str:
     return ",".join(statuses)
 
 
+WRITERS_DONE = "writers_done"  # written beside the store when every writer has finished
+
+
 def _reader(db_path: str) -> str:
-    """A screen being drawn over and over while the others write."""
+    """A screen being drawn over and over while the others write, until they have all
+    finished (the test says so with WRITERS_DONE beside the store), and once more after."""
     from core import metrics
 
     seen = set()
-    deadline = time.time() + 8
+    done = Path(db_path).parent / WRITERS_DONE
+    deadline = time.time() + 300
     while time.time() < deadline:
+        finished = done.exists()
         with store.opened(db_path) as database:
             period = metrics.default_period(database)
             if period is not None:
                 seen.add(int(metrics.pupil_figures(database, period)["possible_sessions"].sum()))
+        if finished:
+            break
     return "read"
 
 
@@ -247,6 +255,7 @@ def test_uploads_and_case_logging_at_the_same_time_lose_nothing(db, db_path, loa
     reader = subprocess.Popen([sys.executable, "-c", code.format("_reader", repr(str(db_path)))],
                               stdout=subprocess.PIPE, text=True, cwd=root)
     statuses = [w.communicate(timeout=300)[0].strip() for w in workers]
+    (db_path.parent / WRITERS_DONE).touch()
     assert reader.communicate(timeout=300)[0].strip() == "read"
     assert statuses == ["imported"] * 3
     assert count(db, "contacts") == 3 * 20

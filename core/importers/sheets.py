@@ -378,6 +378,31 @@ _CELL_REF = re.compile(_NAME + rb"c\s[^>]*?\br\s*=\s*[\"']\$?([A-Za-z]{1,4})\$?(
 _REPEATED = re.compile(rb"number-(rows|columns)-repeated\s*=\s*[\"'](\d{1,10})")
 
 
+_WHITESPACE = b" \t\n\r\f\v"  # what \s matches in a bytes pattern
+_CELL_NAMES, _ROW_NAMES = (b"c", b"table-cell", b"covered-table-cell"), (b"row", b"table-row")
+_SELF_CLOSED_ROW = re.compile(rb"<(?:row|table-row)\b[^>]*/>")  # _ROW_END's other half, unprefixed
+
+
+def _tags(data: bytes, names: tuple[bytes, ...]) -> int:
+    """How many tags named one of `names` `data` holds, where no tag has a namespace
+    prefix (no ':' in it): the count _CELL or _ROW_START finds, by byte searches. A tag is
+    its name after '<' and before whitespace, '/' or '>'."""
+    found = 0
+    for name in names:
+        start = b"<" + name
+        named = data.count(start)  # and longer names beginning with it (<cols>)
+        if named:
+            usual = data.count(start + b">") + data.count(start + b" ")
+            found += usual if usual == named else usual + sum(data.count(start + bytes([after]))
+                                                             for after in b"\t\n\r\f\v/")
+    return found
+
+
+def _spaced(data: bytes, name: bytes) -> bool:
+    """Whether an unprefixed `name` tag with attributes (where a reference can be) is there."""
+    return any(b"<" + name + bytes([space]) in data for space in _WHITESPACE)
+
+
 class _SheetScan:
     """How far a worksheet's cells reach, from its XML as it streams past: the spreadsheet
     reader makes a grid from the first to the last cell, so a sheet with a cell in A1 and
@@ -416,19 +441,30 @@ class _SheetScan:
             self.pending = b""
 
     def _rows(self, rows: bytes) -> None:
-        placed = _CELL_REF.findall(rows)
+        # Without a ':' no tag has a namespace prefix: tags are counted by byte searches
+        # (many times faster than the patterns, giving the same counts), a reference is looked
+        # for only where a tag that could hold one is there, and rows end at '</row>' unless
+        # one closes itself.
+        plain = b":" not in rows
+        placed = _CELL_REF.findall(rows) if not plain or _spaced(rows, b"c") else []
         if b"table-row" in rows:  # OpenDocument: each row on its own, its cells and itself repeated
             self._repeated_rows(rows)
         else:
-            cells, row_starts = len(_CELL.findall(rows)), len(_ROW_START.findall(rows))
-            row_refs = _ROW_REF.findall(rows)
+            def cells_in(part: bytes) -> int:
+                return _tags(part, _CELL_NAMES) if plain else len(_CELL.findall(part))
+
+            cells = cells_in(rows)
+            row_starts = _tags(rows, _ROW_NAMES) if plain else len(_ROW_START.findall(rows))
+            row_refs = _ROW_REF.findall(rows) if not plain or _spaced(rows, b"row") else []
             self.unplaced_rows += row_starts - len(row_refs)
             if row_refs:
                 self.furthest_row = max(self.furthest_row, max(map(int, row_refs)))
             self.cells += cells
             if cells > len(placed):
                 self.unplaced_cells = True
-                self.widest_row = max(self.widest_row, max(len(_CELL.findall(r)) for r in _ROW_END.split(rows)))
+                each = (rows.split(b"</row>") if plain and not _SELF_CLOSED_ROW.search(rows)
+                        else _ROW_END.split(rows))
+                self.widest_row = max(self.widest_row, max(cells_in(r) for r in each))
         if placed:
             letters, numbers = zip(*placed)
             self.furthest_row = max(self.furthest_row, max(map(int, numbers)))
