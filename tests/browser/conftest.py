@@ -35,11 +35,7 @@ from tests.app_school import PUPIL_NAMES, ROOT, make_school, password_of, upn
 # the page should show (a real failure still fails, only later).
 expect.set_options(timeout=20_000)
 
-# Debian's headless shell (apt-get install chromium-headless-shell: the same Chromium release,
-# built for headless use, as Playwright itself drives headless) where installed: it loads a
-# page for about half the CPU the full browser's headless mode takes (~1.4 s against ~2.6 s
-# a visit, measured on the 2-core machine), and the browser tests load several hundred.
-CHROMIUM = shutil.which("chromium-headless-shell") or shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
