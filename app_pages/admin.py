@@ -15,7 +15,7 @@ import pandas as pd
 import streamlit as st
 
 from app_pages.ui import access, lists, people
-from app_pages.ui.formatting import hidden, md, names, today, uk, uk_time, year_order
+from app_pages.ui.formatting import dataframe, hidden, md, names, today, uk, uk_time, year_order
 from core import auth, benchmarks, calendar, cases, codes, intervention_types, reads, school_calendar, schools, store
 
 user = access.require("admin")
@@ -214,9 +214,9 @@ with codes_tab:
     with store.opened(path) as db:
         rows = db.execute("SELECT local_code, dfe_code, note, updated_by, updated_at FROM code_map ORDER BY local_code").fetchall()
     if rows:
-        st.dataframe(
+        dataframe(
             pd.DataFrame([{"Local code": r[0], "Means": codes.meaning(r[1]), "Note": r[2], "Set by": r[3],
-                           "When": uk_time(r[4])} for r in rows]),
+                        "When": uk_time(r[4])} for r in rows]),
             hide_index=True, width="stretch",
         )
     else:
@@ -445,7 +445,7 @@ def draw_benchmarks_and_targets() -> None:
                "schools in England. For each academic year the figure covering most of the year is used, and a "
                "part-year figure is always named as such (e.g. “autumn 2025/26”).")
     figures = reads.national_figures(path, reads.version())
-    st.dataframe(pd.DataFrame({
+    dataframe(pd.DataFrame({
         "Academic year": figures["academic_year"].map(calendar.academic_year_label),
         "Period": figures["period"],
         "Attendance %": (100 - figures["overall_absence_pct"].astype("float64")).round(2),
@@ -479,7 +479,7 @@ def draw_benchmarks_and_targets() -> None:
                 f"{len(preview)} national total(s) for a term or year: {int((preview['status'] == 'new').sum())} new, "
                 f"{int((preview['status'] == 'changed').sum())} changed, "
                 f"{int((preview['status'] == 'unchanged').sum())} as stored.")
-    st.dataframe(pd.DataFrame({
+    dataframe(pd.DataFrame({
         "Academic year": preview["academic_year"].map(calendar.academic_year_label),
         "Period": preview["period"], "What happens": preview["status"].map(
             {"new": "added", "changed": "changed", "unchanged": "no change"}),
@@ -584,6 +584,6 @@ with audit_tab:
         })
         st.caption(f"{len(table):,} entries, newest first" + (f" (the newest {store.AUDIT_LIMIT:,}: narrow the "
                                                                "dates to see older ones)" if more else "") + ".")
-        st.dataframe(table, hide_index=True, width="stretch", height=min(38 + 35 * len(table), 560),
-                     column_config={"Detail": st.column_config.TextColumn("Detail", width="large")})
+        dataframe(table, hide_index=True, width="stretch", height=min(38 + 35 * len(table), 560),
+                  column_config={"Detail": st.column_config.TextColumn("Detail", width="large")})
         lists.download_buttons(table, "audit log", until or on, "audit_log")

@@ -17,7 +17,7 @@ import pandas as pd
 import streamlit as st
 
 from app_pages.ui import access, case_forms, lists, sidebar
-from app_pages.ui.formatting import counts_periods, flags, names, today, uk, year_label, year_order
+from app_pages.ui.formatting import counts_periods, dataframe, flags, names, today, uk, year_label, year_order
 from core import cases, characteristics, early_warning, pupil_list, reads, selections, thresholds, triggers
 from core import groups as pupil_groups
 
@@ -89,16 +89,16 @@ def draw_early_warning(figures: pd.DataFrame) -> None:
     })
     if not known:  # without a calendar reaching the year's end there is nothing to show in them (said above)
         table = table.drop(columns=["Sessions to spare", "Attendance needed %"])
-    st.dataframe(table, hide_index=True, width="stretch", height=min(38 + 35 * len(table), 400),
-                 column_config={
-                     "Attendance %": st.column_config.NumberColumn("Attendance", format="%.1f%%"),
-                     "Sessions to spare": st.column_config.NumberColumn(
-                         help="Sessions the pupil can still miss this year and end it above 90% (from the school "
-                              "calendar; blank when it does not reach the end of the year)"),
-                     "Attendance needed %": st.column_config.NumberColumn(
-                         "Attendance needed", format="%.1f%%",
-                         help="Attendance over the rest of the year that ends it above 90%"),
-                 })
+    dataframe(table, hide_index=True, width="stretch", height=min(38 + 35 * len(table), 400),
+              column_config={
+                  "Attendance %": st.column_config.NumberColumn("Attendance", format="%.1f%%"),
+                  "Sessions to spare": st.column_config.NumberColumn(
+                      help="Sessions the pupil can still miss this year and end it above 90% (from the school "
+                           "calendar; blank when it does not reach the end of the year)"),
+                  "Attendance needed %": st.column_config.NumberColumn(
+                      "Attendance needed", format="%.1f%%",
+                      help="Attendance over the rest of the year that ends it above 90%"),
+              })
     st.caption(f"Falling: the last {early_warning.RECENT_WEEKS} school weeks below the attendance before them. "
                f"Short spells: absences of {early_warning.SHORT_SPELL_DAYS} school days or fewer.")
 
@@ -238,15 +238,15 @@ if on_counts:
                "only — patterns are not available for those dates.")
 else:
     FIRST_READ.remove("From counts")
-st.dataframe(
+dataframe(
     highlighted,
     hide_index=True, width="stretch", height=min(38 + 35 * len(shown), 620),
     column_order=[column for column in FIRST_READ if column in table.columns],
     column_config={
         "Open": st.column_config.ButtonColumn("", type="tertiary", on_click=open_clicked, key="below_90_open",
-                                              width=60, pinned=True),
+                                           width=60, pinned=True),
         "Log action": st.column_config.ButtonColumn("", type="tertiary", on_click=log_clicked, key="below_90_log",
-                                                    width=90, pinned=True),
+                                                 width=90, pinned=True),
         "New": st.column_config.TextColumn("New", width=55, help=f"Newly at or below {PA} since the previous upload"),
         "Pupil": st.column_config.TextColumn("Pupil", width=160, pinned=True),
         "Form": st.column_config.TextColumn("Form", width=50),
@@ -254,16 +254,16 @@ st.dataframe(
         "Attendance %": st.column_config.NumberColumn("Attendance", format="%.1f%%", width=90),
         "Last 12 weeks": st.column_config.LineChartColumn("Last 12 weeks", y_min=0, y_max=100, width=120),
         "Change (pts)": st.column_config.NumberColumn("Change", format="%+.1f", width=70,
-                                                      help="Points of attendance since the previous upload"),
+                                                   help="Points of attendance since the previous upload"),
         "Authorised": st.column_config.NumberColumn("Auth.", width=60, help="Authorised absence sessions"),
         "Unauthorised": st.column_config.NumberColumn("Unauth.", width=65, help="Unauthorised absence sessions"),
         "Top reason": st.column_config.TextColumn("Top reason", width=150),
         "Worst day": st.column_config.TextColumn("Worst day", width=85),
         "Triggers": st.column_config.ListColumn("Triggers", width=170),
         "Last action": st.column_config.TextColumn("Last action", width="medium",
-                                                   help="The latest action or contact, and its date"),
+                                                help="The latest action or contact, and its date"),
         "Next check-in": st.column_config.Column("Next check-in", width=100,
-                                                 help="The next check-in booked; red when it is overdue"),
+                                              help="The next check-in booked; red when it is overdue"),
         "Groups": st.column_config.TextColumn("Groups", width=110),
         "Missing marks": st.column_config.NumberColumn("Missing", width=65, help="Sessions with no mark yet"),
         "From counts": st.column_config.TextColumn(

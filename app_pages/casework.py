@@ -13,7 +13,7 @@ import pandas as pd
 import streamlit as st
 
 from app_pages.ui import access, case_forms, formatting, lists, sidebar, workflows
-from app_pages.ui.formatting import md, names, pct, today, uk
+from app_pages.ui.formatting import dataframe, md, names, pct, today, uk
 from core import auth, cases, impact, intervention_types, penalty_notices, reads, store, support_plans
 
 SHOW_KEY = "cw_show"
@@ -45,10 +45,10 @@ def table(frame: pd.DataFrame, shown: pd.DataFrame, key: str, actions: dict, ove
     in front; `frame` holds the ids."""
     shown = formatting.shown(shown, masked)
     with_buttons = pd.concat([pd.DataFrame({c: t for c, (t, _) in actions.items()}, index=shown.index), shown], axis=1)
-    st.dataframe(lists.styled(with_buttons, overdue, dates, formats, plain=tuple(actions)), hide_index=True,
-                 width="stretch", placeholder="",  # no grey "None" where an action has no review date
-                 height=min(38 + 35 * len(shown), 420),
-                 column_config={**buttons(frame, key, actions), **(config or {})})
+    dataframe(lists.styled(with_buttons, overdue, dates, formats, plain=tuple(actions)), hide_index=True,
+              width="stretch",
+              height=min(38 + 35 * len(shown), 420),
+              column_config={**buttons(frame, key, actions), **(config or {})})
 
 
 def download(shown: pd.DataFrame, stem: str, key: str, dates: tuple[str, ...] = ()) -> None:
@@ -264,7 +264,7 @@ elif show == "penalties":
                 "Note": [f"Beyond the framework: no {penalty_notices.ordinal(framework.most_in_window + 1)} notice to the "
                          f"same parent within {framework.window_years} years" if b else ""
                          for b in each["beyond_framework"]]})
-            st.dataframe(formatting.shown(each_notice, masked), hide_index=True, width="stretch")
+            dataframe(formatting.shown(each_notice, masked), hide_index=True, width="stretch")
             download(each_notice, "penalty_notices_each", "cw_each_notice_dl")
     workflows.ledger_list(viewer, now, masked)
 
@@ -284,8 +284,8 @@ elif show == "impact":
             "Improved": [f"{i} of {a}" for i, a in zip(by_type["improved"], by_type["actions"])],
             "Group": by_type["indicative_only"].map({True: "small — indicative only", False: ""}).to_numpy(),
         })
-        st.dataframe(shown.style.format({"Mean change (pts)": "{:+.1f}"}), hide_index=True, width="stretch",
-                     column_config={"Tier": st.column_config.NumberColumn("Tier", width=50)})
+        dataframe(shown.style.format({"Mean change (pts)": "{:+.1f}"}), hide_index=True, width="stretch",
+                  column_config={"Tier": st.column_config.NumberColumn("Tier", width=50)})
         download(shown, "impact_by_type", "cw_impact_dl")
         st.caption(f"Groups of fewer than {impact.SMALL_GROUP} pupils are indicative only: attendance moves for many "
                    "reasons, and a few pupils can swing a mean. Each pupil is compared with themselves."
@@ -294,7 +294,7 @@ elif show == "impact":
         with st.expander("Each action"):
             named = per_action.merge(reads.pupils(path, version)[["id", "surname", "forename", "form"]],
                                      left_on="pupil_id", right_on="id", suffixes=("", "_pupil"))
-            st.dataframe(pd.DataFrame({
+            dataframe(pd.DataFrame({
                 **pupil_columns(named), "Action": named["type"], "Started": named["opened_on"].map(uk),
                 "Before": named["before_pct"].map(pct), "After": named["after_pct"].map(pct),
                 "Change (pts)": named["change_pts"].round(1), "School days since": named["after_days"],

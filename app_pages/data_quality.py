@@ -11,7 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from app_pages.ui import access, lists, sidebar
-from app_pages.ui.formatting import md, pupil_name, shown, uk
+from app_pages.ui.formatting import dataframe, md, pupil_name, shown, uk
 from core import codes, data_quality, reads, summary_counts
 
 CHECK_KEY = "dq_check"
@@ -65,7 +65,7 @@ if chosen == data_quality.MISSING_MARKS:
         left, right = st.columns([4, 1.3], vertical_alignment="bottom")
         with right:
             lists.download_buttons(table, "data_quality_missing_marks_by_week", period.as_of, "dq_week")
-        st.dataframe(table, hide_index=True, width="stretch", height=min(38 + 35 * len(table), 560))
+        dataframe(table, hide_index=True, width="stretch", height=min(38 + 35 * len(table), 560))
         st.stop()
 
 known = frame["pupil_id"].isin(pupils.index)
@@ -109,9 +109,9 @@ def open_clicked() -> None:
         st.session_state["dq_open_pupil"] = int(table.iloc[click["row"]]["pupil_id"])
 
 
-st.dataframe(on_screen.assign(Open="Open")[["Open", *[c for c in on_screen.columns if c != "pupil_id"]]],
-             hide_index=True, width="stretch", height=min(38 + 35 * len(table), 560),
-             column_config={"Open": st.column_config.ButtonColumn("", type="tertiary", on_click=open_clicked,
-                                                                  key="dq_open", width=60, pinned=True)})
+dataframe(on_screen.assign(Open="Open")[["Open", *[c for c in on_screen.columns if c != "pupil_id"]]],
+          hide_index=True, width="stretch", height=min(38 + 35 * len(table), 560),
+          column_config={"Open": st.column_config.ButtonColumn("", type="tertiary", on_click=open_clicked,
+                                                               key="dq_open", width=60, pinned=True)})
 if st.session_state.get("dq_open_pupil"):
     lists.open_pupil(st.session_state.pop("dq_open_pupil"))

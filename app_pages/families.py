@@ -10,7 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from app_pages.ui import access, formatting, lists, sidebar
-from app_pages.ui.formatting import md, pupil_name, uk, year_label
+from app_pages.ui.formatting import dataframe, md, pupil_name, uk, year_label
 from core import calendar, cases, families, letters, penalty_notices, reads, store
 
 FAMILY_KEY = "fam_pupil"
@@ -111,8 +111,8 @@ with family_column:
         "Below 90%": ["yes" if figures["persistently_absent"].get(m, False) else "" for m in members],
         "Letters": [letters.stage_label(stage_of.get(m)) for m in members],
     })
-    st.dataframe(children, hide_index=True, width="stretch",
-                 column_config={"Attendance %": st.column_config.NumberColumn(format="%.1f%%")})
+    dataframe(children, hide_index=True, width="stretch",
+              column_config={"Attendance %": st.column_config.NumberColumn(format="%.1f%%")})
     if len(members) == 1:
         st.caption("No siblings linked. Siblings come from the roll's family id, or from the suggestions "
                    "on the right once someone confirms them.")
@@ -134,7 +134,7 @@ with family_column:
             holidays = int(shared["likely_holiday"].sum())
             st.markdown(f"**{len(shared)}** school day{'s' if len(shared) != 1 else ''} on which two or more were "
                         f"absent all day" + (f" — **{holidays}** look like a family holiday" if holidays else ""))
-            st.dataframe(pd.DataFrame({
+            dataframe(pd.DataFrame({
                 "Date": shared["date"].map(lambda d: f"{d:%a} {uk(d)}"),
                 "Children absent": shared["children"],
                 "Marks": shared["codes"],
@@ -145,7 +145,7 @@ with family_column:
     st.subheader("Penalty notices, per parent per child")
     table = penalty_notices.notices_by_parent(notices, members, parents, formatting.today(), framework)
     in_window = f"Notices ({framework.window_years} yrs)"
-    st.dataframe(formatting.shown(pd.DataFrame({
+    dataframe(formatting.shown(pd.DataFrame({
         "Child": [pupil_name(by_id.at[m, "surname"], by_id.at[m, "forename"], masked) for m in table["pupil_id"]],
         "Parent": table["parent"],
         in_window: table["within_repeat_period"],

@@ -12,7 +12,7 @@ import pandas as pd
 import streamlit as st
 
 from app_pages.ui import access, formatting, lists, sidebar
-from app_pages.ui.formatting import md, pupil_name, uk, uk_time
+from app_pages.ui.formatting import dataframe, md, pupil_name, uk, uk_time
 from core import calendar, cases, exports, letters, meetings, pupil_list, reads, schools, selections, store
 
 WHO_HELP = selections.help_text(("agreed", "new", "penalty", "next_stage"))
@@ -224,10 +224,10 @@ with sent_tab:
         st.caption("No letters recorded yet.")
     else:
         names = reads.pupils(path, version).set_index("id")
-        st.dataframe(pd.DataFrame({
+        dataframe(pd.DataFrame({
             "Date": sent["contact_on"].map(uk),
             "Pupil": [pupil_name(names.at[p, "surname"], names.at[p, "forename"], sidebar.meeting_mode())
-                      for p in sent["pupil_id"]],
+                   for p in sent["pupil_id"]],
             "To": sent.get("with_whom", ""),
             "Letter": sent.get("summary", ""),
             "By": sent["created_by"],

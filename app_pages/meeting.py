@@ -19,7 +19,8 @@ import pandas as pd
 import streamlit as st
 
 from app_pages.ui import access, lists, sidebar
-from app_pages.ui.formatting import markdown_cells, md, meeting_mode, names, pct, pupil_label, shown, uk, viewer
+from app_pages.ui.formatting import dataframe, markdown_cells, md, meeting_mode, names, pct, pupil_label, shown, uk, \
+    viewer
 from app_pages.ui.guard import friendly_errors
 from core import auth, cases, charts, exports, intervention_types, letters, meetings, reads, schools, store
 
@@ -356,7 +357,7 @@ else:
         record = meetings.minutes(db, meeting_id, list(ids) if ids is not None else None)
     st.caption(f"Attendees: {md(', '.join(record.attendees)) or 'not recorded'} · {md(record.summary())}")
     if not record.items.empty:
-        st.dataframe(meetings.minutes_table(record, masked), hide_index=True, width="stretch")
+        dataframe(meetings.minutes_table(record, masked), hide_index=True, width="stretch")
     with st.form("meeting_minutes"):
         attendees_now = st.text_input("Attendees (comma-separated)", value=", ".join(record.attendees))
         notes = st.text_area("Notes", value=record.notes, height=120,
@@ -409,8 +410,8 @@ with st.expander(f"The whole agenda as a list ({len(pupils)}: {len(today_pupils)
         "#": pupils["position"].astype(int), "Pupil": names(pupils), "Form": pupils["form"],
         "Attendance %": pupils["attendance_pct"].round(1), "Why": pupils["reasons"].map("; ".join),
         "Status": status_of, "UPN": pupils["upn"]})
-    st.dataframe(shown(table), hide_index=True, width="stretch",
-                 column_config={"Attendance %": st.column_config.NumberColumn(format="%.1f%%")})
+    dataframe(shown(table), hide_index=True, width="stretch",
+              column_config={"Attendance %": st.column_config.NumberColumn(format="%.1f%%")})
     lists.download_buttons(table, "meeting-agenda", meeting_on, "meeting_agenda")
 
 # --- starting the meeting (last: it keeps the agenda exactly as shown above) -------------

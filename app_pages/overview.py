@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from app_pages.ui import access, case_forms, lists, sidebar
-from app_pages.ui.formatting import counts_periods, md, pct, today, uk, year_label, year_order
+from app_pages.ui.formatting import counts_periods, dataframe, md, pct, today, uk, year_label, year_order
 from core import benchmarks, calendar, cases, charts, data_quality, menu, metrics, reads, schools, store
 
 
@@ -212,7 +212,7 @@ with trend_column:
             national=national_attendance.value if national_attendance else None,
             national_label=national_attendance.label if national_attendance else ""), width="stretch")
         with st.expander("Show data"):
-            st.dataframe(trend.assign(week_start=trend["week_start"].map(uk)).rename(columns={
+            dataframe(trend.assign(week_start=trend["week_start"].map(uk)).rename(columns={
                 "week_start": "Week beginning", "possible_sessions": "Possible sessions",
                 "attendance_sessions": "Attendance sessions", "absence_sessions": "Absence sessions",
                 "attendance_pct": "Attendance %", "cumulative_attendance_pct": "Year to date %"}).round(1),
@@ -223,9 +223,9 @@ with table_column:
     grouping = st.segmented_control("Group by", ["section", "year_group"], default="section", required=True,
                                     format_func={"section": "Section", "year_group": "Year group"}.get,
                                     key="overview_grouping", label_visibility="collapsed")
-    st.dataframe(group_table(figures, grouping), hide_index=True, width="stretch",
-                 column_config={c: st.column_config.NumberColumn(c, format="%.1f%%")
-                                for c in ("Attendance %", "Unauth. %", "PA %", "SA %")})
+    dataframe(group_table(figures, grouping), hide_index=True, width="stretch",
+              column_config={c: st.column_config.NumberColumn(c, format="%.1f%%")
+                             for c in ("Attendance %", "Unauth. %", "PA %", "SA %")})
 
 if has_other_pupils:
     st.subheader("All pupils and pupils of compulsory school age")
@@ -240,4 +240,4 @@ if has_other_pupils:
                      "Persistent absence": f"{pct(g['persistent_absence_pct'])} ({g['persistent_absentees']} pupils)",
                      "Severe absence": f"{pct(g['severe_absence_pct'])} ({g['severe_absentees']} pupils)",
                      "Missing marks": g["missing_marks"]})
-    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+    dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")

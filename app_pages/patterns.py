@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from app_pages.ui import access, lists, sidebar
-from app_pages.ui.formatting import md, pupil_name, uk, year_label, year_order
+from app_pages.ui.formatting import dataframe, md, pupil_name, uk, year_label, year_order
 from core import charts, codes, metrics, reads
 from core import groups as pupil_groups
 
@@ -35,7 +35,7 @@ def lateness_chart(by_weekday: pd.DataFrame) -> alt.Chart:
 
 def show_data(frame: pd.DataFrame, rename: dict[str, str]) -> None:
     with st.expander("Show data"):
-        st.dataframe(frame.rename(columns=rename).round(1), hide_index=True, width="stretch")
+        dataframe(frame.rename(columns=rename).round(1), hide_index=True, width="stretch")
 
 
 def heatmap(weekdays: pd.DataFrame) -> alt.Chart:
@@ -207,7 +207,7 @@ else:
         names = figures.set_index("pupil_id")
         masked = sidebar.meeting_mode()
         shown = persistent[persistent["pupil_id"].isin(names.index)]
-        st.dataframe(pd.DataFrame({
+        dataframe(pd.DataFrame({
             "Pupil": [pupil_name(names.at[p, "surname"], names.at[p, "forename"], masked) for p in shown["pupil_id"]],
             "Form": [names.at[p, "form"] for p in shown["pupil_id"]],
             "Half term from": shown["half_term_from"].map(uk),
@@ -217,13 +217,13 @@ else:
         }), hide_index=True, width="stretch", height=min(38 + 35 * len(shown), 280), column_config={
             "Form": st.column_config.TextColumn(width=50), "Lates": st.column_config.NumberColumn(width=50),
             "After close (U)": st.column_config.NumberColumn(width=95, help="Late after registers closed: "
-                                                                              "unauthorised absence"),
+                                                                           "unauthorised absence"),
             "Minutes": st.column_config.NumberColumn(width=65)})
         with st.expander("Late arrivals by pupil"):
             named = late_pupils[late_pupils["pupil_id"].isin(names.index)]
-            st.dataframe(pd.DataFrame({
+            dataframe(pd.DataFrame({
                 "Pupil": [pupil_name(names.at[p, "surname"], names.at[p, "forename"], masked)
-                          for p in named["pupil_id"]],
+                       for p in named["pupil_id"]],
                 "Form": [names.at[p, "form"] for p in named["pupil_id"]],
                 "Before close (L)": named["late_before_close"],
                 "After close (U)": named["late_after_close"],

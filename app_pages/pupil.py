@@ -12,7 +12,7 @@ import pandas as pd
 import streamlit as st
 
 from app_pages.ui import access, case_forms, lists, sidebar, workflows
-from app_pages.ui.formatting import counts_periods, flags, hidden, md, pct, pupil_name, today, uk, year_label
+from app_pages.ui.formatting import counts_periods, dataframe, flags, hidden, md, pct, pupil_name, today, uk, year_label
 from core import (auth, cases, charts, chronology, codes, evidence_pack, intervention_types, reads, schools, store,
                   summary_counts)
 from core import support_plans, thresholds, triggers
@@ -177,9 +177,9 @@ def support_plan_section(plan: support_plans.Plan | None, weekly: pd.DataFrame |
         if tables["actions"].empty:
             st.caption("None yet.")
         else:
-            st.dataframe(tables["actions"].assign(By=tables["actions"]["By"].map(uk)), hide_index=True,
-                         width="stretch", key="pupil_plan_actions",
-                         column_config={"Agreed action": st.column_config.TextColumn(width="large")})
+            dataframe(tables["actions"].assign(By=tables["actions"]["By"].map(uk)), hide_index=True,
+                      width="stretch", key="pupil_plan_actions",
+                      column_config={"Agreed action": st.column_config.TextColumn(width="large")})
         targets_column, reviews_column = st.columns([2, 3], gap="large")
         with targets_column:
             st.markdown("**Targets**")
@@ -188,10 +188,10 @@ def support_plan_section(plan: support_plans.Plan | None, weekly: pd.DataFrame |
             if plan.targets.empty:
                 st.caption("None yet.")
             elif progress is not None:
-                st.dataframe(pd.DataFrame({
+                dataframe(pd.DataFrame({
                     "Target": [f"{v:.1f}%" for v in progress["attendance_pct"]], "By": progress["by_date"].map(uk),
                     "Since set": [pct(v) if v is not None and not pd.isna(v) else "—"
-                                  for v in progress["attendance_since_pct"]],
+                               for v in progress["attendance_since_pct"]],
                     "Progress": progress["status_label"]}), hide_index=True, width="stretch", key="pupil_plan_targets")
         with reviews_column:
             st.markdown("**Reviews**")
@@ -199,9 +199,9 @@ def support_plan_section(plan: support_plans.Plan | None, weekly: pd.DataFrame |
             if reviews.empty:
                 st.caption("None held yet.")
             else:
-                st.dataframe(reviews.assign(**{"Review held": reviews["Review held"].map(uk),
-                                               "Next review": reviews["Next review"].map(uk)}),
-                             hide_index=True, width="stretch", key="pupil_plan_reviews")
+                dataframe(reviews.assign(**{"Review held": reviews["Review held"].map(uk),
+                                            "Next review": reviews["Next review"].map(uk)}),
+                          hide_index=True, width="stretch", key="pupil_plan_reviews")
         if writer:
             buttons = st.columns(6)
             for place, (label, form, icon) in zip(buttons, (
@@ -248,12 +248,12 @@ def chronology_section(reached: pd.DataFrame) -> None:
     if viewer.sees_sensitive and events["sensitive_note"].fillna("").ne("").any():
         shown = shown.assign(**{"Sensitive note": events["sensitive_note"].to_numpy()})
     shown = shown.assign(By=events["by"].to_numpy())
-    st.dataframe(lists.styled(shown, events["overdue"], ("Date",)), hide_index=True, width="stretch",
-                 height=min(38 + 35 * len(shown), 460),
-                 column_config={"Date": st.column_config.Column("Date", width=90),
-                                "What": st.column_config.TextColumn("What", width="medium"),
-                                "Details": st.column_config.TextColumn("Details", width="large"),
-                                "Notes": st.column_config.TextColumn("Notes", width="large")})
+    dataframe(lists.styled(shown, events["overdue"], ("Date",)), hide_index=True, width="stretch",
+              height=min(38 + 35 * len(shown), 460),
+              column_config={"Date": st.column_config.Column("Date", width=90),
+                             "What": st.column_config.TextColumn("What", width="medium"),
+                             "Details": st.column_config.TextColumn("Details", width="large"),
+                             "Notes": st.column_config.TextColumn("Notes", width="large")})
     st.caption("Newest first; check-ins still to come are at the top, overdue ones in red."
                + ("" if viewer.sees_notes else " Notes are not shown to your role."))
 
@@ -453,9 +453,9 @@ with st.expander("The sessions behind these percentages, and the rule applied"):
         f"{SA.label} at {SA.absence_label}: {SA.rule_text(absent, possible)}, "
         f"so **{'yes' if me['severely_absent'] else 'no'}**."
     )
-    st.dataframe(behind.rename(columns={"code": "Code", "meaning": "Mark", "category": "Category",
-                                        "sessions": "Sessions", "counts_as": "Counts as"})
-                 .drop(columns=["Category"]), hide_index=True, width="stretch")
+    dataframe(behind.rename(columns={"code": "Code", "meaning": "Mark", "category": "Category",
+                                     "sessions": "Sessions", "counts_as": "Counts as"})
+              .drop(columns=["Category"]), hide_index=True, width="stretch")
 
 # --- case work and the weekly chart --------------------------------------------------------
 
@@ -482,12 +482,12 @@ else:
                + (" The green dashed line is the support plan's target; ◆ its reviews (held and next due)."
                   if plan is not None else ""))
     with st.expander("Show data"):
-        st.dataframe(weekly.assign(week_start=weekly["week_start"].map(uk))[
+        dataframe(weekly.assign(week_start=weekly["week_start"].map(uk))[
             ["week_start", "possible_sessions", "attendance_pct"]].rename(columns={
                 "week_start": "Week beginning", "possible_sessions": "Possible sessions",
                 "attendance_pct": "Attendance %"}).round(1), hide_index=True, width="stretch")
         if not actions.empty:
-            st.dataframe(pd.DataFrame({
+            dataframe(pd.DataFrame({
                 "Action": actions["type"], "Started": actions["opened_on"].map(uk),
                 f"{school_days} days before": actions["before_pct"].map(pct), "After": actions["after_pct"].map(pct),
                 "Change (pts)": actions["change_pts"].round(1), "School days since": actions["after_days"],
@@ -502,10 +502,10 @@ if marks.empty:
 else:
     st.altair_chart(calendar_chart(marks), width="stretch")
     with st.expander("Show data"):
-        st.dataframe(marks.assign(date=marks["date"].map(uk), category=marks["category"].map(codes.CATEGORY_LABELS))
-                     .rename(columns={"date": "Date", "session": "Session", "code": "Code", "category": "Counts as",
-                                      "meaning": "Mark", "minutes_late": "Minutes late"}),
-                     hide_index=True, width="stretch")
+        dataframe(marks.assign(date=marks["date"].map(uk), category=marks["category"].map(codes.CATEGORY_LABELS))
+                  .rename(columns={"date": "Date", "session": "Session", "code": "Code", "category": "Counts as",
+                                   "meaning": "Mark", "minutes_late": "Minutes late"}),
+                  hide_index=True, width="stretch")
 
 # --- reasons, runs, triggers ----------------------------------------------------------
 
@@ -516,7 +516,7 @@ with reasons_column:
     if absence_codes.empty:
         st.caption("No absence in this period.")
     else:
-        st.dataframe(absence_codes[["meaning", "sessions", "counts_as"]].rename(
+        dataframe(absence_codes[["meaning", "sessions", "counts_as"]].rename(
             columns={"meaning": "Reason", "sessions": "Sessions", "counts_as": "Counts as"}),
             hide_index=True, width="stretch")
 with runs_column:
@@ -525,7 +525,7 @@ with runs_column:
     if runs.empty:
         st.caption("No run of two or more whole school days absent.")
     else:
-        st.dataframe(runs.assign(start=runs["start"].map(uk), end=runs["end"].map(uk)).rename(columns={
+        dataframe(runs.assign(start=runs["start"].map(uk), end=runs["end"].map(uk)).rename(columns={
             "start": "From", "end": "To", "school_days": "School days", "sessions": "Sessions", "codes": "Marks"}),
             hide_index=True, width="stretch")
 
@@ -534,7 +534,7 @@ if reached.empty:
     st.caption("None reached this academic year" + ("" if me["compulsory_school_age"] else
                " (triggers apply to pupils of compulsory school age only)") + ".")
 else:
-    st.dataframe(pd.DataFrame({
+    dataframe(pd.DataFrame({
         "Reached on": reached["reached_on"].map(uk),
         "Trigger": reached["trigger"].map(lambda t: triggers.BY_ID[t].label),
         "Detail": reached["detail"].map(uk_dates_in),

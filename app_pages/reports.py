@@ -13,7 +13,7 @@ import pandas as pd
 import streamlit as st
 
 from app_pages.ui import access, lists, sidebar
-from app_pages.ui.formatting import md, meeting_mode, pct, pupil_label, shown, uk, viewer
+from app_pages.ui.formatting import dataframe, md, meeting_mode, pct, pupil_label, shown, uk, viewer
 from core.meetings import plural
 from core import benchmarks, cases, charts, court_file, evidence_pack, exports, la_pack, metrics, reads, section_report, \
     schools, statistics, store
@@ -135,9 +135,9 @@ if kind == "statistics":
                                                                            "severe_absence_pct"],
                               format_func=statistics.MEASURES.get, key="statistics_measures")
     table = statistics.statistics_table(stats, tuple(measures) or ("attendance_pct",))
-    st.dataframe(table, hide_index=True, width="stretch", height=min(38 + 35 * len(table), 640),
-                 column_config={c: st.column_config.NumberColumn(format="%.1f") for c in table.columns
-                                if c not in ("Grouping", "Group", "Pupils")})
+    dataframe(table, hide_index=True, width="stretch", height=min(38 + 35 * len(table), 640),
+              column_config={c: st.column_config.NumberColumn(format="%.1f") for c in table.columns
+                             if c not in ("Grouping", "Group", "Pupils")})
     st.caption("Pooled rates; PA and SA count pupils at or below 90% and 50% attendance within the half term. "
                + md(statistics.national_note(everyone)))
     pdf_column, spreadsheet_column = st.columns([1, 2])
@@ -179,11 +179,11 @@ elif kind == "section":
         st.altair_chart(charts.attendance_trend(report.trend, height=220), width="stretch")
     with year_column:
         st.subheader("By year group")
-        st.dataframe(report.by_year, hide_index=True, width="stretch")
+        dataframe(report.by_year, hide_index=True, width="stretch")
     st.subheader(f"Persistently absent pupils ({len(report.pa_list)})")
     pa = section_report.pa_table(report, masked)
-    st.dataframe(shown(pa), hide_index=True, width="stretch", height=min(38 + 35 * len(pa), 420),
-                 column_config={"Att. %": st.column_config.NumberColumn("Attendance", format="%.1f%%")})
+    dataframe(shown(pa), hide_index=True, width="stretch", height=min(38 + 35 * len(pa), 420),
+              column_config={"Att. %": st.column_config.NumberColumn("Attendance", format="%.1f%%")})
     lists.download_buttons(pa, f"pa-list-{scope_name}", chosen_period.as_of, "section_pa")
     change_column, reasons_column = st.columns(2, gap="large")
     with change_column:
@@ -205,9 +205,9 @@ elif kind == "section":
     if report.actions.empty:
         st.caption("No actions opened in this period yet.")
     else:
-        st.dataframe(shown(section_report.actions_table(report, masked)), hide_index=True, width="stretch")
+        dataframe(shown(section_report.actions_table(report, masked)), hide_index=True, width="stretch")
         if not report.impact_by_type.empty:
-            st.dataframe(section_report.impact_table(report), hide_index=True, width="stretch")
+            dataframe(section_report.impact_table(report), hide_index=True, width="stretch")
 
 # --- court file -----------------------------------------------------------------------------------
 
@@ -239,11 +239,11 @@ elif kind == "court":
                "certificate of attendance for the head teacher to sign (section 564). Sensitive notes are never "
                "included; each file made is recorded in the audit log.")
     st.subheader("Support offered, taken up and refused")
-    st.dataframe(court.support, hide_index=True, width="stretch",
-                 column_config={"Date": st.column_config.DateColumn("Date", format="DD/MM/YYYY")})
+    dataframe(court.support, hide_index=True, width="stretch",
+              column_config={"Date": st.column_config.DateColumn("Date", format="DD/MM/YYYY")})
     st.subheader("Registers, week by week")
-    st.dataframe(court.registers, hide_index=True, width="stretch",
-                 column_config={"Week beginning": st.column_config.DateColumn("Week beginning", format="DD/MM/YYYY")})
+    dataframe(court.registers, hide_index=True, width="stretch",
+              column_config={"Week beginning": st.column_config.DateColumn("Week beginning", format="DD/MM/YYYY")})
 
 # --- the LA's targeting-support meeting pack ----------------------------------------------------------
 
@@ -271,8 +271,8 @@ elif kind == "la_pack":
     if table.empty:
         st.info("No pupil is severely absent, or persistently absent with several agencies involved, in this period.")
     else:
-        st.dataframe(table, hide_index=True, width="stretch", height=min(38 + 35 * len(table), 560),
-                     column_config={"Attendance %": st.column_config.NumberColumn(format="%.1f")})
+        dataframe(table, hide_index=True, width="stretch", height=min(38 + 35 * len(table), 560),
+                  column_config={"Attendance %": st.column_config.NumberColumn(format="%.1f")})
     st.caption("The termly targeting-support meeting with the local authority (DfE “Working together to improve school "
                "attendance”): severely absent pupils, and persistently absent pupils with several agencies involved "
                f"(at least {pack.min_agencies}, the setting “la_pack_min_agencies”), with barriers, Early Help, "
@@ -297,6 +297,6 @@ else:
     st.caption("What an LA attendance team asks for with a penalty-notice or section 19 referral. Sensitive notes "
                "are never included.")
     st.subheader("Statutory triggers reached")
-    st.dataframe(evidence_pack.triggers_table(pack), hide_index=True, width="stretch")
+    dataframe(evidence_pack.triggers_table(pack), hide_index=True, width="stretch")
     st.subheader("Chronology (oldest first)")
-    st.dataframe(evidence_pack.chronology_table(pack), hide_index=True, width="stretch")
+    dataframe(evidence_pack.chronology_table(pack), hide_index=True, width="stretch")

@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from app_pages.ui import access, case_forms, lists, sidebar
-from app_pages.ui.formatting import md, pct, today, uk
+from app_pages.ui.formatting import dataframe, md, pct, today, uk
 from core import benchmarks, calendar, cases, exports, menu, reads, schools, statistics, store, trust
 
 user = access.require("trust")
@@ -58,8 +58,7 @@ view = pd.DataFrame({
     "Check-ins overdue": shown["overdue_check_ins"].astype("Int64"),
     "Missing marks": shown["missing_marks"].astype("Int64"),
 })
-st.dataframe(view.style.format(na_rep="", precision=1), hide_index=True, width="stretch", key="trust_table",
-             placeholder="")  # the national row has no pupils or triggers: blank, not "None"
+dataframe(view.style.format(na_rep="", precision=1), hide_index=True, width="stretch", key="trust_table")
 lists.download_buttons(view, "trust", period.as_of, "trust_download")
 notes = [f"{label}: {f.described()}" for label, f in
          (("Attendance", national["attendance_pct"]), ("PA", national["persistent_absence_pct"]),
@@ -85,7 +84,7 @@ if targets.empty:
     st.caption(f"No targets set for {calendar.academic_year_label(year)}: the trust's and each school's are set "
                "in Admin → Benchmarks and targets.")
 else:
-    st.dataframe(trust.target_view(targets), hide_index=True, width="stretch", key="trust_targets")
+    dataframe(trust.target_view(targets), hide_index=True, width="stretch", key="trust_targets")
     st.caption(f"Targets for {calendar.academic_year_label(year)} beside the figures for the dates chosen. Gap: "
                "how far the figure is better (+) or worse (−) than the target, in points — attendance above its "
                "target, persistent and severe absence below theirs, is better.")
@@ -113,7 +112,7 @@ gaps = trust.group_gaps(listed, figures, school_of)
 if gaps.empty:
     st.caption("No pupil in these schools is in a vulnerable group (PP, FSM, SEN, CLA, EAL, social worker).")
 else:
-    st.dataframe(pd.DataFrame({
+    dataframe(pd.DataFrame({
         "School": gaps["school"],
         "Group": gaps["group"],
         "Pupils in group": gaps["pupils_in_group"],

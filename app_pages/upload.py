@@ -20,7 +20,7 @@ import pandas as pd
 import streamlit as st
 
 from app_pages.ui import access
-from app_pages.ui.formatting import md, meeting_mode, uk, uk_time
+from app_pages.ui.formatting import dataframe, md, meeting_mode, uk, uk_time
 from app_pages.ui.guard import friendly_errors
 from core import importers, reads, schools, store
 from core.importers import batch as batches
@@ -354,7 +354,7 @@ def show_conflicts(planned: BatchView, names: dict[str, str]) -> bool:
                 "later_mark": f"Mark in {later}", "later_row": f"Row in {later}"})
             if conflict.sessions > len(shown):
                 st.caption(f"The first {len(shown):,} of {conflict.sessions:,} sessions:")
-            st.dataframe(shown, hide_index=True, width="stretch", height=min(38 + 35 * len(shown), 300))
+            dataframe(shown, hide_index=True, width="stretch", height=min(38 + 35 * len(shown), 300))
             choice = st.radio("Which file is newer (its marks are the ones to keep)?", pair, index=None,
                               format_func=lambda i: md(names[i]), key=NEWER_PREFIX + "|".join(pair), horizontal=True)
             answered &= choice is not None
@@ -393,15 +393,15 @@ def show_file(file, checked: Checked, number: int, user, profiles: list[dict], g
         table = checked.preview
         if not table.empty:
             st.caption(f"The first {min(PREVIEW_ROWS, len(table))} rows as read (row numbers as in the file):")
-            st.dataframe(table, hide_index=True, width="stretch")
+            dataframe(table, hide_index=True, width="stretch")
         if outcome.problems:
             errors = sum(p.severity == "error" for p in outcome.problems)
             warnings = len(outcome.problems) - errors
             summary = ", ".join(x for x in (f"{errors} problem(s) to fix" if errors else "",
                                             f"{warnings} warning(s)" if warnings else "") if x)
             (st.error if errors else st.warning)(summary)
-            st.dataframe(problems_table(outcome.problems), hide_index=True, width="stretch",
-                         height=min(38 + 35 * len(outcome.problems), 300))
+            dataframe(problems_table(outcome.problems), hide_index=True, width="stretch",
+                      height=min(38 + 35 * len(outcome.problems), 300))
         for held in held_problems(outcome.problems):
             st.error(md(held.message), icon=":material/event_busy:")
         if accept_dates or held_for_confirmation(outcome.problems):
@@ -565,7 +565,7 @@ st.subheader("Imports")
 if history.empty:
     st.caption("Nothing imported yet.")
 else:
-    st.dataframe(pd.DataFrame({
+    dataframe(pd.DataFrame({
         "When": history["imported_at"].map(uk_time),
         "Who": history["imported_by"],
         "File": history["file_name"],

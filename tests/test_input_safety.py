@@ -405,3 +405,14 @@ def test_a_cookie_not_shaped_like_a_token_is_never_written_into_the_page(monkeyp
     assert written and "alert" not in written[0] and "script" not in written[0]
     access._drop_cookie("A" * 43)
     assert "A" * 43 in written[1]
+
+
+def test_every_table_on_a_screen_leaves_a_missing_value_blank():
+    """Streamlit writes a missing value as a grey "None", which reads as a pupil's name or a
+    code to a school; every screen draws its tables through formatting.dataframe, which leaves
+    the cell blank (the national row on Trust, an action without a review date, a mark
+    without minutes late on Upload)."""
+    direct = [f"{path.name}:{call.lineno}" for path in PAGE_FILES if path.name != "formatting.py"
+              for call in _calls(path) if getattr(call.func, "attr", "") == "dataframe"
+              and getattr(call.func.value, "id", "") == "st"]
+    assert direct == [], f"st.dataframe called directly (use formatting.dataframe): {direct}"

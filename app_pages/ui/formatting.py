@@ -63,6 +63,14 @@ def markdown_cells(frame: pd.DataFrame) -> pd.DataFrame:
                            if not pd.api.types.is_numeric_dtype(frame[c])})
 
 
+def dataframe(data, **options):
+    """`st.dataframe` with missing values left blank, not Streamlit's grey "None" (an action
+    with no review date, the national row's pupil count, a mark with no minutes late). Every
+    screen's tables are drawn through it."""
+    options.setdefault("placeholder", "")
+    return st.dataframe(data, **options)
+
+
 def pct(value: float | None, places: int = 1) -> str:
     if value is None or pd.isna(value):
         return "—"

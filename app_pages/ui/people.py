@@ -15,7 +15,7 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
-from app_pages.ui.formatting import md, names, today, uk
+from app_pages.ui.formatting import dataframe, md, names, today, uk
 from core import auth, schools, sessions, store
 
 TRUST_ROLE_CHOICES = (auth.TRUST_ADMIN, auth.TRUST_LEAD, auth.HUB_LEAD)
@@ -67,7 +67,7 @@ def users_section(user: auth.User, path) -> None:
         rows.append({**row, "Email": u.email, "Can sign in": "yes" if u.active else "no (deactivated)",
                      "Locked": "locked after failed logins" if u.locked() else "",
                      "Open sessions": signed_in_now.get(u.username, 0)})
-    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+    dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
 
     def school_and_hub(default_schools=None, default_hub: str = "", key: str = "") -> tuple[list[int] | None, str | None]:
         """The school (multi) and hub choices, on a trust's store only; a new user of a school's
@@ -180,7 +180,7 @@ def schools_section(user: auth.User, path) -> None:
         table = schools_table(db)
         listed = schools.list_schools(db)
         hubs = schools.hubs(db)
-    st.dataframe(table, hide_index=True, width="stretch")
+    dataframe(table, hide_index=True, width="stretch")
     if not runs_the_trust(user):
         st.caption("The trust's administrator adds and changes schools.")
         return
@@ -256,7 +256,7 @@ def move_section(user: auth.User, path, listed: list[schools.School]) -> None:
         return
     who = pd.Series(names(pupils).to_numpy(), index=pupils["id"].to_numpy())
     latest = found.iloc[::-1].head(50)
-    st.dataframe(pd.DataFrame({"On": latest["moved_on"].map(uk), "Pupil": latest["pupil_id"].map(who).fillna(""),
-                               "From": latest["from_school"], "To": latest["to_school"],
-                               "How": latest["import_id"].map(lambda i: "upload" if pd.notna(i) else "by hand"),
-                               "By": latest["moved_by"]}), hide_index=True, width="stretch")
+    dataframe(pd.DataFrame({"On": latest["moved_on"].map(uk), "Pupil": latest["pupil_id"].map(who).fillna(""),
+                            "From": latest["from_school"], "To": latest["to_school"],
+                            "How": latest["import_id"].map(lambda i: "upload" if pd.notna(i) else "by hand"),
+                            "By": latest["moved_by"]}), hide_index=True, width="stretch")

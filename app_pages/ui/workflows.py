@@ -16,7 +16,7 @@ import pandas as pd
 import streamlit as st
 
 from app_pages.ui import case_forms, lists
-from app_pages.ui.formatting import md, names, shown, uk
+from app_pages.ui.formatting import dataframe, md, names, shown, uk
 from core import auth, missing_education, penalty_ledger, penalty_notices, reads, store
 from core.penalty_notices import PenaltyFramework
 
@@ -80,8 +80,8 @@ def penalty_ledger_section(user: auth.User, viewer: auth.Viewer, pupil_id: int, 
         st.caption("No threshold recorded in the ledger for this pupil.")
     else:
         overdue = entries["overdue"].astype(bool)
-        st.dataframe(lists.styled(_ledger_table(entries, masked), overdue, ()), hide_index=True, width="stretch",
-                     column_config={"Next step": st.column_config.TextColumn(width="large")})
+        dataframe(lists.styled(_ledger_table(entries, masked), overdue, ()), hide_index=True, width="stretch",
+                  column_config={"Next step": st.column_config.TextColumn(width="large")})
     writer = auth.may(user.role, "case_work")
     if not writer or not _outside_meeting_mode(viewer):
         return
@@ -207,8 +207,8 @@ def missing_education_section(user: auth.User, viewer: auth.Viewer, pupil_id: in
     if steps.empty:
         st.caption("No open case. Start one when the pupil is absent without a reason and cannot be reached.")
     else:
-        st.dataframe(lists.styled(_steps_table(steps, False, masked), steps["overdue"].astype(bool), ()),
-                     hide_index=True, width="stretch", column_config={"Step": st.column_config.TextColumn(width="large")})
+        dataframe(lists.styled(_steps_table(steps, False, masked), steps["overdue"].astype(bool), ()),
+                  hide_index=True, width="stretch", column_config={"Step": st.column_config.TextColumn(width="large")})
     if not auth.may(user.role, "case_work") or not _outside_meeting_mode(viewer):
         return
     if steps.empty:  # kept in a popover like the ledger's: most pupils never need it
@@ -262,11 +262,11 @@ def _with_open_buttons(frame: pd.DataFrame, table: pd.DataFrame, key: str, overd
     """`table` with an "Open" button in front of each row that opens that row's pupil (`frame`'s pupil_id)."""
     click_key = f"{key}_open"
     with_button = pd.concat([pd.DataFrame({"Open": "Open"}, index=table.index), table], axis=1)
-    st.dataframe(lists.styled(with_button, overdue, (), plain=("Open",)), hide_index=True, width="stretch",
-                 height=min(38 + 35 * len(table), 420), column_config={
-                     "Open": st.column_config.ButtonColumn("", type="tertiary", key=click_key, width=60, pinned=True,
-                                                           on_click=lists.row_clicked,
-                                                           args=(click_key, frame, _remember_open)), **config})
+    dataframe(lists.styled(with_button, overdue, (), plain=("Open",)), hide_index=True, width="stretch",
+              height=min(38 + 35 * len(table), 420), column_config={
+                  "Open": st.column_config.ButtonColumn("", type="tertiary", key=click_key, width=60, pinned=True,
+                                                        on_click=lists.row_clicked,
+                                                        args=(click_key, frame, _remember_open)), **config})
     if st.session_state.get(OPEN_KEY) is not None:
         lists.open_pupil(st.session_state.pop(OPEN_KEY))
 
