@@ -168,8 +168,13 @@ def test_one_whole_case_from_plan_to_court_file(whole_case_app, page, tmp_path):
     entry = ledger_entry(page, "Threshold of 16/09/2025")
     click(page, entry.get_by_role("button", name="Record notice issued"))
     saved(page, "Notice recorded as issued")
-    ledger = page.locator("[data-testid='stDataFrame']").filter(has_text="Threshold reached")
+    # The ledger's table (its "Threshold reached" column), not the chronology's "threshold reached" line.
+    ledger = page.locator("[data-testid='stDataFrame']").filter(has_text=re.compile("Threshold reached"))
     expect(ledger).to_contain_text(f"{NTI_ISSUED} to {NTI_ENDS} · not met")
+    # The pupil's one chronology holds the ledger's steps beside the plan's.
+    chronology = page.locator("[data-testid='stDataFrame']").filter(has_text="Support plan reviewed")
+    expect(chronology).to_contain_text("Notice to Improve issued")
+    expect(chronology).to_contain_text("Penalty-notice decision: Issue a penalty notice")
 
     # --- Reports → Court file ---------------------------------------------------------------------
     conftest.open_screen(page, "Reports", settle=True)
