@@ -26,6 +26,19 @@ def done(message: str) -> None:
     st.toast(md(message), icon=":material/check:")
 
 
+def write(path, change, said) -> None:
+    """Make `change(db)` in the store, then confirm with `said(what it returned)` and redraw;
+    when the store refuses it, say why on the form (nothing is saved)."""
+    try:
+        with store.opened(path) as db:
+            result = change(db)
+    except (auth.UserError, schools.SchoolError) as error:
+        st.error(md(error))
+        return
+    done(said(result))
+    st.rerun()
+
+
 def runs_the_trust(user: auth.User) -> bool:
     """The store's administrator or a trust admin: every school and every user."""
     return user.school_ids is None and user.role in (auth.ADMIN, auth.TRUST_ADMIN)
@@ -98,14 +111,9 @@ def users_section(user: auth.User, path) -> None:
         password = st.text_input("First password", type="password",
                                  help=f"At least {auth.MIN_PASSWORD_LENGTH} characters; tell them to change it.")
         if st.form_submit_button("Add user", type="primary"):
-            try:
-                with store.opened(path) as db:
-                    added = auth.add_user(db, username, name, password, role, sections, email, by=user.username,
-                                          schools=their_schools, hub=hub or "")
-                done(f"Added {added.username}.")
-                st.rerun()
-            except auth.UserError as error:
-                st.error(md(error))
+            write(path, lambda db: auth.add_user(db, username, name, password, role, sections, email, by=user.username,
+                                                 schools=their_schools, hub=hub or ""),
+                  lambda added: f"Added {added.username}.")
 
     with edit_column:
         st.subheader("Change a user")
@@ -126,22 +134,17 @@ def users_section(user: auth.User, path) -> None:
             may_sign_in = st.checkbox("Can sign in", value=target.active)
             new_password = st.text_input("New password (leave blank to keep)", type="password")
             if st.form_submit_button("Save changes", type="primary"):
-                try:
-                    with store.opened(path) as db:
-                        if target.username == user.username and not may_sign_in:
-                            raise auth.UserError("You cannot deactivate yourself; ask another administrator.")
-                        # Their schools outside this administrator's stay as they were.
-                        kept = [s for s in target.schools if s not in my_schools]
-                        auth.update_user(db, target.username, user.username, name=new_name, email=new_email,
-                                         role=new_role, sections=new_sections, active=may_sign_in,
-                                         schools=None if new_schools is None else kept + list(new_schools),
-                                         hub=new_hub)
-                        if new_password:
-                            auth.set_password(db, target.username, new_password, user.username)
-                    done(f"Saved {target.username}.")
-                    st.rerun()
-                except auth.UserError as error:
-                    st.error(md(error))
+                def save(db) -> None:
+                    if target.username == user.username and not may_sign_in:
+                        raise auth.UserError("You cannot deactivate yourself; ask another administrator.")
+                    # Their schools outside this administrator's stay as they were.
+                    kept = [s for s in target.schools if s not in my_schools]
+                    auth.update_user(db, target.username, user.username, name=new_name, email=new_email,
+                                     role=new_role, sections=new_sections, active=may_sign_in,
+                                     schools=None if new_schools is None else kept + list(new_schools), hub=new_hub)
+                    if new_password:
+                        auth.set_password(db, target.username, new_password, user.username)
+                write(path, save, lambda _: f"Saved {target.username}.")
         open_sessions = signed_in_now.get(target.username, 0)
         if st.button(f"Sign {md(target.username)} out everywhere", key="sign_out_everywhere", icon=":material/logout:",
                      disabled=not open_sessions,
@@ -197,13 +200,8 @@ def schools_section(user: auth.User, path) -> None:
                                  "imported into this school.")
         hub = st.text_input("Hub (optional)", help="The trust's group of schools it belongs to.")
         if st.form_submit_button("Add school", type="primary"):
-            try:
-                with store.opened(path) as db:
-                    added = schools.add_school(db, name, dfe, urn, hub, by=user.username)
-                done(f"Added {added.name}.")
-                st.rerun()
-            except schools.SchoolError as error:
-                st.error(md(error))
+            write(path, lambda db: schools.add_school(db, name, dfe, urn, hub, by=user.username),
+                  lambda added: f"Added {added.name}.")
 
     with edit_column:
         st.subheader("Change a school")
@@ -216,14 +214,9 @@ def schools_section(user: auth.User, path) -> None:
             new_dfe = st.text_input("DfE number", value=school.dfe_number, placeholder="LLL/EEEE")
             new_hub = st.text_input("Hub", value=school.hub)
             if st.form_submit_button("Save school", type="primary"):
-                try:
-                    with store.opened(path) as db:
-                        schools.edit_school(db, school.id, user.username, name=new_name, urn=new_urn, dfe=new_dfe,
-                                            hub=new_hub)
-                    done(f"Saved {new_name}.")
-                    st.rerun()
-                except schools.SchoolError as error:
-                    st.error(md(error))
+                write(path, lambda db: schools.edit_school(db, school.id, user.username, name=new_name, urn=new_urn,
+                                                           dfe=new_dfe, hub=new_hub),
+                      lambda _: f"Saved {new_name}.")
     if len(listed) > 1:
         move_section(user, path, listed)
 
@@ -237,17 +230,14 @@ def move_section(user: auth.User, path, listed: list[schools.School]) -> None:
     with st.form("move_pupil", clear_on_submit=True, border=True):
         upn_column, school_column, date_column = st.columns([1.4, 1.4, 1])
         upn = upn_column.text_input("UPN")
-        to = school_column.selectbox("To school", [s.id for s in listed], format_func={s.id: s.name for s in listed}.get)
+        to = school_column.selectbox("To school", [s.id for s in listed],
+                                     format_func={s.id: s.name for s in listed}.get)
         on = date_column.date_input("On", value=today(), format="DD/MM/YYYY")
         if st.form_submit_button("Move pupil", type="primary"):
-            try:
-                with store.opened(path) as db:
-                    moved = schools.move_pupil(db, upn, to, on if isinstance(on, date) else None, by=user.username)
-                done(f"{moved['upn']}: " + schools.move_text(moved["from_school"]["name"], moved["to_school"]["name"],
-                                                              date.fromisoformat(moved["moved_on"])))
-                st.rerun()
-            except schools.SchoolError as error:
-                st.error(md(error))
+            write(path, lambda db: schools.move_pupil(db, upn, to, on if isinstance(on, date) else None,
+                                                      by=user.username),
+                  lambda moved: f"{moved['upn']}: " + schools.move_text(
+                      moved["from_school"]["name"], moved["to_school"]["name"], date.fromisoformat(moved["moved_on"])))
     with store.opened(path) as db:
         found = schools.moves(db)
         pupils = store.pupils_frame(db)
