@@ -13,6 +13,9 @@ from datetime import date
 import pandas as pd
 import pytest
 
+from streamlit.delta_generator import DeltaGenerator
+
+from app_pages.ui import access
 from core import auth, cases, menu, store
 from tests.app_school import quick_hashes, signed_in  # noqa: F401 (fixtures)
 from tests.test_access import NOTE, download_text, everything_shown
@@ -161,6 +164,28 @@ def test_each_schools_vulnerable_group_gap_is_the_groups_attendance_minus_the_ot
     gaps = trust.group_gaps(listed, figures, pd.Series([1, 1, 2, 2], index=[1, 2, 3, 4]))
     assert gaps[["school", "group", "pupils_in_group"]].values.tolist() == [["A", "PP", 1]]
     assert gaps["gap_points"].iloc[0] == pytest.approx(60.0 - 100.0)
+
+
+@pytest.mark.parametrize(("username", "chosen", "named"), [
+    ("officer2", None, "Second-Primary"),  # a school's staff: their school
+    ("officer", None, "Test-Academy"),
+    ("north", None, "Second-Primary"),  # hub North holds school 2 only
+    ("lead", None, "Trust"),  # every school
+    ("lead", (2, "Second Primary"), "Second-Primary"),  # one school chosen on the Trust screen
+])
+def test_a_download_is_named_for_the_school_it_shows(trust_with_cases, monkeypatch, username, chosen, named):
+    names: list[str] = []
+    original = DeltaGenerator.download_button
+
+    def recording(self, label, data, file_name=None, *args, **kwargs):
+        names.append(file_name)
+        return original(self, label, data, file_name, *args, **kwargs)
+
+    monkeypatch.setattr(DeltaGenerator, "download_button", recording)
+    app = signed_in(username, "below_90", **({access.TRUST_SCHOOL_KEY: chosen} if chosen else {}))
+    assert not app.exception, [e.value for e in app.exception]
+    listed = [n for n in names if n and n.endswith(".csv")]
+    assert listed and all(n.startswith(f"{named}_below-90_") for n in listed), listed
 
 
 def test_the_trust_report_pdf_names_each_school_and_the_trust(trust_with_cases, downloads):

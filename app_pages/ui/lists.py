@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from app_pages.ui import access
 from app_pages.ui.formatting import md, shown, uk
 from core import auth, exports, menu, reads, store, triggers
 
@@ -101,11 +102,25 @@ def styled(frame: pd.DataFrame, overdue: pd.Series | None = None, dates: tuple[s
     return styler.format({**{c: uk for c in dates if c in frame.columns}, **(formats or {})}, na_rep="")
 
 
+def named_in_downloads() -> str:
+    """Whose name a download's file carries: the store's school; on a trust's store, the one
+    school the user looks at (their own, or the one a trust user chose on the Trust screen),
+    else their hub ("Hub North") or the trust ("Trust")."""
+    path, version = reads.db_path(), reads.version()
+    user = access.current_user() if access.school_count() > 1 else None
+    if user is None:
+        return reads.settings(path, version)["school_name"]
+    looking = auth.scoped_to_school(user, *st.session_state.get(access.TRUST_SCHOOL_KEY, (None, "")))
+    if looking.school_ids is not None and len(looking.school_ids) == 1:
+        return reads.settings(path, version, int(looking.school_ids[0]))["school_name"]
+    return f"Hub {user.hub}" if user.hub else "Trust"
+
+
 def download_buttons(frame: pd.DataFrame, stem: str, as_of: date, key: str) -> None:
     """CSV and Excel downloads of exactly this table: named for the school and the date,
     formulas neutralised (core/exports.py), masked like the screen in meeting mode, and made
     when the button is clicked (not on every rerun)."""
-    school = reads.settings(reads.db_path(), reads.version())["school_name"]
+    school = named_in_downloads()
     table = shown(frame)
     left, right = st.columns(2)
     left.download_button("CSV", lambda: exports.csv_bytes(table), exports.file_name(school, stem, as_of, "csv"), "text/csv",
