@@ -94,7 +94,7 @@ def reached_from(db: sqlite_utils.Database, as_of: date, read: scope.ScopeMarks 
         in_read = np.union1d(read.pupils["pupil_id"].to_numpy(dtype=np.int64),
                              read.marks["pupil_id"].to_numpy(dtype=np.int64))
         pupil_ids = in_read if pupil_ids is None else np.intersect1d(in_read, np.asarray(pupil_ids, dtype=np.int64))
-    pupils = store.pupils_frame(db, pupil_ids=pupil_ids)
+    pupils = store.pupils_frame(db, pupil_ids=pupil_ids, columns=("id", "upn", "dob", "nc_year"))
     compulsory = pupils[
         calendar.compulsory_school_age(pupils["dob"], pupils["nc_year"], calendar.academic_year(as_of)).to_numpy()
     ]

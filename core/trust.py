@@ -8,6 +8,7 @@ functions over frames: the Trust screen and the trust report read the same table
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from core import groups, metrics
@@ -41,6 +42,19 @@ def _row(school_id, name: str, dfe: str, hub: str, figures: pd.DataFrame, trigge
     }
 
 
+# The columns metrics.group_figures sums.
+_SUMMED = ("possible_sessions", "attendance_sessions", "authorised_sessions", "unauthorised_sessions",
+           "persistently_absent", "severely_absent", "missing_marks")
+
+
+def _by_school(figures: pd.DataFrame):
+    """school id → that school's rows of `figures` (a `school_id` column), in their order: the
+    same rows as `figures[figures["school_id"] == school_id]`, the frame split once."""
+    positions = figures.groupby("school_id", sort=False).indices
+    none = np.array([], dtype=np.int64)
+    return lambda school_id: figures.iloc[positions.get(school_id, none)]
+
+
 def side_by_side(schools: pd.DataFrame, figures: pd.DataFrame, school_of: pd.Series,
                  triggered_pupil_ids, overdue_by_pupil: pd.Series) -> pd.DataFrame:
     """One row per school of `schools` (id, name, dfe_number, hub), then the trust's row
@@ -51,9 +65,12 @@ def side_by_side(schools: pd.DataFrame, figures: pd.DataFrame, school_of: pd.Ser
     overdue check-ins."""
     figures = figures.assign(school_id=figures["pupil_id"].map(school_of).to_numpy())
     figures = figures[figures["school_id"].isin(schools["id"].tolist())]
+    # Only the columns a row is made from, split by school once: a trust's figures are tens of
+    # thousands of rows of some forty columns, too many to copy again for each school.
+    figures = figures[[c for c in ("pupil_id", "school_id", "compulsory_school_age", *_SUMMED) if c in figures]]
     triggered = {int(p) for p in triggered_pupil_ids}
-    rows = [_row(int(s.id), s.name, s.dfe_number, s.hub, figures[figures["school_id"] == s.id], triggered,
-                 overdue_by_pupil)
+    of_school = _by_school(figures)
+    rows = [_row(int(s.id), s.name, s.dfe_number, s.hub, of_school(s.id), triggered, overdue_by_pupil)
             for s in schools.itertuples(index=False)]
     rows.append(_row(None, TRUST_ROW, "", "", figures, triggered, overdue_by_pupil))
     return pd.DataFrame(rows, columns=COLUMNS)
@@ -79,11 +96,18 @@ def group_gaps(schools: pd.DataFrame, figures: pd.DataFrame, school_of: pd.Serie
     figures = figures[figures["possible_sessions"] > 0]
     figures = figures.assign(school_id=figures["pupil_id"].map(school_of).to_numpy())
     everyone = groups.pupil_groups(figures["flags"] if "flags" in figures else pd.Series(dtype=str))
+    # Each group's members found once for every pupil (a pupil's membership is their own), and
+    # the figures split by school once, on only the columns summed.
+    in_group = {label: everyone[label].members(figures).to_numpy(dtype=bool) for label in GAP_GROUPS}
+    summed = figures[["school_id", *_SUMMED]].reset_index(drop=True)
+    positions = summed.groupby("school_id", sort=False).indices
+    none = np.array([], dtype=np.int64)
     rows = []
     for school in schools.itertuples(index=False):
-        pupils = figures[figures["school_id"] == school.id]
+        at = positions.get(school.id, none)
+        pupils = summed.iloc[at]
         for label in GAP_GROUPS:
-            members = everyone[label].members(pupils).to_numpy(dtype=bool)
+            members = in_group[label][at]
             if not members.any():
                 continue
             inside, outside = _attendance(pupils[members]), _attendance(pupils[~members])

@@ -256,3 +256,40 @@ def test_the_pupils_json_is_written_as_json_dumps_writes_it():
     })
     assert cli._json_text(frame) == json.dumps(cli._json_records(frame), indent=1)
     assert cli._json_text(frame.iloc[:0]) == json.dumps([], indent=1)
+
+
+def test_the_trust_table_and_gaps_give_each_school_its_own_pupils_figures(trust, path):
+    """trust.side_by_side and trust.group_gaps split the trust's figures by school once: each
+    school's row is still the figures of that school's pupils alone (as filtering gives)."""
+    from core import trust as trust_table
+
+    version = reads.version(path)
+    figures = reads.pupil_figures(path, version, date(2025, 9, 1), AS_OF)
+    rng = np.random.default_rng(5)  # some pupils in PP and SEN support at each school, for the gaps
+    figures = figures.assign(pp=rng.integers(0, 2, len(figures)), sen=rng.choice(["", "K"], len(figures)))
+    school_of = reads.school_of_pupils(path, version)
+    listed = schools.schools_frame(trust)
+    triggered = figures["pupil_id"].iloc[::7]
+    overdue = pd.Series(1, index=figures["pupil_id"].iloc[::5])
+    table = trust_table.side_by_side(listed, figures, school_of, triggered, overdue)
+    gaps = trust_table.group_gaps(listed, figures, school_of)
+    assert set(gaps["group"]) >= {"PP", "SEN support"}
+    for school_id in SCHOOLS:
+        ours = figures[figures["pupil_id"].map(school_of) == school_id]
+        alone = trust_table.side_by_side(listed[listed["id"] == school_id], ours, school_of, triggered, overdue)
+        row = table[table["school_id"] == school_id].reset_index(drop=True)
+        pd.testing.assert_frame_equal(row, alone.iloc[:1])
+        assert row.iloc[0]["pupils_at_trigger"] == ours["pupil_id"].isin(triggered).sum() > 0
+        members = ours[(ours["possible_sessions"] > 0) & (ours["pp"] == 1)]
+        pp = gaps[(gaps["school_id"] == school_id) & (gaps["group"] == "PP")].iloc[0]
+        assert pp["pupils_in_group"] == len(members)
+        assert pp["group_attendance_pct"] == pytest.approx(100 - metrics.group_figures(members)["overall_absence_pct"])
+
+
+def test_the_pupils_frame_of_some_columns_is_those_columns_of_the_whole_frame(trust):
+    """What triggers.reached_from reads of the pupils (a trust's 50,000 without the text it does not need)."""
+    columns = ("id", "upn", "dob", "nc_year")
+    ids = schools.pupil_ids_of(trust, [2])[:30]
+    pd.testing.assert_frame_equal(store.pupils_frame(trust, columns=columns), store.pupils_frame(trust)[list(columns)])
+    pd.testing.assert_frame_equal(store.pupils_frame(trust, pupil_ids=ids, columns=columns),
+                                  store.pupils_frame(trust, pupil_ids=ids)[list(columns)])
