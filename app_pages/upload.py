@@ -466,6 +466,9 @@ def import_files(files, order: list[str], user) -> None:
                                                 overwrite=overwrite(files), progress=step,
                                                 accept_dates=accepted_dates(files))
                 results = [(Path(p.file.name).name, p.outcome.status, what_changed(p.outcome)) for p in done.files]
+        if any(status == importers.IMPORTED for _, status, _ in results):
+            progress.progress(0.99, text="Working out the statutory triggers for the screens…")
+            reads.keep_triggers(reads.db_path())  # a trust's store only: the Trust screen's first draw reads them
         progress.progress(1.0, text="Done.")
     st.session_state[RESULTS_KEY] = results
     st.session_state[ROUND_KEY] = st.session_state.get(ROUND_KEY, 0) + 1
@@ -478,6 +481,7 @@ def undo_last(last: pd.Series, user) -> None:
     try:
         with store.opened(reads.db_path()) as db:
             undone = importers.undo_last_import(db, user.username, import_id=int(last["id"]))
+        reads.keep_triggers(reads.db_path())
         st.session_state[RESULTS_KEY] = [(last["file_name"], "undone",
             f"undone: {undone.marks_removed:,} sessions removed, {undone.marks_restored:,} marks put back, "
             f"{undone.pupils_removed:,} pupils removed, {undone.pupils_restored:,} pupils' details put back.")]

@@ -264,7 +264,8 @@ def _route_paths(db, args) -> tuple[dict[int, list[int]], dict[int, object]]:
 
 
 def run_import(db, args) -> int:
-    from core.importers import REJECTED
+    from core import reads
+    from core.importers import IMPORTED, REJECTED
     from core.importers.batch import import_paths
 
     def batch(paths):
@@ -279,6 +280,8 @@ def run_import(db, args) -> int:
             with schools.routed_to(db, school_id):
                 found.update(zip(positions, batch([args.paths[i] for i in positions])))
         outcomes = [found[i] for i in range(len(args.paths))]
+    if not args.dry_run and any(o.status == IMPORTED for o in outcomes):
+        reads.keep_triggers(reads.path_of(db))  # a trust's store: the screens' first read of its triggers
     if args.format == "json":
         _emit(json.dumps({"files": [o.as_json() for o in outcomes]}, indent=2))
     else:

@@ -297,9 +297,12 @@ def triggers_reached(path: str, version: Version, as_of: date,
     per-pupil patterns when the look-back holds no earlier marks); only the pupils of
     `school_ids` (school_scope), read for them alone, when given. Writes nothing: the
     screens record the triggers they show (triggers.record_shown) themselves."""
+    ids = school_pupil_ids(path, version, school_ids)
     with store.opened(path) as db:
+        kept = triggers.kept(db, repr(version), as_of)  # worked out after the import (keep_triggers)
+        if kept is not None:
+            return kept if ids is None else kept[kept["pupil_id"].isin(list(ids))].reset_index(drop=True)
         first_day, last_day = triggers.marks_needed(db, as_of)
-        ids = school_pupil_ids(path, version, school_ids)
         # The scope's whole read when a view has made it already; else only the marks of the
         # pupils with enough unauthorised or illness sessions to reach a trigger (the same
         # triggers found: the others cannot reach one), not kept for other views.
@@ -318,6 +321,25 @@ def triggers_reached(path: str, version: Version, as_of: date,
         read = _scope_read(path, version, first_day, last_day, tuple(might), school_ids)
     with store.opened(path) as db:
         return triggers.reached_from(db, as_of, read, None if ids is None else list(ids))
+
+
+def keep_triggers(path: str) -> bool:
+    """After an import into a trust's store: work out the whole store's triggers as at its last
+    date with marks and keep them in the store under this version (triggers.keep), so the first
+    read of them afterwards — the Trust screen's, any school's, in any process — takes them
+    from there. A one-school store's triggers take a fraction of a second: nothing is kept.
+    True when kept. A write, made by the one who imported, never inside a cached read."""
+    with store.opened(path) as db:
+        if schools.count(db) <= 1:
+            return False
+    now = version(path)
+    span = mark_span(path, now)
+    if span is None:
+        return False
+    found = triggers_reached(path, now, span[1])
+    with store.opened(path) as db:
+        triggers.keep(db, repr(now), span[1], found)
+    return True
 
 
 @_cached(max_entries=4, shared=True)

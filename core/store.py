@@ -814,6 +814,21 @@ MIGRATIONS.append([
     "ALTER TABLE non_school_days_of_schools RENAME TO non_school_days",
 ])
 
+MIGRATIONS.append([
+    # (issue 18 item 5) The statutory triggers of the whole store as at its last date with marks,
+    # worked out once after an import into a trust's store (core/triggers.py `keep`) and kept
+    # under the read version they were found for (core/reads.py `version`): a screen's first
+    # read after the import, in any process, takes them from here instead of walking every
+    # candidate pupil's marks; any other change (an undo, a setting, a code mapping, the
+    # calendar) makes a new version, and they are worked out from the marks again.
+    """CREATE TABLE triggers_kept (
+        as_of TEXT NOT NULL,
+        version TEXT NOT NULL,
+        kept_at TEXT NOT NULL,
+        triggers TEXT NOT NULL,
+        PRIMARY KEY (as_of, version))""",
+])
+
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -447,3 +447,27 @@ def history(db: sqlite_utils.Database, pupil_ids: list[int] | None = None) -> pd
         params.append(json.dumps([int(p) for p in pupil_ids]))
     frame = pd.DataFrame(db.execute(sql + " ORDER BY first_shown_at, id", params).fetchall(), columns=HISTORY_COLUMNS)
     return frame.assign(reached_on=frame["reached_on"].map(date.fromisoformat))
+
+
+# --- triggers kept for the next read (a trust's store) ------------------------------------------
+
+
+def keep(db: sqlite_utils.Database, version_key: str, as_of: date, found: pd.DataFrame) -> None:
+    """Keep `found` (`reached` as at `as_of`) under the read version it was found for; what was
+    kept for any other version goes."""
+    rows = found[COLUMNS].assign(reached_on=found["reached_on"].map(lambda d: d.isoformat())).to_dict("records")
+    with store.transaction(db) as conn:
+        conn.execute("DELETE FROM triggers_kept WHERE version != ?", (version_key,))
+        conn.execute("INSERT OR REPLACE INTO triggers_kept (as_of, version, kept_at, triggers) VALUES (?, ?, ?, ?)",
+                     (as_of.isoformat(), version_key, store.now(), json.dumps(rows, default=str)))
+
+
+def kept(db: sqlite_utils.Database, version_key: str, as_of: date) -> pd.DataFrame | None:
+    """The triggers kept for this version and date, as `reached` returns them; None if none."""
+    row = db.execute("SELECT triggers FROM triggers_kept WHERE as_of = ? AND version = ?",
+                     (as_of.isoformat(), version_key)).fetchone()
+    if row is None:
+        return None
+    frame = pd.DataFrame(json.loads(row[0]), columns=COLUMNS)
+    return frame.assign(pupil_id=frame["pupil_id"].astype("int64"),
+                        reached_on=frame["reached_on"].map(date.fromisoformat))

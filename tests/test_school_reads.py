@@ -293,3 +293,52 @@ def test_the_pupils_frame_of_some_columns_is_those_columns_of_the_whole_frame(tr
     pd.testing.assert_frame_equal(store.pupils_frame(trust, columns=columns), store.pupils_frame(trust)[list(columns)])
     pd.testing.assert_frame_equal(store.pupils_frame(trust, pupil_ids=ids, columns=columns),
                                   store.pupils_frame(trust, pupil_ids=ids)[list(columns)])
+
+
+# --- the triggers kept after an import into a trust's store ------------------------------------
+
+
+def test_the_triggers_kept_after_an_import_are_those_found_from_the_marks(trust, path, monkeypatch):
+    live = reads.triggers_reached(path, reads.version(path), AS_OF)
+    assert len(live) and reads.keep_triggers(path)
+    reads.clear()  # as a fresh process, or the server after another user's upload
+    version = reads.version(path)
+    with store.opened(path) as db:
+        pd.testing.assert_frame_equal(triggers.kept(db, repr(version), AS_OF), live, check_dtype=False)
+
+    def no_walk(*args, **kwargs):
+        raise AssertionError("the kept triggers should have been read")
+
+    monkeypatch.setattr(triggers, "reached_from", no_walk)
+    pd.testing.assert_frame_equal(reads.triggers_reached(path, version, AS_OF), live, check_dtype=False)
+    for school_id in SCHOOLS:
+        pd.testing.assert_frame_equal(reads.triggers_reached(path, version, AS_OF, (school_id,)),
+                                      of_school(live, trust, school_id), check_dtype=False)
+
+
+def test_any_change_after_the_import_makes_the_triggers_be_found_again(trust, path):
+    assert reads.keep_triggers(path)
+    kept_for = reads.version(path)
+    with store.opened(path) as db:
+        store.set_setting(db, "penalty_sessions", 12, "test")  # a rule the triggers follow
+        assert reads.version(path) != kept_for
+        assert triggers.kept(db, repr(reads.version(path)), AS_OF) is None  # not read for the new version
+    reads.clear()
+    with store.opened(path) as db:
+        found = triggers.reached(db, AS_OF)
+    pd.testing.assert_frame_equal(reads.triggers_reached(path, reads.version(path), AS_OF), found)
+
+
+def test_an_import_through_the_command_keeps_the_trusts_triggers(trust, path, tmp_path, capsys):
+    week = pd.DataFrame({"upn": make_upn(200), "date": "2025-12-22", "session": ["AM", "PM"], "mark": "O"})
+    week.to_csv(tmp_path / "second_week.csv", index=False)
+    assert cli.main(["--db", path, "import", str(tmp_path / "second_week.csv"), "--school", "2"]) == 0
+    capsys.readouterr()
+    with store.opened(path) as db:
+        (as_of, version), = db.execute("SELECT as_of, version FROM triggers_kept").fetchall()
+    assert (as_of, version) == ("2025-12-22", repr(reads.version(path)))
+
+
+def test_a_one_school_store_keeps_no_triggers(db):
+    assert not reads.keep_triggers(reads.path_of(db))
+    assert db.execute("SELECT COUNT(*) FROM triggers_kept").fetchone()[0] == 0
