@@ -45,11 +45,25 @@ def done(message: str) -> None:
     st.toast(md(message), icon=":material/check:")
 
 
+def shared_by_every_school() -> bool:
+    """A school's own administrator on a trust's store may not change what every school shares
+    (the DfE thresholds and penalty codes, sections, local codes, intervention types, national
+    figures): says so and returns True. False for the store's or a trust's administrator, and
+    on a one-school store."""
+    if user.school_ids is None or access.school_count() <= 1:
+        return False
+    st.error("This is the same for every school in the trust, so only the trust's Pastoral administrator can "
+             "change it. Nothing was saved.")
+    return True
+
+
 def save_settings(wanted: dict, settings: dict, school_id: int | None = None) -> None:
     """Store the settings that changed (each audited by store.set_setting), then redraw. With
     `school_id` (a trust's store), the settings a school may have of its own (store.SCHOOL_KEYS)
     are saved for that school; `settings` is then that school's."""
     changed = {k: v for k, v in wanted.items() if v != settings[k]}
+    if any(k not in store.SCHOOL_KEYS for k in changed) and shared_by_every_school():
+        return
     try:
         with store.opened(path) as db:
             for key, value in changed.items():
@@ -109,7 +123,7 @@ with sections_tab:
                 new_sections.setdefault(section.strip(), []).append(year_group)
         if not new_sections:
             st.error("Give at least one year group a section.")
-        else:
+        elif not shared_by_every_school():
             with store.opened(path) as db:
                 store.set_setting(db, "sections", new_sections, user.username)
             done("Sections saved.")
@@ -230,7 +244,7 @@ with codes_tab:
         local = left.text_input("Local code")
         dfe = middle.selectbox("DfE code it means", codes.current_codes(), format_func=codes.meaning)
         note = right.text_input("Note (optional)")
-        if st.form_submit_button("Save mapping", type="primary"):
+        if st.form_submit_button("Save mapping", type="primary") and not shared_by_every_school():
             try:
                 with store.opened(path) as db:
                     store.set_local_code(db, local, dfe, user.username, note)
@@ -265,7 +279,7 @@ with types_tab:
                                                    "types Pastoral knows (penalty notices, reduced timetables...)"),
         },
     )
-    if st.button("Save intervention types", type="primary", key="save_types"):
+    if st.button("Save intervention types", type="primary", key="save_types") and not shared_by_every_school():
         tier_of = {label: tier for tier, label in TIER_LABELS.items()}
         wanted = [(str(r["Name"]), tier_of.get(r["Tier"], 0), True if pd.isna(r["In use"]) else bool(r["In use"]))
                   for r in edited_types.to_dict("records") if pd.notna(r["Name"]) and str(r["Name"]).strip()]
@@ -495,7 +509,8 @@ def draw_benchmarks_and_targets() -> None:
                                  help="Add the release, e.g. “DfE, Pupil attendance in schools, 2026 week 2”.")
         published = right.date_input("Published on", value=today(), max_value=today(), format="DD/MM/YYYY",
                                      key="national_published")
-        if st.form_submit_button(f"Save {len(to_save)} national figure(s)", type="primary"):
+        if st.form_submit_button(f"Save {len(to_save)} national figure(s)", type="primary") \
+                and not shared_by_every_school():
             try:
                 with store.opened(path) as db:
                     saved = benchmarks.save(db, parsed.rows, source, published, user.username, upload.name)
@@ -558,6 +573,14 @@ with audit_tab:
     with store.opened(path) as db:
         actions = store.audit_actions(db)
         people = [u for u, in db.execute("SELECT DISTINCT username FROM audit ORDER BY username").fetchall()]
+        # A school's own administrator on a trust's store reads their school's part of the log:
+        # entries about their pupils, and their own staff's entries about no pupil.
+        school_scoped = user.school_ids is not None and schools.count(db) > 1
+        own_pupils = set(schools.pupil_ids_of(db, list(user.school_ids))) if school_scoped else None
+        own_staff = {u.username for u in auth.list_users(db) if set(u.schools) & set(user.school_ids)} \
+            if school_scoped else None
+    if own_staff is not None:
+        people = [u for u in people if u in own_staff]
     on = today()
     dates_column, who_column, what_column = st.columns([1.2, 1, 1.4])
     chosen = dates_column.date_input("Dates", value=(on - timedelta(days=30), on), max_value=on,
@@ -568,6 +591,10 @@ with audit_tab:
     since, until = (chosen[0], chosen[-1]) if isinstance(chosen, (tuple, list)) and chosen else (None, None)
     with store.opened(path) as db:
         entries, more = store.audit_log(db, since, until, who, what)
+    if own_pupils is not None:
+        about = entries["pupil_id"]
+        entries = entries[(about.isna() & entries["username"].isin(own_staff)).to_numpy()
+                          | about.isin(list(own_pupils)).fillna(False).to_numpy()].reset_index(drop=True)
     if entries.empty:
         st.info("No audit entries for these dates and choices.")
     else:

@@ -174,6 +174,45 @@ def test_a_schools_own_admin_manages_only_their_schools_people(trust_store):
     assert "The trust's administrator adds and changes schools." in all_text(app)
 
 
+def test_a_schools_own_admin_reads_only_their_schools_part_of_the_audit_log(trust_store):
+    from datetime import date
+
+    from core import cases
+    from tests.test_access import everything_shown
+    from tests.trust_school import FIRST_SURNAMES
+
+    with store.opened(trust_store) as db:
+        auth.add_user(db, "head2", "Hana Head", PASSWORD, auth.ADMIN, schools=[2], by="test")
+        writer = auth.Viewer("officer", auth.ATTENDANCE_OFFICER)
+        for surname in (FIRST_SURNAMES[0], "Fenton"):  # one pupil of each school
+            pupil = db.execute("SELECT id FROM pupils WHERE surname = ?", (surname,)).fetchone()[0]
+            cases.open_intervention(db, auth.Viewer("admin", auth.ADMIN), pupil, "First-day call", "admin",
+                                    date(2025, 9, 16), summary="Rang home")
+        store.set_setting(db, "no_action_days", 12, writer.username)  # school 1's officer, about no pupil
+    app = signed_in("head2", "admin")
+    assert not app.exception, [e.value for e in app.exception]
+    log = table_with(app, "Record")
+    assert "Fenton" in " ".join(log["Pupil"])  # their pupil's entry is there ...
+    shown = everything_shown(app, [])
+    assert not [s for s in FIRST_SURNAMES if s in shown]  # ... the other school's pupils' are not
+    assert "officer" not in set(log["Who"])  # nor school 1's staff's entries
+    everyone = table_with(signed_in("admin", "admin"), "Record")
+    assert FIRST_SURNAMES[0] in " ".join(everyone["Pupil"]) and "officer" in set(everyone["Who"])
+
+
+def test_a_schools_own_admin_cannot_change_what_every_school_shares(trust_store):
+    with store.opened(trust_store) as db:
+        auth.add_user(db, "head2", "Hana Head", PASSWORD, auth.ADMIN, schools=[2], by="test")
+        before = store.get_settings(db)["sections"]
+    app = signed_in("head2", "admin")
+    next(b for b in app.button if b.label == "Save sections").click()
+    app.run()
+    assert any("only the trust's Pastoral administrator" in e.value for e in app.error)
+    with store.opened(trust_store) as db:
+        assert store.get_settings(db)["sections"] == before
+        assert not db.execute("SELECT 1 FROM audit WHERE action = 'setting.change' AND username = 'head2'").fetchone()
+
+
 def test_a_one_school_store_keeps_its_users_form_and_offers_no_trust_roles(school):
     app = signed_in("admin", "admin")
     assert "Schools or hub" not in table_with(app, "Username").columns
