@@ -64,6 +64,17 @@ def test_each_screen_and_download_shows_a_schools_staff_only_their_school(trust_
         assert not any(upn in shown for upn in SECOND_UPNS), f"{username} saw a UPN of school 2 on {screen}"
 
 
+@pytest.mark.parametrize("screen", [s.id for s in menu.screens_for(auth.ADMIN, schools=2)])
+def test_each_screen_and_download_shows_a_schools_own_administrator_only_their_school(trust_with_cases, downloads,
+                                                                                       screen):
+    with store.opened(trust_with_cases) as db:
+        auth.add_user(db, "head2", "Hana Head", "trust-test-pw-1", auth.ADMIN, schools=[2], by="test")
+    app = signed_in("head2", screen, pupil_id=pupil_id_of(trust_with_cases, "Clarke"))
+    assert not app.exception, [e.value for e in app.exception]
+    shown = everything_shown(app, downloads)
+    assert not [s for s in FIRST_SURNAMES if s in shown], f"head2 saw a school-1 pupil on {screen}"
+
+
 def test_the_search_above_would_see_a_leak(trust_with_cases, downloads):
     """The trust lead, on Below 90%, sees pupils of both schools, on the page and in its download."""
     app = signed_in("lead", "below_90")
