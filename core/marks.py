@@ -171,15 +171,19 @@ def year_tallies(db: sqlite_utils.Database, first_day: int, last_day: int,
                          **scope_params})
 
 
-def marks_per_pupil(db: sqlite_utils.Database, first_day: int, last_day: int) -> pd.Series | None:
-    """How many marks each pupil has between two day numbers, from the yearly tallies (None
-    when they cannot say: see `tally_marks`)."""
+def marks_per_pupil(db: sqlite_utils.Database, first_day: int, last_day: int,
+                    pupil_ids: list[int] | None = None) -> pd.Series | None:
+    """How many marks each pupil (of `pupil_ids`; None: every pupil) has between two day
+    numbers, from the yearly tallies (None when they cannot say: see `tally_marks`)."""
     if not _tallies_cover(db, first_day, last_day):
         return None
     from core.calendar import academic_year, from_day
 
-    rows = db.execute("SELECT pupil_id, SUM(sessions) FROM pupil_year_tallies WHERE year BETWEEN ? AND ? "
-                      "GROUP BY pupil_id", (academic_year(from_day(first_day)), academic_year(from_day(last_day)))).fetchall()
+    in_scope, scope_params = scope_sql(pupil_ids)
+    rows = db.execute("SELECT pupil_id, SUM(sessions) FROM pupil_year_tallies WHERE year BETWEEN :first AND :last"
+                      f"{in_scope} GROUP BY pupil_id", {"first": academic_year(from_day(first_day)),
+                                                         "last": academic_year(from_day(last_day)),
+                                                         **scope_params}).fetchall()
     counts = rows_frame(rows, {"pupil_id": "int64", "marks": "int64"})
     return pd.Series(counts["marks"].to_numpy(), index=counts["pupil_id"].to_numpy())
 

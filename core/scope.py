@@ -232,7 +232,7 @@ def _spans(db: sqlite_utils.Database, first_day: int, last_day: int, pupil_ids: 
     day. The marks are counted from a scan of the narrow index (`+day` keeps SQLite on it)
     unless given or the yearly tallies can say; first and last day by a key probe each."""
     if marks_per_pupil is None:
-        marks_per_pupil = marks_table.marks_per_pupil(db, first_day, last_day)
+        marks_per_pupil = marks_table.marks_per_pupil(db, first_day, last_day, pupil_ids)
     if marks_per_pupil is None:
         return marks_table.counted_spans(db, first_day, last_day, pupil_ids)
     counts = marks_per_pupil[marks_per_pupil > 0]
