@@ -334,17 +334,23 @@ def _issued_number(db, viewer: auth.Viewer, entry: dict, framework: PenaltyFrame
     return int(mine["number_in_window"].iloc[0]) if len(mine) else 1
 
 
+def _issued_not_settled(conn, viewer: auth.Viewer, entry_id: int) -> dict:
+    """The entry, if its notice is issued and not yet paid or withdrawn (what settling needs)."""
+    entry = _entry(conn, viewer, entry_id)
+    if not entry["notice_issued_on"]:
+        raise cases.CaseError("The notice is not recorded as issued yet.")
+    if entry["settled"]:
+        raise cases.CaseError(f"The notice is already recorded as {entry['settled']}.")
+    return entry
+
+
 def record_paid(db: sqlite_utils.Database, viewer: auth.Viewer, entry_id: int, paid_on: date) -> int:
     """The notice paid on `paid_on`, at the amount due that day; refused after the last day to
     pay (the notice can then no longer be paid). The penalty-notice action is marked paid too."""
     cases._require_writer(viewer)
     framework = PenaltyFramework.of(db)
     with store.transaction(db) as conn:
-        entry = _entry(conn, viewer, entry_id)
-        if not entry["notice_issued_on"]:
-            raise cases.CaseError("The notice is not recorded as issued yet.")
-        if entry["settled"]:
-            raise cases.CaseError(f"The notice is already recorded as {entry['settled']}.")
+        entry = _issued_not_settled(conn, viewer, entry_id)
         issued = _not_before(paid_on, entry, "notice_issued_on", "The payment", "the notice was issued")
         stage = payment_stage(issued, _issued_number(db, viewer, entry, framework), framework, paid_on)
         if stage.overdue:
@@ -362,11 +368,7 @@ def record_withdrawn(db: sqlite_utils.Database, viewer: auth.Viewer, entry_id: i
     cases._require_writer(viewer)
     reason = _reason(reason, "withdrawing the notice")
     with store.transaction(db) as conn:
-        entry = _entry(conn, viewer, entry_id)
-        if not entry["notice_issued_on"]:
-            raise cases.CaseError("The notice is not recorded as issued yet.")
-        if entry["settled"]:
-            raise cases.CaseError(f"The notice is already recorded as {entry['settled']}.")
+        entry = _issued_not_settled(conn, viewer, entry_id)
         _not_before(on, entry, "notice_issued_on", "The withdrawal", "the notice was issued")
         _update(conn, viewer, entry, "withdrawn", settled=WITHDRAWN, settled_on=on.isoformat(), settled_reason=reason)
 
