@@ -126,10 +126,12 @@ def refresh_tallies(conn: sqlite3.Connection, pupil_ids) -> None:
         "WHERE pupil_id IN (SELECT value FROM json_each(?)) GROUP BY 1, 2, 3, 4", (pupils,))
 
 
-def _tallies_cover(db: sqlite_utils.Database, first_day: int, last_day: int) -> bool:
-    """Whether the yearly tallies give the range's figures: they are kept (they add up to every
-    stored mark, and were counted in today's code eras), and the range cuts no academic year's
-    stored marks short (none in its first year before it starts, none in its last after it ends)."""
+def _tallies_cover(db: sqlite_utils.Database, first_day: int, last_day: int,
+                   pupil_ids: list[int] | None = None) -> bool:
+    """Whether the yearly tallies give the range's figures for these pupils (None: every
+    pupil): they are kept (they add up to the pupils' stored marks, and were counted in today's
+    code eras), and the range cuts no academic year's stored marks short (none in its first
+    year before it starts, none in its last after it ends)."""
     from core.calendar import academic_year_end, academic_year_start, from_day, to_day
 
     if not _tallies_current(db):
@@ -139,7 +141,7 @@ def _tallies_cover(db: sqlite_utils.Database, first_day: int, last_day: int) -> 
     for low, high in (before, after):
         if low <= high and db.execute("SELECT 1 FROM marks WHERE day BETWEEN ? AND ? LIMIT 1", (low, high)).fetchone():
             return False
-    return _tallies_kept(db)
+    return _tallies_kept(db, pupil_ids)
 
 
 def _tallies_current(db: sqlite_utils.Database) -> bool:
@@ -148,10 +150,16 @@ def _tallies_current(db: sqlite_utils.Database) -> bool:
     return era_row is not None and era_row[0] == store._era_boundaries_json()
 
 
-def _tallies_kept(db: sqlite_utils.Database) -> bool:
-    """Whether the yearly tallies add up to every stored mark."""
-    marks = db.execute("SELECT COUNT(*) FROM marks").fetchone()[0]  # counted from the index's pages, not row by row
-    return db.execute("SELECT COALESCE(SUM(sessions), 0) FROM pupil_year_tallies").fetchone()[0] == marks
+def _tallies_kept(db: sqlite_utils.Database, pupil_ids: list[int] | None = None) -> bool:
+    """Whether the yearly tallies add up to the stored marks of these pupils (None: every
+    pupil). One school's pupils are counted on the (pupil_id, ...) index, a small part of a
+    trust's store: 0.03 s for 1,500 pupils against 0.16 s for all 19 million marks."""
+    in_scope, scope_params = scope_sql(pupil_ids)
+    where = f"WHERE {in_scope[5:]}" if in_scope else ""
+    # Every mark is counted from the index's pages, not row by row.
+    marks = db.execute(f"SELECT COUNT(*) FROM marks {where}", scope_params).fetchone()[0]
+    return db.execute(f"SELECT COALESCE(SUM(sessions), 0) FROM pupil_year_tallies {where}",
+                      scope_params).fetchone()[0] == marks
 
 
 def year_tallies(db: sqlite_utils.Database, first_day: int, last_day: int,
@@ -160,7 +168,7 @@ def year_tallies(db: sqlite_utils.Database, first_day: int, last_day: int,
     the range's own sessions of each (more when the range cuts a year short), from the yearly
     tallies — for telling who cannot reach a count, never for a figure. None when the
     tallies are not kept."""
-    if not (_tallies_current(db) and _tallies_kept(db)):
+    if not (_tallies_current(db) and _tallies_kept(db, pupil_ids)):
         return None
     from core.calendar import academic_year, from_day
 
@@ -175,7 +183,7 @@ def marks_per_pupil(db: sqlite_utils.Database, first_day: int, last_day: int,
                     pupil_ids: list[int] | None = None) -> pd.Series | None:
     """How many marks each pupil (of `pupil_ids`; None: every pupil) has between two day
     numbers, from the yearly tallies (None when they cannot say: see `tally_marks`)."""
-    if not _tallies_cover(db, first_day, last_day):
+    if not _tallies_cover(db, first_day, last_day, pupil_ids):
         return None
     from core.calendar import academic_year, from_day
 
@@ -202,7 +210,7 @@ def tally_marks(db: sqlite_utils.Database, first_day: int, last_day: int,
     The groups come back packed in JSON arrays, far fewer Python objects than a row each
     (a trust's store has half a million groups).
     """
-    if _tallies_cover(db, first_day, last_day):
+    if _tallies_cover(db, first_day, last_day, pupil_ids):
         from core.calendar import academic_year, from_day
 
         # In primary-key order (pupil, year, era, code): no sorting for a single year.

@@ -290,6 +290,18 @@ def pupil_figures(path: str, version: Version, date_from: date, as_of: date,
         return metrics.pupil_figures(db, metrics.Period(date_from, as_of), ids)
 
 
+def figures_of_pupils(path: str, version: Version, date_from: date, as_of: date,
+                      pupil_ids) -> pd.DataFrame:
+    """pupil_figures of these pupils only (None: every pupil), in the cached read's order,
+    computed for their schools alone: a report or letter for one school's pupils on a
+    trust's store does not work out every school's figures first."""
+    if pupil_ids is None:
+        return pupil_figures(path, version, date_from, as_of)
+    wanted = tuple(int(p) for p in pupil_ids)
+    figures = pupil_figures(path, version, date_from, as_of, _schools_of(path, version, wanted))
+    return figures[figures["pupil_id"].isin(wanted)]
+
+
 @_cached(max_entries=16)
 def triggers_reached(path: str, version: Version, as_of: date,
                      school_ids: tuple[int, ...] | None = None) -> pd.DataFrame:

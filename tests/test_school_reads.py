@@ -161,6 +161,23 @@ def test_a_school_users_screen_reads_are_the_trusts_rows_of_their_pupils(trust, 
                                       of_school(watch, trust, school_id))
 
 
+def test_figures_of_some_pupils_are_their_rows_of_the_trusts_figures_read_for_their_schools(trust, path, monkeypatch):
+    version = reads.version(path)
+    everyone = reads.pupil_figures(path, version, date(2025, 9, 1), AS_OF)
+    some = tuple(schools.pupil_ids_of(trust, [2]))[3:20]
+    asked = []
+    real = metrics.pupil_figures
+    monkeypatch.setattr(metrics, "pupil_figures", lambda db, period, ids=None: asked.append(ids) or real(db, period, ids))
+    reads.clear()
+    ours = reads.figures_of_pupils(path, version, date(2025, 9, 1), AS_OF, some)
+    assert asked == [list(schools.pupil_ids_of(trust, [2]))]  # school 2's pupils computed, not the trust's
+    pd.testing.assert_frame_equal(ours.reset_index(drop=True),
+                                  everyone[everyone["pupil_id"].isin(some)].reset_index(drop=True))
+    both = tuple(schools.pupil_ids_of(trust, [1]))[:3] + some
+    assert sorted(reads.figures_of_pupils(path, version, date(2025, 9, 1), AS_OF, both)["pupil_id"]) == sorted(both)
+    assert len(reads.figures_of_pupils(path, version, date(2025, 9, 1), AS_OF, None)) == len(everyone)
+
+
 def test_only_a_school_scope_reads_the_school_alone(trust, path):
     """A trust-wide user and a one-school scope covering every pupil read every pupil; a
     school's user reads their school's pupils only."""

@@ -34,7 +34,7 @@ def kept(db) -> list[tuple]:
 
 
 def counted_tally(db, first: int, last: int) -> pd.DataFrame:
-    with patch.object(marks, "_tallies_cover", lambda *args: False):
+    with patch.object(marks, "_tallies_cover", lambda *args, **kwargs: False):
         return marks.tally_marks(db, first, last)
 
 
@@ -122,6 +122,24 @@ def test_marks_added_some_other_way_are_counted_from_the_marks(db, load):
     span = (calendar.to_day(date(2025, 9, 1)), calendar.to_day(date(2026, 8, 31)))
     assert not marks._tallies_cover(db, *span)
     assert sorted(marks.tally_marks(db, *span)["code"]) == ["I", "N"]
+
+
+def test_a_mark_added_some_other_way_stops_only_its_own_pupils_scope_reading_the_tallies(db, load):
+    load("roll.csv", roll_csv({}))
+    load("w1.csv", marks_csv([(UPNS[0], "2025-09-08", "AM", "N"), (UPNS[1], "2025-09-08", "AM", "/")]))
+    with store.transaction(db) as conn:  # pupil 1's tallies fall short of their marks; pupil 2's still add up
+        conn.execute("INSERT INTO marks (pupil_id, day, session, code, import_id) VALUES (1, ?, 1, 'I', 1)",
+                     (calendar.to_day(date(2025, 9, 8)),))
+    span = (calendar.to_day(date(2025, 9, 1)), calendar.to_day(date(2026, 8, 31)))
+    assert not marks._tallies_cover(db, *span)
+    assert not marks._tallies_cover(db, *span, [1])
+    assert not marks._tallies_cover(db, *span, [1, 2])
+    assert marks._tallies_cover(db, *span, [2])
+    assert marks.marks_per_pupil(db, *span, [1]) is None
+    assert marks.marks_per_pupil(db, *span, [2]).to_dict() == {2: 1}
+    assert marks.year_tallies(db, *span, [1]) is None
+    assert sorted(marks.tally_marks(db, *span, [1])["code"]) == ["I", "N"]
+    assert marks.tally_marks(db, *span, [2])["code"].tolist() == ["/"]
 
 
 def test_tallies_that_no_longer_add_up_to_the_marks_are_not_used(db, load):
