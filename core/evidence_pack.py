@@ -47,8 +47,7 @@ def evidence_pack(db: sqlite_utils.Database, viewer: auth.Viewer, pupil_id: int,
     settings = store.get_settings(db, school.id if school else None)  # headed with the pupil's own school (issue 18)
     path = reads.path_of(db)
     version = reads.version(path)
-    everyone = reads.pupil_figures(path, version, period.date_from, period.as_of)
-    mine = everyone[everyone["pupil_id"] == pupil_id]
+    mine = reads.figures_of_pupils(path, version, period.date_from, period.as_of, [int(pupil_id)])
     figures = mine.iloc[0].to_dict() if len(mine) else {}
     weekly = reads.weekly_trend(path, version, period.date_from, period.as_of, (int(pupil_id),))
     weekly = weekly[weekly["possible_sessions"] > 0].reset_index(drop=True)
@@ -56,8 +55,7 @@ def evidence_pack(db: sqlite_utils.Database, viewer: auth.Viewer, pupil_id: int,
     absence = behind[behind["category"].isin([codes.AUTHORISED, codes.UNAUTHORISED])]
     reasons = pd.DataFrame({"Reason": absence["meaning"], "Counts as": absence["counts_as"],
                             "Sessions": absence["sessions"]})
-    reached = reads.triggers_reached(path, version, period.as_of)
-    reached = reached[reached["pupil_id"] == pupil_id].sort_values("reached_on")
+    reached = reads.triggers_of_pupils(path, version, period.as_of, [int(pupil_id)]).sort_values("reached_on")
     history = chronology.evidence_pack_table(db, reader, pupil_id, today or date.today(), reached)
     reached = pd.DataFrame({"reached_on": reached["reached_on"].to_numpy(), "trigger": reached["trigger"].to_numpy(),
                             "label": reached["trigger"].map(lambda t: triggers.BY_ID[t].label).to_numpy(),

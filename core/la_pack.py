@@ -76,11 +76,9 @@ def la_pack(db: sqlite_utils.Database, viewer: auth.Viewer, period: metrics.Peri
     settings = store.get_settings(db, schools.school_of_scope(db, reader.school_ids, pupil_ids))
     min_agencies = max(1, int(settings["la_pack_min_agencies"]))
     path = reads.path_of(db)
-    figures = reads.pupil_figures(path, reads.version(path), period.date_from, period.as_of)
-    figures = figures[figures["possible_sessions"] > 0]
     allowed = cases.visible_pupil_ids(db, reader, pupil_ids)
-    if allowed is not None:
-        figures = figures[figures["pupil_id"].isin(allowed)]
+    figures = reads.figures_of_pupils(path, reads.version(path), period.date_from, period.as_of, allowed)
+    figures = figures[figures["possible_sessions"] > 0]
     persistent = figures[figures["persistently_absent"].astype(bool)]
     involved = support_plans.agencies(db, persistent["pupil_id"].tolist())
     chosen = persistent[persistent["severely_absent"].astype(bool)

@@ -256,12 +256,13 @@ def field_values(db: sqlite_utils.Database, period: metrics.Period, pupil_ids: l
     pupil's `school_id`. The school's name, address, telephone and signatory's role are the
     pupil's school's; `signatory` blank: each school's signatory (`letter_signatory`)."""
     settings = store.get_settings(db)
-    pupils = store.pupils_frame(db, contacts=True).set_index("id").reindex([int(p) for p in pupil_ids])
+    wanted = [int(p) for p in pupil_ids]
+    pupils = store.pupils_frame(db, contacts=True, pupil_ids=wanted).set_index("id").reindex(wanted)
     school_of = schools.school_of_pupils(db).reindex(pupils.index).fillna(store.FIRST_SCHOOL).astype("int64")
     of_school = {int(s): store.get_settings(db, int(s)) for s in school_of.unique()}
     school_value = lambda key: school_of.map(lambda s: of_school[int(s)][key] or "")  # noqa: E731
     path = reads.path_of(db)
-    figures = reads.pupil_figures(path, reads.version(path), period.date_from, period.as_of)
+    figures = reads.figures_of_pupils(path, reads.version(path), period.date_from, period.as_of, wanted)
     figures = figures.set_index("pupil_id").reindex(pupils.index)
     window = triggers.penalty_window(db, period.as_of, list(pupils.index)).set_index("pupil_id").reindex(pupils.index)
     address = (pupils["address"].fillna("").str.strip() + "\n" + pupils["postcode"].fillna("").str.strip()).str.strip()

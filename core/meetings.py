@@ -247,11 +247,8 @@ def agenda(db: sqlite_utils.Database, viewer: auth.Viewer, meeting_on: date, pup
 
 def _figures(db, period: metrics.Period, pupil_ids) -> pd.DataFrame:
     path = reads.path_of(db)
-    figures = reads.pupil_figures(path, reads.version(path), period.date_from, period.as_of)
-    figures = figures[figures["possible_sessions"] > 0]
-    if pupil_ids is not None:
-        figures = figures[figures["pupil_id"].isin([int(p) for p in pupil_ids])]
-    return figures
+    figures = reads.figures_of_pupils(path, reads.version(path), period.date_from, period.as_of, pupil_ids)
+    return figures[figures["possible_sessions"] > 0]
 
 
 def _item(frame: pd.DataFrame, kind: str, detail: pd.Series | list, on: pd.Series | list,
@@ -267,8 +264,7 @@ def _day(d) -> int:
 
 def _triggers_since(path: str, version: reads.Version, as_of: date, since: date | None,
                     figures: pd.DataFrame) -> pd.DataFrame:
-    reached = reads.triggers_reached(path, version, as_of)
-    reached = reached[reached["pupil_id"].isin(figures["pupil_id"])]
+    reached = reads.triggers_of_pupils(path, version, as_of, figures["pupil_id"])
     if since is not None:
         reached = reached[reached["reached_on"].map(lambda d: d > since).astype(bool)]
     details = [f"{triggers.BY_ID[t].label} on {uk_date(d)} — {triggers.BY_ID[t].next_step}"

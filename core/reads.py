@@ -335,6 +335,16 @@ def triggers_reached(path: str, version: Version, as_of: date,
         return triggers.reached_from(db, as_of, read, None if ids is None else list(ids))
 
 
+def triggers_of_pupils(path: str, version: Version, as_of: date, pupil_ids) -> pd.DataFrame:
+    """triggers_reached for these pupils only (None: every pupil), read for their schools
+    alone (as figures_of_pupils)."""
+    if pupil_ids is None:
+        return triggers_reached(path, version, as_of)
+    wanted = tuple(int(p) for p in pupil_ids)
+    reached = triggers_reached(path, version, as_of, _schools_of(path, version, wanted))
+    return reached[reached["pupil_id"].isin(wanted)]
+
+
 def keep_triggers(path: str) -> bool:
     """After an import into a trust's store: work out the whole store's triggers as at its last
     date with marks and keep them in the store under this version (triggers.keep), so the first

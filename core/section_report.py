@@ -82,9 +82,8 @@ def section_report(db: sqlite_utils.Database, viewer: auth.Viewer, period: metri
     path = reads.path_of(db)
     version = reads.version(path)
     scope_ids = None if pupil_ids is None else tuple(int(p) for p in pupil_ids)
-    everyone = reads.pupil_figures(path, version, period.date_from, period.as_of)
-    everyone = everyone[everyone["possible_sessions"] > 0]
-    figures = everyone if pupil_ids is None else everyone[everyone["pupil_id"].isin([int(p) for p in pupil_ids])]
+    figures = reads.figures_of_pupils(path, version, period.date_from, period.as_of, scope_ids)
+    figures = figures[figures["possible_sessions"] > 0]
     ids = figures["pupil_id"].tolist()
     compulsory = figures[figures["compulsory_school_age"]]
     counted, who = (compulsory, "pupils of compulsory school age") if len(compulsory) else (figures, "all pupils")
@@ -99,8 +98,8 @@ def section_report(db: sqlite_utils.Database, viewer: auth.Viewer, period: metri
         reason = f"the previous upload (data as at {uk_date(upload)})" if compared_with else "nothing earlier"
     before = newly = gone = None
     if compared_with is not None and compared_with >= period.date_from:
-        earlier = reads.pupil_figures(path, version, period.date_from, compared_with)
-        earlier = earlier[earlier["pupil_id"].isin(ids) & (earlier["possible_sessions"] > 0)]
+        earlier = reads.figures_of_pupils(path, version, period.date_from, compared_with, ids)
+        earlier = earlier[earlier["possible_sessions"] > 0]
         earlier_counted = earlier[earlier["compulsory_school_age"]] if who.startswith("pupils of") else earlier
         before = with_attendance(metrics.group_figures(earlier_counted))
         was = set(earlier.loc[earlier["persistently_absent"], "pupil_id"])
@@ -122,8 +121,8 @@ def section_report(db: sqlite_utils.Database, viewer: auth.Viewer, period: metri
     pa = figures[figures["persistently_absent"]]
     pupil_patterns = reads.pupil_patterns(path, version, period.date_from, period.as_of, scope_ids) if ids else \
         pd.DataFrame(columns=patterns.PUPIL_PATTERN_COLUMNS)
-    reached = reads.triggers_reached(path, version, period.as_of)
-    badges = reached[reached["pupil_id"].isin(ids)].groupby("pupil_id")["trigger"].agg(
+    reached = reads.triggers_of_pupils(path, version, period.as_of, ids)
+    badges = reached.groupby("pupil_id")["trigger"].agg(
         lambda t: "; ".join(triggers.BY_ID[x].badge for x in t))
     latest = cases.latest_actions(db, ids, period.as_of) if ids else pd.DataFrame(
         columns=["pupil_id", "last_action", "last_action_on", "next_check_in", "check_in_overdue"])
@@ -162,8 +161,8 @@ HEADLINE = {"attendance_pct": "Attendance", "persistent_absence_pct": "Persisten
 def _year_to_date(path: str, version, period: metrics.Period, ids: list[int], who: str) -> dict:
     """These pupils' figures from 1 September to the report's date (what targets are checked on),
     counting the same pupils as the headline (compulsory school age where there are any)."""
-    figures = reads.pupil_figures(path, version, academic_year_start(period.as_of), period.as_of)
-    figures = figures[figures["pupil_id"].isin(ids) & (figures["possible_sessions"] > 0)]
+    figures = reads.figures_of_pupils(path, version, academic_year_start(period.as_of), period.as_of, ids)
+    figures = figures[figures["possible_sessions"] > 0]
     if who.startswith("pupils of"):
         figures = figures[figures["compulsory_school_age"]]
     return metrics.group_figures(figures)

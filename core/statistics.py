@@ -74,9 +74,7 @@ def half_term_statistics(db: sqlite_utils.Database, term: calendar.HalfTerm, pre
     def figures_for(half: calendar.HalfTerm | None) -> pd.DataFrame:
         if half is None:
             return pd.DataFrame(columns=["grouping", "group", "pupils", *MEASURES])
-        figures = reads.pupil_figures(path, version, half.first_day, half.last_day)
-        if pupil_ids is not None:
-            figures = figures[figures["pupil_id"].isin([int(p) for p in pupil_ids])]
+        figures = reads.figures_of_pupils(path, version, half.first_day, half.last_day, pupil_ids)
         if compulsory_only:
             figures = figures[figures["compulsory_school_age"]]
         return _figures_by_group(figures)

@@ -303,7 +303,7 @@ def penalty_window(db: sqlite_utils.Database, as_of: date, pupil_ids: list[int] 
     if end < 0:
         return pd.DataFrame(columns=columns)
     window_from = int(weeks[int(_first_week_of_window(np.array([end]), rules)[0])])
-    counted = marks_table.tally_marks(db, window_from, last_day)
+    counted = marks_table.tally_marks(db, window_from, last_day, None if pupil_ids is None else list(pupil_ids))
     counted = counted[counted["code"].isin(rules.penalty_codes)].groupby("pupil_id")["sessions"].sum()
     ids = counted.index if pupil_ids is None else pd.Index([int(p) for p in pupil_ids])
     return pd.DataFrame({"pupil_id": ids.to_numpy(dtype=np.int64),

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core import auth, cli, early_warning, metrics, reads, schools, scope, store, triggers
+from core import auth, cases, cli, early_warning, metrics, reads, schools, scope, store, triggers
 from tests.conftest import filled_once, make_upn
 
 PUPILS = 80  # in each school
@@ -176,6 +176,52 @@ def test_figures_of_some_pupils_are_their_rows_of_the_trusts_figures_read_for_th
     both = tuple(schools.pupil_ids_of(trust, [1]))[:3] + some
     assert sorted(reads.figures_of_pupils(path, version, date(2025, 9, 1), AS_OF, both)["pupil_id"]) == sorted(both)
     assert len(reads.figures_of_pupils(path, version, date(2025, 9, 1), AS_OF, None)) == len(everyone)
+
+
+def test_a_schools_reports_letters_packs_and_agenda_read_only_its_pupils_and_match_the_whole_trusts(
+        trust, path, monkeypatch):
+    """Each document built for one school's pupils (half-term statistics, letters' fields,
+    the section report, the LA pack, the evidence pack, the meeting agenda) computes figures
+    and triggers for that school alone, and says what it says when built from every
+    school's figures."""
+    from core import evidence_pack, la_pack, letters, meetings, section_report, statistics
+
+    ids = list(schools.pupil_ids_of(trust, [2]))
+    user = auth.get_user(trust, "officer2")
+    viewer = auth.Viewer.of(user)
+    period = metrics.Period(date(2025, 9, 1), AS_OF)
+    term = statistics.half_terms_so_far(trust)[-1]
+    persistent = reads.pupil_figures(path, reads.version(path), period.date_from, AS_OF, (2,)).query("persistently_absent")
+    pa_pupil = int(persistent["pupil_id"].iloc[0])
+    for pupil_id in persistent["pupil_id"].iloc[:2]:  # in the LA pack: PA with an agency involved
+        cases.open_intervention(trust, viewer, int(pupil_id), "Early Help referral", "officer2", date(2025, 9, 2),
+                                details={"agency": "Early Help hub"})
+    store.set_setting(trust, "la_pack_min_agencies", 1, "test")
+    builders = {
+        "statistics": lambda: statistics.half_term_statistics(trust, term, None, ids),
+        "letters": lambda: letters.field_values(trust, period, ids[:10], AS_OF, "A Signatory"),
+        "section report": lambda: section_report.section_report(trust, viewer, period, "Second School", ids).pa_list,
+        "LA pack": lambda: la_pack.la_pack(trust, viewer, period, ids).pupils,
+        "evidence pack": lambda: evidence_pack.evidence_pack(trust, viewer, pa_pupil, period, AS_OF).triggers,
+        "agenda": lambda: meetings.agenda(trust, viewer, AS_OF, ids).items,
+    }
+    asked = []
+    real = metrics.pupil_figures
+    monkeypatch.setattr(metrics, "pupil_figures", lambda db, period, only=None: asked.append(only) or real(db, period, only))
+    built = {}
+    for name, build in builders.items():
+        reads.clear()
+        built[name] = build()
+        assert asked and all(only is not None and set(only) <= set(ids) for only in asked), name
+        asked.clear()
+    monkeypatch.setattr(reads, "_schools_of", lambda *args: None)  # every school's figures, then its pupils'
+    for name, build in builders.items():
+        reads.clear()
+        whole = build()
+        assert None in asked, name
+        asked.clear()
+        assert len(whole), name
+        pd.testing.assert_frame_equal(built[name].reset_index(drop=True), whole.reset_index(drop=True), obj=name)
 
 
 def test_only_a_school_scope_reads_the_school_alone(trust, path):
