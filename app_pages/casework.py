@@ -292,7 +292,7 @@ elif show == "impact":
                    + (f" {recent} actions are too recent to measure (fewer than {school_days} school days since)."
                       if recent else ""))
         with st.expander("Each action"):
-            named = per_action.merge(reads.pupils(path, version)[["id", "surname", "forename", "form"]],
+            named = per_action.merge(reads.pupils(path, version, reads.school_scope(user))[["id", "surname", "forename", "form"]],
                                      left_on="pupil_id", right_on="id", suffixes=("", "_pupil"))
             dataframe(pd.DataFrame({
                 **pupil_columns(named), "Action": named["type"], "Started": named["opened_on"].map(uk),

@@ -28,7 +28,7 @@ lists.require_registers(user, period)
 ids = reads.scoped_pupil_ids(user, path, version)
 found = reads.data_quality(path, version, period.date_from, period.as_of, ids)
 counts = data_quality.counts(found)
-pupils = reads.pupils(path, version).set_index("id")
+pupils = reads.pupils(path, version, reads.school_scope(user)).set_index("id")
 st.caption(f"{uk(period.date_from)} to {uk(period.as_of)}" + ("" if user.sees_all_pupils else
                                                              f" · {md(user.scope_label())} only")
            + " · every figure counts only the marks as stored; fix these in the MIS and upload again.")

@@ -223,7 +223,7 @@ with sent_tab:
     if sent.empty:
         st.caption("No letters recorded yet.")
     else:
-        names = reads.pupils(path, version).set_index("id")
+        names = reads.pupils(path, version, reads.school_scope(user)).set_index("id")
         dataframe(pd.DataFrame({
             "Date": sent["contact_on"].map(uk),
             "Pupil": [pupil_name(names.at[p, "surname"], names.at[p, "forename"], sidebar.meeting_mode())

@@ -77,7 +77,7 @@ def spare_sessions(db: sqlite_utils.Database, as_of: date,
     left = {int(s): one.school_sessions_left(as_of) for s, one in saved.items()}
     if db.execute("SELECT COUNT(*) FROM schools").fetchone()[0] <= 1:
         return spare_sessions_of(figures, left.get(1))
-    school_of = schools.school_of_pupils(db)
+    school_of = schools.school_of_pupils(db, figures["pupil_id"])
     return spare_sessions_of(figures, figures["pupil_id"].map(school_of).map(left).set_axis(figures["pupil_id"]))
 
 

@@ -258,7 +258,7 @@ def field_values(db: sqlite_utils.Database, period: metrics.Period, pupil_ids: l
     settings = store.get_settings(db)
     wanted = [int(p) for p in pupil_ids]
     pupils = store.pupils_frame(db, contacts=True, pupil_ids=wanted).set_index("id").reindex(wanted)
-    school_of = schools.school_of_pupils(db).reindex(pupils.index).fillna(store.FIRST_SCHOOL).astype("int64")
+    school_of = schools.school_of_pupils(db, wanted).reindex(pupils.index).fillna(store.FIRST_SCHOOL).astype("int64")
     of_school = {int(s): store.get_settings(db, int(s)) for s in school_of.unique()}
     school_value = lambda key: school_of.map(lambda s: of_school[int(s)][key] or "")  # noqa: E731
     path = reads.path_of(db)

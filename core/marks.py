@@ -409,40 +409,66 @@ def sessions_by_day_and_code(db: sqlite_utils.Database, first_day: int, last_day
                              pupil_ids: list[int] | None = None) -> list[tuple]:
     """(day, code, AM marks, PM marks) between two days, for a scope's pupils (None: everyone).
 
-    The (day, code) index gives the groups in order; splitting AM and PM inside each group
-    keeps SQLite from sorting (~0.06 s for 600,000 marks).
+    Every pupil's: the (day, code) index gives the groups in order; splitting AM and PM
+    inside each group keeps SQLite from sorting (~0.06 s for 600,000 marks).
+
+    Some pupils' (a school of a trust's store): their marks come off the (pupil_id, code,
+    day) index in order of pupil and code, each group's sessions packed in one JSON array,
+    and are counted by day here. Through the (day, code) index SQLite would pass every
+    school's marks, and grouping theirs by day would sort them (0.28 s against 0.17 s for
+    a school of 1,500 pupils among 50,000).
     """
-    in_scope, params = scope_sql(pupil_ids)
-    return db.execute(
-        "SELECT day, code, SUM(session = 0), SUM(session = 1) FROM marks "
-        f"WHERE day BETWEEN :first AND :last{in_scope} GROUP BY day, code",
-        {"first": first_day, "last": last_day, **params},
-    ).fetchall()
+    params = {"first": first_day, "last": last_day}
+    if pupil_ids is None:
+        return db.execute("SELECT day, code, SUM(session = 0), SUM(session = 1) FROM marks "
+                          "WHERE day BETWEEN :first AND :last GROUP BY day, code", params).fetchall()
+    in_scope, scope_params = scope_sql(pupil_ids)
+    groups = db.execute(
+        "SELECT code, json_group_array(day * 2 + session) FROM marks INDEXED BY marks_pupil_code "
+        f"WHERE +day BETWEEN :first AND :last{in_scope} GROUP BY pupil_id, code", {**params, **scope_params}).fetchall()
+    by_code: dict[str, list[str]] = {}
+    for code, packed in groups:
+        by_code.setdefault(code, []).append(packed[1:-1])
+    rows = []
+    for code, parts in by_code.items():
+        sessions, counts = np.unique(np.array(json.loads(f"[{','.join(parts)}]"), dtype=np.int64), return_counts=True)
+        days, session = np.divmod(sessions, 2)
+        am = pd.Series(np.where(session == 0, counts, 0)).groupby(days).sum()
+        pm = pd.Series(np.where(session == 1, counts, 0)).groupby(days).sum()
+        rows += zip(am.index.tolist(), [code] * len(am), am.tolist(), pm.tolist())
+    return sorted(rows)
 
 
 def marks_with_codes(db: sqlite_utils.Database, first_day: int, last_day: int, code_list: tuple[str, ...],
-                     pupil_ids: list[int] | None = None) -> list[tuple]:
+                     pupil_ids: list[int] | None = None, rare: bool = False) -> list[tuple]:
     """(pupil_id, day, session, code, minutes_late) of every mark with one of these codes
     between two days, for a scope's pupils (None: everyone).
 
     `+day` keeps SQLite off the (day, code) index: through it, it would look up every mark
-    of the range for its minutes late (1 s for a year); a straight scan takes 0.07 s."""
+    of the range for its minutes late (1 s for a year); a straight scan takes 0.07 s. Some
+    pupils' marks with `rare` codes (lates: a school of a trust's store) are found on the
+    (pupil_id, code, day) index: 0.02 s for 1,500 pupils among 50,000, against 0.06 s
+    through each pupil's marks. Common codes (present) are quicker read with the marks."""
     listed, code_params = codes_sql("code", code_list)
     in_scope, scope_params = scope_sql(pupil_ids)
+    index = "INDEXED BY marks_pupil_code " if rare and pupil_ids is not None else ""
     return db.execute(
-        "SELECT pupil_id, day, session, code, minutes_late FROM marks WHERE +day BETWEEN :first AND :last "
+        f"SELECT pupil_id, day, session, code, minutes_late FROM marks {index}WHERE +day BETWEEN :first AND :last "
         f"AND code IN {listed}{in_scope}", {"first": first_day, "last": last_day, **code_params, **scope_params}
     ).fetchall()
 
 
 def marks_with_codes_at_sessions(db: sqlite_utils.Database, sessions: list[list[int]],
-                                 code_list: tuple[str, ...]) -> pd.DataFrame:
-    """Every mark with one of these codes at these [day, session] pairs (every pupil's)."""
+                                 code_list: tuple[str, ...], pupil_ids: list[int] | None = None) -> pd.DataFrame:
+    """Every mark with one of these codes at these [day, session] pairs (of these pupils; None:
+    every pupil's)."""
     listed, params = codes_sql("plain", code_list)
+    in_scope, scope_params = scope_sql(pupil_ids)
     return _read_rows(db,
         "SELECT pupil_id, day, session, code, minutes_late FROM marks "
         "WHERE (day, session) IN (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') "
-        f"FROM json_each(:partial)) AND code IN {listed}", {"partial": json.dumps(sessions), **params})
+        f"FROM json_each(:partial)) AND code IN {listed}{in_scope}",
+        {"partial": json.dumps(sessions), **params, **scope_params})
 
 
 def mark_changes_of_pupil(db: sqlite_utils.Database, pupil_id: int) -> list[tuple]:

@@ -200,15 +200,16 @@ def read_scope(db: sqlite_utils.Database, first_day: int, last_day: int, pupil_i
     if pupil_ids is not None and len(pupil_ids) <= READ_WHOLE_UP_TO_PUPILS:
         return _read_whole(db, first_day, last_day, pupil_ids)
     spans = _spans(db, first_day, last_day, pupil_ids, marks_per_pupil)
-    sessions = sessions_held(db, first_day, last_day)
+    sessions = sessions_held(db, first_day, last_day, pupil_ids)
     whole_school = (sessions["marks"] > 0) & (sessions["marks"] >= WHOLE_SCHOOL_SESSION_SHARE * sessions["marks"].max())
     held = sessions[whole_school].groupby("day").size()
     days_held, counts_held = held.index.to_numpy(dtype=np.int64), held.to_numpy(dtype=np.int64)
 
     read = [marks_table.marks_other_than(db, first_day, last_day, pupil_ids, PLAIN_PRESENT, LATE_ARRIVALS)]
     partial = sessions.loc[~whole_school, ["day", "session"]]
-    if len(partial):  # few marks: the scope is applied below
-        read.append(marks_table.marks_with_codes_at_sessions(db, partial.to_numpy().tolist(), PLAIN_PRESENT))
+    if len(partial):  # few marks
+        read.append(marks_table.marks_with_codes_at_sessions(db, partial.to_numpy().tolist(), PLAIN_PRESENT,
+                                                             pupil_ids))
     marks = _marks_frame(read, sessions[whole_school], spans["pupil_id"])
 
     held_before = np.concatenate([[0], np.cumsum(counts_held)])
@@ -269,17 +270,20 @@ def _marks_frame(read: list[pd.DataFrame], whole_school_sessions: pd.DataFrame, 
 SAMPLE_PUPILS = 64
 
 
-def sessions_held(db: sqlite_utils.Database, first_day: int, last_day: int) -> pd.DataFrame:
+def sessions_held(db: sqlite_utils.Database, first_day: int, last_day: int,
+                  pupil_ids: list[int] | None = None) -> pd.DataFrame:
     """Every session with a mark in the range (whole school): day, session, marks — the marks
-    of a sample of the pupils (every pupil in a school of up to SAMPLE_PUPILS), enough to
-    tell a whole-school session from one only a few pupils had.
+    of a sample of the pupils (of `pupil_ids` when given: one school of a trust's store, whose
+    calendar may differ from the others'; every pupil in a school of up to SAMPLE_PUPILS),
+    enough to tell a whole-school session from one only a few pupils had.
 
     Found by probes rather than by counting every mark: each day with marks from the one
     before it, whether it had an AM and a PM session, then the sample's marks by key. (How
     sessions are told apart changes only how fast a scope is read, never what it holds.)
     """
     days = marks_table.days_with_sessions(db, first_day, last_day)
-    pupils = [row[0] for row in db.execute("SELECT id FROM pupils ORDER BY id").fetchall()]
+    pupils = sorted(int(p) for p in pupil_ids) if pupil_ids is not None else \
+        [row[0] for row in db.execute("SELECT id FROM pupils ORDER BY id").fetchall()]
     sample = pupils[::max(1, len(pupils) // SAMPLE_PUPILS)]
     sessions = days.melt(id_vars="day", var_name="session", value_name="held").astype("int64")
     sessions = sessions[sessions["held"] > 0].drop(columns="held")

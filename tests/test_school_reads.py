@@ -224,6 +224,26 @@ def test_a_schools_reports_letters_packs_and_agenda_read_only_its_pupils_and_mat
         pd.testing.assert_frame_equal(built[name].reset_index(drop=True), whole.reset_index(drop=True), obj=name)
 
 
+@pytest.mark.parametrize("days", [(date(2025, 9, 1), AS_OF), (date(2025, 10, 6), date(2025, 11, 20))],
+                         ids=["year", "part of the year"])
+def test_a_schools_marks_read_on_the_pupil_index_are_the_marks_counted_in_sql(trust, days):
+    """The day-by-day tally and the lates of one school's pupils, read on the (pupil_id, code,
+    day) index and counted here, are what SQL counts from the same pupils' marks."""
+    from core import calendar, marks
+
+    first, last = (calendar.to_day(d) for d in days)
+    for school_id in SCHOOLS:
+        ids = schools.pupil_ids_of(trust, [school_id])
+        counted = trust.execute(
+            "SELECT day, code, SUM(session = 0), SUM(session = 1) FROM marks WHERE day BETWEEN ? AND ? AND pupil_id "
+            "IN (SELECT value FROM json_each(?)) GROUP BY day, code", (first, last, json.dumps(ids))).fetchall()
+        assert len(counted) > 50
+        assert marks.sessions_by_day_and_code(trust, first, last, ids) == counted
+        lates = marks.marks_with_codes(trust, first, last, ("L", "U"), ids, rare=True)
+        assert lates and sorted(lates) == sorted(marks.marks_with_codes(trust, first, last, ("L", "U"), ids))
+        assert {row[0] for row in lates} <= set(ids)
+
+
 def test_only_a_school_scope_reads_the_school_alone(trust, path):
     """A trust-wide user and a one-school scope covering every pupil read every pupil; a
     school's user reads their school's pupils only."""
