@@ -207,9 +207,10 @@ else:
         names = figures.set_index("pupil_id")
         masked = sidebar.meeting_mode()
         shown = persistent[persistent["pupil_id"].isin(names.index)]
+        whose = names.reindex(shown["pupil_id"])
         dataframe(pd.DataFrame({
-            "Pupil": [pupil_name(names.at[p, "surname"], names.at[p, "forename"], masked) for p in shown["pupil_id"]],
-            "Form": [names.at[p, "form"] for p in shown["pupil_id"]],
+            "Pupil": [pupil_name(s, f, masked) for s, f in zip(whose["surname"], whose["forename"])],
+            "Form": whose["form"].to_numpy(),
             "Half term from": shown["half_term_from"].map(uk),
             "Lates": shown["late_arrivals"],
             "After close (U)": shown["late_after_close"],
@@ -221,10 +222,10 @@ else:
             "Minutes": st.column_config.NumberColumn(width=65)})
         with st.expander("Late arrivals by pupil"):
             named = late_pupils[late_pupils["pupil_id"].isin(names.index)]
+            whose = names.reindex(named["pupil_id"])
             dataframe(pd.DataFrame({
-                "Pupil": [pupil_name(names.at[p, "surname"], names.at[p, "forename"], masked)
-                       for p in named["pupil_id"]],
-                "Form": [names.at[p, "form"] for p in named["pupil_id"]],
+                "Pupil": [pupil_name(s, f, masked) for s, f in zip(whose["surname"], whose["forename"])],
+                "Form": whose["form"].to_numpy(),
                 "Before close (L)": named["late_before_close"],
                 "After close (U)": named["late_after_close"],
                 "Minutes late": named["minutes_late"],

@@ -424,18 +424,18 @@ def sessions_by_day_and_code(db: sqlite_utils.Database, first_day: int, last_day
                           "WHERE day BETWEEN :first AND :last GROUP BY day, code", params).fetchall()
     in_scope, scope_params = scope_sql(pupil_ids)
     groups = db.execute(
-        "SELECT code, json_group_array(day * 2 + session) FROM marks INDEXED BY marks_pupil_code "
+        "SELECT code, json_group_array((day - :first) * 2 + session) FROM marks INDEXED BY marks_pupil_code "
         f"WHERE +day BETWEEN :first AND :last{in_scope} GROUP BY pupil_id, code", {**params, **scope_params}).fetchall()
     by_code: dict[str, list[str]] = {}
     for code, packed in groups:
         by_code.setdefault(code, []).append(packed[1:-1])
     rows = []
     for code, parts in by_code.items():
-        sessions, counts = np.unique(np.array(json.loads(f"[{','.join(parts)}]"), dtype=np.int64), return_counts=True)
-        days, session = np.divmod(sessions, 2)
-        am = pd.Series(np.where(session == 0, counts, 0)).groupby(days).sum()
-        pm = pd.Series(np.where(session == 1, counts, 0)).groupby(days).sum()
-        rows += zip(am.index.tolist(), [code] * len(am), am.tolist(), pm.tolist())
+        at = np.array(json.loads(f"[{','.join(parts)}]"), dtype=np.int64)  # (day - first) * 2 + session
+        counted = np.bincount(at, minlength=2 * (last_day - first_day + 1)).reshape(-1, 2)
+        held = np.flatnonzero(counted.sum(axis=1))
+        rows += zip((held + first_day).tolist(), [code] * len(held), counted[held, 0].tolist(),
+                    counted[held, 1].tolist())
     return sorted(rows)
 
 

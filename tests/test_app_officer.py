@@ -12,7 +12,8 @@ from core import auth, cases, families, meetings, penalty_notices, store
 from tests.app_school import (  # noqa: F401 (fixtures)
     all_text, calling_school, quick_hashes, school, signed_in, titles,
 )
-from tests.conftest import make_upn
+from core.importers import import_file
+from tests.conftest import make_upn, marks_csv
 
 OFFICER = auth.Viewer("officer", "attendance_officer")
 
@@ -163,11 +164,24 @@ def test_the_overview_counts_data_problems_and_links_the_officer_to_the_lists(ca
 # --- Patterns and Below 90% ------------------------------------------------------------------
 
 
-def test_patterns_compare_young_carers_and_show_lateness(calling_school):
+def test_patterns_compare_young_carers_and_show_lateness(calling_school, tmp_path):
+    late_file = tmp_path / "lates.csv"  # two pupils late on the Monday and Tuesday of the third week
+    late_file.write_text(marks_csv([(make_upn(n), day, "AM", code, 12) for n in (1, 2)
+                                    for day, code in (("2025-09-15", "L"), ("2025-09-16", "U"))]))
+    with store.opened(calling_school) as db:
+        assert import_file(db, late_file, "officer").status == "imported"
+        store.set_setting(db, "persistent_late_arrivals", 2, "officer")
     app = signed_in("viewer", "patterns")
     app.selectbox(key="p_grouping").set_value("social_worker").run()
     assert "Child protection plan" in all_text(app)
     assert "Lateness" in [s.value for s in app.subheader]
+    with store.opened(calling_school) as db:
+        late = db.execute("SELECT p.surname || ', ' || p.forename, p.form FROM pupils p WHERE p.id IN "
+                          "(SELECT pupil_id FROM marks WHERE code IN ('L', 'U'))").fetchall()
+    assert len(late) == 2
+    for column in ("Most lates on", "Half term from"):  # by pupil; persistently late (2 or more)
+        table = next(frame.value for frame in app.dataframe if column in frame.value.columns)
+        assert sorted(zip(table["Pupil"], table["Form"])) == sorted(late), column  # each row its own pupil's name
 
 
 def test_below_90_filters_by_social_worker_involvement(calling_school):
