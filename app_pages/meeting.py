@@ -118,8 +118,9 @@ reader = viewer(user)
 st.title("Meeting", help=meetings.PRIORITY_HELP)
 lists.require_registers(user, period)
 
-with store.opened(path) as db:  # a school's meeting: its own name on the minutes (issue 18)
+with store.opened(path) as db:  # a school's meeting: its own name on the minutes, a trust's "Trust" (issue 18)
     settings = reads.settings(path, version, schools.school_of_scope(db, user.school_ids))
+    heading = schools.document_heading(db, user.school_ids)
 sections = list(settings["sections"]) if user.sees_all_sections else list(user.sections)
 with store.opened(path) as db:
     owners = staff(db)
@@ -389,7 +390,7 @@ if not held.empty:
                                                      f"{r['status']}")(held.set_index("id").loc[i]))
         with store.opened(path) as db:
             chosen_minutes = meetings.minutes(db, int(chosen), list(ids) if ids is not None else None)
-        school = settings["school_name"]
+        school = heading
         pdf_column, csv_column, _ = st.columns([1, 1, 3])
         pdf_column.download_button(
             "Minutes (PDF)", lambda m=chosen_minutes, s=school, k=masked: meetings.minutes_pdf(m, s, k),

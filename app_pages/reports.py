@@ -79,10 +79,10 @@ user = access.require("reports")
 path, version = reads.db_path(), reads.version()
 period = sidebar.chosen_period()
 masked = meeting_mode()
-with store.opened(path) as db:  # a school's reports carry its own name (issue 18)
+with store.opened(path) as db:  # a school's reports carry its own name, a trust's "Trust" (issue 18)
     report_school = schools.school_of_scope(db, user.school_ids)
-settings = reads.settings(path, version, report_school)
-school = settings["school_name"]
+    settings = reads.settings(path, version, report_school)
+    school = schools.document_heading(db, user.school_ids)
 
 st.title("Reports")
 lists.require_registers(user, period)

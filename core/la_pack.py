@@ -117,7 +117,7 @@ def la_pack(db: sqlite_utils.Database, viewer: auth.Viewer, period: metrics.Peri
     frame = pd.DataFrame(rows, columns=PACK_COLUMNS)
     if not notes_shown:
         frame = frame.drop(columns=["barriers"])
-    return LaPack(settings["school_name"], settings.get("local_authority", "") or "", period, min_agencies, frame,
+    return LaPack(schools.document_heading(db, reader.school_ids, pupil_ids), settings.get("local_authority", "") or "", period, min_agencies, frame,
                   notes_shown)
 
 

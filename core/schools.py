@@ -507,6 +507,25 @@ def routed_school(conn) -> int | None:
 # --- whose heading a document carries ---------------------------------------------------------
 
 
+def document_heading(db: sqlite_utils.Database, school_ids: tuple[int, ...] | None = None, pupil_ids=None) -> str:
+    """The name a document about a scope is headed with. One school (`school_of_scope`): its
+    name as its settings give it. Several of a trust's schools (a trust lead's whole trust, a
+    hub lead's hub): "Hub North" when they are all of one hub, else "Trust" — as the Trust
+    screen and the downloads name them, never the first school's name."""
+
+    one = school_of_scope(db, school_ids, pupil_ids)
+    if one is not None or count(db) <= 1:
+        return store.get_settings(db, one)["school_name"]
+    if pupil_ids is not None and len(pupil_ids):
+        covered = [r[0] for r in db.execute("SELECT DISTINCT school_id FROM pupils WHERE id IN "
+                                            "(SELECT value FROM json_each(?))", (json.dumps([int(p) for p in pupil_ids]),))]
+    else:
+        covered = list(school_ids) if school_ids is not None else [s.id for s in list_schools(db)]
+    hubs_of = {s.id: s.hub for s in list_schools(db)}
+    covered_hubs = {hubs_of.get(int(s), "") for s in covered}
+    return f"Hub {covered_hubs.pop()}" if len(covered_hubs) == 1 and "" not in covered_hubs else "Trust"
+
+
 def school_of_scope(db: sqlite_utils.Database, school_ids: tuple[int, ...] | None = None,
                     pupil_ids=None) -> int | None:
     """The one school a document covers (a section report, an LA pack), so it is headed with

@@ -147,7 +147,7 @@ def section_report(db: sqlite_utils.Database, viewer: auth.Viewer, period: metri
     targets = tuple(benchmarks.check_targets(benchmarks.targets_for(settings, period.academic_year),
                                              _year_to_date(path, version, period, ids, who)))
     return SectionReport(
-        school=settings["school_name"], scope=scope, period=period, who=who, headline=headline,
+        school=schools.document_heading(db, viewer.school_ids, pupil_ids), scope=scope, period=period, who=who, headline=headline,
         compared_with=compared_with, compared_reason=reason, before=before, by_year=by_year, pa_list=pa_list,
         newly_pa=newly if newly is not None else empty_pupils, no_longer_pa=gone if gone is not None else empty_pupils,
         actions=actions, impact_by_type=impact.impact_by_type(per_action[per_action["id"].isin(in_period["id"])]),

@@ -123,7 +123,7 @@ def test_a_second_school_without_its_own_template_uses_the_store_schools_wording
 
 
 def test_the_evidence_pack_and_a_schools_section_report_are_headed_with_the_pupils_school(two_schools_letters):
-    from core import evidence_pack, section_report
+    from core import evidence_pack, la_pack, section_report
 
     with store.opened(two_schools_letters) as db:
         [fenton] = ids_of(db, "Fenton")
@@ -133,7 +133,15 @@ def test_the_evidence_pack_and_a_schools_section_report_are_headed_with_the_pupi
         report = section_report.section_report(db, officer2, PERIOD, "Whole school", schools.pupil_ids_of(db, [2]))
         assert report.school == SECOND
         everyone = section_report.section_report(db, auth.Viewer("lead", auth.TRUST_LEAD), PERIOD, "Whole school")
-        assert everyone.school == "Test Academy"  # several schools: the store's own heading, as before
+        assert everyone.school == "Trust"  # several schools: the trust, never the first school's name
+        assert la_pack.la_pack(db, auth.Viewer("lead", auth.TRUST_LEAD), PERIOD).school == "Trust"
+        assert la_pack.la_pack(db, officer2, PERIOD).school == SECOND
+        # A hub lead's schools, all of one hub: the hub.
+        for school_id in (1, 2):
+            schools.edit_school(db, school_id, hub="North", by="admin")
+        hub_lead = auth.Viewer("hub", auth.HUB_LEAD, school_ids=(1, 2))
+        assert section_report.section_report(db, hub_lead, PERIOD, "Whole school").school == "Hub North"
+        assert schools.document_heading(db, None, schools.pupil_ids_of(db, [2])) == SECOND
 
 
 # --- the calendar: each school its own; missing marks from each pupil's school's -------------------
