@@ -512,7 +512,6 @@ def document_heading(db: sqlite_utils.Database, school_ids: tuple[int, ...] | No
     name as its settings give it. Several of a trust's schools (a trust lead's whole trust, a
     hub lead's hub): "Hub North" when they are all of one hub, else "Trust" — as the Trust
     screen and the downloads name them, never the first school's name."""
-
     one = school_of_scope(db, school_ids, pupil_ids)
     if one is not None or count(db) <= 1:
         return store.get_settings(db, one)["school_name"]
