@@ -84,7 +84,14 @@ if targets.empty:
     st.caption(f"No targets set for {calendar.academic_year_label(year)}: the trust's and each school's are set "
                "in Admin → Benchmarks and targets.")
 else:
-    dataframe(trust.target_view(targets), hide_index=True, width="stretch", key="trust_targets")
+    # One measure at a time: a row a school (21 rows for 21 schools, not 63), the trust's last.
+    offered = [label for label in trust.TARGET_MEASURES.values() if label in set(targets["measure"])]
+    if st.session_state.get("trust_target_measure") not in offered:
+        st.session_state["trust_target_measure"] = offered[0]
+    measure = st.segmented_control("Measure", offered, key="trust_target_measure", required=True,
+                                   label_visibility="collapsed")
+    dataframe(trust.target_view(targets[targets["measure"] == measure]).drop(columns="Measure")
+              .rename(columns={"Figure": measure}), hide_index=True, width="stretch", key="trust_targets")
     st.caption(f"Targets for {calendar.academic_year_label(year)} beside the figures for the dates chosen. Gap: "
                "how far the figure is better (+) or worse (−) than the target, in points — attendance above its "
                "target, persistent and severe absence below theirs, is better.")

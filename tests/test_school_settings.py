@@ -221,9 +221,11 @@ def test_the_trust_screen_shows_each_school_against_its_target_and_the_trusts(tr
         benchmarks.set_targets(db, 2025, 85.0, None, "admin", school_id=2)
     app = signed_in("lead", "trust")
     assert not app.exception, [e.value for e in app.exception]
-    [shown] = [d.value for d in app.dataframe if "Measure" in d.value.columns]
+    assert app.segmented_control(key="trust_target_measure").options == ["Attendance"]  # the only one with a target
+    [shown] = [d.value for d in app.dataframe if "School's target" in d.value.columns]
+    assert list(shown["School"]) == ["Test Academy", SECOND, trust.TRUST_ROW]  # a row a school, the trust last
     second = shown[shown["School"] == SECOND].iloc[0]  # Second Primary: 80.0% attendance
-    assert (second["Figure"], second["School's target"]) == ("80.0%", "85.0%")
+    assert (second["Attendance"], second["School's target"]) == ("80.0%", "85.0%")
     assert second["Gap to the school's (points)"] == "-5.0"
     assert (second["Trust's target"], second["Gap to the trust's (points)"]) == ("95.0%", "-15.0")
     first = shown[shown["School"] == "Test Academy"].iloc[0]
@@ -232,8 +234,14 @@ def test_the_trust_screen_shows_each_school_against_its_target_and_the_trusts(tr
 
     report = " ".join(pdf_text([d for d in downloads if d.startswith(b"%PDF")][-1]).split())
     assert "Against the targets" in report and "85.0%" in report and "-15.0" in report
-    shown_pa = shown[(shown["School"] == SECOND) & (shown["Measure"] == "Persistent absence")]
-    assert shown_pa.empty  # no PA target, the school's or the trust's: no row
+    with store.opened(trust_store) as db:
+        benchmarks.set_trust_targets(db, 2025, 95.0, 10.0, None, "admin")
+    app.run()
+    assert app.segmented_control(key="trust_target_measure").options == ["Attendance", "Persistent absence"]
+    app.segmented_control(key="trust_target_measure").set_value("Persistent absence").run()
+    [shown] = [d.value for d in app.dataframe if "School's target" in d.value.columns]
+    assert "Persistent absence" in shown.columns and "Attendance" not in shown.columns
+    assert set(shown["Trust's target"]) == {"10.0%"}
 
 
 def test_the_trust_screen_says_where_to_set_targets_when_there_are_none(trust_store):
