@@ -319,9 +319,26 @@ def draw_school_calendar() -> None:
     year = st.selectbox("Academic year", ordered, index=ordered.index(default), format_func=calendar.academic_year_label,
                         key="calendar_year")
     year_saved = saved.for_year(year) if saved and year in saved.years else None
+    source = None  # a trust's school without this year's calendar may start from another school's
+    if year_saved is None and calendar_school is not None:
+        with store.opened(path) as db:
+            others = {s: one.for_year(year) for s, one in school_calendar.load_each(db).items()
+                      if s != calendar_school and year in one.years}
+            names = {s.id: s.name for s in schools.list_schools(db)}
+        if others:
+            source = st.selectbox("Start from", [None, *sorted(others)], key=f"calendar_source_{calendar_school}",
+                                  format_func=lambda s: "The days this school's marks show" if s is None
+                                  else f"{names.get(s, s)}'s saved calendar", width=420,
+                                  help="Schools of a trust often share term dates: start from another school's "
+                                       "saved calendar, change what differs here (INSET days), and save it for "
+                                       "this school. Nothing is shared after that.")
     if year_saved is not None:
         shown = year_saved
         st.caption(f"The saved calendar for {calendar.academic_year_label(year)}.")
+    elif source is not None:
+        shown = others[source]
+        st.info(f"**Copied from {names.get(source, source)}'s saved calendar** — not saved for this school yet. "
+                "Change what differs here (its INSET days, closures) and save.", icon=":material/edit_calendar:")
     else:
         with store.opened(path) as db:
             shown = school_calendar.propose(db, year, calendar_school)
@@ -335,7 +352,7 @@ def draw_school_calendar() -> None:
                     "add its terms below and save.", icon=":material/edit_calendar:")
     terms, days = school_calendar.as_tables(shown)
     key = f"calendar_{year}_{'saved' if year_saved is not None else 'proposed'}" + (
-        f"_{calendar_school}" if calendar_school is not None else "")
+        f"_{calendar_school}" if calendar_school is not None else "") + (f"_from_{source}" if source else "")
     uk_date_column = {"format": "DD/MM/YYYY", "required": True}
     st.subheader("Terms")
     edited_terms = st.data_editor(

@@ -168,6 +168,34 @@ def test_missing_marks_come_from_each_pupils_own_schools_calendar(trust_store):
     assert figures.loc[["Ahmed", "Brown", "Clarke"], "missing_marks"].tolist() == [0, 0, 0]
 
 
+def test_a_school_without_the_years_calendar_starts_from_another_schools_and_saves_it_as_its_own(trust_store):
+    inset = NonSchoolDay(WEEK_1 + timedelta(days=7), "inset", "Trust training day")
+    with store.opened(trust_store) as db:
+        school_calendar.save(db, 2025, autumn(WEEK_1 + timedelta(days=18), (inset,)), "admin")  # school 1's
+    app = signed_in("admin", "admin")
+    assert not [s for s in app.selectbox if s.key == "calendar_source_1"]  # school 1 has its own: nothing offered
+    app.selectbox(key="calendar_school").set_value(2).run()
+    source = app.selectbox(key="calendar_source_2")
+    assert source.options == ["The days this school's marks show", "Test Academy's saved calendar"]
+    source.set_value(1).run()
+    assert any("Copied from Test Academy's saved calendar" in i.value for i in app.info)
+    terms = next(e for e in app.data_editor if e.key == "calendar_2025_proposed_2_from_1_terms")
+    assert terms.value.to_dict("records") == [{"Term": "Autumn 1", "First day": WEEK_1,
+                                               "Last day": WEEK_1 + timedelta(days=18)}]
+    with store.opened(trust_store) as db:
+        assert school_calendar.load(db, 2) is None  # nothing saved for school 2 until asked
+    next(b for b in app.button if b.label == "Save the calendar for 2025/26").click().run()
+    assert not app.exception and not app.error
+    with store.opened(trust_store) as db:
+        assert school_calendar.load(db, 2) == school_calendar.load(db)  # school 2's own copy
+        school_calendar.save(db, 2025, autumn(WEEK_1 + timedelta(days=11)), "admin")  # school 1 changes its own...
+        assert school_calendar.load(db, 2).terms[0].last_day == WEEK_1 + timedelta(days=18)  # ...not school 2's
+        assert school_calendar.load(db, 2).non_school_days == (inset,)
+        saved_for = [json.loads(d)["school_id"] for d, in db.execute(
+            "SELECT detail FROM audit WHERE action = 'calendar.save' ORDER BY id")]
+    assert saved_for == [1, 2, 1]
+
+
 def test_a_calendar_saved_for_one_school_leaves_the_other_as_it_was(trust_store):
     with store.opened(trust_store) as db:
         school_calendar.save(db, 2025, autumn(WEEK_1 + timedelta(days=18)), "admin", school_id=2)
