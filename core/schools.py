@@ -30,7 +30,7 @@ import pandas as pd
 import sqlite_utils
 
 from core import store
-from core.calendar import uk_date
+from core.calendar import academic_year_start, from_day, to_day, uk_date
 
 FIRST_SCHOOL = 1  # the store's own school, made by the migration
 TRUST_WIDE_ROLES = frozenset({"trust_admin", "trust_lead"})
@@ -322,6 +322,34 @@ def pupils_elsewhere(conn, pupil_ids, school_id: int) -> set[int]:
         return set()
     return {r[0] for r in conn.execute("SELECT id FROM pupils WHERE school_id != ? AND id IN "
                                        "(SELECT value FROM json_each(?))", (int(school_id), json_ids(ids)))}
+
+
+def dual_registered(conn, pupil_ids, first_day: int, last_day: int) -> set[int]:
+    """Of these pupils (at another of the trust's schools than an import's), those their school's
+    register marks 'D' (dual registered, at the other school that session) in the academic
+    year(s) from `first_day` to `last_day` (day numbers), up to `last_day`."""
+    if not pupil_ids:
+        return set()
+    since = to_day(academic_year_start(from_day(first_day)))
+    return {r[0] for r in conn.execute(
+        "SELECT DISTINCT pupil_id FROM marks INDEXED BY marks_pupil_code WHERE pupil_id IN "
+        "(SELECT value FROM json_each(?)) AND code = 'D' AND day BETWEEN ? AND ?",
+        (json_ids(pupil_ids), since, int(last_day)))}
+
+
+def dual_registered_warning(conn, pupil_ids, marks: int) -> str:
+    """What an import says of the dual-registered pupils it left at their own school."""
+    rows = conn.execute("SELECT p.upn, p.forename, p.surname, s.name FROM pupils p JOIN schools s ON s.id = p.school_id "
+                        "WHERE p.id IN (SELECT value FROM json_each(?)) ORDER BY p.surname, p.forename",
+                        (json_ids(pupil_ids),)).fetchall()
+    named = "; ".join(f"{upn} ({f'{forename} {surname}'.strip()}) at {school}" for upn, forename, surname, school
+                      in rows[:5]) + (f"; and {len(rows) - 5:,} more" if len(rows) > 5 else "")
+    return (f"{len(rows):,} pupil{'s' if len(rows) != 1 else ''} in this file {'are' if len(rows) != 1 else 'is'} "
+            f"dual registered at another of the trust's schools (its register marks them D, at the other school): "
+            f"{named}. They stay that school's pupils and its register is kept, so this file's {marks:,} "
+            f"mark{'s' if marks != 1 else ''} for them {'were' if marks != 1 else 'was'} not imported. If a pupil "
+            "has left that school for this one, move them on the Admin screen (Schools) or with "
+            "`pastoral schools move-pupil`.")
 
 
 def plan_moves(conn, arrivals: pd.DataFrame, roll_without_dates: bool = False) -> PlannedMoves:

@@ -305,3 +305,36 @@ def test_school_as_marks_dated_after_the_pupil_moved_away_are_not_imported(trust
     assert any("dated after they moved away" in p["message"] for p in result["problems"])
     _, out, _ = run(capsys, "--db", str(trust_store), "pupils", "--school", "2")
     assert next(p for p in json.loads(out) if p["surname"] == "Ahmed")["unauthorised_sessions"] == 4  # week 2's N only
+
+
+def ahmeds_codes(db_path, monday: date) -> list[str]:
+    with store.opened(db_path) as db:
+        return [c for (c,) in db.execute(
+            "SELECT m.code FROM marks m JOIN pupils p ON p.id = m.pupil_id WHERE p.upn = ? AND m.day BETWEEN ? AND ? "
+            "ORDER BY m.day, m.session", (AHMED, *(int((monday + timedelta(days=d) - date(1970, 1, 1)).days)
+                                                   for d in (0, 4))))]
+
+
+def test_a_dual_registered_pupil_stays_at_their_school_and_its_register_is_kept(trust_store, capsys, tmp_path):
+    """Test Academy's register marks Ahmed D (at Second Primary) on Monday and Tuesday of week 3;
+    Second Primary's own file marks him present then. He stays Test Academy's pupil and its D
+    sessions stay not possible for it (DOMAIN.md: D is not a possible session)."""
+    ours = tmp_path / "a_week3.csv"
+    ours.write_text(marks_csv(week_rows(WEEK_3, ["DDDD......"])) + "\n", encoding="utf-8")
+    assert cli.main(["--db", str(trust_store), "import", "--school", "1", str(ours)]) == 0
+    capsys.readouterr()
+    theirs = second_school_file(tmp_path, "b_week3.csv", WEEK_3, "....DDDDDD")
+    code, out, _ = run(capsys, "--db", str(trust_store), "import", "--format", "json", str(theirs))
+    result = json.loads(out)["files"][0]
+    assert code == 0 and result["status"] == "unchanged"
+    [warning] = [p["message"] for p in result["problems"] if "dual registered" in p["message"]]
+    assert f"{AHMED} (" in warning and "at Test Academy" in warning and "10 marks" in warning
+    assert school_of(trust_store, AHMED) == 1
+    assert ahmeds_codes(trust_store, WEEK_3) == ["D", "D", "D", "D", "/", "\\", "/", "\\", "/", "\\"]
+    with store.opened(trust_store) as db:
+        assert db.execute("SELECT COUNT(*) FROM pupil_moves").fetchone()[0] == 0
+    # A later week from Second Primary, all present: still Test Academy's, as the year's D marks say.
+    later = second_school_file(tmp_path, "b_week4.csv", WEEK_3 + timedelta(days=7), "..........")
+    assert cli.main(["--db", str(trust_store), "import", str(later)]) == 0
+    assert school_of(trust_store, AHMED) == 1
+    assert ahmeds_codes(trust_store, WEEK_3 + timedelta(days=7)) == []

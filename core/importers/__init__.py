@@ -394,13 +394,27 @@ def _pupils_at_other_schools(conn, incoming: pd.DataFrame, outcome: FileOutcome
     before they arrived (or at all, for a pupil this file does not move), is not this school's
     to give, so it never replaces their old school's mark; and for a pupil who moved away, the
     old school's marks dated on or after the move are not imported (the new school's registers
-    are theirs from that day)."""
+    are theirs from that day).
+
+    A pupil dual registered at another of the trust's schools (its register marks them 'D' this
+    academic year) stays that school's pupil, and its register is kept whole: this file's marks
+    for them are not imported. The pupil's one record holds one register, and DOMAIN.md counts
+    a 'D' session as not possible for the school that records it — this file's mark for the
+    same session would count it."""
     target = schools.routed_school(conn)
     if target is None:
         return schools.PlannedMoves(), incoming
     elsewhere = schools.pupils_elsewhere(conn, incoming["pupil_id"].to_numpy(), target)
     if not elsewhere:  # the usual case: every pupil named is at this school already
         return schools.PlannedMoves(target), incoming
+    dual = schools.dual_registered(conn, elsewhere, int(incoming["day"].min()), int(incoming["day"].max()))
+    if dual:
+        kept = ~incoming["pupil_id"].isin(list(dual)).to_numpy()
+        outcome.problems.append(Problem(None, None, schools.dual_registered_warning(conn, dual, int((~kept).sum())),
+                                        "warning"))
+        incoming, elsewhere = incoming[kept], elsewhere - dual
+        if not elsewhere:
+            return schools.PlannedMoves(target), incoming
     theirs = incoming["pupil_id"].isin(list(elsewhere)).to_numpy()
     code = incoming["code"].astype(object)
     empty = (code.isna() | code.isin(["", *schools.NOT_ARRIVED])).to_numpy()
