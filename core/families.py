@@ -203,13 +203,79 @@ def _address_key(frame: pd.DataFrame) -> pd.Series:
 # The roll's columns the suggestions compare; a pupil with none of them filled has no key.
 _KEY_COLUMNS = ("id", "surname", "contact1_phone", "contact2_phone", "contact1_email", "contact2_email", "address",
                 "postcode")
+_HAS_A_KEY = ("(contact1_phone != '' OR contact2_phone != '' OR contact1_email != '' OR contact2_email != '' "
+              "OR address != '')")
+
+# Finding, in SQL, every pupil who may share a key with some given pupils, without reading and
+# keying every pupil of the store in Python. A value of plain characters has its key worked
+# out in SQL as Python would: a phone number of digits and spaces (its last ten digits), an
+# email of printable ASCII (trimmed, lower case), a surname of letters, digits and apostrophes
+# (lower case, less its apostrophes: its `values.name_key`), an address and postcode of letters,
+# digits and a few marks (lower case, less the marks: its key less the spaces). Any other value
+# is read and keyed in Python. Only pupils on roll whose phone, email, or surname and address
+# may match one of the given pupils' are read; what is read is then keyed in Python exactly as
+# for the whole store.
+_ODD_PHONE = "*[^0-9 ]*"
+_ODD_EMAIL = "*[^ -~]*"  # a character outside printable ASCII (an accent, a tab)
+_ODD_SURNAME = "*[^A-Za-z0-9']*"
+_ADDRESS_MARKS = " ,.'/-"
+_ODD_ADDRESS = "*[^A-Za-z0-9 ,.'/-]*"
 
 
-def _keyed_pupils(db: sqlite_utils.Database) -> pd.DataFrame:
-    """The pupils on roll with a parent's phone or email or an address: the only ones with a key."""
-    rows = db.execute(f"SELECT {', '.join(_KEY_COLUMNS)} FROM pupils WHERE on_roll = 1 AND (contact1_phone != '' "
-                      "OR contact2_phone != '' OR contact1_email != '' OR contact2_email != '' OR address != '')"
-                      ).fetchall()
+def _without_marks(text: str) -> str:
+    """SQL: `text` in lower case less the address marks — for an address of letters, digits and
+    those marks, its `_address_key` less the spaces."""
+    for mark in _ADDRESS_MARKS:
+        text = f"replace({text}, char({ord(mark)}), '')"
+    return f"lower({text})"
+
+
+def _keyed_pupils(db: sqlite_utils.Database, pupil_ids=None) -> pd.DataFrame:
+    """The pupils on roll with a parent's phone or email or an address: the only ones with a key
+    (of these pupils only, when given)."""
+    in_scope = "" if pupil_ids is None else "id IN (SELECT value FROM json_each(?)) AND "
+    rows = db.execute(f"SELECT {', '.join(_KEY_COLUMNS)} FROM pupils WHERE {in_scope}on_roll = 1 AND {_HAS_A_KEY}",
+                      () if pupil_ids is None else (_ids_json(pupil_ids),)).fetchall()
+    return pd.DataFrame(rows, columns=list(_KEY_COLUMNS)).astype({"id": "int64"})
+
+
+def _distinct(*keys: pd.Series) -> str:
+    """The non-blank keys, as a JSON list for SQL."""
+    return json.dumps(sorted(set(pd.concat(keys).unique().tolist()) - {""}))
+
+
+def _pupils_sharing_keys(db: sqlite_utils.Database, pupil_ids) -> pd.DataFrame:
+    """These pupils (on roll, with a key) and every pupil on roll, at any school, who may share
+    a parent's phone or email or an address with one of them: every holder of their keys."""
+    mine = _keyed_pupils(db, pupil_ids)
+    if mine.empty:
+        return mine
+    phones = _distinct(_phone_key(mine["contact1_phone"]), _phone_key(mine["contact2_phone"]))
+    emails = _distinct(mine["contact1_email"].str.strip().str.lower(), mine["contact2_email"].str.strip().str.lower())
+    address = _address_key(mine)
+    homed = mine[address != ""]
+    surnames = _distinct(homed["surname"].map(values.name_key))
+    addresses = _distinct(address[address != ""].str.replace(" ", "", regex=False))
+
+    def phone(column: str) -> str:
+        return (f"({column} != '' AND ({column} GLOB :odd_phone OR substr(replace({column}, ' ', ''), -10) "
+                "IN (SELECT value FROM json_each(:phones))))")
+
+    def email(column: str) -> str:
+        return (f"({column} != '' AND ({column} GLOB :odd_email OR lower(trim({column})) IN "
+                "(SELECT value FROM json_each(:emails))))")
+
+    home = "(address || ' ' || postcode)"
+    same_home = (f"(address != '' AND (surname GLOB :odd_surname OR lower(replace(surname, char(39), '')) IN "
+                 f"(SELECT value FROM json_each(:surnames))) AND ({home} GLOB :odd_address OR "
+                 f"{_without_marks(home)} IN (SELECT value FROM json_each(:addresses))))")
+    rows = db.execute(
+        f"SELECT {', '.join(_KEY_COLUMNS)} FROM pupils WHERE on_roll = 1 AND (id IN (SELECT value FROM json_each(:mine)) "
+        f"OR {phone('contact1_phone')} OR {phone('contact2_phone')} OR {email('contact1_email')} "
+        f"OR {email('contact2_email')} OR {same_home})",
+        {"mine": _ids_json(mine["id"]), "phones": phones, "emails": emails, "surnames": surnames,
+         "addresses": addresses, "odd_phone": _ODD_PHONE, "odd_email": _ODD_EMAIL, "odd_surname": _ODD_SURNAME,
+         "odd_address": _ODD_ADDRESS}).fetchall()
     return pd.DataFrame(rows, columns=list(_KEY_COLUMNS)).astype({"id": "int64"})
 
 
@@ -221,7 +287,7 @@ def suggestions(db: sqlite_utils.Database, pupil_ids: list[int] | None = None) -
     A key shared by more than MOST_SHARING_A_KEY pupils on roll anywhere in the store (a
     care home's address) suggests nobody; with `pupil_ids`, only their keys are compared,
     each still counted over the whole store, and only their families are worked out."""
-    people = _keyed_pupils(db)
+    people = _keyed_pupils(db) if pupil_ids is None else _pupils_sharing_keys(db, pupil_ids)
     wanted = None if pupil_ids is None else people["id"].isin([int(p) for p in pupil_ids])
     keys = pd.DataFrame({
         "id": people["id"],
