@@ -317,8 +317,11 @@ def suggestions(db: sqlite_utils.Database, pupil_ids: list[int] | None = None) -
     found = pd.concat([_pairs(frame, key).assign(reason=reason) for frame, key, reason in keyed], ignore_index=True)
     if found.empty:
         return pd.DataFrame(columns=SUGGESTION_COLUMNS)
-    found = (found.groupby(["pupil_id", "sibling_id"], as_index=False)["reason"]
-             .agg(lambda r: " · ".join(sorted(set(r)))))
+    reasons: dict[tuple[int, int], set[str]] = {}
+    for pair in zip(found["pupil_id"].tolist(), found["sibling_id"].tolist(), found["reason"].tolist()):
+        reasons.setdefault(pair[:2], set()).add(pair[2])
+    found = pd.DataFrame([(a, b, " · ".join(sorted(r))) for (a, b), r in sorted(reasons.items())],
+                         columns=SUGGESTION_COLUMNS).astype({"pupil_id": "int64", "sibling_id": "int64"})
     if pupil_ids is not None:
         found = found[found["pupil_id"].isin(pupil_ids) | found["sibling_id"].isin(pupil_ids)]
     # Pupils of one family are not suggested: given pupils, their families are every family a
