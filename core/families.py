@@ -110,9 +110,10 @@ def _reach(db: sqlite_utils.Database, pupil_ids, confirmed: pd.DataFrame) -> lis
     return sorted(seen)
 
 
-def _links(db: sqlite_utils.Database, pupil_ids=None) -> tuple[pd.DataFrame, list[int] | None]:
-    """(links, the pupils their families hold): every link in the store, or — given pupils —
-    every link within their families (and those families' pupils)."""
+def links(db: sqlite_utils.Database, pupil_ids=None) -> pd.DataFrame:
+    """Sibling pairs (pupil_id < sibling_id) and how each is known: 'family id' from the
+    roll, or 'confirmed' by a person. Given `pupil_ids`, only the pairs within those pupils'
+    families (which may hold pupils of other schools): every pair the whole store has there."""
     decided = decisions(db)
     confirmed = decided[decided["decision"] == "confirmed"].assign(how="confirmed")
     reached = None if pupil_ids is None else _reach(db, pupil_ids, confirmed)
@@ -124,14 +125,7 @@ def _links(db: sqlite_utils.Database, pupil_ids=None) -> tuple[pd.DataFrame, lis
     if reached is not None:
         confirmed = confirmed[confirmed["pupil_id"].isin(reached)]  # then its sibling is in `reached` too
     both = pd.concat([by_family_id[LINK_COLUMNS], confirmed[LINK_COLUMNS]], ignore_index=True)
-    return both.drop_duplicates(["pupil_id", "sibling_id"]).astype({"pupil_id": "int64", "sibling_id": "int64"}), reached
-
-
-def links(db: sqlite_utils.Database, pupil_ids=None) -> pd.DataFrame:
-    """Sibling pairs (pupil_id < sibling_id) and how each is known: 'family id' from the
-    roll, or 'confirmed' by a person. Given `pupil_ids`, only the pairs within those pupils'
-    families (which may hold pupils of other schools)."""
-    return _links(db, pupil_ids)[0]
+    return both.drop_duplicates(["pupil_id", "sibling_id"]).astype({"pupil_id": "int64", "sibling_id": "int64"})
 
 
 def _numbered(pairs: pd.DataFrame) -> pd.Series:
@@ -157,7 +151,7 @@ def _numbered(pairs: pd.DataFrame) -> pd.Series:
 def _families_of(db: sqlite_utils.Database, pupil_ids) -> pd.Series:
     """families() of every pupil in the families of these pupils (None: of every pupil) —
     the family numbers the whole store gives them."""
-    return _numbered(_links(db, pupil_ids)[0])
+    return _numbered(links(db, pupil_ids))
 
 
 def families(db: sqlite_utils.Database, pupil_ids=None) -> pd.Series:
