@@ -264,7 +264,8 @@ def _pupils_sharing_keys(db: sqlite_utils.Database, pupil_ids) -> pd.DataFrame:
                  f"(SELECT value FROM json_each(:surnames))) AND ({home} GLOB :odd_address OR "
                  f"{_without_marks(home)} IN (SELECT value FROM json_each(:addresses))))")
     rows = db.execute(
-        f"SELECT {', '.join(_KEY_COLUMNS)} FROM pupils WHERE on_roll = 1 AND (id IN (SELECT value FROM json_each(:mine)) "
+        f"SELECT {', '.join(_KEY_COLUMNS)} FROM pupils WHERE on_roll = 1 AND ("
+        "id IN (SELECT value FROM json_each(:mine)) "
         f"OR {phone('contact1_phone')} OR {phone('contact2_phone')} OR {email('contact1_email')} "
         f"OR {email('contact2_email')} OR {same_home})",
         {"mine": _ids_json(mine["id"]), "phones": phones, "emails": emails, "surnames": surnames,

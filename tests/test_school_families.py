@@ -259,7 +259,8 @@ class _Rows(list):
 def test_a_school_reads_only_its_pupils_and_those_in_their_families_or_sharing_their_keys(trust, ids, monkeypatch):
     asked: list = []
     frame = store.pupils_frame
-    monkeypatch.setattr(store, "pupils_frame", lambda db, *a, **k: asked.append(k.get("pupil_ids")) or frame(db, *a, **k))
+    monkeypatch.setattr(store, "pupils_frame",
+                        lambda db, *a, **k: asked.append(k.get("pupil_ids")) or frame(db, *a, **k))
     ours = school(trust, 1)
     recording = Recording(trust)
     families.families(recording, ours)
