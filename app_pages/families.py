@@ -31,7 +31,7 @@ def first_to_look_at(linked: pd.Series, options: list[int]) -> int:
     """The family shown first: the one with the most children below 90%, then the lowest attendance."""
     if linked.empty or period is None:
         return options[0]
-    figures = reads.pupil_figures(path, version, period.date_from, period.as_of).set_index("pupil_id")
+    figures = reads.pupil_figures(path, version, period.date_from, period.as_of, school_ids).set_index("pupil_id")
     members = linked.rename("family").to_frame().join(figures[["persistently_absent", "attendance_pct"]], how="left")
     ranked = members.groupby("family").agg(below=("persistently_absent", "sum"), lowest=("attendance_pct", "min"))
     best = ranked.sort_values(["below", "lowest"], ascending=[False, True]).index[0]
@@ -50,6 +50,10 @@ if everyone.empty:
     lists.no_registers_yet(user)
     st.stop()
 in_scope = set(everyone["id"].astype(int))
+# On a trust's store a school's user reads only their own pupils' figures and families (the
+# families followed into other schools as far as they reach, nothing more); else every pupil's.
+school_ids = reads.school_scope(user)
+family_scope = None if school_ids is None else sorted(in_scope)
 by_id = everyone.set_index("id")
 labels = {int(r.id): f"{pupil_name(r.surname, r.forename, masked)} ({r.form or year_label(r.year_group)})"
           for r in everyone.itertuples()}  # one label per pupil, for every picker
@@ -58,7 +62,7 @@ if message:
     (st.success if message[0] == "success" else st.error)(md(message[1]))
 
 with store.opened(path) as db:
-    family_number = families.families(db)
+    family_number = families.families(db, family_scope)
     suggested = families.suggestions(db, sorted(in_scope))
 suggested = suggested[suggested["pupil_id"].isin(in_scope) & suggested["sibling_id"].isin(in_scope)]
 
@@ -101,7 +105,7 @@ with family_column:
     hidden = len(whole_family) - len(members)
 
     lists.require_registers(user, period)
-    figures = reads.pupil_figures(path, version, period.date_from, period.as_of).set_index("pupil_id")
+    figures = reads.pupil_figures(path, version, period.date_from, period.as_of, school_ids).set_index("pupil_id")
     stage_of = stages.set_index("pupil_id")["stage"] if not stages.empty else pd.Series(dtype="int64")
     children = pd.DataFrame({
         "Child": [pupil_name(by_id.at[m, "surname"], by_id.at[m, "forename"], masked) for m in members],

@@ -132,12 +132,14 @@ with store.opened(path) as db:
     on_list = found.pupils["pupil_id"].tolist()
     contacts = families.contacts(db, viewer, on_list).set_index("pupil_id") if on_list else pd.DataFrame()
     sibling_pairs = families.siblings(db, on_list)
+    if scope is not None:  # a sibling the user may not see is not named
+        sibling_pairs = sibling_pairs[sibling_pairs["sibling_id"].isin(scope)]
     open_cases = cases.interventions(db, viewer, on_list, status="open") if on_list else pd.DataFrame()
     stages = letters.stages(db, viewer, on_list, since=calendar.academic_year_start(chosen_day)).set_index("pupil_id")
-    everyone = store.pupils_frame(db).set_index("id")
-    sibling_marks = marks.codes_at_session(db, calendar.to_day(chosen_day), chosen_session)
-if scope is not None:
-    sibling_pairs = sibling_pairs[sibling_pairs["sibling_id"].isin(scope)]
+    shown_siblings = sorted(set(sibling_pairs["sibling_id"].astype(int)))  # only they are read
+    everyone = store.pupils_frame(db, pupil_ids=shown_siblings, columns=("id", "surname", "forename", "form")
+                                  ).set_index("id")
+    sibling_marks = marks.codes_at_session(db, calendar.to_day(chosen_day), chosen_session, shown_siblings)
 
 message = st.session_state.pop(MESSAGE_KEY, None)
 if message:

@@ -13,6 +13,8 @@ core/penalty_notices.py; this module names each pupil's parents for it.
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 import sqlite_utils
@@ -36,10 +38,8 @@ def contacts(db: sqlite_utils.Database, viewer: auth.Viewer, pupil_ids: list[int
     for the roles doing case work only: a viewer gets a CaseError, never the details."""
     if not auth.may(viewer.role, "see_contacts"):
         raise cases.CaseError("Your role cannot see parents' contact details.")
-    people = store.pupils_frame(db, contacts=True)
-    if pupil_ids is not None:
-        people = people[people["id"].isin([int(p) for p in pupil_ids])]
-    return people[["id", *characteristics.CONTACT_FIELDS]].rename(columns={"id": "pupil_id"}).reset_index(drop=True)
+    people = store.pupils_frame(db, pupil_ids=pupil_ids, columns=("id", *characteristics.CONTACT_FIELDS))
+    return people.rename(columns={"id": "pupil_id"}).reset_index(drop=True)
 
 
 def contact_lines(row) -> list[str]:
@@ -56,10 +56,13 @@ def contact_lines(row) -> list[str]:
 
 
 # --- links ------------------------------------------------------------------------------
-
-
-def _people(db: sqlite_utils.Database) -> pd.DataFrame:
-    return store.pupils_frame(db, contacts=True)
+#
+# A family can reach across the schools of a trust (a family id shared by pupils of two
+# schools, a link confirmed across them, or a chain A–B–C whose A and C are siblings only
+# through B). Given some pupils, the functions below follow the links out from them, over
+# every school, until nothing new is reached (`_reach`): their families are then whole, and
+# every answer is the whole store's answer for those pupils — without reading the pupils of
+# families they do not belong to.
 
 
 def _pairs(frame: pd.DataFrame, key: str) -> pd.DataFrame:
@@ -79,19 +82,54 @@ def decisions(db: sqlite_utils.Database) -> pd.DataFrame:
     return frame.astype({"pupil_id": "int64", "sibling_id": "int64"})
 
 
-def links(db: sqlite_utils.Database) -> pd.DataFrame:
+def _ids_json(pupil_ids) -> str:
+    return json.dumps(sorted({int(p) for p in pupil_ids}))
+
+
+def _reach(db: sqlite_utils.Database, pupil_ids, confirmed: pd.DataFrame) -> list[int]:
+    """These pupils and everyone in their families, whatever their school: the pupils reachable
+    from them through a shared family id or a `confirmed` link (in id order)."""
+    joined: dict[int, set[int]] = {}
+    for a, b in zip(confirmed["pupil_id"].tolist(), confirmed["sibling_id"].tolist()):
+        joined.setdefault(a, set()).add(b)
+        joined.setdefault(b, set()).add(a)
+    seen = {int(p) for p in pupil_ids}
+    frontier, family_ids = set(seen), set()
+    while frontier:
+        found = {r[0] for r in db.execute(
+            "SELECT DISTINCT family_id FROM pupils WHERE id IN (SELECT value FROM json_each(?)) AND family_id != ''",
+            (_ids_json(frontier),))} - family_ids
+        family_ids |= found
+        reached = {r[0] for r in db.execute(
+            "SELECT id FROM pupils WHERE family_id IN (SELECT value FROM json_each(?)) AND family_id != ''",
+            (json.dumps(sorted(found)),))} if found else set()
+        for pupil in frontier:
+            reached |= joined.get(pupil, set())
+        frontier = reached - seen
+        seen |= frontier
+    return sorted(seen)
+
+
+def links(db: sqlite_utils.Database, pupil_ids=None) -> pd.DataFrame:
     """Sibling pairs (pupil_id < sibling_id) and how each is known: 'family id' from the
-    roll, or 'confirmed' by a person."""
-    by_family_id = _pairs(store.pupils_frame(db), "family_id").assign(how="family id")
+    roll, or 'confirmed' by a person. Given `pupil_ids`, only the pairs within those pupils'
+    families (which may hold pupils of other schools): every pair the whole store has there."""
     decided = decisions(db)
     confirmed = decided[decided["decision"] == "confirmed"].assign(how="confirmed")
+    reached = None if pupil_ids is None else _reach(db, pupil_ids, confirmed)
+    rows = db.execute("SELECT id, family_id FROM pupils WHERE family_id != '' ORDER BY id" if reached is None else
+                      "SELECT id, family_id FROM pupils WHERE id IN (SELECT value FROM json_each(?)) "
+                      "AND family_id != '' ORDER BY id", () if reached is None else (_ids_json(reached),)).fetchall()
+    by_family_id = _pairs(pd.DataFrame(rows, columns=["id", "family_id"]).astype({"id": "int64"}),
+                          "family_id").assign(how="family id")
+    if reached is not None:
+        confirmed = confirmed[confirmed["pupil_id"].isin(reached)]  # then its sibling is in `reached` too
     both = pd.concat([by_family_id[LINK_COLUMNS], confirmed[LINK_COLUMNS]], ignore_index=True)
     return both.drop_duplicates(["pupil_id", "sibling_id"]).astype({"pupil_id": "int64", "sibling_id": "int64"})
 
 
-def families(db: sqlite_utils.Database) -> pd.Series:
-    """Each linked pupil's family number (pupil_id → the smallest pupil id in the family)."""
-    pairs = links(db)
+def _numbered(pairs: pd.DataFrame) -> pd.Series:
+    """Each linked pupil's family number (the smallest pupil id in the family) from the links."""
     if pairs.empty:
         return pd.Series(dtype="int64", index=pd.Index([], dtype="int64", name="pupil_id"))
     parent: dict[int, int] = {}
@@ -110,9 +148,25 @@ def families(db: sqlite_utils.Database) -> pd.Series:
     return pd.Series([root(m) for m in members], index=pd.Index(members, name="pupil_id"), dtype="int64")
 
 
+def _families_of(db: sqlite_utils.Database, pupil_ids) -> pd.Series:
+    """families() of every pupil in the families of these pupils (None: of every pupil) —
+    the family numbers the whole store gives them."""
+    return _numbered(links(db, pupil_ids))
+
+
+def families(db: sqlite_utils.Database, pupil_ids=None) -> pd.Series:
+    """Each linked pupil's family number (pupil_id → the smallest pupil id in the family);
+    only these pupils' (the same numbers), when `pupil_ids` is given."""
+    family = _families_of(db, pupil_ids)
+    if pupil_ids is None:
+        return family
+    return family[family.index.isin([int(p) for p in pupil_ids])]
+
+
 def siblings(db: sqlite_utils.Database, pupil_ids: list[int] | None = None) -> pd.DataFrame:
-    """(pupil_id, sibling_id) for every pupil and each of their siblings (both ways round)."""
-    family = families(db)
+    """(pupil_id, sibling_id) for every pupil and each of their siblings (both ways round); for
+    these pupils only when given (their siblings at any school)."""
+    family = _families_of(db, pupil_ids)
     frame = family.rename("family").reset_index()
     both = frame.merge(frame, on="family", suffixes=("", "_sibling"))
     both = both[both["pupil_id"] != both["pupil_id_sibling"]].rename(columns={"pupil_id_sibling": "sibling_id"})
@@ -122,8 +176,8 @@ def siblings(db: sqlite_utils.Database, pupil_ids: list[int] | None = None) -> p
 
 
 def family_of(db: sqlite_utils.Database, pupil_id: int) -> list[int]:
-    """The pupil and all their siblings, in id order."""
-    family = families(db)
+    """The pupil and all their siblings (at any school), in id order."""
+    family = _families_of(db, [pupil_id])
     if pupil_id not in family.index:
         return [int(pupil_id)]
     return sorted(int(i) for i in family.index[family == family[pupil_id]])
@@ -140,41 +194,140 @@ def _address_key(frame: pd.DataFrame) -> pd.Series:
     return key.where(frame["address"].fillna("").str.strip() != "", "")
 
 
+# The roll's columns the suggestions compare; a pupil with none of them filled has no key.
+_KEY_COLUMNS = ("id", "surname", "contact1_phone", "contact2_phone", "contact1_email", "contact2_email", "address",
+                "postcode")
+_HAS_A_KEY = ("(contact1_phone != '' OR contact2_phone != '' OR contact1_email != '' OR contact2_email != '' "
+              "OR address != '')")
+
+# Finding, in SQL, every pupil who may share a key with some given pupils, without reading and
+# keying every pupil of the store in Python. A value of plain characters has its key worked
+# out in SQL as Python would: a phone number of digits and spaces (its last ten digits), an
+# email of printable ASCII (trimmed, lower case), a surname of letters, digits and apostrophes
+# (lower case, less its apostrophes: its `values.name_key`), an address and postcode of letters,
+# digits and a few marks (lower case, less the marks: its key less the spaces). Any other value
+# is read and keyed in Python. Only pupils on roll whose phone, email, or surname and address
+# may match one of the given pupils' are read; what is read is then keyed in Python exactly as
+# for the whole store.
+_ODD_PHONE = "*[^0-9 ]*"
+_ODD_EMAIL = "*[^ -~]*"  # a character outside printable ASCII (an accent, a tab)
+_ODD_SURNAME = "*[^A-Za-z0-9']*"
+_ADDRESS_MARKS = " ,.'/-"
+_ODD_ADDRESS = "*[^A-Za-z0-9 ,.'/-]*"
+
+
+def _without_marks(text: str) -> str:
+    """SQL: `text` in lower case less the address marks — for an address of letters, digits and
+    those marks, its `_address_key` less the spaces."""
+    for mark in _ADDRESS_MARKS:
+        text = f"replace({text}, char({ord(mark)}), '')"
+    return f"lower({text})"
+
+
+def _keyed_pupils(db: sqlite_utils.Database, pupil_ids=None) -> pd.DataFrame:
+    """The pupils on roll with a parent's phone or email or an address: the only ones with a key
+    (of these pupils only, when given)."""
+    in_scope = "" if pupil_ids is None else "id IN (SELECT value FROM json_each(?)) AND "
+    rows = db.execute(f"SELECT {', '.join(_KEY_COLUMNS)} FROM pupils WHERE {in_scope}on_roll = 1 AND {_HAS_A_KEY}",
+                      () if pupil_ids is None else (_ids_json(pupil_ids),)).fetchall()
+    return pd.DataFrame(rows, columns=list(_KEY_COLUMNS)).astype({"id": "int64"})
+
+
+def _distinct(*keys: pd.Series) -> str:
+    """The non-blank keys, as a JSON list for SQL."""
+    return json.dumps(sorted(set(pd.concat(keys).unique().tolist()) - {""}))
+
+
+def _pupils_sharing_keys(db: sqlite_utils.Database, pupil_ids) -> pd.DataFrame:
+    """These pupils (on roll, with a key) and every pupil on roll, at any school, who may share
+    a parent's phone or email or an address with one of them: every holder of their keys."""
+    mine = _keyed_pupils(db, pupil_ids)
+    if mine.empty:
+        return mine
+    phones = _distinct(_phone_key(mine["contact1_phone"]), _phone_key(mine["contact2_phone"]))
+    emails = _distinct(mine["contact1_email"].str.strip().str.lower(), mine["contact2_email"].str.strip().str.lower())
+    address = _address_key(mine)
+    homed = mine[address != ""]
+    surnames = _distinct(homed["surname"].map(values.name_key))
+    addresses = _distinct(address[address != ""].str.replace(" ", "", regex=False))
+
+    def phone(column: str) -> str:
+        return (f"({column} != '' AND ({column} GLOB :odd_phone OR substr(replace({column}, ' ', ''), -10) "
+                "IN (SELECT value FROM json_each(:phones))))")
+
+    def email(column: str) -> str:
+        return (f"({column} != '' AND ({column} GLOB :odd_email OR lower(trim({column})) IN "
+                "(SELECT value FROM json_each(:emails))))")
+
+    home = "(address || ' ' || postcode)"
+    same_home = (f"(address != '' AND (surname GLOB :odd_surname OR lower(replace(surname, char(39), '')) IN "
+                 f"(SELECT value FROM json_each(:surnames))) AND ({home} GLOB :odd_address OR "
+                 f"{_without_marks(home)} IN (SELECT value FROM json_each(:addresses))))")
+    rows = db.execute(
+        f"SELECT {', '.join(_KEY_COLUMNS)} FROM pupils WHERE on_roll = 1 AND ("
+        "id IN (SELECT value FROM json_each(:mine)) "
+        f"OR {phone('contact1_phone')} OR {phone('contact2_phone')} OR {email('contact1_email')} "
+        f"OR {email('contact2_email')} OR {same_home})",
+        {"mine": _ids_json(mine["id"]), "phones": phones, "emails": emails, "surnames": surnames,
+         "addresses": addresses, "odd_phone": _ODD_PHONE, "odd_email": _ODD_EMAIL, "odd_surname": _ODD_SURNAME,
+         "odd_address": _ODD_ADDRESS}).fetchall()
+    return pd.DataFrame(rows, columns=list(_KEY_COLUMNS)).astype({"id": "int64"})
+
+
 def suggestions(db: sqlite_utils.Database, pupil_ids: list[int] | None = None) -> pd.DataFrame:
     """Pupils who may be siblings, not yet linked and not yet decided on: a shared parent
     phone or email, or a shared address and surname. With `pupil_ids`, only pairs
-    including one of them."""
-    people = _people(db)
-    people = people[people["on_roll"] == 1]
+    including one of them.
+
+    A key shared by more than MOST_SHARING_A_KEY pupils on roll anywhere in the store (a
+    care home's address) suggests nobody; with `pupil_ids`, only their keys are compared,
+    each still counted over the whole store, and only their families are worked out."""
+    people = _keyed_pupils(db) if pupil_ids is None else _pupils_sharing_keys(db, pupil_ids)
+    wanted = None if pupil_ids is None else people["id"].isin([int(p) for p in pupil_ids])
     keys = pd.DataFrame({
         "id": people["id"],
         "phone1": _phone_key(people["contact1_phone"]), "phone2": _phone_key(people["contact2_phone"]),
         "email1": people["contact1_email"].fillna("").str.strip().str.lower(),
         "email2": people["contact2_email"].fillna("").str.strip().str.lower(),
-        "home": _address_key(people) + "|" + people["surname"].fillna("").map(values.name_key),
     })
-    keys = keys.assign(home=keys["home"].where(~keys["home"].str.startswith("|") & ~keys["home"].str.endswith("|"), ""))
+    # Address and surname: the surname's key only where the address is shared by another pupil
+    # on roll (and, given pupils, is one of theirs) — no other home key can pair.
+    address = _address_key(people)
+    could_pair = (address != "") & (address.map(address.value_counts()) > 1)
+    if wanted is not None:
+        could_pair &= address.isin(set(address[wanted]))
+    surname = people.loc[could_pair, "surname"].fillna("").map(values.name_key)
+    home = (address[could_pair] + "|" + surname).where(surname != "", "")
+    keys = keys.assign(home=home.reindex(keys.index, fill_value=""))
     phones = pd.concat([keys[["id", "phone1"]].rename(columns={"phone1": "phone"}),
                         keys[["id", "phone2"]].rename(columns={"phone2": "phone"})]).drop_duplicates()
     emails = pd.concat([keys[["id", "email1"]].rename(columns={"email1": "email"}),
                         keys[["id", "email2"]].rename(columns={"email2": "email"})]).drop_duplicates()
-    found = pd.concat([
-        _pairs(phones, "phone").assign(reason="same parent's phone"),
-        _pairs(emails, "email").assign(reason="same parent's email"),
-        _pairs(keys, "home").assign(reason="same address and surname"),
-    ], ignore_index=True)
+    keyed = [(phones, "phone", "same parent's phone"), (emails, "email", "same parent's email"),
+             (keys, "home", "same address and surname")]
+    if wanted is not None:  # every pupil holding one of their keys (so each key's count is the store's)
+        mine = keys["id"][wanted]
+        keyed = [(frame[frame[key].isin(set(frame.loc[frame["id"].isin(mine), key]) - {""})], key, reason)
+                 for frame, key, reason in keyed]
+    found = pd.concat([_pairs(frame, key).assign(reason=reason) for frame, key, reason in keyed], ignore_index=True)
     if found.empty:
         return pd.DataFrame(columns=SUGGESTION_COLUMNS)
-    found = (found.groupby(["pupil_id", "sibling_id"], as_index=False)["reason"]
-             .agg(lambda r: " · ".join(sorted(set(r)))))
-    family = families(db)
+    reasons: dict[tuple[int, int], set[str]] = {}
+    for pair in zip(found["pupil_id"].tolist(), found["sibling_id"].tolist(), found["reason"].tolist()):
+        reasons.setdefault(pair[:2], set()).add(pair[2])
+    found = pd.DataFrame([(a, b, " · ".join(sorted(r))) for (a, b), r in sorted(reasons.items())],
+                         columns=SUGGESTION_COLUMNS).astype({"pupil_id": "int64", "sibling_id": "int64"})
+    if pupil_ids is not None:
+        found = found[found["pupil_id"].isin(pupil_ids) | found["sibling_id"].isin(pupil_ids)]
+    # Pupils of one family are not suggested: given pupils, their families are every family a
+    # pair could share (a pupil's sibling is in the pupil's family).
+    paired = None if pupil_ids is None else sorted(set(found["pupil_id"]) | set(found["sibling_id"]))
+    family = _families_of(db, paired)
     same_family = (found["pupil_id"].map(family).notna()
                    & (found["pupil_id"].map(family) == found["sibling_id"].map(family)))
     decided = decisions(db)
     already = found.merge(decided[["pupil_id", "sibling_id"]], how="left", indicator=True)["_merge"] == "both"
     found = found[~same_family.to_numpy() & ~already.to_numpy()]
-    if pupil_ids is not None:
-        found = found[found["pupil_id"].isin(pupil_ids) | found["sibling_id"].isin(pupil_ids)]
     return found[SUGGESTION_COLUMNS].reset_index(drop=True)
 
 

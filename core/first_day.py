@@ -47,6 +47,11 @@ CALL_LIST_COLUMNS = [
 ]
 
 
+# What the call list reads of each pupil on it (only they are read).
+CALL_LIST_PUPIL_COLUMNS = ("id", "upn", "surname", "forename", "form", "year_group", "social_worker", "cla",
+                           "vulnerable")
+
+
 @dataclass
 class CallList:
     on: date
@@ -99,11 +104,9 @@ def call_list(db: sqlite_utils.Database, on: date, session: int, pupil_ids: list
     call, then by form and name."""
     day = calendar.to_day(on)
     iso = on.isoformat()
-    rows = marks_table.session_register(db, day, session, iso)
-    marks = pd.DataFrame(rows, columns=["pupil_id", "form", "code"])
+    rows = marks_table.session_register(db, day, session, iso, pupil_ids)
+    marks = pd.DataFrame(rows, columns=["pupil_id", "form", "code"]).astype({"pupil_id": "int64"})
     marks = marks.assign(code=marks["code"].fillna(NO_MARK).astype(str))
-    if pupil_ids is not None:
-        marks = marks[marks["pupil_id"].isin(pupil_ids)]
     marked = marks["code"] != NO_MARK
     taken = marks_table.session_taken(db, day, session)
     form_taken = marked.groupby(marks["form"]).transform("any")
@@ -112,8 +115,8 @@ def call_list(db: sqlite_utils.Database, on: date, session: int, pupil_ids: list
                  if taken else pd.DataFrame(columns=["form", "pupils"]))
     unexplained = marks[(marks["code"] == NO_REASON) | (~marked & form_taken)] if taken else marks.iloc[0:0]
 
-    pupils = store.pupils_frame(db).set_index("id")
-    chosen = pupils.loc[unexplained["pupil_id"]].reset_index().rename(columns={"id": "pupil_id"})
+    pupils = store.pupils_frame(db, pupil_ids=unexplained["pupil_id"].tolist(), columns=CALL_LIST_PUPIL_COLUMNS)
+    chosen = pupils.set_index("id").loc[unexplained["pupil_id"]].reset_index().rename(columns={"id": "pupil_id"})
     chosen = chosen.assign(mark=unexplained["code"].to_numpy())
     reasons = priority_reasons(chosen)
     made = session_calls(db, on, session, chosen["pupil_id"].tolist())

@@ -323,19 +323,30 @@ def session_taken(db: sqlite_utils.Database, day: int, session: int) -> bool:
                            (day, session)).fetchone())
 
 
-def codes_at_session(db: sqlite_utils.Database, day: int, session: int) -> dict[int, str]:
-    """pupil_id → stored code of every pupil marked at one session."""
-    return dict(db.execute("SELECT pupil_id, code FROM marks WHERE day = ? AND session = ?", (day, session)).fetchall())
+def codes_at_session(db: sqlite_utils.Database, day: int, session: int,
+                     pupil_ids: list[int] | None = None) -> dict[int, str]:
+    """pupil_id → stored code of every pupil marked at one session (of these pupils only,
+    when given: a probe per pupil rather than the whole session's marks)."""
+    if pupil_ids is None:
+        return dict(db.execute("SELECT pupil_id, code FROM marks WHERE day = ? AND session = ?",
+                               (day, session)).fetchall())
+    return dict(db.execute("SELECT pupil_id, code FROM marks WHERE pupil_id IN (SELECT value FROM json_each(?)) "
+                           "AND day = ? AND session = ?",
+                           (json.dumps(sorted({int(p) for p in pupil_ids})), day, session)).fetchall())
 
 
-def session_register(db: sqlite_utils.Database, day: int, session: int, on: str) -> list[tuple]:
+def session_register(db: sqlite_utils.Database, day: int, session: int, on: str,
+                     pupil_ids: list[int] | None = None) -> list[tuple]:
     """(pupil_id, form, code) of every pupil marked at a session and every pupil on roll on
-    the ISO date `on` (code None when unmarked)."""
+    the ISO date `on` (code None when unmarked), in pupil id order; of these pupils only,
+    when given (one school of a trust: its pupils read, not every school's)."""
+    in_scope = "" if pupil_ids is None else "p.id IN (SELECT value FROM json_each(?)) AND "
+    scope_params = () if pupil_ids is None else (json.dumps(sorted({int(p) for p in pupil_ids})),)
     return db.execute(
         "SELECT p.id, p.form, m.code FROM pupils p LEFT JOIN marks m ON m.pupil_id = p.id AND m.day = ? "
-        "AND m.session = ? WHERE m.pupil_id IS NOT NULL OR (p.on_roll = 1 AND (p.entry_date IS NULL OR "
-        "p.entry_date = '' OR p.entry_date <= ?) AND (p.leave_date IS NULL OR p.leave_date = '' OR p.leave_date >= ?))",
-        (day, session, on, on)).fetchall()
+        f"AND m.session = ? WHERE {in_scope}(m.pupil_id IS NOT NULL OR (p.on_roll = 1 AND (p.entry_date IS NULL OR "
+        "p.entry_date = '' OR p.entry_date <= ?) AND (p.leave_date IS NULL OR p.leave_date = '' OR p.leave_date >= ?))) "
+        "ORDER BY p.id", (day, session, *scope_params, on, on)).fetchall()
 
 
 def marks_with_code(db: sqlite_utils.Database, first_day: int, last_day: int, code: str,
