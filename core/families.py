@@ -57,12 +57,18 @@ def contact_lines(row) -> list[str]:
 
 # --- links ------------------------------------------------------------------------------
 #
-# A family can reach across the schools of a trust (a family id shared by pupils of two
-# schools, a link confirmed across them, or a chain A–B–C whose A and C are siblings only
-# through B). Given some pupils, the functions below follow the links out from them, over
+# A family id links pupils of one school only: each school's MIS numbers its own families, so
+# "1234" at one school and "1234" at another are unrelated (a trust on one MIS, whose ids do
+# match, gets its cross-school siblings suggested by a shared parent's phone, email or address,
+# and confirmed once). FAMILY_KEY is the id within its school.
+# A family can still reach across the schools of a trust (a link confirmed across them, or a
+# chain A–B–C whose A and C are siblings only through B). Given some pupils, the functions below follow the links out from them, over
 # every school, until nothing new is reached (`_reach`): their families are then whole, and
 # every answer is the whole store's answer for those pupils — without reading the pupils of
 # families they do not belong to.
+
+
+FAMILY_KEY = "CASE WHEN family_id != '' THEN school_id || ':' || family_id ELSE '' END"
 
 
 def _pairs(frame: pd.DataFrame, key: str) -> pd.DataFrame:
@@ -97,12 +103,13 @@ def _reach(db: sqlite_utils.Database, pupil_ids, confirmed: pd.DataFrame) -> lis
     frontier, family_ids = set(seen), set()
     while frontier:
         found = {r[0] for r in db.execute(
-            "SELECT DISTINCT family_id FROM pupils WHERE id IN (SELECT value FROM json_each(?)) AND family_id != ''",
-            (_ids_json(frontier),))} - family_ids
+            f"SELECT DISTINCT {FAMILY_KEY} FROM pupils WHERE id IN (SELECT value FROM json_each(?)) "
+            "AND family_id != ''", (_ids_json(frontier),))} - family_ids
         family_ids |= found
-        reached = {r[0] for r in db.execute(
-            "SELECT id FROM pupils WHERE family_id IN (SELECT value FROM json_each(?)) AND family_id != ''",
-            (json.dumps(sorted(found)),))} if found else set()
+        reached = {r[0] for r in db.execute(  # by the family index, then each row's school
+            f"SELECT id FROM pupils WHERE family_id IN (SELECT substr(value, instr(value, ':') + 1) FROM "
+            f"json_each(:keys)) AND family_id != '' AND {FAMILY_KEY} IN (SELECT value FROM json_each(:keys))",
+            {"keys": json.dumps(sorted(found))})} if found else set()
         for pupil in frontier:
             reached |= joined.get(pupil, set())
         frontier = reached - seen
@@ -117,8 +124,8 @@ def links(db: sqlite_utils.Database, pupil_ids=None) -> pd.DataFrame:
     decided = decisions(db)
     confirmed = decided[decided["decision"] == "confirmed"].assign(how="confirmed")
     reached = None if pupil_ids is None else _reach(db, pupil_ids, confirmed)
-    rows = db.execute("SELECT id, family_id FROM pupils WHERE family_id != '' ORDER BY id" if reached is None else
-                      "SELECT id, family_id FROM pupils WHERE id IN (SELECT value FROM json_each(?)) "
+    rows = db.execute(f"SELECT id, {FAMILY_KEY} FROM pupils WHERE family_id != '' ORDER BY id" if reached is None else
+                      f"SELECT id, {FAMILY_KEY} FROM pupils WHERE id IN (SELECT value FROM json_each(?)) "
                       "AND family_id != '' ORDER BY id", () if reached is None else (_ids_json(reached),)).fetchall()
     by_family_id = _pairs(pd.DataFrame(rows, columns=["id", "family_id"]).astype({"id": "int64"}),
                           "family_id").assign(how="family id")

@@ -8,9 +8,9 @@ The store: two schools. School 1's pupils are a1…a22, school 2's b1…b11 (the
 
 | pupils                    | what links them                                                        |
 |---------------------------|------------------------------------------------------------------------|
-| a1 (1), b1 (2)            | family id F1 — a family across the two schools                         |
+| a1 (1), b1 (2)            | family id F1 at both: each school's MIS numbers its own — not a family |
 | a2 (1), b2 (2)            | a link confirmed across the schools                                    |
-| a3 (1), b3 (2), a4 (1)    | a3–b3 family id F3, b3–a4 confirmed: a3 and a4 siblings only through b3 |
+| a3 (1), b3 (2), a4 (1)    | a3–b3 and b3–a4 confirmed: a3 and a4 siblings only through b3          |
 |                           | (and a3, a4 share a phone: never suggested, they are one family)       |
 | a5, a6 (1)                | family id F5                                                           |
 | b4, b5 (2)                | family id F9 — school 2's only                                         |
@@ -47,7 +47,7 @@ CARE_HOME = {"surname": "Care", "phone": "01632 960999", "address": "Sunny Care 
 # is, off roll) is written into the store after.
 PUPILS = {
     "a1": {"family": "F1"}, "b1": {"family": "F1"},
-    "a3": {"family": "F3", "phone": "07700 900333"}, "b3": {"family": "F3"}, "a4": {"phone": "07700900333"},
+    "a3": {"phone": "07700 900333"}, "a4": {"phone": "07700900333"},
     "a5": {"family": "F5"}, "a6": {"family": "F5"},
     "b4": {"family": "F9"}, "b5": {"family": "F9"},
     "a7": {"phone": "07700 900111"},
@@ -114,6 +114,7 @@ def trust(db, tmp_path):
                          (*fields.values(), ids[name]))
         conn.execute("UPDATE pupils SET on_roll = 0 WHERE id = ?", (ids["a22"],))
     families.decide(db, OFFICER, ids["a2"], ids["b2"], confirmed=True)
+    families.decide(db, OFFICER, ids["a3"], ids["b3"], confirmed=True)
     families.decide(db, OFFICER, ids["b3"], ids["a4"], confirmed=True)
     families.decide(db, OFFICER, ids["a20"], ids["a21"], confirmed=False)
     return db
@@ -160,7 +161,11 @@ def test_a_schools_family_numbers_are_the_stores_for_its_pupils(trust, school_id
 
 def test_families_reach_across_the_schools(trust, ids):
     family = families.families(trust, school(trust, 1))
-    assert family[ids["a1"]] == families.families(trust)[ids["b1"]]  # a shared family id
+    everyone = families.families(trust)
+    assert ids["a1"] not in everyone.index and ids["b1"] not in everyone.index  # one id at two schools: no family
+    assert families.family_of(trust, ids["a1"]) == [ids["a1"]]
+    assert family[ids["a5"]] == family[ids["a6"]]  # a family id within one school
+    assert everyone[ids["b4"]] == everyone[ids["b5"]]
     assert family[ids["a2"]] == families.families(trust)[ids["b2"]]  # a link confirmed across the schools
     assert family[ids["a3"]] == family[ids["a4"]]  # siblings only through b3, at the other school
     assert families.family_of(trust, ids["a4"]) == sorted([ids["a3"], ids["b3"], ids["a4"]])
@@ -270,8 +275,8 @@ def test_a_school_reads_only_its_pupils_and_those_in_their_families_or_sharing_t
     families.contacts(recording, OFFICER, ours)
     first_day.call_list(recording, MONDAY, 0, ours)
     # School 2's pupils read: those in school 1's families, or who may share a key with one of its pupils.
-    reached = {ids[n] for n in ("b1", "b2", "b3", "b6", "b7", "b8", "b9", "b10", "b11")}
-    assert recording.read - set(ours) <= reached
+    reached = {ids[n] for n in ("b2", "b3", "b6", "b7", "b8", "b9", "b10", "b11")}
+    assert recording.read - set(ours) <= reached  # not b1: F1 at school 2 is another family
     assert not {ids["b4"], ids["b5"]} & recording.read  # school 2's own family: never read
     assert asked and all(a is not None and set(a) <= set(ours) for a in asked)
 
@@ -282,12 +287,14 @@ def test_a_school_reads_only_its_pupils_and_those_in_their_families_or_sharing_t
 @pytest.fixture
 def trust_with_families(trust_store):
     """The app's two-school store with a family across the schools (Ahmed at school 1, Fenton
-    at school 2) and one of school 2 alone (Gray and Hughes)."""
+    at school 2, confirmed) and one of school 2 alone (Gray and Hughes, by family id)."""
     with store.opened(trust_store) as db:
         upns = dict(db.execute("SELECT surname, upn FROM pupils").fetchall())
-        for surname, family in (("Ahmed", "FX"), ("Fenton", "FX"), ("Gray", "FY"), ("Hughes", "FY")):
+        ids = dict(db.execute("SELECT surname, id FROM pupils").fetchall())
+        for surname, family in (("Gray", "FY"), ("Hughes", "FY")):
             db.execute("UPDATE pupils SET family_id = ? WHERE upn = ?", (family, upns[surname]))
         db.conn.commit()
+        families.decide(db, OFFICER, ids["Ahmed"], ids["Fenton"], confirmed=True)
     return trust_store
 
 
