@@ -156,8 +156,9 @@ def version(path: str | None = None) -> Version:
         schools_stamp = db.execute(
             "SELECT (SELECT group_concat(id || name || dfe_number || hub, '|') FROM schools), "
             "(SELECT COUNT(*) || '.' || IFNULL(MAX(id), 0) FROM pupil_moves)").fetchone()
+        changes = db.execute("SELECT changes FROM read_stamp WHERE id = 1").fetchone()[0]  # to the change, not the second
         return (store.last_import_id(db), *settings_stamp, *codes_stamp, *national_stamp, *calendar_stamp,
-                *school_stamp, *schools_stamp)
+                *school_stamp, *schools_stamp, changes)
 
 
 def case_version(path: str | None = None) -> int:

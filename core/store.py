@@ -829,6 +829,19 @@ MIGRATIONS.append([
         PRIMARY KEY (as_of, version))""",
 ])
 
+MIGRATIONS.append([
+    # A count of every change to what the figures are read with (settings, each school's own,
+    # code mappings, national figures), kept by triggers: part of the read version
+    # (core/reads.py `version`). Their latest `updated_at` is to the second, so two changes
+    # within one second could leave a screen on the first one's figures.
+    "CREATE TABLE read_stamp (id INTEGER PRIMARY KEY CHECK (id = 1), changes INTEGER NOT NULL)",
+    "INSERT INTO read_stamp (id, changes) VALUES (1, 0)",
+    *(f"CREATE TRIGGER {table}_{event.lower()}_stamp AFTER {event} ON {table} "
+      "BEGIN UPDATE read_stamp SET changes = changes + 1 WHERE id = 1; END"
+      for table in ("settings", "school_settings", "code_map", "national_figures")
+      for event in ("INSERT", "UPDATE", "DELETE")),
+])
+
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

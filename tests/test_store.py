@@ -205,3 +205,22 @@ def test_the_audit_log_reads_newest_first_by_person_action_family_and_date(tmp_p
     assert store.audit_log(db, since=today + timedelta(days=1))[0].empty
     assert len(store.audit_log(db, since=today, until=today)[0]) == 4
     assert "intervention" in store.audit_actions(db) and "login" in store.audit_actions(db)
+
+
+def test_every_change_to_what_figures_read_makes_a_new_read_version_even_within_one_second(db, monkeypatch):
+    """Settings, a school's own settings and code mappings are stamped to the second; two changes
+    in the same second must still make two read versions, or a screen keeps the first's figures."""
+    from core import reads
+
+    monkeypatch.setattr(store, "now", lambda: "2026-12-04T09:00:00+00:00")  # every change in one second
+    path = reads.path_of(db)
+    seen = [reads.version(path)]
+    store.set_setting(db, "meeting_minutes", 45, "admin")
+    seen.append(reads.version(path))
+    store.set_setting(db, "meeting_minutes", 50, "admin")
+    seen.append(reads.version(path))
+    store.set_local_code(db, "A1", "C", "admin")
+    seen.append(reads.version(path))
+    store.set_local_code(db, "A1", "I", "admin")
+    seen.append(reads.version(path))
+    assert len(set(seen)) == len(seen)
