@@ -174,8 +174,8 @@ if kept is None:
     counts = live.counts()
     st.markdown(f"**{len(live.pupils)} pupils need the team** for {uk(meeting_on)} · {md(scope_name)} · "
                 f"new {live.since_reason}" + (f" · figures to {uk(live.as_of)}" if live.as_of else ""))
-    chosen_kinds = st.pills("Reasons", list(meetings.AGENDA_KINDS), selection_mode="multi",
-                            default=list(meetings.AGENDA_KINDS), key="meeting_kinds",
+    st.session_state.setdefault("meeting_kinds", list(meetings.AGENDA_KINDS))  # every reason, unless narrowed
+    chosen_kinds = st.pills("Reasons", list(meetings.AGENDA_KINDS), selection_mode="multi", key="meeting_kinds",
                             format_func=lambda k: f"{meetings.AGENDA_KINDS[k]} · {counts[k]}",
                             label_visibility="collapsed",
                             help="Click a reason to leave its pupils off this meeting (a pupil with another reason "
