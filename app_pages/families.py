@@ -11,7 +11,7 @@ import streamlit as st
 
 from app_pages.ui import access, formatting, lists, sidebar
 from app_pages.ui.formatting import dataframe, md, pupil_name, uk, year_label
-from core import calendar, cases, families, letters, penalty_notices, reads, store
+from core import calendar, cases, families, letters, penalty_notices, reads, schools, store
 
 FAMILY_KEY = "fam_pupil"
 MESSAGE_KEY = "fam_message"
@@ -89,7 +89,9 @@ with suggestion_column:
 with family_column:
     linked = family_number[family_number.index.isin(in_scope)]
     options = everyone.sort_values(["surname", "forename"])["id"].astype(int).tolist()
-    st.caption(f"{linked.nunique():,} families with more than one child at the school · pick any pupil to see their family")
+    several = int((linked.value_counts() > 1).sum())  # families with two or more children here
+    st.caption(f"{several:,} {'family' if several == 1 else 'families'} with more than one child "
+               f"{'at the school' if user.sees_all_pupils else 'here'} · pick any pupil to see their family")
     if st.session_state.get(FAMILY_KEY) not in options:
         st.session_state[FAMILY_KEY] = first_to_look_at(linked, options)
     chosen = st.selectbox("Family of", options, key=FAMILY_KEY, format_func=labels.get)
@@ -102,7 +104,10 @@ with family_column:
         contacts = families.contacts(db, viewer, members).set_index("pupil_id")
         stages = letters.stages(db, viewer, members,
                                 since=calendar.academic_year_start(period.as_of) if period else None)
-    hidden = len(whole_family) - len(members)
+        hidden_ids = [m for m in whole_family if m not in in_scope]
+        at_other_schools = 0 if school_ids is None or not hidden_ids else \
+            int((~schools.school_of_pupils(db, hidden_ids).isin(school_ids)).sum())
+    in_other_sections = len(hidden_ids) - at_other_schools
 
     lists.require_registers(user, period)
     figures = reads.pupil_figures(path, version, period.date_from, period.as_of, school_ids).set_index("pupil_id")
@@ -117,11 +122,12 @@ with family_column:
     })
     dataframe(children, hide_index=True, width="stretch",
               column_config={"Attendance %": st.column_config.NumberColumn(format="%.1f%%")})
-    if len(members) == 1:
+    if len(whole_family) == 1:
         st.caption("No siblings linked. Siblings come from the roll's family id, or from the suggestions "
                    "on the right once someone confirms them.")
-    if hidden:
-        st.caption(f"{hidden} sibling{'s' if hidden != 1 else ''} in other sections not shown.")
+    for count, where in ((at_other_schools, "at another of the trust's schools"), (in_other_sections, "in other sections")):
+        if count:
+            st.caption(f"{count} sibling{'s' if count != 1 else ''} {where} not shown.")
     first = contacts.iloc[0].to_dict() if not contacts.empty else {}
     lines = families.contact_lines(first)
     if lines and not masked:

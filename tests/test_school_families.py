@@ -316,7 +316,10 @@ def test_a_schools_screen_asks_only_for_its_own_pupils(trust_with_families, monk
     assert all(a is not None and set(a) <= ours for a in asked_figures)
     if screen == "families":  # Ahmed's family, followed to Fenton at school 2, who is not shown
         assert asked_figures
-        assert "1 sibling in other sections not shown." in [str(c.value) for c in app.caption]
+        captions = [str(c.value) for c in app.caption]
+        assert "1 sibling at another of the trust's schools not shown." in captions
+        assert not [c for c in captions if c.startswith("No siblings linked")]  # Ahmed is linked, elsewhere
+        assert any(c.startswith("0 families with more than one child here") for c in captions)  # Ahmed alone here
         assert "Fenton" not in everything(app)
 
 
