@@ -337,8 +337,9 @@ def dual_registered(conn, pupil_ids, first_day: int, last_day: int) -> set[int]:
         (json_ids(pupil_ids), since, int(last_day)))}
 
 
-def dual_registered_warning(conn, pupil_ids, marks: int) -> str:
-    """What an import says of the dual-registered pupils it left at their own school."""
+def dual_registered_warning(conn, pupil_ids, marks: int | None) -> str:
+    """What an import says of the dual-registered pupils it left at their own school: `marks`
+    of the file's for them not imported (None: a roll, which leaves their details)."""
     rows = conn.execute("SELECT p.upn, p.forename, p.surname, s.name FROM pupils p JOIN schools s ON s.id = p.school_id "
                         "WHERE p.id IN (SELECT value FROM json_each(?)) ORDER BY p.surname, p.forename",
                         (json_ids(pupil_ids),)).fetchall()
@@ -346,9 +347,11 @@ def dual_registered_warning(conn, pupil_ids, marks: int) -> str:
                       in rows[:5]) + (f"; and {len(rows) - 5:,} more" if len(rows) > 5 else "")
     return (f"{len(rows):,} pupil{'s' if len(rows) != 1 else ''} in this file {'are' if len(rows) != 1 else 'is'} "
             f"dual registered at another of the trust's schools (its register marks them D, at the other school): "
-            f"{named}. They stay that school's pupils and its register is kept, so this file's {marks:,} "
-            f"mark{'s' if marks != 1 else ''} for them {'were' if marks != 1 else 'was'} not imported. If a pupil "
-            "has left that school for this one, move them on the Admin screen (Schools) or with "
+            f"{named}. They stay that school's pupils and its register is kept, so "
+            + ("this roll does not move them or change their details" if marks is None else
+               f"this file's {marks:,} mark{'s' if marks != 1 else ''} for them {'were' if marks != 1 else 'was'} "
+               "not imported")
+            + ". If a pupil has left that school for this one, move them on the Admin screen (Schools) or with "
             "`pastoral schools move-pupil`.")
 
 

@@ -338,3 +338,21 @@ def test_a_dual_registered_pupil_stays_at_their_school_and_its_register_is_kept(
     assert cli.main(["--db", str(trust_store), "import", str(later)]) == 0
     assert school_of(trust_store, AHMED) == 1
     assert ahmeds_codes(trust_store, WEEK_3 + timedelta(days=7)) == []
+
+
+def test_the_other_schools_roll_listing_a_dual_registered_pupil_does_not_move_them(trust_store, capsys, tmp_path):
+    ours = tmp_path / "a_week3.csv"
+    ours.write_text(marks_csv(week_rows(WEEK_3, ["DD........"])) + "\n", encoding="utf-8")
+    assert cli.main(["--db", str(trust_store), "import", "--school", "1", str(ours)]) == 0
+    roll = tmp_path / "b_roll.csv"  # Second Primary lists him on its roll too, from the day he started there
+    roll.write_text(roll_csv({"upn": AHMED, "surname": "Ahmed", "forename": "Adam", "form": "5S", "year_group": "5",
+                              "entry_date": "2025-09-22"}) + "\n", encoding="utf-8")
+    capsys.readouterr()
+    code, out, _ = run(capsys, "--db", str(trust_store), "import", "--format", "json", "--school", "2", str(roll))
+    assert code == 0
+    [warning] = [p["message"] for p in json.loads(out)["files"][0]["problems"] if "dual registered" in p["message"]]
+    assert "this roll does not move them or change their details" in warning
+    assert school_of(trust_store, AHMED) == 1
+    with store.opened(trust_store) as db:
+        assert db.execute("SELECT form FROM pupils WHERE upn = ?", (AHMED,)).fetchone()[0] != "5S"
+        assert db.execute("SELECT COUNT(*) FROM pupil_moves").fetchone()[0] == 0

@@ -620,9 +620,15 @@ def _roll_moves(conn, read: ReadResult, existing: pd.DataFrame, before: pd.DataF
                 outcome: FileOutcome) -> schools.PlannedMoves:
     """On a roll routed to one of a trust's schools: the pupils it lists who are at another
     school, moved here from their entry date (schools.plan_moves); those it does not move keep
-    their details as their own school's roll gave them."""
-    if schools.routed_school(conn) is None or existing.empty:
+    their details as their own school's roll gave them. A pupil dual registered there (its
+    register marks them 'D' in the year of the store's latest marks) is never moved by a roll:
+    the other school lists them on its roll too."""
+    target = schools.routed_school(conn)
+    if target is None or existing.empty:
         return schools.PlannedMoves()
+    latest = conn.execute("SELECT MAX(day) FROM marks").fetchone()[0]
+    elsewhere = schools.pupils_elsewhere(conn, before["id"].to_numpy(), target)
+    dual = schools.dual_registered(conn, elsewhere, latest, latest) if latest is not None and elsewhere else set()
     rows = read.pupils.groupby("upn")["row"].first()
     dated = "entry_date" in read.roll_fields
     arrivals = pd.DataFrame({
@@ -631,7 +637,10 @@ def _roll_moves(conn, read: ReadResult, existing: pd.DataFrame, before: pd.DataF
                     for d in (existing["entry_date"] if dated else [None] * len(existing))],
         "row": rows.reindex(existing.index).to_numpy(),
     })
-    planned = schools.plan_moves(conn, arrivals, roll_without_dates=not dated)
+    planned = schools.plan_moves(conn, arrivals[~arrivals["pupil_id"].isin(list(dual))], roll_without_dates=not dated)
+    if dual:
+        planned.staying |= dual
+        outcome.problems.append(Problem(None, None, schools.dual_registered_warning(conn, dual, None), "warning"))
     outcome.pupils_moved = len(planned.moving)
     outcome.problems.extend(Problem(int(row), None, text, "warning") for row, text in planned.warnings)
     return planned
