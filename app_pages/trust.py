@@ -85,13 +85,12 @@ if targets.empty:
                "in Admin → Benchmarks and targets.")
 else:
     # One measure at a time: a row a school (21 rows for 21 schools, not 63), the trust's last.
-    offered = [label for label in trust.TARGET_MEASURES.values() if label in set(targets["measure"])]
+    offered = trust.target_measures(targets)
     if st.session_state.get("trust_target_measure") not in offered:
         st.session_state["trust_target_measure"] = offered[0]
     measure = st.segmented_control("Measure", offered, key="trust_target_measure", required=True,
                                    label_visibility="collapsed")
-    dataframe(trust.target_view(targets[targets["measure"] == measure]).drop(columns="Measure")
-              .rename(columns={"Figure": measure}), hide_index=True, width="stretch", key="trust_targets")
+    dataframe(trust.target_view(targets, measure), hide_index=True, width="stretch", key="trust_targets")
     st.caption(f"Targets for {calendar.academic_year_label(year)} beside the figures for the dates chosen. Gap: "
                "how far the figure is better (+) or worse (−) than the target, in points — attendance above its "
                "target, persistent and severe absence below theirs, is better.")

@@ -157,8 +157,17 @@ def against_targets(table: pd.DataFrame, school_targets: dict, trust_targets: di
     return pd.DataFrame(rows, columns=TARGET_COLUMNS)
 
 
-def target_view(targets: pd.DataFrame) -> pd.DataFrame:
-    """`against_targets` as the screen and the report show it: text, one decimal place."""
+def target_measures(targets: pd.DataFrame) -> list[str]:
+    """The measures (labels, in TARGET_MEASURES order) `against_targets` has a row for."""
+    return [label for label in TARGET_MEASURES.values() if label in set(targets["measure"])]
+
+
+def target_view(targets: pd.DataFrame, measure: str | None = None) -> pd.DataFrame:
+    """`against_targets` as the screen and the report show it: text, one decimal place. One
+    `measure` (a label): its rows, a row a school, the figure headed with the measure."""
+    if measure is not None:
+        return target_view(targets[targets["measure"] == measure]).drop(columns="Measure").rename(
+            columns={"Figure": measure})
     points = lambda v: "—" if v is None or pd.isna(v) else f"{float(v):+.1f}"  # noqa: E731
     return pd.DataFrame({
         "School": targets["school"], "Measure": targets["measure"], "Figure": targets["figure"].map(_pct),
@@ -218,7 +227,9 @@ def report_pdf(trust_name: str, period_label: str, table: pd.DataFrame, gaps: pd
         doc.paragraph("Each school's figure beside its own target and the trust's, for the academic year; the gap is "
                       "how far the figure is better (+) or worse (−) than the target, in points.", size=8.5,
                       colour=MUTED)
-        doc.table(target_view(targets), size=8)
+        for measure in target_measures(targets):  # a table a measure, a row a school
+            doc.heading(measure, size=9.5)
+            doc.table(target_view(targets, measure), size=8)
     doc.heading("Vulnerable groups: the gap at each school", size=11)
     doc.paragraph("The group's attendance minus the other pupils' at the same school, in points; negative means "
                   "the group attends less. Small groups swing widely.", size=8.5, colour=MUTED)

@@ -262,6 +262,7 @@ def test_the_trust_screen_shows_each_school_against_its_target_and_the_trusts(tr
 
     report = " ".join(pdf_text([d for d in downloads if d.startswith(b"%PDF")][-1]).split())
     assert "Against the targets" in report and "85.0%" in report and "-15.0" in report
+    assert "points. Attendance Gap to the school's School Attendance School's target" in report  # a table a measure
     with store.opened(trust_store) as db:
         benchmarks.set_trust_targets(db, 2025, 95.0, 10.0, None, "admin")
     app.run()
