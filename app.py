@@ -50,10 +50,12 @@ if user is None:
 
 sidebar.keep_filters()
 pages: dict[str, list] = {}
-for screen in menu.screens_for(user.role, access.school_count()):  # a screen the role may not open has no address at all
+school_count = access.school_count()
+home = menu.home_for(user.role, school_count, user.school_ids is None or len(user.school_ids) > 1)
+for screen in menu.screens_for(user.role, school_count):  # a screen the role may not open has no address at all
     pages.setdefault(screen.section, []).append(
         Screen(screen.file, title=screen.title, icon=screen.icon, url_path=screen.url_path,
-                default=screen.id == menu.HOME))
+                default=screen.id == home))
 current = st.navigation(pages, expanded=True)
 sidebar.draw(user)
 guard.run_safely(current)

@@ -61,7 +61,8 @@ SCREENS: tuple[Screen, ...] = (
            several_schools=True),
 )
 BY_ID = {screen.id: screen for screen in SCREENS}
-HOME = "overview"  # where a login lands
+HOME = "overview"  # where a login lands (a user seeing several of a trust's schools: TRUST_HOME)
+TRUST_HOME = "trust"
 SECTIONS = tuple(dict.fromkeys(screen.section for screen in SCREENS))
 KEPT_KEYS = tuple(key for screen in SCREENS for key in screen.kept_keys)
 
@@ -80,3 +81,10 @@ def may_open(role: str, screen: str, schools: int = 1) -> bool:
 def screens_for(role: str, schools: int = 1) -> list[Screen]:
     """The screens `role` may open in a store holding `schools` schools, in menu order."""
     return [screen for screen in SCREENS if _shown(screen, role, schools)]
+
+
+def home_for(role: str, schools: int = 1, sees_several: bool = False) -> str:
+    """Where a login lands: the Trust screen for a user who sees several of a trust's schools
+    and may open it (their schools side by side, each a click from its own screens; the
+    trust's Overview of every pupil is theirs to choose), else the Overview."""
+    return TRUST_HOME if sees_several and may_open(role, TRUST_HOME, schools) else HOME

@@ -117,6 +117,17 @@ def test_a_school_user_is_refused_case_work_for_another_schools_pupil(trust_with
         cases.log_contact(db, officer2, pupil_id_of(trust_with_cases, "Clarke"), "call", date(2025, 9, 18), "mother")
 
 
+@pytest.mark.parametrize(("username", "lands_on"), [("lead", "Trust"), ("admin", "Trust"), ("officer", "Overview"),
+                                                   ("officer2", "Overview"),
+                                                   ("north", "Overview")])  # hub North: one school
+def test_a_login_seeing_several_schools_lands_on_the_trust_screen_a_schools_on_its_overview(trust_store, username,
+                                                                                          lands_on):
+    app = signed_in(username)
+    assert not app.exception, [e.value for e in app.exception]
+    assert app.title[0].value == lands_on
+    assert menu.home_for(auth.ADMIN, schools=1, sees_several=True) == "overview"  # one school: no Trust screen
+
+
 def test_the_trust_screen_is_not_in_a_one_school_stores_menu():
     assert "trust" not in [s.id for s in menu.screens_for(auth.ADMIN)]
     assert "trust" in [s.id for s in menu.screens_for(auth.ADMIN, schools=2)]
