@@ -95,11 +95,18 @@ def tallies_kept_in_bulk(conn: sqlite3.Connection) -> Iterator[None]:
 
 
 def add_to_tallies(conn: sqlite3.Connection, changes: pd.DataFrame) -> None:
-    """Keep the yearly tallies with the marks: `changes` (pupil_id, day, code, sessions) gives
-    +1 for each mark stored and -1 for each removed (a corrected mark is both). Call inside
-    the write's transaction."""
+    """Keep the yearly and day tallies with the marks: `changes` (pupil_id, day, session, code,
+    sessions) gives +1 for each mark stored and -1 for each removed (a corrected mark is both).
+    Call inside the write's transaction."""
     if changes.empty:
         return
+    by_day = changes.groupby(["day", "session", "code"], as_index=False)["sessions"].sum()
+    by_day = by_day[by_day["sessions"] != 0]
+    conn.executemany(
+        "INSERT INTO day_tallies (day, session, code, marks) VALUES (?, ?, ?, ?) "
+        "ON CONFLICT (day, session, code) DO UPDATE SET marks = marks + excluded.marks",
+        zip(*(by_day[c].tolist() for c in ("day", "session", "code", "sessions"))))
+    conn.execute("DELETE FROM day_tallies WHERE marks = 0")
     days = changes["day"].to_numpy(dtype=np.int64)
     dates = days.astype("datetime64[D]")
     years = dates.astype("datetime64[Y]").astype(np.int64) + 1970
@@ -114,6 +121,18 @@ def add_to_tallies(conn: sqlite3.Connection, changes: pd.DataFrame) -> None:
         zip(*(summed[c].tolist() for c in ("pupil_id", "year", "era", "code", "sessions"))))
     conn.execute("DELETE FROM pupil_year_tallies WHERE sessions = 0 AND pupil_id IN (SELECT value FROM json_each(?))",
                  (json.dumps(np.unique(summed["pupil_id"].to_numpy()).tolist()),))
+
+
+def add_day_tallies_of(conn: sqlite3.Connection, pupil_ids, sign: int) -> None:
+    """Add (sign 1) or take away (-1) these pupils' marks, as stored now, to or from the day
+    tallies: a bulk writer changing or removing their marks takes them away before, and adds
+    them back after (an undo, a purge)."""
+    conn.execute(
+        "INSERT INTO day_tallies (day, session, code, marks) SELECT day, session, code, ? * COUNT(*) FROM marks "
+        "WHERE pupil_id IN (SELECT value FROM json_each(?)) GROUP BY day, session, code "
+        "ON CONFLICT (day, session, code) DO UPDATE SET marks = marks + excluded.marks",
+        (int(sign), json.dumps(sorted({int(p) for p in pupil_ids}))))
+    conn.execute("DELETE FROM day_tallies WHERE marks = 0")
 
 
 def refresh_tallies(conn: sqlite3.Connection, pupil_ids) -> None:
@@ -160,6 +179,13 @@ def _tallies_kept(db: sqlite_utils.Database, pupil_ids: list[int] | None = None)
     marks = db.execute(f"SELECT COUNT(*) FROM marks {where}", scope_params).fetchone()[0]
     return db.execute(f"SELECT COALESCE(SUM(sessions), 0) FROM pupil_year_tallies {where}",
                       scope_params).fetchone()[0] == marks
+
+
+def _day_tallies_kept(db: sqlite_utils.Database) -> bool:
+    """Whether the day tallies add up to every stored mark (marks added some other way than
+    the importer leave them short)."""
+    marks = db.execute("SELECT COUNT(*) FROM marks").fetchone()[0]
+    return db.execute("SELECT COALESCE(SUM(marks), 0) FROM day_tallies").fetchone()[0] == marks
 
 
 def year_tallies(db: sqlite_utils.Database, first_day: int, last_day: int,
@@ -429,6 +455,11 @@ def sessions_by_day_and_code(db: sqlite_utils.Database, first_day: int, last_day
     a school of 1,500 pupils among 50,000).
     """
     params = {"first": first_day, "last": last_day}
+    if pupil_ids is None and _day_tallies_kept(db):
+        return [tuple(row) for row in db.execute(
+            "SELECT day, code, SUM(CASE WHEN session = 0 THEN marks ELSE 0 END), "
+            "SUM(CASE WHEN session = 1 THEN marks ELSE 0 END) FROM day_tallies "
+            "WHERE day BETWEEN :first AND :last GROUP BY day, code", params).fetchall()]
     if pupil_ids is None:
         return db.execute("SELECT day, code, SUM(session = 0), SUM(session = 1) FROM marks "
                           "WHERE day BETWEEN :first AND :last GROUP BY day, code", params).fetchall()
@@ -743,9 +774,9 @@ def write(conn, import_id: int, found: Diff) -> None:
     with tallies_kept_in_bulk(conn):
         _insert_marks(conn, added, import_id)
         add_to_tallies(conn, pd.concat([
-            added[["pupil_id", "day", "code"]].assign(sessions=1),
-            changed[["pupil_id", "day", "code"]].assign(sessions=1),
-            changed[["pupil_id", "day", "old_code"]].rename(columns={"old_code": "code"}).assign(sessions=-1),
+            added[["pupil_id", "day", "session", "code"]].assign(sessions=1),
+            changed[["pupil_id", "day", "session", "code"]].assign(sessions=1),
+            changed[["pupil_id", "day", "session", "old_code"]].rename(columns={"old_code": "code"}).assign(sessions=-1),
         ], ignore_index=True))
         conn.executemany(
             "UPDATE marks SET code = ?, minutes_late = ?, import_id = ? WHERE pupil_id = ? AND day = ? AND session = ?",
@@ -819,8 +850,10 @@ def undo_import(conn, import_id: int, fallback_import_id: int | None) -> tuple[i
         "SELECT DISTINCT pupil_id FROM marks WHERE import_id = ? UNION SELECT pupil_id FROM mark_changes "
         "WHERE import_id = ?", (import_id, import_id)).fetchall()}
     with tallies_kept_in_bulk(conn):
+        add_day_tallies_of(conn, touched, -1)
         restored = _restore_changed_marks(conn, import_id, fallback_import_id)
         removed = conn.execute("DELETE FROM marks WHERE import_id = ?", (import_id,)).rowcount
+        add_day_tallies_of(conn, touched, 1)
         refresh_tallies(conn, touched)  # before the added pupils are removed: theirs go with their marks
     return removed, restored
 

@@ -177,6 +177,7 @@ def purge_leavers(db: sqlite_utils.Database, today: date, username: str, dry_run
     with store.transaction(db) as conn, marks.tallies_kept_in_bulk(conn):  # purged with the pupils' marks
         ids = json.dumps(leavers_due_for_purge(db, today, school_id))
         anonymised = _anonymise_audit(conn, ids)  # before the records that tie entries to a pupil go
+        marks.add_day_tallies_of(conn, json.loads(ids), -1)  # their marks go from the day tallies too
         for table, rows in PUPIL_RECORDS.items():
             removed[table] = conn.execute(f"DELETE FROM {table} WHERE {rows.format(ids=scope)}",
                                           (ids,) * rows.count("{ids}")).rowcount

@@ -29,6 +29,14 @@ def counted_from_marks(db) -> list[tuple]:
         "GROUP BY 1, 2, 3, 4").fetchall())
 
 
+def days_counted(db) -> list[tuple]:
+    return sorted(db.execute("SELECT day, session, code, COUNT(*) FROM marks GROUP BY 1, 2, 3").fetchall())
+
+
+def days_kept(db) -> list[tuple]:
+    return sorted(db.execute("SELECT day, session, code, marks FROM day_tallies").fetchall())
+
+
 def kept(db) -> list[tuple]:
     return sorted(db.execute("SELECT pupil_id, year, era, code, sessions FROM pupil_year_tallies").fetchall())
 
@@ -74,6 +82,7 @@ def test_the_tallies_say_what_the_marks_say_after_any_uploads_and_undos(history)
             else:
                 import_bytes(db, marks_csv(rows).encode(), f"upload{number}.csv", "officer")
             assert kept(db) == counted_from_marks(db)
+            assert days_kept(db) == days_counted(db)
         for first, last in ((date(2024, 9, 1), date(2025, 8, 31)), (date(2025, 9, 1), date(2026, 8, 31)),
                             (date(2023, 9, 1), date(2026, 8, 31))):
             span = (calendar.to_day(first), calendar.to_day(last))
@@ -108,6 +117,7 @@ def test_marks_changed_or_removed_some_other_way_are_kept_in_the_tallies_by_the_
         conn.execute("UPDATE marks SET code = 'M' WHERE pupil_id = 1 AND day = ? AND session = 0", (day,))
         conn.execute("DELETE FROM marks WHERE pupil_id = 1 AND day = ?", (day + 1,))
     assert kept(db) == counted_from_marks(db)
+    assert days_kept(db) == days_counted(db) == [(day, 0, "M", 1)]
     span = (calendar.to_day(date(2025, 9, 1)), calendar.to_day(date(2026, 8, 31)))
     assert marks._tallies_cover(db, *span)
     assert marks.tally_marks(db, *span)["code"].tolist() == ["M"]
@@ -168,6 +178,7 @@ def test_purging_leavers_takes_their_tallies_with_their_marks(db, load):
     load("old.csv", marks_csv([(UPNS[0], "2018-07-02", "AM", "N"), (UPNS[1], "2025-09-08", "AM", "/")]))
     safekeeping.purge_leavers(db, date(2025, 9, 1), "admin")
     assert kept(db) == counted_from_marks(db)
+    assert days_kept(db) == days_counted(db) == [(calendar.to_day(date(2025, 9, 8)), 0, "/", 1)]
     assert [(pupil, year, code) for pupil, year, _, code, _ in kept(db)] == [(2, 2025, "/")]
 
 
@@ -178,3 +189,35 @@ def test_tallies_read_the_same_counts_as_the_marks(db, load):
                                  (upn, "2025-09-09", "AM", "I"), (upn, "2025-09-09", "PM", "")]))
     tally = marks.tally_marks(db, 0, 100_000)
     assert dict(zip(tally["code"], tally["sessions"])) == {"/": 1, "I": 2, "": 1}
+
+
+def test_the_whole_stores_day_by_day_counts_come_from_the_day_tallies_and_equal_the_marks(db, load, monkeypatch):
+    load("roll.csv", roll_csv({}, {}))
+    load("w1.csv", marks_csv([(UPNS[0], "2025-09-08", "AM", "N"), (UPNS[0], "2025-09-08", "PM", "/"),
+                              (UPNS[1], "2025-09-08", "AM", "N"), (UPNS[1], "2025-09-09", "PM", "L", 5)]))
+    span = (calendar.to_day(date(2025, 9, 1)), calendar.to_day(date(2025, 9, 30)))
+    counted = db.execute("SELECT day, code, SUM(session = 0), SUM(session = 1) FROM marks WHERE day BETWEEN ? AND ? "
+                         "GROUP BY day, code", span).fetchall()
+    assert marks._day_tallies_kept(db)
+    read = []
+    real = db.execute
+    monkeypatch.setattr(db, "execute", lambda sql, *a: read.append(sql) or real(sql, *a))
+    assert marks.sessions_by_day_and_code(db, *span) == counted == [
+        (span[0] + 7, "/", 0, 1), (span[0] + 7, "N", 2, 0), (span[0] + 8, "L", 0, 1)]
+    assert any("FROM day_tallies" in sql for sql in read)
+    monkeypatch.undo()
+    with store.transaction(db) as conn:  # a mark added some other way: the tallies fall short, the marks are counted
+        conn.execute("INSERT INTO marks (pupil_id, day, session, code, import_id) VALUES (1, ?, 0, 'I', 1)", (span[0] + 9,))
+    assert not marks._day_tallies_kept(db)
+    assert marks.sessions_by_day_and_code(db, *span)[-1] == (span[0] + 9, "I", 1, 0)
+
+
+def test_a_store_from_before_the_day_tallies_gets_them_filled_from_its_marks(db, load):
+    load("roll.csv", roll_csv({}))
+    load("w1.csv", marks_csv([(UPNS[0], "2025-09-08", "AM", "N"), (UPNS[0], "2025-09-08", "PM", "/")]))
+    with store.transaction(db) as conn:  # as it was before the migration: no tallies
+        conn.execute("DELETE FROM day_tallies")
+    fill = next(step for step in store.MIGRATIONS[-1] if step.startswith("INSERT INTO day_tallies"))
+    with store.transaction(db) as conn:
+        conn.execute(fill)
+    assert days_kept(db) == days_counted(db)
