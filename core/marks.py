@@ -486,15 +486,20 @@ def marks_with_codes(db: sqlite_utils.Database, first_day: int, last_day: int, c
     between two days, for a scope's pupils (None: everyone).
 
     `+day` keeps SQLite off the (day, code) index: through it, it would look up every mark
-    of the range for its minutes late (1 s for a year); a straight scan takes 0.07 s. Some
-    pupils' marks with `rare` codes (lates: a school of a trust's store) are found on the
-    (pupil_id, code, day) index: 0.02 s for 1,500 pupils among 50,000, against 0.06 s
-    through each pupil's marks. Common codes (present) are quicker read with the marks."""
+    of the range for its minutes late (1 s for a year); a straight scan takes 0.07 s. Marks
+    with `rare` codes (lates) are found on the (pupil_id, code, day) index, a probe a pupil:
+    a school's year 0.02 s against 0.09 s, a 50,000-pupil trust's 0.75 s against 2.2 s.
+    Common codes (present) are quicker read with the marks."""
     listed, code_params = codes_sql("code", code_list)
     in_scope, scope_params = scope_sql(pupil_ids)
-    index = "INDEXED BY marks_pupil_code " if rare and pupil_ids is not None else ""
+    if rare:
+        pupils = "SELECT id FROM pupils" if pupil_ids is None else "SELECT value FROM json_each(:pupils)"
+        return db.execute(
+            "SELECT pupil_id, day, session, code, minutes_late FROM marks INDEXED BY marks_pupil_code "
+            f"WHERE pupil_id IN ({pupils}) AND code IN {listed} AND +day BETWEEN :first AND :last",
+            {"first": first_day, "last": last_day, **code_params, **scope_params}).fetchall()
     return db.execute(
-        f"SELECT pupil_id, day, session, code, minutes_late FROM marks {index}WHERE +day BETWEEN :first AND :last "
+        f"SELECT pupil_id, day, session, code, minutes_late FROM marks WHERE +day BETWEEN :first AND :last "
         f"AND code IN {listed}{in_scope}", {"first": first_day, "last": last_day, **code_params, **scope_params}
     ).fetchall()
 
