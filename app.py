@@ -42,9 +42,11 @@ user = access.sign_in()
 
 if user is None:
     # Signed out: every address shows the login form and nothing else. The screens'
-    # addresses lead to the same form, so a bookmarked link opens its screen after login.
-    login_pages = [Screen(access.login_form, title="Sign in", url_path=screen.url_path, default=screen.id == menu.HOME)
-                   for screen in menu.SCREENS]
+    # addresses lead to the same form, so a bookmarked link opens its screen after login; the
+    # home address has a form of its own, so a login from it lands where the user's home is
+    # (menu.home_for: a trust's schools side by side, or the Overview).
+    login_pages = [Screen(access.login_form, title="Sign in", url_path="sign-in", default=True),
+                   *(Screen(access.login_form, title="Sign in", url_path=screen.url_path) for screen in menu.SCREENS)]
     st.navigation(login_pages, position="hidden").run()
     st.stop()
 

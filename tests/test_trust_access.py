@@ -19,7 +19,7 @@ from app_pages.ui import access
 from core import auth, cases, menu, store
 from tests.app_school import quick_hashes, signed_in  # noqa: F401 (fixtures)
 from tests.test_access import NOTE, download_text, everything_shown
-from tests.trust_school import FIRST_SURNAMES, SECOND_SURNAMES, SECOND_UPNS, trust_store  # noqa: F401 (fixture)
+from tests.trust_school import FIRST_SURNAMES, PASSWORD, SECOND_SURNAMES, SECOND_UPNS, trust_store  # noqa: F401 (fixture)
 
 # username → the surnames they must never see; a pupil of the other school is the one opened.
 SCHOOL_STAFF = {
@@ -126,6 +126,17 @@ def test_a_login_seeing_several_schools_lands_on_the_trust_screen_a_schools_on_i
     assert not app.exception, [e.value for e in app.exception]
     assert app.title[0].value == lands_on
     assert menu.home_for(auth.ADMIN, schools=1, sees_several=True) == "overview"  # one school: no Trust screen
+
+
+@pytest.mark.parametrize(("username", "lands_on"), [("lead", "Trust"), ("officer2", "Overview")])
+def test_signing_in_at_the_home_address_lands_on_the_users_home(trust_store, username, lands_on):
+    """Through the login form, as a browser does: the form at the home address is a page of
+    its own, so the run after signing in opens the user's home, not the Overview's address."""
+    from tests.test_app_login import sign_in_with
+
+    app = sign_in_with(signed_in(None), username, PASSWORD)
+    assert not app.exception, [e.value for e in app.exception]
+    assert app.title[0].value == lands_on
 
 
 def test_the_trust_screen_is_not_in_a_one_school_stores_menu():
