@@ -11,7 +11,7 @@ import streamlit as st
 
 from app_pages.ui import access, formatting, lists, sidebar
 from app_pages.ui.formatting import dataframe, md, pupil_name, uk, year_label
-from core import calendar, cases, families, letters, penalty_notices, reads, schools, store
+from core import calendar, cases, families, letters, penalty_notices, reads, store
 
 FAMILY_KEY = "fam_pupil"
 MESSAGE_KEY = "fam_message"
@@ -89,7 +89,7 @@ with suggestion_column:
 with family_column:
     linked = family_number[family_number.index.isin(in_scope)]
     options = everyone.sort_values(["surname", "forename"])["id"].astype(int).tolist()
-    several = int((linked.value_counts() > 1).sum())  # families with two or more children here
+    several = families.families_with_several(family_number, in_scope)
     st.caption(f"{several:,} {'family' if several == 1 else 'families'} with more than one child "
                f"{'at the school' if user.sees_all_pupils else 'here'} · pick any pupil to see their family")
     if st.session_state.get(FAMILY_KEY) not in options:
@@ -104,10 +104,7 @@ with family_column:
         contacts = families.contacts(db, viewer, members).set_index("pupil_id")
         stages = letters.stages(db, viewer, members,
                                 since=calendar.academic_year_start(period.as_of) if period else None)
-        hidden_ids = [m for m in whole_family if m not in in_scope]
-        at_other_schools = 0 if school_ids is None or not hidden_ids else \
-            int((~schools.school_of_pupils(db, hidden_ids).isin(school_ids)).sum())
-    in_other_sections = len(hidden_ids) - at_other_schools
+        at_other_schools, in_other_sections = families.siblings_not_shown(db, whole_family, in_scope, school_ids)
 
     lists.require_registers(user, period)
     figures = reads.pupil_figures(path, version, period.date_from, period.as_of, school_ids).set_index("pupil_id")

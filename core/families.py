@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 import sqlite_utils
 
-from core import auth, calendar, cases, characteristics, codes, penalty_notices, store
+from core import auth, calendar, cases, characteristics, codes, penalty_notices, schools, store
 from core import marks as marks_table
 from core.importers import values
 
@@ -188,6 +188,22 @@ def family_of(db: sqlite_utils.Database, pupil_id: int) -> list[int]:
     if pupil_id not in family.index:
         return [int(pupil_id)]
     return sorted(int(i) for i in family.index[family == family[pupil_id]])
+
+
+def families_with_several(family_number: pd.Series, pupil_ids) -> int:
+    """How many families (`families`) have two or more children among these pupils."""
+    here = family_number[family_number.index.isin(list(pupil_ids))]
+    return int((here.value_counts() > 1).sum())
+
+
+def siblings_not_shown(db: sqlite_utils.Database, family: list[int], shown, school_ids) -> tuple[int, int]:
+    """Of a `family` (family_of), the siblings a user does not see (not in `shown`): how many
+    are at another of the trust's schools (not `school_ids`; None: the user sees every
+    school), and how many in sections the user does not look after."""
+    hidden = [m for m in family if m not in set(shown)]
+    elsewhere = 0 if school_ids is None or not hidden else \
+        int((~schools.school_of_pupils(db, hidden).isin(list(school_ids))).sum())
+    return elsewhere, len(hidden) - elsewhere
 
 
 def _phone_key(phones: pd.Series) -> pd.Series:

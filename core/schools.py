@@ -546,12 +546,12 @@ def document_heading(db: sqlite_utils.Database, school_ids: tuple[int, ...] | No
     one = school_of_scope(db, school_ids, pupil_ids)
     if one is not None or count(db) <= 1:
         return store.get_settings(db, one)["school_name"]
+    hubs_of = {s.id: s.hub for s in list_schools(db)}
     if pupil_ids is not None and len(pupil_ids):
         covered = [r[0] for r in db.execute("SELECT DISTINCT school_id FROM pupils WHERE id IN "
                                             "(SELECT value FROM json_each(?))", (json.dumps([int(p) for p in pupil_ids]),))]
     else:
-        covered = list(school_ids) if school_ids is not None else [s.id for s in list_schools(db)]
-    hubs_of = {s.id: s.hub for s in list_schools(db)}
+        covered = list(school_ids) if school_ids is not None else list(hubs_of)
     covered_hubs = {hubs_of.get(int(s), "") for s in covered}
     return f"Hub {covered_hubs.pop()}" if len(covered_hubs) == 1 and "" not in covered_hubs else "Trust"
 

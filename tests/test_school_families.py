@@ -330,3 +330,15 @@ def everything(app) -> str:
     parts += [e.value.to_string() for e in app.dataframe]
     parts += [" ".join(map(str, e.options)) for e in app.selectbox]
     return " ".join(parts)
+
+
+def test_the_families_counted_and_the_siblings_not_shown_to_a_school(trust, ids):
+    ours = school(trust, 1)
+    numbers = families.families(trust, ours)
+    # School 1's families with two or more of its children: a5–a6 (F5) and a3–a4 (through b3).
+    assert families.families_with_several(numbers, ours) == 2
+    assert families.families_with_several(families.families(trust), school(trust, 2)) == 1  # b4–b5 (F9)
+    family = families.family_of(trust, ids["a4"])  # a3, b3 (school 2), a4
+    assert families.siblings_not_shown(trust, family, ours, (1,)) == (1, 0)  # b3, at the other school
+    assert families.siblings_not_shown(trust, family, [ids["a4"]], (1,)) == (1, 1)  # a3 in another section too
+    assert families.siblings_not_shown(trust, family, [ids["a4"]], None) == (0, 2)  # sees every school: sections
