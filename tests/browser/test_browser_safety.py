@@ -54,6 +54,13 @@ class Trap:
         self.server.server_close()
 
 
+@pytest.fixture
+def page(fresh_page):
+    """Each test here has a browser of its own: what it requests is all seen and none of it
+    is answered from another test's cache."""
+    return fresh_page
+
+
 @pytest.fixture(scope="module")
 def trap():
     server = Trap()

@@ -71,13 +71,23 @@ def click(page: Page, target: Locator) -> None:
 
 
 def type_date(within: Locator, label: str, value: str) -> None:
-    """Type a date (dd/mm/yyyy) into a Streamlit date input (day, month and year segments) and leave it."""
+    """Type a date (dd/mm/yyyy) into a Streamlit date input (day, month and year segments) and leave it.
+    The rerun the last field's change started is let finish first (keys typed while it draws
+    can land in a field it replaces); a date the page did not take is typed again."""
     field = within.locator("[data-testid='stDateInput']").filter(has_text=label)
-    field.get_by_role("spinbutton").first.click()
-    field.page.keyboard.type(value.replace("/", ""))
-    field.page.keyboard.press("Tab")
     day, month, year = value.split("/")
-    expect(field.locator("input[type='date']")).to_have_value(f"{year}-{month}-{day}")
+    shown = field.locator("input[type='date']")
+    for _ in range(3):
+        conftest.settled(field.page)
+        field.get_by_role("spinbutton").first.click()
+        field.page.keyboard.type(value.replace("/", ""))
+        field.page.keyboard.press("Tab")
+        try:
+            expect(shown).to_have_value(f"{year}-{month}-{day}", timeout=5000)
+            return
+        except AssertionError:
+            continue
+    expect(shown).to_have_value(f"{year}-{month}-{day}")
 
 
 def saved(page: Page, message: str) -> None:
