@@ -19,13 +19,15 @@ import io
 import re
 import zlib
 from datetime import date
+from pathlib import Path
 
 import openpyxl
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from core import auth, cases, menu, store
-from tests.app_school import PUPILS, ROOT, hold_session, quick_hashes, school, signed_in, upn  # noqa: F401 (fixtures)
+from tests.app_school import (PUPILS, ROOT, copied_school, hold_session, make_school, quick_hashes, school,  # noqa: F401
+                              signed_in, the_apps_store, upn)
 
 # Marker text written into the case records of every pupil, so a leak can be searched for.
 NOTE, SENSITIVE = "CASE-NOTE", "SENSITIVE-NOTE"
@@ -42,10 +44,14 @@ def pupils_outside(sections: tuple[str, ...]) -> list[tuple[str, str, str]]:
             if SECTION_OF[p["year_group"]] not in sections]
 
 
-@pytest.fixture
-def case_school(school):
+@pytest.fixture(scope="module")
+def _case_school_once(tmp_path_factory) -> Path:
     """The test school with case work for every pupil: an action, a contact and a check-in,
-    each with a note and a sensitive note that name the pupil."""
+    each with a note and a sensitive note that name the pupil. Written once for the module:
+    its tests only read it (a sign-in's session row and a download's audit entry are all they
+    add, and no screen a test checks shows either), so the figures one test's screen reads
+    are still cached for the next test's."""
+    school = copied_school("school", make_school, tmp_path_factory.mktemp("case_school"))
     with store.opened(school) as db:
         writer = auth.Viewer("pastoral", auth.PASTORAL_LEAD)
         for pupil_id, surname in db.execute("SELECT id, surname FROM pupils").fetchall():
@@ -60,6 +66,12 @@ def case_school(school):
             cases.complete_checkin(db, writer, checkin, date(2025, 9, 18), f"{NOTE} outcome {surname}",
                                    note=f"{NOTE} check-in {surname}")
     return school
+
+
+@pytest.fixture
+def case_school(_case_school_once, monkeypatch, quick_hashes) -> Path:
+    """The module's school with its case work, as the store the app opens."""
+    return the_apps_store(_case_school_once, monkeypatch)
 
 
 def download_text(content: bytes) -> str:

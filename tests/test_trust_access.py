@@ -9,6 +9,7 @@ and every download is searched for the other school's pupils (tests/test_access.
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -17,9 +18,10 @@ from streamlit.delta_generator import DeltaGenerator
 
 from app_pages.ui import access
 from core import auth, cases, menu, store
-from tests.app_school import quick_hashes, signed_in  # noqa: F401 (fixtures)
+from tests.app_school import copied_school, quick_hashes, signed_in, the_apps_store  # noqa: F401 (fixtures)
 from tests.test_access import NOTE, download_text, everything_shown
-from tests.trust_school import FIRST_SURNAMES, PASSWORD, SECOND_SURNAMES, SECOND_UPNS, trust_store  # noqa: F401 (fixture)
+from tests.trust_school import (FIRST_SURNAMES, PASSWORD, SECOND_SURNAMES, SECOND_UPNS, make_trust,  # noqa: F401
+                                trust_store)
 
 # username → the surnames they must never see; a pupil of the other school is the one opened.
 SCHOOL_STAFF = {
@@ -35,14 +37,25 @@ ROLES = {"officer": auth.ATTENDANCE_OFFICER, "pastoral": auth.PASTORAL_LEAD, "vi
 CASES = [(u, s) for u, role in ROLES.items() for s in (x.id for x in menu.screens_for(role, schools=2))]
 
 
-@pytest.fixture
-def trust_with_cases(trust_store):
-    with store.opened(trust_store) as db:
+@pytest.fixture(scope="module")
+def _trust_with_cases_once(tmp_path_factory) -> Path:
+    """The two schools with a check-in for every pupil and school 2's own administrator (head2),
+    written once for the module: its tests only read it (as test_access's school), so one
+    test's figures are cached for the next."""
+    path = copied_school("trust", make_trust, tmp_path_factory.mktemp("trust_with_cases"))
+    with store.opened(path) as db, pytest.MonkeyPatch.context() as patch:
+        patch.setattr(auth, "HASH_ROUNDS", 4)
+        auth.add_user(db, "head2", "Hana Head", "trust-test-pw-1", auth.ADMIN, schools=[2], by="test")
         writer = auth.Viewer("admin", auth.ADMIN)
         for pupil_id, surname in db.execute("SELECT id, surname FROM pupils").fetchall():
             cases.open_intervention(db, writer, pupil_id, "First-day call", "admin", date(2025, 9, 16),
                                     summary=f"{NOTE} action {surname}", check_in_on=date(2025, 9, 17))
-    return trust_store
+    return path
+
+
+@pytest.fixture
+def trust_with_cases(_trust_with_cases_once, monkeypatch, quick_hashes) -> Path:
+    return the_apps_store(_trust_with_cases_once, monkeypatch)
 
 
 def pupil_id_of(path, surname: str) -> int:
@@ -67,8 +80,6 @@ def test_each_screen_and_download_shows_a_schools_staff_only_their_school(trust_
 @pytest.mark.parametrize("screen", [s.id for s in menu.screens_for(auth.ADMIN, schools=2)])
 def test_each_screen_and_download_shows_a_schools_own_administrator_only_their_school(trust_with_cases, downloads,
                                                                                        screen):
-    with store.opened(trust_with_cases) as db:
-        auth.add_user(db, "head2", "Hana Head", "trust-test-pw-1", auth.ADMIN, schools=[2], by="test")
     app = signed_in("head2", screen, pupil_id=pupil_id_of(trust_with_cases, "Clarke"))
     assert not app.exception, [e.value for e in app.exception]
     shown = everything_shown(app, downloads)
@@ -111,10 +122,10 @@ def test_choosing_a_school_on_the_trust_screen_scopes_the_other_screens(trust_wi
     assert "Fenton" in shown and "Clarke" not in shown
 
 
-def test_a_school_user_is_refused_case_work_for_another_schools_pupil(trust_with_cases):
+def test_a_school_user_is_refused_case_work_for_another_schools_pupil(trust_store):
     officer2 = auth.Viewer("officer2", auth.ATTENDANCE_OFFICER, school_ids=(2,))
-    with store.opened(trust_with_cases) as db, pytest.raises(cases.CaseError, match="not at your school"):
-        cases.log_contact(db, officer2, pupil_id_of(trust_with_cases, "Clarke"), "call", date(2025, 9, 18), "mother")
+    with store.opened(trust_store) as db, pytest.raises(cases.CaseError, match="not at your school"):
+        cases.log_contact(db, officer2, pupil_id_of(trust_store, "Clarke"), "call", date(2025, 9, 18), "mother")
 
 
 @pytest.mark.parametrize(("username", "lands_on"), [("lead", "Trust"), ("admin", "Trust"), ("officer", "Overview"),
