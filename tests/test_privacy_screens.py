@@ -62,6 +62,19 @@ def privacy_school(tmp_path, monkeypatch, quick_hashes):
     return the_apps_store(copied_school("privacy", privacy_school_build, tmp_path), monkeypatch)
 
 
+@pytest.fixture(scope="module")
+def _views_school_once(tmp_path_factory):
+    return copied_school("privacy", privacy_school_build, tmp_path_factory.mktemp("privacy_views"))
+
+
+@pytest.fixture
+def views_school(_views_school_once, monkeypatch, quick_hashes):
+    """The school, one store for the module's two matrices of views: they only read it (the
+    first draws every view as the administrator in meeting mode, the second as the viewer,
+    whose meeting mode stays off), so one view's figures are cached for the next."""
+    return the_apps_store(_views_school_once, monkeypatch)
+
+
 def pupil_id(db_path, surname: str) -> int:
     with store.opened(db_path) as db:
         return db.execute("SELECT id FROM pupils WHERE surname = ?", (surname,)).fetchone()[0]
@@ -106,9 +119,9 @@ def view_id(view) -> str:
 
 @pytest.mark.parametrize("view", VIEWS, ids=view_id)
 def test_in_meeting_mode_no_screen_view_or_download_shows_a_name_upn_date_of_birth_or_parent(
-        privacy_school, downloads, view):
+        views_school, downloads, view):
     screen, state = view
-    app = drawn("admin", screen, meeting_mode=True, **state_for(privacy_school, state))
+    app = drawn("admin", screen, meeting_mode=True, **state_for(views_school, state))
     shown = everything_shown(app, downloads)
     assert private_in(shown) == [], f"{screen} {state} in meeting mode"
     assert "Meeting mode is on" in shown  # and it says so
@@ -152,9 +165,9 @@ VIEWER_VIEWS = [view for view in VIEWS if view[0] in {"overview", "below_90", "p
 
 
 @pytest.mark.parametrize("view", VIEWER_VIEWS, ids=view_id)
-def test_a_viewer_sees_no_parent_or_carer_on_any_screen_view_or_download(privacy_school, downloads, view):
+def test_a_viewer_sees_no_parent_or_carer_on_any_screen_view_or_download(views_school, downloads, view):
     screen, state = view
-    app = drawn("viewer", screen, **state_for(privacy_school, state))
+    app = drawn("viewer", screen, **state_for(views_school, state))
     assert private_in(everything_shown(app, downloads), parents_only=True) == [], f"{screen} {state}"
 
 
