@@ -290,7 +290,6 @@ class _Tab:
         if self.page is None or self.page.is_closed():
             self.page = _new_context(self.browser).new_page()
             self.page.on("websocket", lambda socket: socket.on("framereceived", self._received))
-            _TABS[id(self.page)] = self
         return self.page
 
     def _received(self, frame) -> None:
@@ -316,13 +315,15 @@ class _Tab:
             self.page = None
 
 
-_TABS: dict[int, _Tab] = {}
+_LENT: list[_Tab] = []  # the worker's tab, once made
 
 
 @pytest.fixture(scope="session")
 def _tab(browser):
     tab = _Tab(browser)
+    _LENT[:] = [tab]
     yield tab
+    _LENT.clear()
     if tab.page is not None and not tab.page.is_closed():
         tab.page.context.close()
 
@@ -351,9 +352,8 @@ PUPIL_DATA = [*PUPIL_NAMES, *(upn(i) for i in range(1, 6))]
 def listen(page: Page) -> list[bytes]:
     """Everything the server sends this tab over its websocket (the app's only channel), from now on."""
     frames: list[bytes] = []
-    tab = _TABS.get(id(page))
-    if tab is not None and tab.page is page:
-        tab.frames = frames
+    if _LENT and _LENT[0].page is page:
+        _LENT[0].frames = frames
     else:
         page.on("websocket", lambda socket: socket.on(
             "framereceived", lambda frame: frames.append(frame if isinstance(frame, bytes) else frame.encode())))
