@@ -54,7 +54,7 @@ def heatmap(weekdays: pd.DataFrame) -> alt.Chart:
     middle = float(weekdays["absence_pct"].min() + weekdays["absence_pct"].max()) / 2
     text = base.mark_text(fontSize=15, fontWeight="bold").encode(
         text=alt.Text("absence_pct:Q", format=".1f"),
-        color=alt.condition(alt.datum.absence_pct > middle, alt.value("white"), alt.value("#222222")),
+        color=alt.ColorValue(**alt.condition(alt.datum.absence_pct > middle, alt.value("white"), alt.value("#222222"))),
     )
     return (rect + text).properties(height=260)
 

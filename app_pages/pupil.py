@@ -81,9 +81,9 @@ def calendar_chart(marks: pd.DataFrame) -> alt.Chart:
                  alt.Tooltip("meaning:N", title="Mark"), alt.Tooltip("label:N", title="Counts as")],
     )
     text = base.mark_text(fontSize=10).encode(
-        text="shown_code:N",
-        color=alt.condition(alt.FieldOneOfPredicate("category", [codes.NOT_POSSIBLE, codes.MISSING]),
-                            alt.value("#333333"), alt.value("#ffffff")),
+        text=alt.Text("shown_code:N"),
+        color=alt.ColorValue(**alt.condition(alt.FieldOneOfPredicate("category", [codes.NOT_POSSIBLE, codes.MISSING]),
+                                             alt.value("#333333"), alt.value("#ffffff"))),
     )
     return (rect + text).properties(height=300)
 

@@ -82,7 +82,7 @@ def attendance_trend(weekly: pd.DataFrame, *, height: int = 240, width: int | No
     colour = alt.Color("measure:N", title=None, legend=legend,
                        scale=alt.Scale(domain=list(series.values()),
                                        range=[ATTENDANCE_COLOURS[name] for name in series.values()]))
-    layers = [alt.Chart(lines).mark_line(**heavy).encode(x=x, y=y, color=colour, detail="segment:N", tooltip=tooltip)]
+    layers = [alt.Chart(lines).mark_line(**heavy).encode(x=x, y=y, color=colour, detail=alt.Detail("segment:N"), tooltip=tooltip)]
     layers += _gap_bands(weekly, gap, len(counted))
 
     drawn = [(reference, thresholds.PERSISTENT.attendance_label, REFERENCE_COLOUR)]
@@ -92,11 +92,11 @@ def attendance_trend(weekly: pd.DataFrame, *, height: int = 240, width: int | No
     for at, name, line_colour in drawn:
         line = pd.DataFrame({"attendance_pct": [at], "name": [name]})
         layers.append(alt.Chart(line).mark_rule(color=line_colour, strokeDash=DASH).encode(
-            y="attendance_pct:Q", tooltip=alt.Tooltip("name:N", title="Line")))
+            y=alt.Y("attendance_pct:Q"), tooltip=alt.Tooltip("name:N", title="Line")))
         if label:
             layers.append(alt.Chart(line).mark_text(align="left", dx=4, dy=9, color=line_colour,
                                                     **({"fontSize": font_size} if font_size else {})).encode(
-                y="attendance_pct:Q", text="name:N", x=alt.value(0)))
+                y=alt.Y("attendance_pct:Q"), text=alt.Text("name:N"), x=alt.XValue(0)))
 
     if actions is not None and not actions.empty:
         layers += _action_markers(actions, impact_days)
@@ -124,7 +124,7 @@ def _gap_bands(weekly: pd.DataFrame, gap, counted: int) -> list[alt.Chart]:
     bands = pd.DataFrame({"week_start": starts, "week_end": starts + pd.Timedelta(days=7),
                           "what": "No marks counted this week — see Data quality"})
     return [alt.Chart(bands).mark_rect(color=GAP_COLOUR, opacity=0.35).encode(
-        x="week_start:T", x2="week_end:T",
+        x=alt.X("week_start:T"), x2=alt.X2("week_end:T"),
         tooltip=[alt.Tooltip("week_start:T", title="Week beginning", format="%d/%m/%Y"),
                  alt.Tooltip("what:N", title="Gap")])]
 
@@ -147,9 +147,9 @@ def _action_markers(actions: pd.DataFrame, impact_days: int | None) -> list[alt.
                alt.Tooltip("before:N", title=f"{days} school days before"),
                alt.Tooltip("after:N", title="After"), alt.Tooltip("window:N", title="After covers"),
                alt.Tooltip("change:N", title="Change")]
-    return [alt.Chart(marks).mark_rule(color=ACTION_COLOUR, strokeDash=[2, 3]).encode(x="started:T", tooltip=tooltip),
+    return [alt.Chart(marks).mark_rule(color=ACTION_COLOUR, strokeDash=[2, 3]).encode(x=alt.X("started:T"), tooltip=tooltip),
             alt.Chart(marks).mark_point(shape="triangle-down", size=140, filled=True, color=ACTION_COLOUR).encode(
-                x="started:T", y="top:Q", tooltip=tooltip)]
+                x=alt.X("started:T"), y=alt.Y("top:Q"), tooltip=tooltip)]
 
 
 def _target_lines(targets: pd.DataFrame, first: pd.Timestamp, last: pd.Timestamp) -> list[alt.Chart]:
@@ -169,7 +169,7 @@ def _target_lines(targets: pd.DataFrame, first: pd.Timestamp, last: pd.Timestamp
     tooltip = [alt.Tooltip("attendance_pct:Q", title="Plan target %", format=".1f"),
                alt.Tooltip("by:T", title="By", format="%d/%m/%Y"), alt.Tooltip("status:N", title="Progress")]
     line = alt.Chart(ends).mark_line(color=TARGET_COLOUR, strokeWidth=2.5, strokeDash=[8, 3]).encode(
-        x="day:T", y="attendance_pct:Q", detail="target:N", tooltip=tooltip)
+        x=alt.X("day:T"), y=alt.Y("attendance_pct:Q"), detail=alt.Detail("target:N"), tooltip=tooltip)
     return [line, line.mark_point(color=TARGET_COLOUR, shape="square", filled=True, size=50)]
 
 
@@ -178,9 +178,9 @@ def _review_markers(reviews: pd.DataFrame, low: float) -> list[alt.Chart]:
     marks = pd.DataFrame({"on": pd.to_datetime(reviews["on"]).to_numpy(), "what": reviews["what"].to_numpy(),
                           "foot": float(low)})
     tooltip = [alt.Tooltip("what:N", title="Support plan"), alt.Tooltip("on:T", title="Date", format="%d/%m/%Y")]
-    return [alt.Chart(marks).mark_rule(color=REVIEW_COLOUR, strokeDash=[1, 3]).encode(x="on:T", tooltip=tooltip),
+    return [alt.Chart(marks).mark_rule(color=REVIEW_COLOUR, strokeDash=[1, 3]).encode(x=alt.X("on:T"), tooltip=tooltip),
             alt.Chart(marks).mark_point(shape="diamond", size=120, filled=True, color=REVIEW_COLOUR).encode(
-                x="on:T", y="foot:Q", tooltip=tooltip)]
+                x=alt.X("on:T"), y=alt.Y("foot:Q"), tooltip=tooltip)]
 
 
 def absence_reasons(reasons: pd.DataFrame, *, width: int | None = None, font_size: int | None = None,
