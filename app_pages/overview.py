@@ -110,7 +110,7 @@ year = period.academic_year
 def national_note(measure: str) -> None:
     shown, full_year = benchmarks.national_pair(national_figures, measure, year)
     sources = " · ".join(f.described() for f in (shown, full_year) if f)
-    st.caption(benchmarks.national_caption(national_figures, measure, year),
+    st.caption(benchmarks.pair_caption(shown, full_year),
                help=f"State-funded schools in England, pupils of compulsory school age: {sources}." if sources else None)
 
 

@@ -101,15 +101,13 @@ def national(figures: pd.DataFrame, measure: str, year: int | None = None,
     column = "overall_absence_pct" if measure == "attendance_pct" else measure
     if column not in MEASURES or figures.empty:
         return None
-    rows = figures[figures[column].notna()]
-    if year is not None:
-        rows = rows[rows["academic_year"] <= year]
-    if full_year_only:
-        rows = rows[rows["period"] == FULL_YEAR]
-    if rows.empty:
+    # A few dozen rows at most: read one by one (a screen asks for several figures per draw).
+    rows = [r for r in figures.itertuples(index=False)
+            if pd.notna(getattr(r, column)) and (year is None or r.academic_year <= year)
+            and (not full_year_only or r.period == FULL_YEAR)]
+    if not rows:
         return None
-    best = max(rows.itertuples(index=False), key=lambda r: (r.academic_year, _period_rank(r.period),
-                                                            r.published_on or date.min))
+    best = max(rows, key=lambda r: (r.academic_year, _period_rank(r.period), r.published_on or date.min))
     value = float(getattr(best, column))
     return NationalFigure(round(100 - value, 10) if measure == "attendance_pct" else value, int(best.academic_year),
                           best.period, best.source, best.published_on)
@@ -126,7 +124,11 @@ def national_pair(figures: pd.DataFrame, measure: str, year: int | None = None
 
 def national_caption(figures: pd.DataFrame, measure: str, year: int | None = None) -> str:
     """'National 93.4% (autumn 2025/26) · 93.1% (full year 2024/25)', or that none is published."""
-    shown, full_year = national_pair(figures, measure, year)
+    return pair_caption(*national_pair(figures, measure, year))
+
+
+def pair_caption(shown: NationalFigure | None, full_year: NationalFigure | None) -> str:
+    """The caption of a pair `national_pair` gave."""
     if shown is None:
         return "No national figure published"
     text = f"National {shown.value:.1f}% ({shown.label})"
