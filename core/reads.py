@@ -3,8 +3,9 @@
 Every cached read takes the database path and `version` (the last import id plus the
 settings and code-map stamps), so an upload, an undo or a settings change gives fresh
 figures and nothing else recomputes. Reads of case work are keyed on `case_version` as
-well (case writes do not change `version`). A connection is opened per call and closed;
-connections are never cached. Scoping to a head of section's pupils happens after the
+well (case writes do not change `version`). A read opens a connection and closes it; the
+stamps alone (`version`, `case_version`, `school_count`: asked for several times a run) go
+through one connection each thread keeps (`stamp_reader`, which says why that is safe). Scoping to a head of section's pupils happens after the
 cache (cheap, and one cached frame serves every user).
 
 A cached read never writes: the history of triggers shown is kept by its callers
@@ -140,31 +141,78 @@ def path_of(db: sqlite_utils.Database) -> str:
     raise ValueError("The store is not a file, so its reads cannot be cached.")
 
 
+class _Held:
+    """A thread's stamp connection and the file it reads, closed when the thread ends (its
+    thread-local state is let go in that thread) or when the file at its path changes."""
+
+    def __init__(self, file: tuple, db: sqlite_utils.Database):
+        self.file, self.db = file, db
+
+    def __del__(self):
+        try:
+            self.db.conn.close()
+        except Exception:  # noqa: BLE001 — already closed, or the interpreter is shutting down
+            pass
+
+
+_STAMP_READER = threading.local()
+
+
+def stamp_reader(path: str | None = None) -> sqlite_utils.Database:
+    """The connection `version`, `case_version` and `school_count` read their stamps through:
+    kept by each thread for its life (in the app, a thread runs one screen's run and its reruns,
+    and a run asks for these stamps several times), where every other read opens its own.
+
+    Safe to keep because each stamp is a single-row read (COUNT, MAX, a LIMIT 1, a
+    group_concat), read whole: SQLite ends the statement, so no read snapshot outlives it and
+    the next stamp sees every commit made meanwhile. Nothing is written through it. A store
+    file replaced at the same path (another file there now) gets a new connection."""
+    path = os.path.realpath(path or db_path())
+    try:
+        status = os.stat(path)
+        file = (path, status.st_dev, status.st_ino)
+    except FileNotFoundError:
+        file = None
+    held = getattr(_STAMP_READER, "held", None)
+    if file is None or held is None or held.file != file:
+        _STAMP_READER.held = None  # closes the one held
+        db = store.connect(path)
+        if file is None:  # created just now
+            status = os.stat(path)
+            file = (path, status.st_dev, status.st_ino)
+        _STAMP_READER.held = held = _Held(file, db)
+    return held.db
+
+
 def version(path: str | None = None) -> Version:
     """Changes whenever the figures, patterns or triggers could change."""
-    with store.opened(path or db_path()) as db:
-        settings_stamp = db.execute("SELECT COUNT(*), MAX(updated_at) FROM settings").fetchone()
-        codes_stamp = db.execute("SELECT COUNT(*), MAX(updated_at) FROM code_map").fetchone()
-        national_stamp = db.execute("SELECT COUNT(*), MAX(updated_at) FROM national_figures").fetchone()
-        # The schools' own settings (issue 18).
-        school_stamp = db.execute("SELECT COUNT(*), MAX(updated_at) FROM school_settings").fetchone()
-        # The school calendar is a few dozen rows a school: the rows themselves are its stamp.
-        calendar_stamp = db.execute(
-            "SELECT (SELECT group_concat(school_id || first_day || last_day || name, '|') FROM school_terms), "
-            "(SELECT group_concat(school_id || day || kind || label, '|') FROM non_school_days)").fetchone()
-        # A trust's schools and the pupils who moved between them (issue 18): which school sees whom.
-        schools_stamp = db.execute(
-            "SELECT (SELECT group_concat(id || name || dfe_number || hub, '|') FROM schools), "
-            "(SELECT COUNT(*) || '.' || IFNULL(MAX(id), 0) FROM pupil_moves)").fetchone()
-        changes = db.execute("SELECT changes FROM read_stamp WHERE id = 1").fetchone()[0]  # to the change, not the second
-        return (store.last_import_id(db), *settings_stamp, *codes_stamp, *national_stamp, *calendar_stamp,
-                *school_stamp, *schools_stamp, changes)
+    db = stamp_reader(path)
+    settings_stamp = db.execute("SELECT COUNT(*), MAX(updated_at) FROM settings").fetchone()
+    codes_stamp = db.execute("SELECT COUNT(*), MAX(updated_at) FROM code_map").fetchone()
+    national_stamp = db.execute("SELECT COUNT(*), MAX(updated_at) FROM national_figures").fetchone()
+    # The schools' own settings (issue 18).
+    school_stamp = db.execute("SELECT COUNT(*), MAX(updated_at) FROM school_settings").fetchone()
+    # The school calendar is a few dozen rows a school: the rows themselves are its stamp.
+    calendar_stamp = db.execute(
+        "SELECT (SELECT group_concat(school_id || first_day || last_day || name, '|') FROM school_terms), "
+        "(SELECT group_concat(school_id || day || kind || label, '|') FROM non_school_days)").fetchone()
+    # A trust's schools and the pupils who moved between them (issue 18): which school sees whom.
+    schools_stamp = db.execute(
+        "SELECT (SELECT group_concat(id || name || dfe_number || hub, '|') FROM schools), "
+        "(SELECT COUNT(*) || '.' || IFNULL(MAX(id), 0) FROM pupil_moves)").fetchone()
+    changes = db.execute("SELECT changes FROM read_stamp WHERE id = 1").fetchone()[0]  # to the change, not the second
+    return (store.last_import_id(db), *settings_stamp, *codes_stamp, *national_stamp, *calendar_stamp,
+            *school_stamp, *schools_stamp, changes)
 
 
 def case_version(path: str | None = None) -> int:
     """Changes whenever case work is written (the newest audit entry of case work)."""
-    with store.opened(path or db_path()) as db:
-        return cases.stamp(db)
+    return cases.stamp(stamp_reader(path))
+
+
+def school_count(path: str | None = None) -> int:
+    """How many schools the store holds (a trust's store: more than one)."""
+    return schools.count(stamp_reader(path))
 
 
 def _ids(pupil_ids: tuple[int, ...] | None) -> list[int] | None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from core import auth, reads, store, triggers
+from core import auth, cases, reads, store, triggers
 from tests.app_school import WEEK_1, quick_hashes, school  # noqa: F401 (fixtures)
 
 AS_OF = date(2025, 9, 19)
@@ -79,6 +79,54 @@ def test_a_settings_change_gives_a_new_version_and_fresh_reads(school):
     after = reads.version(path)
     assert after != before
     assert reads.settings(path, after)["school_name"] == "Elm Park Primary"
+
+
+def test_the_kept_stamp_connection_sees_every_write_made_since_its_last_stamp(school):
+    """`version`, `case_version` and `school_count` read through one connection a thread
+    keeps: a write committed through another connection between two stamps changes the
+    next, each time (no read snapshot is left open between them)."""
+    path = str(school)
+    seen = [(reads.version(path), reads.case_version(path), reads.school_count(path))]
+    lead = auth.Viewer("pastoral", auth.PASTORAL_LEAD)
+    for change in range(3):
+        with store.opened(school) as db:
+            store.set_setting(db, "school_name", f"Renamed {change}", "admin")
+            pupil = db.execute("SELECT id FROM pupils ORDER BY id LIMIT 1").fetchone()[0]
+            cases.log_contact(db, lead, pupil, "call", AS_OF, "mother", summary=f"Call {change}")
+            db.execute("INSERT INTO schools (name, created_at) VALUES (?, '2025-09-01')", (f"School {change}",))
+        seen.append((reads.version(path), reads.case_version(path), reads.school_count(path)))
+    assert len({v for v, _, _ in seen}) == len({c for _, c, _ in seen}) == 4
+    assert [n for _, _, n in seen] == [1, 2, 3, 4]
+    assert reads.stamp_reader(path) is reads.stamp_reader(path)  # one connection, kept
+
+
+def test_a_thread_closes_its_stamp_connection_when_it_ends_and_a_replaced_store_gets_a_new_one(school, tmp_path):
+    import gc
+    import sqlite3
+    import threading
+
+    import pytest
+
+    kept = []
+    worker = threading.Thread(target=lambda: kept.append(reads.stamp_reader(str(school)).conn))
+    worker.start()
+    worker.join()
+    del worker
+    gc.collect()
+    with pytest.raises(sqlite3.ProgrammingError):  # closed
+        kept[0].execute("SELECT 1")
+
+    other = tmp_path / "other.db"
+    store.connect(other).conn.close()
+    first = reads.stamp_reader(str(other))
+    for name in ("other.db", "other.db-wal", "other.db-shm"):
+        (tmp_path / name).unlink(missing_ok=True)
+    with store.opened(other) as db:  # a new, different store at the same path
+        db.execute("INSERT INTO schools (name, created_at) VALUES ('Second', '2025-09-01')")
+    assert reads.school_count(str(other)) == 2
+    assert reads.stamp_reader(str(other)) is not first
+    with pytest.raises(sqlite3.ProgrammingError):
+        first.execute("SELECT 1")
 
 
 def test_a_store_opened_by_a_core_function_is_the_store_the_screens_read(school):

@@ -31,7 +31,7 @@ import streamlit_authenticator as stauth
 from streamlit_authenticator.models import cookie_model
 
 from app_pages.ui.formatting import md
-from core import auth, menu, schools, sessions, store
+from core import auth, menu, reads, sessions, store
 
 APP_DIR = Path(__file__).resolve().parents[2]  # the folder of app.py (this file is app_pages/ui/access.py)
 COOKIE_NAME = sessions.COOKIE  # the session token
@@ -384,5 +384,4 @@ TRUST_SCHOOL_KEY = "trust_school"
 
 def school_count() -> int:
     """How many schools the store holds (a trust's store: more than one)."""
-    with store.opened(database_path()) as db:
-        return schools.count(db)
+    return reads.school_count(str(database_path()))
