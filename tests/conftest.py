@@ -12,7 +12,8 @@ import pytest
 import streamlit as st
 from streamlit.components.v2 import manifest_scanner
 from streamlit.delta_generator import DeltaGenerator
-from streamlit.testing.v1 import local_script_runner
+from streamlit.runtime.scriptrunner.script_cache import ScriptCache
+from streamlit.testing.v1 import app_test, local_script_runner
 
 from core import store
 from core.importers import import_file
@@ -53,6 +54,12 @@ def _wait_for_the_run(runner, timeout: float = 3) -> None:
 
 _streamlit_wait = local_script_runner.require_widgets_deltas
 local_script_runner.require_widgets_deltas = _wait_for_the_run
+
+# AppTest gives every run a new script cache, so app.py and the screen's file are compiled
+# again on each run (~5 ms a run; the server keeps one cache for its life). The files don't
+# change during a test run, so every run shares one, as the server's runs do.
+_SCRIPTS = ScriptCache()
+app_test.ScriptCache = local_script_runner.ScriptCache = lambda: _SCRIPTS
 
 
 def copy_store(source: Path, target: Path) -> Path:
