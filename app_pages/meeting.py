@@ -19,7 +19,7 @@ import pandas as pd
 import streamlit as st
 
 from app_pages.ui import access, lists, sidebar
-from app_pages.ui.formatting import dataframe, markdown_cells, md, meeting_mode, names, pct, pupil_label, shown, uk, \
+from app_pages.ui.formatting import chart, dataframe, markdown_cells, md, meeting_mode, names, pct, pupil_label, shown, uk, \
     viewer
 from app_pages.ui.guard import friendly_errors
 from core import auth, cases, charts, exports, intervention_types, letters, meetings, reads, schools, store
@@ -265,8 +265,8 @@ with st.container(border=True):
         if weekly.empty:
             st.caption("No school weeks to chart yet.")
         else:
-            st.altair_chart(charts.attendance_trend(weekly, height=300, font_size=18 if masked else 13,
-                                                    title="Last 12 school weeks"), width="stretch")
+            chart(charts.attendance_trend, weekly, height=300, font_size=18 if masked else 13,
+                  title="Last 12 school weeks")
     with store.opened(path) as db:
         actions = cases.interventions(db, reader, [pupil_id])
         named = cases.named_owners(db)

@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from app_pages.ui import access, case_forms, lists, sidebar
-from app_pages.ui.formatting import counts_periods, dataframe, md, pct, today, uk, year_label, year_order
+from app_pages.ui.formatting import chart, counts_periods, dataframe, md, pct, today, uk, year_label, year_order
 from core import benchmarks, calendar, cases, charts, data_quality, menu, metrics, reads, schools, store
 
 
@@ -207,10 +207,9 @@ with trend_column:
         st.info("No school weeks in this period yet.")
     else:
         national_attendance = metrics.national(national_figures, "attendance_pct", year)
-        st.altair_chart(charts.attendance_trend(
-            trend, height=300, year_to_date=True, label=True,
-            national=national_attendance.value if national_attendance else None,
-            national_label=national_attendance.label if national_attendance else ""), width="stretch")
+        chart(charts.attendance_trend, trend, height=300, year_to_date=True, label=True,
+              national=national_attendance.value if national_attendance else None,
+              national_label=national_attendance.label if national_attendance else "")
         with st.expander("Show data"):
             dataframe(trend.assign(week_start=trend["week_start"].map(uk)).rename(columns={
                 "week_start": "Week beginning", "possible_sessions": "Possible sessions",

@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from app_pages.ui import access, lists, sidebar
-from app_pages.ui.formatting import dataframe, md, pupil_name, uk, year_label, year_order
+from app_pages.ui.formatting import chart, dataframe, md, pupil_name, uk, year_label, year_order
 from core import charts, codes, metrics, reads
 from core import groups as pupil_groups
 
@@ -125,7 +125,7 @@ with left:
     if weekdays.empty:
         st.caption("No possible sessions yet.")
     else:
-        st.altair_chart(heatmap(weekdays), width="stretch")
+        chart(heatmap, weekdays)
         show_data(weekdays[["weekday_name", "session", "possible_sessions", "absence_sessions",
                             "unauthorised_sessions", "absence_pct"]],
                   {"weekday_name": "Day", "session": "Session", "possible_sessions": "Possible sessions",
@@ -137,7 +137,7 @@ with right:
     if reasons.empty:
         st.caption("No absence in this scope and period.")
     else:
-        st.altair_chart(charts.absence_reasons(reasons, font_size=12, row_height=26, legend=False), width="stretch")
+        chart(charts.absence_reasons, reasons, font_size=12, row_height=26, legend=False)
         st.caption("Amber: authorised absence · Red: unauthorised absence")
         show_data(reasons.assign(category=reasons["category"].map(codes.CATEGORY_LABELS))[
             ["reason", "category", "sessions", "share_pct"]],
@@ -151,7 +151,7 @@ with left:
     if trend.empty:
         st.caption("No school weeks yet.")
     else:
-        st.altair_chart(charts.attendance_trend(trend, height=260, label=True), width="stretch")
+        chart(charts.attendance_trend, trend, height=260, label=True)
         show_data(trend.assign(week_start=trend["week_start"].map(uk)),
                   {"week_start": "Week beginning", "possible_sessions": "Possible sessions",
                    "attendance_sessions": "Attendance sessions", "absence_sessions": "Absence sessions",
@@ -175,7 +175,7 @@ with right:
     if len(groups) < 2:
         st.caption("Everyone in this scope is in the same group.")
     else:
-        st.altair_chart(groups_chart(groups), width="stretch")
+        chart(groups_chart, groups)
         best, worst = groups.loc[groups["attendance_pct"].idxmax()], groups.loc[groups["attendance_pct"].idxmin()]
         st.markdown(f"Gap: **{best['attendance_pct'] - worst['attendance_pct']:.1f} points** between "
                     f"{md(best['group'])} ({best['attendance_pct']:.1f}%) and {md(worst['group'])} "
@@ -195,7 +195,7 @@ else:
     left, right = st.columns(2, gap="large")
     with left:
         by_weekday = reads.lateness_by_weekday(path, version, period.date_from, period.as_of, ids)
-        st.altair_chart(lateness_chart(by_weekday), width="stretch")
+        chart(lateness_chart, by_weekday)
         show_data(by_weekday[["weekday_name", "session", "late_before_close", "late_after_close", "minutes_late"]],
                   {"weekday_name": "Day", "session": "Session", "late_before_close": "Late before close (L)",
                    "late_after_close": "Late after close (U)", "minutes_late": "Minutes late"})

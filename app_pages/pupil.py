@@ -12,7 +12,7 @@ import pandas as pd
 import streamlit as st
 
 from app_pages.ui import access, case_forms, lists, sidebar, workflows
-from app_pages.ui.formatting import counts_periods, dataframe, flags, hidden, md, pct, pupil_name, today, uk, year_label
+from app_pages.ui.formatting import chart, counts_periods, dataframe, flags, hidden, md, pct, pupil_name, today, uk, year_label
 from core import (auth, cases, charts, chronology, codes, evidence_pack, intervention_types, reads, schools, store,
                   summary_counts)
 from core import support_plans, thresholds, triggers
@@ -474,9 +474,8 @@ actions = actions[pd.to_datetime(actions["opened_on"]) <= pd.Timestamp(period.as
 if weekly.empty:
     st.caption("No school weeks with possible sessions in this period.")
 else:
-    st.altair_chart(charts.attendance_trend(weekly, actions=actions, impact_days=school_days, height=240,
-                                            plan_targets=plan_targets, plan_reviews=plan_reviews),
-                    width="stretch", key="pupil_trend")
+    chart(charts.attendance_trend, weekly, actions=actions, impact_days=school_days, height=240,
+          plan_targets=plan_targets, plan_reviews=plan_reviews, key="pupil_trend")
     st.caption(f"▼ marks where an action started; hover for attendance in the {school_days} school days before "
                "and after it (the after figure is still forming until that many school days have passed)."
                + (" The green dashed line is the support plan's target; ◆ its reviews (held and next due)."
@@ -500,7 +499,7 @@ marks = reads.pupil_calendar(path, version, pupil_id, period.date_from, period.a
 if marks.empty:
     st.info("No marks stored for this pupil in this period.")
 else:
-    st.altair_chart(calendar_chart(marks), width="stretch")
+    chart(calendar_chart, marks)
     with st.expander("Show data"):
         dataframe(marks.assign(date=marks["date"].map(uk), category=marks["category"].map(codes.CATEGORY_LABELS))
                   .rename(columns={"date": "Date", "session": "Session", "code": "Code", "category": "Counts as",

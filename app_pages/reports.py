@@ -13,7 +13,7 @@ import pandas as pd
 import streamlit as st
 
 from app_pages.ui import access, lists, sidebar
-from app_pages.ui.formatting import dataframe, md, meeting_mode, pct, pupil_label, shown, uk, viewer
+from app_pages.ui.formatting import chart, dataframe, md, meeting_mode, pct, pupil_label, shown, uk, viewer
 from core.meetings import plural
 from core import benchmarks, cases, charts, court_file, evidence_pack, exports, la_pack, metrics, reads, section_report, \
     schools, statistics, store
@@ -176,7 +176,7 @@ elif kind == "section":
     trend_column, year_column = st.columns([3, 2], gap="large")
     with trend_column:
         st.subheader("Weekly attendance")
-        st.altair_chart(charts.attendance_trend(report.trend, height=220), width="stretch")
+        chart(charts.attendance_trend, report.trend, height=220)
     with year_column:
         st.subheader("By year group")
         dataframe(report.by_year, hide_index=True, width="stretch")
@@ -200,7 +200,7 @@ elif kind == "section":
         if report.reasons.empty:
             st.caption("No absence in this period.")
         else:
-            st.altair_chart(charts.absence_reasons(report.reasons.head(10)), width="stretch")
+            chart(charts.absence_reasons, report.reasons.head(10))
     st.subheader(f"Actions opened in the period and their impact ({len(report.actions)})")
     if report.actions.empty:
         st.caption("No actions opened in this period yet.")

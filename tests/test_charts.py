@@ -93,3 +93,57 @@ def test_plan_reviews_are_marked_on_their_dates_and_the_trend_is_unchanged_witho
     assert [(row["on"][:10], row["what"]) for row in diamonds] == [("2025-09-10", "Review held"),
                                                                    ("2025-10-22", "Review due")]
     assert len(drawn) == len(layers(charts.attendance_trend(WEEKS))) + 2  # a rule and a ◆ layer, nothing else
+
+
+# --- drawn on a screen: app_pages/ui/formatting.chart ----------------------------------------
+
+
+def _both_ways(weeks):
+    """A script drawing the same trend through `chart` and through st.altair_chart."""
+    import streamlit as st
+
+    from app_pages.ui.formatting import chart
+    from core import charts
+
+    chart(charts.attendance_trend, weeks, height=260, label=True)
+    st.altair_chart(charts.attendance_trend(weeks, height=260, label=True), width="stretch")
+
+
+def test_a_chart_drawn_by_the_screens_helper_is_the_element_st_altair_chart_sends():
+    import json
+
+    from streamlit.testing.v1 import AppTest
+
+    app = AppTest.from_function(_both_ways, args=(WEEKS,))
+    app.run()
+    ours, streamlits = (element.proto for element in app.get("vega_lite_chart"))
+    assert json.loads(ours.spec) == json.loads(streamlits.spec)
+    assert [(d.name, d.data.data) for d in ours.datasets] == [(d.name, d.data.data) for d in streamlits.datasets]
+    assert len(ours.datasets) >= 3  # the weeks, the 90% line and its label
+    assert ours == streamlits  # and everything else the element says (its width, its id)
+
+
+def test_a_chart_is_built_once_for_the_same_figures_and_again_when_they_change(monkeypatch):
+    import pytest
+
+    from app_pages.ui import formatting
+
+    built, drawn = [], []
+    monkeypatch.setattr(formatting.st, "vega_lite_chart", lambda **kwargs: drawn.append(kwargs["spec"]))
+
+    def trend(weeks, **options):
+        built.append(len(weeks))
+        return charts.attendance_trend(weeks, **options)
+
+    formatting.chart(trend, WEEKS, height=200)
+    formatting.chart(trend, WEEKS.copy(), height=200)  # the same figures in another frame
+    assert len(built) == 1 and drawn[0] == drawn[1]
+    drawn[0]["layer"].clear()  # a spec handed out is the caller's own
+    formatting.chart(trend, WEEKS, height=200)
+    assert drawn[2] == drawn[1] and len(built) == 1
+    formatting.chart(trend, WEEKS.assign(attendance_pct=[80.0, None, 70.0]), height=200)
+    formatting.chart(trend, WEEKS, height=300)
+    assert len(built) == 3
+    assert drawn[3]["datasets"] != drawn[1]["datasets"] and drawn[4]["height"] == 300
+    with pytest.raises(TypeError):  # what cannot be told apart by value is never matched to a kept spec
+        formatting.chart(trend, WEEKS, height=object())
