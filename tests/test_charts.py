@@ -4,6 +4,7 @@ from the Vega-Lite each one sends (the same spec a screen draws and a PDF prints
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 
 import pandas as pd
 
@@ -124,8 +125,6 @@ def test_a_chart_drawn_by_the_screens_helper_is_the_element_st_altair_chart_send
 
 
 def test_a_chart_is_built_once_for_the_same_figures_and_again_when_they_change(monkeypatch):
-    import pytest
-
     from app_pages.ui import formatting
 
     built, drawn = [], []
@@ -145,5 +144,9 @@ def test_a_chart_is_built_once_for_the_same_figures_and_again_when_they_change(m
     formatting.chart(trend, WEEKS, height=300)
     assert len(built) == 3
     assert drawn[3]["datasets"] != drawn[1]["datasets"] and drawn[4]["height"] == 300
-    with pytest.raises(TypeError):  # what cannot be told apart by value is never matched to a kept spec
-        formatting.chart(trend, WEEKS, height=object())
+    drawn_by_altair = []
+    monkeypatch.setattr(formatting.st, "altair_chart", lambda chart, **kwargs: drawn_by_altair.append(chart))
+    for _ in range(2):  # what is not told apart by value is drawn as it is, never matched to a kept spec
+        formatting.chart(trend, WEEKS, height=200, impact_days=Decimal(10))
+        formatting.chart(trend, WEEKS.assign(note=[["a list"], [], []]), height=200)
+    assert len(built) == 7 and len(drawn_by_altair) == 4 and len(drawn) == 5

@@ -89,10 +89,16 @@ def chart(build, *args, width="stretch", key: str | None = None, **kwargs) -> No
     same builder given the same frames and values makes the same spec, so a spec is made once
     and kept (the most recent 256); a rerun that shows the same figures draws it again
     without building the chart. The spec is Streamlit's own conversion of the chart, drawn
-    with `st.vega_lite_chart`: the element is the one `st.altair_chart` would send."""
+    with `st.vega_lite_chart`: the element is the one `st.altair_chart` would send. A chart
+    drawn from anything but frames and plain values (or a frame whose cells cannot be
+    hashed) is drawn by `st.altair_chart` and not kept."""
     from streamlit.elements.vega_charts import _convert_altair_to_vega_lite_spec
 
-    key = (build.__module__, build.__qualname__, build.__code__, _fingerprint(args), _fingerprint(kwargs))
+    try:
+        key = (build.__module__, build.__qualname__, build.__code__, _fingerprint(args), _fingerprint(kwargs))
+    except (TypeError, ValueError):  # drawn from something not told apart by value: drawn as it is, not kept
+        st.altair_chart(build(*args, **kwargs), width=width, key=key)
+        return
     with _SPECS_LOCK:
         held = _SPECS.get(key)
         if held is not None:
@@ -123,7 +129,7 @@ def _fingerprint(value):
         return ("dict", *((k, _fingerprint(v)) for k, v in sorted(value.items())))
     if value is None or isinstance(value, (str, int, float, bool, date, datetime, pd.Timestamp)):
         return (type(value).__name__, value)
-    raise TypeError(f"A chart drawn from a {type(value).__name__} cannot be kept: pass frames and plain values.")
+    raise TypeError(f"A chart drawn from a {type(value).__name__} is not kept: it is not told apart by value.")
 
 
 def pct(value: float | None, places: int = 1) -> str:
