@@ -127,16 +127,18 @@ def test_a_chart_drawn_by_the_screens_helper_is_the_element_st_altair_chart_send
 def test_a_chart_is_built_once_for_the_same_figures_and_again_when_they_change(monkeypatch):
     from app_pages.ui import formatting
 
-    built, drawn = [], []
-    monkeypatch.setattr(formatting.st, "vega_lite_chart", lambda **kwargs: drawn.append(kwargs["spec"]))
+    built, drawn, keys = [], [], []
+    monkeypatch.setattr(formatting.st, "vega_lite_chart",
+                        lambda **kwargs: (drawn.append(kwargs["spec"]), keys.append(kwargs["key"])))
 
     def trend(weeks, **options):
         built.append(len(weeks))
         return charts.attendance_trend(weeks, **options)
 
     formatting.chart(trend, WEEKS, height=200)
-    formatting.chart(trend, WEEKS.copy(), height=200)  # the same figures in another frame
+    formatting.chart(trend, WEEKS.copy(), height=200, key="trend")  # the same figures in another frame
     assert len(built) == 1 and drawn[0] == drawn[1]
+    assert keys[:2] == [None, "trend"]  # the element's own key, as the screen gave it
     drawn[0]["layer"].clear()  # a spec handed out is the caller's own
     formatting.chart(trend, WEEKS, height=200)
     assert drawn[2] == drawn[1] and len(built) == 1

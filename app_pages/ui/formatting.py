@@ -95,20 +95,20 @@ def chart(build, *args, width="stretch", key: str | None = None, **kwargs) -> No
     from streamlit.elements.vega_charts import _convert_altair_to_vega_lite_spec
 
     try:
-        key = (build.__module__, build.__qualname__, build.__code__, _fingerprint(args), _fingerprint(kwargs))
+        by = (build.__module__, build.__qualname__, build.__code__, _fingerprint(args), _fingerprint(kwargs))
     except (TypeError, ValueError):  # drawn from something not told apart by value: drawn as it is, not kept
         st.altair_chart(build(*args, **kwargs), width=width, key=key)
         return
     with _SPECS_LOCK:
-        held = _SPECS.get(key)
+        held = _SPECS.get(by)
         if held is not None:
-            _SPECS.move_to_end(key)
+            _SPECS.move_to_end(by)
     if held is None:
         spec = _convert_altair_to_vega_lite_spec(build(*args, **kwargs))
         datasets = spec.pop("datasets", {})
         held = (json.dumps(spec), datasets)
         with _SPECS_LOCK:
-            _SPECS[key] = held
+            _SPECS[by] = held
             while len(_SPECS) > _SPECS_HELD:
                 _SPECS.popitem(last=False)
     text, datasets = held
