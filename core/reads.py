@@ -5,8 +5,9 @@ settings and code-map stamps), so an upload, an undo or a settings change gives 
 figures and nothing else recomputes. Reads of case work are keyed on `case_version` as
 well (case writes do not change `version`). A read opens a connection and closes it; the
 stamps alone (`version`, `case_version`, `school_count`: asked for several times a run) go
-through one connection each thread keeps (`stamp_reader`, which says why that is safe). Scoping to a head of section's pupils happens after the
-cache (cheap, and one cached frame serves every user).
+through one connection each thread keeps (`stamp_reader`, which says why that is safe).
+Scoping to a head of section's pupils happens after the cache (cheap, and one cached frame
+serves every user).
 
 A cached read never writes: the history of triggers shown is kept by its callers
 (`triggers.record_shown`), outside the cache.

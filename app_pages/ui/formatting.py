@@ -15,6 +15,7 @@ import threading
 from collections import OrderedDict
 from datetime import date, datetime
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -96,6 +97,7 @@ def chart(build, *args, width="stretch", key: str | None = None, **kwargs) -> No
 
     try:
         by = (build.__module__, build.__qualname__, build.__code__, _fingerprint(args), _fingerprint(kwargs))
+        hash(by)
     except (TypeError, ValueError):  # drawn from something not told apart by value: drawn as it is, not kept
         st.altair_chart(build(*args, **kwargs), width=width, key=key)
         return
@@ -127,7 +129,7 @@ def _fingerprint(value):
         return (type(value).__name__, *map(_fingerprint, value))
     if isinstance(value, dict):
         return ("dict", *((k, _fingerprint(v)) for k, v in sorted(value.items())))
-    if value is None or isinstance(value, (str, int, float, bool, date, datetime, pd.Timestamp)):
+    if value is None or isinstance(value, (str, int, float, bool, date, datetime, pd.Timestamp, np.generic)):
         return (type(value).__name__, value)
     raise TypeError(f"A chart drawn from a {type(value).__name__} is not kept: it is not told apart by value.")
 
