@@ -9,15 +9,12 @@ pupils through these, and `lists.download_buttons` passes every download through
 
 from __future__ import annotations
 
-import json
 import re
-import threading
-from collections import OrderedDict
 from datetime import date, datetime
 
-import numpy as np
 import pandas as pd
 import streamlit as st
+from streamlit.errors import StreamlitAPIException
 
 from core import auth, privacy
 from core.calendar import LONDON, uk_date
@@ -75,63 +72,34 @@ def dataframe(data, **options):
     return st.dataframe(data, **options)
 
 
-# A chart's Vega-Lite spec, as Streamlit makes it from the Altair chart (data as Arrow), by
-# what it was drawn from: see `chart`.
-_SPECS: OrderedDict = OrderedDict()
-_SPECS_HELD = 256
-_SPECS_LOCK = threading.Lock()
-
-
 def chart(build, *args, width="stretch", key: str | None = None, **kwargs) -> None:
     """Draw the Altair chart `build(*args, **kwargs)` makes, as `st.altair_chart` draws it.
 
     Turning a chart into its spec (Altair checks it against the Vega-Lite schema) costs more
     than drawing it: ~30 ms for a trend, ~40 ms of a Patterns rerun with its four charts. The
-    same builder given the same frames and values makes the same spec, so a spec is made once
-    and kept (the most recent 256); a rerun that shows the same figures draws it again
-    without building the chart. The spec is Streamlit's own conversion of the chart, drawn
-    with `st.vega_lite_chart`: the element is the one `st.altair_chart` would send. A chart
-    drawn from anything but frames and plain values (or a frame whose cells cannot be
-    hashed) is drawn by `st.altair_chart` and not kept."""
-    from streamlit.elements.vega_charts import _convert_altair_to_vega_lite_spec
-
+    same builder given the same frames and values makes the same spec, so the spec is cached
+    (`_chart_spec`) and a rerun that shows the same figures draws it without building the
+    chart. The spec is Streamlit's own conversion of the chart, drawn with
+    `st.vega_lite_chart`: the element is the one `st.altair_chart` would send. A chart drawn
+    from something Streamlit cannot hash is drawn by `st.altair_chart`, not cached."""
+    code = build.__code__
     try:
-        by = (build.__module__, build.__qualname__, build.__code__, _fingerprint(args), _fingerprint(kwargs))
-        hash(by)
-    except (TypeError, ValueError):  # drawn from something not told apart by value: drawn as it is, not kept
+        spec = _chart_spec(build, (build.__module__, code.co_filename, build.__qualname__, code.co_code),
+                           args, kwargs)
+    except StreamlitAPIException:  # an argument Streamlit cannot hash (UnhashableParamError)
         st.altair_chart(build(*args, **kwargs), width=width, key=key)
         return
-    with _SPECS_LOCK:
-        held = _SPECS.get(by)
-        if held is not None:
-            _SPECS.move_to_end(by)
-    if held is None:
-        spec = _convert_altair_to_vega_lite_spec(build(*args, **kwargs))
-        datasets = spec.pop("datasets", {})
-        held = (json.dumps(spec), datasets)
-        with _SPECS_LOCK:
-            _SPECS[by] = held
-            while len(_SPECS) > _SPECS_HELD:
-                _SPECS.popitem(last=False)
-    text, datasets = held
-    st.vega_lite_chart(spec={**json.loads(text), "datasets": dict(datasets)}, width=width, key=key)
+    st.vega_lite_chart(spec=spec, width=width, key=key)
 
 
-def _fingerprint(value):
-    """What a chart is drawn from, as a key: frames by their columns, types and every value."""
-    if isinstance(value, pd.DataFrame):
-        return ("frame", tuple(map(str, value.columns)), tuple(map(str, value.dtypes)),
-                pd.util.hash_pandas_object(value, index=True).to_numpy().tobytes())
-    if isinstance(value, pd.Series):
-        return ("series", str(value.name), str(value.dtype),
-                pd.util.hash_pandas_object(value, index=True).to_numpy().tobytes())
-    if isinstance(value, (list, tuple)):
-        return (type(value).__name__, *map(_fingerprint, value))
-    if isinstance(value, dict):
-        return ("dict", *((k, _fingerprint(v)) for k, v in sorted(value.items())))
-    if value is None or isinstance(value, (str, int, float, bool, date, datetime, pd.Timestamp, np.generic)):
-        return (type(value).__name__, value)
-    raise TypeError(f"A chart drawn from a {type(value).__name__} is not kept: it is not told apart by value.")
+@st.cache_data(max_entries=256, show_spinner=False)
+def _chart_spec(_build, builder: tuple, args: tuple, kwargs: dict) -> dict:
+    """The spec of `_build(*args, **kwargs)`, cached by the builder (its module, file, name
+    and code) and the arguments by value (frames by every value: charts are drawn from far
+    fewer rows than the 50,000 above which Streamlit hashes a sample). Each call gets its own copy."""
+    from streamlit.elements.vega_charts import _convert_altair_to_vega_lite_spec
+
+    return _convert_altair_to_vega_lite_spec(_build(*args, **kwargs))
 
 
 def pct(value: float | None, places: int = 1) -> str:
