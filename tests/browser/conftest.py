@@ -26,7 +26,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from core import auth
 from tests.app_school import PUPIL_NAMES, ROOT, make_school, password_of, upn
@@ -192,12 +193,15 @@ def open_screen(page: Page, name: str, settle: bool = False) -> None:
 
 
 # Installed in every tab before the app loads: a record of the app's script runs (the state
-# Streamlit writes on its root element) and of the values its components send (a component's
-# first value, e.g. the cookie manager's on mounting, asks the server for another run).
+# Streamlit writes on its root element), of the values its components send (a component's
+# first value, e.g. the cookie manager's on mounting, asks the server for another run) and a
+# count of the messages the page sends the server (a click that asks for a run sends one).
 RUN_WATCH = """
 (() => {
   if (window !== window.top) return;  // the app's page, not a component's frame
-  const watch = window.__pastoral = {state: null, ranSinceValue: true, valueAt: 0, reporters: new Set()};
+  const watch = window.__pastoral = {state: null, ranSinceValue: true, valueAt: 0, reporters: new Set(), sent: 0};
+  const send = WebSocket.prototype.send;
+  WebSocket.prototype.send = function (...message) { watch.sent += 1; return send.apply(this, message); };
   window.addEventListener('message', (event) => {
     if (event.data && event.data.type === 'streamlit:setComponentValue') {
       watch.reporters.add(event.source);
@@ -243,6 +247,27 @@ def settled(page: Page) -> None:
         document.querySelectorAll("iframe").forEach((f) => window.__pastoral.reporters.add(f.contentWindow)); } }""",
                   RUN_WATCH)
     page.wait_for_function(SETTLED, timeout=30_000, polling=50)
+
+
+def submit(page: Page, button: Locator) -> None:
+    """Click a button that asks the server for a run (a form's submit button), make sure the page
+    sent that request, and wait for the run to finish. On a loaded machine, what is around the
+    button can still be moving when the click lands (an expander just opened, a widget above it
+    drawing): pressed on the button and released beside it, the click reaches neither, and
+    nothing is sent. Such a click is made again; as it sent nothing, nothing is submitted twice."""
+    for _ in range(3):
+        settled(page)
+        before = page.evaluate("() => window.__pastoral.sent")
+        button.click()
+        try:
+            page.wait_for_function("(before) => window.__pastoral.sent > before", arg=before, timeout=2000,
+                                   polling=50)
+            break
+        except PlaywrightTimeoutError:
+            continue
+    else:
+        raise AssertionError(f"The page sent nothing when {button} was clicked, three times")
+    settled(page)
 
 
 def find_pupil(page: Page, typed: str, heading: str) -> None:

@@ -25,7 +25,7 @@ from playwright.sync_api import Locator, Page, expect
 from core import auth, store
 from core.importers import import_file
 from tests.browser import conftest
-from tests.browser.conftest import school_app, sign_in
+from tests.browser.conftest import school_app, sign_in, submit
 from tests.conftest import make_upn, marks_csv, roll_csv, week_rows
 
 pytestmark = pytest.mark.browser
@@ -118,6 +118,8 @@ def ledger_entry(page: Page, next_step: str) -> Locator:
     if details.get_attribute("open") is None:
         click(page, expander.locator("summary"))
     expect(details).to_have_attribute("open", "")
+    # Opening animates the expander's height (half a second): let it end before its form is used.
+    details.evaluate("(d) => Promise.all(d.getAnimations({subtree: true}).map((a) => a.finished))")
     return expander
 
 
@@ -131,22 +133,22 @@ def test_one_whole_case_from_plan_to_court_file(whole_case_app, page, tmp_path):
     # --- the attendance support plan: start, an agreed action, a target, a review ------------
     dialog = dialog_form(page, "Start a support plan", "Start an attendance support plan")
     dialog.get_by_label("Barriers to attendance").fill(BARRIERS)
-    click(page, dialog.get_by_role("button", name="Start plan"))
+    submit(page, dialog.get_by_role("button", name="Start plan"))
     saved(page, "Support plan started")
     expect(page.get_by_text(BARRIERS)).to_be_visible()
 
     dialog = dialog_form(page, "Add action", "Support plan: add an agreed action")
     dialog.get_by_label("What was agreed").fill(PLAN_ACTION)
-    click(page, dialog.get_by_role("button", name="Add action"))
+    submit(page, dialog.get_by_role("button", name="Add action"))
     saved(page, "Action added to the support plan.")
 
     dialog = dialog_form(page, "Set target", "Support plan: set a target")
-    click(page, dialog.get_by_role("button", name="Set target"))
+    submit(page, dialog.get_by_role("button", name="Set target"))
     saved(page, "Target 90.0% by")
 
     dialog = dialog_form(page, "Review", "Support plan: record a review")
     dialog.get_by_label("Notes").fill(REVIEW_NOTE)
-    click(page, dialog.get_by_role("button", name="Save review"))
+    submit(page, dialog.get_by_role("button", name="Save review"))
     saved(page, "Review recorded; the next is due")
 
     # --- the penalty-notice ledger --------------------------------------------------------------
@@ -154,29 +156,29 @@ def test_one_whole_case_from_plan_to_court_file(whole_case_app, page, tmp_path):
     click(page, page.get_by_role("button", name="Record a threshold reached"))
     popover = page.locator("[data-testid='stPopoverBody']")
     popover.get_by_role("textbox", name="Parent or carer", exact=True).fill(PARENT)
-    click(page, popover.get_by_role("button", name="Find the threshold and record it"))
+    submit(page, popover.get_by_role("button", name="Find the threshold and record it"))
     saved(page, "Threshold recorded in the ledger with the sessions behind it.")
     expect(page.get_by_text(f"Threshold of 16/09/2025 · {PARENT}")).to_be_visible()
 
     entry = ledger_entry(page, "Threshold of 16/09/2025")
     type_date(entry, "Notice to Improve issued on", NTI_ISSUED)
     type_date(entry, "Improvement period ends", NTI_ENDS)
-    click(page, entry.get_by_role("button", name="Record Notice to Improve"))
+    submit(page, entry.get_by_role("button", name="Record Notice to Improve"))
     saved(page, "Notice to Improve recorded.")
 
     entry = ledger_entry(page, "Threshold of 16/09/2025")
     click(page, entry.get_by_text("Not met", exact=True))
-    click(page, entry.get_by_role("button", name="Record the outcome"))
+    submit(page, entry.get_by_role("button", name="Record the outcome"))
     saved(page, "Notice to Improve outcome recorded.")
 
     entry = ledger_entry(page, "Threshold of 16/09/2025")
     click(page, entry.get_by_text("Issue a penalty notice", exact=True))
     entry.get_by_role("textbox", name="Reason", exact=True).fill(DECISION_REASON)
-    click(page, entry.get_by_role("button", name="Record the decision"))
+    submit(page, entry.get_by_role("button", name="Record the decision"))
     saved(page, "Decision recorded.")
 
     entry = ledger_entry(page, "Threshold of 16/09/2025")
-    click(page, entry.get_by_role("button", name="Record notice issued"))
+    submit(page, entry.get_by_role("button", name="Record notice issued"))
     saved(page, "Notice recorded as issued")
     # The ledger's table (its "Threshold reached" column), not the chronology's "threshold reached" line.
     ledger = page.locator("[data-testid='stDataFrame']").filter(has_text=re.compile("Threshold reached"))
