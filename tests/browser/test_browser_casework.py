@@ -16,7 +16,7 @@ from playwright.sync_api import Page, expect
 from app_pages.ui.formatting import today
 from core import auth, cases, store
 from tests.app_school import make_school
-from tests.browser.conftest import find_pupil, open_screen, school_app, sign_in
+from tests.browser.conftest import find_pupil, open_screen, school_app, sign_in, submit
 
 pytestmark = pytest.mark.browser
 
@@ -80,7 +80,7 @@ def test_log_a_home_visit_see_it_in_caseload_and_chronology_complete_the_check_i
     expect(check_in.get_by_role("spinbutton").first).to_have_text((today() - timedelta(days=6)).strftime("%d"))
     assert date_shown(check_in) == (today() - timedelta(days=6)).strftime("%d/%m/%Y")  # two weeks on: overdue
     dialog.get_by_label("Summary").fill("Mum at home; Eli back on Monday")
-    dialog.get_by_role("button", name="Save action").click()
+    submit(page, dialog.get_by_role("button", name="Save action"))
     expect(page.get_by_role("dialog")).to_have_count(0)
 
     open_screen(page, "Casework")
@@ -99,7 +99,7 @@ def test_log_a_home_visit_see_it_in_caseload_and_chronology_complete_the_check_i
     page.get_by_role("button", name="Complete check-in").click()
     dialog = page.get_by_role("dialog")
     dialog.get_by_label("How did it go?").fill("In every day this week")
-    dialog.get_by_role("button", name="Save check-in").click()
+    submit(page, dialog.get_by_role("button", name="Save check-in"))
     expect(page.get_by_role("dialog")).to_have_count(0)
     chronology = page.locator("[data-testid='stDataFrame']").last
     chronology.scroll_into_view_if_needed()
