@@ -19,8 +19,8 @@ import pandas as pd
 import streamlit as st
 
 from app_pages.ui import access, lists, sidebar
-from app_pages.ui.formatting import chart, dataframe, markdown_cells, md, meeting_mode, names, pct, pupil_label, shown, uk, \
-    viewer
+from app_pages.ui.formatting import chart, dataframe, markdown_cells, md, meeting_mode, names, pct, pupil_label, \
+    shown, uk, viewer
 from app_pages.ui.guard import friendly_errors
 from core import auth, cases, charts, exports, intervention_types, letters, meetings, reads, schools, store
 

@@ -12,7 +12,8 @@ import pandas as pd
 import streamlit as st
 
 from app_pages.ui import access, case_forms, lists, sidebar, workflows
-from app_pages.ui.formatting import chart, counts_periods, dataframe, flags, hidden, md, pct, pupil_name, today, uk, year_label
+from app_pages.ui.formatting import chart, counts_periods, dataframe, flags, hidden, md, pct, pupil_name, today, uk, \
+    year_label
 from core import (auth, cases, charts, chronology, codes, evidence_pack, intervention_types, reads, schools, store,
                   summary_counts)
 from core import support_plans, thresholds, triggers

@@ -82,7 +82,8 @@ def attendance_trend(weekly: pd.DataFrame, *, height: int = 240, width: int | No
     colour = alt.Color("measure:N", title=None, legend=legend,
                        scale=alt.Scale(domain=list(series.values()),
                                        range=[ATTENDANCE_COLOURS[name] for name in series.values()]))
-    layers = [alt.Chart(lines).mark_line(**heavy).encode(x=x, y=y, color=colour, detail=alt.Detail("segment:N"), tooltip=tooltip)]
+    layers = [alt.Chart(lines).mark_line(**heavy).encode(x=x, y=y, color=colour, detail=alt.Detail("segment:N"),
+                                                         tooltip=tooltip)]
     layers += _gap_bands(weekly, gap, len(counted))
 
     drawn = [(reference, thresholds.PERSISTENT.attendance_label, REFERENCE_COLOUR)]
@@ -147,7 +148,8 @@ def _action_markers(actions: pd.DataFrame, impact_days: int | None) -> list[alt.
                alt.Tooltip("before:N", title=f"{days} school days before"),
                alt.Tooltip("after:N", title="After"), alt.Tooltip("window:N", title="After covers"),
                alt.Tooltip("change:N", title="Change")]
-    return [alt.Chart(marks).mark_rule(color=ACTION_COLOUR, strokeDash=[2, 3]).encode(x=alt.X("started:T"), tooltip=tooltip),
+    return [alt.Chart(marks).mark_rule(color=ACTION_COLOUR, strokeDash=[2, 3]).encode(x=alt.X("started:T"),
+                                                                                      tooltip=tooltip),
             alt.Chart(marks).mark_point(shape="triangle-down", size=140, filled=True, color=ACTION_COLOUR).encode(
                 x=alt.X("started:T"), y=alt.Y("top:Q"), tooltip=tooltip)]
 
