@@ -4,7 +4,12 @@ function given a connection asks."""
 
 from __future__ import annotations
 
+import gc
+import sqlite3
+import threading
 from datetime import date
+
+import pytest
 
 from core import auth, cases, reads, store, triggers
 from tests.app_school import WEEK_1, quick_hashes, school  # noqa: F401 (fixtures)
@@ -101,12 +106,6 @@ def test_the_kept_stamp_connection_sees_every_write_made_since_its_last_stamp(sc
 
 
 def test_a_thread_closes_its_stamp_connection_when_it_ends_and_a_replaced_store_gets_a_new_one(school, tmp_path):
-    import gc
-    import sqlite3
-    import threading
-
-    import pytest
-
     kept = []
     worker = threading.Thread(target=lambda: kept.append(reads.stamp_reader(str(school)).conn))
     worker.start()
